@@ -1,0 +1,40 @@
+// swift-tools-version: 6.3
+import PackageDescription
+
+let package = Package(
+    name: "Sprout",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Sprout", targets: ["Sprout"]),
+        .executable(name: "sprout-demo", targets: ["SproutDemo"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibuv",
+            path: "CLibuv",
+            pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]
+        ),
+        .target(
+            name: "Sprout",
+            dependencies: ["CLibuv"]
+        ),
+        .executableTarget(
+            name: "SproutDemo",
+            dependencies: ["Sprout"],
+            path: "Examples/Demo"
+        ),
+        // Small programs the tests start as child processes, for checks that concern the
+        // whole process (exit codes, signals, loop teardown, stderr reports).
+        .executableTarget(
+            name: "sprout-test-helper",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/HubHelper"
+        ),
+        .testTarget(
+            name: "SproutTests",
+            dependencies: ["Sprout"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,43 @@
+/// Waits for greenlets (or process jobs) to finish — gevent's `joinall`.
+///
+/// - Parameters:
+///   - items: what to wait for; any mix of ``Joinable`` values.
+///   - timeout: give up after this many seconds (`nil`: wait as long as it takes).
+///   - raiseError: throw the first error any of them ends with (in order of completion),
+///     instead of waiting on. A killed greenlet's ``GreenletExit`` is never raised.
+///   - count: return once this many have finished.
+/// - Returns: the items that finished, in order of completion.
+/// - Throws: with `raiseError`, the first error; `CancellationError` if the waiting
+///   greenlet is killed. A timeout is not an error: fewer items come back.
+@Hub
+@discardableResult
+public func joinAll(
+    _ items: [any Joinable],
+    timeout: Double? = nil,
+    raiseError: Bool = false,
+    count: Int? = nil
+) async throws -> [any Joinable] {
+    let wanted = min(count ?? items.count, items.count)
+    var finished: [any Joinable] = []
+    finished.reserveCapacity(wanted)
+    for try await item in iwait(items, timeout: timeout, count: wanted) {
+        finished.append(item)
+        if raiseError, let error = item.error, !(error is GreenletExit) {
+            throw error
+        }
+    }
+    return finished
+}
+
+/// Waits for greenlets (or process jobs) of one type; see ``joinAll(_:timeout:raiseError:count:)``.
+@Hub
+@discardableResult
+public func joinAll<Item: Joinable>(
+    _ items: [Item],
+    timeout: Double? = nil,
+    raiseError: Bool = false,
+    count: Int? = nil
+) async throws -> [Item] {
+    try await joinAll(items as [any Joinable], timeout: timeout, raiseError: raiseError, count: count)
+        .map { $0 as! Item }
+}

@@ -1,0 +1,42 @@
+/// Starts `body` as a new greenlet on the hub and returns its handle — gevent's `spawn`.
+///
+/// The greenlet starts on a later turn of the hub (greenlets spawned in order start in
+/// that order) and runs until it returns, throws, or is killed. The body is `@Hub`, so
+/// it may use hub-isolated state directly. Callable from any thread or task.
+///
+/// - Parameters:
+///   - name: a name for reports; the spawn location when `nil`.
+///   - body: the greenlet's code.
+@discardableResult
+public func spawn<Value: Sendable>(
+    name: String? = nil,
+    file: StaticString = #fileID,
+    line: UInt = #line,
+    _ body: @escaping @Hub @Sendable () async throws -> Value
+) -> Greenlet<Value> {
+    let greenlet = Greenlet<Value>(context: GreenletContext(name: name, file: file, line: line))
+    GreenletRegistry.shared.add(greenlet.context.id, greenlet)
+    let task = Task(executorPreference: LoopExecutor.shared) {
+        await GreenletContext.$current.withValue(greenlet.context) {
+            await greenlet.run(body)
+        }
+    }
+    greenlet.attach(task)
+    return greenlet
+}
+
+/// Starts `body` as a greenlet after `seconds` — gevent's `spawn_later`. Killing the
+/// greenlet before then means `body` never runs.
+@discardableResult
+public func spawnLater<Value: Sendable>(
+    _ seconds: Double,
+    name: String? = nil,
+    file: StaticString = #fileID,
+    line: UInt = #line,
+    _ body: @escaping @Hub @Sendable () async throws -> Value
+) -> Greenlet<Value> {
+    spawn(name: name, file: file, line: line) {
+        try await sleep(seconds)
+        return try await body()
+    }
+}

@@ -1,0 +1,100 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reports when one job keeps the hub's thread busy for longer than a threshold — a
+/// blocking `read()`, a `usleep`, a long CPU loop inside a greenlet — since every other
+/// greenlet and all I/O wait meanwhile. gevent's `max_blocking_time`, but on by default.
+///
+/// A watchdog thread samples the hub's job counter; the hub pays one relaxed atomic
+/// increment per job. Each blocked stretch is reported once, naming the greenlet that
+/// last resumed through a Sprout wait.
+final class BlockingMonitor: Sendable {
+    static let shared = BlockingMonitor()
+
+    /// Threshold in nanoseconds; 0 when off.
+    private let thresholdNanoseconds: Atomic<UInt64>
+    private let stopped = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+
+    private init() {
+        let environment = getenv("SPROUT_BLOCKING_MS").map { String(cString: $0) }
+        switch environment {
+        case "0"?, "off"?: thresholdNanoseconds = Atomic(0)
+        case let text?: thresholdNanoseconds = Atomic(UInt64(text).map { $0 * 1_000_000 } ?? 100_000_000)
+        case nil: thresholdNanoseconds = Atomic(100_000_000)
+        }
+    }
+
+    var threshold: Double? {
+        get {
+            let value = thresholdNanoseconds.load(ordering: .relaxed)
+            return value == 0 ? nil : Double(value) / 1e9
+        }
+        set {
+            thresholdNanoseconds.store(newValue.map { nanoseconds($0) } ?? 0, ordering: .relaxed)
+        }
+    }
+
+    func startIfNeeded() {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        var thread = pthread_t()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_create(&thread, &attributes, { _ in
+            BlockingMonitor.shared.watch()
+            return nil
+        }, nil)
+        pthread_attr_destroy(&attributes)
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+    }
+
+    private func watch() {
+        let executor = LoopExecutor.shared
+        var lastCount = executor.itemsStarted.load(ordering: .relaxed)
+        var since = monotonicNanoseconds()
+        var reported = false
+        while !stopped.load(ordering: .relaxed) {
+            let threshold = thresholdNanoseconds.load(ordering: .relaxed)
+            let interval = threshold == 0 ? 100_000_000 : max(threshold / 10, 1_000_000)
+            var pause = timespec(tv_sec: Int(interval / 1_000_000_000), tv_nsec: Int(interval % 1_000_000_000))
+            nanosleep(&pause, nil)
+            let count = executor.itemsStarted.load(ordering: .relaxed)
+            let now = monotonicNanoseconds()
+            guard count == lastCount && executor.draining.load(ordering: .relaxed) else {
+                lastCount = count
+                since = now
+                reported = false
+                continue
+            }
+            if threshold != 0 && !reported && now - since >= threshold {
+                reported = true
+                let id = executor.currentGreenlet.load(ordering: .relaxed)
+                let who = GreenletRegistry.shared.describe(id) ?? "a callback outside any greenlet"
+                HubDiagnostics.report(
+                    "Sprout: the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); "
+                        + "every other greenlet and all I/O are waiting. Move blocking calls to "
+                        + "offloadBlocking { } and CPU-heavy work to a ProcessPool."
+                )
+            }
+        }
+    }
+}
+
+extension Hub {
+    /// How long one job may hold the hub's thread before the blocking monitor reports it,
+    /// in seconds (default 0.1; `nil` turns the monitor off). The environment variable
+    /// `SPROUT_BLOCKING_MS` sets the starting value (`0` or `off` to disable).
+    public static var blockingThreshold: Double? {
+        get { BlockingMonitor.shared.threshold }
+        set { BlockingMonitor.shared.threshold = newValue }
+    }
+}

@@ -1,0 +1,165 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why teardown began.
+private enum Ending: Sendable {
+    case returned
+    case signal(Int32)
+}
+
+extension Hub {
+    /// Errors from running the hub itself.
+    public enum RunError: Error, CustomStringConvertible, Sendable {
+        /// `Hub.run` was called a second time; the hub shut down when the first call returned.
+        case alreadyShutDown
+        /// `Hub.run` was called from the hub's own thread (from a greenlet), which would deadlock.
+        case calledFromHub
+
+        public var description: String {
+            switch self {
+            case .alreadyShutDown: "Hub.run was called again after the hub shut down; a process runs one Hub.run"
+            case .calledFromHub: "Hub.run was called from a greenlet; spawn the work instead"
+            }
+        }
+    }
+
+    /// Runs `body` as the program's main greenlet and blocks the calling thread until it
+    /// is done; returns its result — the synchronous `main`'s way into Sprout.
+    ///
+    /// When `body` returns (or throws), the program ends the way a gevent program ends
+    /// with its main greenlet: greenlets still running are killed (their cleanup runs),
+    /// the shutdown hooks of servers and process pools run (``Hub/onShutdown(_:)``),
+    /// every libuv handle is closed and the loop is closed. The hub cannot be used after.
+    ///
+    /// SIGINT and SIGTERM during `run` take the same path and then end the process with
+    /// exit status 130 or 143.
+    ///
+    /// While the main thread is blocked here, `@MainActor` code cannot run: Sprout's own
+    /// thread runs the hub, and the main actor's queue is not drained.
+    ///
+    /// - Throws: what `body` throws; ``RunError`` if the hub cannot run.
+    public static func run<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) throws -> T {
+        if isCurrent { throw RunError.calledFromHub }
+        if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
+        let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
+        Task(executorPreference: LoopExecutor.shared) {
+            await HubRuntime.runMain(body) { result in outcome.withLock { $0 = result } }
+        }
+        let closeResult = LoopExecutor.shared.waitUntilClosed()
+        if closeResult != 0 {
+            HubDiagnostics.report("Sprout: uv_loop_close failed at shutdown: \(HubError(code: closeResult, operation: "close loop"))")
+        }
+        guard let (result, ending) = outcome.withLock({ $0 }) else {
+            fatalError("Sprout: the hub closed without finishing the main greenlet")
+        }
+        if case .signal(let signal) = ending {
+            exit(128 + signal)
+        }
+        return try result.get()
+    }
+
+    /// Registers `hook` to run on the hub during shutdown (the end of ``run(_:)`` or
+    /// SIGINT/SIGTERM), after greenlets are killed and before handles close. Hooks run
+    /// in reverse order of registration; servers and process pools close through here
+    /// rather than installing signal handlers of their own.
+    ///
+    /// - Returns: a token for ``removeShutdownHook(_:)``.
+    @discardableResult
+    public static func onShutdown(_ hook: @escaping @Hub @Sendable () async -> Void) -> ShutdownHook {
+        HubRuntime.hooks.withLock { hooks in
+            let token = ShutdownHook(id: hooks.next)
+            hooks.next += 1
+            hooks.list.append((token, hook))
+            return token
+        }
+    }
+
+    /// Unregisters a hook added with ``onShutdown(_:)``, e.g. when a server stops early.
+    public static func removeShutdownHook(_ token: ShutdownHook) {
+        HubRuntime.hooks.withLock { hooks in hooks.list.removeAll { $0.token == token } }
+    }
+
+    /// Kills every running greenlet and waits up to `grace` seconds for them to finish.
+    /// Returns the greenlets that did not finish in time.
+    ///
+    /// - Throws: `CancellationError` if the calling greenlet is itself killed.
+    @Hub
+    @discardableResult
+    public static func killAll(grace: Double = 2) async throws -> [any Joinable] {
+        let me = GreenletContext.current?.id
+        let running = GreenletRegistry.shared.snapshot().filter { item in
+            (item as? any GreenletIdentified)?.greenletID != me
+        }
+        for greenlet in running { greenlet.cancel() }
+        let finished = try await joinAll(running, timeout: grace)
+        return running.filter { item in !finished.contains { $0 === item } }
+    }
+}
+
+/// Identifies a registered shutdown hook.
+public struct ShutdownHook: Hashable, Sendable {
+    let id: UInt64
+}
+
+/// Lets teardown skip the greenlet that runs it.
+protocol GreenletIdentified {
+    var greenletID: UInt64 { get }
+}
+
+extension Greenlet: GreenletIdentified {
+    var greenletID: UInt64 { context.id }
+}
+
+private struct HookList {
+    var list: [(token: ShutdownHook, hook: @Hub @Sendable () async -> Void)] = []
+    var next: UInt64 = 0
+}
+
+enum HubRuntime {
+    fileprivate static let hooks = Mutex(HookList())
+
+    /// Runs the main greenlet, waits for it or a signal, then tears everything down.
+    @Hub
+    fileprivate static func runMain<T: Sendable>(
+        _ body: @escaping @Hub @Sendable () async throws -> T,
+        report: (sending (Result<T, any Error>, Ending)) -> Void
+    ) async {
+        let ended = Waiter<Ending>()
+        var watchers: [SignalWatcher] = []
+        for signal in [SIGINT, SIGTERM] {
+            if let watcher = try? SignalWatcher(signal: signal, { ended.wake(with: .signal($0)) }) {
+                watchers.append(watcher)
+            }
+        }
+        let main = spawn(name: "main") { try await body() }
+        main.onDone { ended.wake(with: .returned) }
+        let ending: Ending
+        switch await park(ended) {
+        case .value(let value): ending = value
+        case .timedOut, .cancelled: ending = .returned
+        }
+        if case .signal = ending { main.cancel() }
+
+        let stuck = (try? await Hub.killAll()) ?? []
+        for greenlet in stuck {
+            HubDiagnostics.report("Sprout: \(greenlet) did not finish within 2 s of being killed at shutdown")
+        }
+        let hooks = Self.hooks.withLock { hooks in
+            let list = hooks.list
+            hooks.list = []
+            return list
+        }
+        for (_, hook) in hooks.reversed() { await hook() }
+        for watcher in watchers { watcher.close() }
+
+        report((main.takeOutcome() ?? .failure(GreenletExit(greenlet: main.name)), ending))
+        BlockingMonitor.shared.stop()
+        // The last thing on the loop: no job may be queued after this one.
+        LoopExecutor.shared.closeLoop()
+    }
+}

@@ -1,0 +1,49 @@
+import CLibuv
+
+/// The hub: the one event loop of the process, and the global actor whose code runs on it.
+///
+/// Code marked `@Hub` runs on the hub's thread; greenlet bodies given to ``spawn(name:_:)``
+/// are `@Hub`, so greenlets share hub-isolated state the way gevent code shares module
+/// state — and the compiler, not a convention, keeps other threads out of it.
+///
+/// The hub starts on first use, on a thread of its own, and lives as long as the process
+/// (or until ``Hub/run(_:)`` returns). From async code, spawn and await greenlets directly.
+/// From a synchronous `main`, call ``Hub/run(_:)``.
+@globalActor
+public final actor Hub {
+    /// The hub's actor instance.
+    public static let shared = Hub()
+
+    private init() {}
+
+    /// The hub's executor: the libuv loop thread.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        LoopExecutor.shared.asUnownedSerialExecutor()
+    }
+
+    /// The hub's executor as a task executor, for `Task(executorPreference:)` and task groups
+    /// whose child tasks should run on the hub.
+    public static var taskExecutor: any TaskExecutor { LoopExecutor.shared }
+
+    /// True when the caller runs on the hub's thread.
+    public static var isCurrent: Bool { LoopExecutor.shared.isHubThread }
+
+    /// Runs `body` synchronously when the caller is known to be on the hub thread
+    /// (a libuv callback, a job the hub runs); stops the program if it is not.
+    package static func assumeIsolated<T>(_ body: @Hub () throws -> T) rethrows -> T {
+        LoopExecutor.shared.checkIsolated()
+        return try withoutActuallyEscaping(body) { body in
+            // A synchronous @Hub function has the same representation as a plain one;
+            // the check above is what makes calling it without a hop sound.
+            try unsafeBitCast(body, to: (() throws -> T).self)()
+        }
+    }
+
+    /// Runs `body` on the hub on a later turn of the loop, from any thread.
+    package static func later(_ body: @escaping @Sendable @Hub () -> Void) {
+        LoopExecutor.shared.execute { Hub.assumeIsolated(body) }
+    }
+
+    /// The libuv loop, for the few files under `Hub/` and `IO/` that wrap libuv handles.
+    @Hub package static var loop: UnsafeMutablePointer<uv_loop_t> { LoopExecutor.shared.loop }
+}

@@ -1,0 +1,259 @@
+import CLibuv
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One unit of work for the hub thread.
+enum HubWork {
+    /// A Swift job (a task resuming or starting) to run on the loop.
+    case job(UnownedJob)
+    /// A suspended task to resume on a later turn: this is how `sleep(0)` yields.
+    case resume(UnsafeContinuation<Void, Never>)
+    /// A closure to run on the loop thread.
+    case call(() -> Void)
+}
+
+/// Work handed over from another thread; only `@Sendable` closures are ever put in it.
+private struct InboxWork: @unchecked Sendable {
+    var work: HubWork
+}
+
+private struct Inbox: ~Copyable {
+    var items: [InboxWork] = []
+    var stopped = false
+    var droppedAfterStop = false
+}
+
+/// The executor behind ``Hub``: it owns one `uv_loop_t` and the thread that runs it.
+///
+/// Jobs enqueued from the loop thread go into a local ring, and an unreferenced
+/// `uv_idle_t` keeps the loop from blocking in poll while the ring is not empty.
+/// Jobs from other threads go into a mutex-guarded inbox, with one `uv_async_send`
+/// when the inbox goes from empty to non-empty. The ring is drained from a
+/// `uv_check_t` with a budget, so I/O is polled between batches.
+package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
+    package static let shared = LoopExecutor()
+
+    /// How many ring items one drain runs before the loop polls I/O again.
+    static let drainBudget = 128
+
+    package let loop: UnsafeMutablePointer<uv_loop_t>
+    private let wakeHandle: UnsafeMutablePointer<uv_async_t>
+    private let drainHandle: UnsafeMutablePointer<uv_check_t>
+    private let spinHandle: UnsafeMutablePointer<uv_idle_t>
+    /// Every deadline on the hub; touch only on the hub thread.
+    let timers: TimerHeap
+
+    // Loop-thread state.
+    private var ring: [HubWork] = []
+    private var ringHead = 0
+    private var spinning = false
+    private var loopClosedResult: Int32 = 0
+
+    private let inbox = Mutex(Inbox())
+    private let hubThread = Atomic<UInt>(0)
+    private let finished = Latch()
+
+    /// Counts ring items started; the blocking monitor watches it move.
+    let itemsStarted = Atomic<UInt64>(0)
+    /// True while the loop thread runs ring items rather than polling.
+    let draining = Atomic<Bool>(false)
+    /// The id of the greenlet that last resumed through a Sprout wait, for reports.
+    let currentGreenlet = Atomic<UInt64>(0)
+
+    private init() {
+        loop = .allocate(capacity: 1)
+        wakeHandle = .allocate(capacity: 1)
+        drainHandle = .allocate(capacity: 1)
+        spinHandle = .allocate(capacity: 1)
+        precondition(uv_loop_init(loop) == 0, "uv_loop_init failed")
+        timers = TimerHeap(loop: loop)
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        uv_async_init(loop, wakeHandle) { handle in
+            LoopExecutor.from(handle!.pointee.data).takeInbox()
+        }
+        wakeHandle.pointee.data = me
+        uv_check_init(loop, drainHandle)
+        drainHandle.pointee.data = me
+        uv_check_start(drainHandle) { handle in
+            LoopExecutor.from(handle!.pointee.data).drain()
+        }
+        uv_unref(UnsafeMutableRawPointer(drainHandle).assumingMemoryBound(to: uv_handle_t.self))
+        uv_idle_init(loop, spinHandle)
+        spinHandle.pointee.data = me
+        uv_unref(UnsafeMutableRawPointer(spinHandle).assumingMemoryBound(to: uv_handle_t.self))
+        startThread()
+        BlockingMonitor.shared.startIfNeeded()
+    }
+
+    private static func from(_ pointer: UnsafeMutableRawPointer?) -> LoopExecutor {
+        Unmanaged<LoopExecutor>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    private func startThread() {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let rc = pthread_create(&thread, &attributes, { context in
+            let executor = Unmanaged<LoopExecutor>.fromOpaque(context!).takeRetainedValue()
+            executor.runLoopThread()
+            return nil
+        }, context)
+        pthread_attr_destroy(&attributes)
+        precondition(rc == 0, "Sprout: could not start the hub thread (pthread_create: \(rc))")
+    }
+
+    private func runLoopThread() {
+        hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        takeInbox()
+        uv_run(loop, UV_RUN_DEFAULT)
+        loopClosedResult = uv_loop_close(loop)
+        finished.open()
+    }
+
+    /// True on the hub's own thread.
+    package var isHubThread: Bool {
+        let hub = hubThread.load(ordering: .relaxed)
+        return hub != 0 && hub == UInt(bitPattern: Int(bitPattern: pthread_self()))
+    }
+
+    // MARK: Executor conformances
+
+    package func enqueue(_ job: consuming ExecutorJob) {
+        submit(.job(UnownedJob(job)))
+    }
+
+    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    package func isIsolatingCurrentContext() -> Bool? {
+        isHubThread
+    }
+
+    package func checkIsolated() {
+        if !isHubThread {
+            fatalError("Sprout: expected to run on the hub thread, but this is another thread")
+        }
+    }
+
+    // MARK: Submitting work
+
+    /// Queues work for the loop. On the loop thread it goes into the ring; from any other
+    /// thread into the inbox, waking the loop only when the inbox was empty.
+    func submit(_ work: HubWork) {
+        if isHubThread {
+            ring.append(work)
+            if !spinning {
+                spinning = true
+                uv_idle_start(spinHandle) { _ in }
+            }
+            return
+        }
+        let shouldWake = inbox.withLock { inbox -> Bool? in
+            if inbox.stopped {
+                inbox.droppedAfterStop = true
+                return nil
+            }
+            inbox.items.append(InboxWork(work: work))
+            return inbox.items.count == 1
+        }
+        switch shouldWake {
+        case true?: uv_async_send(wakeHandle)
+        case false?: break
+        case nil: HubDiagnostics.report("Sprout: work was submitted after the hub shut down and cannot run")
+        }
+    }
+
+    /// Runs `body` on the hub thread at a later point (never inline).
+    package func execute(_ body: @escaping @Sendable () -> Void) {
+        submit(.call(body))
+    }
+
+    /// Queues a resumption for a later turn; call only on the hub thread.
+    func resumeLater(_ continuation: UnsafeContinuation<Void, Never>) {
+        submit(.resume(continuation))
+    }
+
+    // MARK: The loop thread's side
+
+    private func takeInbox() {
+        let items = inbox.withLock { inbox -> [InboxWork] in
+            let items = inbox.items
+            inbox.items.removeAll(keepingCapacity: true)
+            return items
+        }
+        if items.isEmpty { return }
+        ring.reserveCapacity(ring.count + items.count)
+        for item in items { ring.append(item.work) }
+        if !spinning {
+            spinning = true
+            uv_idle_start(spinHandle) { _ in }
+        }
+    }
+
+    private func drain() {
+        guard ringHead < ring.count else { return }
+        draining.store(true, ordering: .relaxed)
+        var budget = Self.drainBudget
+        while budget > 0 && ringHead < ring.count {
+            let work = ring[ringHead]
+            ringHead += 1
+            budget -= 1
+            itemsStarted.add(1, ordering: .relaxed)
+            switch work {
+            case .job(let job):
+                job.runSynchronously(
+                    isolatedTo: asUnownedSerialExecutor(),
+                    taskExecutor: asUnownedTaskExecutor()
+                )
+            case .resume(let continuation):
+                continuation.resume()
+            case .call(let body):
+                body()
+            }
+        }
+        draining.store(false, ordering: .relaxed)
+        if ringHead == ring.count {
+            ring.removeAll(keepingCapacity: ring.capacity <= 4096)
+            ringHead = 0
+            spinning = false
+            uv_idle_stop(spinHandle)
+        } else if ringHead >= 4096 {
+            ring.removeFirst(ringHead)
+            ringHead = 0
+        }
+        // Timers compare against the loop's cached clock; a long batch makes it stale.
+        uv_update_time(loop)
+    }
+
+    /// Closes every handle on the loop, lets the close callbacks run and closes the loop.
+    /// Runs on the hub thread as the very last step of teardown; returns at once, and
+    /// ``waitUntilClosed()`` reports the result of `uv_loop_close`.
+    func closeLoop() {
+        precondition(isHubThread)
+        inbox.withLock { $0.stopped = true }
+        uv_walk(loop, { handle, _ in
+            if uv_is_closing(handle) == 0 {
+                uv_close(handle, nil)
+            }
+        }, nil)
+    }
+
+    /// Blocks the caller until the loop thread has closed the loop; returns `uv_loop_close`'s result.
+    func waitUntilClosed() -> Int32 {
+        finished.wait()
+        return loopClosedResult
+    }
+
+    /// True once ``closeLoop()`` has run: nothing submitted from then on can run.
+    var isStopped: Bool {
+        inbox.withLock { $0.stopped }
+    }
+}

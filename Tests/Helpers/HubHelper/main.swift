@@ -1,0 +1,2 @@
+import Sprout
+print("helper")
