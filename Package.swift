@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
+        .executable(name: "sprout-bench", targets: ["SproutBench"]),
     ],
     targets: [
         .systemLibrary(
@@ -23,6 +24,11 @@ let package = Package(
             name: "SproutDemo",
             dependencies: ["Sprout"],
             path: "Examples/Demo"
+        ),
+        .executableTarget(
+            name: "SproutBench",
+            dependencies: ["Sprout"],
+            path: "Examples/Bench"
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).

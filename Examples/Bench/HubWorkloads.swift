@@ -1,0 +1,66 @@
+import Sprout
+
+/// The hub's workloads: spawning, switching, and memory per sleeping greenlet.
+let hubWorkloads: [Workload] = [
+    Workload(name: "spawn-join", usage: "spawn-join N: µs per greenlet to spawn and joinAll N trivial greenlets") { arguments in
+        let count = intArgument(arguments, 0, 100_000)
+        let seconds = try Hub.run {
+            let start = now()
+            var greenlets: [Greenlet<Int>] = []
+            greenlets.reserveCapacity(count)
+            for index in 0..<count {
+                greenlets.append(spawn { index })
+            }
+            try await joinAll(greenlets)
+            return now() - start
+        }
+        report(seconds / Double(count) * 1e6)
+    },
+    Workload(name: "ping-pong", usage: "ping-pong N: switches/s of two greenlets doing sleep(0) N times each") { arguments in
+        let rounds = intArgument(arguments, 0, 1_000_000)
+        let seconds = try Hub.run {
+            let start = now()
+            let players = (0..<2).map { _ in
+                spawn {
+                    for _ in 0..<rounds { try await sleep(0) }
+                }
+            }
+            try await joinAll(players)
+            return now() - start
+        }
+        report(Double(2 * rounds) / seconds)
+    },
+    Workload(name: "sleepers", usage: "sleepers N: RSS bytes per greenlet while N greenlets sleep") { arguments in
+        let count = intArgument(arguments, 0, 100_000)
+        let bytes = try Hub.run {
+            let before = residentBytes()
+            var greenlets: [Greenlet<Void>] = []
+            greenlets.reserveCapacity(count)
+            for _ in 0..<count {
+                greenlets.append(spawn { try await sleep(3600) })
+            }
+            try await sleep(0.2)
+            let after = residentBytes()
+            for greenlet in greenlets { greenlet.cancel() }
+            try await joinAll(greenlets)
+            return (after - before) / Double(count)
+        }
+        report(bytes)
+    },
+    Workload(name: "live-greenlets", usage: "live-greenlets N: total RSS in MB with N live greenlets asleep") { arguments in
+        let count = intArgument(arguments, 0, 1_000_000)
+        let megabytes = try Hub.run {
+            var greenlets: [Greenlet<Void>] = []
+            greenlets.reserveCapacity(count)
+            for _ in 0..<count {
+                greenlets.append(spawn { try await sleep(3600) })
+            }
+            try await sleep(0.5)
+            let total = residentBytes() / 1_048_576
+            for greenlet in greenlets { greenlet.cancel() }
+            try await joinAll(greenlets)
+            return total
+        }
+        report(megabytes)
+    },
+]

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Runs Sprout's workloads and their Python twins side by side, in one run, and prints
+one table: workload, Sprout's median, the peer's median, and the ratio (how many times
+better Sprout is) with its min / median / max over paired runs.
+
+Workloads are declared in workloads/*.json; each is a list of
+  {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
+   "sprout": [argv...], "peers": {"label": [argv...], ...}}
+An argv may use {python} (the virtualenv's python), {release} (Sprout's release build
+folder) and {here} (this folder). Every program prints 'RESULT <number>' on a line.
+
+    python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
+"""
+import argparse, glob, json, os, statistics, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VENV = os.path.join(HERE, ".venv")
+PY_PACKAGES = ["gevent==26.9.0", "uvloop==0.23.0", "aiohttp"]
+
+
+def ensure_venv():
+    python = os.path.join(VENV, "bin", "python")
+    marker = os.path.join(VENV, ".sprout-ready")
+    if not os.path.exists(marker):
+        print("== creating the Python virtualenv for the peers", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", *PY_PACKAGES], check=True)
+        open(marker, "w").write("\n".join(PY_PACKAGES))
+    return python
+
+
+def build_sprout():
+    print("== building Sprout's benchmarks in release mode", file=sys.stderr)
+    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def expand(argv, python, release):
+    return [a.replace("{python}", python).replace("{release}", release).replace("{here}", HERE)
+            for a in argv]
+
+
+def measure(argv, timeout):
+    started = time.time()
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    values = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not values:
+        raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}) after "
+                           f"{time.time() - started:.1f}s:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return float(values[-1])
+
+
+def fmt(value):
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--timeout", type=int, default=300)
+    args = parser.parse_args()
+
+    python = ensure_venv()
+    release = build_sprout()
+    workloads = []
+    for path in sorted(glob.glob(os.path.join(HERE, "workloads", "*.json"))):
+        workloads += json.load(open(path))
+    workloads = [w for w in workloads if args.only in w["name"]]
+
+    rows = []
+    for w in workloads:
+        higher = w["better"] == "higher"
+        sprout_argv = expand(w["sprout"], python, release)
+        for label, peer in w["peers"].items():
+            peer_argv = expand(peer, python, release)
+            sprout_values, peer_values, ratios = [], [], []
+            for _ in range(args.repeat):
+                # Interleaved, so drift on a shared machine hits both sides alike.
+                s = measure(sprout_argv, args.timeout)
+                p = measure(peer_argv, args.timeout)
+                sprout_values.append(s)
+                peer_values.append(p)
+                ratios.append(s / p if higher else p / s)
+            row = (w["name"], w["unit"], statistics.median(sprout_values), label,
+                   statistics.median(peer_values), min(ratios), statistics.median(ratios),
+                   max(ratios), w.get("goal", ""))
+            rows.append(row)
+            print(f"  {w['name']} vs {label}: ratio median {row[6]:.2f}x", file=sys.stderr)
+
+    header = ("workload", "unit", "Sprout (median)", "peer", "peer (median)",
+              "ratio min", "ratio median", "ratio max", "goal")
+    if args.markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for r in rows:
+            print(f"| {r[0]} | {r[1]} | {fmt(r[2])} | {r[3]} | {fmt(r[4])} | {r[5]:.2f}x | "
+                  f"{r[6]:.2f}x | {r[7]:.2f}x | {r[8]} |")
+    else:
+        widths = [max(len(str(h)), 12) for h in header]
+        print("  ".join(h.ljust(wd) for h, wd in zip(header, widths)))
+        for r in rows:
+            cells = [r[0], r[1], fmt(r[2]), r[3], fmt(r[4]), f"{r[5]:.2f}x", f"{r[6]:.2f}x",
+                     f"{r[7]:.2f}x", r[8]]
+            print("  ".join(str(c).ljust(wd) for c, wd in zip(cells, widths)))
+    print(f"(ratio = how many times better Sprout is; {args.repeat} paired runs each, release build, "
+          f"{os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
