@@ -37,7 +37,7 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/HubHelper"
         ),
-.testTarget(
+        .testTarget(
             name: "SproutTests",
             dependencies: ["Sprout"]
         ),
