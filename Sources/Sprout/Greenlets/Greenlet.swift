@@ -98,6 +98,12 @@ public final class Greenlet<Value: Sendable>: Joinable {
         if isReady { return true }
         let waiter = Waiter<Void>()
         let wake = await park(waiter, timeout: timeout) { waiter in
+            // Entering `park` may hop executors (a caller that is not a greenlet), so the
+            // greenlet may have finished since the check above.
+            if isReady {
+                waiter.wake()
+                return
+            }
             let token = addCallback { waiter.wake() }
             waiter.onAbandon = { [self] in removeCallback(token) }
         }

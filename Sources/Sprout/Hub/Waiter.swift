@@ -17,16 +17,31 @@ package enum Wake<Value: Sendable>: Sendable {
 /// stays with the offerer and is never lost.
 @Hub
 package final class Waiter<Value: Sendable> {
-    private var continuation: UnsafeContinuation<Wake<Value>, Never>?
+    private enum State {
+        case idle
+        /// On a wait list, but the greenlet has not suspended yet (a task that is not a
+        /// greenlet may hop executors in between); an outcome arriving now is kept.
+        case armed
+        case parked(UnsafeContinuation<Wake<Value>, Never>)
+        /// Finished while armed: the outcome the greenlet takes when it suspends.
+        case early(Wake<Value>)
+        case done
+    }
+
+    private var state = State.idle
     private var timer: HubTimer?
-    private var cancelRequested = false
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
     package var onAbandon: (() -> Void)?
 
     package init() {}
 
-    /// True while the greenlet is parked and can still be woken.
-    package var isWaiting: Bool { continuation != nil }
+    /// True while the greenlet is parked (or about to be) and can still be woken.
+    package var isWaiting: Bool {
+        switch state {
+        case .armed, .parked: true
+        case .idle, .early, .done: false
+        }
+    }
 
     /// Wakes the greenlet with `value`; returns `false` (and keeps nothing) if it is no
     /// longer waiting.
@@ -36,8 +51,13 @@ package final class Waiter<Value: Sendable> {
     }
 
     private func finish(_ wake: Wake<Value>) -> Bool {
-        guard let continuation else { return false }
-        self.continuation = nil
+        let continuation: UnsafeContinuation<Wake<Value>, Never>?
+        switch state {
+        case .armed: continuation = nil
+        case .parked(let parked): continuation = parked
+        case .idle, .early, .done: return false
+        }
+        state = continuation == nil ? .early(wake) : .done
         if let timer {
             LoopExecutor.shared.timers.cancel(timer)
             self.timer = nil
@@ -49,16 +69,14 @@ package final class Waiter<Value: Sendable> {
             onAbandon = nil
             abandon?()
         }
-        continuation.resume(returning: wake)
+        continuation?.resume(returning: wake)
         return true
     }
 
-    fileprivate func park(_ continuation: UnsafeContinuation<Wake<Value>, Never>, timeout: Double?) {
-        if cancelRequested {
-            continuation.resume(returning: .cancelled)
-            return
-        }
-        self.continuation = continuation
+    /// Makes the waiter wakeable and starts its deadline, before the greenlet suspends,
+    /// so that it can be put on a wait list with no suspension point in between.
+    fileprivate func arm(timeout: Double?) {
+        state = .armed
         if let timeout {
             timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(timeout)) { [self] in
                 timer = nil
@@ -67,11 +85,20 @@ package final class Waiter<Value: Sendable> {
         }
     }
 
+    fileprivate func park(_ continuation: UnsafeContinuation<Wake<Value>, Never>) {
+        switch state {
+        case .early(let wake):
+            state = .done
+            continuation.resume(returning: wake)
+        default:
+            state = .parked(continuation)
+        }
+    }
+
     fileprivate func cancel() {
-        if continuation == nil {
-            cancelRequested = true
-        } else {
-            _ = finish(.cancelled)
+        switch state {
+        case .armed, .parked: _ = finish(.cancelled)
+        case .idle, .early, .done: break
         }
     }
 }
@@ -93,10 +120,13 @@ package func park<Value: Sendable>(
 ) async -> Wake<Value> {
     if Task.isCancelled { return .cancelled }
     if let timeout, timeout <= 0 { return .timedOut }
+    // Register before suspending: `withTaskCancellationHandler` may hop executors first
+    // (for a task that is not a greenlet), and a wait list must not miss a wake-up then.
+    waiter.arm(timeout: timeout)
+    register(waiter)
     let wake = await withTaskCancellationHandler {
         await withUnsafeContinuation { continuation in
-            waiter.park(continuation, timeout: timeout)
-            if waiter.isWaiting { register(waiter) }
+            waiter.park(continuation)
         }
     } onCancel: {
         Hub.later { waiter.cancel() }
