@@ -44,7 +44,11 @@ public final class Event: Sendable {
     @discardableResult
     public func wait(timeout: Double? = nil) async throws -> Bool {
         if isSet { return true }
-        switch await park(Waiter<Void>(), timeout: timeout, register: { waiters.append($0, ()) }) {
+        // Entering `park` may hop executors (a caller that is not a greenlet): look again.
+        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
+            if isSet { waiter.wake() } else { waiters.append(waiter, ()) }
+        }
+        switch wake {
         case .value: return true
         case .timedOut:
             waiters.noteAbandoned()

@@ -71,8 +71,17 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     public func put(_ item: Element, timeout: Double? = nil) async throws {
         if isClosed { throw QueueError.closed }
         if offer(item) { return }
-        let waiter = Waiter<Bool>()
-        let wake = await park(waiter, timeout: timeout) { putters.append($0, item) }
+        // Entering `park` may hop executors (a caller that is not a greenlet), so the
+        // state is looked at again where the waiter is registered, with no suspension between.
+        let wake = await park(Waiter<Bool>(), timeout: timeout) { waiter in
+            if isClosed {
+                waiter.wake(with: false)
+            } else if offer(item) {
+                waiter.wake(with: true)
+            } else {
+                putters.append(waiter, item)
+            }
+        }
         switch wake {
         case .value(true): return
         case .value(false): throw QueueError.closed
@@ -128,8 +137,16 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     public func get(timeout: Double? = nil) async throws -> Element {
         if let item = take() { return item }
         if isClosed { throw QueueError.closed }
-        let waiter = Waiter<Delivery>()
-        let wake = await park(waiter, timeout: timeout) { getters.append($0, ()) }
+        let wake = await park(Waiter<Delivery>(), timeout: timeout) { waiter in
+            // Looked at again: see `put`.
+            if let item = take() {
+                waiter.wake(with: .item(item))
+            } else if isClosed {
+                waiter.wake(with: .closed)
+            } else {
+                getters.append(waiter, ())
+            }
+        }
         switch wake {
         case .value(.item(let item)): return item
         case .value(.closed): throw QueueError.closed
@@ -215,7 +232,9 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     @discardableResult
     public func join(timeout: Double? = nil) async throws -> Bool {
         if unfinished == 0 { return true }
-        let wake = await park(Waiter<Void>(), timeout: timeout) { joiners.append($0, ()) }
+        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
+            if unfinished == 0 { waiter.wake() } else { joiners.append(waiter, ()) }
+        }
         switch wake {
         case .value: return true
         case .timedOut:

@@ -69,9 +69,9 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
                 return readyAnyOrder.removeNext()
             }
             if exhausted, inFlight == 0 { return nil }
-            let waiter = Waiter<Void>()
-            consumer = waiter
-            let wake = await park(waiter)
+            // Not re-checked inside `park`: a hop there only delays the consumer, and every
+            // change it waits for wakes `consumer`, which is set with no suspension before it.
+            let wake = await park(Waiter<Void>()) { consumer = $0 }
             consumer = nil
             if case .cancelled = wake {
                 stop()

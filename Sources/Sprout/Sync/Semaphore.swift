@@ -35,7 +35,16 @@ public final class Semaphore: Sendable {
             value -= 1
             return true
         }
-        switch await park(Waiter<Void>(), timeout: timeout, register: { waiters.append($0, ()) }) {
+        // Entering `park` may hop executors (a caller that is not a greenlet): look again.
+        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
+            if value > 0 {
+                value -= 1
+                waiter.wake()
+            } else {
+                waiters.append(waiter, ())
+            }
+        }
+        switch wake {
         case .value: return true
         case .timedOut:
             waiters.noteAbandoned()

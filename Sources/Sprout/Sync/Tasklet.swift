@@ -78,10 +78,17 @@ public final class Tasklet: Sendable {
     public func `switch`(_ value: (any Sendable)? = nil) async throws -> (any Sendable)? {
         let caller = Tasklet.running ?? Tasklet(adopting: ())
         if caller === self { return value }
-        let waiter = Waiter<Result<(any Sendable)?, any Error>>()
-        try resume(with: value, from: caller)
-        caller.state = .switchedOut(waiter)
-        let wake = await park(waiter)
+        // The target is resumed only once this side is registered, with no suspension in
+        // between (entering `park` may hop executors), so a quick switch back is not lost.
+        let wake = await park(Waiter<Result<(any Sendable)?, any Error>>()) { waiter in
+            caller.state = .switchedOut(waiter)
+            do {
+                try resume(with: value, from: caller)
+            } catch {
+                caller.state = .running
+                waiter.wake(with: .failure(error))
+            }
+        }
         caller.state = .running
         switch wake {
         case .value(let result): return try result.get()
