@@ -1,0 +1,194 @@
+/// The untyped engine under every ``GreenletQueue`` and ``Channel``: items travel as
+/// `any Sendable`, so this code is compiled once, with no generic type to look up at run
+/// time, and the thin typed wrappers, being inlinable, are specialized in the caller's
+/// module. (Unspecialized generic code spent over half its time in metadata lookups.)
+@usableFromInline
+@Hub
+final class QueueCore: Sendable {
+    @usableFromInline typealias Item = any Sendable
+
+    private enum Delivery: Sendable {
+        case item(Item)
+        case closed
+    }
+
+    private var buffer: ItemStore
+    private var getters = WaitList<Delivery, Void>()
+    private var putters = WaitList<Bool, Item>()
+    private var joiners = WaitList<Void, Void>()
+    private var unfinished = 0
+
+    @usableFromInline nonisolated let maxSize: Int?
+    @usableFromInline private(set) var isClosed = false
+
+    @usableFromInline nonisolated init(maxSize: Int?, order: QueueOrder) {
+        precondition((maxSize ?? 0) >= 0, "a queue's maxSize cannot be negative")
+        self.maxSize = maxSize
+        buffer = ItemStore(order: order)
+    }
+
+    @usableFromInline var count: Int { buffer.count }
+    @usableFromInline var isEmpty: Bool { buffer.count == 0 }
+    @usableFromInline var isFull: Bool { maxSize.map { buffer.count >= $0 } ?? false }
+
+    @usableFromInline var peek: Item? { buffer.next }
+
+    // MARK: Putting
+
+    /// The put that needs no waiting: `true` if `item` was taken or buffered. Synchronous,
+    /// so the common case costs no executor check (each async call on a task with an
+    /// executor preference takes a lock in the Swift runtime).
+    @usableFromInline func putWithoutWaiting(_ item: Item) throws(QueueError) -> Bool {
+        if isClosed { throw .closed }
+        return offer(item)
+    }
+
+    /// The rest of a put, once ``putWithoutWaiting(_:)`` found no room.
+    @usableFromInline func putWaiting(_ item: Item, timeout: Double?) async throws {
+        // Entering `park` may hop executors (a caller that is not a greenlet), so the
+        // state is looked at again where the waiter is registered, with no suspension between.
+        let wake = await park(Waiter<Bool>(), timeout: timeout) { waiter in
+            if isClosed {
+                waiter.wake(with: false)
+            } else if offer(item) {
+                waiter.wake(with: true)
+            } else {
+                putters.append(waiter, item)
+            }
+        }
+        switch wake {
+        case .value(true): return
+        case .value(false): throw QueueError.closed
+        case .timedOut:
+            putters.noteAbandoned()
+            throw QueueError.full
+        case .cancelled:
+            putters.noteAbandoned()
+            throw CancellationError()
+        }
+    }
+
+    @usableFromInline func putNowait(_ item: Item) throws(QueueError) {
+        if isClosed { throw .closed }
+        if !offer(item) { throw .full }
+    }
+
+    private func offer(_ item: Item) -> Bool {
+        if getters.popLive(waking: .item(item)) != nil {
+            unfinished += 1
+            return true
+        }
+        guard maxSize.map({ buffer.count < $0 }) ?? true else { return false }
+        buffer.insert(item)
+        unfinished += 1
+        return true
+    }
+
+    @usableFromInline func putDetached(_ item: Item) {
+        if isClosed {
+            HubDiagnostics.report("Sprout: an item put from another thread reached a closed queue and was dropped")
+        } else if !offer(item) {
+            putters.append(nil, item)
+        }
+    }
+
+    // MARK: Getting
+
+    /// The get that needs no waiting: the next item, or `nil` if there is none yet.
+    @usableFromInline func getWithoutWaiting() throws(QueueError) -> Item? {
+        if let item = take() { return item }
+        if isClosed { throw .closed }
+        return nil
+    }
+
+    /// The rest of a get, once ``getWithoutWaiting()`` found nothing.
+    @usableFromInline func getWaiting(timeout: Double?) async throws -> Item {
+        let wake = await park(Waiter<Delivery>(), timeout: timeout) { waiter in
+            // Looked at again: see `put`.
+            if let item = take() {
+                waiter.wake(with: .item(item))
+            } else if isClosed {
+                waiter.wake(with: .closed)
+            } else {
+                getters.append(waiter, ())
+            }
+        }
+        switch wake {
+        case .value(.item(let item)): return item
+        case .value(.closed): throw QueueError.closed
+        case .timedOut:
+            getters.noteAbandoned()
+            throw QueueError.empty
+        case .cancelled:
+            getters.noteAbandoned()
+            throw CancellationError()
+        }
+    }
+
+    @usableFromInline func getNowait() throws(QueueError) -> Item {
+        if let item = take() { return item }
+        throw isClosed ? .closed : .empty
+    }
+
+    @usableFromInline func nextItem() async throws -> Item? {
+        do {
+            if let item = try getWithoutWaiting() { return item }
+            return try await getWaiting(timeout: nil)
+        } catch QueueError.closed {
+            return nil
+        }
+    }
+
+    private func take() -> Item? {
+        if buffer.count > 0 {
+            let item = buffer.removeNext()
+            if let moved = putters.popLive(waking: true) {
+                buffer.insert(moved)
+                unfinished += 1
+            }
+            return item
+        }
+        // Only a full zero-size queue (a channel) has putters while its buffer is empty.
+        guard let item = putters.popLive(waking: true) else { return nil }
+        unfinished += 1
+        return item
+    }
+
+    // MARK: Closing
+
+    @usableFromInline func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        getters.wakeAll(with: .closed)
+        let dropped = putters.wakeAll(with: false)
+        if dropped > 0 {
+            HubDiagnostics.report("Sprout: a queue was closed with \(dropped) item(s) put from another thread still waiting for room; they were dropped")
+        }
+    }
+
+    // MARK: Tasks (gevent's JoinableQueue)
+
+    @usableFromInline func taskDone() throws(QueueError) {
+        guard unfinished > 0 else { throw .taskDoneTooOften }
+        unfinished -= 1
+        if unfinished == 0 { joiners.wakeAll(with: ()) }
+    }
+
+    @usableFromInline var unfinishedTasks: Int { unfinished }
+
+    @usableFromInline func join(timeout: Double? = nil) async throws -> Bool {
+        if unfinished == 0 { return true }
+        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
+            if unfinished == 0 { waiter.wake() } else { joiners.append(waiter, ()) }
+        }
+        switch wake {
+        case .value: return true
+        case .timedOut:
+            joiners.noteAbandoned()
+            return false
+        case .cancelled:
+            joiners.noteAbandoned()
+            throw CancellationError()
+        }
+    }
+}
