@@ -43,19 +43,11 @@ public final class Event: Sendable {
     /// - Throws: `CancellationError` if the greenlet is killed while waiting.
     @discardableResult
     public func wait(timeout: Double? = nil) async throws -> Bool {
-        if isSet { return true }
-        // Entering `park` may hop executors (a caller that is not a greenlet): look again.
-        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
-            if isSet { waiter.wake() } else { waiters.append(waiter, ()) }
-        }
-        switch wake {
-        case .value: return true
-        case .timedOut:
-            waiters.noteAbandoned()
-            return false
-        case .cancelled:
-            waiters.noteAbandoned()
-            throw CancellationError()
-        }
+        try await parkUnlessReady(
+            timeout: timeout,
+            ready: { isSet },
+            enlist: { waiters.append($0, ()) },
+            abandoned: { waiters.noteAbandoned() }
+        )
     }
 }

@@ -177,18 +177,11 @@ final class QueueCore: Sendable {
     @usableFromInline var unfinishedTasks: Int { unfinished }
 
     @usableFromInline func join(timeout: Double? = nil) async throws -> Bool {
-        if unfinished == 0 { return true }
-        let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
-            if unfinished == 0 { waiter.wake() } else { joiners.append(waiter, ()) }
-        }
-        switch wake {
-        case .value: return true
-        case .timedOut:
-            joiners.noteAbandoned()
-            return false
-        case .cancelled:
-            joiners.noteAbandoned()
-            throw CancellationError()
-        }
+        try await parkUnlessReady(
+            timeout: timeout,
+            ready: { unfinished == 0 },
+            enlist: { joiners.append($0, ()) },
+            abandoned: { joiners.noteAbandoned() }
+        )
     }
 }

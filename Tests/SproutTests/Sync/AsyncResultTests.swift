@@ -27,7 +27,7 @@ struct AsyncResultTests {
     @Test func joinAllAndIwaitTakeItNextToGreenlets() async throws {
         let result = AsyncResult<String>()
         let greenlet = spawn { try await sleep(0.02); return 1 }
-        Thread.detach { try? result.set("from a thread") }
+        OSThread.detach { try? result.set("from a thread") }
         let finished = try await joinAll([result, greenlet] as [any Joinable], timeout: 5)
         #expect(finished.count == 2)
         #expect(finished.first === result)

@@ -44,7 +44,7 @@ struct EventTests {
     @Test func setFromAnotherThreadWakesTheWaiter() async throws {
         let event = Event()
         let waiter = spawn { try await event.wait(timeout: 5) }
-        Thread.detach { event.setFromAnyThread() }
+        OSThread.detach { event.setFromAnyThread() }
         #expect(try await waiter.get(timeout: 5))
     }
 }

@@ -93,7 +93,7 @@ struct QueueTests {
 
     @Test func putFromAnotherThreadArrivesInOrderEvenWhenFull() async throws {
         let queue = Queue<Int>(maxSize: 1)
-        Thread.detach { for i in 0..<50 { queue.putFromAnyThread(i) } }
+        OSThread.detach { for i in 0..<50 { queue.putFromAnyThread(i) } }
         var got: [Int] = []
         for _ in 0..<50 { got.append(try await queue.get(timeout: 5)) }
         #expect(got == Array(0..<50))

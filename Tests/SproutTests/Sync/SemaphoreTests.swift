@@ -52,4 +52,12 @@ struct SemaphoreTests {
         semaphore.release()
         #expect(semaphore.tryAcquire())
     }
+
+    @Test func releaseFromAnotherThreadWakesAWaiter() async throws {
+        let semaphore = Semaphore(value: 0)
+        let waiter = spawn { try await semaphore.acquire(timeout: 5) }
+        OSThread.detach { semaphore.releaseFromAnyThread() }
+        #expect(try await waiter.get())
+        #expect(semaphore.value == 0)
+    }
 }

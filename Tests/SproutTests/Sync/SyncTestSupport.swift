@@ -23,7 +23,7 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// Real OS threads, for the cross-thread entry points (never the cooperative pool).
-enum Thread {
+enum OSThread {
     /// Calls `body` on a new detached pthread.
     static func detach(_ body: @escaping @Sendable () -> Void) {
         final class Box: @unchecked Sendable {
