@@ -53,8 +53,8 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   ``QueueError/full`` if `timeout` passes first; `CancellationError` if the greenlet
     ///   is killed while waiting. In every failure the item was not put.
     @inlinable
-    public func put(_ item: Element, timeout: Double? = nil) async throws {
-        if try core.putWithoutWaiting(item) { return }
+    public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
+        if Hub.isCurrent, try Hub.assumeIsolated({ try core.putWithoutWaiting(item) }) { return }
         try await core.putWaiting(item, timeout: timeout)
     }
 
@@ -74,8 +74,8 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   ``QueueError/empty`` if `timeout` passes first; `CancellationError` if the
     ///   greenlet is killed while waiting. In every failure no item was taken.
     @inlinable
-    public func get(timeout: Double? = nil) async throws -> Element {
-        if let item = try core.getWithoutWaiting() { return item as! Element }
+    public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
+        if Hub.isCurrent, let item = try Hub.assumeIsolated({ try core.getWithoutWaiting() }) { return item as! Element }
         return try await core.getWaiting(timeout: timeout) as! Element
     }
 

@@ -12,14 +12,17 @@ final class QueueCore: Sendable {
         case closed
     }
 
-    private var buffer: ItemStore
-    private var getters = WaitList<Delivery, Void>()
-    private var putters = WaitList<Bool, Item>()
+    // Hub-isolated, and no access to these overlaps another (a wake only schedules the
+    // woken greenlet), so the run-time exclusivity checks, a sixth of a put/get, are off.
+    @exclusivity(unchecked) private var buffer: ItemStore
+    @exclusivity(unchecked) private var getters = WaitList<Delivery, Void>()
+    /// Parked putters with their items; a `true` wake means the item was accepted.
+    @exclusivity(unchecked) private var putters = WaitList<Bool, Item>()
     private var joiners = WaitList<Void, Void>()
-    private var unfinished = 0
+    @exclusivity(unchecked) private var unfinished = 0
 
     @usableFromInline nonisolated let maxSize: Int?
-    @usableFromInline private(set) var isClosed = false
+    @exclusivity(unchecked) @usableFromInline private(set) var isClosed = false
 
     @usableFromInline nonisolated init(maxSize: Int?, order: QueueOrder) {
         precondition((maxSize ?? 0) >= 0, "a queue's maxSize cannot be negative")

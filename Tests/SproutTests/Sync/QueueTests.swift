@@ -110,4 +110,17 @@ struct QueueTests {
         try await patient.get()
         #expect(queue.isEmpty)
     }
+
+    /// `put` and `get` run in the caller's isolation and take the fast path only on the hub;
+    /// from a task elsewhere they hop to the hub and still park and wake correctly.
+    @Test nonisolated func putAndGetFromATaskOffTheHub() async throws {
+        #expect(!Hub.isCurrent)
+        let queue = Queue<Int>(maxSize: 1)
+        try await queue.put(1)
+        let putter = spawn { try await queue.put(2) }
+        #expect(try await queue.get(timeout: 1) == 1)
+        #expect(try await queue.get(timeout: 1) == 2)
+        try await putter.get()
+        await #expect(throws: QueueError.empty) { try await queue.get(timeout: 0.01) }
+    }
 }
