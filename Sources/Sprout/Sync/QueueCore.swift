@@ -48,6 +48,8 @@ final class QueueCore: Sendable {
 
     /// The rest of a put, once ``putWithoutWaiting(_:)`` found no room.
     @usableFromInline func putWaiting(_ item: Item, timeout: Double?) async throws {
+        // Tried again: a caller off the hub could not try before it got here.
+        if try putWithoutWaiting(item) { return }
         // Entering `park` may hop executors (a caller that is not a greenlet), so the
         // state is looked at again where the waiter is registered, with no suspension between.
         let wake = await park(Waiter<Bool>(), timeout: timeout) { waiter in
@@ -106,6 +108,8 @@ final class QueueCore: Sendable {
 
     /// The rest of a get, once ``getWithoutWaiting()`` found nothing.
     @usableFromInline func getWaiting(timeout: Double?) async throws -> Item {
+        // Tried again: a caller off the hub could not try before it got here.
+        if let item = try getWithoutWaiting() { return item }
         let wake = await park(Waiter<Delivery>(), timeout: timeout) { waiter in
             // Looked at again: see `put`.
             if let item = take() {

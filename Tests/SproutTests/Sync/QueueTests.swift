@@ -122,5 +122,7 @@ struct QueueTests {
         #expect(try await queue.get(timeout: 1) == 2)
         try await putter.get()
         await #expect(throws: QueueError.empty) { try await queue.get(timeout: 0.01) }
+        try await queue.put(3, timeout: 0)
+        #expect(try await queue.get(timeout: 0) == 3)
     }
 }
