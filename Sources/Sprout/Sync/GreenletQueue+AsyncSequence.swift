@@ -18,7 +18,12 @@ extension GreenletQueue: AsyncSequence {
         /// - Throws: `CancellationError` if the iterating greenlet is killed.
         @inlinable
         public mutating func next() async throws -> Element? {
-            try await queue.core.nextItem().map { $0 as! Element }
+            do {
+                if case let item?? = try queue.core.getIfOnHub() { return (item as! Element) }
+            } catch {
+                return nil  // `.closed`, the only error it throws: closed and drained
+            }
+            return try await queue.core.nextItem().map { $0 as! Element }
         }
     }
 }

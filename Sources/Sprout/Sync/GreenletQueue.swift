@@ -54,7 +54,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   is killed while waiting. In every failure the item was not put.
     @inlinable
     public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
-        if Hub.isCurrent, try Hub.assumeIsolated({ try core.putWithoutWaiting(item) }) { return }
+        if try core.putIfOnHub(item) == true { return }
         try await core.putWaiting(item, timeout: timeout)
     }
 
@@ -75,7 +75,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   greenlet is killed while waiting. In every failure no item was taken.
     @inlinable
     public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
-        if Hub.isCurrent, let item = try Hub.assumeIsolated({ try core.getWithoutWaiting() }) { return item as! Element }
+        if case let item?? = try core.getIfOnHub() { return item as! Element }
         return try await core.getWaiting(timeout: timeout) as! Element
     }
 
