@@ -59,7 +59,10 @@ public class ByteStream {
     package func peerDescription() -> String { "stream" }
 
     /// Bytes read from the kernel and not yet returned to a reader.
-    var bufferedCount: Int { buffered.count - bufferedStart }
+    package var bufferedCount: Int { buffered.count - bufferedStart }
+
+    /// Bytes written but still queued in libuv, waiting for the kernel to take them.
+    package var queuedWriteBytes: Int { handleClosed ? 0 : uv_stream_get_write_queue_size(stream) }
 
     // MARK: Reading
 

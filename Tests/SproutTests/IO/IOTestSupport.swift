@@ -28,9 +28,13 @@ func startEchoServer(host: String = "127.0.0.1", maxConnections: Int? = nil) thr
 struct Checksum {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
-    mutating func add(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+    mutating func add(_ bytes: [UInt8]) {
+        var value = self.value
+        bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer {
+                value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
         }
+        self.value = value
     }
 }
