@@ -116,10 +116,9 @@ public class ByteStream {
 
     private func startReading() {
         guard !reading, !handleClosed else { return }
-        let rc = uv_read_start(stream, { _, suggested, buffer in
-            buffer!.pointee = uv_buf_init(sharedReadBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                          UInt32(sharedReadBuffer.count))
-        }, { stream, count, buffer in
+        let rc = uv_read_start(stream, { _, _, buffer in
+            buffer!.pointee = sharedReadBuffer.uvBuffer
+        }, { stream, count, _ in
             let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
             Hub.assumeIsolated { owner.didRead(count) }
         })
@@ -142,7 +141,7 @@ public class ByteStream {
                 buffered.removeFirst(bufferedStart)
                 bufferedStart = 0
             }
-            buffered.append(contentsOf: UnsafeRawBufferPointer(start: sharedReadBuffer.baseAddress, count: count))
+            buffered.append(contentsOf: sharedReadBuffer.bytes(count))
             if readWaiters.isEmpty && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
@@ -323,11 +322,6 @@ public class ByteStream {
         HubError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) \(peerDescription()) after close")
     }
 }
-
-/// One read buffer for every stream on the hub: libuv fills it and the read callback
-/// copies the bytes out before the next read, so 10,000 idle connections do not each
-/// hold a 64 KiB buffer. Touched only on the hub thread.
-nonisolated(unsafe) private let sharedReadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
 /// Writing to a socket whose peer has gone raises SIGPIPE, which kills the process by
 /// default; streams want `EPIPE` instead. Ignoring it is what Node does; libuv resets the
