@@ -37,6 +37,11 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/HubHelper"
         ),
+        .executableTarget(
+            name: "sprout-io-helper",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/IOHelper"
+        ),
         .testTarget(
             name: "SproutTests",
             dependencies: ["Sprout"]

@@ -93,6 +93,8 @@ extension Command {
                 let output = try await child.standardOutput?.readToEnd(maxLength: maxBytes) ?? []
                 let errorOutput = try await errors.get()
                 let status = try await child.wait()
+                child.standardOutput?.close()
+                child.standardError?.close()
                 return CommandOutput(status: status, standardOutput: output, standardError: errorOutput)
             }
         } catch let timedOut as Timeout where !Task.isCancelled {
