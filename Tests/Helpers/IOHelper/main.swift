@@ -2,7 +2,8 @@
 // that parallel tests cannot disturb descriptor counts or signals:
 //
 //   sprout-io-helper fd-leak            runs every kind of I/O twice; prints FDS <before> <after>
-//   sprout-io-helper many N             holds N connections open at once; prints SERVED, PEAK, FDS
+//   sprout-io-helper many N             holds N connections open at once (clients in a second
+//                                       process); prints SERVED, PEAK, EXIT, FDS
 //   sprout-io-helper child-then-wait    starts `sleep 60`, prints READY <pid>, waits for SIGINT
 //   sprout-io-helper upper              copies standard input to standard output, upper-cased
 //   sprout-io-helper signals N          prints READY, counts N SIGUSR1 through Signals, prints GOT N
@@ -116,24 +117,48 @@ case "fd-leak":
     }
 
 case "many":
+    // The server lives here; the clients in a second copy of this helper ("clients"), so
+    // each process needs only one descriptor per connection.
     let count = Int(arguments.dropFirst().first ?? "") ?? 10_000
-    let limit = raiseDescriptorLimit(to: 2 * count + 200)
-    guard limit >= 2 * count + 100 else {
+    let limit = raiseDescriptorLimit(to: count + 200)
+    guard limit >= count + 100 else {
         say("LIMIT \(limit) is too low for \(count) connections")
         exit(2)
     }
     try Hub.run {
+        // libuv keeps one spare descriptor per loop from the first listen on (for EMFILE).
+        let warmUp = StreamServer(port: 0) { _ in }
+        try warmUp.start()
+        await warmUp.stop()
         let before = openDescriptors()
         let server = StreamServer(port: 0) { stream in
             while case let bytes = try await stream.read(), !bytes.isEmpty { try await stream.write(bytes) }
         }
         try server.start()
+        let clients = try Command(CommandLine.arguments[0], arguments: ["clients", "\(server.port)", "\(count)"],
+                                  standardInput: .pipe, standardOutput: .pipe).spawn()
+        let report = try await clients.standardOutput!.readUntil([10], maxLength: 200)
+        let peak = server.connectionCount
+        clients.standardInput!.close()  // the clients close everything and exit
+        let status = try await clients.wait(timeout: 30)
+        clients.standardOutput!.close()
+        for _ in 0..<100 where server.connectionCount > 0 { try await sleep(0.05) }
+        await server.stop(timeout: 5)
+        try await sleep(0.2)
+        say("\(String(decoding: report.dropLast(), as: UTF8.self)) PEAK \(peak) EXIT \(status.shellCode) FDS \(before) \(openDescriptors())")
+    }
+
+case "clients":
+    let port = Int(arguments[1])!
+    let count = Int(arguments[2])!
+    _ = raiseDescriptorLimit(to: count + 200)
+    try Hub.run {
         var clients: [TCPStream] = []
         clients.reserveCapacity(count)
         // Connect in batches so the listen backlog never overflows.
         for batchStart in stride(from: 0, to: count, by: 500) {
             let batch = (batchStart..<min(batchStart + 500, count)).map { _ in
-                spawn { try await TCPStream.connect(host: "127.0.0.1", port: server.port, timeout: 30) }
+                spawn { try await TCPStream.connect(host: "127.0.0.1", port: port, timeout: 30) }
             }
             for greenlet in batch { clients.append(try await greenlet.get()) }
         }
@@ -147,12 +172,10 @@ case "many":
         }
         var served = 0
         for trip in trips where try await trip.get() { served += 1 }
-        let peak = server.connectionCount
+        say("SERVED \(served)")
+        let input = try PipeStream.standardInput()
+        _ = try await input.readToEnd()
         for stream in clients { stream.close() }
-        clients.removeAll()
-        await server.stop(timeout: 5)
-        try await sleep(0.2)
-        say("SERVED \(served) PEAK \(peak) FDS \(before) \(openDescriptors())")
     }
 
 case "child-then-wait":
