@@ -37,7 +37,12 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/HubHelper"
         ),
-.testTarget(
+        .executableTarget(
+            name: "sprout-io-helper",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/IOHelper"
+        ),
+        .testTarget(
             name: "SproutTests",
             dependencies: ["Sprout"]
         ),
