@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
+        .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
+        .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
     ],
@@ -19,6 +21,28 @@ let package = Package(
         .target(
             name: "Sprout",
             dependencies: ["CLibuv"]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        .target(
+            name: "SproutHTTP",
+            dependencies: ["Sprout", "CCurl"]
+        ),
+        // The fetch demo (sequential versus concurrent against a local Sprout server), shared
+        // by `fetch-urls` and `sprout-demo`.
+        .target(
+            name: "SproutExamplesSupport",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Examples/Support"
+        ),
+        .executableTarget(
+            name: "FetchURLs",
+            dependencies: ["Sprout", "SproutHTTP", "SproutExamplesSupport"],
+            path: "Examples/FetchURLs"
         ),
         .executableTarget(
             name: "SproutDemo",
@@ -40,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "SproutTests",
             dependencies: ["Sprout"]
+        ),
+        .testTarget(
+            name: "SproutHTTPTests",
+            dependencies: ["Sprout", "SproutHTTP"]
         ),
     ],
     swiftLanguageModes: [.v6]
