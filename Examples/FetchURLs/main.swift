@@ -12,7 +12,7 @@ import Glibc
 let urls = Array(CommandLine.arguments.dropFirst())
 
 if urls.isEmpty {
-    try Hub.run { try await FetchDemo.run(print: { print($0) }) }
+    try Hub.run { _ = try await FetchDemo.run(print: { print($0) }) }
     exit(0)
 }
 

@@ -94,7 +94,7 @@ public struct HTTPRequestParser: Sendable {
                 if take == remaining { return finishRequest() }
                 state = .fixedBody(remaining: remaining - take)
             case .chunkSize:
-                guard let lineEnd = findCRLF(from: position, limit: 1024) else { return nil }
+                guard let lineEnd = try findCRLF(from: position, limit: 1024) else { return nil }
                 let size = try parseChunkSize(buffer[position..<lineEnd])
                 position = lineEnd + 2
                 if size == 0 {
@@ -116,7 +116,7 @@ public struct HTTPRequestParser: Sendable {
                 state = .chunkSize
             case .trailers:
                 // Trailer fields are read and dropped; an empty line ends the request.
-                guard let lineEnd = findCRLF(from: position, limit: limits.maxHeadBytes) else { return nil }
+                guard let lineEnd = try findCRLF(from: position, limit: limits.maxHeadBytes) else { return nil }
                 let empty = lineEnd == position
                 position = lineEnd + 2
                 if empty { return finishRequest() }

@@ -1,3 +1,5 @@
+import Sprout
+
 /// What a handler answers: status, headers and a body, either whole or written in chunks.
 public struct HTTPServerResponse: Sendable {
     /// How the body is produced.
