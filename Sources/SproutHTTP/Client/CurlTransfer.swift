@@ -21,6 +21,8 @@ final class CurlTransfer {
     private(set) var body: [UInt8] = []
     /// Set once the final response's head is known (first body byte, or completion).
     private(set) var headersReady = false
+    /// Set once a status line has arrived, so a failure after it is a broken body, not a missing response.
+    private(set) var responded = false
     /// curl's result, once the transfer is over.
     private(set) var result: CURLcode?
 
@@ -138,6 +140,7 @@ final class CurlTransfer {
         if bytes.starts(with: "HTTP/".utf8) {
             // A new response begins (after a redirect or a 100 Continue): forget the last one's fields.
             headers = HTTPHeaders()
+            responded = true
             return
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }

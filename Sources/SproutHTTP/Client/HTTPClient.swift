@@ -132,7 +132,8 @@ public final class HTTPClient {
                 throw error
             }
         }
-        if let error = transfer.error {
+        // A failure after the head (a body cut short) is thrown by the body's iteration.
+        if let error = transfer.error, !transfer.responded || transfer.status == 0 {
             transfer.release(to: multi)
             throw error
         }
