@@ -116,7 +116,6 @@ public final class HTTPServer {
                     try await stream.write(output)
                     return
                 }
-                let keepAlive = request.keepAlive && !stopping
                 let headOnly = request.method == .head
                 let response: HTTPServerResponse
                 do {
@@ -131,6 +130,8 @@ public final class HTTPServer {
                     try await stream.write(output)
                     return
                 }
+                // Checked after the handler: a stop while it ran ends the connection after this answer.
+                let keepAlive = request.keepAlive && !stopping
                 output.removeAll(keepingCapacity: true)
                 switch response.body {
                 case .bytes(let body):
