@@ -51,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "SproutBench",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutHTTP"],
             path: "Examples/Bench"
         ),
         // Small programs the tests start as child processes, for checks that concern the

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 // Each area of Sprout adds its list here.
-let workloads = hubWorkloads
+let workloads = hubWorkloads + httpWorkloads
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, let workload = workloads.first(where: { $0.name == name }) else {
