@@ -14,7 +14,7 @@ let httpWorkloads: [Workload] = [
         let close = arguments.count <= 3 || arguments[3] != "keepalive"
         let headers: HTTPHeaders = close ? ["Connection": "close"] : [:]
         let seconds = try Hub.run {
-            let client = HTTPClient(configuration: .init(maxConnectionsPerHost: concurrency))
+            let client = HTTPClient(configuration: .init(maxConnectionsPerHost: 0))
             defer { client.close() }
             var next = 0
             let start = now()

@@ -21,6 +21,9 @@ final class CurlMulti {
     /// Sockets opened through the open-socket callback and not yet closed.
     private(set) var openSockets: Set<Int32> = []
     private var timer: HubTimer?
+    private var kickQueued = false
+    /// Idle sockets whose watcher stops once the current call into curl returns.
+    private var pendingStops: [Int32] = []
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var spareHandles: [UnsafeMutableRawPointer] = []
     private var closed = false
@@ -93,6 +96,7 @@ final class CurlMulti {
     /// Starts `transfer`; its completion arrives through ``CurlTransfer/finish(_:)``.
     /// Returns `false` if the multi handle is closed or refuses it.
     func add(_ transfer: CurlTransfer) -> Bool {
+        defer { stopIdleWatchers() }
         guard !closed, curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else { return false }
         transfers[transfer.easy] = transfer
         return true
@@ -103,6 +107,7 @@ final class CurlMulti {
     func abort(_ transfer: CurlTransfer) {
         guard transfers.removeValue(forKey: transfer.easy) != nil else { return }
         curl_multi_remove_handle(multi, transfer.easy)
+        stopIdleWatchers()
         transfer.finish(CURLE_ABORTED_BY_CALLBACK)
     }
 
@@ -127,7 +132,9 @@ final class CurlMulti {
             // A socket curl keeps (an idle pooled connection) keeps its stopped watcher
             // until the close-socket callback; any other (the resolver's) is about to be closed.
             if openSockets.contains(fd) {
-                watchers[fd]?.stopCallbacks()
+                // Usually the close-socket callback follows at once (Connection: close): the
+                // stop waits until curl returns, and is skipped if the socket is gone by then.
+                pendingStops.append(fd)
             } else {
                 watchers.removeValue(forKey: fd)?.close()
             }
@@ -161,7 +168,19 @@ final class CurlMulti {
         if let timer { LoopExecutor.shared.timers.cancel(timer) }
         timer = nil
         guard milliseconds >= 0 else { return }
-        // Never call back into curl from inside its own callback: a 0 ms timer runs on the next turn.
+        if milliseconds == 0 {
+            // "Now" (a transfer was just added): run it after the current hub job, in the same
+            // turn, so 100 greenlets starting requests cost one pass over curl, not one loop turn
+            // each. Never call back into curl from inside its own callback.
+            if !kickQueued {
+                kickQueued = true
+                Hub.later { [self] in
+                    kickQueued = false
+                    act(on: CURL_SOCKET_TIMEOUT, flags: 0)
+                }
+            }
+            return
+        }
         timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: UInt64(milliseconds) * 1_000_000) { [unowned self] in
             timer = nil
             act(on: CURL_SOCKET_TIMEOUT, flags: 0)
@@ -181,6 +200,12 @@ final class CurlMulti {
         collectFinished()
     }
 
+    private func stopIdleWatchers() {
+        guard !pendingStops.isEmpty else { return }
+        for fd in pendingStops where openSockets.contains(fd) { watchers[fd]?.stopCallbacks() }
+        pendingStops.removeAll(keepingCapacity: true)
+    }
+
     private func collectFinished() {
         var pending: Int32 = 0
         while let message = curl_multi_info_read(multi, &pending) {
@@ -189,6 +214,7 @@ final class CurlMulti {
             curl_multi_remove_handle(multi, easy)
             transfers.removeValue(forKey: easy)?.finish(result)
         }
+        stopIdleWatchers()
     }
 }
 

@@ -144,9 +144,14 @@ final class CurlTransfer {
             return
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
-        let name = String(decoding: bytes[..<colon], as: UTF8.self)
-        let value = String(decoding: bytes[(colon + 1)...], as: UTF8.self)
-        headers.add(name: name, value: trimmed(value))
+        var start = colon + 1
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        headers.add(
+            name: String(decoding: bytes[..<colon], as: UTF8.self),
+            value: String(decoding: bytes[start..<end], as: UTF8.self)
+        )
     }
 
     private func markHeadersReady() {
@@ -219,10 +224,7 @@ private func milliseconds(_ seconds: Double) -> Int {
     seconds <= 0 ? 1 : Int(min(seconds * 1000, Double(Int32.max)).rounded(.up))
 }
 
-/// Drops leading and trailing spaces, tabs and line ends.
-private func trimmed(_ text: String) -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-    guard let first = text.firstIndex(where: { !isSpace($0) }),
-          let last = text.lastIndex(where: { !isSpace($0) }) else { return "" }
-    return String(text[first...last])
+/// Spaces, tabs and line ends around a header value.
+private func isSpace(_ byte: UInt8) -> Bool {
+    byte == 32 || byte == 9 || byte == 13 || byte == 10
 }

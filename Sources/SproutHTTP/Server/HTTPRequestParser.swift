@@ -173,7 +173,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPServerRequest, Framing) {
-        var lines = head.split(separator: 13, omittingEmptySubsequences: false).makeIterator()
+        var lines = HeadLines(head: head)
         guard let requestLine = lines.next() else { throw .badRequest("empty request") }
         let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte) else {
@@ -192,10 +192,8 @@ public struct HTTPRequestParser: Sendable {
         var contentLength: Int?
         var chunked = false
         var transferEncoding = false
-        while var line = lines.next() {
-            // Lines were split on CR; each but the first starts with the LF of its CRLF.
-            guard line.first == 10 else { throw .badRequest("bare CR in header") }
-            line = line.dropFirst()
+        while let line = lines.next() {
+            if line.contains(13) { throw .badRequest("bare CR in header") }
             if headers.count >= limits.maxHeaderCount { throw .headersTooLarge(limit: limits.maxHeadBytes) }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 throw .badRequest("malformed header line")
@@ -236,6 +234,33 @@ public struct HTTPRequestParser: Sendable {
             return (request, .length(contentLength))
         }
         return (request, .none)
+    }
+}
+
+/// The CRLF-separated lines of a request head (which has no final CRLF).
+private struct HeadLines {
+    let head: ArraySlice<UInt8>
+    var position: Int
+    var done = false
+
+    init(head: ArraySlice<UInt8>) {
+        self.head = head
+        position = head.startIndex
+    }
+
+    mutating func next() -> ArraySlice<UInt8>? {
+        if done { return nil }
+        var index = position
+        while index + 1 < head.endIndex {
+            if head[index] == 13 && head[index + 1] == 10 {
+                let line = head[position..<index]
+                position = index + 2
+                return line
+            }
+            index += 1
+        }
+        done = true
+        return head[position..<head.endIndex]
     }
 }
 

@@ -22,8 +22,8 @@ public final class HTTPServer {
     public let limits: HTTPRequestParser.Limits
     private let handler: Handler
     private var server: StreamServer!
-    /// Connections waiting for their next request; a stop closes them at once.
-    private var idle: [ObjectIdentifier: TCPStream] = [:]
+    /// Open connections; a stop closes those waiting for their next request at once.
+    private var connections: [ObjectIdentifier: Connection] = [:]
     private var stopping = false
 
     /// A server for `host:port` (port 0: any free port) answering with `handler`; at most
@@ -82,8 +82,7 @@ public final class HTTPServer {
     /// finish for up to `timeout` seconds, then closes the rest.
     public func stop(timeout: Double = 5) async {
         stopping = true
-        for stream in idle.values { stream.close() }
-        idle = [:]
+        for connection in connections.values where connection.idle { connection.stream.close() }
         await server.stop(timeout: timeout)
     }
 
@@ -92,18 +91,19 @@ public final class HTTPServer {
     private func serve(_ stream: TCPStream) async {
         var parser = HTTPRequestParser(limits: limits)
         var output: [UInt8] = []
-        let key = ObjectIdentifier(stream)
-        defer { idle[key] = nil }
+        let connection = Connection(stream: stream)
+        let key = ObjectIdentifier(connection)
+        connections[key] = connection
+        defer { connections[key] = nil }
         do {
             while true {
                 let request: HTTPServerRequest
                 do {
                     guard let next = try parser.next() else {
                         if stopping { return }
-                        let waitingForNew = !parser.hasPartialRequest
-                        if waitingForNew { idle[key] = stream }
+                        connection.idle = !parser.hasPartialRequest
                         let bytes = try await stream.read()
-                        idle[key] = nil
+                        connection.idle = false
                         if bytes.isEmpty { return }
                         parser.append(bytes)
                         continue
@@ -157,6 +157,13 @@ public final class HTTPServer {
             // The client went away (reset, closed mid-request) or the server is stopping:
             // nothing to answer, and nothing the server's operator needs to hear about.
         }
+    }
+
+    /// One connection's stream, and whether it waits between requests (safe to close on stop).
+    private final class Connection {
+        let stream: TCPStream
+        var idle = false
+        init(stream: TCPStream) { self.stream = stream }
     }
 
     private func encode(_ response: HTTPServerResponse, body: [UInt8], headOnly: Bool, keepAlive: Bool, into output: inout [UInt8]) {

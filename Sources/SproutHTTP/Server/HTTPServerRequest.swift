@@ -38,8 +38,33 @@ public struct HTTPServerRequest: Sendable {
     /// Whether the client wants the connection kept open after this exchange
     /// (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`).
     public var keepAlive: Bool {
-        let connection = headers["Connection"]?.lowercased() ?? ""
-        if minorVersion >= 1 { return !connection.contains("close") }
-        return connection.contains("keep-alive")
+        guard let connection = headers["Connection"] else { return minorVersion >= 1 }
+        if minorVersion >= 1 { return !hasToken(connection, "close") }
+        return hasToken(connection, "keep-alive")
+    }
+}
+
+/// Whether the comma-separated `list` holds `token` (ASCII case-insensitive), compared
+/// byte by byte: this runs for every request.
+private func hasToken(_ list: String, _ token: StaticString) -> Bool {
+    let wanted = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+    var bytes = list.utf8.makeIterator()
+    var matched = 0
+    var failed = false
+    while true {
+        let byte = bytes.next()
+        if byte == nil || byte == UInt8(ascii: ",") {
+            if !failed && matched == wanted.count { return true }
+            if byte == nil { return false }
+            matched = 0
+            failed = false
+            continue
+        }
+        if byte == 32 || byte == 9 { if matched > 0 && matched < wanted.count { failed = true }; continue }
+        if failed || matched >= wanted.count || asciiLower(byte!) != wanted[matched] {
+            failed = true
+        } else {
+            matched += 1
+        }
     }
 }
