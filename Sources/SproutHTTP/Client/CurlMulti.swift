@@ -22,8 +22,10 @@ final class CurlMulti {
     private(set) var openSockets: Set<Int32> = []
     private var timer: HubTimer?
     private var kickQueued = false
-    /// Idle sockets whose watcher stops once the current call into curl returns.
-    private var pendingStops: [Int32] = []
+    /// Pooled connections curl does not watch now. Their watchers stay armed (re-arming costs
+    /// epoll calls on every keep-alive request); an event on one (the server closing it) just
+    /// stops its watcher until curl wants the socket again.
+    private var idleSockets: Set<Int32> = []
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var spareHandles: [UnsafeMutableRawPointer] = []
     private var closed = false
@@ -96,7 +98,6 @@ final class CurlMulti {
     /// Starts `transfer`; its completion arrives through ``CurlTransfer/finish(_:)``.
     /// Returns `false` if the multi handle is closed or refuses it.
     func add(_ transfer: CurlTransfer) -> Bool {
-        defer { stopIdleWatchers() }
         guard !closed, curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else { return false }
         transfers[transfer.easy] = transfer
         return true
@@ -107,7 +108,6 @@ final class CurlMulti {
     func abort(_ transfer: CurlTransfer) {
         guard transfers.removeValue(forKey: transfer.easy) != nil else { return }
         curl_multi_remove_handle(multi, transfer.easy)
-        stopIdleWatchers()
         transfer.finish(CURLE_ABORTED_BY_CALLBACK)
     }
 
@@ -129,17 +129,16 @@ final class CurlMulti {
 
     private func socketChanged(_ fd: Int32, what: Int32) {
         if what == CURL_POLL_REMOVE {
-            // A socket curl keeps (an idle pooled connection) keeps its stopped watcher
-            // until the close-socket callback; any other (the resolver's) is about to be closed.
+            // A socket curl keeps (an idle pooled connection) keeps its watcher until the
+            // close-socket callback; any other (the resolver's) is about to be closed.
             if openSockets.contains(fd) {
-                // Usually the close-socket callback follows at once (Connection: close): the
-                // stop waits until curl returns, and is skipped if the socket is gone by then.
-                pendingStops.append(fd)
+                idleSockets.insert(fd)
             } else {
                 watchers.removeValue(forKey: fd)?.close()
             }
             return
         }
+        idleSockets.remove(fd)
         var events: FDEvents = []
         if what == CURL_POLL_IN || what == CURL_POLL_INOUT { events.insert(.readable) }
         if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { events.insert(.writable) }
@@ -156,6 +155,10 @@ final class CurlMulti {
             watchers[fd] = watcher
         }
         watcher.setCallback(events: events) { [unowned self] status, events in
+            if idleSockets.contains(fd) {
+                watchers[fd]?.stopCallbacks()
+                return
+            }
             var flags: Int32 = 0
             if status < 0 { flags |= CURL_CSELECT_ERR }
             if events.contains(.readable) || events.contains(.disconnect) { flags |= CURL_CSELECT_IN }
@@ -190,6 +193,7 @@ final class CurlMulti {
     private func closeSocket(_ fd: Int32) -> Int32 {
         watchers.removeValue(forKey: fd)?.close()
         openSockets.remove(fd)
+        idleSockets.remove(fd)
         return closeDescriptor(fd)
     }
 
@@ -200,12 +204,6 @@ final class CurlMulti {
         collectFinished()
     }
 
-    private func stopIdleWatchers() {
-        guard !pendingStops.isEmpty else { return }
-        for fd in pendingStops where openSockets.contains(fd) { watchers[fd]?.stopCallbacks() }
-        pendingStops.removeAll(keepingCapacity: true)
-    }
-
     private func collectFinished() {
         var pending: Int32 = 0
         while let message = curl_multi_info_read(multi, &pending) {
@@ -214,7 +212,6 @@ final class CurlMulti {
             curl_multi_remove_handle(multi, easy)
             transfers.removeValue(forKey: easy)?.finish(result)
         }
-        stopIdleWatchers()
     }
 }
 

@@ -60,6 +60,10 @@ final class CurlTransfer {
         sprout_easy_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         sprout_easy_setopt_pointer(easy, CURLOPT_USERAGENT, defaults.userAgent)
+        if !defaults.useEnvironmentProxy {
+            // An empty proxy disables curl's reading of the proxy variables (and its getenv calls).
+            sprout_easy_setopt_pointer(easy, CURLOPT_PROXY, "")
+        }
         sprout_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         sprout_easy_setopt_long(easy, CURLOPT_MAXREDIRS, max(0, request.maxRedirects))
         sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))

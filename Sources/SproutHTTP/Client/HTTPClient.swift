@@ -26,6 +26,9 @@ public final class HTTPClient {
         public var verifyTLS: Bool
         /// The `User-Agent` sent with every request.
         public var userAgent: String
+        /// Whether `http_proxy`, `https_proxy` and `no_proxy` from the environment apply
+        /// (off by default, as in aiohttp: a stray variable does not reroute requests).
+        public var useEnvironmentProxy: Bool
 
         /// Settings; the defaults suit most programs.
         public init(
@@ -33,13 +36,15 @@ public final class HTTPClient {
             maxCachedConnections: Int = 256,
             connectTimeout: Double = 10,
             verifyTLS: Bool = true,
-            userAgent: String = "Sprout"
+            userAgent: String = "Sprout",
+            useEnvironmentProxy: Bool = false
         ) {
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.maxCachedConnections = maxCachedConnections
             self.connectTimeout = connectTimeout
             self.verifyTLS = verifyTLS
             self.userAgent = userAgent
+            self.useEnvironmentProxy = useEnvironmentProxy
         }
     }
 
