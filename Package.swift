@@ -65,9 +65,14 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout"]
         ),
+        .executableTarget(
+            name: "sprout-http-test-helper",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Tests/Helpers/HTTPHelper"
+        ),
         .testTarget(
             name: "SproutHTTPTests",
-            dependencies: ["Sprout", "SproutHTTP"]
+            dependencies: ["Sprout", "SproutHTTP", "sprout-http-test-helper"]
         ),
     ],
     swiftLanguageModes: [.v6]
