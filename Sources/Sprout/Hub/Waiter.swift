@@ -16,7 +16,7 @@ package enum Wake<Value: Sendable>: Sendable {
 /// cancelled is *abandoned*: `wake` returns `false` for it, so a value offered to it
 /// stays with the offerer and is never lost.
 @Hub
-package final class Waiter<Value: Sendable> {
+package final class Waiter<Value: Sendable>: ParkedWaiter {
     private var continuation: UnsafeContinuation<Wake<Value>, Never>?
     private var timer: HubTimer?
     private var cancelRequested = false
@@ -67,7 +67,7 @@ package final class Waiter<Value: Sendable> {
         }
     }
 
-    fileprivate func cancel() {
+    func cancel() {
         if continuation == nil {
             cancelRequested = true
         } else {
@@ -93,7 +93,32 @@ package func park<Value: Sendable>(
 ) async -> Wake<Value> {
     if Task.isCancelled { return .cancelled }
     if let timeout, timeout <= 0 { return .timedOut }
-    let wake = await withTaskCancellationHandler {
+    guard let greenlet = GreenletRegistry.shared.greenlet(ofTask: LoopExecutor.shared.runningTask) else {
+        return await parkOutsideGreenlet(waiter, timeout: timeout, register: register)
+    }
+    // A greenlet's kill wakes the waiter it is parked on directly.
+    let wake = await withUnsafeContinuation { continuation in
+        waiter.park(continuation, timeout: timeout)
+        guard waiter.isWaiting else { return }
+        register(waiter)
+        greenlet.setParked(waiter)
+        if Task.isCancelled { waiter.cancel() }
+    }
+    greenlet.setParked(nil)
+    return wake
+}
+
+/// Parks a task that is not a greenlet (a task of the caller's, a timeout's child): Swift's
+/// cancellation handler reaches the waiter. It costs about a kilobyte of task memory, so
+/// greenlets take the direct path in `park`, and this lives in a function of its own
+/// (an async frame is as large as its largest path).
+@Hub
+private func parkOutsideGreenlet<Value: Sendable>(
+    _ waiter: Waiter<Value>,
+    timeout: Double?,
+    register: (Waiter<Value>) -> Void
+) async -> Wake<Value> {
+    await withTaskCancellationHandler {
         await withUnsafeContinuation { continuation in
             waiter.park(continuation, timeout: timeout)
             if waiter.isWaiting { register(waiter) }
@@ -101,8 +126,13 @@ package func park<Value: Sendable>(
     } onCancel: {
         Hub.later { waiter.cancel() }
     }
-    GreenletContext.noteRunning()
-    return wake
+}
+
+/// A parked waiter as a greenlet's kill sees it.
+@Hub
+protocol ParkedWaiter: AnyObject, Sendable {
+    /// Wakes the waiter as cancelled, or makes its coming park return at once.
+    func cancel()
 }
 
 /// Converts seconds to whole nanoseconds, saturating for huge or infinite values.
