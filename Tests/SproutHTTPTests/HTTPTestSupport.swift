@@ -65,20 +65,26 @@ func startCannedServer(_ reply: [UInt8]) throws -> StreamServer {
     return server
 }
 
-/// `python3 -m http.server` serving `directory` on a port it picks itself (port 0, so
-/// no other test can take it first), as a real peer. The port is read from the line it
-/// prints on standard output, through a pipe watched by the hub.
+/// A Python HTTP server as a real peer: by default `python3 -m http.server` serving
+/// `directory`, on a port it picks itself (port 0, so no other test can take it first).
+/// The port is read from the "... port N ..." line it prints on standard output, through a
+/// pipe watched by the hub.
 @Hub
 final class PythonHTTPServer {
     private(set) var port = 0
     private let child: SpawnedChild
 
-    init(directory: String) async throws {
+    convenience init(directory: String) async throws {
+        try await self.init(arguments: ["-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory])
+    }
+
+    /// `python3 -u arguments...`; the program must print its port as above.
+    init(arguments: [String]) async throws {
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw HubError(code: -errno, operation: "pipe") }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         var spec = ChildSpec(executable: "python3")
-        spec.arguments = ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory]
+        spec.arguments = ["-u"] + arguments
         spec.stdio = [.ignore, .inherit(ends[1]), .ignore]
         do {
             child = try SpawnedChild(spec)
@@ -100,14 +106,14 @@ final class PythonHTTPServer {
             if count <= 0 { break }
             line += chunk[..<count]
         }
-        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+        let words = String(decoding: line, as: UTF8.self).split { $0 == " " || $0 == "\n" }
         if let index = words.firstIndex(of: "port"), index + 1 < words.count, let port = Int(words[index + 1]) {
             self.port = port
             return
         }
         try? child.signal(SIGKILL)
         _ = try await child.wait(timeout: 5)
-        throw HTTPError.connectionRefused(url: "python3 -m http.server did not start: \(String(decoding: line, as: UTF8.self))")
+        throw HTTPError.connectionRefused(url: "python3 \(arguments) did not start: \(String(decoding: line, as: UTF8.self))")
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -120,6 +126,16 @@ final class PythonHTTPServer {
             _ = try await child.wait(timeout: 5)
         }
     }
+}
+
+/// Runs `executable arguments...` to completion with no output.
+@Hub
+func runProgram(_ executable: String, _ arguments: [String]) async throws -> ExitStatus? {
+    var spec = ChildSpec(executable: executable)
+    spec.arguments = arguments
+    spec.stdio = [.ignore, .ignore, .ignore]
+    let child = try SpawnedChild(spec)
+    return try await child.wait(timeout: 30)
 }
 
 /// A fresh temporary directory holding `files` (name → contents). Written before the

@@ -38,6 +38,7 @@ public struct HTTPRequestParser: Sendable {
     private var position = 0
     private var state = State.head
     private var pending: HTTPServerRequest?
+    private var continueOwed = false
 
     /// A parser with `limits`.
     public init(limits: Limits = Limits()) {
@@ -54,6 +55,13 @@ public struct HTTPRequestParser: Sendable {
             position = 0
         }
         buffer.append(contentsOf: bytes)
+    }
+
+    /// True once per request whose head asked for `Expect: 100-continue` while its body has
+    /// not fully arrived: the server then sends `100 Continue` so the client sends the body.
+    public mutating func takeContinueRequest() -> Bool {
+        defer { continueOwed = false }
+        return continueOwed
     }
 
     /// True when bytes of an unfinished request are buffered (a peer closing now cut it short).
@@ -82,9 +90,12 @@ public struct HTTPRequestParser: Sendable {
                 case .none: return finishRequest()
                 case .length(let length):
                     if length == 0 { return finishRequest() }
+                    continueOwed = expectsContinue(request) && buffer.count - position < length
                     pending!.body.reserveCapacity(length)
                     state = .fixedBody(remaining: length)
-                case .chunked: state = .chunkSize
+                case .chunked:
+                    continueOwed = expectsContinue(request) && position == buffer.count
+                    state = .chunkSize
                 }
             case .fixedBody(let remaining):
                 let take = min(remaining, buffer.count - position)
@@ -124,7 +135,12 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
+    private func expectsContinue(_ request: HTTPServerRequest) -> Bool {
+        request.minorVersion >= 1 && request.headers["Expect"]?.caseInsensitiveEquals("100-continue") == true
+    }
+
     private mutating func finishRequest() -> HTTPServerRequest? {
+        continueOwed = false
         state = .head
         defer { pending = nil }
         return pending

@@ -101,6 +101,7 @@ public final class HTTPServer {
                 do {
                     guard let next = try parser.next() else {
                         if stopping { return }
+                        if parser.takeContinueRequest() { try await stream.write(Self.continueLine) }
                         connection.idle = !parser.hasPartialRequest
                         let bytes = try await stream.read()
                         connection.idle = false
@@ -158,6 +159,8 @@ public final class HTTPServer {
             // nothing to answer, and nothing the server's operator needs to hear about.
         }
     }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     /// One connection's stream, and whether it waits between requests (safe to close on stop).
     private final class Connection {

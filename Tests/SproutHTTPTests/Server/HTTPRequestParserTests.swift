@@ -120,3 +120,42 @@ struct HTTPRequestParserTests {
         }
     }
 }
+
+@Suite("HTTPServerRequest")
+struct HTTPServerRequestTests {
+    @Test
+    func keepAliveFollowsTheConnectionTokens() {
+        func request(_ minor: Int, _ connection: String?) -> HTTPServerRequest {
+            var headers = HTTPHeaders()
+            if let connection { headers["Connection"] = connection }
+            return HTTPServerRequest(method: .get, target: "/", minorVersion: minor, headers: headers)
+        }
+        #expect(request(1, nil).keepAlive)
+        #expect(!request(1, "close").keepAlive)
+        #expect(!request(1, "Upgrade, CLOSE").keepAlive)
+        #expect(request(1, "closed").keepAlive)
+        #expect(request(1, "keep-alive").keepAlive)
+        #expect(!request(0, nil).keepAlive)
+        #expect(request(0, "Keep-Alive").keepAlive)
+        #expect(request(0, " keep-alive , upgrade").keepAlive)
+        #expect(!request(0, "keep-alive-ish").keepAlive)
+    }
+
+    @Test
+    func continueIsOwedOnlyWhileTheBodyIsMissing() throws {
+        var parser = HTTPRequestParser()
+        parser.append(Array("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n".utf8))
+        #expect(try parser.next() == nil)
+        let owed = parser.takeContinueRequest()
+        let owedTwice = parser.takeContinueRequest()
+        #expect(owed)
+        #expect(!owedTwice)
+        parser.append(Array("hello".utf8))
+        #expect(try parser.next()?.text == "hello")
+
+        parser.append(Array("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi".utf8))
+        #expect(try parser.next()?.text == "hi")
+        let owedWithBody = parser.takeContinueRequest()
+        #expect(!owedWithBody)
+    }
+}

@@ -153,3 +153,25 @@ struct HTTPServerTests {
         }
     }
 }
+
+@Suite("HTTPServer with the Sprout client")
+struct HTTPServerClientTests {
+    @Test(.timeLimit(.minutes(1)))
+    func expectContinueIsAnsweredAtOnce() async throws {
+        try await onHub {
+            let server = try startEchoHTTPServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let body = pseudoRandomBytes(200_000, seed: 3)
+            let started = monotonicNanoseconds()
+            // curl waits up to a second for "100 Continue" before it sends the body anyway.
+            let response = try await client.send(HTTPRequest(
+                url: "http://127.0.0.1:\(server.port)/", method: .put, headers: ["Expect": "100-continue"], body: body
+            ))
+            #expect(Double(monotonicNanoseconds() - started) / 1e9 < 0.9)
+            #expect(response.headers["X-Method"] == "PUT")
+            #expect(response.body == body)
+            await server.stop(timeout: 1)
+        }
+    }
+}
