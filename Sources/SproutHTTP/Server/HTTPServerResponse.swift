@@ -51,7 +51,11 @@ enum HTTPResponseEncoder {
         keepAlive: Bool,
         into out: inout [UInt8]
     ) {
-        out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
+        if response.status == 200 {
+            out.append(contentsOf: okStatusLine)
+        } else {
+            out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
+        }
         for field in response.headers {
             if field.name.caseInsensitiveEquals("Content-Length") || field.name.caseInsensitiveEquals("Transfer-Encoding")
                 || field.name.caseInsensitiveEquals("Connection") {
@@ -63,11 +67,33 @@ enum HTTPResponseEncoder {
             out.append(contentsOf: "\r\n".utf8)
         }
         if let contentLength {
-            out.append(contentsOf: "Content-Length: \(contentLength)\r\n".utf8)
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(contentLength, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
         } else {
             out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         }
         out.append(contentsOf: keepAlive ? "Connection: keep-alive\r\n\r\n".utf8 : "Connection: close\r\n\r\n".utf8)
+    }
+
+    private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+
+    /// Appends the decimal digits of a non-negative `value` without building a String
+    /// (this runs for every response).
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = max(0, value)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
     }
 
     /// Appends one chunk of a chunked body (nothing for an empty chunk, which would end it).
