@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
+        .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
+        .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
     ],
@@ -20,6 +22,28 @@ let package = Package(
             name: "Sprout",
             dependencies: ["CLibuv"]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            path: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
+        .target(
+            name: "SproutHTTP",
+            dependencies: ["Sprout", "CCurl"]
+        ),
+        // The fetch demo (sequential versus concurrent against a local Sprout server), shared
+        // by `fetch-urls` and `sprout-demo`.
+        .target(
+            name: "SproutExamplesSupport",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Examples/Support"
+        ),
+        .executableTarget(
+            name: "FetchURLs",
+            dependencies: ["Sprout", "SproutHTTP", "SproutExamplesSupport"],
+            path: "Examples/FetchURLs"
+        ),
         .executableTarget(
             name: "SproutDemo",
             dependencies: ["Sprout"],
@@ -27,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "SproutBench",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutHTTP"],
             path: "Examples/Bench"
         ),
         // Small programs the tests start as child processes, for checks that concern the
@@ -45,6 +69,15 @@ let package = Package(
         .testTarget(
             name: "SproutTests",
             dependencies: ["Sprout"]
+        ),
+        .executableTarget(
+            name: "sprout-http-test-helper",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Tests/Helpers/HTTPHelper"
+        ),
+        .testTarget(
+            name: "SproutHTTPTests",
+            dependencies: ["Sprout", "SproutHTTP", "sprout-http-test-helper"]
         ),
     ],
     swiftLanguageModes: [.v6]

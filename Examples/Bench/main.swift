@@ -4,7 +4,7 @@ import Glibc
 import Sprout
 
 // Each area of Sprout adds its list here.
-let workloads = hubWorkloads + ioWorkloads
+let workloads = hubWorkloads + ioWorkloads + httpWorkloads
 
 // Spawning 100k greenlets in one go is one long job by design; the monitor would say so.
 Hub.blockingThreshold = nil

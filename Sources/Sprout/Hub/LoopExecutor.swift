@@ -46,7 +46,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     private let drainHandle: UnsafeMutablePointer<uv_check_t>
     private let spinHandle: UnsafeMutablePointer<uv_idle_t>
     /// Every deadline on the hub; touch only on the hub thread.
-    let timers: TimerHeap
+    package let timers: TimerHeap
 
     // Loop-thread state.
     private var ring: [HubWork] = []
