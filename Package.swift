@@ -37,9 +37,21 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/HubHelper"
         ),
+        // Job types shared by the process tests and the worker program they start.
+        .target(
+            name: "SproutTestJobs",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/TestJobs"
+        ),
+        // The pool worker the process tests use; also a pool parent for whole-process checks.
+        .executableTarget(
+            name: "sprout-test-worker",
+            dependencies: ["Sprout", "SproutTestJobs"],
+            path: "Tests/Helpers/TestWorker"
+        ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout"]
+            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,92 @@
+/// One job on its way through a pool: queued, sent to a worker, or done.
+@Hub
+final class PoolTask {
+    let id: UInt64
+    /// The job's registered name, UTF-8.
+    let name: [UInt8]
+    /// The encoded job.
+    let payload: [UInt8]
+    let job: any ProcessJob
+    /// Whether the worker it is sent to may take the next task in the same batch.
+    var endsBatch = true
+    private(set) var isDone = false
+    /// How many times a crash may re-queue it instead of failing it.
+    var retriesLeft: Int
+    var deadline: HubTimer?
+    /// When it was sent to its worker.
+    var sentAt: UInt64 = 0
+    private var complete: ((Result<ArraySlice<UInt8>, any Error>) -> Void)?
+    /// The pool that runs it, for cancelling through a handle.
+    weak var pool: ProcessPool?
+
+    init(id: UInt64, name: [UInt8], payload: [UInt8], job: any ProcessJob, retries: Int,
+         complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) {
+        self.id = id
+        self.name = name
+        self.payload = payload
+        self.job = job
+        retriesLeft = retries
+        self.complete = complete
+    }
+
+    /// The job as a person reads it, shortened; made only when a report needs it.
+    var jobDescription: String {
+        let text = String(describing: job)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+
+    /// Delivers the outcome once; later calls do nothing.
+    func finish(_ outcome: Result<ArraySlice<UInt8>, any Error>) {
+        guard !isDone else { return }
+        isDone = true
+        if let deadline { LoopExecutor.shared.timers.cancel(deadline) }
+        deadline = nil
+        let complete = self.complete
+        self.complete = nil
+        complete?(outcome)
+    }
+}
+
+/// Tasks waiting for a worker, in order; crashed workers' unfinished tasks go back in front.
+struct TaskQueue {
+    private var items: [PoolTask] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+
+    mutating func append(_ task: PoolTask) {
+        items.append(task)
+    }
+
+    mutating func pushFront(_ tasks: [PoolTask]) {
+        guard !tasks.isEmpty else { return }
+        if head >= tasks.count {
+            head -= tasks.count
+            items.replaceSubrange(head..<(head + tasks.count), with: tasks)
+        } else {
+            items.replaceSubrange(head..<head, with: tasks)
+        }
+    }
+
+    mutating func popFirst() -> PoolTask? {
+        guard head < items.count else { return nil }
+        let task = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 4096 && head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return task
+    }
+
+    mutating func removeAll() -> [PoolTask] {
+        let rest = Array(items[head...])
+        items.removeAll()
+        head = 0
+        return rest
+    }
+}
