@@ -141,7 +141,8 @@ final class WorkerProcess {
 
     private func send(_ bytes: [UInt8]) {
         if outboxHead == outbox.count {
-            let written = bytes.withUnsafeBytes { write(channel, $0.baseAddress, $0.count) }
+            // send with MSG_NOSIGNAL: a worker that died must not SIGPIPE the parent.
+            let written = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if written == bytes.count { return }
             if written < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
                 // The worker is gone; its exit will be reported by the exit callback.
@@ -158,7 +159,7 @@ final class WorkerProcess {
     private func flush() {
         while outboxHead < outbox.count {
             let written = outbox.withUnsafeBytes { buffer in
-                write(channel, buffer.baseAddress! + outboxHead, buffer.count - outboxHead)
+                Glibc.send(channel, buffer.baseAddress! + outboxHead, buffer.count - outboxHead, Int32(MSG_NOSIGNAL))
             }
             if written > 0 {
                 outboxHead += written

@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -21,6 +21,20 @@ public struct Square: ProcessJob {
 public struct TestJobError: Error, Codable, Equatable {
     public var code: Int
     public init(code: Int) { self.code = code }
+}
+
+/// n², after spinning for `micros` microseconds (CPU work of a known length).
+public struct SlowSquare: ProcessJob {
+    public var n: Int
+    public var micros: Int
+    public init(_ n: Int, micros: Int) { self.n = n; self.micros = micros }
+    public func run() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let end = now.tv_sec * 1_000_000 + now.tv_nsec / 1000 + micros
+        while now.tv_sec * 1_000_000 + now.tv_nsec / 1000 < end { clock_gettime(CLOCK_MONOTONIC, &now) }
+        return n * n
+    }
 }
 
 /// Throws ``TestJobError``.
