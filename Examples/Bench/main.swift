@@ -1,9 +1,14 @@
+import Sprout
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
+// The process workloads' pool workers are this program started again.
+try ProcessPool.serveIfWorker(jobs: processJobs)
+
 // Each area of Sprout adds its list here.
-let workloads = hubWorkloads
+let workloads = hubWorkloads + processWorkloads
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let name = arguments.first, let workload = workloads.first(where: { $0.name == name }) else {

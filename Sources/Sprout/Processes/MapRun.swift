@@ -47,10 +47,18 @@ final class MapRun<Job: ProcessJob> {
         return min(max(size, 1), 1024)
     }
 
+    /// Jobs that may be pulled and not yet read: enough to keep every worker's prefetch
+    /// full twice over, and no more.
+    private var window: Int {
+        pool.size * max(chunkSize * 4, 2 * ProcessPool.tinyJobPrefetch)
+    }
+
+    /// Pulls input until the window is full, and queues it in chunks with one dispatch.
     private func feed() {
-        while input != nil {
-            let chunk = chunkSize
-            guard inFlight + chunk <= max(16, pool.size * chunk * 4) || inFlight == 0 else { return }
+        var batches: [[PoolTask]] = []
+        let chunk = chunkSize
+        let window = self.window
+        while input != nil && (inFlight + chunk <= window || inFlight == 0) {
             var batch: [PoolTask] = []
             batch.reserveCapacity(chunk)
             while batch.count < chunk, let job = input?.next() {
@@ -71,8 +79,9 @@ final class MapRun<Job: ProcessJob> {
                 }
             }
             if batch.count < chunk { input = nil }
-            if !batch.isEmpty { pool.enqueue(batch) }
+            if !batch.isEmpty { batches.append(batch) }
         }
+        if !batches.isEmpty { pool.enqueue(batches: batches) }
     }
 
     private func received(_ index: Int, _ outcome: Outcome) {
@@ -98,7 +107,8 @@ final class MapRun<Job: ProcessJob> {
         while true {
             if let outcome = takeFinished() {
                 inFlight -= 1
-                feed()
+                // Refill once half the window is free, so input is queued in bulk.
+                if inFlight <= window / 2 { feed() }
                 return outcome
             }
             if input == nil && inFlight == 0 { return nil }

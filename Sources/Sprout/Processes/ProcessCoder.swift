@@ -20,6 +20,10 @@ public protocol ProcessCoder: Sendable {
 
 /// The default coder: JSON, readable when a frame must be debugged.
 public struct JSONProcessCoder: ProcessCoder {
+    // Made once: creating a JSONEncoder per job costs more than encoding a small one.
+    private let encoder = JSONEncoder()
+    private let decoder = JSONDecoder()
+
     /// A JSON coder.
     public init() {}
 
@@ -27,13 +31,13 @@ public struct JSONProcessCoder: ProcessCoder {
     ///
     /// - Throws: `EncodingError` if `value` cannot be encoded.
     public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
+        Array(try encoder.encode(value))
     }
 
     /// Decodes a `Value` from JSON.
     ///
     /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        try JSONDecoder().decode(type, from: Data(bytes))
+        try decoder.decode(type, from: Data(bytes))
     }
 }

@@ -181,9 +181,16 @@ public final class ProcessPool {
 
     /// Queues tasks as one batch (they go to one worker together) and dispatches.
     func enqueue(_ tasks: [PoolTask]) {
-        for (index, task) in tasks.enumerated() {
-            task.endsBatch = index == tasks.count - 1
-            pending.append(task)
+        enqueue(batches: [tasks])
+    }
+
+    /// Queues several batches and dispatches once, so their frames share writes.
+    func enqueue(batches: [[PoolTask]]) {
+        for tasks in batches {
+            for (index, task) in tasks.enumerated() {
+                task.endsBatch = index == tasks.count - 1
+                pending.append(task)
+            }
         }
         dispatch()
     }
@@ -206,11 +213,16 @@ public final class ProcessPool {
 
     // MARK: Dispatching
 
+    /// How many tiny jobs a worker may hold at once, so it never waits for the next one
+    /// and one write carries many frames.
+    static let tinyJobPrefetch = 256
+
     private func dispatch() {
         guard !pending.isEmpty else { return }
         let tiny = meanTaskSeconds < 0.001
         for worker in workers where worker.phase == .ready {
-            while !pending.isEmpty && (worker.batches == 0 || (tiny && worker.batches == 1)) {
+            while !pending.isEmpty
+                && (worker.batches == 0 || (tiny && worker.outstanding.count < Self.tinyJobPrefetch)) {
                 var budget = Int.max
                 if let maxTasksPerWorker {
                     budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
@@ -230,6 +242,7 @@ public final class ProcessPool {
                 batch[batch.count - 1].endsBatch = true
                 worker.assign(batch)
             }
+            worker.sendAssigned()
             if pending.isEmpty { break }
         }
     }
@@ -249,6 +262,11 @@ public final class ProcessPool {
             executable: executable,
             environment: environment,
             onFrame: { [unowned self] worker, frame in received(frame, from: worker) },
+            afterFrames: { [unowned self] in
+                // Once per read, not per answer: new frames for many answers share a write.
+                dispatch()
+                wakeWaiters()
+            },
             onExit: { [unowned self] worker, status in exited(worker, status: status) }
         )
         spawnedPIDs.append(worker.pid)
@@ -311,8 +329,6 @@ public final class ProcessPool {
             } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
                 retire(worker, kill: false)
             }
-            dispatch()
-            wakeWaiters()
         case .job, .initialize:
             worker.protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }

@@ -42,14 +42,18 @@ final class WorkerProcess {
     private var reader = FrameReader()
     private var outbox: [UInt8] = []
     private var outboxHead = 0
+    /// Frames assigned in this dispatch pass, sent together by ``sendAssigned()``.
+    private var assigned: [UInt8] = []
+    private static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var channelOpen = true
     private let onFrame: (WorkerProcess, Frame) -> Void
+    private let afterFrames: () -> Void
 
     /// Starts `executable` as a worker.
     ///
     /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
     init(executable: String, environment: [String], onFrame: @escaping (WorkerProcess, Frame) -> Void,
-         onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
+         afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw HubError(code: -errno, operation: "socketpair for a pool worker")
@@ -75,6 +79,7 @@ final class WorkerProcess {
         channel = pair[0]
         stderrFD = errorPipe[0]
         self.onFrame = onFrame
+        self.afterFrames = afterFrames
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
         channelWatcher = try FDWatcher(fd: channel)
@@ -101,18 +106,24 @@ final class WorkerProcess {
 
     // MARK: Sending
 
-    /// Sends `tasks` as one batch: their frames go out in one write.
+    /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
+    /// assigned in the same pass, in one write, at ``sendAssigned()``.
     func assign(_ tasks: [PoolTask]) {
         guard channelOpen else { return }
         let now = monotonicNanoseconds()
-        var bytes: [UInt8] = []
         for task in tasks {
             task.sentAt = now
-            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload, to: &bytes)
+            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload, to: &assigned)
         }
         outstanding.append(contentsOf: tasks)
         batches += 1
-        send(bytes)
+    }
+
+    /// Sends what ``assign(_:)`` gathered.
+    func sendAssigned() {
+        guard !assigned.isEmpty else { return }
+        send(assigned)
+        assigned.removeAll(keepingCapacity: assigned.capacity <= 1 << 20)
     }
 
     /// Sends the pool's initializer job.
@@ -190,11 +201,12 @@ final class WorkerProcess {
     /// Reads what the channel holds and hands over every whole frame.
     private func drainChannel() {
         guard channelOpen, violation == nil else { return }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // One buffer for all workers: reads happen on the hub thread only, one at a time.
+        let chunk = Self.readBuffer
         while channelOpen {
-            let count = chunk.withUnsafeMutableBytes { read(channel, $0.baseAddress, $0.count) }
+            let count = read(channel, chunk.baseAddress, chunk.count)
             if count > 0 {
-                chunk.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
                 deliverFrames()
                 if count < chunk.count { return }
             } else if count < 0 && errno == EINTR {
@@ -223,6 +235,7 @@ final class WorkerProcess {
         } catch {
             protocolBroken(error)
         }
+        afterFrames()
     }
 
     /// Records the violation and kills the worker; the exit callback does the rest.
@@ -243,19 +256,17 @@ final class WorkerProcess {
 
     private func drainStderr() {
         guard stderrFD >= 0 else { return }
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        let chunk = Self.readBuffer
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(stderrFD, $0.baseAddress, $0.count) }
+            let count = read(stderrFD, chunk.baseAddress, chunk.count)
             if count > 0 {
-                chunk.withUnsafeBytes { buffer in
-                    let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                    tail.append(piece)
-                    var offset = 0
-                    while offset < count {
-                        let written = write(2, piece.baseAddress! + offset, count - offset)
-                        if written <= 0 { break }
-                        offset += written
-                    }
+                let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                tail.append(piece)
+                var offset = 0
+                while offset < count {
+                    let written = write(2, piece.baseAddress! + offset, count - offset)
+                    if written <= 0 { break }
+                    offset += written
                 }
             } else if count < 0 && errno == EINTR {
                 continue
