@@ -46,6 +46,7 @@ public final class ProcessPool {
     private var startFailures = 0
     private var waiters: [Waiter<Void>] = []
     private var nextID: UInt64 = 1
+    private var jobNames: [ObjectIdentifier: (String, [UInt8])] = [:]
     private var shutdownHook: ShutdownHook?
     /// Average seconds per job recently, to decide whether workers may queue a second batch.
     private(set) var meanTaskSeconds = Double.infinity
@@ -165,7 +166,7 @@ public final class ProcessPool {
         case .broken(let error): throw error
         case .closed, .terminated: throw ProcessPoolError.closed
         }
-        let name = Job.jobName
+        let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
         let payload: [UInt8]
         do {
@@ -173,10 +174,19 @@ public final class ProcessPool {
         } catch {
             throw ProcessPoolError.coding(job: name, detail: "\(error)")
         }
-        let task = PoolTask(id: nextID, name: Array(name.utf8), payload: payload, job: job, retries: retries, complete: complete)
+        let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
         task.pool = self
         nextID += 1
         return task
+    }
+
+    /// A job type's name and its UTF-8 bytes, worked out once per type (the default
+    /// `jobName` reflects on the type, which costs more than a small job's round trip).
+    private func jobName<Job: ProcessJob>(_ type: Job.Type) -> (String, [UInt8]) {
+        if let known = jobNames[ObjectIdentifier(type)] { return known }
+        let name = Job.jobName
+        jobNames[ObjectIdentifier(type)] = (name, Array(name.utf8))
+        return (name, Array(name.utf8))
     }
 
     /// Queues tasks as one batch (they go to one worker together) and dispatches.
