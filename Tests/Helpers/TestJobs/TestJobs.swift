@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -126,5 +126,40 @@ public struct NestedPool: ProcessJob {
     public func run() async throws -> Int {
         let pool = try await ProcessPool(workers: 1)
         return pool.size
+    }
+}
+
+/// Adds 1 to a shared number `times` times under its lock; with `dieHolding`, then takes
+/// the lock and is killed by SIGKILL while holding it.
+public struct Increment: ProcessJob {
+    public var value: SharedValue<Int64>
+    public var times: Int
+    public var dieHolding: Bool
+    public init(value: SharedValue<Int64>, times: Int, dieHolding: Bool = false) {
+        self.value = value
+        self.times = times
+        self.dieHolding = dieHolding
+    }
+    public func run() -> Int {
+        for _ in 0..<times {
+            value.withLock { $0 += 1 }
+        }
+        if dieHolding {
+            value.lock.lock()
+            raise(SIGKILL)
+        }
+        return times
+    }
+}
+
+/// Writes index² into every slot of a shared array.
+public struct FillSquares: ProcessJob {
+    public var array: SharedArray<Double>
+    public init(array: SharedArray<Double>) { self.array = array }
+    public func run() -> Int {
+        array.withLock { buffer in
+            for index in buffer.indices { buffer[index] = Double(index * index) }
+        }
+        return array.count
     }
 }
