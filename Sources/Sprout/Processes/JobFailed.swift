@@ -21,6 +21,17 @@ public struct JobFailed: Error, CustomStringConvertible, Sendable {
     public var description: String { "job \(job) threw \(errorType): \(message)" }
 }
 
+extension JobFailed {
+    /// The error in a failure frame's payload; a coding error if the payload is unreadable.
+    static func decode(_ payload: [UInt8], job: String, coder: any ProcessCoder) -> any Error {
+        guard let failure = try? coder.decode(WireFailure.self, from: payload[...]) else {
+            return ProcessPoolError.coding(job: job, detail: "unreadable error report from the worker")
+        }
+        return JobFailed(errorType: failure.errorType, message: failure.message, job: job,
+                         encodedError: failure.encodedError, coder: coder)
+    }
+}
+
 /// How a failure crosses the channel.
 struct WireFailure: Codable, Sendable {
     var errorType: String

@@ -3,11 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
 /// `ProcessPoolExecutor`, awaited from greenlets without ever blocking the hub.
@@ -99,6 +94,15 @@ public final class ProcessPool {
             if case .broken(let error) = pool.state { throw error }
             return pool.workers.allSatisfy { $0.phase == .ready }
         }
+    }
+
+    // A pool dropped without shutdown() must not leave its workers running.
+    isolated deinit {
+        for worker in workers + retiring {
+            worker.closeChannel()
+            try? worker.child.signal(SIGKILL)
+        }
+        if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
     }
 
     /// The number of CPUs this process may run on.
@@ -271,13 +275,13 @@ public final class ProcessPool {
         let worker = try WorkerProcess(
             executable: executable,
             environment: environment,
-            onFrame: { [unowned self] worker, frame in received(frame, from: worker) },
-            afterFrames: { [unowned self] in
+            onFrame: { [weak self] worker, frame in self?.received(frame, from: worker) },
+            afterFrames: { [weak self] in
                 // Once per read, not per answer: new frames for many answers share a write.
-                dispatch()
-                wakeWaiters()
+                self?.dispatch()
+                self?.wakeWaiters()
             },
-            onExit: { [unowned self] worker, status in exited(worker, status: status) }
+            onExit: { [weak self] worker, status in self?.exited(worker, status: status) }
         )
         spawnedPIDs.append(worker.pid)
         workers.append(worker)
@@ -292,8 +296,7 @@ public final class ProcessPool {
     private func received(_ frame: Frame, from worker: WorkerProcess) {
         switch frame.kind {
         case .hello:
-            guard worker.phase == .starting,
-                  let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(frame.payload)) else {
+            guard worker.phase == .starting, let hello = WorkerHello(frame.payload) else {
                 worker.protocolBroken(.corruptFrame("unreadable hello"))
                 return
             }
@@ -314,7 +317,7 @@ public final class ProcessPool {
                 return
             }
             if frame.kind == .failure {
-                worker.startFailure = "the initializer failed: \(decodeFailure(frame.payload, job: "initializer"))"
+                worker.startFailure = "the initializer failed: \(JobFailed.decode(frame.payload, job: "initializer", coder: coder))"
                 try? worker.child.signal(SIGKILL)
             } else {
                 becameReady(worker)
@@ -331,7 +334,7 @@ public final class ProcessPool {
             if frame.kind == .result {
                 task.finish(.success(frame.payload[...]))
             } else {
-                task.finish(.failure(decodeFailure(frame.payload, job: task.jobDescription)))
+                task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             }
             if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
                 retire(worker, kill: false)
@@ -353,14 +356,6 @@ public final class ProcessPool {
         }
         dispatch()
         wakeWaiters()
-    }
-
-    private func decodeFailure(_ payload: [UInt8], job: String) -> any Error {
-        guard let failure = try? coder.decode(WireFailure.self, from: payload[...]) else {
-            return ProcessPoolError.coding(job: job, detail: "unreadable error report from the worker")
-        }
-        return JobFailed(errorType: failure.errorType, message: failure.message, job: job,
-                         encodedError: failure.encodedError, coder: coder)
     }
 
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
@@ -534,7 +529,7 @@ public final class ProcessPool {
     }
 
     /// The parent's environment plus the worker marker.
-    private static func workerEnvironment() -> [String] {
+    static func workerEnvironment() -> [String] {
         var result: [String] = []
         var entry = environ
         while let pointer = entry.pointee {

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,4 +29,15 @@ enum WorkerEnvironment {
 struct WorkerHello: Codable, Sendable {
     var version: Int
     var jobs: [String]
+
+    init(version: Int, jobs: [String]) {
+        self.version = version
+        self.jobs = jobs
+    }
+
+    /// The hello in a frame's payload, or `nil` if it is not one.
+    init?(_ payload: [UInt8]) {
+        guard let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(payload)) else { return nil }
+        self = hello
+    }
 }
