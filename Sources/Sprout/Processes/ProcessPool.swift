@@ -234,7 +234,7 @@ public final class ProcessPool {
     private func dispatch() {
         guard !pending.isEmpty else { return }
         let tiny = meanTaskSeconds < 0.001
-        for worker in workers where worker.phase == .ready {
+        for worker in workers where worker.takesJobs {
             while !pending.isEmpty
                 && (worker.batches == 0 || (tiny && worker.outstanding.count < Self.tinyJobPrefetch)) {
                 var budget = Int.max

@@ -98,6 +98,9 @@ final class WorkerProcess {
         }
     }
 
+    /// True while the worker can be given jobs: ready, and its channel not at its end.
+    var takesJobs: Bool { phase == .ready && channelOpen && violation == nil }
+
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
 
@@ -109,7 +112,7 @@ final class WorkerProcess {
     /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
     /// assigned in the same pass, in one write, at ``sendAssigned()``.
     func assign(_ tasks: [PoolTask]) {
-        guard channelOpen else { return }
+        precondition(takesJobs, "Sprout: jobs assigned to a worker that cannot take them")
         let now = monotonicNanoseconds()
         for task in tasks {
             task.sentAt = now
