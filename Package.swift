@@ -30,6 +30,12 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Examples/Bench"
         ),
+        // The seeds' server that hands each connection to a pool worker.
+        .executableTarget(
+            name: "sprout-process-server",
+            dependencies: ["Sprout"],
+            path: "Examples/ProcessServer"
+        ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(

@@ -46,12 +46,7 @@ public final class ChildProcess<Job: ProcessJob> {
     public func start() throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
-        let payload: [UInt8]
-        do {
-            payload = try coder.encode(job)
-        } catch {
-            throw ProcessPoolError.coding(job: Job.jobName, detail: "\(error)")
-        }
+        let (payload, descriptors) = try encodeJob(job, coder: coder)
         let coder = self.coder
         task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
             self?.outcome = outcome.flatMap { bytes in
@@ -59,6 +54,7 @@ public final class ChildProcess<Job: ProcessJob> {
                     .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
             }
         }
+        task?.descriptors = descriptors
         worker = try WorkerProcess(
             executable: executable,
             environment: ProcessPool.workerEnvironment(),
@@ -108,7 +104,7 @@ public final class ChildProcess<Job: ProcessJob> {
                 : .failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             // Its one job is done: end of channel lets the child exit.
             worker.closeChannel()
-        case .job, .initialize:
+        case .job, .initialize, .jobWithDescriptors:
             worker.protocolBroken(.corruptFrame("a child sent a \(frame.kind) frame"))
         }
     }

@@ -10,6 +10,9 @@ enum FrameKind: UInt8, Sendable {
     case failure = 4
     /// Parent → worker: run this job once before any other (the pool's initializer).
     case initialize = 5
+    /// Parent → worker: a job that carries descriptors; payload is `u8 count | job payload`,
+    /// the descriptors themselves travel on the descriptor channel.
+    case jobWithDescriptors = 6
 }
 
 /// One decoded frame: `u32 length | u8 kind | u64 id | payload`, little-endian, where
@@ -42,9 +45,16 @@ struct Frame: Sendable {
         buffer.append(contentsOf: payload)
     }
 
-    /// Appends a job frame (`u16 name length | name | job bytes`) to `buffer`.
-    static func appendJob(kind: FrameKind, id: UInt64, name: [UInt8], job: [UInt8], to buffer: inout [UInt8]) {
-        appendHeader(kind: kind, id: id, length: 2 + name.count + job.count, to: &buffer)
+    /// Appends a job frame (`u16 name length | name | job bytes`) to `buffer`; with
+    /// descriptors, a ``FrameKind/jobWithDescriptors`` frame announcing how many.
+    static func appendJob(kind: FrameKind, id: UInt64, name: [UInt8], job: [UInt8], descriptors: Int = 0,
+                          to buffer: inout [UInt8]) {
+        if descriptors > 0 {
+            appendHeader(kind: .jobWithDescriptors, id: id, length: 3 + name.count + job.count, to: &buffer)
+            buffer.append(UInt8(descriptors))
+        } else {
+            appendHeader(kind: kind, id: id, length: 2 + name.count + job.count, to: &buffer)
+        }
         buffer.append(UInt8(truncatingIfNeeded: name.count))
         buffer.append(UInt8(truncatingIfNeeded: name.count >> 8))
         buffer.append(contentsOf: name)

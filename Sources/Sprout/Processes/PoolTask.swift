@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One job on its way through a pool: queued, sent to a worker, or done.
 @Hub
 final class PoolTask {
@@ -6,6 +12,9 @@ final class PoolTask {
     let name: [UInt8]
     /// The encoded job.
     let payload: [UInt8]
+    /// Duplicates of the descriptors the job carries (``PassedDescriptor``); closed when
+    /// the task is done, so a re-queued task can send them again.
+    var descriptors: [Int32] = []
     let job: any ProcessJob
     /// Whether the worker it is sent to may take the next task in the same batch.
     var endsBatch = true
@@ -39,11 +48,33 @@ final class PoolTask {
     func finish(_ outcome: Result<ArraySlice<UInt8>, any Error>) {
         guard !isDone else { return }
         isDone = true
+        for fd in descriptors { close(fd) }
+        descriptors = []
         if let deadline { LoopExecutor.shared.timers.cancel(deadline) }
         deadline = nil
         let complete = self.complete
         self.complete = nil
         complete?(outcome)
+    }
+}
+
+/// Encodes `job` with `coder`, gathering the descriptors it carries.
+///
+/// - Throws: ``ProcessPoolError/coding(job:detail:)``.
+func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
+    let collector = DescriptorCollector()
+    do {
+        let payload = try DescriptorTransfer.$outgoing.withValue(collector) { try coder.encode(job) }
+        guard collector.fds.count <= DescriptorChannel.maxPerJob else {
+            for fd in collector.fds { close(fd) }
+            throw ProcessPoolError.coding(job: Job.jobName, detail: "more than \(DescriptorChannel.maxPerJob) descriptors")
+        }
+        return (payload, collector.fds)
+    } catch let error as ProcessPoolError {
+        throw error
+    } catch {
+        for fd in collector.fds { close(fd) }
+        throw ProcessPoolError.coding(job: Job.jobName, detail: "\(error)")
     }
 }
 

@@ -69,14 +69,25 @@ struct WorkerLoop {
     }
 
     private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
-        guard frame.kind == .job || frame.kind == .initialize else {
+        guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
         }
         let name: String
         let body: ArraySlice<UInt8>
+        var payload = frame.payload
+        var descriptors: [Int32] = []
+        if frame.kind == .jobWithDescriptors, let count = payload.first {
+            payload.removeFirst()
+            descriptors = DescriptorChannel.receive(on: WorkerEnvironment.descriptorFD)
+            if descriptors.count != Int(count) {
+                HubDiagnostics.report("Sprout worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
+            }
+        }
+        // Descriptors a job carries are open while it runs and closed after.
+        defer { for fd in descriptors { close(fd) } }
         do {
-            (name, body) = try Frame.splitJob(frame.payload)
+            (name, body) = try Frame.splitJob(payload)
         } catch {
             HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
             exit(70)
@@ -86,7 +97,9 @@ struct WorkerLoop {
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
         let coder = self.coder
-        return executor.runToCompletion { await job.run(body, coder) }
+        return DescriptorTransfer.$received.withValue(descriptors) {
+            executor.runToCompletion { await job.run(body, coder) }
+        }
     }
 
     private func send(_ bytes: [UInt8]) {

@@ -172,13 +172,9 @@ public final class ProcessPool {
         }
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
-        let payload: [UInt8]
-        do {
-            payload = try coder.encode(job)
-        } catch {
-            throw ProcessPoolError.coding(job: name, detail: "\(error)")
-        }
+        let (payload, descriptors) = try encodeJob(job, coder: coder)
         let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
+        task.descriptors = descriptors
         task.pool = self
         nextID += 1
         return task
@@ -342,7 +338,7 @@ public final class ProcessPool {
             } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
                 retire(worker, kill: false)
             }
-        case .job, .initialize:
+        case .job, .initialize, .jobWithDescriptors:
             worker.protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
     }

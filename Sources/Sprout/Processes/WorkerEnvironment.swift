@@ -15,6 +15,8 @@ enum WorkerEnvironment {
     static let marker = "SPROUT_WORKER_FD"
     /// The descriptor a worker's channel lands on.
     static let channelFD: Int32 = 3
+    /// The descriptor a worker receives passed descriptors on.
+    static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
     static let protocolVersion = 1
 

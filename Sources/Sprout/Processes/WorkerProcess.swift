@@ -35,6 +35,8 @@ final class WorkerProcess {
     var timers: [HubTimer] = []
 
     private let channel: Int32
+    /// Where descriptors a job carries are sent, ahead of its frame.
+    private var descriptorChannel: Int32
     private var channelWatcher: FDWatcher?
     private var stderrFD: Int32
     private var stderrWatcher: FDWatcher?
@@ -65,17 +67,25 @@ final class WorkerProcess {
             close(pair[0]); close(pair[1])
             throw HubError(code: code, operation: "pipe for a pool worker's stderr")
         }
+        var passing: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &passing) == 0 else {
+            let code = -errno
+            for fd in pair + errorPipe { close(fd) }
+            throw HubError(code: code, operation: "socketpair for a pool worker's descriptors")
+        }
         var spec = ChildSpec(executable: executable)
         spec.environment = environment
-        spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1])]
+        spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
         } catch {
-            for fd in pair + errorPipe { close(fd) }
+            for fd in pair + errorPipe + passing { close(fd) }
             throw error
         }
         close(pair[1])
         close(errorPipe[1])
+        close(passing[1])
+        descriptorChannel = passing[0]
         channel = pair[0]
         stderrFD = errorPipe[0]
         self.onFrame = onFrame
@@ -114,11 +124,24 @@ final class WorkerProcess {
     func assign(_ tasks: [PoolTask]) {
         precondition(takesJobs, "Sprout: jobs assigned to a worker that cannot take them")
         let now = monotonicNanoseconds()
+        var sent: [PoolTask] = []
+        sent.reserveCapacity(tasks.count)
         for task in tasks {
+            if !task.descriptors.isEmpty {
+                let code = DescriptorChannel.send(task.descriptors, on: descriptorChannel)
+                if code != 0 {
+                    task.finish(.failure(HubError(code: -code, operation: "pass descriptors to worker pid \(pid)")))
+                    continue
+                }
+            }
             task.sentAt = now
-            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload, to: &assigned)
+            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
+                            descriptors: task.descriptors.count, to: &assigned)
+            sent.append(task)
         }
-        outstanding.append(contentsOf: tasks)
+        guard !sent.isEmpty else { return }
+        sent[sent.count - 1].endsBatch = true
+        outstanding.append(contentsOf: sent)
         batches += 1
     }
 
@@ -255,6 +278,8 @@ final class WorkerProcess {
         channelWatcher?.close()
         channelWatcher = nil
         close(channel)
+        close(descriptorChannel)
+        descriptorChannel = -1
     }
 
     private func drainStderr() {

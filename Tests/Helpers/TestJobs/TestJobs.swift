@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -161,5 +161,23 @@ public struct FillSquares: ProcessJob {
             for index in buffer.indices { buffer[index] = Double(index * index) }
         }
         return array.count
+    }
+}
+
+/// Reads one line from a connection it was handed and writes it back in capitals: the
+/// server-hands-connections-to-workers pattern.
+public struct ShoutBack: ProcessJob {
+    public var connection: PassedDescriptor
+    public init(connection: PassedDescriptor) { self.connection = connection }
+    public func run() throws -> Int {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(connection.fd, &byte, 1) == 1 {
+            line.append(byte)
+            if byte == 10 { break }
+        }
+        let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+        _ = reply.withUnsafeBytes { write(connection.fd, $0.baseAddress, $0.count) }
+        return reply.count
     }
 }
