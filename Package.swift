@@ -54,6 +54,12 @@ let package = Package(
             dependencies: ["Sprout", "SproutHTTP"],
             path: "Examples/Bench"
         ),
+        // The seeds' server that hands each connection to a pool worker.
+        .executableTarget(
+            name: "sprout-process-server",
+            dependencies: ["Sprout"],
+            path: "Examples/ProcessServer"
+        ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(
@@ -66,9 +72,21 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/IOHelper"
         ),
+        // Job types shared by the process tests and the worker program they start.
+        .target(
+            name: "SproutTestJobs",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/TestJobs"
+        ),
+        // The pool worker the process tests use; also a pool parent for whole-process checks.
+        .executableTarget(
+            name: "sprout-test-worker",
+            dependencies: ["Sprout", "SproutTestJobs"],
+            path: "Tests/Helpers/TestWorker"
+        ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout"]
+            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
         ),
         .executableTarget(
             name: "sprout-http-test-helper",
