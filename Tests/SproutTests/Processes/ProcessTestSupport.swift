@@ -15,9 +15,6 @@ let buildFolder: String = {
 /// The pool worker program of the tests.
 let workerExecutable = buildFolder + "/sprout-test-worker"
 
-/// How much heavier the heavy tests run (SPROUT_TEST_SCALE, default 1).
-let testScale: Int = getenv("SPROUT_TEST_SCALE").flatMap { Int(String(cString: $0)) } ?? 1
-
 /// Runs `body` as a greenlet and returns its result.
 func onHub<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) async throws -> T {
     try await spawn(body).get()
