@@ -194,8 +194,14 @@ public class ByteStream {
             offset = max(Int(written), 0)
         }
         try enqueueWrite(bytes, from: offset)
-        while uv_stream_get_write_queue_size(stream) > writeHighWater {
+        try await waitForQueue { $0.queuedWriteBytes > $0.writeHighWater }
+    }
+
+    /// Parks the writer while `mustWait` holds, woken as write requests complete.
+    private func waitForQueue(while mustWait: (ByteStream) -> Bool) async throws {
+        while mustWait(self) {
             if let writeFailure { throw writeFailure }
+            if isClosed { throw closedError("write to") }
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
                 drainWaiters.append(waiter)
@@ -245,6 +251,14 @@ public class ByteStream {
         if isClosed && writesInFlight == 0 { finishClose() }
     }
 
+    /// Waits until every queued byte has been handed to the kernel — before a program
+    /// exits, since the hub's shutdown closes streams and drops what is still queued.
+    ///
+    /// - Throws: ``HubError`` if the connection fails; `CancellationError` if killed.
+    public func flush() async throws {
+        try await waitForQueue { $0.writesInFlight > 0 }
+    }
+
     // MARK: Ending
 
     /// Ends the writing direction (a TCP FIN) once queued bytes are sent, keeping the
@@ -278,8 +292,9 @@ public class ByteStream {
     }
 
     /// Closes the stream: reading stops and waiting readers and writers fail, while bytes
-    /// already queued are still delivered before the descriptor is closed. Closing
-    /// twice does nothing.
+    /// already queued are still delivered (for up to ``closeLinger`` seconds) before the
+    /// descriptor is closed — unless the hub shuts down first: ``flush()`` before a
+    /// program ends. Closing twice does nothing.
     public func close() {
         guard !isClosed else { return }
         isClosed = true

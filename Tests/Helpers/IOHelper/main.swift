@@ -192,18 +192,23 @@ case "upper":
         while case let bytes = try await input.read(), !bytes.isEmpty {
             try await output.write(bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 })
         }
+        try await output.flush()
         output.close()
     }
 
 case "signals":
     let wanted = Int(arguments.dropFirst().first ?? "") ?? 3
     try Hub.run {
-        var received = 0
         let signals = try Signals(SIGUSR1)
         say("READY")
-        for try await signal in signals {
-            if signal == SIGUSR1 { received += 1 }
-            if received == wanted { break }
+        // Bounded, so a helper whose test died does not wait forever.
+        let received = try await withTimeout(30) {
+            var received = 0
+            for try await signal in signals {
+                if signal == SIGUSR1 { received += 1 }
+                if received == wanted { break }
+            }
+            return received
         }
         signals.close()
         say("GOT \(received)")

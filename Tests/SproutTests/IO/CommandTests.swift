@@ -108,13 +108,17 @@ struct CommandTests {
             let runner = spawn {
                 try await Command("/bin/sh", arguments: ["-c", "echo $$ > \(pidFile); exec sleep 30"]).output()
             }
-            try await sleep(0.3)
+            var pid: Int32?
+            for _ in 0..<500 where pid == nil {
+                try await sleep(0.01)
+                let text = (try? await File.read(pidFile)) ?? []
+                if text.last == 10 { pid = Int32(String(decoding: text.dropLast(), as: UTF8.self)) }
+            }
+            let child = try #require(pid, "the child never wrote its pid")
             runner.cancel()
             #expect(try await runner.join(timeout: 5))
-            let pidText = try await Command("cat", arguments: [pidFile]).output(timeout: 5).standardOutput
-            let pid = try #require(Int32(String(decoding: pidText, as: UTF8.self).trimmingSuffix()))
             // The child was killed and reaped: its pid no longer exists.
-            #expect(kill(pid, 0) == -1)
+            #expect(kill(child, 0) == -1)
             unlink(pidFile)
         }
     }
@@ -130,13 +134,5 @@ struct CommandTests {
                 #expect(error.operation == "spawn /nonexistent/program")
             }
         }
-    }
-}
-
-extension String {
-    func trimmingSuffix() -> String {
-        var text = self
-        while text.last?.isWhitespace == true { text.removeLast() }
-        return text
     }
 }

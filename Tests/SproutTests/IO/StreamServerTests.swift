@@ -96,9 +96,11 @@ struct StreamServerTests {
     @Test(.timeLimit(.minutes(1)))
     func killingServeForeverStopsTheServer() async throws {
         try await onHub {
-            let server = try startEchoServer()
+            let server = StreamServer(port: 0) { _ in }
             let serving = spawn { try await server.serveForever() }
-            try await sleep(0.05)
+            // serveForever starts the server; a greenlet killed before it ever ran would not.
+            for _ in 0..<200 where !server.isServing { try await sleep(0.01) }
+            #expect(server.isServing)
             serving.cancel()
             #expect(try await serving.join(timeout: 2))
             #expect(!server.isServing)
