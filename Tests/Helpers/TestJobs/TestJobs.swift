@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -179,5 +179,46 @@ public struct ShoutBack: ProcessJob {
         let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
         _ = reply.withUnsafeBytes { write(connection.fd, $0.baseAddress, $0.count) }
         return reply.count
+    }
+}
+
+/// Receives `count` numbers on a pipe end and sends each back doubled.
+public struct PipeDoubler: ProcessJob {
+    public var pipe: ProcessPipe<Int>
+    public var count: Int
+    public init(pipe: ProcessPipe<Int>, count: Int) { self.pipe = pipe; self.count = count }
+    public func run() async throws -> Int {
+        for _ in 0..<count {
+            guard let value = try await pipe.receive(timeout: 10) else { return -1 }
+            try await pipe.send(value * 2)
+        }
+        return count
+    }
+}
+
+/// Puts `from..<from+count` on a queue.
+public struct QueueProducer: ProcessJob {
+    public var queue: ProcessQueue<Int>
+    public var from: Int
+    public var count: Int
+    public init(queue: ProcessQueue<Int>, from: Int, count: Int) { self.queue = queue; self.from = from; self.count = count }
+    public func run() async throws -> Int {
+        for value in from..<(from + count) { try await queue.put(value) }
+        return count
+    }
+}
+
+/// Takes `count` numbers from a queue and returns their sum.
+public struct QueueSummer: ProcessJob {
+    public var queue: ProcessQueue<Int>
+    public var count: Int
+    public init(queue: ProcessQueue<Int>, count: Int) { self.queue = queue; self.count = count }
+    public func run() async throws -> Int {
+        var sum = 0
+        for _ in 0..<count {
+            guard let value = try await queue.get(timeout: 10) else { return -1 }
+            sum += value
+        }
+        return sum
     }
 }

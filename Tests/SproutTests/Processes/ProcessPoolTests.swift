@@ -198,7 +198,7 @@ struct ProcessPoolTests {
     @Test func shutdownCanCancelPendingJobs() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
-                let running = try pool.submit(Nap(seconds: 0.2))
+                let running = try pool.submit(Nap(seconds: 1))
                 let queued = try (0..<3).map { _ in try pool.submit(Nap(seconds: 1)) }
                 try await sleep(0.05)
                 try await pool.shutdown(wait: true, cancelPending: true)
