@@ -71,7 +71,7 @@ final class MessageSocket: @unchecked Sendable {
     /// A connected pair of new message sockets.
     static func pair() throws(ProcessChannelError) -> (MessageSocket, MessageSocket) {
         var fds: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+        guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &fds) == 0 else {
             throw .system(operation: "socketpair", code: errno)
         }
         var size = Int32(maxMessage * 4)

@@ -57,18 +57,18 @@ final class WorkerProcess {
     init(executable: String, environment: [String], onFrame: @escaping (WorkerProcess, Frame) -> Void,
          afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
         var pair: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+        guard socketpair(AF_UNIX, SocketPairKind.stream, 0, &pair) == 0 else {
             throw HubError(code: -errno, operation: "socketpair for a pool worker")
         }
         var errorPipe: [Int32] = [-1, -1]
         // A socket rather than a pipe: it can be made close-on-exec atomically.
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &errorPipe) == 0 else {
+        guard socketpair(AF_UNIX, SocketPairKind.stream, 0, &errorPipe) == 0 else {
             let code = -errno
             close(pair[0]); close(pair[1])
             throw HubError(code: code, operation: "pipe for a pool worker's stderr")
         }
         var passing: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &passing) == 0 else {
+        guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &passing) == 0 else {
             let code = -errno
             for fd in pair + errorPipe { close(fd) }
             throw HubError(code: code, operation: "socketpair for a pool worker's descriptors")
