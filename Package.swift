@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
+        .executable(name: "cpu-offload", targets: ["CPUOffload"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,8 +36,8 @@ let package = Package(
             name: "SproutHTTP",
             dependencies: ["Sprout", "CCurl"]
         ),
-        // The fetch demo (sequential versus concurrent against a local Sprout server), shared
-        // by `fetch-urls` and `sprout-demo`.
+        // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
+        // versus concurrent against a local Sprout server) and the CPU-offload comparison.
         .target(
             name: "SproutExamplesSupport",
             dependencies: ["Sprout", "SproutHTTP"],
@@ -46,8 +50,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "SproutDemo",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutExamplesSupport"],
             path: "Examples/Demo"
+        ),
+        .executableTarget(
+            name: "CPUOffload",
+            dependencies: [
+                "Sprout", "SproutExamplesSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/CPUOffload"
         ),
         .executableTarget(
             name: "SproutBench",
