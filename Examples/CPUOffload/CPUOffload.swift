@@ -19,7 +19,7 @@ struct CPUOffload: ParsableCommand {
     )
 
     @Option(help: "Count the primes below this number (one round of work).")
-    var size = 3_000_000
+    var size = 4_000_000
 
     @Option(help: "Pieces the work is split into.")
     var pieces = 8
@@ -42,6 +42,9 @@ struct CPUOffload: ParsableCommand {
     @Option(help: "Where the SVG chart goes.")
     var output = "cpu-offload.svg"
 
+    @Option(help: "Also write the rows as tab-separated values to this file (for bench/compare/cpu_offload.sh).")
+    var rows: String?
+
     func validate() throws {
         guard size > 2, pieces > 0, duration > 0, rate > 0, (workers ?? 1) > 0, (0...19).contains(nice) else {
             throw ValidationError("size > 2, pieces > 0, duration > 0, rate > 0, workers > 0 and nice in 0...19, please")
@@ -57,6 +60,7 @@ struct CPUOffload: ParsableCommand {
         let report = try Hub.run { try await OffloadRun.run(experiment, modes: modes) }
         let title = "Sprout CPU offload: primes below \(size) in \(pieces) pieces, \(experiment.workers) workers"
         try OffloadChart.write(report, title: title, to: output)
+        if let rows { try writeTextFile(report.rows, to: rows) }
         print("\nchart: \(output)")
     }
 

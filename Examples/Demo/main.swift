@@ -15,7 +15,7 @@ let (fetch, report) = try Hub.run {
 
     print("\n== 2. Computing: the same CPU work inline on the hub, on threads and in worker processes\n")
     let experiment = OffloadExperiment(workload: PrimeWorkload(limit: 1_500_000, pieces: 8),
-                                       workers: ProcessPool.cpuCount, duration: 2.5, rate: 200, nice: 10)
+                                       workers: ProcessPool.cpuCount, duration: 3, rate: 200, nice: 10)
     let report = try await OffloadRun.run(experiment, modes: OffloadMode.allCases)
     return (fetch, report)
 }

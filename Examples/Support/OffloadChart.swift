@@ -75,13 +75,9 @@ public enum OffloadChart {
 
     /// Writes the chart for `report` to `path`.
     ///
-    /// - Throws: ``ChartWriteError`` if the file cannot be written.
-    public static func write(_ report: OffloadReport, title: String, to path: String) throws(ChartWriteError) {
-        let text = svg(report, title: title)
-        guard let file = fopen(path, "w") else { throw ChartWriteError(path: path, code: errno) }
-        defer { fclose(file) }
-        let utf8 = Array(text.utf8)
-        guard fwrite(utf8, 1, utf8.count, file) == utf8.count else { throw ChartWriteError(path: path, code: errno) }
+    /// - Throws: ``FileWriteError`` if the file cannot be written.
+    public static func write(_ report: OffloadReport, title: String, to path: String) throws(FileWriteError) {
+        try writeTextFile(svg(report, title: title), to: path)
     }
 
     /// Where `value` (nanoseconds) sits between 10 µs and `upTo`, from 0 to 1.

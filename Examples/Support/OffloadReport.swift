@@ -34,7 +34,7 @@ public struct OffloadReport: Sendable {
 
     /// The table, one line per mode.
     public var table: String {
-        let header = ["mode", "rounds", "wall/round", "speedup", "CPU/round", "hub late p50", "p99", "max", "HTTP ok/sent", "HTTP p99", "checksum"]
+        let header = ["mode", "rounds", "wall/round", "speedup", "CPU/round", "hub wakes", "late p50", "p99", "max", "HTTP ok/sent", "HTTP p99", "checksum"]
         var rows: [[String]] = [header]
         for measurement in measurements {
             let late = measurement.lateness
@@ -44,6 +44,7 @@ public struct OffloadReport: Sendable {
                 formatDecimal(measurement.wallSeconds, places: 3) + " s",
                 speedup(measurement).map { formatDecimal($0, places: 2) + "x" } ?? "-",
                 formatDecimal(measurement.cpuSeconds, places: 3) + " s",
+                late.map { String($0.count) } ?? "-",
                 late.map { formatMilliseconds($0.p50) + " ms" } ?? "-",
                 late.map { formatMilliseconds($0.p99) + " ms" } ?? "-",
                 late.map { formatMilliseconds($0.max) + " ms" } ?? "-",
@@ -60,6 +61,24 @@ public struct OffloadReport: Sendable {
             }.joined(separator: "  ")
             return index == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
         }.joined(separator: "\n")
+    }
+
+    /// One tab-separated line per mode — label, speedup, CPU s/round, hub lateness p99 and
+    /// max (ns), HTTP answered, sent and p99 (ns), checksum — the format
+    /// `bench/compare/cpu_offload.sh` puts beside the Python peer's.
+    public var rows: String {
+        measurements.map { measurement in
+            let late = measurement.lateness
+            let http = measurement.http
+            return [
+                measurement.mode.label,
+                speedup(measurement).map { formatDecimal($0, places: 2) } ?? "-",
+                formatDecimal(measurement.cpuSeconds, places: 3),
+                String(late?.p99 ?? 0), String(late?.max ?? 0),
+                String(http?.answered ?? 0), String(http?.sent ?? 0), String(http?.latency.p99 ?? 0),
+                measurement.checksum.map { PrimeWorkload.checksumText($0) } ?? "DIFFERS",
+            ].joined(separator: "\t") + "\n"
+        }.joined()
     }
 
     /// What the numbers say, as sentences: drawn from this run's measurements.

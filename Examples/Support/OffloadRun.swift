@@ -22,6 +22,7 @@ public enum OffloadRun {
             \(experiment.nice > 0 ? " (pool workers at nice \(experiment.nice), below the hub)" : "").
             Meanwhile a greenlet sleeps 10 ms at a time and records how late it wakes, and a separate
             process fetches from an HTTP server on the hub \(Int(experiment.rate)) times a second.
+            Machine: \(machineLoadText()) before the run.
 
             """)
         var measurements: [OffloadMeasurement] = []
@@ -31,7 +32,7 @@ public enum OffloadRun {
             measurements.append(measurement)
         }
         let report = OffloadReport(experiment: experiment, measurements: measurements)
-        print("\n" + report.table + "\n")
+        print("\n" + report.table + "\n(machine: \(machineLoadText()) after the run)\n")
         for line in report.verdict { print(line) }
         return report
     }
