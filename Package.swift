@@ -100,6 +100,10 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
         ),
+        .testTarget(
+            name: "SproutExamplesTests",
+            dependencies: ["Sprout", "SproutExamplesSupport", "CPUOffload"]
+        ),
         .executableTarget(
             name: "sprout-http-test-helper",
             dependencies: ["Sprout", "SproutHTTP"],

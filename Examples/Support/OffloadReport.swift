@@ -107,14 +107,18 @@ public struct OffloadReport: Sendable {
             }
             lines.append(line + " — still one core, and every piece still blocks the hub while it runs.")
         }
+        func pace(_ measurement: OffloadMeasurement) -> String {
+            let value = speedup(measurement) ?? 0
+            return value >= 1.5 ? "parallel" : value >= 1.1 ? "partly parallel" : "no faster than one core (other programs held the rest: \(machineLoadText()))"
+        }
         if let threads = find(.threads) {
             let kept = Self.responsive(threads.lateness)
-            lines.append("Threads (offloadBlocking): \(x(threads)), hub p99 \(p99(threads)), worst \(worst(threads)) — \(kept ? "parallel and responsive" : "parallel, but the hub felt it"); threads share the process's fate and a running one cannot be stopped.")
+            lines.append("Threads (offloadBlocking): \(x(threads)), hub p99 \(p99(threads)), worst \(worst(threads)) — \(pace(threads)), \(kept ? "and the hub stayed responsive" : "and the hub felt it"); threads share the process's fate and a running one cannot be stopped.")
         }
         if let processes = find(.processes) {
             let kept = Self.responsive(processes.lateness)
             let niced = experiment.nice > 0 ? " (workers at nice \(experiment.nice))" : ""
-            lines.append("Process pool\(niced): \(x(processes)), hub p99 \(p99(processes)), worst \(worst(processes)), HTTP p99 \(http(processes)) — \(kept ? "parallel and the hub stayed responsive" : "parallel, but the hub was late"); a worker is isolated and can be killed.")
+            lines.append("Process pool\(niced): \(x(processes)), hub p99 \(p99(processes)), worst \(worst(processes)), HTTP p99 \(http(processes)) — \(pace(processes)), \(kept ? "and the hub stayed responsive" : "and the hub was late"); a worker is isolated and can be killed.")
             let speedupMet = (speedup(processes) ?? 0) >= Self.speedupGoal
             let p99Met = (processes.lateness?.p99 ?? .max) < Self.p99Goal
             let maxMet = (processes.lateness?.max ?? .max) < Self.maxGoal
