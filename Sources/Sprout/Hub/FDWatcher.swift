@@ -124,6 +124,9 @@ package final class FDWatcher {
     }
 
     private func fire(status: Int32, events: FDEvents) {
+        // On a poll error libuv has already stopped the handle: forget what it watched, so
+        // the next wait or callback starts it again instead of waiting forever.
+        if status < 0 { watching = [] }
         if status < 0 || events.contains(.readable) || events.contains(.disconnect) {
             let waiters = readWaiters
             readWaiters = []

@@ -18,7 +18,7 @@ public enum HubDiagnostics {
     }
 
     /// Sends one report to the current destination.
-    static func report(_ message: String) {
+    package static func report(_ message: String) {
         if let custom = sink.withLock({ $0 }) {
             custom(message)
             return

@@ -40,13 +40,18 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
 
     /// How many ring items one drain runs before the loop polls I/O again.
     static let drainBudget = 128
+    /// How long one drain may run before the loop polls I/O and runs timers again, in
+    /// nanoseconds — gevent's switch interval. Counting jobs alone is not enough: a greenlet
+    /// that computes for 100 ms and then calls `sleep(0)` is back in the same drain, and
+    /// timers and sockets would wait for 128 such pieces.
+    static let drainNanoseconds: UInt64 = 2_000_000
 
     package let loop: UnsafeMutablePointer<uv_loop_t>
     private let wakeHandle: UnsafeMutablePointer<uv_async_t>
     private let drainHandle: UnsafeMutablePointer<uv_check_t>
     private let spinHandle: UnsafeMutablePointer<uv_idle_t>
     /// Every deadline on the hub; touch only on the hub thread.
-    let timers: TimerHeap
+    package let timers: TimerHeap
 
     // Loop-thread state.
     private var ring: [HubWork] = []
@@ -224,6 +229,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         guard ringHead < ring.count else { return }
         draining.store(true, ordering: .relaxed)
         var budget = Self.drainBudget
+        let deadline = coarseNanoseconds() + Self.drainNanoseconds
         while budget > 0 && ringHead < ring.count {
             let work = ring[ringHead]
             ringHead += 1
@@ -245,6 +251,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
                 currentTask.store(0, ordering: .relaxed)
                 body()
             }
+            if coarseNanoseconds() >= deadline { break }
         }
         runningTask = 0
         draining.store(false, ordering: .relaxed)
@@ -259,6 +266,14 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         }
         // Timers compare against the loop's cached clock; a long batch makes it stale.
         uv_update_time(loop)
+    }
+
+    /// The monotonic clock at tick resolution (a few ms) — a read costs a few nanoseconds,
+    /// cheap enough for every job, and fine enough to notice a long one.
+    private func coarseNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
     }
 
     private func run(_ job: UnownedJob) {

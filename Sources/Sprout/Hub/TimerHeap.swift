@@ -21,7 +21,7 @@ package final class HubTimer {
 /// `uv_timer_t`, so a sleeping greenlet costs a heap slot rather than a libuv handle.
 ///
 /// Deadlines are kept in nanoseconds of `uv_hrtime`; libuv's timer only says when to look.
-final class TimerHeap {
+package final class TimerHeap {
     private var heap: [HubTimer] = []
     private var nextSequence: UInt64 = 0
     private let handle: UnsafeMutablePointer<uv_timer_t>
@@ -39,7 +39,7 @@ final class TimerHeap {
     var count: Int { heap.count }
 
     /// Runs `action` on the hub once `nanoseconds` have passed.
-    func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> HubTimer {
+    package func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> HubTimer {
         let now = uv_hrtime()
         let (deadline, overflow) = now.addingReportingOverflow(nanoseconds)
         let timer = HubTimer(deadline: overflow ? .max : deadline, sequence: nextSequence, action: action)
@@ -52,7 +52,7 @@ final class TimerHeap {
     }
 
     /// Removes a pending timer; its action never runs.
-    func cancel(_ timer: HubTimer) {
+    package func cancel(_ timer: HubTimer) {
         let index = timer.heapIndex
         guard index >= 0 else { return }
         timer.action = nil

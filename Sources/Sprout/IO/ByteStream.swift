@@ -1,0 +1,354 @@
+import CLibuv
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A connected stream of bytes on the hub — a TCP or Unix-domain socket, a pipe, a
+/// terminal — whose reads and writes suspend only the calling greenlet.
+///
+/// Reading: ``read(upTo:)`` returns what has arrived (an empty array at end of stream);
+/// ``readExactly(_:)``, ``readUntil(_:maxLength:)`` and ``readToEnd(maxLength:)`` build
+/// on it. The stream reads ahead only a bounded amount (``readAheadLimit``) when nobody
+/// is reading, so a slow consumer holds back a fast producer through TCP flow control.
+///
+/// Writing: ``write(_:)`` hands the bytes to the kernel at once when it can; what the
+/// kernel cannot take yet is queued, and the writer waits while more than
+/// ``writeHighWater`` bytes are queued, so memory stays bounded on a slow peer.
+///
+/// ``close()`` when done (a server closes its connections itself). Hub-thread only.
+@Hub
+public class ByteStream {
+    /// Bytes queued for the kernel above which ``write(_:)`` waits.
+    public var writeHighWater = 1 << 20
+    /// Bytes read ahead of the reader at which the stream stops reading from the kernel.
+    public var readAheadLimit = 256 << 10
+    /// Seconds ``close()`` lets queued bytes drain before it closes the descriptor anyway.
+    public var closeLinger = 30.0
+
+    let stream: UnsafeMutablePointer<uv_stream_t>
+    private var buffered: [UInt8] = []
+    private var bufferedStart = 0
+    private var reading = false
+    private var atEnd = false
+    private var readFailure: HubError?
+    private var writeFailure: HubError?
+    private var readWaiters: [Waiter<Void>] = []
+    private var drainWaiters: [Waiter<Void>] = []
+    private var writesInFlight = 0
+    private var writeShut = false
+    private var handleClosed = false
+    private var lingerTimer: HubTimer?
+    /// True once ``close()`` has been called.
+    public private(set) var isClosed = false
+
+    /// Takes ownership of an initialised libuv stream handle allocated with `allocate`.
+    package init(handle: UnsafeMutablePointer<uv_stream_t>) {
+        stream = handle
+        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        ignoreBrokenPipe()
+    }
+
+    isolated deinit {
+        if !handleClosed { closeHandle(stream) }
+    }
+
+    /// Whom the stream talks to, for error messages (`127.0.0.1:8080`, a socket path).
+    package func peerDescription() -> String { "stream" }
+
+    /// Bytes read from the kernel and not yet returned to a reader.
+    package var bufferedCount: Int { buffered.count - bufferedStart }
+
+    /// Bytes written but still queued in libuv, waiting for the kernel to take them.
+    package var queuedWriteBytes: Int { handleClosed ? 0 : uv_stream_get_write_queue_size(stream) }
+
+    // MARK: Reading
+
+    /// Returns the next bytes that arrive, at most `maxBytes`, waiting until some do.
+    ///
+    /// - Returns: between 1 and `maxBytes` bytes; an empty array at end of stream.
+    /// - Throws: ``HubError`` if the connection fails (`ECONNRESET`) or the stream is
+    ///   closed; `CancellationError` if the greenlet is killed.
+    public func read(upTo maxBytes: Int = 65536) async throws -> [UInt8] {
+        precondition(maxBytes > 0, "read(upTo:) needs a positive maxBytes")
+        guard try await fill(1) else { return [] }
+        return take(min(maxBytes, bufferedCount))
+    }
+
+    /// Waits until at least `count` bytes are buffered; returns `false` if the stream
+    /// ends first. Bytes that arrived before an error are returned before it is thrown.
+    func fill(_ count: Int) async throws -> Bool {
+        while bufferedCount < count {
+            if let readFailure { throw readFailure }
+            if atEnd { return false }
+            if isClosed { throw closedError("read from") }
+            startReading()
+            let waiter = Waiter<Void>()
+            let wake = await park(waiter) { waiter in
+                readWaiters.append(waiter)
+                waiter.onAbandon = { [self] in readWaiters.removeAll { $0 === waiter } }
+            }
+            if case .cancelled = wake { throw CancellationError() }
+        }
+        return true
+    }
+
+    /// Removes and returns the first `count` buffered bytes.
+    func take(_ count: Int) -> [UInt8] {
+        if bufferedStart == 0 && count == buffered.count {
+            let all = buffered
+            buffered = []
+            return all
+        }
+        let chunk = Array(buffered[bufferedStart..<bufferedStart + count])
+        bufferedStart += count
+        if bufferedStart == buffered.count {
+            buffered = []
+            bufferedStart = 0
+        }
+        return chunk
+    }
+
+    /// The buffered bytes, without consuming them.
+    var bufferedBytes: ArraySlice<UInt8> { buffered[bufferedStart...] }
+
+    private func startReading() {
+        guard !reading, !handleClosed else { return }
+        let rc = uv_read_start(stream, { _, _, buffer in
+            buffer!.pointee = sharedReadBuffer.uvBuffer
+        }, { stream, count, _ in
+            let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
+            Hub.assumeIsolated { owner.didRead(count) }
+        })
+        if rc != 0 {
+            readFailure = HubError(code: rc, operation: "read from \(peerDescription())")
+            return
+        }
+        reading = true
+    }
+
+    private func stopReading() {
+        guard reading else { return }
+        reading = false
+        if !handleClosed { uv_read_stop(stream) }
+    }
+
+    private func didRead(_ count: Int) {
+        if count > 0 {
+            if bufferedStart > 0 && bufferedStart >= buffered.count / 2 {
+                buffered.removeFirst(bufferedStart)
+                bufferedStart = 0
+            }
+            buffered.append(contentsOf: sharedReadBuffer.bytes(count))
+            if readWaiters.isEmpty && bufferedCount >= readAheadLimit { stopReading() }
+        } else if count == Int(UV_EOF.rawValue) {
+            atEnd = true
+            stopReading()
+        } else if count < 0 {
+            readFailure = HubError(code: Int32(count), operation: "read from \(peerDescription())")
+            stopReading()
+        } else {
+            return  // EAGAIN: libuv hands back an empty read; nothing to do.
+        }
+        wakeReaders()
+    }
+
+    private func wakeReaders() {
+        guard !readWaiters.isEmpty else { return }
+        let waiters = readWaiters
+        readWaiters = []
+        for waiter in waiters { waiter.wake() }
+    }
+
+    // MARK: Writing
+
+    /// Writes all of `bytes`: hands them to the kernel, queueing what it cannot take yet,
+    /// and waits while more than ``writeHighWater`` bytes are queued.
+    ///
+    /// Returning does not mean the peer has the bytes; ``close()`` still delivers what
+    /// is queued. Writes from several greenlets are not interleaved within one call.
+    ///
+    /// - Throws: ``HubError`` if the connection fails (`EPIPE`, `ECONNRESET`), after
+    ///   ``shutdownWrite()`` or ``close()``; `CancellationError` if the greenlet is
+    ///   killed while it waits (the bytes stay queued).
+    public func write(_ bytes: [UInt8]) async throws {
+        if let writeFailure { throw writeFailure }
+        if isClosed { throw closedError("write to") }
+        if writeShut { throw HubError(code: Int32(UV_EPIPE.rawValue), operation: "write to \(peerDescription()) after shutdownWrite") }
+        if bytes.isEmpty { return }
+        var offset = 0
+        if writesInFlight == 0 {
+            let written = bytes.withUnsafeBytes { raw -> Int32 in
+                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                         UInt32(raw.count))
+                return uv_try_write(stream, &buffer, 1)
+            }
+            if written == Int32(bytes.count) { return }
+            if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
+                let error = HubError(code: written, operation: "write to \(peerDescription())")
+                writeFailure = error
+                throw error
+            }
+            offset = max(Int(written), 0)
+        }
+        try enqueueWrite(bytes, from: offset)
+        try await waitForQueue { $0.queuedWriteBytes > $0.writeHighWater }
+    }
+
+    /// Parks the writer while `mustWait` holds, woken as write requests complete.
+    private func waitForQueue(while mustWait: (ByteStream) -> Bool) async throws {
+        while mustWait(self) {
+            if let writeFailure { throw writeFailure }
+            if isClosed { throw closedError("write to") }
+            let waiter = Waiter<Void>()
+            let wake = await park(waiter) { waiter in
+                drainWaiters.append(waiter)
+                waiter.onAbandon = { [self] in drainWaiters.removeAll { $0 === waiter } }
+            }
+            if case .cancelled = wake { throw CancellationError() }
+        }
+        if let writeFailure { throw writeFailure }
+    }
+
+    /// Queues `bytes[offset...]` with `uv_write`, copied next to the request so the caller's
+    /// array is free at once; the request holds the stream until its callback.
+    private func enqueueWrite(_ bytes: [UInt8], from offset: Int) throws(HubError) {
+        let count = bytes.count - offset
+        let requestSize = (MemoryLayout<uv_write_t>.stride + 15) & ~15
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: requestSize + count, alignment: 16)
+        let request = memory.bindMemory(to: uv_write_t.self, capacity: 1)
+        let payload = memory + requestSize
+        bytes.withUnsafeBytes { raw in payload.copyMemory(from: raw.baseAddress! + offset, byteCount: count) }
+        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let rc = uv_write(request, stream, &buffer, 1) { request, status in
+            let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            UnsafeMutableRawPointer(request!).deallocate()
+            Hub.assumeIsolated { owner.didWrite(status) }
+        }
+        if rc != 0 {
+            Unmanaged<ByteStream>.fromOpaque(request.pointee.data).release()
+            memory.deallocate()
+            let error = HubError(code: rc, operation: "write to \(peerDescription())")
+            writeFailure = error
+            throw error
+        }
+        writesInFlight += 1
+    }
+
+    private func didWrite(_ status: Int32) {
+        writesInFlight -= 1
+        if status < 0 && writeFailure == nil && status != Int32(UV_ECANCELED.rawValue) {
+            writeFailure = HubError(code: status, operation: "write to \(peerDescription())")
+        }
+        if status < 0 || uv_stream_get_write_queue_size(stream) <= writeHighWater / 2 || writesInFlight == 0 {
+            let waiters = drainWaiters
+            drainWaiters = []
+            for waiter in waiters { waiter.wake() }
+        }
+        if isClosed && writesInFlight == 0 { finishClose() }
+    }
+
+    /// Waits until every queued byte has been handed to the kernel — before a program
+    /// exits, since the hub's shutdown closes streams and drops what is still queued.
+    ///
+    /// - Throws: ``HubError`` if the connection fails; `CancellationError` if killed.
+    public func flush() async throws {
+        try await waitForQueue { $0.writesInFlight > 0 }
+    }
+
+    // MARK: Ending
+
+    /// Ends the writing direction (a TCP FIN) once queued bytes are sent, keeping the
+    /// reading direction open — a half-close; the peer reads end of stream.
+    ///
+    /// - Throws: ``HubError`` if the shutdown fails; `CancellationError` if the greenlet
+    ///   is killed before it completes.
+    public func shutdownWrite() async throws {
+        if isClosed { throw closedError("shut down writing to") }
+        if writeShut { return }
+        writeShut = true
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let completion = RequestCompletion<Int32>()
+        request.pointee.data = completion.retainedPointer()
+        let rc = uv_shutdown(request, stream) { request, status in
+            let completion = RequestCompletion<Int32>.take(request!.pointee.data)
+            request!.deallocate()
+            Hub.assumeIsolated { _ = completion.waiter.wake(with: status) }
+        }
+        if rc != 0 {
+            _ = RequestCompletion<Int32>.take(request.pointee.data)
+            request.deallocate()
+            throw HubError(code: rc, operation: "shut down writing to \(peerDescription())")
+        }
+        switch await park(completion.waiter) {
+        case .value(let status) where status < 0 && status != Int32(UV_ENOTCONN.rawValue):
+            throw HubError(code: status, operation: "shut down writing to \(peerDescription())")
+        case .value, .timedOut: return
+        case .cancelled: throw CancellationError()
+        }
+    }
+
+    /// Closes the stream: reading stops and waiting readers and writers fail, while bytes
+    /// already queued are still delivered (for up to ``closeLinger`` seconds) before the
+    /// descriptor is closed — unless the hub shuts down first: ``flush()`` before a
+    /// program ends. Closing twice does nothing.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        stopReading()
+        wakeReaders()
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter.wake() }
+        if writesInFlight == 0 {
+            finishClose()
+        } else {
+            // Queued bytes get a bounded time to drain, so a peer that never reads cannot
+            // hold the descriptor open forever.
+            lingerTimer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(closeLinger)) { [self] in
+                lingerTimer = nil
+                finishClose()
+            }
+        }
+    }
+
+    /// Closes the descriptor at once, dropping queued bytes (for a stream whose peer is gone).
+    package func abort() {
+        isClosed = true
+        stopReading()
+        wakeReaders()
+        finishClose()
+    }
+
+    private func finishClose() {
+        guard !handleClosed else { return }
+        handleClosed = true
+        if let lingerTimer {
+            LoopExecutor.shared.timers.cancel(lingerTimer)
+            self.lingerTimer = nil
+        }
+        closeHandle(stream)
+    }
+
+    private func closedError(_ verb: String) -> HubError {
+        HubError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) \(peerDescription()) after close")
+    }
+}
+
+/// Writing to a socket whose peer has gone raises SIGPIPE, which kills the process by
+/// default; streams want `EPIPE` instead. Ignoring it is what Node does; libuv resets the
+/// disposition in children it spawns.
+private let brokenPipeIgnored: Bool = {
+    var action = sigaction()
+    if sigaction(SIGPIPE, nil, &action) == 0, action.__sigaction_handler.sa_handler == nil {
+        signal(SIGPIPE, SIG_IGN)
+    }
+    return true
+}()
+
+private func ignoreBrokenPipe() {
+    _ = brokenPipeIgnored
+}

@@ -1,0 +1,71 @@
+import CLibuv
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Resolves `host` to its IPv4 and IPv6 addresses on libuv's resolver threads, without
+/// blocking the hub — Python's `socket.getaddrinfo`. A numeric host (`127.0.0.1`, `::1`)
+/// comes back as is, without a lookup.
+///
+/// - Parameter timeout: seconds to wait for the resolver (`nil`: its own limits).
+/// - Returns: the addresses in the resolver's order of preference, each with `port`.
+/// - Throws: ``HubError`` naming the resolver's error (`resolve example.invalid:
+///   EAI_NONAME`), or `ETIMEDOUT` after `timeout`; `CancellationError` if the greenlet
+///   is killed (the lookup is cancelled if it has not started).
+@Hub
+public func getAddressInfo(host: String, port: Int, timeout: Double? = nil) async throws -> [SocketAddress] {
+    if let numeric = SocketAddress(host: host, port: port) { return [numeric] }
+    let operation = "resolve \(host)"
+    guard (0...65535).contains(port) else {
+        throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) port \(port)")
+    }
+    let request = UnsafeMutablePointer<uv_getaddrinfo_t>.allocate(capacity: 1)
+    let completion = RequestCompletion<Result<[SocketAddress], HubError>>()
+    request.pointee.data = completion.retainedPointer()
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    hints.ai_flags = AI_ADDRCONFIG
+    let rc = uv_getaddrinfo(Hub.loop, request, { request, status, list in
+        let completion = RequestCompletion<Result<[SocketAddress], HubError>>.take(request!.pointee.data)
+        request!.deallocate()
+        var addresses: [SocketAddress] = []
+        var entry = list
+        while let current = entry {
+            if let address = current.pointee.ai_addr.flatMap({ SocketAddress(UnsafePointer($0)) }), !addresses.contains(address) {
+                addresses.append(address)
+            }
+            entry = current.pointee.ai_next
+        }
+        uv_freeaddrinfo(list)
+        let result: Result<[SocketAddress], HubError> = status == 0
+            ? .success(addresses) : .failure(HubError(code: status, operation: ""))
+        Hub.assumeIsolated { _ = completion.waiter.wake(with: result) }
+    }, host, String(port), &hints)
+    if rc != 0 {
+        _ = RequestCompletion<Result<[SocketAddress], HubError>>.take(request.pointee.data)
+        request.deallocate()
+        throw HubError(code: rc, operation: operation)
+    }
+    let wake = await park(completion.waiter, timeout: timeout) { waiter in
+        // Runs before the callback could free the request: a waiter is abandoned only
+        // while the lookup is still outstanding.
+        waiter.onAbandon = {
+            request.withMemoryRebound(to: uv_req_t.self, capacity: 1) { _ = uv_cancel($0) }
+        }
+    }
+    switch wake {
+    case .value(.success(let addresses)):
+        if addresses.isEmpty { throw HubError(code: Int32(UV_EAI_NODATA.rawValue), operation: operation) }
+        return addresses
+    case .value(.failure(let error)):
+        throw HubError(code: error.code, operation: operation)
+    case .timedOut:
+        throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: operation)
+    case .cancelled:
+        throw CancellationError()
+    }
+}

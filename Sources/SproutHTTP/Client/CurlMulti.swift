@@ -1,0 +1,221 @@
+import CCurl
+import Sprout
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One libcurl multi handle driven by the hub: curl tells us which sockets to watch
+/// (`CURLMOPT_SOCKETFUNCTION` → ``FDWatcher`` callbacks) and when to wake it
+/// (`CURLMOPT_TIMERFUNCTION` → a hub timer); both feed `curl_multi_socket_action`.
+/// No thread of its own and no polling loop.
+///
+/// Sockets are opened and closed through curl's open/close-socket callbacks, so a
+/// descriptor is always unwatched before it is closed (libuv must never poll a closed fd).
+@Hub
+final class CurlMulti {
+    private let multi: UnsafeMutableRawPointer
+    private var watchers: [Int32: FDWatcher] = [:]
+    /// Sockets opened through the open-socket callback and not yet closed.
+    private(set) var openSockets: Set<Int32> = []
+    private var timer: HubTimer?
+    private var kickQueued = false
+    /// Pooled connections curl does not watch now. Their watchers stay armed (re-arming costs
+    /// epoll calls on every keep-alive request); an event on one (the server closing it) just
+    /// stops its watcher until curl wants the socket again.
+    private var idleSockets: Set<Int32> = []
+    private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var spareHandles: [UnsafeMutableRawPointer] = []
+    private var closed = false
+
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    init(maxConnectionsPerHost: Int, maxCachedConnections: Int) {
+        precondition(Self.globalInit, "Sprout: curl_global_init failed")
+        multi = curl_multi_init()
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
+            Hub.assumeIsolated { CurlMulti.from(userp).socketChanged(socket, what: what) }
+            return 0
+        }
+        sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+        sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
+            Hub.assumeIsolated { CurlMulti.from(userp).timerChanged(milliseconds) }
+            return 0
+        }
+        sprout_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(0, maxConnectionsPerHost))
+        sprout_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxCachedConnections))
+    }
+
+    nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlMulti {
+        Unmanaged<CurlMulti>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    /// Transfers in flight.
+    var activeCount: Int { transfers.count }
+
+    // MARK: Transfers
+
+    /// A fresh (or reset, reused) easy handle with the socket callbacks that keep the
+    /// watchers consistent already set.
+    func makeEasyHandle() -> UnsafeMutableRawPointer? {
+        let easy: UnsafeMutableRawPointer
+        if let spare = spareHandles.popLast() {
+            curl_easy_reset(spare)
+            easy = spare
+        } else {
+            guard let fresh = curl_easy_init() else { return nil }
+            easy = fresh
+        }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        sprout_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, me)
+        sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
+            guard let address else { return CURL_SOCKET_BAD }
+            let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+            if fd >= 0 { Hub.assumeIsolated { _ = CurlMulti.from(clientp).openSockets.insert(fd) } }
+            return fd >= 0 ? fd : CURL_SOCKET_BAD
+        }
+        sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, me)
+        sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
+            Hub.assumeIsolated { CurlMulti.from(clientp).closeSocket(fd) }
+        }
+        return easy
+    }
+
+    /// Gives an easy handle back for reuse once its transfer is over (never while added).
+    func recycle(_ easy: UnsafeMutableRawPointer) {
+        if spareHandles.count < 64 && !closed {
+            spareHandles.append(easy)
+        } else {
+            curl_easy_cleanup(easy)
+        }
+    }
+
+    /// Starts `transfer`; its completion arrives through ``CurlTransfer/finish(_:)``.
+    /// Returns `false` if the multi handle is closed or refuses it.
+    func add(_ transfer: CurlTransfer) -> Bool {
+        guard !closed, curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else { return false }
+        transfers[transfer.easy] = transfer
+        return true
+    }
+
+    /// Takes a transfer out of the multi handle before it completes (its greenlet was
+    /// killed, or its stream dropped); other transfers are not touched.
+    func abort(_ transfer: CurlTransfer) {
+        guard transfers.removeValue(forKey: transfer.easy) != nil else { return }
+        curl_multi_remove_handle(multi, transfer.easy)
+        transfer.finish(CURLE_ABORTED_BY_CALLBACK)
+    }
+
+    /// Aborts every transfer and closes every connection; the multi handle is unusable after.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        for transfer in Array(transfers.values) { abort(transfer) }
+        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        timer = nil
+        curl_multi_cleanup(multi)
+        for easy in spareHandles { curl_easy_cleanup(easy) }
+        spareHandles = []
+        for watcher in watchers.values { watcher.close() }
+        watchers = [:]
+    }
+
+    // MARK: Curl's callbacks
+
+    private func socketChanged(_ fd: Int32, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            // A socket curl keeps (an idle pooled connection) keeps its watcher until the
+            // close-socket callback; any other (the resolver's) is about to be closed.
+            if openSockets.contains(fd) {
+                idleSockets.insert(fd)
+            } else {
+                watchers.removeValue(forKey: fd)?.close()
+            }
+            return
+        }
+        idleSockets.remove(fd)
+        var events: FDEvents = []
+        if what == CURL_POLL_IN || what == CURL_POLL_INOUT { events.insert(.readable) }
+        if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { events.insert(.writable) }
+        let watcher: FDWatcher
+        if let existing = watchers[fd] {
+            watcher = existing
+        } else {
+            do {
+                watcher = try FDWatcher(fd: fd)
+            } catch {
+                HubDiagnostics.report("SproutHTTP: cannot watch socket \(fd) for libcurl: \(error)")
+                return
+            }
+            watchers[fd] = watcher
+        }
+        watcher.setCallback(events: events) { [unowned self] status, events in
+            if idleSockets.contains(fd) {
+                watchers[fd]?.stopCallbacks()
+                return
+            }
+            var flags: Int32 = 0
+            if status < 0 { flags |= CURL_CSELECT_ERR }
+            if events.contains(.readable) || events.contains(.disconnect) { flags |= CURL_CSELECT_IN }
+            if events.contains(.writable) { flags |= CURL_CSELECT_OUT }
+            act(on: fd, flags: flags)
+        }
+    }
+
+    private func timerChanged(_ milliseconds: Int) {
+        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        timer = nil
+        guard milliseconds >= 0 else { return }
+        if milliseconds == 0 {
+            // "Now" (a transfer was just added): run it after the current hub job, in the same
+            // turn, so 100 greenlets starting requests cost one pass over curl, not one loop turn
+            // each. Never call back into curl from inside its own callback.
+            if !kickQueued {
+                kickQueued = true
+                Hub.later { [self] in
+                    kickQueued = false
+                    act(on: CURL_SOCKET_TIMEOUT, flags: 0)
+                }
+            }
+            return
+        }
+        timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: UInt64(milliseconds) * 1_000_000) { [unowned self] in
+            timer = nil
+            act(on: CURL_SOCKET_TIMEOUT, flags: 0)
+        }
+    }
+
+    private func closeSocket(_ fd: Int32) -> Int32 {
+        watchers.removeValue(forKey: fd)?.close()
+        openSockets.remove(fd)
+        idleSockets.remove(fd)
+        return closeDescriptor(fd)
+    }
+
+    private func act(on fd: Int32, flags: Int32) {
+        guard !closed else { return }
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, fd, flags, &running)
+        collectFinished()
+    }
+
+    private func collectFinished() {
+        var pending: Int32 = 0
+        while let message = curl_multi_info_read(multi, &pending) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let result = message.pointee.data.result
+            curl_multi_remove_handle(multi, easy)
+            transfers.removeValue(forKey: easy)?.finish(result)
+        }
+    }
+}
+
+/// `close(2)`, reachable from inside a type whose own `close()` shadows it.
+private func closeDescriptor(_ fd: Int32) -> Int32 {
+    close(fd)
+}

@@ -1,0 +1,314 @@
+/// An incremental HTTP/1.x request parser: feed it bytes as they arrive with
+/// ``append(_:)``, take complete requests with ``next()``. Pipelined requests come out
+/// one by one. Pure Swift, no I/O, so it is tested on bytes alone.
+///
+/// Malformed input is a ``HTTPParseError`` (never a crash): bad syntax, both
+/// `Content-Length` and `Transfer-Encoding` (a smuggling vector), a transfer coding other
+/// than chunked, and the limits below.
+public struct HTTPRequestParser: Sendable {
+    /// Limits on what one request may carry.
+    public struct Limits: Sendable {
+        /// Bytes allowed for the request line and headers together (431 beyond).
+        public var maxHeadBytes: Int
+        /// Header fields allowed (431 beyond).
+        public var maxHeaderCount: Int
+        /// Body bytes allowed, declared or chunked (413 beyond).
+        public var maxBodyBytes: Int
+
+        /// Limits; the defaults suit small services.
+        public init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 16 * 1024 * 1024) {
+            self.maxHeadBytes = maxHeadBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    private enum State: Sendable {
+        case head
+        case fixedBody(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+    }
+
+    /// The limits this parser enforces.
+    public let limits: Limits
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var state = State.head
+    private var pending: HTTPServerRequest?
+    private var continueOwed = false
+
+    /// A parser with `limits`.
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Adds received bytes.
+    public mutating func append(_ bytes: some Collection<UInt8>) {
+        if position > 0 && position == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            position = 0
+        } else if position > 65_536 && position > buffer.count / 2 {
+            buffer.removeSubrange(0..<position)
+            position = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// True once per request whose head asked for `Expect: 100-continue` while its body has
+    /// not fully arrived: the server then sends `100 Continue` so the client sends the body.
+    public mutating func takeContinueRequest() -> Bool {
+        defer { continueOwed = false }
+        return continueOwed
+    }
+
+    /// True when bytes of an unfinished request are buffered (a peer closing now cut it short).
+    public var hasPartialRequest: Bool {
+        if case .head = state { return position < buffer.count }
+        return true
+    }
+
+    /// The next complete request, or `nil` until more bytes arrive.
+    ///
+    /// - Throws: ``HTTPParseError`` for malformed or oversized input; the parser is then
+    ///   unusable (the connection should be answered and closed).
+    public mutating func next() throws(HTTPParseError) -> HTTPServerRequest? {
+        while true {
+            switch state {
+            case .head:
+                guard let end = findHeadEnd() else {
+                    if buffer.count - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+                    return nil
+                }
+                if end - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+                let (request, framing) = try parseHead(buffer[position..<end])
+                position = end + 4
+                pending = request
+                switch framing {
+                case .none: return finishRequest()
+                case .length(let length):
+                    if length == 0 { return finishRequest() }
+                    continueOwed = expectsContinue(request) && buffer.count - position < length
+                    pending!.body.reserveCapacity(length)
+                    state = .fixedBody(remaining: length)
+                case .chunked:
+                    continueOwed = expectsContinue(request) && position == buffer.count
+                    state = .chunkSize
+                }
+            case .fixedBody(let remaining):
+                let take = min(remaining, buffer.count - position)
+                if take == 0 { return nil }
+                pending!.body.append(contentsOf: buffer[position..<position + take])
+                position += take
+                if take == remaining { return finishRequest() }
+                state = .fixedBody(remaining: remaining - take)
+            case .chunkSize:
+                guard let lineEnd = try findCRLF(from: position, limit: 1024) else { return nil }
+                let size = try parseChunkSize(buffer[position..<lineEnd])
+                position = lineEnd + 2
+                if size == 0 {
+                    state = .trailers
+                } else {
+                    if pending!.body.count + size > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+                    state = .chunkData(remaining: size)
+                }
+            case .chunkData(let remaining):
+                let take = min(remaining, buffer.count - position)
+                if take == 0 { return nil }
+                pending!.body.append(contentsOf: buffer[position..<position + take])
+                position += take
+                state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
+            case .chunkDataEnd:
+                if buffer.count - position < 2 { return nil }
+                guard buffer[position] == 13, buffer[position + 1] == 10 else { throw .badRequest("chunk not followed by CRLF") }
+                position += 2
+                state = .chunkSize
+            case .trailers:
+                // Trailer fields are read and dropped; an empty line ends the request.
+                guard let lineEnd = try findCRLF(from: position, limit: limits.maxHeadBytes) else { return nil }
+                let empty = lineEnd == position
+                position = lineEnd + 2
+                if empty { return finishRequest() }
+            }
+        }
+    }
+
+    private func expectsContinue(_ request: HTTPServerRequest) -> Bool {
+        request.minorVersion >= 1 && request.headers["Expect"]?.caseInsensitiveEquals("100-continue") == true
+    }
+
+    private mutating func finishRequest() -> HTTPServerRequest? {
+        continueOwed = false
+        state = .head
+        defer { pending = nil }
+        return pending
+    }
+
+    private enum Framing { case none, length(Int), chunked }
+
+    private func findHeadEnd() -> Int? {
+        var index = position
+        let count = buffer.count
+        // Only the first maxHeadBytes (+4) need searching.
+        let stop = min(count, position + limits.maxHeadBytes + 4)
+        while index + 3 < stop {
+            if buffer[index + 3] != 10 { index += buffer[index + 3] == 13 ? 1 : 4; continue }
+            if buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    private func findCRLF(from start: Int, limit: Int) throws(HTTPParseError) -> Int? {
+        var index = start
+        while index + 1 < buffer.count {
+            if buffer[index] == 13 && buffer[index + 1] == 10 { return index }
+            index += 1
+            if index - start > limit { throw .badRequest("line too long") }
+        }
+        return nil
+    }
+
+    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+        var size = 0
+        var digits = 0
+        for byte in line {
+            if byte == UInt8(ascii: ";") { break }
+            guard let digit = hexValue(byte) else {
+                if byte == 32 || byte == 9 { continue }
+                throw .badRequest("bad chunk size")
+            }
+            digits += 1
+            size = size * 16 + digit
+            if size > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+        }
+        if digits == 0 { throw .badRequest("missing chunk size") }
+        return size
+    }
+
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPServerRequest, Framing) {
+        var lines = HeadLines(head: head)
+        guard let requestLine = lines.next() else { throw .badRequest("empty request") }
+        let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte) else {
+            throw .badRequest("malformed request line")
+        }
+        let version = parts[2]
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[version.startIndex + 6] == UInt8(ascii: "."),
+              let major = decimalValue(version[version.startIndex + 5]),
+              let minor = decimalValue(version[version.startIndex + 7]) else {
+            throw .badRequest("malformed HTTP version")
+        }
+        guard major == 1 else { throw .unsupportedVersion }
+        guard parts[1].allSatisfy({ $0 > 32 && $0 != 127 }) else { throw .badRequest("malformed request target") }
+
+        var headers = HTTPHeaders()
+        var contentLength: Int?
+        var chunked = false
+        var transferEncoding = false
+        while let line = lines.next() {
+            if line.contains(13) { throw .badRequest("bare CR in header") }
+            if headers.count >= limits.maxHeaderCount { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
+                throw .badRequest("malformed header line")
+            }
+            let nameBytes = line[..<colon]
+            guard nameBytes.allSatisfy(isTokenByte) else { throw .badRequest("malformed header name") }
+            var valueBytes = line[(colon + 1)...]
+            while let first = valueBytes.first, first == 32 || first == 9 { valueBytes = valueBytes.dropFirst() }
+            while let last = valueBytes.last, last == 32 || last == 9 { valueBytes = valueBytes.dropLast() }
+            guard !valueBytes.contains(10), !valueBytes.contains(0) else { throw .badRequest("malformed header value") }
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            let value = String(decoding: valueBytes, as: UTF8.self)
+            if name.caseInsensitiveEquals("Content-Length") {
+                guard !valueBytes.isEmpty, valueBytes.count <= 18, let length = Int(value), length >= 0 else {
+                    throw .badRequest("malformed Content-Length")
+                }
+                if let contentLength, contentLength != length { throw .badRequest("conflicting Content-Length") }
+                contentLength = length
+            } else if name.caseInsensitiveEquals("Transfer-Encoding") {
+                transferEncoding = true
+                chunked = value.lowercased().split(separator: ",").last.map { $0.trimmingSpaces == "chunked" } ?? false
+            }
+            headers.add(name: name, value: value)
+        }
+        let request = HTTPServerRequest(
+            method: HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self)),
+            target: String(decoding: parts[1], as: UTF8.self),
+            minorVersion: minor,
+            headers: headers
+        )
+        if transferEncoding {
+            if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
+            if !chunked { throw .badRequest("unsupported transfer coding") }
+            return (request, .chunked)
+        }
+        if let contentLength {
+            if contentLength > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+            return (request, .length(contentLength))
+        }
+        return (request, .none)
+    }
+}
+
+/// The CRLF-separated lines of a request head (which has no final CRLF).
+private struct HeadLines {
+    let head: ArraySlice<UInt8>
+    var position: Int
+    var done = false
+
+    init(head: ArraySlice<UInt8>) {
+        self.head = head
+        position = head.startIndex
+    }
+
+    mutating func next() -> ArraySlice<UInt8>? {
+        if done { return nil }
+        var index = position
+        while index + 1 < head.endIndex {
+            if head[index] == 13 && head[index + 1] == 10 {
+                let line = head[position..<index]
+                position = index + 2
+                return line
+            }
+            index += 1
+        }
+        done = true
+        return head[position..<head.endIndex]
+    }
+}
+
+/// True for the bytes RFC 9110 allows in a token (method, header name).
+private func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        true
+    default:
+        "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}
+
+private func decimalValue(_ byte: UInt8) -> Int? {
+    byte >= 48 && byte <= 57 ? Int(byte - 48) : nil
+}
+
+private func hexValue(_ byte: UInt8) -> Int? {
+    switch byte {
+    case 48...57: Int(byte - 48)
+    case 65...70: Int(byte - 55)
+    case 97...102: Int(byte - 87)
+    default: nil
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingSpaces: Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        return text
+    }
+}

@@ -1,0 +1,138 @@
+import Sprout
+
+/// What a handler answers: status, headers and a body, either whole or written in chunks.
+public struct HTTPServerResponse: Sendable {
+    /// How the body is produced.
+    public enum Body: Sendable {
+        /// All bytes at once, sent with a `Content-Length`.
+        case bytes([UInt8])
+        /// Written piece by piece by the closure with chunked transfer encoding; if it
+        /// throws, the connection is closed without the final chunk, so the client
+        /// sees the body cut short.
+        case stream(@Hub @Sendable (HTTPChunkWriter) async throws -> Void)
+    }
+
+    /// The status code.
+    public var status: Int
+    /// Header fields; `Content-Length`, `Transfer-Encoding` and `Connection` are set by the server.
+    public var headers: HTTPHeaders
+    /// The body.
+    public var body: Body
+
+    /// A response with a whole body.
+    public init(status: Int = 200, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = .bytes(body)
+    }
+
+    /// A response with a UTF-8 text body and a `text/plain` content type unless given.
+    public init(status: Int = 200, headers: HTTPHeaders = [:], text: String) {
+        var headers = headers
+        if !headers.contains("Content-Type") { headers["Content-Type"] = "text/plain; charset=utf-8" }
+        self.init(status: status, headers: headers, body: Array(text.utf8))
+    }
+
+    /// A response whose body `write` produces in chunks.
+    public init(status: Int = 200, headers: HTTPHeaders = [:], stream write: @escaping @Hub @Sendable (HTTPChunkWriter) async throws -> Void) {
+        self.status = status
+        self.headers = headers
+        body = .stream(write)
+    }
+}
+
+/// Serialises response heads and chunks to HTTP/1.1 bytes.
+enum HTTPResponseEncoder {
+    /// Appends the status line and headers for `response`; the body framing is a
+    /// `Content-Length` of `contentLength` or, when `nil`, chunked.
+    static func encodeHead(
+        _ response: HTTPServerResponse,
+        contentLength: Int?,
+        keepAlive: Bool,
+        into out: inout [UInt8]
+    ) {
+        if response.status == 200 {
+            out.append(contentsOf: okStatusLine)
+        } else {
+            out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
+        }
+        for field in response.headers {
+            if field.name.caseInsensitiveEquals("Content-Length") || field.name.caseInsensitiveEquals("Transfer-Encoding")
+                || field.name.caseInsensitiveEquals("Connection") {
+                continue
+            }
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if let contentLength {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(contentLength, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        } else {
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        }
+        out.append(contentsOf: keepAlive ? "Connection: keep-alive\r\n\r\n".utf8 : "Connection: close\r\n\r\n".utf8)
+    }
+
+    private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
+
+    /// Appends the decimal digits of a non-negative `value` without building a String
+    /// (this runs for every response).
+    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = max(0, value)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            out.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    /// Appends one chunk of a chunked body (nothing for an empty chunk, which would end it).
+    static func encodeChunk(_ bytes: [UInt8], into out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        out.append(contentsOf: String(bytes.count, radix: 16).utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// The last chunk of a chunked body.
+    static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
+    /// The standard reason phrase for `status`.
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 503: "Service Unavailable"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}

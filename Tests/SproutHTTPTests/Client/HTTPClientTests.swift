@@ -1,0 +1,260 @@
+import Testing
+@testable import Sprout
+@testable import SproutHTTP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct CutShort: Error {}
+
+/// A Sprout server with the routes the client tests need.
+@Hub
+func startTestServer() throws -> HTTPServer {
+    var router = HTTPRouter()
+    router.add(.get, "/hello") { _ in HTTPServerResponse(text: "hello") }
+    router.add(.post, "/echo") { request in
+        HTTPServerResponse(headers: ["X-Checksum": String(checksum(request.body))], body: request.body)
+    }
+    router.add(.get, "/bytes") { request in
+        let count = Int(request.query ?? "0") ?? 0
+        return HTTPServerResponse(body: pseudoRandomBytes(count, seed: UInt64(count)))
+    }
+    router.add(.get, "/slow") { _ in
+        try await sleep(10)
+        return HTTPServerResponse(text: "late")
+    }
+    router.add(.get, "/loop") { _ in HTTPServerResponse(status: 302, headers: ["Location": "/loop"]) }
+    router.add(.get, "/cut") { _ in
+        HTTPServerResponse { writer in
+            try await writer.write([UInt8](repeating: 7, count: 1000))
+            throw CutShort()
+        }
+    }
+    router.add(.get, "/chunks") { _ in
+        HTTPServerResponse { writer in
+            for index in 0..<100 { try await writer.write([UInt8](repeating: UInt8(index), count: 10_000)) }
+        }
+    }
+    router.setFallback { request in
+        // /redirect/N answers 302 to /redirect/N-1; /redirect/0 answers "arrived".
+        guard request.path.hasPrefix("/redirect/"), let hops = Int(request.path.dropFirst("/redirect/".count)) else {
+            return HTTPServerResponse(status: 404, text: "not found\n")
+        }
+        if hops == 0 { return HTTPServerResponse(text: "arrived") }
+        return HTTPServerResponse(status: 302, headers: ["Location": "/redirect/\(hops - 1)"])
+    }
+    let server = HTTPServer(host: "127.0.0.1", port: 0, router: router)
+    try server.start()
+    return server
+}
+
+@Suite("HTTPClient against the Sprout server")
+struct HTTPClientTests {
+    @Test(.timeLimit(.minutes(1)))
+    func getAndPostWithBigBodies() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            let base = "http://127.0.0.1:\(server.port)"
+            let hello = try await client.get("\(base)/hello")
+            #expect(hello.status == 200)
+            #expect(hello.text == "hello")
+            #expect(hello.headers["content-type"] == "text/plain; charset=utf-8")
+
+            let size = 3 << 20
+            let download = try await client.get("\(base)/bytes?\(size)")
+            #expect(download.body.count == size)
+            #expect(checksum(download.body) == checksum(pseudoRandomBytes(size, seed: UInt64(size))))
+
+            let upload = pseudoRandomBytes(2 << 20, seed: 42)
+            let echoed = try await client.post("\(base)/echo", body: upload)
+            #expect(echoed.status == 200)
+            #expect(echoed.headers["X-Checksum"] == String(checksum(upload)))
+            #expect(echoed.body == upload)
+
+            let missing = try await client.get("\(base)/nothing-here")
+            #expect(missing.status == 404)
+
+            client.close()
+            #expect(client.openConnections == 0)
+            await server.stop(timeout: 1)
+            #expect(server.connectionCount == 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func redirectsAreFollowedAndBounded() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let arrived = try await client.get("\(base)/redirect/5")
+            #expect(arrived.text == "arrived")
+            #expect(arrived.url == "\(base)/redirect/0")
+
+            await #expect(throws: HTTPError.tooManyRedirects(url: "\(base)/loop")) {
+                _ = try await client.get("\(base)/loop")
+            }
+            await #expect(throws: HTTPError.tooManyRedirects(url: "\(base)/redirect/4")) {
+                _ = try await client.send(HTTPRequest(url: "\(base)/redirect/4", maxRedirects: 3))
+            }
+            let unfollowed = try await client.send(HTTPRequest(url: "\(base)/redirect/2", followRedirects: false))
+            #expect(unfollowed.status == 302)
+            #expect(unfollowed.headers["Location"] == "/redirect/1")
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func timeoutsAndRefusedConnectionsFailOnlyTheirRequest() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let closedPort = try await freePort()
+
+            let slow = spawn { try await client.get("\(base)/slow", timeout: 0.3) }
+            let refused = spawn { try await client.get("http://127.0.0.1:\(closedPort)/") }
+            let invalid = spawn { try await client.get("ftp://127.0.0.1/") }
+            let fine = (0..<20).map { _ in spawn { try await client.get("\(base)/hello").text } }
+
+            let started = monotonicNanoseconds()
+            await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) { _ = try await slow.get() }
+            let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(elapsed < 5)
+            await #expect(throws: HTTPError.connectionRefused(url: "http://127.0.0.1:\(closedPort)/")) { _ = try await refused.get() }
+            await #expect(throws: HTTPError.invalidURL(url: "ftp://127.0.0.1/")) { _ = try await invalid.get() }
+            for greenlet in fine { #expect(try await greenlet.get() == "hello") }
+            await server.stop(timeout: 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func serverClosingMidBodyIsConnectionLost() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let url = "http://127.0.0.1:\(server.port)/cut"
+            do {
+                _ = try await client.get(url)
+                Issue.record("a body cut short was accepted")
+            } catch let error as HTTPError {
+                guard case .connectionLost(let failedURL, _) = error else {
+                    Issue.record("expected connectionLost, got \(error)")
+                    return
+                }
+                #expect(failedURL == url)
+            }
+            #expect(try await client.get("http://127.0.0.1:\(server.port)/hello").text == "hello")
+            await server.stop(timeout: 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func malformedResponsesAreProtocolErrors() async throws {
+        try await onHub {
+            let client = HTTPClient()
+            defer { client.close() }
+            let replies: [String] = [
+                "HTTP/1.1 abc OK\r\nContent-Length: 2\r\n\r\nhi",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                "SPROUT\r\n\r\n",
+            ]
+            for reply in replies {
+                let server = try startCannedServer(Array(reply.utf8))
+                let url = "http://127.0.0.1:\(server.port)/"
+                do {
+                    let response = try await client.get(url, timeout: 5)
+                    Issue.record("malformed reply accepted with status \(response.status): \(reply)")
+                } catch let error as HTTPError {
+                    switch error {
+                    case .protocolError(let failedURL, _), .connectionLost(let failedURL, _):
+                        #expect(failedURL == url)
+                    default:
+                        Issue.record("unexpected \(error) for \(reply)")
+                    }
+                }
+                await server.stop(timeout: 0)
+            }
+            // No answer at all: the server closes at once.
+            let silent = try startCannedServer([])
+            await #expect(throws: HTTPError.self) { _ = try await client.get("http://127.0.0.1:\(silent.port)/", timeout: 5) }
+            await silent.stop(timeout: 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func streamingBodyArrivesInChunks() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let response = try await client.stream(HTTPRequest(url: "http://127.0.0.1:\(server.port)/chunks"))
+            #expect(response.status == 200)
+            #expect(response.headers["Transfer-Encoding"] == "chunked")
+            var total = 0
+            var pieces = 0
+            var expected: [UInt8] = []
+            for index in 0..<100 { expected += [UInt8](repeating: UInt8(index), count: 10_000) }
+            var received: [UInt8] = []
+            for try await chunk in response.body {
+                total += chunk.count
+                pieces += 1
+                received += chunk
+            }
+            #expect(total == 1_000_000)
+            #expect(pieces > 1)
+            #expect(received == expected)
+
+            let cut = try await client.stream(HTTPRequest(url: "http://127.0.0.1:\(server.port)/cut"))
+            await #expect(throws: HTTPError.self) { _ = try await cut.body.collect() }
+            await server.stop(timeout: 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func killedRequestLeavesTheClientClean() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            let base = "http://127.0.0.1:\(server.port)"
+            let doomed = (0..<10).map { _ in spawn { try await client.get("\(base)/slow") } }
+            let survivors = (0..<10).map { _ in spawn { try await client.get("\(base)/bytes?100000").body.count } }
+            for greenlet in survivors { #expect(try await greenlet.get() == 100_000) }
+            #expect(client.activeRequests == 10)
+            for greenlet in doomed { greenlet.cancel() }
+            for greenlet in doomed {
+                await #expect(throws: GreenletExit.self) { _ = try await greenlet.get() }
+            }
+            #expect(client.activeRequests == 0)
+            #expect(try await client.get("\(base)/hello").text == "hello")
+            client.close()
+            #expect(client.openConnections == 0)
+            await server.stop(timeout: 1)
+            #expect(server.connectionCount == 0)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func thousandConcurrentRequestsAreAllAnswered() async throws {
+        try await onHub(seconds: 50) {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            let count = 1000 * testScale
+            let url = "http://127.0.0.1:\(server.port)/hello"
+            let greenlets = (0..<count).map { _ in spawn { try await client.get(url, timeout: 30).text } }
+            try await joinAll(greenlets, raiseError: true)
+            #expect(greenlets.allSatisfy { $0.value == "hello" })
+            #expect(client.activeRequests == 0)
+            #expect(client.openConnections <= client.configuration.maxConnectionsPerHost)
+            client.close()
+            #expect(client.openConnections == 0)
+            await server.stop(timeout: 1)
+            #expect(server.connectionCount == 0)
+        }
+    }
+}

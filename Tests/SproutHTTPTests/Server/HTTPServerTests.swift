@@ -1,0 +1,177 @@
+import Testing
+import Synchronization
+@testable import Sprout
+import SproutHTTP
+
+/// Sends `request` on a fresh connection and reads until the server closes it.
+@Hub
+private func exchange(_ port: Int, _ request: String) async throws -> String {
+    let stream = try await TCPStream.connect(host: "127.0.0.1", port: port, timeout: 5)
+    defer { stream.close() }
+    try await stream.write(Array(request.utf8))
+    var answer: [UInt8] = []
+    while true {
+        let bytes = try await stream.read()
+        if bytes.isEmpty { break }
+        answer += bytes
+    }
+    return String(decoding: answer, as: UTF8.self)
+}
+
+@Hub
+private func startEchoHTTPServer(limits: HTTPRequestParser.Limits = .init()) throws -> HTTPServer {
+    let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits) { request in
+        HTTPServerResponse(headers: ["X-Method": request.method.rawValue], body: request.body)
+    }
+    try server.start()
+    return server
+}
+
+@Suite("HTTPServer")
+struct HTTPServerTests {
+    @Test(.timeLimit(.minutes(1)))
+    func keepAliveServesManyRequestsOnOneConnection() async throws {
+        try await onHub {
+            let server = try startEchoHTTPServer()
+            let stream = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
+            for index in 0..<50 {
+                let body = "request \(index)"
+                try await stream.write(Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+                let head = try await stream.readUntil(Array("\r\n\r\n".utf8))
+                let text = String(decoding: head, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
+                #expect(text.contains("Connection: keep-alive"))
+                #expect(text.contains("Content-Length: \(body.utf8.count)\r\n"))
+                #expect(try await stream.readExactly(body.utf8.count) == Array(body.utf8))
+            }
+            #expect(server.connectionCount == 1)
+            stream.close()
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func chunkedRequestAndStreamedResponse() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                let body = request.body
+                return HTTPServerResponse { writer in
+                    try await writer.write("got ")
+                    try await writer.write(body)
+                }
+            }
+            try server.start()
+            let answer = try await exchange(server.port,
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(answer.contains("Transfer-Encoding: chunked\r\n"))
+            #expect(answer.hasSuffix("\r\n\r\n4\r\ngot \r\nb\r\nhello world\r\n0\r\n\r\n"))
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func badInputIsAnsweredNotCrashedOn() async throws {
+        try await onHub {
+            let server = try startEchoHTTPServer(limits: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
+            let cases: [(String, String)] = [
+                ("this is not http\r\n\r\n", "HTTP/1.1 400 "),
+                ("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 "),
+                ("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 2000) + "\r\n\r\n", "HTTP/1.1 431 "),
+                ("GET / HTTP/3.0\r\n\r\n", "HTTP/1.1 505 "),
+            ]
+            for (request, expected) in cases {
+                let answer = try await exchange(server.port, request)
+                #expect(answer.hasPrefix(expected), "\(request.prefix(40).debugDescription) → \(answer.prefix(60).debugDescription)")
+                #expect(answer.contains("Connection: close"))
+            }
+            // The server still serves afterwards.
+            let fine = try await exchange(server.port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            #expect(fine.hasPrefix("HTTP/1.1 200 OK"))
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func failingHandlerIs500AndHeadHasNoBody() async throws {
+        try await onHub {
+            struct Broken: Error {}
+            var router = HTTPRouter()
+            router.add(.get, "/broken") { _ in throw Broken() }
+            router.add(.get, "/page") { _ in HTTPServerResponse(text: "twelve bytes") }
+            let server = HTTPServer(host: "127.0.0.1", port: 0, router: router)
+            try server.start()
+            let reports = Mutex<[String]>([])
+            HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
+            defer { HubDiagnostics.setReporter(nil) }
+            let broken = try await exchange(server.port, "GET /broken HTTP/1.1\r\n\r\n")
+            #expect(broken.hasPrefix("HTTP/1.1 500 "))
+            #expect(reports.withLock { $0.contains { $0.contains("/broken") && $0.contains("Broken") } })
+            let head = try await exchange(server.port, "HEAD /page HTTP/1.1\r\nConnection: close\r\n\r\n")
+            #expect(head.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(head.contains("Content-Length: 12\r\n"))
+            #expect(head.hasSuffix("\r\n\r\n"))
+            let missing = try await exchange(server.port, "GET /nope HTTP/1.0\r\n\r\n")
+            #expect(missing.hasPrefix("HTTP/1.1 404 "))
+            let wrongMethod = try await exchange(server.port, "DELETE /page HTTP/1.0\r\n\r\n")
+            #expect(wrongMethod.hasPrefix("HTTP/1.1 405 "))
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func gracefulStopClosesIdleAndFinishesBusyConnections() async throws {
+        try await onHub {
+            let slowStarted = Waiter<Void>()
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                if request.path == "/slow" {
+                    slowStarted.wake()
+                    try await sleep(0.3)
+                }
+                return HTTPServerResponse(text: "done")
+            }
+            try server.start()
+            let idle = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
+            try await idle.write(Array("GET / HTTP/1.1\r\n\r\n".utf8))
+            _ = try await idle.readUntil(Array("done".utf8))
+            let busy = spawn { try await exchange(server.port, "GET /slow HTTP/1.1\r\n\r\n") }
+            // Stop only once the slow request is inside its handler.
+            guard case .value = await park(slowStarted, timeout: 10) else {
+                Issue.record("the slow request never reached its handler")
+                return
+            }
+            #expect(server.connectionCount == 2)
+            let started = monotonicNanoseconds()
+            await server.stop(timeout: 5)
+            #expect(Double(monotonicNanoseconds() - started) / 1e9 < 4.5)
+            let answer = try await busy.get()
+            #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(answer.contains("Connection: close"))
+            #expect(try await idle.read() == [])
+            idle.close()
+            #expect(server.connectionCount == 0)
+        }
+    }
+}
+
+@Suite("HTTPServer with the Sprout client")
+struct HTTPServerClientTests {
+    @Test(.timeLimit(.minutes(1)))
+    func expectContinueIsAnsweredAtOnce() async throws {
+        try await onHub {
+            let server = try startEchoHTTPServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let body = pseudoRandomBytes(200_000, seed: 3)
+            let started = monotonicNanoseconds()
+            // curl waits up to a second for "100 Continue" before it sends the body anyway.
+            let response = try await client.send(HTTPRequest(
+                url: "http://127.0.0.1:\(server.port)/", method: .put, headers: ["Expect": "100-continue"], body: body
+            ))
+            #expect(Double(monotonicNanoseconds() - started) / 1e9 < 0.9)
+            #expect(response.headers["X-Method"] == "PUT")
+            #expect(response.body == body)
+            await server.stop(timeout: 1)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+// The peer server: Node's http module answering a small page, keep-alive as the client asks.
+const http = require("http");
+const port = Number(process.argv[2] || 8080);
+const body = "Hello, World!";
+http.createServer((req, res) => {
+  res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": body.length });
+  res.end(body);
+}).listen(port, "127.0.0.1");
