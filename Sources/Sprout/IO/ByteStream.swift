@@ -87,8 +87,10 @@ public class ByteStream {
             startReading()
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                // No onAbandon closure (an allocation per read on the hot path): readers
+                // that timed out or were killed are pruned here and skipped when woken.
+                if !readWaiters.isEmpty { readWaiters.removeAll { !$0.isWaiting } }
                 readWaiters.append(waiter)
-                waiter.onAbandon = { [self] in readWaiters.removeAll { $0 === waiter } }
             }
             if case .cancelled = wake { throw CancellationError() }
         }
@@ -142,7 +144,7 @@ public class ByteStream {
                 bufferedStart = 0
             }
             buffered.append(contentsOf: sharedReadBuffer.bytes(count))
-            if readWaiters.isEmpty && bufferedCount >= readAheadLimit { stopReading() }
+            if !readWaiters.contains(where: \.isWaiting) && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
             stopReading()
@@ -157,9 +159,10 @@ public class ByteStream {
 
     private func wakeReaders() {
         guard !readWaiters.isEmpty else { return }
-        let waiters = readWaiters
-        readWaiters = []
-        for waiter in waiters { waiter.wake() }
+        // Waking only queues the readers to resume, so the list cannot change meanwhile
+        // and keeps its storage for the next read.
+        for waiter in readWaiters { waiter.wake() }
+        readWaiters.removeAll(keepingCapacity: true)
     }
 
     // MARK: Writing
