@@ -61,19 +61,23 @@ struct IOProcessTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func sigintExits130AndLeavesNoOrphan() async throws {
+    func sigintExits130AndLeavesNoOrphanNorSocket() async throws {
         try await onHub {
-            let helper = try Command(Self.helper, arguments: ["child-then-wait"], standardOutput: .pipe).spawn()
+            let socketPath = "/tmp/sprout-test-\(getpid())-sigint.sock"
+            let helper = try Command(Self.helper, arguments: ["child-then-wait", socketPath], standardOutput: .pipe).spawn()
             let output = try #require(helper.standardOutput)
             let line = try await output.readUntil([10], maxLength: 100)
             let words = Self.words(line)
             #expect(words.first == "READY")
             let grandchild = try #require(words.count == 2 ? Int32(words[1]) : nil)
             #expect(kill(grandchild, 0) == 0, "the helper's child is not running")
+            #expect(access(socketPath, F_OK) == 0, "the helper's server is not listening")
             try helper.kill(SIGINT)
             #expect(try await helper.wait(timeout: 10) == .exited(130))
             // The helper stopped and reaped its child before exiting: nothing is left.
             #expect(kill(grandchild, 0) == -1 && errno == ESRCH, "pid \(grandchild) outlived its parent")
+            // Its server was stopped by the shutdown too, socket file and all.
+            #expect(access(socketPath, F_OK) != 0)
             output.close()
         }
     }
