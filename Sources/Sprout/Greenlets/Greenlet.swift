@@ -17,14 +17,16 @@ public struct GreenletExit: Error, CustomStringConvertible, Sendable {
 /// waits without throwing the outcome. An error the body throws surfaces exactly once:
 /// to whoever reads it, or — if nobody ever does — in one report on standard error when
 /// the last reference to the greenlet goes away.
-public final class Greenlet<Value: Sendable>: Joinable {
+public final class Greenlet<Value: Sendable>: Joinable, RunningGreenlet {
     private struct State {
         var outcome: Result<Value, any Error>?
         var task: Task<Void, Never>?
+        var taskKey: UInt = 0
         var callbacks: [(token: UInt64, body: @Sendable @Hub () -> Void)] = []
         var nextToken: UInt64 = 0
         var observed = false
         var killed = false
+        var parked: (any ParkedWaiter)?
     }
 
     /// The greenlet's id, name and spawn location.
@@ -98,7 +100,10 @@ public final class Greenlet<Value: Sendable>: Joinable {
         if isReady { return true }
         let waiter = Waiter<Void>()
         let wake = await park(waiter, timeout: timeout) { waiter in
-            let token = addCallback { waiter.wake() }
+            guard let token = addCallback({ waiter.wake() }) else {
+                waiter.wake()
+                return
+            }
             waiter.onAbandon = { [self] in removeCallback(token) }
         }
         switch wake {
@@ -127,6 +132,18 @@ public final class Greenlet<Value: Sendable>: Joinable {
             return state.task
         }
         task?.cancel()
+        // Read after the task is marked cancelled: a park that missed the mark has
+        // recorded its waiter by now (see `park`).
+        guard let parked = state.withLock({ $0.parked }) else { return }
+        if Hub.isCurrent {
+            Hub.assumeIsolated { parked.cancel() }
+        } else {
+            Hub.later { parked.cancel() }
+        }
+    }
+
+    func setParked(_ waiter: (any ParkedWaiter)?) {
+        state.withLock { $0.parked = waiter }
     }
 
     /// Kills the greenlet (see ``cancel()``) and, when `block` is true, waits up to
@@ -151,8 +168,10 @@ public final class Greenlet<Value: Sendable>: Joinable {
         if finished { Hub.later(callback) }
     }
 
-    private func addCallback(_ callback: @escaping @Sendable @Hub () -> Void) -> UInt64 {
+    /// Adds a completion callback, or returns `nil` if the greenlet has already finished.
+    private func addCallback(_ callback: @escaping @Sendable @Hub () -> Void) -> UInt64? {
         state.withLock { state in
+            if state.outcome != nil { return nil }
             let token = state.nextToken
             state.nextToken += 1
             state.callbacks.append((token, callback))
@@ -167,36 +186,45 @@ public final class Greenlet<Value: Sendable>: Joinable {
     // MARK: Running
 
     func attach(_ task: Task<Void, Never>) {
-        state.withLock { $0.task = task }
+        state.withLock { state in
+            state.task = task
+            state.taskKey = Sprout.taskKey(task)
+        }
     }
+
+    var joinable: any Joinable { self }
 
     /// The greenlet's whole life, run as its task's body on the hub.
     @Hub
     func run(_ body: @Hub () async throws -> Value) async {
-        let outcome: Result<Value, any Error>
+        // Kept small on purpose: every byte of this frame is held by every suspended
+        // greenlet, and frames that outgrow the task's first 1 KB slab cost another.
         if Task.isCancelled {
-            outcome = .failure(GreenletExit(greenlet: name))
-        } else {
-            GreenletContext.noteRunning()
-            do {
-                outcome = .success(try await body())
-            } catch {
-                outcome = .failure(Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error)
-            }
+            fail(CancellationError())
+            return
         }
-        finish(outcome)
+        do {
+            finish(.success(try await body()))
+        } catch {
+            fail(error)
+        }
+    }
+
+    @Hub
+    private func fail(_ error: any Error) {
+        finish(.failure(Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error))
     }
 
     @Hub
     private func finish(_ outcome: Result<Value, any Error>) {
-        let callbacks = state.withLock { state in
+        let (callbacks, task) = state.withLock { state in
             state.outcome = outcome
             state.task = nil
             let callbacks = state.callbacks
             state.callbacks = []
-            return callbacks
+            return (callbacks, state.taskKey)
         }
-        GreenletRegistry.shared.remove(context.id)
+        GreenletRegistry.shared.remove(task: task)
         for callback in callbacks { callback.body() }
     }
 }

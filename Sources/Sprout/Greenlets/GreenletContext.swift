@@ -1,30 +1,46 @@
 import Synchronization
 
-/// Identity of a greenlet: its id, name and where it was spawned. Bound as a task-local
-/// inside the greenlet, so reports (a blocked hub, an unobserved error) can name it.
+/// Identity of a greenlet: its id, name and where it was spawned, for reports (a blocked
+/// hub, an unobserved error) and for code that needs to know which greenlet it runs in.
 public final class GreenletContext: Sendable {
     private static let nextID = Atomic<UInt64>(1)
 
     /// A process-unique number, in spawn order.
     public let id: UInt64
-    /// The name given to `spawn`, or the spawn location when none was given.
-    public let name: String
-    /// Where the greenlet was spawned, as `file:line`.
-    public let location: String
+    private let givenName: String?
+    private let file: StaticString
+    private let line: UInt
 
     init(name: String?, file: StaticString, line: UInt) {
         id = Self.nextID.add(1, ordering: .relaxed).oldValue
-        location = "\(file):\(line)"
-        self.name = name ?? "greenlet-\(id)"
+        givenName = name
+        self.file = file
+        self.line = line
     }
 
-    /// The greenlet the current task runs, if any.
-    @TaskLocal public static var current: GreenletContext?
+    /// The name given to `spawn`, or `greenlet-<id>` when none was given.
+    public var name: String { givenName ?? "greenlet-\(id)" }
 
-    /// Tells the hub which greenlet runs now, so the blocking monitor can name it.
-    static func noteRunning() {
-        LoopExecutor.shared.currentGreenlet.store(current?.id ?? 0, ordering: .relaxed)
+    /// Where the greenlet was spawned, as `file:line`.
+    public var location: String { "\(file):\(line)" }
+
+    /// The greenlet the current task runs, or `nil` outside any greenlet.
+    public static var current: GreenletContext? {
+        withUnsafeCurrentTask { task in
+            task.flatMap { GreenletRegistry.shared.context(ofTask: taskKey($0)) }
+        }
     }
 
     var description: String { "'\(name)' (spawned at \(location))" }
+}
+
+/// A task's identity as a number: the address of its runtime object, the same whether
+/// reached through a `Task` handle or through `withUnsafeCurrentTask`.
+func taskKey(_ task: UnsafeCurrentTask) -> UInt {
+    unsafeBitCast(task, to: UInt.self)
+}
+
+/// See ``taskKey(_:)-(UnsafeCurrentTask)``.
+func taskKey<Success, Failure>(_ task: Task<Success, Failure>) -> UInt {
+    unsafeBitCast(task, to: UInt.self)
 }

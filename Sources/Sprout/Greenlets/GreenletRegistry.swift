@@ -1,28 +1,48 @@
 import Synchronization
 
-/// The greenlets that are running now, so teardown can kill them all.
+/// What the registry needs of a running greenlet, whatever its value type.
+protocol RunningGreenlet: AnyObject, Sendable {
+    var context: GreenletContext { get }
+    var isReady: Bool { get }
+    func cancel()
+    var joinable: any Joinable { get }
+    /// Records the waiter the greenlet is parked on, so a kill can wake it.
+    func setParked(_ waiter: (any ParkedWaiter)?)
+}
+
+/// The greenlets that are running now, keyed by their task, so teardown can kill them
+/// all and a task can find the greenlet it runs.
 final class GreenletRegistry: Sendable {
     static let shared = GreenletRegistry()
 
-    private let running = Mutex<[UInt64: any Joinable]>([:])
+    private let running = Mutex<[UInt: any RunningGreenlet]>([:])
 
-    func add(_ id: UInt64, _ greenlet: any Joinable) {
-        running.withLock { $0[id] = greenlet }
+    /// Registers a greenlet whose task was just created.
+    func add(task: UInt, _ greenlet: any RunningGreenlet) {
+        running.withLock { $0[task] = greenlet }
+        // The task may have finished (on the hub) before it was registered here.
+        if greenlet.isReady { remove(task: task) }
     }
 
-    func remove(_ id: UInt64) {
-        running.withLock { _ = $0.removeValue(forKey: id) }
+    func remove(task: UInt) {
+        running.withLock { _ = $0.removeValue(forKey: task) }
+    }
+
+    func context(ofTask task: UInt) -> GreenletContext? {
+        running.withLock { $0[task]?.context }
+    }
+
+    func greenlet(ofTask task: UInt) -> (any RunningGreenlet)? {
+        running.withLock { $0[task] }
     }
 
     /// The greenlets running now, in spawn order.
-    func snapshot() -> [any Joinable] {
-        running.withLock { running in running.sorted { $0.key < $1.key }.map(\.value) }
+    func snapshot() -> [any RunningGreenlet] {
+        running.withLock { Array($0.values) }.sorted { $0.context.id < $1.context.id }
     }
 
-    var count: Int { running.withLock { $0.count } }
-
-    /// How reports name a running greenlet, or `nil` if it is not running.
-    func describe(_ id: UInt64) -> String? {
-        running.withLock { $0[id] }.map { "greenlet \(String(describing: $0))" }
+    /// How reports name the greenlet a task runs, or `nil` if it runs none.
+    func describe(task: UInt) -> String? {
+        context(ofTask: task).map { "greenlet \($0.description)" }
     }
 }

@@ -8,15 +8,23 @@
 ///   ``withTimeout(_:_:)`` expires) before or while it sleeps.
 @Hub
 public func sleep(_ seconds: Double) async throws {
-    try Task.checkCancellation()
     if seconds <= 0 {
-        await withUnsafeContinuation { LoopExecutor.shared.resumeLater($0) }
-        GreenletContext.noteRunning()
-        try Task.checkCancellation()
+        try await yieldToHub()
         return
     }
+    // Sleeping greenlets can number in the millions: this path keeps its frame small
+    // (see `Greenlet.run`), so the yield above lives in a function of its own.
     switch await park(Waiter<Void>(), timeout: seconds) {
     case .cancelled: throw CancellationError()
     case .timedOut, .value: return
     }
+}
+
+/// Goes to the back of the hub's run queue; `sleep(0)`.
+@Hub
+@inline(never)
+private func yieldToHub() async throws {
+    try Task.checkCancellation()
+    await withUnsafeContinuation { LoopExecutor.shared.resumeLater($0) }
+    try Task.checkCancellation()
 }

@@ -5,7 +5,7 @@
 /// it may use hub-isolated state directly. Callable from any thread or task.
 ///
 /// - Parameters:
-///   - name: a name for reports; the spawn location when `nil`.
+///   - name: a name for reports; `greenlet-<id>` when `nil`.
 ///   - body: the greenlet's code.
 @discardableResult
 public func spawn<Value: Sendable>(
@@ -15,13 +15,11 @@ public func spawn<Value: Sendable>(
     _ body: @escaping @Hub @Sendable () async throws -> Value
 ) -> Greenlet<Value> {
     let greenlet = Greenlet<Value>(context: GreenletContext(name: name, file: file, line: line))
-    GreenletRegistry.shared.add(greenlet.context.id, greenlet)
     let task = Task(executorPreference: LoopExecutor.shared) {
-        await GreenletContext.$current.withValue(greenlet.context) {
-            await greenlet.run(body)
-        }
+        await greenlet.run(body)
     }
     greenlet.attach(task)
+    GreenletRegistry.shared.add(task: taskKey(task), greenlet)
     return greenlet
 }
 

@@ -77,8 +77,8 @@ final class BlockingMonitor: Sendable {
             }
             if threshold != 0 && !reported && now - since >= threshold {
                 reported = true
-                let id = executor.currentGreenlet.load(ordering: .relaxed)
-                let who = GreenletRegistry.shared.describe(id) ?? "a callback outside any greenlet"
+                let task = executor.currentTask.load(ordering: .relaxed)
+                let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
                 HubDiagnostics.report(
                     "Sprout: the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); "
                         + "every other greenlet and all I/O are waiting. Move blocking calls to "

@@ -92,9 +92,7 @@ extension Hub {
     @discardableResult
     public static func killAll(grace: Double = 2) async throws -> [any Joinable] {
         let me = GreenletContext.current?.id
-        let running = GreenletRegistry.shared.snapshot().filter { item in
-            (item as? any GreenletIdentified)?.greenletID != me
-        }
+        let running = GreenletRegistry.shared.snapshot().filter { $0.context.id != me }.map(\.joinable)
         for greenlet in running { greenlet.cancel() }
         let finished = try await joinAll(running, timeout: grace)
         return running.filter { item in !finished.contains { $0 === item } }
@@ -104,15 +102,6 @@ extension Hub {
 /// Identifies a registered shutdown hook.
 public struct ShutdownHook: Hashable, Sendable {
     let id: UInt64
-}
-
-/// Lets teardown skip the greenlet that runs it.
-protocol GreenletIdentified {
-    var greenletID: UInt64 { get }
-}
-
-extension Greenlet: GreenletIdentified {
-    var greenletID: UInt64 { context.id }
 }
 
 private struct HookList {
@@ -146,8 +135,13 @@ enum HubRuntime {
         if case .signal = ending { main.cancel() }
 
         let stuck = (try? await Hub.killAll()) ?? []
-        for greenlet in stuck {
-            HubDiagnostics.report("Sprout: \(greenlet) did not finish within 2 s of being killed at shutdown")
+        if !stuck.isEmpty {
+            let named = stuck.prefix(3).map { "\($0)" }.joined(separator: ", ")
+            let more = stuck.count > 3 ? " and \(stuck.count - 3) more" : ""
+            HubDiagnostics.report(
+                "Sprout: \(stuck.count) greenlet(s) did not finish within 2 s of being killed at shutdown "
+                    + "(each is waiting on something that is not a Sprout wait): \(named)\(more)"
+            )
         }
         let hooks = Self.hooks.withLock { hooks in
             let list = hooks.list

@@ -52,6 +52,10 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     private var ring: [HubWork] = []
     private var ringHead = 0
     private var spinning = false
+    /// While a `.resume` item runs, the job its continuation enqueues is caught here and
+    /// run at once: it already waited its turn in the ring as the `.resume` item.
+    private var catchingResumedJob = false
+    private var caughtJob: UnownedJob?
     private var loopClosedResult: Int32 = 0
 
     private let inbox = Mutex(Inbox())
@@ -62,10 +66,18 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     let itemsStarted = Atomic<UInt64>(0)
     /// True while the loop thread runs ring items rather than polling.
     let draining = Atomic<Bool>(false)
-    /// The id of the greenlet that last resumed through a Sprout wait, for reports.
-    let currentGreenlet = Atomic<UInt64>(0)
+    /// The task whose job runs now (0 between jobs), for the blocking monitor.
+    let currentTask = Atomic<UInt>(0)
+    /// The task whose job runs now, read on the hub thread only: a task's job and the task
+    /// are one runtime object, so this equals `taskKey` of the running task.
+    private(set) var runningTask: UInt = 0
 
     private init() {
+        // libuv asserts that none of its own descriptors is 0, 1 or 2; a process started
+        // with one of those closed would otherwise abort on its first handle.
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", O_RDWR)
+        }
         loop = .allocate(capacity: 1)
         wakeHandle = .allocate(capacity: 1)
         drainHandle = .allocate(capacity: 1)
@@ -149,6 +161,10 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     /// thread into the inbox, waking the loop only when the inbox was empty.
     func submit(_ work: HubWork) {
         if isHubThread {
+            if catchingResumedJob, case .job(let job) = work, caughtJob == nil {
+                caughtJob = job
+                return
+            }
             ring.append(work)
             if !spinning {
                 spinning = true
@@ -209,16 +225,22 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             itemsStarted.add(1, ordering: .relaxed)
             switch work {
             case .job(let job):
-                job.runSynchronously(
-                    isolatedTo: asUnownedSerialExecutor(),
-                    taskExecutor: asUnownedTaskExecutor()
-                )
+                run(job)
             case .resume(let continuation):
+                catchingResumedJob = true
                 continuation.resume()
+                catchingResumedJob = false
+                if let job = caughtJob {
+                    caughtJob = nil
+                    run(job)
+                }
             case .call(let body):
+                runningTask = 0
+                currentTask.store(0, ordering: .relaxed)
                 body()
             }
         }
+        runningTask = 0
         draining.store(false, ordering: .relaxed)
         if ringHead == ring.count {
             ring.removeAll(keepingCapacity: ring.capacity <= 4096)
@@ -231,6 +253,13 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         }
         // Timers compare against the loop's cached clock; a long batch makes it stale.
         uv_update_time(loop)
+    }
+
+    private func run(_ job: UnownedJob) {
+        let task = unsafeBitCast(job, to: UInt.self)
+        runningTask = task
+        currentTask.store(task, ordering: .relaxed)
+        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
     }
 
     /// Closes every handle on the loop, lets the close callbacks run and closes the loop.

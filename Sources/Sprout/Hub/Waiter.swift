@@ -14,19 +14,22 @@ package enum Wake<Value: Sendable>: Sendable {
 /// This is the single suspension primitive of Sprout's waits: events, queues, locks,
 /// joins and I/O all park a `Waiter` and wake it. A waiter that timed out or was
 /// cancelled is *abandoned*: `wake` returns `false` for it, so a value offered to it
-/// stays with the offerer and is never lost.
+/// stays with the offerer and is never lost. A wake that arrives after the waiter is
+/// handed out but before its greenlet has parked is kept, and `park` returns it at once:
+/// a task that hops to the hub may let others run between its check and its park.
 @Hub
-package final class Waiter<Value: Sendable> {
+package final class Waiter<Value: Sendable>: ParkedWaiter {
     private var continuation: UnsafeContinuation<Wake<Value>, Never>?
+    private var early: Wake<Value>?
+    private var finished = false
     private var timer: HubTimer?
-    private var cancelRequested = false
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
     package var onAbandon: (() -> Void)?
 
     package init() {}
 
-    /// True while the greenlet is parked and can still be woken.
-    package var isWaiting: Bool { continuation != nil }
+    /// True until the waiter has been woken, timed out or been cancelled.
+    package var isWaiting: Bool { !finished }
 
     /// Wakes the greenlet with `value`; returns `false` (and keeps nothing) if it is no
     /// longer waiting.
@@ -36,8 +39,8 @@ package final class Waiter<Value: Sendable> {
     }
 
     private func finish(_ wake: Wake<Value>) -> Bool {
-        guard let continuation else { return false }
-        self.continuation = nil
+        guard !finished else { return false }
+        finished = true
         if let timer {
             LoopExecutor.shared.timers.cancel(timer)
             self.timer = nil
@@ -50,13 +53,20 @@ package final class Waiter<Value: Sendable> {
         case .value: break
         case .timedOut, .cancelled: abandon?()
         }
-        continuation.resume(returning: wake)
+        if let continuation {
+            self.continuation = nil
+            continuation.resume(returning: wake)
+        } else {
+            early = wake
+        }
         return true
     }
 
     fileprivate func park(_ continuation: UnsafeContinuation<Wake<Value>, Never>, timeout: Double?) {
-        if cancelRequested {
-            continuation.resume(returning: .cancelled)
+        assert(Hub.isCurrent, "a Sprout wait parked off the hub thread")
+        if let early {
+            self.early = nil
+            continuation.resume(returning: early)
             return
         }
         self.continuation = continuation
@@ -68,12 +78,8 @@ package final class Waiter<Value: Sendable> {
         }
     }
 
-    fileprivate func cancel() {
-        if continuation == nil {
-            cancelRequested = true
-        } else {
-            _ = finish(.cancelled)
-        }
+    func cancel() {
+        _ = finish(.cancelled)
     }
 }
 
@@ -94,16 +100,58 @@ package func park<Value: Sendable>(
 ) async -> Wake<Value> {
     if Task.isCancelled { return .cancelled }
     if let timeout, timeout <= 0 { return .timedOut }
-    let wake = await withTaskCancellationHandler {
-        await withUnsafeContinuation { continuation in
-            waiter.park(continuation, timeout: timeout)
-            if waiter.isWaiting { register(waiter) }
-        }
+    guard let greenlet = GreenletRegistry.shared.greenlet(ofTask: LoopExecutor.shared.runningTask) else {
+        return await parkOutsideGreenlet(waiter, timeout: timeout, register: register)
+    }
+    // A greenlet's kill wakes the waiter it is parked on directly.
+    let wake = await suspend(waiter, timeout: timeout) { waiter in
+        register(waiter)
+        greenlet.setParked(waiter)
+        if Task.isCancelled { waiter.cancel() }
+    }
+    greenlet.setParked(nil)
+    return wake
+}
+
+/// Suspends on `waiter`; `register` runs on the hub before the task suspends, unless the
+/// waiter was cancelled before it could park.
+@Hub
+private func suspend<Value: Sendable>(
+    _ waiter: Waiter<Value>,
+    timeout: Double?,
+    register: (Waiter<Value>) -> Void
+) async -> Wake<Value> {
+    await withUnsafeContinuation { continuation in
+        waiter.park(continuation, timeout: timeout)
+        if waiter.isWaiting { register(waiter) }
+    }
+}
+
+/// Parks a task that is not a greenlet (a task of the caller's, a timeout's child): Swift's
+/// cancellation handler reaches the waiter. It costs about a kilobyte of task memory, so
+/// greenlets take the direct path in `park`, and this lives in a function of its own
+/// (an async frame is as large as its largest path).
+@Hub
+private func parkOutsideGreenlet<Value: Sendable>(
+    _ waiter: Waiter<Value>,
+    timeout: Double?,
+    register: (Waiter<Value>) -> Void
+) async -> Wake<Value> {
+    // Isolated to the hub explicitly: a plain closure here runs on the task's generic
+    // executor, and the hop there and back lets other greenlets run between the caller's
+    // last check and the registration.
+    await withTaskCancellationHandler { @Hub in
+        await suspend(waiter, timeout: timeout, register: register)
     } onCancel: {
         Hub.later { waiter.cancel() }
     }
-    GreenletContext.noteRunning()
-    return wake
+}
+
+/// A parked waiter as a greenlet's kill sees it.
+@Hub
+protocol ParkedWaiter: AnyObject, Sendable {
+    /// Wakes the waiter as cancelled, or makes its coming park return at once.
+    func cancel()
 }
 
 /// Converts seconds to whole nanoseconds, saturating for huge or infinite values.
