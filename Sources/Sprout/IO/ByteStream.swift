@@ -87,6 +87,11 @@ public class ByteStream {
             startReading()
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                // Checked again here: a hop on the way to parking may have let the bytes in.
+                if bufferedCount >= count || atEnd || readFailure != nil || isClosed {
+                    waiter.wake()
+                    return
+                }
                 // No onAbandon closure (an allocation per read on the hot path): readers
                 // that timed out or were killed are pruned here and skipped when woken.
                 if !readWaiters.isEmpty { readWaiters.removeAll { !$0.isWaiting } }
@@ -207,6 +212,10 @@ public class ByteStream {
             if isClosed { throw closedError("write to") }
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                if !mustWait(self) || writeFailure != nil || isClosed {
+                    waiter.wake()
+                    return
+                }
                 drainWaiters.append(waiter)
                 waiter.onAbandon = { [self] in drainWaiters.removeAll { $0 === waiter } }
             }
