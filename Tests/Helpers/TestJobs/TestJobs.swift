@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -220,5 +220,24 @@ public struct QueueSummer: ProcessJob {
             sum += value
         }
         return sum
+    }
+}
+
+/// Writes `prefix-i = i` for `count` keys into a shared dictionary, then returns the value
+/// the parent stored under `"parent"` (or -1).
+public struct DictionaryWriter: ProcessJob {
+    public var dictionary: SharedDictionary<String, Int>
+    public var prefix: String
+    public var count: Int
+    public init(dictionary: SharedDictionary<String, Int>, prefix: String, count: Int) {
+        self.dictionary = dictionary
+        self.prefix = prefix
+        self.count = count
+    }
+    public func run() async throws -> Int {
+        for index in 0..<count { try await dictionary.set("\(prefix)-\(index)", index) }
+        guard try await dictionary.get("\(prefix)-0") == 0 else { return -2 }
+        try await dictionary.remove("\(prefix)-0")
+        return try await dictionary.get("parent") ?? -1
     }
 }
