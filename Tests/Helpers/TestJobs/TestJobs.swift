@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -239,5 +239,20 @@ public struct DictionaryWriter: ProcessJob {
         guard try await dictionary.get("\(prefix)-0") == 0 else { return -2 }
         try await dictionary.remove("\(prefix)-0")
         return try await dictionary.get("parent") ?? -1
+    }
+}
+
+/// Kills its worker with SIGKILL the first time it runs (counted in shared memory), and
+/// returns the number of attempts afterwards.
+public struct DieFirstTime: ProcessJob {
+    public var attempts: SharedValue<Int64>
+    public init(attempts: SharedValue<Int64>) { self.attempts = attempts }
+    public func run() -> Int64 {
+        let attempt = attempts.withLock { value -> Int64 in
+            value += 1
+            return value
+        }
+        if attempt == 1 { raise(SIGKILL) }
+        return attempt
     }
 }

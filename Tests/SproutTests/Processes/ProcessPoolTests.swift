@@ -101,6 +101,32 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func retriesRerunAJobWhoseWorkerCrashed() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let attempts = try SharedValue<Int64>(0)
+                #expect(try await pool.run(DieFirstTime(attempts: attempts), retries: 1) == 2)
+                attempts.value = 0
+                await #expect(throws: WorkerCrashed.self) { try await pool.run(DieFirstTime(attempts: attempts)) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func workersIgnoreSIGINT() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let pids = pool.workerPIDs
+                for pid in pids { kill(pid, SIGINT) }
+                try await sleep(0.2)
+                #expect(pids.allSatisfy(isAlive))
+                #expect(try await pool.run(Square(3)) == 9)
+                #expect(pool.workerPIDs == pids)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func cancellingARunningJobKillsAndReplacesItsWorker() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
