@@ -58,6 +58,15 @@ final class PoolTask {
     }
 }
 
+/// Decodes a job's answer into its output type: the outcome its awaiter sees.
+func decodeOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Error>, of job: Job.Type,
+                                   coder: any ProcessCoder) -> Result<Job.Output, any Error> {
+    outcome.flatMap { bytes in
+        Result { try coder.decode(Job.Output.self, from: bytes) }
+            .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+    }
+}
+
 /// Encodes `job` with `coder`, gathering the descriptors it carries.
 ///
 /// - Throws: ``ProcessPoolError/coding(job:detail:)``.

@@ -129,10 +129,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.complete(outcome.flatMap { bytes in
-                Result { try coder.decode(Job.Output.self, from: bytes) }
-                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
-            })
+            handle.complete(decodeOutput(outcome, of: Job.self, coder: coder))
         }
         handle.task = task
         if let timeout {
