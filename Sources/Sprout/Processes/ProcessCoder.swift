@@ -19,6 +19,9 @@ public protocol ProcessCoder: Sendable {
 }
 
 /// The default coder: JSON, readable when a frame must be debugged.
+///
+/// A value of type `[UInt8]` (a job's output, say) travels as its raw bytes rather than as a
+/// JSON array of numbers, so bulk binary results cost no encoding.
 public struct JSONProcessCoder: ProcessCoder {
     // Made once: creating a JSONEncoder per job costs more than encoding a small one.
     private let encoder = JSONEncoder()
@@ -33,6 +36,7 @@ public struct JSONProcessCoder: ProcessCoder {
     public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         // The same JSON text, without the encoder's set-up: outputs are often plain integers.
         if let integer = value as? Int { return Array(String(integer).utf8) }
+        if let raw = value as? [UInt8] { return raw }
         return Array(try encoder.encode(value))
     }
 
@@ -41,6 +45,7 @@ public struct JSONProcessCoder: ProcessCoder {
     /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
         if type == Int.self, let integer = Self.integer(bytes) { return integer as! Value }
+        if type == [UInt8].self { return Array(bytes) as! Value }
         return try decoder.decode(type, from: Data(bytes))
     }
 

@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -255,4 +255,18 @@ public struct DieFirstTime: ProcessJob {
         if attempt == 1 { raise(SIGKILL) }
         return attempt
     }
+}
+
+/// `count` bytes counting up from 0 (wrapping): a raw binary output.
+public struct Bytes: ProcessJob {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+    public func run() -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0) } }
+}
+
+/// The sum of a large input: a job bigger than the socket's buffer.
+public struct ByteSum: ProcessJob {
+    public var data: [UInt8]
+    public init(data: [UInt8]) { self.data = data }
+    public func run() -> Int { data.reduce(0) { $0 + Int($1) } }
 }

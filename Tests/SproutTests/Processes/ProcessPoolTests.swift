@@ -18,6 +18,11 @@ struct ProcessPoolTests {
             try await withTestPool { (pool: ProcessPool) async throws in
                 #expect(try await pool.run(Square(7)) == 49)
                 #expect(try await pool.run(HubNap(value: 5)) == 5)
+                let bytes = try await pool.run(Bytes(count: 1 << 20))
+                #expect(bytes.count == 1 << 20 && bytes[300] == 44, "a megabyte of raw bytes comes back whole")
+                let input = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                #expect(try await pool.run(ByteSum(data: input)) == input.reduce(0) { $0 + Int($1) },
+                        "a job larger than the socket buffer goes out in pieces")
             }
         }
         #expect(left.isEmpty)
