@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -269,4 +269,14 @@ public struct ByteSum: ProcessJob {
     public var data: [UInt8]
     public init(data: [UInt8]) { self.data = data }
     public func run() -> Int { data.reduce(0) { $0 + Int($1) } }
+}
+
+/// Writes the start of a frame into the worker's channel and exits mid-frame.
+public struct HalfFrame: ProcessJob {
+    public init() {}
+    public func run() -> Int {
+        let start: [UInt8] = [100, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]
+        _ = start.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+        exit(0)
+    }
 }

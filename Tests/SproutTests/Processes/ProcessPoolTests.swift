@@ -161,6 +161,13 @@ struct ProcessPoolTests {
                     return true
                 }
                 #expect(try await pool.run(Square(8)) == 64)
+                await #expect {
+                    _ = try await pool.run(HalfFrame())
+                } throws: { error in
+                    guard case .protocolViolation(_, _, let detail)? = error as? ProcessPoolError else { return false }
+                    return detail.contains("inside a frame")
+                }
+                #expect(try await pool.run(Square(9)) == 81)
             }
         }
         #expect(left.isEmpty)
