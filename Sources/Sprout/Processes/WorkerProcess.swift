@@ -122,7 +122,13 @@ final class WorkerProcess {
     /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
     /// assigned in the same pass, in one write, at ``sendAssigned()``.
     func assign(_ tasks: [PoolTask]) {
-        precondition(takesJobs, "Sprout: jobs assigned to a worker that cannot take them")
+        guard takesJobs else {
+            // Callers check takesJobs first; if one ever did not, failing the jobs beats
+            // losing them or stopping the parent.
+            for task in tasks { task.finish(.failure(ProcessPoolError.protocolViolation(
+                pid: pid, job: task.jobDescription, detail: "the job was given to a worker that had stopped"))) }
+            return
+        }
         let now = monotonicNanoseconds()
         var sent: [PoolTask] = []
         sent.reserveCapacity(tasks.count)
