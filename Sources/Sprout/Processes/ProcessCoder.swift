@@ -37,7 +37,11 @@ public struct JSONProcessCoder: ProcessCoder {
         // The same JSON text, without the encoder's set-up: outputs are often plain integers.
         if let integer = value as? Int { return Array(String(integer).utf8) }
         if let raw = value as? [UInt8] { return raw }
-        return Array(try encoder.encode(value))
+        do {
+            return try StreamingJSONEncoder.encode(value)
+        } catch is StreamingJSONEncoder.Unsupported {
+            return Array(try encoder.encode(value))
+        }
     }
 
     /// Decodes a `Value` from JSON.
