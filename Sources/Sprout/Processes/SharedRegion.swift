@@ -5,16 +5,6 @@ import Darwin
 #endif
 import Synchronization
 
-/// Why shared memory could not be made or opened.
-public struct SharedMemoryError: Error, CustomStringConvertible, Sendable {
-    /// What was being done, e.g. `shm_open /sprout-123-1`.
-    public let operation: String
-    /// The `errno` it failed with.
-    public let code: Int32
-
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
-}
-
 /// A block of POSIX shared memory (`shm_open` + `mmap`), named so another process can map
 /// it too: the name is what travels inside a job. The process that created it removes the
 /// name when its object goes away; processes that mapped it keep their mapping.

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,22 +19,5 @@ enum WorkerEnvironment {
     static var workerChannel: Int32? {
         guard let value = getenv(marker) else { return nil }
         return Int32(String(cString: value))
-    }
-}
-
-/// What a worker says first: who it is and what it serves.
-struct WorkerHello: Codable, Sendable {
-    var version: Int
-    var jobs: [String]
-
-    init(version: Int, jobs: [String]) {
-        self.version = version
-        self.jobs = jobs
-    }
-
-    /// The hello in a frame's payload, or `nil` if it is not one.
-    init?(_ payload: [UInt8]) {
-        guard let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(payload)) else { return nil }
-        self = hello
     }
 }
