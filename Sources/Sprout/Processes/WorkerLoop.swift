@@ -23,20 +23,39 @@ struct WorkerLoop {
         var out: [UInt8] = []
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
         send(out)
+        out.removeAll(keepingCapacity: true)
         let executor = WorkerExecutor()
+        let running = WorkerEnvironment.openRunningJobSlot()
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        // Answers are gathered and written together: the running-job slot in shared memory,
+        // not the answers, tells the parent which job a crash interrupted.
+        var oldestUnsent: UInt64 = 0
         while true {
             do {
                 while let frame = try reader.next() {
-                    out.removeAll(keepingCapacity: true)
+                    if !out.isEmpty && monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay {
+                        send(out)
+                        out.removeAll(keepingCapacity: true)
+                    }
+                    running?.pointee = frame.id
                     let (kind, payload) = run(frame, executor: executor)
+                    running?.pointee = 0
+                    if out.isEmpty { oldestUnsent = monotonicNanoseconds() }
                     Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
-                    send(out)
+                    if out.count >= 1 << 16 {
+                        send(out)
+                        out.removeAll(keepingCapacity: true)
+                    }
                 }
             } catch {
                 HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
                 exit(70)
+            }
+            // Nothing more to run: the answers go out before the worker sleeps.
+            if !out.isEmpty {
+                send(out)
+                out.removeAll(keepingCapacity: true)
             }
             let count = read(channel, chunk.baseAddress, chunk.count)
             if count > 0 {
@@ -47,6 +66,9 @@ struct WorkerLoop {
             }
         }
     }
+
+    /// The longest an answer waits for others to share its write, once the next job starts.
+    static let maxAnswerDelay: UInt64 = 200_000
 
     private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {

@@ -35,6 +35,8 @@ final class WorkerProcess {
     var timers: [HubTimer] = []
 
     private let channel: Int32
+    /// Shared memory where the worker notes the id of the job it runs.
+    private let runningSlot: SharedRegion
     /// Where descriptors a job carries are sent, ahead of its frame.
     private var descriptorChannel: Int32
     private var channelWatcher: FDWatcher?
@@ -73,8 +75,16 @@ final class WorkerProcess {
             for fd in pair + errorPipe { close(fd) }
             throw HubError(code: code, operation: "socketpair for a pool worker's descriptors")
         }
+        let slot: SharedRegion
+        do {
+            slot = try SharedRegion(size: 8)
+        } catch {
+            for fd in pair + errorPipe + passing { close(fd) }
+            throw HubError(code: -error.code, operation: "shared memory for a pool worker")
+        }
+        runningSlot = slot
         var spec = ChildSpec(executable: executable)
-        spec.environment = environment
+        spec.environment = environment + ["\(WorkerEnvironment.runningMarker)=\(slot.name)"]
         spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
@@ -114,8 +124,11 @@ final class WorkerProcess {
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
 
-    /// The task the worker is running (the oldest unanswered), if any.
+    /// The task the worker is running, as far as the parent knows: the oldest unanswered.
     var running: PoolTask? { outstanding.first }
+
+    /// The id of the job the worker noted as running (0: none); exact once it has died.
+    var notedRunningID: UInt64 { runningSlot.base.load(as: UInt64.self) }
 
     // MARK: Sending
 
