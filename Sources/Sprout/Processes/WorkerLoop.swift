@@ -31,17 +31,22 @@ struct WorkerLoop {
         // Answers are gathered and written together: the running-job slot in shared memory,
         // not the answers, tells the parent which job a crash interrupted.
         var oldestUnsent: UInt64 = 0
+        var lastJob: UInt64 = 0
         while true {
             do {
                 while let frame = try reader.next() {
-                    if !out.isEmpty && monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay {
+                    // Answers wait for company only behind tiny jobs, and not for long.
+                    if !out.isEmpty && (lastJob > Self.tinyJob || monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay) {
                         send(out)
                         out.removeAll(keepingCapacity: true)
                     }
+                    let started = monotonicNanoseconds()
                     running?.pointee = frame.id
                     let (kind, payload) = run(frame, executor: executor)
                     running?.pointee = 0
-                    if out.isEmpty { oldestUnsent = monotonicNanoseconds() }
+                    let finished = monotonicNanoseconds()
+                    lastJob = finished - started
+                    if out.isEmpty { oldestUnsent = finished }
                     Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
                     if out.count >= 1 << 16 {
                         send(out)
@@ -67,7 +72,10 @@ struct WorkerLoop {
         }
     }
 
-    /// The longest an answer waits for others to share its write, once the next job starts.
+    /// Jobs shorter than this (ns) are tiny: their answers are written together.
+    static let tinyJob: UInt64 = 50_000
+    /// The oldest an unsent answer may be when the next job starts (ns). So an answer waits
+    /// at most this long plus one job — and only when the jobs before were tiny.
     static let maxAnswerDelay: UInt64 = 200_000
 
     private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
