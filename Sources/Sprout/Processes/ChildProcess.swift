@@ -76,6 +76,16 @@ public final class ChildProcess<Job: ProcessJob> {
     /// How the child ended — its exit code or signal — or `nil` while it runs.
     public var exitStatus: ExitStatus? { status }
 
+    /// multiprocessing's `exitcode`: the exit code, minus the signal number if a signal
+    /// ended the child, or `nil` while it runs.
+    public var exitCode: Int32? {
+        switch status {
+        case .exited(let code)?: code
+        case .signaled(let signal)?: -signal
+        case nil: nil
+        }
+    }
+
     private func received(_ frame: Frame, from worker: WorkerProcess) {
         switch frame.kind {
         case .hello:

@@ -14,7 +14,7 @@ final class SharedRegion: @unchecked Sendable {
     let name: String
     let base: UnsafeMutableRawPointer
     let size: Int
-    private let owner: Bool
+    private var owner: Bool
 
     /// Creates a new zero-filled region of `size` bytes.
     init(size: Int) throws(SharedMemoryError) {
@@ -56,6 +56,14 @@ final class SharedRegion: @unchecked Sendable {
 
     deinit {
         munmap(base, size)
-        if owner { shm_unlink(name) }
+        removeName()
+    }
+
+    /// Removes the name now, once every process that needs it has mapped the region, so
+    /// nothing is left in /dev/shm even if this process is killed later.
+    func removeName() {
+        guard owner else { return }
+        owner = false
+        shm_unlink(name)
     }
 }

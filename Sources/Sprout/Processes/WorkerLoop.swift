@@ -19,13 +19,14 @@ struct WorkerLoop {
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         watchForParentExit()
+        // Mapped before the hello: the parent removes the slot's name once it has that.
+        let running = WorkerEnvironment.openRunningJobSlot()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
         var out: [UInt8] = []
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
         send(out)
         out.removeAll(keepingCapacity: true)
         let executor = WorkerExecutor()
-        let running = WorkerEnvironment.openRunningJobSlot()
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         // Answers are gathered and written together: the running-job slot in shared memory,

@@ -275,6 +275,8 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
+                // The worker has mapped its running-job slot before saying hello.
+                if frame.kind == .hello { runningSlot.removeName() }
                 onFrame(self, frame)
             }
         } catch {
