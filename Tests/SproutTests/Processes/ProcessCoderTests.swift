@@ -57,4 +57,33 @@ struct ProcessCoderTests {
         #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Shape.square(1)) }
         #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Double.nan) }
     }
+
+    @Test func theStreamingDecoderReadsWhatTheEncodersWrite() throws {
+        struct Plain: Codable, Equatable {
+            var id: Int
+            var name: String
+            var scores: [Double]
+            var inner: Inner
+            var maybe: Int?
+            var tags: [String: Int]
+            var flag: Bool
+            var tiny: Int8
+        }
+        let plain = Plain(id: -5, name: "né 🌱", scores: [1, 2.5, -1e20], inner: Inner(name: "i", weight: nil),
+                          maybe: nil, tags: ["a": 1], flag: false, tiny: -3)
+        let fast = try StreamingJSONEncoder.encode(plain)
+        #expect(try StreamingJSONDecoder.decode(Plain.self, from: fast[...]) == plain)
+        let foundation = Array(try JSONEncoder().encode(plain))
+        #expect(try StreamingJSONDecoder.decode(Plain.self, from: foundation[...]) == plain)
+        // Escapes and enums with payloads go to JSONDecoder.
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(String.self, from: Array(#""a\nb""#.utf8)[...])
+        }
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(Shape.self, from: Array(try JSONEncoder().encode(Shape.square(2)))[...])
+        }
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(Plain.self, from: Array(#"{"id": 1"#.utf8)[...])
+        }
+    }
 }
