@@ -21,7 +21,10 @@ final class WorkerProcess {
     var pid: Int32 { child.pid }
     var phase = Phase.starting
     /// Tasks sent and not yet answered, oldest (the one running) first.
-    private(set) var outstanding: [PoolTask] = []
+    var outstanding: ArraySlice<PoolTask> { sent[sentHead...] }
+    // Answered tasks are dropped from the front by moving `sentHead`, not by shifting.
+    private var sent: [PoolTask] = []
+    private var sentHead = 0
     /// Batches among `outstanding`.
     var batches = 0
     /// Tasks answered so far.
@@ -160,7 +163,7 @@ final class WorkerProcess {
         }
         guard !sent.isEmpty else { return }
         sent[sent.count - 1].endsBatch = true
-        outstanding.append(contentsOf: sent)
+        self.sent.append(contentsOf: sent)
         batches += 1
     }
 
@@ -180,8 +183,9 @@ final class WorkerProcess {
 
     /// Takes back every unanswered task (for re-queueing or failing), leaving none.
     func takeOutstanding() -> [PoolTask] {
-        let tasks = outstanding
-        outstanding = []
+        let tasks = Array(outstanding)
+        sent = []
+        sentHead = 0
         batches = 0
         return tasks
     }
@@ -189,7 +193,14 @@ final class WorkerProcess {
     /// Removes the oldest unanswered task, which `id` must name.
     func answered(_ id: UInt64) -> PoolTask? {
         guard let first = outstanding.first, first.id == id else { return nil }
-        outstanding.removeFirst()
+        sentHead += 1
+        if sentHead == sent.count {
+            sent.removeAll(keepingCapacity: true)
+            sentHead = 0
+        } else if sentHead >= 1024 && sentHead * 2 >= sent.count {
+            sent.removeFirst(sentHead)
+            sentHead = 0
+        }
         if first.endsBatch { batches -= 1 }
         tasksDone += 1
         return first
