@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
+            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
     ],
     swiftLanguageModes: [.v6]
