@@ -129,10 +129,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.complete(outcome.flatMap { bytes in
-                Result { try coder.decode(Job.Output.self, from: bytes) }
-                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
-            })
+            handle.complete(decodeOutput(outcome, of: Job.self, coder: coder))
         }
         handle.task = task
         if let timeout {
@@ -209,7 +206,7 @@ public final class ProcessPool {
     /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are re-queued.
     func cancel(_ task: PoolTask, with error: any Error) {
         guard !task.isDone else { return }
-        if let worker = workers.first(where: { $0.running === task }) {
+        if let worker = workers.first(where: { $0.notedRunningID == task.id || $0.running === task }) {
             task.finish(.failure(error))
             requeue(worker.takeOutstanding())
             retire(worker, kill: true)
@@ -227,34 +224,55 @@ public final class ProcessPool {
     /// and one write carries many frames.
     static let tinyJobPrefetch = 256
 
+    /// Gives queued batches to workers: first one to every idle worker, then — while jobs
+    /// are tiny — more to each in turn, up to ``tinyJobPrefetch`` jobs, so no worker waits
+    /// for its next job and none takes the whole queue.
     private func dispatch() {
         guard !pending.isEmpty else { return }
-        let tiny = meanTaskSeconds < 0.001
-        for worker in workers where worker.takesJobs {
-            while !pending.isEmpty
-                && (worker.batches == 0 || (tiny && worker.outstanding.count < Self.tinyJobPrefetch)) {
-                var budget = Int.max
-                if let maxTasksPerWorker {
-                    budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
-                    if budget <= 0 { break }
-                }
-                var batch: [PoolTask] = []
-                while let task = pending.popFirst() {
-                    if task.isDone { continue }
-                    batch.append(task)
-                    if task.endsBatch { break }
-                    if batch.count == budget {
-                        task.endsBatch = true
-                        break
-                    }
-                }
-                if batch.isEmpty { break }
-                batch[batch.count - 1].endsBatch = true
-                worker.assign(batch)
-            }
-            worker.sendAssigned()
-            if pending.isEmpty { break }
+        let ready = workers.filter(\.takesJobs)
+        for worker in ready where worker.batches == 0 {
+            guard assignBatch(to: worker) else { break }
         }
+        if meanTaskSeconds < 0.001 {
+            var progress = true
+            while progress && !pending.isEmpty {
+                progress = false
+                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch {
+                    if assignBatch(to: worker) { progress = true }
+                    if pending.isEmpty { break }
+                }
+            }
+        }
+        for worker in ready { worker.sendAssigned() }
+    }
+
+    /// Gives `worker` the next queued batch, cut short by its `maxTasksPerWorker` budget;
+    /// returns whether it got one.
+    private func assignBatch(to worker: WorkerProcess) -> Bool {
+        var budget = Int.max
+        if let maxTasksPerWorker {
+            budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
+            if budget <= 0 { return false }
+        }
+        var batch: [PoolTask] = []
+        while let task = pending.popFirst() {
+            if task.isDone {
+                // A cancelled task ending the batch ends it; before any live one, the next
+                // batch is taken instead.
+                if task.endsBatch && !batch.isEmpty { break }
+                continue
+            }
+            batch.append(task)
+            if task.endsBatch { break }
+            if batch.count == budget {
+                task.endsBatch = true
+                break
+            }
+        }
+        guard !batch.isEmpty else { return false }
+        batch[batch.count - 1].endsBatch = true
+        worker.assign(batch)
+        return true
     }
 
     private func requeue(_ tasks: [PoolTask]) {
@@ -367,8 +385,11 @@ public final class ProcessPool {
             }
         }
         var tasks = worker.takeOutstanding().filter { !$0.isDone }
-        if !tasks.isEmpty {
-            let running = tasks.removeFirst()
+        // The worker noted which job it was running: that one failed; the others, answered
+        // or not yet started, go back in the queue.
+        let runningID = worker.notedRunningID
+        if runningID != 0, let index = tasks.firstIndex(where: { $0.id == runningID }) {
+            let running = tasks.remove(at: index)
             if running.retriesLeft > 0, worker.violation == nil {
                 running.retriesLeft -= 1
                 tasks.insert(running, at: 0)
@@ -379,8 +400,8 @@ public final class ProcessPool {
                 running.finish(.failure(WorkerCrashed(
                     pid: worker.pid, status: status, job: running.jobDescription, stderrTail: worker.stderrText)))
             }
-            requeue(tasks)
         }
+        requeue(tasks)
         replaceIfNeeded()
         dispatch()
         wakeWaiters()

@@ -28,6 +28,20 @@ struct ProcessPoolMapTests {
         #expect(left.isEmpty)
     }
 
+    @Test func slowJobsAfterTinyOnesStillSpreadOverWorkers() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                _ = try await pool.map((0..<3000).map(Square.init))
+                #expect(pool.meanTaskSeconds < 0.001, "the pool has seen tiny jobs")
+                let handles = try (0..<2).map { _ in try pool.submit(WhoAmI(pause: 0.3)) }
+                var pids: [Int32] = []
+                for handle in handles { pids.append(try await handle.get(timeout: 10)) }
+                #expect(Set(pids).count == 2, "one slow job per worker, not both on the first")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func imapReadsAnEndlessInputLazily() async throws {
         let left = try await onHub {
             try await withTestPool { (pool: ProcessPool) async throws in
@@ -42,7 +56,8 @@ struct ProcessPoolMapTests {
                     if seen.count == 300 { break }
                 }
                 #expect(seen == (0..<300).map { $0 * $0 })
-                #expect(counter.pulled < 300 + 5000, "the input is read only as far as the window")
+                // The window is at most 4 chunks of at most 1024 jobs per worker, plus a chunk.
+                #expect(counter.pulled <= 300 + pool.size * 4 * 1024 + 1024, "the input is read only as far as the window")
                 try await sleep(0.1)
                 let afterwards = counter.pulled
                 try await sleep(0.1)
@@ -152,3 +167,4 @@ struct ProcessPoolMapTests {
         #expect(left.isEmpty)
     }
 }
+
