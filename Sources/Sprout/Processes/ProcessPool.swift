@@ -129,7 +129,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.complete(decodeOutput(outcome, of: Job.self, coder: coder))
+            handle.finish(decodeOutput(outcome, of: Job.self, coder: coder))
         }
         handle.task = task
         if let timeout {
