@@ -100,7 +100,10 @@ public final class Greenlet<Value: Sendable>: Joinable, RunningGreenlet {
         if isReady { return true }
         let waiter = Waiter<Void>()
         let wake = await park(waiter, timeout: timeout) { waiter in
-            let token = addCallback { waiter.wake() }
+            guard let token = addCallback({ waiter.wake() }) else {
+                waiter.wake()
+                return
+            }
             waiter.onAbandon = { [self] in removeCallback(token) }
         }
         switch wake {
@@ -165,8 +168,10 @@ public final class Greenlet<Value: Sendable>: Joinable, RunningGreenlet {
         if finished { Hub.later(callback) }
     }
 
-    private func addCallback(_ callback: @escaping @Sendable @Hub () -> Void) -> UInt64 {
+    /// Adds a completion callback, or returns `nil` if the greenlet has already finished.
+    private func addCallback(_ callback: @escaping @Sendable @Hub () -> Void) -> UInt64? {
         state.withLock { state in
+            if state.outcome != nil { return nil }
             let token = state.nextToken
             state.nextToken += 1
             state.callbacks.append((token, callback))

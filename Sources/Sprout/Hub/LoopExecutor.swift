@@ -73,6 +73,11 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     private(set) var runningTask: UInt = 0
 
     private init() {
+        // libuv asserts that none of its own descriptors is 0, 1 or 2; a process started
+        // with one of those closed would otherwise abort on its first handle.
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", O_RDWR)
+        }
         loop = .allocate(capacity: 1)
         wakeHandle = .allocate(capacity: 1)
         drainHandle = .allocate(capacity: 1)

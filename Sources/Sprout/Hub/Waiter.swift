@@ -14,19 +14,22 @@ package enum Wake<Value: Sendable>: Sendable {
 /// This is the single suspension primitive of Sprout's waits: events, queues, locks,
 /// joins and I/O all park a `Waiter` and wake it. A waiter that timed out or was
 /// cancelled is *abandoned*: `wake` returns `false` for it, so a value offered to it
-/// stays with the offerer and is never lost.
+/// stays with the offerer and is never lost. A wake that arrives after the waiter is
+/// handed out but before its greenlet has parked is kept, and `park` returns it at once:
+/// a task that hops to the hub may let others run between its check and its park.
 @Hub
 package final class Waiter<Value: Sendable>: ParkedWaiter {
     private var continuation: UnsafeContinuation<Wake<Value>, Never>?
+    private var early: Wake<Value>?
+    private var finished = false
     private var timer: HubTimer?
-    private var cancelRequested = false
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
     package var onAbandon: (() -> Void)?
 
     package init() {}
 
-    /// True while the greenlet is parked and can still be woken.
-    package var isWaiting: Bool { continuation != nil }
+    /// True until the waiter has been woken, timed out or been cancelled.
+    package var isWaiting: Bool { !finished }
 
     /// Wakes the greenlet with `value`; returns `false` (and keeps nothing) if it is no
     /// longer waiting.
@@ -36,8 +39,8 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     }
 
     private func finish(_ wake: Wake<Value>) -> Bool {
-        guard let continuation else { return false }
-        self.continuation = nil
+        guard !finished else { return false }
+        finished = true
         if let timer {
             LoopExecutor.shared.timers.cancel(timer)
             self.timer = nil
@@ -49,13 +52,20 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
             onAbandon = nil
             abandon?()
         }
-        continuation.resume(returning: wake)
+        if let continuation {
+            self.continuation = nil
+            continuation.resume(returning: wake)
+        } else {
+            early = wake
+        }
         return true
     }
 
     fileprivate func park(_ continuation: UnsafeContinuation<Wake<Value>, Never>, timeout: Double?) {
-        if cancelRequested {
-            continuation.resume(returning: .cancelled)
+        assert(Hub.isCurrent, "a Sprout wait parked off the hub thread")
+        if let early {
+            self.early = nil
+            continuation.resume(returning: early)
             return
         }
         self.continuation = continuation
@@ -68,11 +78,7 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     }
 
     func cancel() {
-        if continuation == nil {
-            cancelRequested = true
-        } else {
-            _ = finish(.cancelled)
-        }
+        _ = finish(.cancelled)
     }
 }
 
@@ -97,15 +103,27 @@ package func park<Value: Sendable>(
         return await parkOutsideGreenlet(waiter, timeout: timeout, register: register)
     }
     // A greenlet's kill wakes the waiter it is parked on directly.
-    let wake = await withUnsafeContinuation { continuation in
-        waiter.park(continuation, timeout: timeout)
-        guard waiter.isWaiting else { return }
+    let wake = await suspend(waiter, timeout: timeout) { waiter in
         register(waiter)
         greenlet.setParked(waiter)
         if Task.isCancelled { waiter.cancel() }
     }
     greenlet.setParked(nil)
     return wake
+}
+
+/// Suspends on `waiter`; `register` runs on the hub before the task suspends, unless the
+/// waiter was cancelled before it could park.
+@Hub
+private func suspend<Value: Sendable>(
+    _ waiter: Waiter<Value>,
+    timeout: Double?,
+    register: (Waiter<Value>) -> Void
+) async -> Wake<Value> {
+    await withUnsafeContinuation { continuation in
+        waiter.park(continuation, timeout: timeout)
+        if waiter.isWaiting { register(waiter) }
+    }
 }
 
 /// Parks a task that is not a greenlet (a task of the caller's, a timeout's child): Swift's
@@ -118,11 +136,11 @@ private func parkOutsideGreenlet<Value: Sendable>(
     timeout: Double?,
     register: (Waiter<Value>) -> Void
 ) async -> Wake<Value> {
-    await withTaskCancellationHandler {
-        await withUnsafeContinuation { continuation in
-            waiter.park(continuation, timeout: timeout)
-            if waiter.isWaiting { register(waiter) }
-        }
+    // Isolated to the hub explicitly: a plain closure here runs on the task's generic
+    // executor, and the hop there and back lets other greenlets run between the caller's
+    // last check and the registration.
+    await withTaskCancellationHandler { @Hub in
+        await suspend(waiter, timeout: timeout, register: register)
     } onCancel: {
         Hub.later { waiter.cancel() }
     }

@@ -1,0 +1,82 @@
+import Testing
+@testable import Sprout
+
+/// Collects lines from several greenlets, in the order they ran.
+@Hub
+final class Transcript {
+    private(set) var lines: [String] = []
+    func add(_ line: String) { lines.append(line) }
+}
+
+@Suite(.timeLimit(.minutes(1)))
+struct SpawnTests {
+    @Test func seedsFooBarExampleRunsInGeventsOrder() async throws {
+        // The seeds' gevent example: each sleep(0) hands control to the other greenlet.
+        // Spawned from a greenlet, as gevent's main greenlet does, so both start queued.
+        let lines = try await spawn { () async throws -> [String] in
+            let transcript = Transcript()
+            let foo = spawn {
+                transcript.add("Running in foo")
+                try await sleep(0)
+                transcript.add("Explicit context switch to foo again")
+            }
+            let bar = spawn {
+                transcript.add("Explicit context to bar")
+                try await sleep(0)
+                transcript.add("Implicit context switch back to bar")
+            }
+            try await joinAll([foo, bar])
+            return transcript.lines
+        }.get()
+        #expect(lines == [
+            "Running in foo",
+            "Explicit context to bar",
+            "Explicit context switch to foo again",
+            "Implicit context switch back to bar",
+        ])
+    }
+
+    @Test func greenletsStartInSpawnOrderAndRunOnTheHub() async throws {
+        let transcript = Transcript()
+        let greenlets = (0..<50).map { index in
+            spawn {
+                #expect(Hub.isCurrent)
+                transcript.add("\(index)")
+            }
+        }
+        try await joinAll(greenlets)
+        #expect(await transcript.lines == (0..<50).map { "\($0)" })
+    }
+
+    @Test func valueAndErrorAreReadable() async throws {
+        struct Oops: Error {}
+        let good = spawn { 6 * 7 }
+        let bad = spawn { () async throws -> Int in throw Oops() }
+        #expect(try await good.get() == 42)
+        await #expect(throws: Oops.self) { try await bad.get() }
+        #expect(good.isSuccessful && good.value == 42 && good.error == nil)
+        #expect(bad.isReady && !bad.isSuccessful && bad.value == nil && bad.error is Oops)
+    }
+
+    @Test func manyGreenletsAllFinish() async throws {
+        // In a process of its own: 100k greenlets would hold up the timing tests beside it.
+        let count = 100_000 * testScale
+        let run = try await runHelper(["many", "\(count)"], timeout: 50)
+        #expect(run.status == .exited(0))
+        #expect(run.stdout == "sum \(count * (count - 1) / 2) of \(count)\n")
+    }
+
+    @Test func spawnLaterWaitsAndKillingItEarlyMeansItNeverRuns() async throws {
+        let started = monotonicNanoseconds()
+        let later = spawnLater(0.05) { monotonicNanoseconds() }
+        let ranAt = try await later.get()
+        #expect(ranAt - started >= 50_000_000)
+
+        let never = spawnLater(0.05) { () async throws -> Int in
+            Issue.record("a killed spawnLater body ran")
+            return 0
+        }
+        try await never.kill()
+        #expect(never.error is GreenletExit)
+    }
+}

@@ -1,0 +1,57 @@
+import Testing
+@testable import Sprout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `Hub.run`, teardown, signals and reports: each scenario runs in its own helper process.
+@Suite(.timeLimit(.minutes(1)))
+struct HubRunTests {
+    @Test func mainReturningKillsGreenletsRunsCleanupAndClosesTheLoop() async throws {
+        let run = try await runHelper(["teardown"])
+        #expect(run.status == .exited(0))
+        for index in 0..<3 {
+            #expect(occurrences(of: "cleanup \(index)\n", in: run.stdout) == 1)
+        }
+        #expect(run.stdout.contains("returned 42"))
+        // uv_loop_close failing, or a stuck greenlet, would be reported on stderr.
+        #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("second run: Hub.run was called again after the hub shut down"))
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func signalTearsDownAndExitsWithShellCode(signal: Int32, code: Int32) async throws {
+        let run = try await runHelper(["signal"], readyLine: "ready") { child in
+            try child.signal(signal)
+        }
+        #expect(run.status == .exited(code))
+        #expect(occurrences(of: "cleanup 0\n", in: run.stdout) == 1)
+        #expect(occurrences(of: "cleanup 1\n", in: run.stdout) == 1)
+        #expect(run.stdout.contains("hook ran"))
+        #expect(!run.stdout.contains("not reached"))
+    }
+
+    @Test func blockingTheHubIsReportedOnceWithTheGreenletsName() async throws {
+        let run = try await runHelper(["block"])
+        #expect(run.status == .exited(0))
+        #expect(occurrences(of: "has been blocked for", in: run.stderr) == 1, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("sleepy-greenlet"))
+    }
+
+    @Test func anUnreadErrorIsReportedExactlyOnceAndAReadOneNever() async throws {
+        let run = try await runHelper(["unobserved"])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout.contains("caught somebody looked at me"))
+        #expect(occurrences(of: "nobody looked at me", in: run.stderr) == 1, "stderr: \(run.stderr)")
+        #expect(occurrences(of: "forgotten", in: run.stderr) == 1)
+        #expect(!run.stderr.contains("somebody looked at me"))
+    }
+
+    @Test func mainGreenletsErrorComesOutOfRunAndIsNotReported() async throws {
+        let run = try await runHelper(["main-throws"])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout.contains("Hub.run threw main failed"))
+        #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+    }
+}
