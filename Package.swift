@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
+        .executable(name: "cpu-offload", targets: ["CPUOffload"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,8 +36,8 @@ let package = Package(
             name: "SproutHTTP",
             dependencies: ["Sprout", "CCurl"]
         ),
-        // The fetch demo (sequential versus concurrent against a local Sprout server), shared
-        // by `fetch-urls` and `sprout-demo`.
+        // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
+        // versus concurrent against a local Sprout server) and the CPU-offload comparison.
         .target(
             name: "SproutExamplesSupport",
             dependencies: ["Sprout", "SproutHTTP"],
@@ -46,13 +50,27 @@ let package = Package(
         ),
         .executableTarget(
             name: "SproutDemo",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutExamplesSupport"],
             path: "Examples/Demo"
+        ),
+        .executableTarget(
+            name: "CPUOffload",
+            dependencies: [
+                "Sprout", "SproutExamplesSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/CPUOffload"
         ),
         .executableTarget(
             name: "SproutBench",
             dependencies: ["Sprout", "SproutHTTP"],
             path: "Examples/Bench"
+        ),
+        // The seeds' server that hands each connection to a pool worker.
+        .executableTarget(
+            name: "sprout-process-server",
+            dependencies: ["Sprout"],
+            path: "Examples/ProcessServer"
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
@@ -61,9 +79,30 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/HubHelper"
         ),
+        .executableTarget(
+            name: "sprout-io-helper",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/IOHelper"
+        ),
+        // Job types shared by the process tests and the worker program they start.
+        .target(
+            name: "SproutTestJobs",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/TestJobs"
+        ),
+        // The pool worker the process tests use; also a pool parent for whole-process checks.
+        .executableTarget(
+            name: "sprout-test-worker",
+            dependencies: ["Sprout", "SproutTestJobs"],
+            path: "Tests/Helpers/TestWorker"
+        ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout"]
+            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
+        ),
+        .testTarget(
+            name: "SproutExamplesTests",
+            dependencies: ["Sprout", "SproutExamplesSupport", "CPUOffload"]
         ),
         .executableTarget(
             name: "sprout-http-test-helper",

@@ -1,10 +1,14 @@
+import Sprout
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Sprout
+
+// The process workloads' pool workers are this program started again.
+try ProcessPool.serveIfWorker(jobs: processJobs)
 
 // Each area of Sprout adds its list here.
-let workloads = hubWorkloads + httpWorkloads
+let workloads = hubWorkloads + syncWorkloads + ioWorkloads + httpWorkloads + processWorkloads
 
 // Spawning 100k greenlets in one go is one long job by design; the monitor would say so.
 Hub.blockingThreshold = nil

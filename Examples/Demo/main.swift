@@ -1,20 +1,26 @@
 import Sprout
+import SproutExamplesSupport
 
-// The seeds' gevent example: two greenlets that hand over control with sleep(0).
-let order = try Hub.run {
-    var lines: [String] = []
-    let foo = spawn(name: "foo") {
-        print("Running in foo")
-        try await sleep(0)
-        print("Explicit context switch to foo again")
-    }
-    let bar = spawn(name: "bar") {
-        print("Explicit context to bar")
-        try await sleep(0)
-        print("Implicit context switch back to bar")
-    }
-    try await joinAll([foo, bar])
-    lines.append("done")
-    return lines
+// Sprout's main demo, run by scripts/demo.sh: greenlets for waiting (the URL-fetch demo
+// on a local server), processes for computing (a short CPU-offload comparison), and what
+// this run's numbers say about both. Pool workers and the HTTP load client are this same
+// program started again: both hand over before anything else runs.
+try ProcessPool.serveIfWorker(jobs: offloadJobs)
+try LoadClient.runIfRequested()
+
+let chart = "sprout-demo.svg"
+let (fetch, report) = try Hub.run {
+    print("== 1. Waiting: fetching pages one after another, then all at once in greenlets\n")
+    let fetch = try await FetchDemo.run(pages: 10, delay: 0.2, print: { print($0) })
+
+    print("\n== 2. Computing: the same CPU work inline on the hub, on threads and in worker processes\n")
+    let experiment = OffloadExperiment(workload: PrimeWorkload(limit: 1_500_000, pieces: 8),
+                                       workers: ProcessPool.cpuCount, duration: 3, rate: 200, nice: 10)
+    let report = try await OffloadRun.run(experiment, modes: OffloadMode.allCases)
+    return (fetch, report)
 }
-print(order.joined())
+try OffloadChart.write(report, title: "Sprout demo: the same CPU work five ways", to: chart)
+print("\nchart: \(chart)")
+
+print("\n== What this run showed\n")
+for line in DemoVerdict(fetch: fetch, report: report).lines { print("- " + line) }

@@ -40,6 +40,11 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
 
     /// How many ring items one drain runs before the loop polls I/O again.
     static let drainBudget = 128
+    /// How long one drain may run before the loop polls I/O and runs timers again, in
+    /// nanoseconds — gevent's switch interval. Counting jobs alone is not enough: a greenlet
+    /// that computes for 100 ms and then calls `sleep(0)` is back in the same drain, and
+    /// timers and sockets would wait for 128 such pieces.
+    static let drainNanoseconds: UInt64 = 2_000_000
 
     package let loop: UnsafeMutablePointer<uv_loop_t>
     private let wakeHandle: UnsafeMutablePointer<uv_async_t>
@@ -122,6 +127,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     }
 
     private func runLoopThread() {
+        // The hub may be started from a thread that blocks signals (Dispatch's workers block
+        // them all, and a new thread inherits the mask). libuv's SIGCHLD and signal watchers
+        // need some thread to take delivery: this one always can.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         takeInbox()
         uv_run(loop, UV_RUN_DEFAULT)
@@ -218,6 +229,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         guard ringHead < ring.count else { return }
         draining.store(true, ordering: .relaxed)
         var budget = Self.drainBudget
+        let deadline = coarseNanoseconds() + Self.drainNanoseconds
         while budget > 0 && ringHead < ring.count {
             let work = ring[ringHead]
             ringHead += 1
@@ -239,6 +251,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
                 currentTask.store(0, ordering: .relaxed)
                 body()
             }
+            if coarseNanoseconds() >= deadline { break }
         }
         runningTask = 0
         draining.store(false, ordering: .relaxed)
@@ -255,11 +268,26 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         uv_update_time(loop)
     }
 
+    /// The monotonic clock at tick resolution (a few ms) — a read costs a few nanoseconds,
+    /// cheap enough for every job, and fine enough to notice a long one.
+    private func coarseNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+    }
+
     private func run(_ job: UnownedJob) {
         let task = unsafeBitCast(job, to: UInt.self)
         runningTask = task
         currentTask.store(task, ordering: .relaxed)
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        // Greenlets prefer the hub as their task executor, so their nonisolated code stays
+        // here too; a task that prefers nothing must not run as if it did, or the runtime
+        // sees another executor at its next `@Hub` call and queues it again.
+        if GreenletRegistry.shared.contains(task: task) {
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        } else {
+            job.runSynchronously(on: asUnownedSerialExecutor())
+        }
     }
 
     /// Closes every handle on the loop, lets the close callbacks run and closes the loop.

@@ -45,12 +45,13 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
             LoopExecutor.shared.timers.cancel(timer)
             self.timer = nil
         }
+        // Dropped in every case: the closure often captures the waiter itself, and a
+        // woken waiter that kept it would never be freed (nor what else it captures).
+        let abandon = onAbandon
+        onAbandon = nil
         switch wake {
         case .value: break
-        case .timedOut, .cancelled:
-            let abandon = onAbandon
-            onAbandon = nil
-            abandon?()
+        case .timedOut, .cancelled: abandon?()
         }
         if let continuation {
             self.continuation = nil

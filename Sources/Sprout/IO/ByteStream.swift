@@ -59,7 +59,10 @@ public class ByteStream {
     package func peerDescription() -> String { "stream" }
 
     /// Bytes read from the kernel and not yet returned to a reader.
-    var bufferedCount: Int { buffered.count - bufferedStart }
+    package var bufferedCount: Int { buffered.count - bufferedStart }
+
+    /// Bytes written but still queued in libuv, waiting for the kernel to take them.
+    package var queuedWriteBytes: Int { handleClosed ? 0 : uv_stream_get_write_queue_size(stream) }
 
     // MARK: Reading
 
@@ -113,10 +116,9 @@ public class ByteStream {
 
     private func startReading() {
         guard !reading, !handleClosed else { return }
-        let rc = uv_read_start(stream, { _, suggested, buffer in
-            buffer!.pointee = uv_buf_init(sharedReadBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                          UInt32(sharedReadBuffer.count))
-        }, { stream, count, buffer in
+        let rc = uv_read_start(stream, { _, _, buffer in
+            buffer!.pointee = sharedReadBuffer.uvBuffer
+        }, { stream, count, _ in
             let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
             Hub.assumeIsolated { owner.didRead(count) }
         })
@@ -139,7 +141,7 @@ public class ByteStream {
                 buffered.removeFirst(bufferedStart)
                 bufferedStart = 0
             }
-            buffered.append(contentsOf: UnsafeRawBufferPointer(start: sharedReadBuffer.baseAddress, count: count))
+            buffered.append(contentsOf: sharedReadBuffer.bytes(count))
             if readWaiters.isEmpty && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
@@ -192,8 +194,14 @@ public class ByteStream {
             offset = max(Int(written), 0)
         }
         try enqueueWrite(bytes, from: offset)
-        while uv_stream_get_write_queue_size(stream) > writeHighWater {
+        try await waitForQueue { $0.queuedWriteBytes > $0.writeHighWater }
+    }
+
+    /// Parks the writer while `mustWait` holds, woken as write requests complete.
+    private func waitForQueue(while mustWait: (ByteStream) -> Bool) async throws {
+        while mustWait(self) {
             if let writeFailure { throw writeFailure }
+            if isClosed { throw closedError("write to") }
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
                 drainWaiters.append(waiter)
@@ -243,6 +251,14 @@ public class ByteStream {
         if isClosed && writesInFlight == 0 { finishClose() }
     }
 
+    /// Waits until every queued byte has been handed to the kernel — before a program
+    /// exits, since the hub's shutdown closes streams and drops what is still queued.
+    ///
+    /// - Throws: ``HubError`` if the connection fails; `CancellationError` if killed.
+    public func flush() async throws {
+        try await waitForQueue { $0.writesInFlight > 0 }
+    }
+
     // MARK: Ending
 
     /// Ends the writing direction (a TCP FIN) once queued bytes are sent, keeping the
@@ -276,8 +292,9 @@ public class ByteStream {
     }
 
     /// Closes the stream: reading stops and waiting readers and writers fail, while bytes
-    /// already queued are still delivered before the descriptor is closed. Closing
-    /// twice does nothing.
+    /// already queued are still delivered (for up to ``closeLinger`` seconds) before the
+    /// descriptor is closed — unless the hub shuts down first: ``flush()`` before a
+    /// program ends. Closing twice does nothing.
     public func close() {
         guard !isClosed else { return }
         isClosed = true
@@ -320,11 +337,6 @@ public class ByteStream {
         HubError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) \(peerDescription()) after close")
     }
 }
-
-/// One read buffer for every stream on the hub: libuv fills it and the read callback
-/// copies the bytes out before the next read, so 10,000 idle connections do not each
-/// hold a 64 KiB buffer. Touched only on the hub thread.
-nonisolated(unsafe) private let sharedReadBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
 /// Writing to a socket whose peer has gone raises SIGPIPE, which kills the process by
 /// default; streams want `EPIPE` instead. Ignoring it is what Node does; libuv resets the

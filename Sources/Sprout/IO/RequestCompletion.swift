@@ -9,6 +9,9 @@
 @Hub
 final class RequestCompletion<Value: Sendable> {
     let waiter = Waiter<Value>()
+    /// What the request's memory depends on (a read buffer), released only with the
+    /// completion, after the callback — even when the greenlet stopped waiting.
+    var keepAlive: AnyObject?
 
     init() {}
 

@@ -1,7 +1,13 @@
 import CLibuv
 
-/// A TCP server that runs each connection in a greenlet of its own — gevent's
-/// `StreamServer`.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A TCP or Unix-domain socket server that runs each connection in a greenlet of its
+/// own — gevent's `StreamServer`.
 ///
 /// ```swift
 /// let server = StreamServer(port: 0) { stream in
@@ -19,17 +25,20 @@ import CLibuv
 /// ``Hub/run(_:)``, SIGINT, SIGTERM) stops every running server.
 @Hub
 public final class StreamServer {
-    /// The address the server listens on.
+    /// The address the server listens on; the socket's path for a Unix-socket server.
     public let host: String
     /// The port it listens on; after ``start()`` the real one, also when 0 was asked for.
+    /// 0 for a Unix-socket server.
     public private(set) var port: Int
+    /// The socket path of a Unix-socket server; `nil` for TCP.
+    public let unixPath: String?
     /// At most this many connections are served at once; further clients wait in the
     /// kernel's backlog until one ends (`nil`: no limit).
     public let maxConnections: Int?
 
-    private let handler: @Hub @Sendable (TCPStream) async throws -> Void
-    private var listener: UnsafeMutablePointer<uv_tcp_t>?
-    private var connections: [UInt64: (greenlet: Greenlet<Void>, stream: TCPStream)] = [:]
+    private let handler: @Hub @Sendable (ByteStream) async throws -> Void
+    private var listener: UnsafeMutablePointer<uv_stream_t>?
+    private var connections: [UInt64: (greenlet: Greenlet<Void>, stream: ByteStream)] = [:]
     private var nextConnection: UInt64 = 0
     private var acceptDeferred = false
     private var stopped = false
@@ -46,9 +55,29 @@ public final class StreamServer {
     ) {
         self.host = host
         self.port = port
+        unixPath = nil
         self.maxConnections = maxConnections
-        self.handler = handler
+        // Only TCP connections are ever passed to a server made by this initialiser.
+        self.handler = { stream in try await handler(stream as! TCPStream) }
     }
+
+    /// A server for the Unix-domain socket at `unixPath` that runs `handler` for each
+    /// connection. ``start()`` replaces a stale socket file at that path; ``stop(timeout:)``
+    /// removes it.
+    public init(
+        unixPath: String,
+        maxConnections: Int? = nil,
+        handler: @escaping @Hub @Sendable (UnixStream) async throws -> Void
+    ) {
+        host = unixPath
+        port = 0
+        self.unixPath = unixPath
+        self.maxConnections = maxConnections
+        // Only Unix-socket connections are ever passed to a server made by this initialiser.
+        self.handler = { stream in try await handler(stream as! UnixStream) }
+    }
+
+    private var endpoint: String { unixPath ?? "\(host):\(port)" }
 
     /// The number of connections being served now.
     public var connectionCount: Int { connections.count }
@@ -63,8 +92,33 @@ public final class StreamServer {
     ///   that is not a numeric address or `localhost`; `ECANCELED` after ``stop(timeout:)``.
     public func start() throws(HubError) {
         guard listener == nil else { return }
-        let operation = "listen \(host):\(port)"
+        let operation = "listen \(endpoint)"
         if stopped { throw HubError(code: Int32(UV_ECANCELED.rawValue), operation: "\(operation) after stop") }
+        let handle: UnsafeMutablePointer<uv_stream_t>
+        if let unixPath {
+            handle = try Self.bindUnix(unixPath)
+        } else {
+            handle = try bindTCP()
+        }
+        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let rc = uv_listen(handle, 1024) { server, status in
+            let owner = Unmanaged<StreamServer>.fromOpaque(server!.pointee.data).takeUnretainedValue()
+            Hub.assumeIsolated { owner.incoming(status) }
+        }
+        if rc != 0 {
+            closeHandle(handle)
+            throw HubError(code: rc, operation: operation)
+        }
+        listener = handle
+        if unixPath == nil,
+           let bound = SocketAddress.read({ uv_tcp_getsockname(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tcp_t.self), $0, $1) }) {
+            port = bound.port
+        }
+        shutdownHook = Hub.onShutdown { [self] in await stop(timeout: 0) }
+    }
+
+    private func bindTCP() throws(HubError) -> UnsafeMutablePointer<uv_stream_t> {
+        let operation = "listen \(endpoint)"
         guard let address = SocketAddress(host: host == "localhost" ? "127.0.0.1" : host, port: port) else {
             throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) (not a numeric address)")
         }
@@ -75,20 +129,36 @@ public final class StreamServer {
             throw HubError(code: rc, operation: operation)
         }
         rc = address.withSockaddr { uv_tcp_bind(handle, $0, 0) }
-        if rc == 0 {
-            handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            rc = uv_listen(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self), 1024) { server, status in
-                let owner = Unmanaged<StreamServer>.fromOpaque(server!.pointee.data).takeUnretainedValue()
-                Hub.assumeIsolated { owner.incoming(status) }
-            }
-        }
         if rc != 0 {
             closeHandle(handle)
             throw HubError(code: rc, operation: operation)
         }
-        listener = handle
-        if let bound = SocketAddress.read({ uv_tcp_getsockname(handle, $0, $1) }) { port = bound.port }
-        shutdownHook = Hub.onShutdown { [self] in await stop(timeout: 0) }
+        return UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    private static func bindUnix(_ path: String) throws(HubError) -> UnsafeMutablePointer<uv_stream_t> {
+        let operation = "listen \(path)"
+        removeStaleSocket(path)
+        let handle = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
+        var rc = uv_pipe_init(Hub.loop, handle, 0)
+        if rc != 0 {
+            handle.deallocate()
+            throw HubError(code: rc, operation: operation)
+        }
+        rc = uv_pipe_bind(handle, path)
+        if rc != 0 {
+            closeHandle(handle)
+            throw HubError(code: rc, operation: operation)
+        }
+        return UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    /// Removes a socket file left by an earlier server (never a regular file).
+    private static func removeStaleSocket(_ path: String) {
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK {
+            unlink(path)
+        }
     }
 
     /// Starts the server if needed and waits until it is stopped — gevent's
@@ -119,6 +189,7 @@ public final class StreamServer {
         if let listener {
             closeHandle(listener)
             self.listener = nil
+            if let unixPath { unlink(unixPath) }
         }
         if let shutdownHook {
             Hub.removeShutdownHook(shutdownHook)
@@ -138,7 +209,7 @@ public final class StreamServer {
 
     private func incoming(_ status: Int32) {
         guard status == 0 else {
-            HubDiagnostics.report("Sprout: StreamServer on \(host):\(port) could not accept: \(HubError(code: status, operation: "accept"))")
+            HubDiagnostics.report("Sprout: StreamServer on \(endpoint) could not accept: \(HubError(code: status, operation: "accept"))")
             return
         }
         if let maxConnections, connections.count >= maxConnections {
@@ -152,17 +223,21 @@ public final class StreamServer {
 
     private func acceptOne() {
         guard let listener else { return }
-        let stream: TCPStream
+        let stream: ByteStream
         do {
-            stream = try TCPStream.accept(from: UnsafeMutableRawPointer(listener).assumingMemoryBound(to: uv_stream_t.self))
+            if let unixPath {
+                stream = try UnixStream.accept(from: listener, path: unixPath)
+            } else {
+                stream = try TCPStream.accept(from: listener)
+            }
         } catch {
-            HubDiagnostics.report("Sprout: StreamServer on \(host):\(port) could not accept: \(error)")
+            HubDiagnostics.report("Sprout: StreamServer on \(endpoint) could not accept: \(error)")
             return
         }
         let id = nextConnection
         nextConnection += 1
         let handler = self.handler
-        let greenlet = spawn(name: "StreamServer \(host):\(port) connection \(id)") {
+        let greenlet = spawn(name: "StreamServer \(endpoint) connection \(id)") {
             defer { stream.close() }
             try await handler(stream)
         }
@@ -173,8 +248,7 @@ public final class StreamServer {
     private func connectionEnded(_ id: UInt64) {
         guard let (greenlet, stream) = connections.removeValue(forKey: id) else { return }
         if let error = greenlet.error, !(error is GreenletExit), !(error is CancellationError) {
-            let peer = stream.remoteAddress?.description ?? "a client"
-            HubDiagnostics.report("Sprout: StreamServer \(host):\(port) handler for \(peer) failed: \(error)")
+            HubDiagnostics.report("Sprout: StreamServer \(endpoint) handler for \(stream.peerDescription()) failed: \(error)")
         }
         if acceptDeferred {
             acceptDeferred = false

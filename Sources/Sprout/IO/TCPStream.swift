@@ -54,41 +54,13 @@ public final class TCPStream: ByteStream {
     /// - Throws: ``HubError`` (`connect [::1]:80: ECONNREFUSED`, `ETIMEDOUT` after
     ///   `timeout`); `CancellationError` if the greenlet is killed.
     public static func connect(to address: SocketAddress, timeout: Double? = nil) async throws -> TCPStream {
-        let operation = "connect \(address)"
         let connection = try TCPStream()
-        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
-        let completion = RequestCompletion<Int32>()
-        request.pointee.data = completion.retainedPointer()
-        let rc = address.withSockaddr { sockaddr in
-            uv_tcp_connect(request, connection.tcp, sockaddr) { request, status in
-                let completion = RequestCompletion<Int32>.take(request!.pointee.data)
-                request!.deallocate()
-                Hub.assumeIsolated { _ = completion.waiter.wake(with: status) }
-            }
+        try await connection.awaitConnect("connect \(address)", timeout: timeout) { request, callback in
+            address.withSockaddr { uv_tcp_connect(request, connection.tcp, $0, callback) }
         }
-        if rc != 0 {
-            _ = RequestCompletion<Int32>.take(request.pointee.data)
-            request.deallocate()
-            connection.abort()
-            throw HubError(code: rc, operation: operation)
-        }
-        // Closing the handle (on timeout or kill) makes libuv finish the request with
-        // UV_ECANCELED, which frees it.
-        switch await park(completion.waiter, timeout: timeout) {
-        case .value(0):
-            connection.cachedRemote = address
-            uv_tcp_nodelay(connection.tcp, 1)
-            return connection
-        case .value(let status):
-            connection.abort()
-            throw HubError(code: status, operation: operation)
-        case .timedOut:
-            connection.abort()
-            throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: operation)
-        case .cancelled:
-            connection.abort()
-            throw CancellationError()
-        }
+        connection.cachedRemote = address
+        uv_tcp_nodelay(connection.tcp, 1)
+        return connection
     }
 
     /// The address of this end of the connection; `nil` once the socket is closed.

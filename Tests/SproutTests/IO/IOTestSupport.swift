@@ -1,5 +1,9 @@
 @testable import Sprout
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs `body` as a greenlet and returns its result, failing after `seconds` — so a test
 /// body never blocks Swift's cooperative pool and never hangs.
 func onHub<T: Sendable>(
@@ -24,13 +28,20 @@ func startEchoServer(host: String = "127.0.0.1", maxConnections: Int? = nil) thr
     return server
 }
 
-/// A cheap checksum for large transfers (FNV-1a over all bytes).
-struct Checksum {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+/// Byte-for-byte equality with `memcmp`: `==` on large arrays in a debug build would hold
+/// the hub (which every test shares) for a noticeable time.
+func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    if a.isEmpty { return true }
+    return a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
+}
 
-    mutating func add(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-    }
+/// `count` bytes of a repeating 64 KiB pattern, built with bulk copies (fast in debug builds).
+func patternBytes(_ count: Int) -> [UInt8] {
+    let block = (0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + block.count)
+    while bytes.count < count { bytes += block }
+    bytes.removeLast(bytes.count - count)
+    return bytes
 }

@@ -1,0 +1,188 @@
+import CLibuv
+
+/// A UDP socket on the hub: datagrams sent and received without blocking other
+/// greenlets.
+///
+/// ```swift
+/// let socket = try UDPSocket(host: "127.0.0.1", port: 0)
+/// try await socket.send(Array("ping".utf8), to: peer)
+/// let (reply, from) = try await socket.receive()
+/// ```
+///
+/// Received datagrams wait in a bounded queue (``queueLimit``); when it is full the
+/// socket stops reading and the kernel drops what arrives, as UDP does on any full
+/// buffer. ``close()`` when done. Hub-thread only.
+@Hub
+public final class UDPSocket {
+    /// Datagrams held for ``receive(timeout:)`` before the socket stops reading.
+    public var queueLimit = 256
+
+    private let handle: UnsafeMutablePointer<uv_udp_t>
+    private var queue: [(bytes: [UInt8], from: SocketAddress)] = []
+    private var queueStart = 0
+    private var receiving = false
+    private var failure: HubError?
+    private var waiters: [Waiter<Void>] = []
+    /// True once ``close()`` has been called.
+    public private(set) var isClosed = false
+
+    /// A UDP socket bound to `host:port` (a numeric address; port 0 picks a free port).
+    ///
+    /// - Throws: ``HubError`` (`bind udp 127.0.0.1:53: EACCES`, `EINVAL` for a host that
+    ///   is not numeric).
+    public init(host: String = "127.0.0.1", port: Int = 0) throws(HubError) {
+        let operation = "bind udp \(host):\(port)"
+        guard let address = SocketAddress(host: host, port: port) else {
+            throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) (not a numeric address)")
+        }
+        handle = .allocate(capacity: 1)
+        var rc = uv_udp_init(Hub.loop, handle)
+        if rc != 0 {
+            handle.deallocate()
+            throw HubError(code: rc, operation: operation)
+        }
+        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        rc = address.withSockaddr { uv_udp_bind(handle, $0, 0) }
+        if rc != 0 {
+            isClosed = true
+            closeHandle(handle)
+            throw HubError(code: rc, operation: operation)
+        }
+    }
+
+    isolated deinit {
+        if !isClosed { closeHandle(handle) }
+    }
+
+    /// The address the socket is bound to; `nil` once closed.
+    public var localAddress: SocketAddress? {
+        isClosed ? nil : SocketAddress.read { uv_udp_getsockname(handle, $0, $1) }
+    }
+
+    /// Sends one datagram to `address`.
+    ///
+    /// - Throws: ``HubError`` (`send udp to 127.0.0.1:9: EMSGSIZE`, after ``close()``:
+    ///   `EBADF`); `CancellationError` if the greenlet is killed while the datagram waits
+    ///   for the kernel.
+    public func send(_ bytes: [UInt8], to address: SocketAddress) async throws {
+        let operation = "send udp to \(address)"
+        if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "\(operation) after close") }
+        let sent = bytes.withUnsafeBytes { raw in
+            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) },
+                                     UInt32(raw.count))
+            return address.withSockaddr { uv_udp_try_send(handle, &buffer, 1, $0) }
+        }
+        if sent >= 0 { return }
+        if sent != Int32(UV_EAGAIN.rawValue) { throw HubError(code: sent, operation: operation) }
+        // The kernel's buffer is full (or sends are queued): queue it and wait for it to go.
+        let count = bytes.count
+        let requestSize = (MemoryLayout<uv_udp_send_t>.stride + 15) & ~15
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: requestSize + max(count, 1), alignment: 16)
+        let request = memory.bindMemory(to: uv_udp_send_t.self, capacity: 1)
+        let payload = memory + requestSize
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { payload.copyMemory(from: base, byteCount: count) }
+        }
+        let completion = RequestCompletion<Int32>()
+        request.pointee.data = completion.retainedPointer()
+        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let rc = address.withSockaddr { destination in
+            uv_udp_send(request, handle, &buffer, 1, destination) { request, status in
+                let completion = RequestCompletion<Int32>.take(request!.pointee.data)
+                UnsafeMutableRawPointer(request!).deallocate()
+                Hub.assumeIsolated { _ = completion.waiter.wake(with: status) }
+            }
+        }
+        if rc != 0 {
+            _ = RequestCompletion<Int32>.take(request.pointee.data)
+            memory.deallocate()
+            throw HubError(code: rc, operation: operation)
+        }
+        switch await park(completion.waiter) {
+        case .value(let status) where status < 0:
+            throw HubError(code: status, operation: operation)
+        case .value, .timedOut: return
+        case .cancelled: throw CancellationError()
+        }
+    }
+
+    /// Waits for the next datagram.
+    ///
+    /// - Parameter timeout: seconds to wait (`nil`: as long as it takes).
+    /// - Returns: the datagram (possibly empty) and its sender; datagrams longer than
+    ///   64 KiB are truncated.
+    /// - Throws: ``HubError`` (`ETIMEDOUT` after `timeout`, `EBADF` after ``close()``, a
+    ///   receive error); `CancellationError` if the greenlet is killed.
+    public func receive(timeout: Double? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
+        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        while queueStart == queue.count {
+            if let failure { throw failure }
+            if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "receive udp after close") }
+            startReceiving()
+            let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
+            let waiter = Waiter<Void>()
+            let wake = await park(waiter, timeout: remaining) { waiter in
+                waiters.append(waiter)
+                waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
+            }
+            switch wake {
+            case .value: continue
+            case .timedOut: throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
+            case .cancelled: throw CancellationError()
+            }
+        }
+        let datagram = queue[queueStart]
+        queueStart += 1
+        if queueStart == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueStart = 0
+        }
+        return datagram
+    }
+
+    /// Closes the socket; waiting receivers fail with `EBADF`. Closing twice does nothing.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        receiving = false
+        closeHandle(handle)
+        wakeAll()
+    }
+
+    private func startReceiving() {
+        guard !receiving else { return }
+        let rc = uv_udp_recv_start(handle, { _, _, buffer in
+            buffer!.pointee = sharedReadBuffer.uvBuffer
+        }, { handle, count, _, address, _ in
+            let owner = Unmanaged<UDPSocket>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+            // An empty read without an address is libuv's "nothing more for now".
+            guard count != 0 || address != nil else { return }
+            let datagram = address.flatMap { SocketAddress($0) }.map { (Array(sharedReadBuffer.bytes(max(count, 0))), $0) }
+            Hub.assumeIsolated { owner.received(count, datagram) }
+        })
+        if rc != 0 {
+            failure = HubError(code: rc, operation: "receive udp")
+            return
+        }
+        receiving = true
+    }
+
+    private func received(_ count: Int, _ datagram: ([UInt8], SocketAddress)?) {
+        if count < 0 {
+            failure = HubError(code: Int32(count), operation: "receive udp")
+        } else if let datagram {
+            queue.append((datagram.0, datagram.1))
+        }
+        if count < 0 || queue.count - queueStart >= queueLimit {
+            receiving = false
+            uv_udp_recv_stop(handle)
+        }
+        wakeAll()
+    }
+
+    private func wakeAll() {
+        let waiters = self.waiters
+        self.waiters = []
+        for waiter in waiters { waiter.wake() }
+    }
+}

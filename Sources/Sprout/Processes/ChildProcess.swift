@@ -1,0 +1,170 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One job in a child process of its own — multiprocessing's `Process(target=...)`.
+///
+/// The child is this program started again as a worker (`main` must call
+/// ``ProcessPool/serveIfWorker(jobs:coder:)`` and register the job's type). It runs the
+/// one job and exits. A *daemon* child is terminated when the hub shuts down (the end of
+/// `Hub.run`, Ctrl-C); a non-daemon child is waited for then, as multiprocessing waits
+/// for non-daemon processes. Either way a child whose parent dies exits too.
+@Hub
+public final class ChildProcess<Job: ProcessJob> {
+    /// The job the child runs.
+    public let job: Job
+    /// Whether the child is terminated, rather than waited for, when the hub shuts down.
+    public let daemon: Bool
+    /// How long ``terminate(grace:)`` waits between SIGTERM and SIGKILL by default.
+    public let killGrace: Double
+    private let executable: String
+    private let coder: any ProcessCoder
+    private var worker: WorkerProcess?
+    private var task: PoolTask?
+    private var outcome: Result<Job.Output, any Error>?
+    private var status: ExitStatus?
+    private var waiters: [Waiter<Void>] = []
+    private var hook: ShutdownHook?
+
+    /// Prepares a child for `job`; ``start()`` starts it.
+    public init(_ job: Job, daemon: Bool = false, executable: String? = nil,
+                coder: any ProcessCoder = JSONProcessCoder(), killGrace: Double = 1) {
+        self.job = job
+        self.daemon = daemon
+        self.executable = executable ?? ProcessPool.currentExecutable
+        self.coder = coder
+        self.killGrace = killGrace
+    }
+
+    /// Starts the child.
+    ///
+    /// - Throws: ``ProcessPoolError/insideWorker`` in a worker; ``ProcessPoolError/closed``
+    ///   if it was started before; ``ProcessPoolError/coding(job:detail:)`` if the job cannot
+    ///   be encoded; ``HubError`` if the process cannot be started.
+    public func start() throws {
+        if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
+        guard worker == nil, status == nil else { throw ProcessPoolError.closed }
+        let (payload, descriptors) = try encodeJob(job, coder: coder)
+        let coder = self.coder
+        task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
+            self?.outcome = outcome.flatMap { bytes in
+                Result { try coder.decode(Job.Output.self, from: bytes) }
+                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+            }
+        }
+        task?.descriptors = descriptors
+        worker = try WorkerProcess(
+            executable: executable,
+            environment: ProcessPool.workerEnvironment(),
+            onFrame: { [weak self] worker, frame in self?.received(frame, from: worker) },
+            afterFrames: {},
+            onExit: { [weak self] worker, status in self?.exited(worker, status: status) }
+        )
+        // The hook keeps the child object alive until the child exits (as multiprocessing
+        // keeps its children listed), so dropping the object does not skip the wait.
+        hook = Hub.onShutdown { [self] in
+            if daemon { terminate(grace: killGrace) }
+            _ = try? await join(timeout: daemon ? killGrace + 5 : nil)
+        }
+    }
+
+    /// The child's process id, once started.
+    public var pid: Int32? { worker?.pid }
+
+    /// True from ``start()`` until the child has exited.
+    public var isAlive: Bool { worker != nil && status == nil }
+
+    /// How the child ended — its exit code or signal — or `nil` while it runs.
+    public var exitStatus: ExitStatus? { status }
+
+    private func received(_ frame: Frame, from worker: WorkerProcess) {
+        switch frame.kind {
+        case .hello:
+            guard let hello = WorkerHello(frame.payload), let task else {
+                worker.protocolBroken(.corruptFrame("unreadable hello"))
+                return
+            }
+            guard hello.jobs.contains(Job.jobName) else {
+                task.finish(.failure(ProcessPoolError.unregisteredJob(Job.jobName, served: hello.jobs)))
+                worker.closeChannel()
+                return
+            }
+            worker.phase = .ready
+            worker.assign([task])
+            worker.sendAssigned()
+        case .result, .failure:
+            guard let task = worker.answered(frame.id) else {
+                worker.protocolBroken(.corruptFrame("answer for job \(frame.id), which the child was not running"))
+                return
+            }
+            task.finish(frame.kind == .result
+                ? .success(frame.payload[...])
+                : .failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
+            // Its one job is done: end of channel lets the child exit.
+            worker.closeChannel()
+        case .job, .initialize, .jobWithDescriptors:
+            worker.protocolBroken(.corruptFrame("a child sent a \(frame.kind) frame"))
+        }
+    }
+
+    private func exited(_ worker: WorkerProcess, status: ExitStatus) {
+        self.status = status
+        if let task, !task.isDone {
+            if let violation = worker.violation {
+                task.finish(.failure(ProcessPoolError.protocolViolation(
+                    pid: worker.pid, job: task.jobDescription, detail: violation.description)))
+            } else {
+                task.finish(.failure(WorkerCrashed(
+                    pid: worker.pid, status: status, job: task.jobDescription, stderrTail: worker.stderrText)))
+            }
+        }
+        task = nil
+        if let hook { Hub.removeShutdownHook(hook) }
+        hook = nil
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.wake() }
+    }
+
+    /// Waits until the child has exited or `timeout` seconds pass; returns whether it exited.
+    ///
+    /// - Throws: `CancellationError` if the waiting greenlet is killed.
+    @discardableResult
+    public func join(timeout: Double? = nil) async throws -> Bool {
+        if status != nil || worker == nil { return status != nil }
+        let waiter = Waiter<Void>()
+        switch await park(waiter, timeout: timeout, register: { waiters.append($0) }) {
+        case .value: return true
+        case .timedOut:
+            waiters.removeAll { $0 === waiter }
+            return status != nil
+        case .cancelled:
+            waiters.removeAll { $0 === waiter }
+            throw CancellationError()
+        }
+    }
+
+    /// Waits for the child and returns its job's output.
+    ///
+    /// - Throws: ``JobFailed`` if the job threw; ``WorkerCrashed`` if the child died first;
+    ///   ``ProcessPoolError``; ``Timeout`` if `timeout` passes; `CancellationError`.
+    public func value(timeout: Double? = nil) async throws -> Job.Output {
+        guard try await join(timeout: timeout) else { throw Timeout(seconds: timeout ?? 0) }
+        guard let outcome else { throw ProcessPoolError.closed }
+        return try outcome.get()
+    }
+
+    /// Asks the child to stop: SIGTERM, then SIGKILL after `grace` seconds.
+    public func terminate(grace: Double? = nil) {
+        guard isAlive, let worker else { return }
+        worker.terminate(grace: grace ?? killGrace)
+    }
+
+    /// Kills the child with SIGKILL.
+    public func kill() {
+        guard isAlive else { return }
+        try? worker?.child.signal(SIGKILL)
+    }
+}

@@ -1,0 +1,161 @@
+/// One lazy, bounded map over a pool: it pulls jobs from the input only while fewer than
+/// a window's worth are queued, running or finished-but-unread, sends them in chunks, and
+/// hands results to its reader in input order or as they finish.
+@Hub
+final class MapRun<Job: ProcessJob> {
+    typealias Outcome = Result<Job.Output, any Error>
+
+    private let pool: ProcessPool
+    private let ordered: Bool
+    private let fixedChunk: Int?
+    private let total: Int?
+    private let progress: (@Hub (ProcessProgress) -> Void)?
+    private var input: AnyIterator<Job>?
+    private var nextInput = 0
+    private var nextOutput = 0
+    /// Pulled from the input and not yet read by the consumer.
+    private var inFlight = 0
+    private var finished: [Int: Outcome] = [:]
+    private var finishedInOrder: [(Int, Outcome)] = []
+    private var finishedHead = 0
+    private var live: [Int: PoolTask] = [:]
+    private var done = 0
+    private let started = monotonicNanoseconds()
+    private var reader: Waiter<Void>?
+
+    init<S: Sequence>(pool: ProcessPool, jobs: S, ordered: Bool, chunkSize: Int?,
+                      progress: (@Hub (ProcessProgress) -> Void)?) where S.Element == Job {
+        self.pool = pool
+        self.ordered = ordered
+        fixedChunk = chunkSize.map { max(1, $0) }
+        total = (jobs as? any Collection)?.count
+        self.progress = progress
+        input = AnyIterator(jobs.makeIterator())
+        feed()
+    }
+
+    /// The chunk size to use now: the caller's, or one that makes a chunk last about 2 ms
+    /// of worker time (so tiny tasks are not one round trip each), never so large that a
+    /// known input would not be spread over every worker.
+    private var chunkSize: Int {
+        if let fixedChunk { return fixedChunk }
+        let mean = pool.meanTaskSeconds
+        var size = mean.isFinite ? Int(0.002 / max(mean, 1e-7)) : 1
+        if let total {
+            size = min(size, (total + 4 * pool.size - 1) / (4 * pool.size))
+        }
+        return min(max(size, 1), 1024)
+    }
+
+    /// Jobs that may be pulled and not yet read: enough to keep every worker's prefetch
+    /// full twice over, and no more.
+    private var window: Int {
+        pool.size * max(chunkSize * 4, 2 * ProcessPool.tinyJobPrefetch)
+    }
+
+    /// Pulls input until the window is full, and queues it in chunks with one dispatch.
+    private func feed() {
+        var batches: [[PoolTask]] = []
+        let chunk = chunkSize
+        let window = self.window
+        while input != nil && (inFlight + chunk <= window || inFlight == 0) {
+            var batch: [PoolTask] = []
+            batch.reserveCapacity(chunk)
+            while batch.count < chunk, let job = input?.next() {
+                let index = nextInput
+                nextInput += 1
+                inFlight += 1
+                do {
+                    let task = try pool.makeTask(job, retries: 0) { [weak self, coder = pool.coder] outcome in
+                        self?.received(index, outcome.flatMap { bytes in
+                            Result { try coder.decode(Job.Output.self, from: bytes) }
+                                .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+                        })
+                    }
+                    live[index] = task
+                    batch.append(task)
+                } catch {
+                    received(index, .failure(error))
+                }
+            }
+            if batch.count < chunk { input = nil }
+            if !batch.isEmpty { batches.append(batch) }
+        }
+        if !batches.isEmpty { pool.enqueue(batches: batches) }
+    }
+
+    private func received(_ index: Int, _ outcome: Outcome) {
+        live[index] = nil
+        if ordered {
+            finished[index] = outcome
+        } else {
+            finishedInOrder.append((index, outcome))
+        }
+        done += 1
+        if let progress {
+            let seconds = Double(monotonicNanoseconds() - started) / 1e9
+            progress(ProcessProgress(done: done, total: total, rate: seconds > 0 ? Double(done) / seconds : 0))
+        }
+        reader?.wake()
+    }
+
+    /// The next result, or `nil` when the input is used up and every result was read.
+    ///
+    /// - Throws: `CancellationError` if the reading greenlet is killed (the rest of the
+    ///   map is then abandoned).
+    func next() async throws -> Outcome? {
+        while true {
+            if let outcome = takeFinished() {
+                inFlight -= 1
+                // Refill once half the window is free, so input is queued in bulk.
+                if inFlight <= window / 2 { feed() }
+                return outcome
+            }
+            if input == nil && inFlight == 0 { return nil }
+            let waiter = Waiter<Void>()
+            reader = waiter
+            let wake = await park(waiter)
+            reader = nil
+            if case .cancelled = wake {
+                abandon()
+                throw CancellationError()
+            }
+        }
+    }
+
+    private func takeFinished() -> Outcome? {
+        if ordered {
+            guard let outcome = finished.removeValue(forKey: nextOutput) else { return nil }
+            nextOutput += 1
+            return outcome
+        }
+        guard finishedHead < finishedInOrder.count else { return nil }
+        let outcome = finishedInOrder[finishedHead].1
+        finishedHead += 1
+        if finishedHead == finishedInOrder.count {
+            finishedInOrder.removeAll(keepingCapacity: true)
+            finishedHead = 0
+        }
+        return outcome
+    }
+
+    /// Stops the map: reads no more input and drops its queued jobs (running ones finish
+    /// and their results are ignored).
+    func abandon() {
+        input = nil
+        let tasks = live.values
+        live = [:]
+        for task in tasks { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+    }
+}
+
+/// Abandons its map when the last iterator holding it goes away unfinished.
+final class MapLifetime<Job: ProcessJob>: Sendable {
+    let run: MapRun<Job>
+
+    init(_ run: MapRun<Job>) { self.run = run }
+
+    deinit {
+        Hub.later { [run] in run.abandon() }
+    }
+}

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Why a ``ProcessPipe`` or ``ProcessQueue`` operation failed.
+public enum ProcessChannelError: Error, CustomStringConvertible, Sendable {
+    /// Every process holding the other end closed it.
+    case closed
+    /// The value's encoding is larger than one message may be.
+    case tooLarge(bytes: Int)
+    /// A system call failed.
+    case system(operation: String, code: Int32)
+    /// The value could not be encoded or decoded.
+    case coding(String)
+
+    public var description: String {
+        switch self {
+        case .closed: "the other end of the process channel is closed"
+        case .tooLarge(let bytes): "a value of \(bytes) bytes is larger than one message may be (\(MessageSocket.maxMessage))"
+        case .system(let operation, let code): "\(operation): \(String(cString: strerror(code)))"
+        case .coding(let detail): "could not encode or decode a value: \(detail)"
+        }
+    }
+}
+
+/// One end of a `SOCK_SEQPACKET` socket carrying JSON-encoded values, one per message. A
+/// message is written and read whole, so any number of processes may share an end.
+///
+/// On the hub, waits go through an `FDWatcher` (greenlets switch); elsewhere — in a worker's
+/// job — the calls block their thread.
+final class MessageSocket: @unchecked Sendable {
+    static let maxMessage = 128 * 1024
+
+    let fd: Int32
+    /// Only touched on the hub thread.
+    nonisolated(unsafe) private var watcher: FDWatcher?
+
+    init(owning fd: Int32) {
+        self.fd = fd
+    }
+
+    /// Keeps its own duplicate of a descriptor that arrived with a job (the job's copy is
+    /// closed when the job ends; this one lives as long as the object).
+    ///
+    /// - Throws: ``ProcessChannelError/system(operation:code:)`` if `dup` fails.
+    convenience init(adopting passed: PassedDescriptor) throws {
+        let copy = fcntl(passed.fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw ProcessChannelError.system(operation: "dup", code: errno) }
+        self.init(owning: copy)
+    }
+
+    deinit {
+        let fd = self.fd
+        if let watcher {
+            Hub.later {
+                watcher.close()
+                Glibc.close(fd)
+            }
+        } else {
+            Glibc.close(fd)
+        }
+    }
+
+    /// A connected pair of new message sockets.
+    static func pair() throws(ProcessChannelError) -> (MessageSocket, MessageSocket) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &fds) == 0 else {
+            throw .system(operation: "socketpair", code: errno)
+        }
+        var size = Int32(maxMessage * 4)
+        for fd in fds {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        return (MessageSocket(owning: fds[0]), MessageSocket(owning: fds[1]))
+    }
+
+    /// Sends `value` as one message.
+    func send<Value: Encodable>(_ value: Value) async throws {
+        let bytes: Data
+        do {
+            bytes = try JSONEncoder().encode(value)
+        } catch {
+            throw ProcessChannelError.coding("\(error)")
+        }
+        guard bytes.count <= Self.maxMessage else { throw ProcessChannelError.tooLarge(bytes: bytes.count) }
+        while true {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if sent >= 0 { return }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: try await waitFor(writable: true, timeout: nil)
+            case EPIPE, ECONNRESET: throw ProcessChannelError.closed
+            case let code: throw ProcessChannelError.system(operation: "send", code: code)
+            }
+        }
+    }
+
+    /// Receives one message and decodes it; `nil` if `timeout` passed first.
+    func receive<Value: Decodable>(_ type: Value.Type, timeout: Double?) async throws -> Value? {
+        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        var buffer = [UInt8](repeating: 0, count: Self.maxMessage)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 {
+                do {
+                    return try JSONDecoder().decode(type, from: Data(buffer[0..<count]))
+                } catch {
+                    throw ProcessChannelError.coding("\(error)")
+                }
+            }
+            if count == 0 { throw ProcessChannelError.closed }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK:
+                var left: Double?
+                if let deadline {
+                    let now = monotonicNanoseconds()
+                    guard now < deadline else { return nil }
+                    left = Double(deadline - now) / 1e9
+                }
+                try await waitFor(writable: false, timeout: left)
+            case let code: throw ProcessChannelError.system(operation: "recv", code: code)
+            }
+        }
+    }
+
+    /// Waits for the socket: through the hub's poller on the hub, with `poll` elsewhere.
+    /// Greenlets run on the hub (their tasks prefer its executor), so this takes the first
+    /// branch there; a worker's job runs on the worker's own thread and may block it.
+    private func waitFor(writable: Bool, timeout: Double?) async throws {
+        if Hub.isCurrent {
+            let poller = try Hub.assumeIsolated { () throws -> FDWatcher in
+                if let watcher { return watcher }
+                let made = try FDWatcher(fd: fd)
+                watcher = made
+                return made
+            }
+            try await poller.waitReadableOrWritable(writable: writable, timeout: timeout)
+            return
+        }
+        var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+        let milliseconds = timeout.map { Int32(min($0 * 1000, Double(Int32.max))) } ?? -1
+        _ = poll(&poller, 1, milliseconds)
+    }
+}
+
+extension FDWatcher {
+    fileprivate func waitReadableOrWritable(writable: Bool, timeout: Double?) async throws {
+        _ = writable ? try await waitWritable(timeout: timeout) : try await waitReadable(timeout: timeout)
+    }
+}

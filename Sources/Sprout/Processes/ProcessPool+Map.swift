@@ -1,0 +1,114 @@
+extension ProcessPool {
+    /// Runs every job and returns the outputs in input order — `Pool.map`.
+    ///
+    /// The input is read lazily, only as workers free up. `chunkSize` jobs go to a worker
+    /// at a time (automatic when `nil`: tiny jobs travel in chunks, slow ones one by one);
+    /// workers confirm each job, so a crash fails only the job it was running.
+    ///
+    /// - Throws: the first failed job's error (``JobFailed``, ``WorkerCrashed``,
+    ///   ``ProcessPoolError``); `CancellationError` if the caller is killed.
+    public func map<S: Sequence>(
+        _ jobs: S,
+        chunkSize: Int? = nil,
+        progress: (@Hub (ProcessProgress) -> Void)? = nil
+    ) async throws -> [S.Element.Output] where S.Element: ProcessJob {
+        var outputs: [S.Element.Output] = []
+        outputs.reserveCapacity(jobs.underestimatedCount)
+        for try await output in imap(jobs, chunkSize: chunkSize, progress: progress) {
+            outputs.append(output)
+        }
+        return outputs
+    }
+
+    /// Builds a job from each element of `arguments` with `make` and maps them —
+    /// `Pool.starmap`: `pool.starmap(pairs) { a, b in Add(a: a, b: b) }`.
+    ///
+    /// - Throws: as ``map(_:chunkSize:progress:)``.
+    public func starmap<S: Sequence, Job: ProcessJob>(
+        _ arguments: S,
+        chunkSize: Int? = nil,
+        _ make: (S.Element) -> Job
+    ) async throws -> [Job.Output] {
+        try await map(arguments.map(make), chunkSize: chunkSize)
+    }
+
+    /// The outputs in input order as they become available — `Pool.imap`. Lazy and
+    /// bounded: an endless input works.
+    public func imap<S: Sequence>(
+        _ jobs: S,
+        chunkSize: Int? = nil,
+        progress: (@Hub (ProcessProgress) -> Void)? = nil
+    ) -> ProcessMapSequence<S.Element> where S.Element: ProcessJob {
+        ProcessMapSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: true,
+                                                        chunkSize: chunkSize, progress: progress)))
+    }
+
+    /// The outputs in the order they finish — `Pool.imap_unordered`. Lazy and bounded.
+    public func imapUnordered<S: Sequence>(
+        _ jobs: S,
+        chunkSize: Int? = nil,
+        progress: (@Hub (ProcessProgress) -> Void)? = nil
+    ) -> ProcessMapSequence<S.Element> where S.Element: ProcessJob {
+        ProcessMapSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: false,
+                                                        chunkSize: chunkSize, progress: progress)))
+    }
+
+    /// One `Result` per job, so a failure (a job's error, a crashed worker) does not end
+    /// the sequence; in input order unless `ordered` is false. Lazy and bounded.
+    public func mapResults<S: Sequence>(
+        _ jobs: S,
+        chunkSize: Int? = nil,
+        ordered: Bool = true,
+        progress: (@Hub (ProcessProgress) -> Void)? = nil
+    ) -> ProcessResultSequence<S.Element> where S.Element: ProcessJob {
+        ProcessResultSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: ordered,
+                                                           chunkSize: chunkSize, progress: progress)))
+    }
+}
+
+/// Creates a pool, runs `body` with it, and ends the pool — Python's `with Pool() as pool`.
+/// When `body` returns, the pool is closed and joined (its jobs finish); when it throws,
+/// the pool is terminated.
+///
+/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:)``
+///   throws; `CancellationError` if the caller is killed.
+@Hub
+public func withProcessPool<T: Sendable>(
+    workers: Int? = nil,
+    executable: String? = nil,
+    maxTasksPerWorker: Int? = nil,
+    initializer: (any ProcessJob)? = nil,
+    _ body: @Hub (ProcessPool) async throws -> T
+) async throws -> T {
+    let pool = try await ProcessPool(workers: workers, executable: executable,
+                                     maxTasksPerWorker: maxTasksPerWorker, initializer: initializer)
+    let result: T
+    do {
+        result = try await body(pool)
+    } catch {
+        await pool.terminate()
+        throw error
+    }
+    do {
+        try await pool.shutdown(wait: true)
+    } catch {
+        await pool.terminate()
+        throw error
+    }
+    return result
+}
+
+/// Runs every job on a pool of `workers` processes made for the occasion and returns the
+/// outputs in order — joblib's `Parallel(n_jobs=workers)(delayed(f)(x) for x in xs)`.
+///
+/// - Throws: the first failed job's error; what creating the pool throws.
+@Hub
+public func runInParallel<S: Sequence>(
+    _ jobs: S,
+    workers: Int? = nil,
+    executable: String? = nil
+) async throws -> [S.Element.Output] where S.Element: ProcessJob {
+    try await withProcessPool(workers: workers, executable: executable) { pool in
+        try await pool.map(jobs)
+    }
+}

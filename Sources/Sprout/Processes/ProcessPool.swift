@@ -1,0 +1,539 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
+/// `ProcessPoolExecutor`, awaited from greenlets without ever blocking the hub.
+///
+/// Workers are this same program started again (`main` must call
+/// ``serveIfWorker(jobs:coder:)`` first thing). Jobs are ``ProcessJob`` values sent over a
+/// Unix socket per worker. The pool never breaks: a worker that crashes, exits or is
+/// killed fails only the job it was running (with ``WorkerCrashed``) and is replaced;
+/// cancelling a running job kills its worker (SIGTERM, then SIGKILL) and replaces it.
+/// The hub's teardown (end of `Hub.run`, Ctrl-C, SIGTERM) terminates the pool's workers.
+@Hub
+public final class ProcessPool {
+    enum State {
+        case open
+        case closed
+        case broken(ProcessPoolError)
+        case terminated
+    }
+
+    /// How many workers the pool keeps running.
+    public nonisolated let size: Int
+    /// How long a cancelled job's worker gets between SIGTERM and SIGKILL.
+    public nonisolated let killGrace: Double
+    let coder: any ProcessCoder
+    let maxTasksPerWorker: Int?
+    private let executable: String
+    private let environment: [String]
+    private let initializer: (name: [UInt8], job: [UInt8])?
+    private let startTimeout: Double
+    private(set) var workers: [WorkerProcess] = []
+    /// Workers being stopped; they take no jobs and hold none.
+    private var retiring: [WorkerProcess] = []
+    private var pending = TaskQueue()
+    private(set) var state = State.open
+    private(set) var served: Set<String> = []
+    private var startFailures = 0
+    private var waiters: [Waiter<Void>] = []
+    private var nextID: UInt64 = 1
+    private var jobNames: [ObjectIdentifier: (String, [UInt8])] = [:]
+    private var shutdownHook: ShutdownHook?
+    /// Average seconds per job recently, to decide whether workers may queue a second batch.
+    private(set) var meanTaskSeconds = Double.infinity
+    /// Every worker pid this pool started, for tests that check none is left behind.
+    private(set) var spawnedPIDs: [Int32] = []
+
+    /// Starts `workers` worker processes in parallel and returns once all are ready.
+    ///
+    /// - Parameters:
+    ///   - workers: how many; the number of CPUs when `nil`.
+    ///   - executable: the worker program; this program (`/proc/self/exe`) when `nil`.
+    ///   - maxTasksPerWorker: replace a worker after it ran this many jobs (leaky jobs).
+    ///   - initializer: a job every worker runs once before any other.
+    ///   - coder: how jobs and results are encoded; must match the workers'.
+    ///   - killGrace: seconds between SIGTERM and SIGKILL when a running job is cancelled.
+    ///   - startTimeout: seconds a worker may take to become ready.
+    /// - Throws: ``ProcessPoolError/insideWorker`` inside a worker;
+    ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
+    ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
+    ///   calling greenlet is killed while waiting.
+    public init(
+        workers: Int? = nil,
+        executable: String? = nil,
+        maxTasksPerWorker: Int? = nil,
+        initializer: (any ProcessJob)? = nil,
+        coder: any ProcessCoder = JSONProcessCoder(),
+        killGrace: Double = 1,
+        startTimeout: Double = 10
+    ) async throws {
+        if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
+        size = max(1, workers ?? ProcessPool.cpuCount)
+        self.executable = executable ?? ProcessPool.currentExecutable
+        self.maxTasksPerWorker = maxTasksPerWorker.map { max(1, $0) }
+        self.coder = coder
+        self.killGrace = killGrace
+        self.startTimeout = startTimeout
+        environment = ProcessPool.workerEnvironment()
+        if let initializer {
+            do {
+                self.initializer = (Array(type(of: initializer).jobName.utf8), try coder.encode(initializer))
+            } catch {
+                throw ProcessPoolError.coding(job: String(describing: initializer), detail: "\(error)")
+            }
+        } else {
+            self.initializer = nil
+        }
+        for _ in 0..<size { try startWorker() }
+        shutdownHook = Hub.onShutdown { [weak self] in await self?.terminate() }
+        try await waitUntil { pool in
+            if case .broken(let error) = pool.state { throw error }
+            return pool.workers.allSatisfy { $0.phase == .ready }
+        }
+    }
+
+    // A pool dropped without shutdown() must not leave its workers running.
+    isolated deinit {
+        for worker in workers + retiring {
+            worker.closeChannel()
+            try? worker.child.signal(SIGKILL)
+        }
+        if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
+    }
+
+    /// The number of CPUs this process may run on.
+    public nonisolated static var cpuCount: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// The pids of the workers running now.
+    public var workerPIDs: [Int32] { workers.map(\.pid) }
+
+    // MARK: Submitting
+
+    /// Queues `job` and returns its handle at once — `ProcessPoolExecutor.submit`,
+    /// `Pool.apply_async`.
+    ///
+    /// - Parameters:
+    ///   - timeout: cancel the job (killing its worker if it runs) after this many seconds;
+    ///     it then fails with ``Timeout``.
+    ///   - retries: how many times a crash of its worker re-queues the job before it fails
+    ///     with ``WorkerCrashed``.
+    /// - Throws: ``ProcessPoolError/unregisteredJob(_:served:)``, ``ProcessPoolError/closed``,
+    ///   ``ProcessPoolError/coding(job:detail:)`` — before anything is sent.
+    public func submit<Job: ProcessJob>(_ job: Job, timeout: Double? = nil, retries: Int = 0) throws -> JobHandle<Job.Output> {
+        let handle = JobHandle<Job.Output>()
+        let coder = self.coder
+        let task = try makeTask(job, retries: retries) { outcome in
+            handle.complete(outcome.flatMap { bytes in
+                Result { try coder.decode(Job.Output.self, from: bytes) }
+                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+            })
+        }
+        handle.task = task
+        if let timeout {
+            task.deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(timeout)) { [weak self, weak task] in
+                guard let self, let task else { return }
+                task.deadline = nil
+                self.cancel(task, with: Timeout(seconds: timeout))
+            }
+        }
+        enqueue([task])
+        return handle
+    }
+
+    /// Runs `job` in a worker and returns its output — `Pool.apply`.
+    ///
+    /// If the calling greenlet is killed, or `timeout` passes, the job is cancelled (its
+    /// worker killed and replaced if it was running).
+    ///
+    /// - Throws: the job's error as ``JobFailed``; ``WorkerCrashed`` if its worker died;
+    ///   ``Timeout``; ``ProcessPoolError``; `CancellationError` if the caller is killed.
+    public func run<Job: ProcessJob>(_ job: Job, timeout: Double? = nil, retries: Int = 0) async throws -> Job.Output {
+        let handle = try submit(job, timeout: timeout, retries: retries)
+        do {
+            return try await handle.get(timeout: nil)
+        } catch is CancellationError where !handle.isReady {
+            handle.cancel()
+            throw CancellationError()
+        }
+    }
+
+    func makeTask<Job: ProcessJob>(_ job: Job, retries: Int,
+                                   complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) throws -> PoolTask {
+        switch state {
+        case .open: break
+        case .broken(let error): throw error
+        case .closed, .terminated: throw ProcessPoolError.closed
+        }
+        let (name, utf8) = jobName(Job.self)
+        guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
+        let (payload, descriptors) = try encodeJob(job, coder: coder)
+        let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
+        task.descriptors = descriptors
+        task.pool = self
+        nextID += 1
+        return task
+    }
+
+    /// A job type's name and its UTF-8 bytes, worked out once per type (the default
+    /// `jobName` reflects on the type, which costs more than a small job's round trip).
+    private func jobName<Job: ProcessJob>(_ type: Job.Type) -> (String, [UInt8]) {
+        if let known = jobNames[ObjectIdentifier(type)] { return known }
+        let name = Job.jobName
+        jobNames[ObjectIdentifier(type)] = (name, Array(name.utf8))
+        return (name, Array(name.utf8))
+    }
+
+    /// Queues tasks as one batch (they go to one worker together) and dispatches.
+    func enqueue(_ tasks: [PoolTask]) {
+        enqueue(batches: [tasks])
+    }
+
+    /// Queues several batches and dispatches once, so their frames share writes.
+    func enqueue(batches: [[PoolTask]]) {
+        for tasks in batches {
+            for (index, task) in tasks.enumerated() {
+                task.endsBatch = index == tasks.count - 1
+                pending.append(task)
+            }
+        }
+        dispatch()
+    }
+
+    /// Cancels `task`: dropped if queued; if its worker is running it, the worker is killed
+    /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are re-queued.
+    func cancel(_ task: PoolTask, with error: any Error) {
+        guard !task.isDone else { return }
+        if let worker = workers.first(where: { $0.running === task }) {
+            task.finish(.failure(error))
+            requeue(worker.takeOutstanding())
+            retire(worker, kill: true)
+            replaceIfNeeded()
+            dispatch()
+        } else {
+            // Queued, or sent behind another job: its answer, if any, is ignored.
+            task.finish(.failure(error))
+        }
+    }
+
+    // MARK: Dispatching
+
+    /// How many tiny jobs a worker may hold at once, so it never waits for the next one
+    /// and one write carries many frames.
+    static let tinyJobPrefetch = 256
+
+    private func dispatch() {
+        guard !pending.isEmpty else { return }
+        let tiny = meanTaskSeconds < 0.001
+        for worker in workers where worker.takesJobs {
+            while !pending.isEmpty
+                && (worker.batches == 0 || (tiny && worker.outstanding.count < Self.tinyJobPrefetch)) {
+                var budget = Int.max
+                if let maxTasksPerWorker {
+                    budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
+                    if budget <= 0 { break }
+                }
+                var batch: [PoolTask] = []
+                while let task = pending.popFirst() {
+                    if task.isDone { continue }
+                    batch.append(task)
+                    if task.endsBatch { break }
+                    if batch.count == budget {
+                        task.endsBatch = true
+                        break
+                    }
+                }
+                if batch.isEmpty { break }
+                batch[batch.count - 1].endsBatch = true
+                worker.assign(batch)
+            }
+            worker.sendAssigned()
+            if pending.isEmpty { break }
+        }
+    }
+
+    private func requeue(_ tasks: [PoolTask]) {
+        let live = tasks.filter { !$0.isDone }
+        guard !live.isEmpty else { return }
+        for task in live { task.endsBatch = false }
+        live[live.count - 1].endsBatch = true
+        pending.pushFront(live)
+    }
+
+    // MARK: Workers
+
+    private func startWorker() throws {
+        let worker = try WorkerProcess(
+            executable: executable,
+            environment: environment,
+            onFrame: { [weak self] worker, frame in self?.received(frame, from: worker) },
+            afterFrames: { [weak self] in
+                // Once per read, not per answer: new frames for many answers share a write.
+                self?.dispatch()
+                self?.wakeWaiters()
+            },
+            onExit: { [weak self] worker, status in self?.exited(worker, status: status) }
+        )
+        spawnedPIDs.append(worker.pid)
+        workers.append(worker)
+        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(startTimeout)) { [weak worker, startTimeout] in
+            guard let worker, worker.phase == .starting else { return }
+            worker.startFailure = "not ready within \(startTimeout) s"
+            try? worker.child.signal(SIGKILL)
+        }
+        worker.timers.append(timer)
+    }
+
+    private func received(_ frame: Frame, from worker: WorkerProcess) {
+        switch frame.kind {
+        case .hello:
+            guard worker.phase == .starting, let hello = WorkerHello(frame.payload) else {
+                worker.protocolBroken(.corruptFrame("unreadable hello"))
+                return
+            }
+            guard hello.version == WorkerEnvironment.protocolVersion else {
+                worker.startFailure = "the worker speaks protocol \(hello.version), the pool \(WorkerEnvironment.protocolVersion)"
+                try? worker.child.signal(SIGKILL)
+                return
+            }
+            served = Set(hello.jobs)
+            if let initializer {
+                worker.sendInitializer(name: initializer.name, job: initializer.job)
+            } else {
+                becameReady(worker)
+            }
+        case .result where frame.id == 0, .failure where frame.id == 0:
+            guard worker.phase == .starting else {
+                worker.protocolBroken(.corruptFrame("unexpected answer to the initializer"))
+                return
+            }
+            if frame.kind == .failure {
+                worker.startFailure = "the initializer failed: \(JobFailed.decode(frame.payload, job: "initializer", coder: coder))"
+                try? worker.child.signal(SIGKILL)
+            } else {
+                becameReady(worker)
+            }
+        case .result, .failure:
+            guard let task = worker.answered(frame.id) else {
+                worker.protocolBroken(.corruptFrame("answer for job \(frame.id), which the worker was not running"))
+                return
+            }
+            let now = monotonicNanoseconds()
+            let seconds = Double(now - max(task.sentAt, worker.lastAnswer)) / 1e9
+            worker.lastAnswer = now
+            meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
+            if frame.kind == .result {
+                task.finish(.success(frame.payload[...]))
+            } else {
+                task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
+            }
+            if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
+                retire(worker, kill: false)
+                replaceIfNeeded()
+            } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
+                retire(worker, kill: false)
+            }
+        case .job, .initialize, .jobWithDescriptors:
+            worker.protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
+        }
+    }
+
+    private func becameReady(_ worker: WorkerProcess) {
+        worker.phase = .ready
+        worker.lastAnswer = monotonicNanoseconds()
+        startFailures = 0
+        if case .closed = state, pending.isEmpty {
+            retire(worker, kill: false)
+        }
+        dispatch()
+        wakeWaiters()
+    }
+
+    private func exited(_ worker: WorkerProcess, status: ExitStatus) {
+        workers.removeAll { $0 === worker }
+        retiring.removeAll { $0 === worker }
+        if worker.phase == .starting {
+            startFailures += 1
+            let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status)"
+                + (worker.stderrText.isEmpty ? "" : "; its stderr ended with:\n\(worker.stderrText)")
+            if startFailures >= 3 {
+                breakPool(.workersFailedToStart(attempts: startFailures, reason: reason))
+                return
+            }
+        }
+        var tasks = worker.takeOutstanding().filter { !$0.isDone }
+        if !tasks.isEmpty {
+            let running = tasks.removeFirst()
+            if running.retriesLeft > 0, worker.violation == nil {
+                running.retriesLeft -= 1
+                tasks.insert(running, at: 0)
+            } else if let violation = worker.violation {
+                running.finish(.failure(ProcessPoolError.protocolViolation(
+                    pid: worker.pid, job: running.jobDescription, detail: violation.description)))
+            } else {
+                running.finish(.failure(WorkerCrashed(
+                    pid: worker.pid, status: status, job: running.jobDescription, stderrTail: worker.stderrText)))
+            }
+            requeue(tasks)
+        }
+        replaceIfNeeded()
+        dispatch()
+        wakeWaiters()
+    }
+
+    /// Starts workers until the pool has `size` again, unless it is winding down.
+    private func replaceIfNeeded() {
+        switch state {
+        case .open: break
+        case .closed: if pending.isEmpty { return }
+        case .broken, .terminated: return
+        }
+        while workers.count < size {
+            do {
+                try startWorker()
+            } catch {
+                breakPool(.workersFailedToStart(attempts: startFailures + 1, reason: "\(error)"))
+                return
+            }
+        }
+    }
+
+    /// Stops `worker`: closing its channel lets it finish and exit; `kill` sends SIGTERM
+    /// and, after the grace period, SIGKILL.
+    private func retire(_ worker: WorkerProcess, kill: Bool) {
+        workers.removeAll { $0 === worker }
+        if !retiring.contains(where: { $0 === worker }) { retiring.append(worker) }
+        worker.phase = .retiring
+        worker.closeChannel()
+        if kill {
+            worker.terminate(grace: killGrace)
+        } else {
+            // A worker that ignores end-of-file is not left behind.
+            worker.terminate(grace: 5)
+        }
+    }
+
+    private func breakPool(_ error: ProcessPoolError) {
+        state = .broken(error)
+        for task in pending.removeAll() { task.finish(.failure(error)) }
+        for worker in workers + retiring {
+            for task in worker.takeOutstanding() { task.finish(.failure(error)) }
+            retire(worker, kill: true)
+        }
+        wakeWaiters()
+    }
+
+    // MARK: Waiting
+
+    /// Parks the calling greenlet until `condition` holds; it is checked whenever the pool
+    /// changes.
+    func waitUntil(timeout: Double? = nil, _ condition: (ProcessPool) throws -> Bool) async throws {
+        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        while try !condition(self) {
+            let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
+            let waiter = Waiter<Void>()
+            switch await park(waiter, timeout: left, register: { waiters.append($0) }) {
+            case .value: continue
+            case .timedOut: throw Timeout(seconds: timeout ?? 0)
+            case .cancelled:
+                waiters.removeAll { $0 === waiter }
+                throw CancellationError()
+            }
+        }
+    }
+
+    private func wakeWaiters() {
+        guard !waiters.isEmpty else { return }
+        let woken = waiters
+        waiters = []
+        for waiter in woken { waiter.wake() }
+    }
+
+    // MARK: Ending
+
+    /// Takes no more jobs; queued and running ones still finish, then the workers exit —
+    /// `Pool.close`.
+    public func close() {
+        guard case .open = state else { return }
+        state = .closed
+        if pending.isEmpty {
+            for worker in workers where worker.outstanding.isEmpty { retire(worker, kill: false) }
+        }
+        wakeWaiters()
+    }
+
+    /// Waits until a closed pool has finished its jobs and every worker has exited —
+    /// `Pool.join`.
+    ///
+    /// - Throws: ``ProcessPoolError/stillOpen`` if the pool was not closed; `CancellationError`
+    ///   if the calling greenlet is killed.
+    public func join() async throws {
+        if case .open = state { throw ProcessPoolError.stillOpen }
+        try await waitUntil { $0.workers.isEmpty && $0.retiring.isEmpty }
+        removeHook()
+    }
+
+    /// Closes the pool and, when `wait` is true, waits for its jobs and workers to finish —
+    /// `ProcessPoolExecutor.shutdown`. With `cancelPending`, queued jobs that have not
+    /// started fail with ``JobCancelled``; running ones still finish.
+    ///
+    /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
+    public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
+        if cancelPending {
+            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+        }
+        close()
+        if wait { try await join() }
+    }
+
+    /// Stops every worker now (SIGTERM, then SIGKILL after the grace period), fails queued
+    /// and running jobs with ``JobCancelled`` and waits for the workers to exit —
+    /// `Pool.terminate`. The hub's teardown calls this for pools still running.
+    public func terminate() async {
+        switch state {
+        case .terminated: break
+        default:
+            state = .terminated
+            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for worker in workers + retiring {
+                for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+                retire(worker, kill: true)
+            }
+        }
+        try? await waitUntil(timeout: killGrace + 5) { $0.retiring.isEmpty && $0.workers.isEmpty }
+        removeHook()
+    }
+
+    private func removeHook() {
+        if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
+        shutdownHook = nil
+    }
+
+    // MARK: Environment
+
+    /// This program's path, so workers are the same executable.
+    nonisolated static var currentExecutable: String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The parent's environment plus the worker marker.
+    static func workerEnvironment() -> [String] {
+        var result: [String] = []
+        var entry = environ
+        while let pointer = entry.pointee {
+            let line = String(cString: pointer)
+            if !line.hasPrefix(WorkerEnvironment.marker + "=") { result.append(line) }
+            entry += 1
+        }
+        result.append("\(WorkerEnvironment.marker)=\(WorkerEnvironment.channelFD)")
+        return result
+    }
+}

@@ -1,0 +1,45 @@
+/// One job type a worker can run: its name and a function from encoded job to encoded
+/// output (or failure).
+struct RegisteredJob: Sendable {
+    let name: String
+    let run: @Sendable (_ job: ArraySlice<UInt8>, _ coder: any ProcessCoder) async -> (FrameKind, [UInt8])
+
+    init<Job: ProcessJob>(_ type: Job.Type) {
+        name = Job.jobName
+        run = { bytes, coder in
+            do {
+                let job = try coder.decode(Job.self, from: bytes)
+                let output = try await job.run()
+                return (.result, try coder.encode(output))
+            } catch {
+                return (.failure, RegisteredJob.encodeFailure(error, coder: coder))
+            }
+        }
+    }
+
+    /// Encodes `error` for the parent, with the value itself when it is `Encodable`.
+    static func encodeFailure(_ error: any Error, coder: any ProcessCoder) -> [UInt8] {
+        var encoded: [UInt8]?
+        if let encodable = error as? any Encodable {
+            encoded = try? coder.encode(encodable)
+        }
+        let failure = WireFailure(
+            errorType: String(reflecting: type(of: error)),
+            message: String(describing: error),
+            encodedError: encoded
+        )
+        return (try? coder.encode(failure)) ?? []
+    }
+}
+
+extension RegisteredJob {
+    /// The lookup table a worker serves from.
+    static func table(_ jobs: [any ProcessJob.Type]) -> [String: RegisteredJob] {
+        var table: [String: RegisteredJob] = [:]
+        for job in jobs {
+            let entry = RegisteredJob(job)
+            table[entry.name] = entry
+        }
+        return table
+    }
+}

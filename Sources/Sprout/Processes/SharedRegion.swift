@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Why shared memory could not be made or opened.
+public struct SharedMemoryError: Error, CustomStringConvertible, Sendable {
+    /// What was being done, e.g. `shm_open /sprout-123-1`.
+    public let operation: String
+    /// The `errno` it failed with.
+    public let code: Int32
+
+    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
+}
+
+/// A block of POSIX shared memory (`shm_open` + `mmap`), named so another process can map
+/// it too: the name is what travels inside a job. The process that created it removes the
+/// name when its object goes away; processes that mapped it keep their mapping.
+final class SharedRegion: @unchecked Sendable {
+    private static let counter = Atomic<UInt64>(0)
+
+    let name: String
+    let base: UnsafeMutableRawPointer
+    let size: Int
+    private let owner: Bool
+
+    /// Creates a new zero-filled region of `size` bytes.
+    init(size: Int) throws(SharedMemoryError) {
+        let serial = Self.counter.add(1, ordering: .relaxed).newValue
+        name = "/sprout-\(getpid())-\(serial)"
+        let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(name)", code: errno) }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(size)) == 0 else {
+            let code = errno
+            shm_unlink(name)
+            throw SharedMemoryError(operation: "ftruncate \(name)", code: code)
+        }
+        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
+            let code = errno
+            shm_unlink(name)
+            throw SharedMemoryError(operation: "mmap \(name)", code: code)
+        }
+        self.base = base
+        self.size = size
+        owner = true
+    }
+
+    /// Maps the existing region `name`.
+    init(opening name: String) throws(SharedMemoryError) {
+        self.name = name
+        let fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
+        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(name)", code: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SharedMemoryError(operation: "fstat \(name)", code: errno) }
+        size = Int(info.st_size)
+        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
+            throw SharedMemoryError(operation: "mmap \(name)", code: errno)
+        }
+        self.base = base
+        owner = false
+    }
+
+    deinit {
+        munmap(base, size)
+        if owner { shm_unlink(name) }
+    }
+}

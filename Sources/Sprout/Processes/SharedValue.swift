@@ -1,0 +1,44 @@
+/// One number in shared memory, guarded by a ``ProcessLock`` — multiprocessing's
+/// `Value('i', 0)`.
+///
+/// Send it to workers inside a job (it is `Codable`; the shared memory's name travels).
+/// Use ``withLock(_:)`` for read-modify-write updates so increments from many processes
+/// add up.
+public final class SharedValue<Value: SharedScalar>: Codable, @unchecked Sendable {
+    private let storage: SharedArray<Value>
+
+    /// A new shared number holding `initial`.
+    ///
+    /// - Throws: ``SharedMemoryError`` if the shared memory cannot be made.
+    public init(_ initial: Value) throws {
+        storage = try SharedArray(repeating: initial, count: 1)
+    }
+
+    /// The lock guarding the number.
+    public var lock: ProcessLock { storage.lock }
+
+    /// The number, read or written under the lock.
+    public var value: Value {
+        get { storage[0] }
+        set { storage[0] = newValue }
+    }
+
+    /// Runs `body` on the number while holding the lock.
+    ///
+    /// - Throws: what `body` throws.
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try storage.withLock { try body(&$0[0]) }
+    }
+
+    /// Encodes the shared memory's name.
+    public func encode(to encoder: any Encoder) throws {
+        try storage.encode(to: encoder)
+    }
+
+    /// Maps the number another process made.
+    ///
+    /// - Throws: ``SharedMemoryError`` if it no longer exists.
+    public init(from decoder: any Decoder) throws {
+        storage = try SharedArray(from: decoder)
+    }
+}

@@ -1,0 +1,325 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The parent's side of one pool worker: the child process, its channel (a Unix socket),
+/// its standard error (passed through to ours, the tail kept), and the tasks sent to it.
+@Hub
+final class WorkerProcess {
+    enum Phase {
+        /// Started, not yet said hello (or not yet through the initializer).
+        case starting
+        /// Serving jobs.
+        case ready
+        /// Being stopped; takes no more jobs.
+        case retiring
+    }
+
+    let child: SpawnedChild
+    var pid: Int32 { child.pid }
+    var phase = Phase.starting
+    /// Tasks sent and not yet answered, oldest (the one running) first.
+    private(set) var outstanding: [PoolTask] = []
+    /// Batches among `outstanding`.
+    var batches = 0
+    /// Tasks answered so far.
+    var tasksDone = 0
+    /// When the last answer (or the hello) arrived.
+    var lastAnswer: UInt64 = 0
+    /// Set when the worker broke the protocol and is being killed for it.
+    var violation: ChannelError?
+    /// Set when the worker failed during start-up in a way its exit status does not say.
+    var startFailure: String?
+    var timers: [HubTimer] = []
+
+    private let channel: Int32
+    /// Where descriptors a job carries are sent, ahead of its frame.
+    private var descriptorChannel: Int32
+    private var channelWatcher: FDWatcher?
+    private var stderrFD: Int32
+    private var stderrWatcher: FDWatcher?
+    private var tail = StderrTail()
+    private var reader = FrameReader()
+    private var outbox: [UInt8] = []
+    private var outboxHead = 0
+    /// Frames assigned in this dispatch pass, sent together by ``sendAssigned()``.
+    private var assigned: [UInt8] = []
+    private static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+    private var channelOpen = true
+    private let onFrame: (WorkerProcess, Frame) -> Void
+    private let afterFrames: () -> Void
+
+    /// Starts `executable` as a worker.
+    ///
+    /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
+    init(executable: String, environment: [String], onFrame: @escaping (WorkerProcess, Frame) -> Void,
+         afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, SocketPairKind.stream, 0, &pair) == 0 else {
+            throw HubError(code: -errno, operation: "socketpair for a pool worker")
+        }
+        var errorPipe: [Int32] = [-1, -1]
+        // A socket rather than a pipe: it can be made close-on-exec atomically.
+        guard socketpair(AF_UNIX, SocketPairKind.stream, 0, &errorPipe) == 0 else {
+            let code = -errno
+            close(pair[0]); close(pair[1])
+            throw HubError(code: code, operation: "pipe for a pool worker's stderr")
+        }
+        var passing: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &passing) == 0 else {
+            let code = -errno
+            for fd in pair + errorPipe { close(fd) }
+            throw HubError(code: code, operation: "socketpair for a pool worker's descriptors")
+        }
+        var spec = ChildSpec(executable: executable)
+        spec.environment = environment
+        spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
+        do {
+            child = try SpawnedChild(spec)
+        } catch {
+            for fd in pair + errorPipe + passing { close(fd) }
+            throw error
+        }
+        close(pair[1])
+        close(errorPipe[1])
+        close(passing[1])
+        descriptorChannel = passing[0]
+        channel = pair[0]
+        stderrFD = errorPipe[0]
+        self.onFrame = onFrame
+        self.afterFrames = afterFrames
+        _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
+        channelWatcher = try FDWatcher(fd: channel)
+        stderrWatcher = try FDWatcher(fd: stderrFD)
+        lastAnswer = monotonicNanoseconds()
+        stderrWatcher?.setCallback(events: .readable) { [unowned self] _, _ in drainStderr() }
+        watchChannel()
+        child.onExit { [self] status in
+            drainChannel()
+            drainStderr()
+            closeChannel()
+            closeStderr()
+            for timer in timers { LoopExecutor.shared.timers.cancel(timer) }
+            timers = []
+            onExit(self, status)
+        }
+    }
+
+    /// True while the worker can be given jobs: ready, and its channel not at its end.
+    var takesJobs: Bool { phase == .ready && channelOpen && violation == nil }
+
+    /// The last lines of the worker's standard error.
+    var stderrText: String { tail.text }
+
+    /// The task the worker is running (the oldest unanswered), if any.
+    var running: PoolTask? { outstanding.first }
+
+    // MARK: Sending
+
+    /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
+    /// assigned in the same pass, in one write, at ``sendAssigned()``.
+    func assign(_ tasks: [PoolTask]) {
+        precondition(takesJobs, "Sprout: jobs assigned to a worker that cannot take them")
+        let now = monotonicNanoseconds()
+        var sent: [PoolTask] = []
+        sent.reserveCapacity(tasks.count)
+        for task in tasks {
+            if !task.descriptors.isEmpty {
+                let code = DescriptorChannel.send(task.descriptors, on: descriptorChannel)
+                if code != 0 {
+                    task.finish(.failure(HubError(code: -code, operation: "pass descriptors to worker pid \(pid)")))
+                    continue
+                }
+            }
+            task.sentAt = now
+            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
+                            descriptors: task.descriptors.count, to: &assigned)
+            sent.append(task)
+        }
+        guard !sent.isEmpty else { return }
+        sent[sent.count - 1].endsBatch = true
+        outstanding.append(contentsOf: sent)
+        batches += 1
+    }
+
+    /// Sends what ``assign(_:)`` gathered.
+    func sendAssigned() {
+        guard !assigned.isEmpty else { return }
+        send(assigned)
+        assigned.removeAll(keepingCapacity: assigned.capacity <= 1 << 20)
+    }
+
+    /// Sends the pool's initializer job.
+    func sendInitializer(name: [UInt8], job: [UInt8]) {
+        var bytes: [UInt8] = []
+        Frame.appendJob(kind: .initialize, id: 0, name: name, job: job, to: &bytes)
+        send(bytes)
+    }
+
+    /// Takes back every unanswered task (for re-queueing or failing), leaving none.
+    func takeOutstanding() -> [PoolTask] {
+        let tasks = outstanding
+        outstanding = []
+        batches = 0
+        return tasks
+    }
+
+    /// Removes the oldest unanswered task, which `id` must name.
+    func answered(_ id: UInt64) -> PoolTask? {
+        guard let first = outstanding.first, first.id == id else { return nil }
+        outstanding.removeFirst()
+        if first.endsBatch { batches -= 1 }
+        tasksDone += 1
+        return first
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        if outboxHead == outbox.count {
+            // send with MSG_NOSIGNAL: a worker that died must not SIGPIPE the parent.
+            let written = bytes.withUnsafeBytes { Glibc.send(channel, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if written == bytes.count { return }
+            if written < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
+                // The worker is gone; its exit will be reported by the exit callback.
+                return
+            }
+            outbox = Array(bytes[max(written, 0)...])
+            outboxHead = 0
+            watchChannel()
+        } else {
+            outbox.append(contentsOf: bytes)
+        }
+    }
+
+    private func flush() {
+        while outboxHead < outbox.count {
+            let written = outbox.withUnsafeBytes { buffer in
+                Glibc.send(channel, buffer.baseAddress! + outboxHead, buffer.count - outboxHead, Int32(MSG_NOSIGNAL))
+            }
+            if written > 0 {
+                outboxHead += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        if outboxHead == outbox.count {
+            outbox.removeAll(keepingCapacity: outbox.capacity <= 1 << 20)
+            outboxHead = 0
+            watchChannel()
+        }
+    }
+
+    // MARK: Receiving
+
+    private func watchChannel() {
+        guard channelOpen else { return }
+        let events: FDEvents = outboxHead < outbox.count ? [.readable, .writable] : .readable
+        channelWatcher?.setCallback(events: events) { [unowned self] status, events in
+            if status < 0 || events.contains(.readable) || events.contains(.disconnect) { drainChannel() }
+            if events.contains(.writable) { flush() }
+        }
+    }
+
+    /// Reads what the channel holds and hands over every whole frame.
+    private func drainChannel() {
+        guard channelOpen, violation == nil else { return }
+        // One buffer for all workers: reads happen on the hub thread only, one at a time.
+        let chunk = Self.readBuffer
+        while channelOpen {
+            let count = read(channel, chunk.baseAddress, chunk.count)
+            if count > 0 {
+                reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+                deliverFrames()
+                if count < chunk.count { return }
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else {
+                // End of the channel: the worker is exiting. A partial frame left over means
+                // it died mid-write; the exit callback reports the crash.
+                do {
+                    try reader.checkComplete()
+                } catch {
+                    if !outstanding.isEmpty { violation = error }
+                }
+                closeChannel()
+                return
+            }
+        }
+    }
+
+    private func deliverFrames() {
+        do {
+            while channelOpen, violation == nil, let frame = try reader.next() {
+                onFrame(self, frame)
+            }
+        } catch {
+            protocolBroken(error)
+        }
+        afterFrames()
+    }
+
+    /// Records the violation and kills the worker; the exit callback does the rest.
+    func protocolBroken(_ error: ChannelError) {
+        guard violation == nil else { return }
+        violation = error
+        try? child.signal(SIGKILL)
+    }
+
+    /// Closes the parent's end: the worker sees end-of-file and exits.
+    func closeChannel() {
+        guard channelOpen else { return }
+        channelOpen = false
+        channelWatcher?.close()
+        channelWatcher = nil
+        close(channel)
+        close(descriptorChannel)
+        descriptorChannel = -1
+    }
+
+    private func drainStderr() {
+        guard stderrFD >= 0 else { return }
+        let chunk = Self.readBuffer
+        while true {
+            let count = read(stderrFD, chunk.baseAddress, chunk.count)
+            if count > 0 {
+                let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
+                tail.append(piece)
+                var offset = 0
+                while offset < count {
+                    let written = write(2, piece.baseAddress! + offset, count - offset)
+                    if written <= 0 { break }
+                    offset += written
+                }
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                if count == 0 { closeStderr() }
+                return
+            }
+        }
+    }
+
+    private func closeStderr() {
+        guard stderrFD >= 0 else { return }
+        stderrWatcher?.close()
+        stderrWatcher = nil
+        close(stderrFD)
+        stderrFD = -1
+    }
+
+    /// Stops the worker: SIGTERM, then SIGKILL after `grace` seconds.
+    func terminate(grace: Double) {
+        phase = .retiring
+        try? child.signal(SIGTERM)
+        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(grace)) { [self] in
+            try? child.signal(SIGKILL)
+        }
+        timers.append(timer)
+    }
+}

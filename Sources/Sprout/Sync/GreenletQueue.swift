@@ -1,0 +1,117 @@
+/// A queue between greenlets, gevent's `gevent.queue.Queue` family: ``put(_:timeout:)``
+/// parks when the queue is full, ``get(timeout:)`` parks when it is empty, and both have
+/// non-blocking forms. The buffer decides the order: use it through ``Queue``,
+/// ``LifoQueue`` or ``PriorityQueue`` (and ``Channel`` for a queue without a buffer).
+///
+/// Waiters are served first come, first served: an item goes to the greenlet that has
+/// waited longest, and a full queue accepts the putter that has waited longest.
+/// A greenlet that times out or is killed while parked takes nothing with it: an item is
+/// only ever handed to a waiter still waiting, so no item is lost or duplicated.
+///
+/// Every queue is also an `AsyncSequence` of its items that ends once it is closed and
+/// drained, and counts unfinished items for ``taskDone()`` / ``join(timeout:)``
+/// (gevent's `JoinableQueue`).
+///
+/// The queue is bound to the hub; from another thread use ``putFromAnyThread(_:)``.
+///
+/// ```swift
+/// let queue = Queue<Int>(maxSize: 10)
+/// spawn { for i in 0..<100 { try await queue.put(i) }; queue.close() }
+/// for try await item in queue { print(item) }
+/// ```
+@Hub
+public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
+    /// What the queue carries.
+    public typealias Element = Buffer.Element
+
+    @usableFromInline let core: QueueCore
+
+    /// A queue holding at most `maxSize` items (`nil`: unbounded; `0`: hand-off only).
+    public nonisolated init(maxSize: Int? = nil) {
+        core = QueueCore(maxSize: maxSize, order: Buffer.order)
+    }
+
+    /// The most items the queue holds; `nil` means no limit, and `0` means every put
+    /// waits for a getter to take its item (a ``Channel``).
+    public nonisolated var maxSize: Int? { core.maxSize }
+    /// True once ``close()`` was called.
+    public var isClosed: Bool { core.isClosed }
+    /// How many items the queue holds now (gevent's `qsize`).
+    public var count: Int { core.count }
+    /// True when the queue holds no item.
+    public var isEmpty: Bool { core.isEmpty }
+    /// True when a put would have to wait.
+    public var isFull: Bool { core.isFull }
+    /// The item a get would return next, without taking it, or `nil` if the queue is empty
+    /// (gevent's `peek_nowait`).
+    public var peek: Element? { core.peek.map { $0 as! Element } }
+
+    /// Puts `item` in the queue, parking while it is full.
+    ///
+    /// - Parameter timeout: seconds to wait for room (`nil`: as long as it takes).
+    /// - Throws: ``QueueError/closed`` if the queue is closed before or while waiting;
+    ///   ``QueueError/full`` if `timeout` passes first; `CancellationError` if the greenlet
+    ///   is killed while waiting. In every failure the item was not put.
+    @inlinable
+    public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
+        if try core.putIfOnHub(item) == true { return }
+        try await core.putWaiting(item, timeout: timeout)
+    }
+
+    /// Puts `item` only if that needs no waiting (gevent's `put_nowait`).
+    ///
+    /// - Throws: ``QueueError/full`` if the queue is full (or, for a ``Channel``, no
+    ///   getter is waiting); ``QueueError/closed`` if it is closed.
+    @inlinable
+    public func putNowait(_ item: Element) throws(QueueError) {
+        try core.putNowait(item)
+    }
+
+    /// Takes the next item, parking while the queue is empty.
+    ///
+    /// - Parameter timeout: seconds to wait for an item (`nil`: as long as it takes).
+    /// - Throws: ``QueueError/closed`` once the queue is closed and empty;
+    ///   ``QueueError/empty`` if `timeout` passes first; `CancellationError` if the
+    ///   greenlet is killed while waiting. In every failure no item was taken.
+    @inlinable
+    public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
+        if case let item?? = try core.getIfOnHub() { return item as! Element }
+        return try await core.getWaiting(timeout: timeout) as! Element
+    }
+
+    /// Takes the next item only if one is there now (gevent's `get_nowait`).
+    ///
+    /// - Throws: ``QueueError/empty`` if there is none (or, for a ``Channel``, no putter
+    ///   is waiting); ``QueueError/closed`` if the queue is closed and empty.
+    @inlinable
+    public func getNowait() throws(QueueError) -> Element {
+        try core.getNowait() as! Element
+    }
+
+    /// Closes the queue: later puts throw ``QueueError/closed``, parked putters wake with
+    /// that error (their items are not put), and once the items left are taken, gets
+    /// throw it too and iteration ends. Closing twice does nothing.
+    public func close() {
+        core.close()
+    }
+
+    /// Marks one item taken from the queue as processed (gevent's `task_done`); when every
+    /// item put so far is processed, ``join(timeout:)`` returns.
+    ///
+    /// - Throws: ``QueueError/taskDoneTooOften`` if called more often than items were put.
+    public func taskDone() throws(QueueError) {
+        try core.taskDone()
+    }
+
+    /// How many items were put and not yet marked done with ``taskDone()``.
+    public var unfinishedTasks: Int { core.unfinishedTasks }
+
+    /// Waits until every item put so far has been marked done with ``taskDone()``
+    /// (gevent's `JoinableQueue.join`); returns `false` if `timeout` passed first.
+    ///
+    /// - Throws: `CancellationError` if the greenlet is killed while waiting.
+    @discardableResult
+    public func join(timeout: Double? = nil) async throws -> Bool {
+        try await core.join(timeout: timeout)
+    }
+}

@@ -1,0 +1,224 @@
+import Sprout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every job type the test worker serves.
+public let testJobs: [any ProcessJob.Type] = [
+    Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+]
+
+/// n².
+public struct Square: ProcessJob {
+    public var n: Int
+    public init(_ n: Int) { self.n = n }
+    public func run() -> Int { n * n }
+}
+
+/// An error that crosses the channel as a value.
+public struct TestJobError: Error, Codable, Equatable {
+    public var code: Int
+    public init(code: Int) { self.code = code }
+}
+
+/// n², after spinning for `micros` microseconds (CPU work of a known length).
+public struct SlowSquare: ProcessJob {
+    public var n: Int
+    public var micros: Int
+    public init(_ n: Int, micros: Int) { self.n = n; self.micros = micros }
+    public func run() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let end = now.tv_sec * 1_000_000 + now.tv_nsec / 1000 + micros
+        while now.tv_sec * 1_000_000 + now.tv_nsec / 1000 < end { clock_gettime(CLOCK_MONOTONIC, &now) }
+        return n * n
+    }
+}
+
+/// Throws ``TestJobError``.
+public struct Fail: ProcessJob {
+    public var code: Int
+    public init(code: Int) { self.code = code }
+    public func run() throws -> Int { throw TestJobError(code: code) }
+}
+
+/// Blocks its worker for a while (a plain blocking sleep, as CPU work would).
+public struct Nap: ProcessJob {
+    public var seconds: Double
+    public init(seconds: Double) { self.seconds = seconds }
+    public func run() -> Double {
+        usleep(UInt32(seconds * 1e6))
+        return seconds
+    }
+}
+
+/// Spins forever, ignoring SIGTERM, so only SIGKILL ends it.
+public struct BusyLoop: ProcessJob {
+    public init() {}
+    public func run() -> Int {
+        signal(SIGTERM, SIG_IGN)
+        var counter = 0
+        while true { counter &+= 1; if counter == -1 { break } }
+        return counter
+    }
+}
+
+/// Writes a line to stderr, then ends the worker: with `signal` if given, else `exit(code)`.
+public struct Die: ProcessJob {
+    public var signal: Int32?
+    public var code: Int32
+    public init(signal: Int32? = nil, code: Int32 = 3) { self.signal = signal; self.code = code }
+    public func run() -> Int {
+        let line = "dying on purpose\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        if let signal { raise(signal) }
+        exit(code)
+    }
+}
+
+/// Writes garbage into the worker's channel, then waits.
+public struct CorruptChannel: ProcessJob {
+    public init() {}
+    public func run() -> Int {
+        let garbage: [UInt8] = [5, 0, 0, 0, 99, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9]
+        _ = garbage.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+        sleep(30)
+        return 0
+    }
+}
+
+/// Sleeps on the worker's own hub (an async job), then returns `value`.
+public struct HubNap: ProcessJob {
+    public var value: Int
+    public init(value: Int) { self.value = value }
+    public func run() async throws -> Int {
+        try await Sprout.sleep(0.01)
+        return value
+    }
+}
+
+/// The worker's pid.
+public struct WhoAmI: ProcessJob {
+    public init() {}
+    public func run() -> Int32 { getpid() }
+}
+
+nonisolated(unsafe) private var marker = ""
+
+/// Sets a per-worker value (used as a pool initializer).
+public struct SetMarker: ProcessJob {
+    public var value: String
+    public init(value: String) { self.value = value }
+    public func run() -> Bool { marker = value; return true }
+}
+
+/// Reads what ``SetMarker`` set.
+public struct ReadMarker: ProcessJob {
+    public init() {}
+    public func run() -> String { marker }
+}
+
+/// Tries to build a pool inside a worker.
+public struct NestedPool: ProcessJob {
+    public init() {}
+    public func run() async throws -> Int {
+        let pool = try await ProcessPool(workers: 1)
+        return pool.size
+    }
+}
+
+/// Adds 1 to a shared number `times` times under its lock; with `dieHolding`, then takes
+/// the lock and is killed by SIGKILL while holding it.
+public struct Increment: ProcessJob {
+    public var value: SharedValue<Int64>
+    public var times: Int
+    public var dieHolding: Bool
+    public init(value: SharedValue<Int64>, times: Int, dieHolding: Bool = false) {
+        self.value = value
+        self.times = times
+        self.dieHolding = dieHolding
+    }
+    public func run() -> Int {
+        for _ in 0..<times {
+            value.withLock { $0 += 1 }
+        }
+        if dieHolding {
+            value.lock.lock()
+            raise(SIGKILL)
+        }
+        return times
+    }
+}
+
+/// Writes index² into every slot of a shared array.
+public struct FillSquares: ProcessJob {
+    public var array: SharedArray<Double>
+    public init(array: SharedArray<Double>) { self.array = array }
+    public func run() -> Int {
+        array.withLock { buffer in
+            for index in buffer.indices { buffer[index] = Double(index * index) }
+        }
+        return array.count
+    }
+}
+
+/// Reads one line from a connection it was handed and writes it back in capitals: the
+/// server-hands-connections-to-workers pattern.
+public struct ShoutBack: ProcessJob {
+    public var connection: PassedDescriptor
+    public init(connection: PassedDescriptor) { self.connection = connection }
+    public func run() throws -> Int {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(connection.fd, &byte, 1) == 1 {
+            line.append(byte)
+            if byte == 10 { break }
+        }
+        let reply = Array(String(decoding: line, as: UTF8.self).uppercased().utf8)
+        _ = reply.withUnsafeBytes { write(connection.fd, $0.baseAddress, $0.count) }
+        return reply.count
+    }
+}
+
+/// Receives `count` numbers on a pipe end and sends each back doubled.
+public struct PipeDoubler: ProcessJob {
+    public var pipe: ProcessPipe<Int>
+    public var count: Int
+    public init(pipe: ProcessPipe<Int>, count: Int) { self.pipe = pipe; self.count = count }
+    public func run() async throws -> Int {
+        for _ in 0..<count {
+            guard let value = try await pipe.receive(timeout: 10) else { return -1 }
+            try await pipe.send(value * 2)
+        }
+        return count
+    }
+}
+
+/// Puts `from..<from+count` on a queue.
+public struct QueueProducer: ProcessJob {
+    public var queue: ProcessQueue<Int>
+    public var from: Int
+    public var count: Int
+    public init(queue: ProcessQueue<Int>, from: Int, count: Int) { self.queue = queue; self.from = from; self.count = count }
+    public func run() async throws -> Int {
+        for value in from..<(from + count) { try await queue.put(value) }
+        return count
+    }
+}
+
+/// Takes `count` numbers from a queue and returns their sum.
+public struct QueueSummer: ProcessJob {
+    public var queue: ProcessQueue<Int>
+    public var count: Int
+    public init(queue: ProcessQueue<Int>, count: Int) { self.queue = queue; self.count = count }
+    public func run() async throws -> Int {
+        var sum = 0
+        for _ in 0..<count {
+            guard let value = try await queue.get(timeout: 10) else { return -1 }
+            sum += value
+        }
+        return sum
+    }
+}

@@ -1,0 +1,70 @@
+import Testing
+@testable import Sprout
+import SproutTestJobs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening socket on 127.0.0.1 and a client connected to it, non-blocking.
+@Hub
+private func connectedPair() async throws -> (listener: Int32, client: Int32, server: Int32) {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    try withUnsafeMutablePointer(to: &address) { pointer in
+        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            guard bind(listener, raw, length) == 0, listen(listener, 8) == 0,
+                  getsockname(listener, raw, &length) == 0 else {
+                throw HubError(code: -errno, operation: "listen on 127.0.0.1")
+            }
+        }
+    }
+    let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+    _ = withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, length) }
+    }
+    let watcher = try FDWatcher(fd: listener)
+    defer { watcher.close() }
+    guard try await watcher.waitReadable(timeout: 5) else { throw Timeout(seconds: 5) }
+    let server = accept(listener, nil, nil)
+    _ = fcntl(server, F_SETFD, FD_CLOEXEC)
+    guard server >= 0 else { throw HubError(code: -errno, operation: "accept") }
+    return (listener, client, server)
+}
+
+@Suite("PassedDescriptor", .timeLimit(.minutes(1)))
+struct PassedDescriptorTests {
+    @Test func aConnectionIsHandedToAWorker() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let (listener, client, server) = try await connectedPair()
+                defer { close(listener); close(client) }
+                let handle = try pool.submit(ShoutBack(connection: PassedDescriptor(server)))
+                // The job holds its own duplicate: the parent's copy can go at once.
+                close(server)
+                let request = Array("hello worker\n".utf8)
+                #expect(request.withUnsafeBytes { write(client, $0.baseAddress, $0.count) } == request.count)
+                let watcher = try FDWatcher(fd: client)
+                defer { watcher.close() }
+                var reply: [UInt8] = []
+                while !reply.contains(10) {
+                    guard try await watcher.waitReadable(timeout: 10) else { break }
+                    var chunk = [UInt8](repeating: 0, count: 256)
+                    let count = chunk.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
+                    if count <= 0 { break }
+                    reply += chunk[0..<count]
+                }
+                #expect(String(decoding: reply, as: UTF8.self) == "HELLO WORKER\n")
+                #expect(try await handle.get(timeout: 10) == 13)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aDescriptorOutsideAJobCannotBeEncoded() {
+        #expect(throws: EncodingError.self) { _ = try JSONProcessCoder().encode(PassedDescriptor(0)) }
+    }
+}

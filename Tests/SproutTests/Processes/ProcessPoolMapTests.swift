@@ -1,0 +1,154 @@
+import Testing
+@testable import Sprout
+import SproutTestJobs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counts how much of an input a map has read.
+@Hub
+final class PullCounter {
+    var pulled = 0
+}
+
+@Suite("ProcessPool maps", .timeLimit(.minutes(1)))
+struct ProcessPoolMapTests {
+    @Test func mapKeepsInputOrder() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let automatic = try await pool.map((0..<2000).map(Square.init))
+                #expect(automatic == (0..<2000).map { $0 * $0 })
+                let fixed = try await pool.map((0..<100).map(Square.init), chunkSize: 7)
+                #expect(fixed == (0..<100).map { $0 * $0 })
+                let one = try await pool.map((0..<50).map { Nap(seconds: Double($0 % 3) / 1000) }, chunkSize: 1)
+                #expect(one == (0..<50).map { Double($0 % 3) / 1000 })
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func imapReadsAnEndlessInputLazily() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let counter = PullCounter()
+                let jobs = (0...).lazy.map { index -> Square in
+                    counter.pulled += 1
+                    return Square(index)
+                }
+                var seen: [Int] = []
+                for try await output in pool.imap(jobs) {
+                    seen.append(output)
+                    if seen.count == 300 { break }
+                }
+                #expect(seen == (0..<300).map { $0 * $0 })
+                #expect(counter.pulled < 300 + 5000, "the input is read only as far as the window")
+                try await sleep(0.1)
+                let afterwards = counter.pulled
+                try await sleep(0.1)
+                #expect(counter.pulled == afterwards, "an abandoned map reads no more input")
+                #expect(try await pool.run(Square(2)) == 4)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func imapUnorderedYieldsAsJobsFinish() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let jobs = [Nap(seconds: 1), Nap(seconds: 0.01), Nap(seconds: 0.02)]
+                var order: [Double] = []
+                for try await output in pool.imapUnordered(jobs, chunkSize: 1) { order.append(output) }
+                #expect(Set(order) == [1, 0.01, 0.02])
+                #expect(order.last == 1)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func mapResultsKeepsGoingPastFailures() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                var outcomes: [Result<Int, any Error>] = []
+                for try await outcome in pool.mapResults((0..<20).map(Square.init)) { outcomes.append(outcome) }
+                #expect(outcomes.compactMap { try? $0.get() } == (0..<20).map { $0 * $0 })
+                await #expect(throws: JobFailed.self) {
+                    _ = try await pool.map([Fail(code: 1), Fail(code: 2)])
+                }
+                var failures = 0
+                for try await outcome in pool.mapResults([Fail(code: 1), Fail(code: 2)]) {
+                    if case .failure(let error) = outcome, error is JobFailed { failures += 1 }
+                }
+                #expect(failures == 2)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func starmapAndProgress() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let pairs = [(2, 10), (3, 20)]
+                let outputs = try await pool.starmap(pairs) { micros, n in SlowSquare(n, micros: micros) }
+                #expect(outputs == [100, 400])
+                var last: ProcessProgress?
+                _ = try await pool.map((0..<40).map(Square.init)) { last = $0 }
+                #expect(last?.done == 40 && last?.total == 40)
+                #expect((last?.rate ?? 0) > 0)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func withProcessPoolAndRunInParallel() async throws {
+        try await onHub {
+            var pids: [Int32] = []
+            let sum = try await withProcessPool(workers: 2, executable: workerExecutable) { pool in
+                pids = pool.workerPIDs
+                return try await pool.map((1...10).map(Square.init)).reduce(0, +)
+            }
+            #expect(sum == 385)
+            #expect(try await survivors(pids).isEmpty)
+            let squares = try await runInParallel((0..<5).map(Square.init), workers: 2, executable: workerExecutable)
+            #expect(squares == [0, 1, 4, 9, 16])
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func chaosNoTaskIsLostWhileWorkersAreKilled() async throws {
+        let count = 10_000 * testScale
+        let kills = 200 * testScale
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let killer = spawn { () async throws -> Int in
+                    var sent = 0
+                    while sent < kills {
+                        try await sleep(0.004)
+                        let ready = pool.workers.filter { $0.phase == .ready }.map(\.pid)
+                        guard let victim = ready.randomElement() else { continue }
+                        kill(victim, SIGKILL)
+                        sent += 1
+                    }
+                    return sent
+                }
+                var index = 0
+                var crashed = 0
+                for try await outcome in pool.mapResults((0..<count).map { SlowSquare($0, micros: 100) }) {
+                    switch outcome {
+                    case .success(let value):
+                        #expect(value == index * index)
+                    case .failure(let error):
+                        #expect(error is WorkerCrashed, "\(error)")
+                        crashed += 1
+                    }
+                    index += 1
+                }
+                let sent = try await killer.get(timeout: 60)
+                #expect(index == count, "every task returned")
+                #expect(crashed >= 1 && crashed <= sent)
+                #expect(try await pool.run(Square(9), timeout: 10) == 81, "the pool answers afterwards")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+}

@@ -1,0 +1,248 @@
+import Testing
+@testable import Sprout
+import SproutTestJobs
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A job no worker registered.
+struct NotRegistered: ProcessJob {
+    func run() -> Int { 0 }
+}
+
+@Suite("ProcessPool", .timeLimit(.minutes(1)))
+struct ProcessPoolTests {
+    @Test func runReturnsTheOutput() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                #expect(try await pool.run(Square(7)) == 49)
+                #expect(try await pool.run(HubNap(value: 5)) == 5)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func submitGivesJoinableHandles() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let handles = try (0..<20).map { try pool.submit(Square($0)) }
+                let finished = try await joinAll(handles, timeout: 20)
+                #expect(finished.count == 20)
+                for (index, handle) in handles.enumerated() {
+                    #expect(handle.isReady && handle.isSuccessful)
+                    #expect(handle.value == index * index)
+                    #expect(try await handle.get(timeout: 1) == index * index)
+                }
+                let slow = try pool.submit(Nap(seconds: 0.5))
+                await #expect(throws: Timeout.self) { try await slow.get(timeout: 0.05) }
+                #expect(try await slow.get(timeout: 5) == 0.5)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aThrowingJobReturnsItsError() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let pid = pool.workerPIDs
+                do {
+                    _ = try await pool.run(Fail(code: 42))
+                    Issue.record("no error")
+                } catch let failed as JobFailed {
+                    #expect(failed.errorType == String(reflecting: TestJobError.self))
+                    #expect(failed.message.contains("42"))
+                    #expect(failed.error(as: TestJobError.self) == TestJobError(code: 42))
+                }
+                #expect(try await pool.run(Square(3)) == 9)
+                #expect(pool.workerPIDs == pid, "the worker survives a throwing job")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func anUnregisteredJobFailsBeforeSending() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                #expect {
+                    _ = try pool.submit(NotRegistered())
+                } throws: { error in
+                    guard case ProcessPoolError.unregisteredJob(let name, let served)? = error as? ProcessPoolError else { return false }
+                    return name.hasSuffix("NotRegistered") && served.contains(Square.jobName)
+                }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aCrashFailsOnlyItsJob() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let others = try (0..<10).map { try pool.submit(Nap(seconds: 0.01 * Double($0 % 3))) }
+                do {
+                    _ = try await pool.run(Die(signal: SIGKILL))
+                    Issue.record("no error")
+                } catch let crash as WorkerCrashed {
+                    #expect(crash.status == .signaled(SIGKILL))
+                    #expect(crash.stderrTail.contains("dying on purpose"))
+                    #expect(crash.job.contains("Die"))
+                }
+                do {
+                    _ = try await pool.run(Die(code: 7))
+                    Issue.record("no error")
+                } catch let crash as WorkerCrashed {
+                    #expect(crash.status == .exited(7))
+                }
+                for handle in others { _ = try await handle.get(timeout: 10) }
+                #expect(try await pool.run(Square(4)) == 16)
+                #expect(pool.workerPIDs.count == 2)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func cancellingARunningJobKillsAndReplacesItsWorker() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let before = pool.workerPIDs
+                let busy = try pool.submit(BusyLoop())
+                let queued = try pool.submit(Square(5))
+                try await sleep(0.1)
+                busy.cancel()
+                await #expect(throws: JobCancelled.self) { try await busy.get(timeout: 5) }
+                #expect(try await queued.get(timeout: 5) == 25)
+                #expect(pool.workerPIDs != before)
+                #expect(try await survivors(before).isEmpty, "SIGKILL follows SIGTERM")
+                await #expect(throws: Timeout.self) { try await pool.run(BusyLoop(), timeout: 0.2) }
+                #expect(try await pool.run(Square(6)) == 36)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aCorruptFrameReplacesTheWorker() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                await #expect {
+                    _ = try await pool.run(CorruptChannel())
+                } throws: { error in
+                    guard case .protocolViolation? = error as? ProcessPoolError else { return false }
+                    return true
+                }
+                #expect(try await pool.run(Square(8)) == 64)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func maxTasksPerWorkerRecyclesWorkers() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1, maxTasksPerWorker: 2) { (pool: ProcessPool) async throws in
+                var pids: [Int32] = []
+                for _ in 0..<6 { pids.append(try await pool.run(WhoAmI())) }
+                #expect(Set(pids).count == 3)
+                #expect(pids[0] == pids[1] && pids[2] == pids[3] && pids[4] == pids[5])
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func theInitializerRunsInEveryWorker() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2, maxTasksPerWorker: 1, initializer: SetMarker(value: "ready")) { (pool: ProcessPool) async throws in
+                for _ in 0..<4 { #expect(try await pool.run(ReadMarker()) == "ready") }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aPoolInsideAWorkerIsATypedError() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                await #expect {
+                    _ = try await pool.run(NestedPool())
+                } throws: { error in
+                    (error as? JobFailed)?.message.contains("inside a pool worker") == true
+                }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func workersThatDieAtStartUpFailThePool() async throws {
+        _ = try await onHub {
+            // The hub test helper never calls serveIfWorker: each worker runs it and exits.
+            await #expect {
+                _ = try await ProcessPool(workers: 2, executable: buildFolder + "/sprout-test-helper")
+            } throws: { error in
+                guard case .workersFailedToStart(let attempts, _)? = error as? ProcessPoolError else { return false }
+                return attempts == 3
+            }
+        }
+    }
+
+    @Test func closeAndJoinFinishTheWork() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let handles = try (0..<6).map { try pool.submit(Nap(seconds: 0.02 * Double($0))) }
+                pool.close()
+                #expect(throws: ProcessPoolError.self) { _ = try pool.submit(Square(1)) }
+                try await pool.join()
+                #expect(handles.allSatisfy { $0.isSuccessful })
+                #expect(pool.workerPIDs.isEmpty)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func shutdownCanCancelPendingJobs() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let running = try pool.submit(Nap(seconds: 1))
+                let queued = try (0..<3).map { _ in try pool.submit(Nap(seconds: 1)) }
+                try await sleep(0.05)
+                try await pool.shutdown(wait: true, cancelPending: true)
+                #expect(running.isSuccessful)
+                for handle in queued { #expect(handle.error is JobCancelled) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+}
+
+@Suite("ProcessPool whole-process behaviour", .timeLimit(.minutes(1)))
+struct ProcessPoolProcessTests {
+    /// Starts a pool parent, returns it with its workers' pids.
+    @Hub
+    private func startParent() async throws -> (TestProgram, [Int32]) {
+        let program = try TestProgram(workerExecutable, ["pool-parent"])
+        guard let line = try await program.readLine(timeout: 20), line.hasPrefix("pids ") else {
+            try? program.child.signal(SIGKILL)
+            throw Timeout(seconds: 20)
+        }
+        let pids = line.dropFirst(5).split(separator: " ").compactMap { Int32($0) }
+        #expect(pids.count == 2)
+        return (program, pids)
+    }
+
+    @Test func aSIGKILLedParentLeavesNoWorker() async throws {
+        try await onHub {
+            let (program, pids) = try await startParent()
+            defer { program.finish() }
+            try program.child.signal(SIGKILL)
+            #expect(try await program.child.wait(timeout: 5) == .signaled(SIGKILL))
+            #expect(try await survivors(pids).isEmpty)
+        }
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func ctrlCAndSIGTERMEndTheParentAndItsWorkers(signal: Int32) async throws {
+        try await onHub {
+            let (program, pids) = try await startParent()
+            defer { program.finish() }
+            try program.child.signal(signal)
+            #expect(try await program.child.wait(timeout: 10) == .exited(128 + signal))
+            #expect(try await survivors(pids, within: 1).isEmpty)
+        }
+    }
+}

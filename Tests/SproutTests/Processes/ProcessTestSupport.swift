@@ -1,0 +1,117 @@
+@testable import Sprout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The folder the test programs were built into (next to the test bundle).
+let buildFolder: String = {
+    let path = ProcessPool.currentExecutable
+    var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast()
+    return parts.joined(separator: "/")
+}()
+
+/// The pool worker program of the tests.
+let workerExecutable = buildFolder + "/sprout-test-worker"
+
+/// Runs `body` as a greenlet and returns its result.
+func onHub<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) async throws -> T {
+    try await spawn(body).get()
+}
+
+/// True while process `pid` exists and is not a zombie.
+func isAlive(_ pid: Int32) -> Bool {
+    guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 512)
+    guard fgets(&buffer, 512, file) != nil else { return false }
+    let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    guard let close = line.lastIndex(of: ")") else { return false }
+    let state = line[line.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
+
+/// Waits up to `seconds` for every pid to be gone; returns those still alive.
+@Hub
+func survivors(_ pids: [Int32], within seconds: Double = 5) async throws -> [Int32] {
+    let deadline = monotonicNanoseconds() + nanoseconds(seconds)
+    while true {
+        let alive = pids.filter(isAlive)
+        if alive.isEmpty || monotonicNanoseconds() > deadline { return alive }
+        try await sleep(0.02)
+    }
+}
+
+/// Makes a pool of the test worker, runs `body`, terminates the pool and returns every
+/// pid it started that is still alive afterwards (none, when all is well).
+@Hub
+func withTestPool(
+    workers: Int = 2,
+    maxTasksPerWorker: Int? = nil,
+    initializer: (any ProcessJob)? = nil,
+    _ body: @Hub (ProcessPool) async throws -> Void
+) async throws -> [Int32] {
+    let pool = try await ProcessPool(workers: workers, executable: workerExecutable,
+                                      maxTasksPerWorker: maxTasksPerWorker, initializer: initializer,
+                                      killGrace: 0.2)
+    do {
+        try await body(pool)
+    } catch {
+        await pool.terminate()
+        throw error
+    }
+    await pool.terminate()
+    return try await survivors(pool.spawnedPIDs)
+}
+
+/// A program started by a test, with its standard output readable line by line.
+@Hub
+final class TestProgram {
+    let child: SpawnedChild
+    private let output: Int32
+    private let watcher: FDWatcher
+    private var buffer: [UInt8] = []
+
+    init(_ executable: String, _ arguments: [String]) throws {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw HubError(code: -errno, operation: "socketpair")
+        }
+        var spec = ChildSpec(executable: executable)
+        spec.arguments = arguments
+        spec.stdio = [.ignore, .inherit(pair[1]), .inherit(2)]
+        child = try SpawnedChild(spec)
+        close(pair[1])
+        output = pair[0]
+        _ = fcntl(output, F_SETFL, fcntl(output, F_GETFL) | O_NONBLOCK)
+        watcher = try FDWatcher(fd: output)
+    }
+
+    /// The next line of output, or `nil` at its end or after `timeout` seconds.
+    func readLine(timeout: Double) async throws -> String? {
+        let deadline = monotonicNanoseconds() + nanoseconds(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+            if count > 0 {
+                buffer += chunk[0..<count]
+                continue
+            }
+            if count == 0 { return nil }
+            let now = monotonicNanoseconds()
+            guard now < deadline else { return nil }
+            _ = try await watcher.waitReadable(timeout: Double(deadline - now) / 1e9)
+        }
+    }
+
+    func finish() {
+        watcher.close()
+        close(output)
+    }
+}

@@ -1,0 +1,18 @@
+"""gevent StreamServer echo on a free loopback port; prints 'PORT <n>'."""
+from gevent.server import StreamServer
+import socket
+
+
+def echo(sock, _address):
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        data = sock.recv(65536)
+        if not data:
+            return
+        sock.sendall(data)
+
+
+server = StreamServer(("127.0.0.1", 0), echo)
+server.start()
+print("PORT", server.server_port, flush=True)
+server.serve_forever()

@@ -1,0 +1,9 @@
+// Node `net` echo server on a free loopback port; prints 'PORT <n>'.
+const net = require("net");
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  socket.on("data", (data) => socket.write(data));
+  socket.on("error", () => {});
+});
+server.listen(0, "127.0.0.1", () => console.log("PORT", server.address().port));
+process.on("SIGTERM", () => process.exit(0));
