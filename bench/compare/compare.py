@@ -32,7 +32,7 @@ def ensure_venv():
 
 def build_sprout():
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True)
+    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=sys.stderr)
     out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()

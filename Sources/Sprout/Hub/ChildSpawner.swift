@@ -160,7 +160,16 @@ package final class SpawnedChild {
     package func wait(timeout: Double? = nil) async throws -> ExitStatus? {
         if let status { return status }
         let waiter = Waiter<ExitStatus>()
-        switch await park(waiter, timeout: timeout, register: { waiters.append($0) }) {
+        // The exit may be seen while the task hops to park (a task that is not a
+        // greenlet): the registration checks again rather than wait for a wake that came.
+        let wake = await park(waiter, timeout: timeout) { waiter in
+            if let status {
+                waiter.wake(with: status)
+            } else {
+                waiters.append(waiter)
+            }
+        }
+        switch wake {
         case .value(let status): return status
         case .timedOut:
             waiters.removeAll { $0 === waiter }

@@ -87,8 +87,15 @@ public class ByteStream {
             startReading()
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                // Checked again here: a hop on the way to parking may have let the bytes in.
+                if bufferedCount >= count || atEnd || readFailure != nil || isClosed {
+                    waiter.wake()
+                    return
+                }
+                // No onAbandon closure (an allocation per read on the hot path): readers
+                // that timed out or were killed are pruned here and skipped when woken.
+                if !readWaiters.isEmpty { readWaiters.removeAll { !$0.isWaiting } }
                 readWaiters.append(waiter)
-                waiter.onAbandon = { [self] in readWaiters.removeAll { $0 === waiter } }
             }
             if case .cancelled = wake { throw CancellationError() }
         }
@@ -142,7 +149,7 @@ public class ByteStream {
                 bufferedStart = 0
             }
             buffered.append(contentsOf: sharedReadBuffer.bytes(count))
-            if readWaiters.isEmpty && bufferedCount >= readAheadLimit { stopReading() }
+            if !readWaiters.contains(where: \.isWaiting) && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
             stopReading()
@@ -157,9 +164,10 @@ public class ByteStream {
 
     private func wakeReaders() {
         guard !readWaiters.isEmpty else { return }
-        let waiters = readWaiters
-        readWaiters = []
-        for waiter in waiters { waiter.wake() }
+        // Waking only queues the readers to resume, so the list cannot change meanwhile
+        // and keeps its storage for the next read.
+        for waiter in readWaiters { waiter.wake() }
+        readWaiters.removeAll(keepingCapacity: true)
     }
 
     // MARK: Writing
@@ -204,6 +212,10 @@ public class ByteStream {
             if isClosed { throw closedError("write to") }
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                if !mustWait(self) || writeFailure != nil || isClosed {
+                    waiter.wake()
+                    return
+                }
                 drainWaiters.append(waiter)
                 waiter.onAbandon = { [self] in drainWaiters.removeAll { $0 === waiter } }
             }

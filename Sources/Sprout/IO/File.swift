@@ -109,7 +109,7 @@ public final class File {
         }
         if rc != 0 {
             request.deallocate()
-            Glibc.close(fd)
+            closeDescriptor(fd)
         }
         fd = -1
     }

@@ -86,8 +86,8 @@ public final class PipeStream: ByteStream {
         do {
             return (try PipeStream(fd: mine, label: label), theirs)
         } catch {
-            Glibc.close(mine)
-            Glibc.close(theirs)
+            closeDescriptor(mine)
+            closeDescriptor(theirs)
             throw error
         }
     }

@@ -74,6 +74,11 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
             let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
             let waiter = Waiter<Void>()
             let wake = await park(waiter, timeout: remaining) { waiter in
+                // Checked again here: a hop on the way to parking may have let one in.
+                if !arrived.isEmpty || closed {
+                    waiter.wake()
+                    return
+                }
                 waiters.append(waiter)
                 waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
             }

@@ -170,6 +170,10 @@ public final class StreamServer {
         while listener != nil {
             let waiter = Waiter<Void>()
             let wake = await park(waiter) { waiter in
+                if listener == nil {
+                    waiter.wake()
+                    return
+                }
                 stopWaiters.append(waiter)
                 waiter.onAbandon = { [self] in stopWaiters.removeAll { $0 === waiter } }
             }

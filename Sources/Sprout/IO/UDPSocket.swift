@@ -122,6 +122,11 @@ public final class UDPSocket {
             let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
             let waiter = Waiter<Void>()
             let wake = await park(waiter, timeout: remaining) { waiter in
+                // Checked again here: a hop on the way to parking may have let one in.
+                if queueStart < queue.count || failure != nil || isClosed {
+                    waiter.wake()
+                    return
+                }
                 waiters.append(waiter)
                 waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
             }

@@ -4,7 +4,8 @@
 //   sprout-io-helper fd-leak            runs every kind of I/O twice; prints FDS <before> <after>
 //   sprout-io-helper many N             holds N connections open at once (clients in a second
 //                                       process); prints SERVED, PEAK, EXIT, FDS
-//   sprout-io-helper child-then-wait    starts `sleep 60`, prints READY <pid>, waits for SIGINT
+//   sprout-io-helper child-then-wait P  starts `sleep 60` and a server on Unix socket P, prints
+//                                       READY <pid>, waits for SIGINT
 //   sprout-io-helper upper              copies standard input to standard output, upper-cased
 //   sprout-io-helper signals N          prints READY, counts N SIGUSR1 through Signals, prints GOT N
 import Sprout
@@ -179,8 +180,12 @@ case "clients":
     }
 
 case "child-then-wait":
+    let path = arguments.count > 1 ? arguments[1] : "/tmp/sprout-io-helper-\(getpid())-wait.sock"
     try Hub.run {
         let child = try Command("sleep", arguments: ["60"]).spawn()
+        // A server too: the hub's shutdown must stop it and remove its socket file.
+        let server = StreamServer(unixPath: path) { _ in }
+        try server.start()
         say("READY \(child.pid)")
         try await sleep(60)
     }

@@ -11,20 +11,7 @@ import Glibc
 @Suite("I/O in a whole process")
 struct IOProcessTests {
     /// The helper executable, built next to the test bundle.
-    static var helper: String {
-        var path = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &path, path.count - 1)
-        let executable = String(decoding: path[0..<max(length, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        var directory = executable
-        while let last = directory.last, last != "/" { directory.removeLast() }
-        // `swift test` runs `.build/<config>/SproutPackageTests.xctest`; the helper sits beside it.
-        return directory + "sprout-io-helper"
-    }
-
-    static var scale: Double {
-        guard let text = getenv("SPROUT_TEST_SCALE"), let value = Double(String(cString: text)), value > 0 else { return 1 }
-        return value
-    }
+    static var helper: String { builtExecutable("sprout-io-helper") }
 
     static func words(_ bytes: [UInt8]) -> [String] {
         String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
@@ -44,7 +31,7 @@ struct IOProcessTests {
 
     @Test(.timeLimit(.minutes(1)))
     func tenThousandConnectionsHeldOpen() async throws {
-        let count = Int(10_000 * Self.scale)
+        let count = 10_000 * testScale
         try await onHub(seconds: 55) {
             let result = try await Command(Self.helper, arguments: ["many", "\(count)"]).output(timeout: 50)
             let text = String(decoding: result.standardOutput + result.standardError, as: UTF8.self)
@@ -61,19 +48,23 @@ struct IOProcessTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
-    func sigintExits130AndLeavesNoOrphan() async throws {
+    func sigintExits130AndLeavesNoOrphanNorSocket() async throws {
         try await onHub {
-            let helper = try Command(Self.helper, arguments: ["child-then-wait"], standardOutput: .pipe).spawn()
+            let socketPath = "/tmp/sprout-test-\(getpid())-sigint.sock"
+            let helper = try Command(Self.helper, arguments: ["child-then-wait", socketPath], standardOutput: .pipe).spawn()
             let output = try #require(helper.standardOutput)
             let line = try await output.readUntil([10], maxLength: 100)
             let words = Self.words(line)
             #expect(words.first == "READY")
             let grandchild = try #require(words.count == 2 ? Int32(words[1]) : nil)
             #expect(kill(grandchild, 0) == 0, "the helper's child is not running")
+            #expect(access(socketPath, F_OK) == 0, "the helper's server is not listening")
             try helper.kill(SIGINT)
             #expect(try await helper.wait(timeout: 10) == .exited(130))
             // The helper stopped and reaped its child before exiting: nothing is left.
             #expect(kill(grandchild, 0) == -1 && errno == ESRCH, "pid \(grandchild) outlived its parent")
+            // Its server was stopped by the shutdown too, socket file and all.
+            #expect(access(socketPath, F_OK) != 0)
             output.close()
         }
     }

@@ -17,6 +17,13 @@ func blockFor(seconds: Double) {
     while monotonicNanoseconds() < end { usleep(10_000) }
 }
 
+/// Counts a greenlet's ticks; read from a pool thread.
+final class TickCounter: Sendable {
+    private let ticks = Atomic<Int>(0)
+    var count: Int { ticks.load(ordering: .acquiring) }
+    func tick() { ticks.add(1, ordering: .releasing) }
+}
+
 /// Set by a blocking call on a pool thread, read by the test.
 final class DoneMarker: Sendable {
     private let done = Atomic<Bool>(false)
@@ -29,22 +36,23 @@ struct OffloadTests {
     @Test(.timeLimit(.minutes(1)))
     func returnsTheResultWhileTheHubRuns() async throws {
         try await onHub {
-            var ticks = 0
+            let ticks = TickCounter()
             let ticker = spawn {
                 while true {
                     try await sleep(0.01)
-                    ticks += 1
+                    ticks.tick()
                 }
             }
-            // Blocks its pool thread for 0.3 s; the hub keeps running the ticker meanwhile
-            // (inline, the ticker could not tick at all).
-            let value = try await offloadBlocking { () -> Int in
-                blockFor(seconds: 0.3)
-                return 42
+            // The call blocks its pool thread until the ticker — a greenlet on the hub —
+            // has ticked three times. Run inline on the hub it could never see a tick.
+            let sawTicks = try await offloadBlocking { () -> Bool in
+                let deadline = monotonicNanoseconds() + nanoseconds(20)
+                let start = ticks.count
+                while ticks.count < start + 3 && monotonicNanoseconds() < deadline { usleep(1000) }
+                return ticks.count >= start + 3
             }
             ticker.cancel()
-            #expect(value == 42)
-            #expect(ticks >= 3)
+            #expect(sawTicks)
         }
     }
 

@@ -168,6 +168,31 @@ struct TCPStreamTransferTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func readsThatTimeOutLeaveTheStreamUsable() async throws {
+        try await onHub {
+            let server = StreamServer(port: 0) { stream in
+                try await sleep(0.3)
+                try await stream.write(Array("late".utf8))
+            }
+            try server.start()
+            let stream = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
+            var timeouts = 0
+            while true {
+                do {
+                    let bytes = try await withTimeout(0.02) { try await stream.read() }
+                    #expect(bytes == Array("late".utf8))
+                    break
+                } catch is Timeout {
+                    timeouts += 1
+                }
+            }
+            #expect(timeouts >= 3)
+            stream.close()
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func killingAReaderWakesIt() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in _ = try await stream.read() }
