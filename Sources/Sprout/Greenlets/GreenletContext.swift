@@ -2,8 +2,7 @@ import Synchronization
 
 /// Identity of a greenlet: its id, name and where it was spawned, for reports (a blocked
 /// hub, an unobserved error) and for code that needs to know which greenlet it runs in.
-public final class GreenletContext: Sendable {
-    private static let nextID = Atomic<UInt64>(1)
+public struct GreenletContext: Sendable {
 
     /// A process-unique number, in spawn order.
     public let id: UInt64
@@ -12,7 +11,7 @@ public final class GreenletContext: Sendable {
     private let line: UInt
 
     init(name: String?, file: StaticString, line: UInt) {
-        id = Self.nextID.add(1, ordering: .relaxed).oldValue
+        id = greenletIDs.add(1, ordering: .relaxed).oldValue
         givenName = name
         self.file = file
         self.line = line
@@ -33,6 +32,8 @@ public final class GreenletContext: Sendable {
 
     var description: String { "'\(name)' (spawned at \(location))" }
 }
+
+private let greenletIDs = Atomic<UInt64>(1)
 
 /// A task's identity as a number: the address of its runtime object, the same whether
 /// reached through a `Task` handle or through `withUnsafeCurrentTask`.

@@ -54,6 +54,7 @@ public final class HTTPClient {
     /// This client's settings.
     public let configuration: Configuration
     let multi: CurlMulti
+    private var shutdownHook: ShutdownHook?
 
     /// A client of its own (its own connections); ``close()`` it when done.
     public init(configuration: Configuration = Configuration()) {
@@ -62,11 +63,17 @@ public final class HTTPClient {
             maxConnectionsPerHost: configuration.maxConnectionsPerHost,
             maxCachedConnections: configuration.maxCachedConnections
         )
+        // The hub's teardown (end of Hub.run, SIGINT, SIGTERM) closes curl's sockets before
+        // it closes every libuv handle.
+        shutdownHook = Hub.onShutdown { [multi] in multi.close() }
     }
 
     deinit {
-        let multi = multi
-        Hub.later { multi.close() }
+        let multi = multi, hook = shutdownHook
+        Hub.later {
+            multi.close()
+            if let hook { Hub.removeShutdownHook(hook) }
+        }
     }
 
     /// Requests in flight.
@@ -79,6 +86,8 @@ public final class HTTPClient {
     /// cannot be used afterwards.
     public func close() {
         multi.close()
+        if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
+        shutdownHook = nil
     }
 
     /// `GET url`.

@@ -84,6 +84,27 @@ struct HTTPClientTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func connectionsAreReusedAndLimitedPerHost() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient(configuration: .init(maxConnectionsPerHost: 3))
+            let url = "http://127.0.0.1:\(server.port)/hello"
+            for _ in 0..<20 { #expect(try await client.get(url).text == "hello") }
+            #expect(client.openConnections == 1)
+            #expect(server.connectionCount == 1)
+            let burst = (0..<30).map { _ in spawn { try await client.get(url).text } }
+            try await joinAll(burst, raiseError: true)
+            #expect(burst.allSatisfy { $0.value == "hello" })
+            #expect(client.openConnections <= 3)
+            #expect(server.connectionCount <= 3)
+            let closing = try await client.get(url, headers: ["Connection": "close"])
+            #expect(closing.headers["Connection"] == "close")
+            client.close()
+            await server.stop(timeout: 1)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func redirectsAreFollowedAndBounded() async throws {
         try await onHub {
             let server = try startTestServer()
