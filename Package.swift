@@ -98,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker"]
+            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
         .testTarget(
             name: "SproutExamplesTests",

@@ -49,10 +49,7 @@ public final class ChildProcess<Job: ProcessJob> {
         let (payload, descriptors) = try encodeJob(job, coder: coder)
         let coder = self.coder
         task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
-            self?.outcome = outcome.flatMap { bytes in
-                Result { try coder.decode(Job.Output.self, from: bytes) }
-                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
-            }
+            self?.outcome = decodeOutput(outcome, of: Job.self, coder: coder)
         }
         task?.descriptors = descriptors
         worker = try WorkerProcess(
@@ -78,6 +75,16 @@ public final class ChildProcess<Job: ProcessJob> {
 
     /// How the child ended — its exit code or signal — or `nil` while it runs.
     public var exitStatus: ExitStatus? { status }
+
+    /// multiprocessing's `exitcode`: the exit code, minus the signal number if a signal
+    /// ended the child, or `nil` while it runs.
+    public var exitCode: Int32? {
+        switch status {
+        case .exited(let code)?: code
+        case .signaled(let signal)?: -signal
+        case nil: nil
+        }
+    }
 
     private func received(_ frame: Frame, from worker: WorkerProcess) {
         switch frame.kind {

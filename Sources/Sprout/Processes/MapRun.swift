@@ -67,10 +67,7 @@ final class MapRun<Job: ProcessJob> {
                 inFlight += 1
                 do {
                     let task = try pool.makeTask(job, retries: 0) { [weak self, coder = pool.coder] outcome in
-                        self?.received(index, outcome.flatMap { bytes in
-                            Result { try coder.decode(Job.Output.self, from: bytes) }
-                                .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
-                        })
+                        self?.received(index, decodeOutput(outcome, of: Job.self, coder: coder))
                     }
                     live[index] = task
                     batch.append(task)

@@ -81,8 +81,36 @@ enum DescriptorChannel {
 
     /// Sends `fds` as one datagram; returns `errno` on failure, 0 on success.
     static func send(_ fds: [Int32], on socket: Int32) -> Int32 {
+        withMessage(room: fds.count) { message, control in
+            let header = control.assumingMemoryBound(to: cmsghdr.self)
+            header.pointee.cmsg_level = SOL_SOCKET
+            header.pointee.cmsg_type = Int32(SCM_RIGHTS)
+            header.pointee.cmsg_len = cmsgLength(fds.count)
+            let data = (control + MemoryLayout<cmsghdr>.stride).assumingMemoryBound(to: Int32.self)
+            for (index, fd) in fds.enumerated() { data[index] = fd }
+            return sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) == 1 ? 0 : errno
+        }
+    }
+
+    /// Receives one datagram's descriptors (blocking).
+    static func receive(on socket: Int32) -> [Int32] {
+        withMessage(room: maxPerJob) { message, control in
+            var count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC))
+            while count < 0 && errno == EINTR { count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC)) }
+            guard count > 0, message.msg_controllen >= MemoryLayout<cmsghdr>.stride else { return [] }
+            let header = control.assumingMemoryBound(to: cmsghdr.self)
+            guard header.pointee.cmsg_level == SOL_SOCKET, header.pointee.cmsg_type == Int32(SCM_RIGHTS) else { return [] }
+            let fdCount = (Int(header.pointee.cmsg_len) - MemoryLayout<cmsghdr>.stride) / MemoryLayout<Int32>.size
+            let data = (control + MemoryLayout<cmsghdr>.stride).assumingMemoryBound(to: Int32.self)
+            return (0..<fdCount).map { data[$0] }
+        }
+    }
+
+    /// Calls `body` with a one-byte message whose control buffer has room for `room`
+    /// descriptors.
+    private static func withMessage<T>(room: Int, _ body: (inout msghdr, UnsafeMutableRawPointer) -> T) -> T {
         var byte: UInt8 = 0
-        let space = cmsgSpace(fds.count)
+        let space = cmsgSpace(room)
         let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: 8)
         defer { control.deallocate() }
         control.initializeMemory(as: UInt8.self, repeating: 0, count: space)
@@ -94,39 +122,7 @@ enum DescriptorChannel {
                 message.msg_iovlen = 1
                 message.msg_control = control
                 message.msg_controllen = space
-                let header = control.assumingMemoryBound(to: cmsghdr.self)
-                header.pointee.cmsg_level = SOL_SOCKET
-                header.pointee.cmsg_type = Int32(SCM_RIGHTS)
-                header.pointee.cmsg_len = cmsgLength(fds.count)
-                let data = (control + MemoryLayout<cmsghdr>.stride).assumingMemoryBound(to: Int32.self)
-                for (index, fd) in fds.enumerated() { data[index] = fd }
-                return sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) == 1 ? 0 : errno
-            }
-        }
-    }
-
-    /// Receives one datagram's descriptors (blocking).
-    static func receive(on socket: Int32) -> [Int32] {
-        var byte: UInt8 = 0
-        let space = cmsgSpace(maxPerJob)
-        let control = UnsafeMutableRawPointer.allocate(byteCount: space, alignment: 8)
-        defer { control.deallocate() }
-        return withUnsafeMutablePointer(to: &byte) { bytePointer in
-            var vector = iovec(iov_base: bytePointer, iov_len: 1)
-            return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                var message = msghdr()
-                message.msg_iov = vectorPointer
-                message.msg_iovlen = 1
-                message.msg_control = control
-                message.msg_controllen = space
-                var count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC))
-                while count < 0 && errno == EINTR { count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC)) }
-                guard count > 0, message.msg_controllen >= MemoryLayout<cmsghdr>.stride else { return [] }
-                let header = control.assumingMemoryBound(to: cmsghdr.self)
-                guard header.pointee.cmsg_level == SOL_SOCKET, header.pointee.cmsg_type == Int32(SCM_RIGHTS) else { return [] }
-                let fdCount = (Int(header.pointee.cmsg_len) - MemoryLayout<cmsghdr>.stride) / MemoryLayout<Int32>.size
-                let data = (control + MemoryLayout<cmsghdr>.stride).assumingMemoryBound(to: Int32.self)
-                return (0..<fdCount).map { data[$0] }
+                return body(&message, control)
             }
         }
     }

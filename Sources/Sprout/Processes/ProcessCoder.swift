@@ -19,6 +19,9 @@ public protocol ProcessCoder: Sendable {
 }
 
 /// The default coder: JSON, readable when a frame must be debugged.
+///
+/// A value of type `[UInt8]` (a job's output, say) travels as its raw bytes rather than as a
+/// JSON array of numbers, so bulk binary results cost no encoding.
 public struct JSONProcessCoder: ProcessCoder {
     // Made once: creating a JSONEncoder per job costs more than encoding a small one.
     private let encoder = JSONEncoder()
@@ -31,13 +34,40 @@ public struct JSONProcessCoder: ProcessCoder {
     ///
     /// - Throws: `EncodingError` if `value` cannot be encoded.
     public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        Array(try encoder.encode(value))
+        // The same JSON text, without the encoder's set-up: outputs are often plain integers.
+        if let integer = value as? Int { return Array(String(integer).utf8) }
+        if let raw = value as? [UInt8] { return raw }
+        do {
+            return try StreamingJSONEncoder.encode(value)
+        } catch is StreamingJSONEncoder.Unsupported {
+            return Array(try encoder.encode(value))
+        }
     }
 
     /// Decodes a `Value` from JSON.
     ///
     /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        try decoder.decode(type, from: Data(bytes))
+        if type == Int.self, let integer = Self.integer(bytes) { return integer as! Value }
+        if type == [UInt8].self { return Array(bytes) as! Value }
+        if let value = try? StreamingJSONDecoder.decode(type, from: bytes) { return value }
+        return try decoder.decode(type, from: Data(bytes))
+    }
+
+    /// A JSON integer without sign oddities or spaces, or `nil` (the decoder then decides).
+    private static func integer(_ bytes: ArraySlice<UInt8>) -> Int? {
+        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
+        var index = bytes.startIndex
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        guard index < bytes.endIndex else { return nil }
+        var value = 0
+        while index < bytes.endIndex {
+            let digit = Int(bytes[index]) - 48
+            guard digit >= 0 && digit <= 9 else { return nil }
+            value = value * 10 + digit
+            index += 1
+        }
+        return negative ? -value : value
     }
 }

@@ -129,10 +129,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.complete(outcome.flatMap { bytes in
-                Result { try coder.decode(Job.Output.self, from: bytes) }
-                    .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
-            })
+            handle.complete(decodeOutput(outcome, of: Job.self, coder: coder))
         }
         handle.task = task
         if let timeout {
@@ -209,7 +206,7 @@ public final class ProcessPool {
     /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are re-queued.
     func cancel(_ task: PoolTask, with error: any Error) {
         guard !task.isDone else { return }
-        if let worker = workers.first(where: { $0.running === task }) {
+        if let worker = workers.first(where: { $0.notedRunningID == task.id || $0.running === task }) {
             task.finish(.failure(error))
             requeue(worker.takeOutstanding())
             retire(worker, kill: true)
@@ -367,8 +364,11 @@ public final class ProcessPool {
             }
         }
         var tasks = worker.takeOutstanding().filter { !$0.isDone }
-        if !tasks.isEmpty {
-            let running = tasks.removeFirst()
+        // The worker noted which job it was running: that one failed; the others, answered
+        // or not yet started, go back in the queue.
+        let runningID = worker.notedRunningID
+        if runningID != 0, let index = tasks.firstIndex(where: { $0.id == runningID }) {
+            let running = tasks.remove(at: index)
             if running.retriesLeft > 0, worker.violation == nil {
                 running.retriesLeft -= 1
                 tasks.insert(running, at: 0)
@@ -379,8 +379,8 @@ public final class ProcessPool {
                 running.finish(.failure(WorkerCrashed(
                     pid: worker.pid, status: status, job: running.jobDescription, stderrTail: worker.stderrText)))
             }
-            requeue(tasks)
         }
+        requeue(tasks)
         replaceIfNeeded()
         dispatch()
         wakeWaiters()

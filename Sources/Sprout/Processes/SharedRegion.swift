@@ -5,16 +5,6 @@ import Darwin
 #endif
 import Synchronization
 
-/// Why shared memory could not be made or opened.
-public struct SharedMemoryError: Error, CustomStringConvertible, Sendable {
-    /// What was being done, e.g. `shm_open /sprout-123-1`.
-    public let operation: String
-    /// The `errno` it failed with.
-    public let code: Int32
-
-    public var description: String { "\(operation): \(String(cString: strerror(code)))" }
-}
-
 /// A block of POSIX shared memory (`shm_open` + `mmap`), named so another process can map
 /// it too: the name is what travels inside a job. The process that created it removes the
 /// name when its object goes away; processes that mapped it keep their mapping.
@@ -24,7 +14,7 @@ final class SharedRegion: @unchecked Sendable {
     let name: String
     let base: UnsafeMutableRawPointer
     let size: Int
-    private let owner: Bool
+    private var owner: Bool
 
     /// Creates a new zero-filled region of `size` bytes.
     init(size: Int) throws(SharedMemoryError) {
@@ -66,6 +56,14 @@ final class SharedRegion: @unchecked Sendable {
 
     deinit {
         munmap(base, size)
-        if owner { shm_unlink(name) }
+        removeName()
+    }
+
+    /// Removes the name now, once every process that needs it has mapped the region, so
+    /// nothing is left in /dev/shm even if this process is killed later.
+    func removeName() {
+        guard owner else { return }
+        owner = false
+        shm_unlink(name)
     }
 }

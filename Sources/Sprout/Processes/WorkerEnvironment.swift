@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -20,26 +15,21 @@ enum WorkerEnvironment {
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
     static let protocolVersion = 1
 
+    /// Names the worker's running-job slot: shared memory holding the id of the job it is
+    /// running (0 between jobs), read by the parent when the worker dies.
+    static let runningMarker = "SPROUT_WORKER_RUNNING"
+
+    /// Maps this worker's running-job slot for the rest of its life; `nil` outside a worker.
+    static func openRunningJobSlot() -> UnsafeMutablePointer<UInt64>? {
+        guard let value = getenv(runningMarker),
+              let region = try? SharedRegion(opening: String(cString: value)) else { return nil }
+        // Never released: the worker uses the slot until it exits.
+        return Unmanaged.passRetained(region).takeUnretainedValue().base.bindMemory(to: UInt64.self, capacity: 1)
+    }
+
     /// The channel descriptor when this process is a worker, else `nil`.
     static var workerChannel: Int32? {
         guard let value = getenv(marker) else { return nil }
         return Int32(String(cString: value))
-    }
-}
-
-/// What a worker says first: who it is and what it serves.
-struct WorkerHello: Codable, Sendable {
-    var version: Int
-    var jobs: [String]
-
-    init(version: Int, jobs: [String]) {
-        self.version = version
-        self.jobs = jobs
-    }
-
-    /// The hello in a frame's payload, or `nil` if it is not one.
-    init?(_ payload: [UInt8]) {
-        guard let hello = try? JSONDecoder().decode(WorkerHello.self, from: Data(payload)) else { return nil }
-        self = hello
     }
 }

@@ -21,7 +21,10 @@ final class WorkerProcess {
     var pid: Int32 { child.pid }
     var phase = Phase.starting
     /// Tasks sent and not yet answered, oldest (the one running) first.
-    private(set) var outstanding: [PoolTask] = []
+    var outstanding: ArraySlice<PoolTask> { sent[sentHead...] }
+    // Answered tasks are dropped from the front by moving `sentHead`, not by shifting.
+    private var sent: [PoolTask] = []
+    private var sentHead = 0
     /// Batches among `outstanding`.
     var batches = 0
     /// Tasks answered so far.
@@ -35,6 +38,8 @@ final class WorkerProcess {
     var timers: [HubTimer] = []
 
     private let channel: Int32
+    /// Shared memory where the worker notes the id of the job it runs.
+    private let runningSlot: SharedRegion
     /// Where descriptors a job carries are sent, ahead of its frame.
     private var descriptorChannel: Int32
     private var channelWatcher: FDWatcher?
@@ -73,8 +78,16 @@ final class WorkerProcess {
             for fd in pair + errorPipe { close(fd) }
             throw HubError(code: code, operation: "socketpair for a pool worker's descriptors")
         }
+        let slot: SharedRegion
+        do {
+            slot = try SharedRegion(size: 8)
+        } catch {
+            for fd in pair + errorPipe + passing { close(fd) }
+            throw HubError(code: -error.code, operation: "shared memory for a pool worker")
+        }
+        runningSlot = slot
         var spec = ChildSpec(executable: executable)
-        spec.environment = environment
+        spec.environment = environment + ["\(WorkerEnvironment.runningMarker)=\(slot.name)"]
         spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
@@ -114,15 +127,24 @@ final class WorkerProcess {
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
 
-    /// The task the worker is running (the oldest unanswered), if any.
+    /// The task the worker is running, as far as the parent knows: the oldest unanswered.
     var running: PoolTask? { outstanding.first }
+
+    /// The id of the job the worker noted as running (0: none); exact once it has died.
+    var notedRunningID: UInt64 { runningSlot.base.load(as: UInt64.self) }
 
     // MARK: Sending
 
     /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
     /// assigned in the same pass, in one write, at ``sendAssigned()``.
     func assign(_ tasks: [PoolTask]) {
-        precondition(takesJobs, "Sprout: jobs assigned to a worker that cannot take them")
+        guard takesJobs else {
+            // Callers check takesJobs first; if one ever did not, failing the jobs beats
+            // losing them or stopping the parent.
+            for task in tasks { task.finish(.failure(ProcessPoolError.protocolViolation(
+                pid: pid, job: task.jobDescription, detail: "the job was given to a worker that had stopped"))) }
+            return
+        }
         let now = monotonicNanoseconds()
         var sent: [PoolTask] = []
         sent.reserveCapacity(tasks.count)
@@ -141,7 +163,7 @@ final class WorkerProcess {
         }
         guard !sent.isEmpty else { return }
         sent[sent.count - 1].endsBatch = true
-        outstanding.append(contentsOf: sent)
+        self.sent.append(contentsOf: sent)
         batches += 1
     }
 
@@ -161,8 +183,9 @@ final class WorkerProcess {
 
     /// Takes back every unanswered task (for re-queueing or failing), leaving none.
     func takeOutstanding() -> [PoolTask] {
-        let tasks = outstanding
-        outstanding = []
+        let tasks = Array(outstanding)
+        sent = []
+        sentHead = 0
         batches = 0
         return tasks
     }
@@ -170,7 +193,14 @@ final class WorkerProcess {
     /// Removes the oldest unanswered task, which `id` must name.
     func answered(_ id: UInt64) -> PoolTask? {
         guard let first = outstanding.first, first.id == id else { return nil }
-        outstanding.removeFirst()
+        sentHead += 1
+        if sentHead == sent.count {
+            sent.removeAll(keepingCapacity: true)
+            sentHead = 0
+        } else if sentHead >= 1024 && sentHead * 2 >= sent.count {
+            sent.removeFirst(sentHead)
+            sentHead = 0
+        }
         if first.endsBatch { batches -= 1 }
         tasksDone += 1
         return first
@@ -256,6 +286,8 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
+                // The worker has mapped its running-job slot before saying hello.
+                if frame.kind == .hello { runningSlot.removeName() }
                 onFrame(self, frame)
             }
         } catch {

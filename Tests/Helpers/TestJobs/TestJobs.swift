@@ -7,7 +7,7 @@ import Glibc
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
-    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
 ]
 
 /// n².
@@ -220,5 +220,63 @@ public struct QueueSummer: ProcessJob {
             sum += value
         }
         return sum
+    }
+}
+
+/// Writes `prefix-i = i` for `count` keys into a shared dictionary, then returns the value
+/// the parent stored under `"parent"` (or -1).
+public struct DictionaryWriter: ProcessJob {
+    public var dictionary: SharedDictionary<String, Int>
+    public var prefix: String
+    public var count: Int
+    public init(dictionary: SharedDictionary<String, Int>, prefix: String, count: Int) {
+        self.dictionary = dictionary
+        self.prefix = prefix
+        self.count = count
+    }
+    public func run() async throws -> Int {
+        for index in 0..<count { try await dictionary.set("\(prefix)-\(index)", index) }
+        guard try await dictionary.get("\(prefix)-0") == 0 else { return -2 }
+        try await dictionary.remove("\(prefix)-0")
+        return try await dictionary.get("parent") ?? -1
+    }
+}
+
+/// Kills its worker with SIGKILL the first time it runs (counted in shared memory), and
+/// returns the number of attempts afterwards.
+public struct DieFirstTime: ProcessJob {
+    public var attempts: SharedValue<Int64>
+    public init(attempts: SharedValue<Int64>) { self.attempts = attempts }
+    public func run() -> Int64 {
+        let attempt = attempts.withLock { value -> Int64 in
+            value += 1
+            return value
+        }
+        if attempt == 1 { raise(SIGKILL) }
+        return attempt
+    }
+}
+
+/// `count` bytes counting up from 0 (wrapping): a raw binary output.
+public struct Bytes: ProcessJob {
+    public var count: Int
+    public init(count: Int) { self.count = count }
+    public func run() -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0) } }
+}
+
+/// The sum of a large input: a job bigger than the socket's buffer.
+public struct ByteSum: ProcessJob {
+    public var data: [UInt8]
+    public init(data: [UInt8]) { self.data = data }
+    public func run() -> Int { data.reduce(0) { $0 + Int($1) } }
+}
+
+/// Writes the start of a frame into the worker's channel and exits mid-frame.
+public struct HalfFrame: ProcessJob {
+    public init() {}
+    public func run() -> Int {
+        let start: [UInt8] = [100, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]
+        _ = start.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+        exit(0)
     }
 }

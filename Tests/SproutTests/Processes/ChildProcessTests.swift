@@ -17,6 +17,7 @@ struct ChildProcessTests {
             #expect(try await child.value(timeout: 10) == 36)
             #expect(try await child.join(timeout: 5))
             #expect(child.exitStatus == .exited(0))
+            #expect(child.exitCode == 0)
             #expect(!child.isAlive)
             #expect(try await survivors([child.pid!]).isEmpty)
             #expect(throws: ProcessPoolError.self) { try child.start() }
@@ -40,6 +41,7 @@ struct ChildProcessTests {
             busy.kill()
             #expect(try await busy.join(timeout: 5))
             #expect(busy.exitStatus == .signaled(SIGKILL))
+            #expect(busy.exitCode == -SIGKILL)
             await #expect(throws: WorkerCrashed.self) { try await busy.value() }
 
             let napping = ChildProcess(Nap(seconds: 30), executable: workerExecutable)

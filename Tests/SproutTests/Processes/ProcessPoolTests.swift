@@ -18,6 +18,11 @@ struct ProcessPoolTests {
             try await withTestPool { (pool: ProcessPool) async throws in
                 #expect(try await pool.run(Square(7)) == 49)
                 #expect(try await pool.run(HubNap(value: 5)) == 5)
+                let bytes = try await pool.run(Bytes(count: 1 << 20))
+                #expect(bytes.count == 1 << 20 && bytes[300] == 44, "a megabyte of raw bytes comes back whole")
+                let input = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                #expect(try await pool.run(ByteSum(data: input)) == input.reduce(0) { $0 + Int($1) },
+                        "a job larger than the socket buffer goes out in pieces")
             }
         }
         #expect(left.isEmpty)
@@ -101,6 +106,32 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func retriesRerunAJobWhoseWorkerCrashed() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let attempts = try SharedValue<Int64>(0)
+                #expect(try await pool.run(DieFirstTime(attempts: attempts), retries: 1) == 2)
+                attempts.value = 0
+                await #expect(throws: WorkerCrashed.self) { try await pool.run(DieFirstTime(attempts: attempts)) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func workersIgnoreSIGINT() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let pids = pool.workerPIDs
+                for pid in pids { kill(pid, SIGINT) }
+                try await sleep(0.2)
+                #expect(pids.allSatisfy(isAlive))
+                #expect(try await pool.run(Square(3)) == 9)
+                #expect(pool.workerPIDs == pids)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func cancellingARunningJobKillsAndReplacesItsWorker() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
@@ -130,6 +161,13 @@ struct ProcessPoolTests {
                     return true
                 }
                 #expect(try await pool.run(Square(8)) == 64)
+                await #expect {
+                    _ = try await pool.run(HalfFrame())
+                } throws: { error in
+                    guard case .protocolViolation(_, _, let detail)? = error as? ProcessPoolError else { return false }
+                    return detail.contains("inside a frame")
+                }
+                #expect(try await pool.run(Square(9)) == 81)
             }
         }
         #expect(left.isEmpty)

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Decodes a job's answer into its output type: the outcome its awaiter sees.
+func decodeOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Error>, of job: Job.Type,
+                                   coder: any ProcessCoder) -> Result<Job.Output, any Error> {
+    outcome.flatMap { bytes in
+        Result { try coder.decode(Job.Output.self, from: bytes) }
+            .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+    }
+}
+
+/// Encodes `job` with `coder`, gathering the descriptors it carries.
+///
+/// - Throws: ``ProcessPoolError/coding(job:detail:)``.
+func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
+    let collector = DescriptorCollector()
+    do {
+        let payload = try DescriptorTransfer.$outgoing.withValue(collector) { try coder.encode(job) }
+        guard collector.fds.count <= DescriptorChannel.maxPerJob else {
+            for fd in collector.fds { close(fd) }
+            throw ProcessPoolError.coding(job: Job.jobName, detail: "more than \(DescriptorChannel.maxPerJob) descriptors")
+        }
+        return (payload, collector.fds)
+    } catch let error as ProcessPoolError {
+        throw error
+    } catch {
+        for fd in collector.fds { close(fd) }
+        throw ProcessPoolError.coding(job: Job.jobName, detail: "\(error)")
+    }
+}

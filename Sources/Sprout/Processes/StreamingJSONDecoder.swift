@@ -1,0 +1,268 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Reads JSON written the way ``StreamingJSONEncoder`` and `JSONEncoder` write it, straight
+/// from the bytes: a worker decodes every job it runs, so this is on the hot path of a map
+/// over many small jobs.
+///
+/// It knows objects, arrays, numbers, booleans, `null` and strings without escapes. Any
+/// other input, and types `JSONDecoder` treats specially (`Data`, `Date`, `URL`, `Decimal`),
+/// make ``decode(_:from:)`` throw; the caller then asks `JSONDecoder`, which decides — and
+/// gives the real error if there is one.
+enum StreamingJSONDecoder {
+    struct Unsupported: Error {}
+
+    /// Decodes a `Value` from `bytes`.
+    ///
+    /// - Throws: ``Unsupported`` for anything it does not handle.
+    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
+        try bytes.withContiguousStorageIfAvailable { buffer in
+            let text = JSONText(bytes: UnsafeBufferPointer(rebasing: buffer[...]))
+            var index = text.skipSpace(0)
+            let end = try text.valueEnd(index)
+            index = text.skipSpace(end)
+            guard index == text.bytes.count else { throw Unsupported() }
+            return try text.decode(type, from: text.skipSpace(0)..<end)
+        } ?? { throw Unsupported() }()
+    }
+}
+
+/// The bytes being decoded, valid while ``StreamingJSONDecoder/decode(_:from:)`` runs.
+private struct JSONText {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    func skipSpace(_ start: Int) -> Int {
+        var index = start
+        while index < bytes.count, bytes[index] == 32 || bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 {
+            index += 1
+        }
+        return index
+    }
+
+    /// Where the value starting at `start` ends.
+    func valueEnd(_ start: Int) throws -> Int {
+        guard start < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+        switch bytes[start] {
+        case 34:
+            var index = start + 1
+            while index < bytes.count {
+                if bytes[index] == 92 { throw StreamingJSONDecoder.Unsupported() }
+                if bytes[index] == 34 { return index + 1 }
+                index += 1
+            }
+            throw StreamingJSONDecoder.Unsupported()
+        case 123, 91:
+            var depth = 0
+            var index = start
+            while index < bytes.count {
+                switch bytes[index] {
+                case 123, 91: depth += 1
+                case 125, 93:
+                    depth -= 1
+                    if depth == 0 { return index + 1 }
+                case 34: index = try valueEnd(index) - 1
+                default: break
+                }
+                index += 1
+            }
+            throw StreamingJSONDecoder.Unsupported()
+        default:
+            var index = start
+            while index < bytes.count {
+                switch bytes[index] {
+                case 44, 125, 93, 32, 10, 13, 9: return index
+                default: index += 1
+                }
+            }
+            return index
+        }
+    }
+
+    /// The members of the object or elements of the array in `range`.
+    func items(_ range: Range<Int>, keyed: Bool) throws -> [(key: Range<Int>, value: Range<Int>)] {
+        guard bytes[range.lowerBound] == (keyed ? 123 : 91) else { throw StreamingJSONDecoder.Unsupported() }
+        var result: [(key: Range<Int>, value: Range<Int>)] = []
+        var index = skipSpace(range.lowerBound + 1)
+        if index < range.upperBound - 1 || bytes[index] != (keyed ? 125 : 93) {
+            while true {
+                var key = index..<index
+                if keyed {
+                    let keyEnd = try valueEnd(index)
+                    guard bytes[index] == 34 else { throw StreamingJSONDecoder.Unsupported() }
+                    key = (index + 1)..<(keyEnd - 1)
+                    index = skipSpace(keyEnd)
+                    guard index < range.upperBound, bytes[index] == 58 else { throw StreamingJSONDecoder.Unsupported() }
+                    index = skipSpace(index + 1)
+                }
+                let end = try valueEnd(index)
+                result.append((key, index..<end))
+                index = skipSpace(end)
+                guard index < range.upperBound else { throw StreamingJSONDecoder.Unsupported() }
+                if bytes[index] == 44 {
+                    index = skipSpace(index + 1)
+                    continue
+                }
+                guard bytes[index] == (keyed ? 125 : 93) else { throw StreamingJSONDecoder.Unsupported() }
+                break
+            }
+        }
+        return result
+    }
+
+    func string(_ range: Range<Int>) throws -> String {
+        guard range.count >= 2, bytes[range.lowerBound] == 34 else { throw StreamingJSONDecoder.Unsupported() }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]), as: UTF8.self)
+    }
+
+    func isNull(_ range: Range<Int>) -> Bool {
+        range.count == 4 && bytes[range.lowerBound] == 110
+    }
+
+    func integer<T: FixedWidthInteger>(_ type: T.Type, _ range: Range<Int>) throws -> T {
+        guard let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
+            throw StreamingJSONDecoder.Unsupported()
+        }
+        return value
+    }
+
+    func number(_ range: Range<Int>) throws -> Double {
+        guard let first = range.first, bytes[first] == 45 || (bytes[first] >= 48 && bytes[first] <= 57),
+              let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
+            throw StreamingJSONDecoder.Unsupported()
+        }
+        return value
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
+        switch type {
+        case is Int.Type: return try integer(Int.self, range) as! T
+        case is String.Type: return try string(range) as! T
+        case is Double.Type: return try number(range) as! T
+        case is Bool.Type:
+            if range.count == 4 && bytes[range.lowerBound] == 116 { return true as! T }
+            if range.count == 5 && bytes[range.lowerBound] == 102 { return false as! T }
+            throw StreamingJSONDecoder.Unsupported()
+        case is Float.Type: return Float(try number(range)) as! T
+        case is Int8.Type: return try integer(Int8.self, range) as! T
+        case is Int16.Type: return try integer(Int16.self, range) as! T
+        case is Int32.Type: return try integer(Int32.self, range) as! T
+        case is Int64.Type: return try integer(Int64.self, range) as! T
+        case is UInt.Type: return try integer(UInt.self, range) as! T
+        case is UInt8.Type: return try integer(UInt8.self, range) as! T
+        case is UInt16.Type: return try integer(UInt16.self, range) as! T
+        case is UInt32.Type: return try integer(UInt32.self, range) as! T
+        case is UInt64.Type: return try integer(UInt64.self, range) as! T
+        case is Data.Type, is Date.Type, is URL.Type, is Decimal.Type: throw StreamingJSONDecoder.Unsupported()
+        default: return try T(from: RangeDecoder(text: self, range: range))
+        }
+    }
+}
+
+/// The `Decoder` one value's `init(from:)` sees.
+private struct RangeDecoder: Decoder {
+    let text: JSONText
+    let range: Range<Int>
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(ObjectReader<Key>(text: text, members: try text.items(range, keyed: true)))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        ArrayReader(text: text, elements: try text.items(range, keyed: false).map(\.value))
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        ValueReader(text: text, range: range)
+    }
+}
+
+private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let text: JSONText
+    let members: [(key: Range<Int>, value: Range<Int>)]
+    var codingPath: [any CodingKey] { [] }
+
+    var allKeys: [Key] {
+        members.compactMap { Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[$0.key]), as: UTF8.self)) }
+    }
+
+    private func value(_ key: Key) -> Range<Int>? {
+        let name = key.stringValue.utf8
+        for member in members where member.key.count == name.count {
+            if text.bytes[member.key].elementsEqual(name) { return member.value }
+        }
+        return nil
+    }
+
+    private func required(_ key: Key) throws -> Range<Int> {
+        guard let range = value(key) else { throw StreamingJSONDecoder.Unsupported() }
+        return range
+    }
+
+    func contains(_ key: Key) -> Bool { value(key) != nil }
+
+    func decodeNil(forKey key: Key) throws -> Bool { text.isNull(try required(key)) }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try text.decode(type, from: required(key))
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        throw StreamingJSONDecoder.Unsupported()
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        throw StreamingJSONDecoder.Unsupported()
+    }
+
+    func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+    func superDecoder(forKey key: Key) throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+}
+
+private struct ArrayReader: UnkeyedDecodingContainer {
+    let text: JSONText
+    let elements: [Range<Int>]
+    var codingPath: [any CodingKey] { [] }
+    var currentIndex = 0
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    private mutating func next() throws -> Range<Int> {
+        guard !isAtEnd else { throw StreamingJSONDecoder.Unsupported() }
+        defer { currentIndex += 1 }
+        return elements[currentIndex]
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, text.isNull(elements[currentIndex]) else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try text.decode(type, from: next())
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        throw StreamingJSONDecoder.Unsupported()
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { throw StreamingJSONDecoder.Unsupported() }
+    mutating func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+}
+
+private struct ValueReader: SingleValueDecodingContainer {
+    let text: JSONText
+    let range: Range<Int>
+    var codingPath: [any CodingKey] { [] }
+
+    func decodeNil() -> Bool { text.isNull(range) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try text.decode(type, from: range)
+    }
+}

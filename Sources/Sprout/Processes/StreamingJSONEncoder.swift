@@ -1,0 +1,224 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Writes JSON straight into a byte buffer while a value's `encode(to:)` runs, without the
+/// intermediate tree Foundation's `JSONEncoder` builds: jobs are encoded once per item, so
+/// this is on the hot path of a map over many small jobs.
+///
+/// It handles what synthesized `Codable` conformances do (keyed, unkeyed and single-value
+/// containers, one at a time); anything else (nested or super encoders, non-finite numbers)
+/// makes ``encode(_:)`` throw ``Unsupported`` and the caller falls back to `JSONEncoder`.
+final class StreamingJSONEncoder {
+    /// The value needs `JSONEncoder`.
+    struct Unsupported: Error {}
+
+    fileprivate var bytes: [UInt8] = []
+    fileprivate var unsupported = false
+
+    /// The JSON text of `value`.
+    ///
+    /// - Throws: ``Unsupported``; whatever the value's `encode(to:)` throws.
+    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let stream = StreamingJSONEncoder()
+        stream.bytes.reserveCapacity(64)
+        try stream.write(value, codingPath: [])
+        if stream.unsupported { throw Unsupported() }
+        return stream.bytes
+    }
+
+    fileprivate func write<Value: Encodable>(_ value: Value, codingPath: [any CodingKey]) throws {
+        switch value {
+        case let string as String: writeString(string)
+        case let integer as Int: bytes.append(contentsOf: String(integer).utf8)
+        case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let number as Double: writeDouble(number)
+        case let number as Float: writeDouble(Double(number))
+        case let integer as Int8: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as Int16: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as Int32: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as Int64: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as UInt: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as UInt8: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as UInt16: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as UInt32: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as UInt64: bytes.append(contentsOf: String(integer).utf8)
+        // JSONEncoder gives these a form of their own (base64, dates, URL strings).
+        case is Data, is Date, is URL, is Decimal: unsupported = true
+        default:
+            let encoder = StreamEncoder(stream: self, codingPath: codingPath)
+            try value.encode(to: encoder)
+            encoder.finish()
+        }
+    }
+
+    fileprivate func writeDouble(_ number: Double) {
+        guard number.isFinite else {
+            unsupported = true
+            return
+        }
+        // Whole numbers as JSONEncoder writes them ("3", not "3.0").
+        if number == number.rounded(), abs(number) < 1e15 {
+            bytes.append(contentsOf: String(Int64(number)).utf8)
+        } else {
+            bytes.append(contentsOf: number.description.utf8)
+        }
+    }
+
+    fileprivate func writeString(_ string: String) {
+        bytes.append(34)
+        for byte in string.utf8 {
+            switch byte {
+            case 34: bytes.append(contentsOf: [92, 34])
+            case 92: bytes.append(contentsOf: [92, 92])
+            case 10: bytes.append(contentsOf: [92, 110])
+            case 13: bytes.append(contentsOf: [92, 114])
+            case 9: bytes.append(contentsOf: [92, 116])
+            case 0..<32:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(34)
+    }
+}
+
+/// The `Encoder` one value's `encode(to:)` sees.
+private final class StreamEncoder: Encoder {
+    enum Opened { case nothing, keyed, unkeyed, single }
+
+    let stream: StreamingJSONEncoder
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var opened = Opened.nothing
+    /// Entries written into the open container, for commas; for a single value, 0 or 1.
+    var count = 0
+
+    init(stream: StreamingJSONEncoder, codingPath: [any CodingKey]) {
+        self.stream = stream
+        self.codingPath = codingPath
+    }
+
+    private func open(_ kind: Opened, _ text: UInt8?) {
+        if opened == .nothing {
+            opened = kind
+            if let text { stream.bytes.append(text) }
+        } else if opened != kind {
+            stream.unsupported = true
+        }
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        open(.keyed, 123)
+        return KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        open(.unkeyed, 91)
+        return UnkeyedStream(encoder: self)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        open(.single, nil)
+        return SingleStream(encoder: self)
+    }
+
+    /// Closes what `encode(to:)` opened (an encoder given nothing writes `{}`, as
+    /// `JSONEncoder` does).
+    func finish() {
+        switch opened {
+        case .nothing: stream.bytes.append(contentsOf: [123, 125])
+        case .keyed: stream.bytes.append(125)
+        case .unkeyed: stream.bytes.append(93)
+        case .single: if count != 1 { stream.unsupported = true }
+        }
+    }
+
+    func separate() {
+        if count > 0 { stream.bytes.append(44) }
+        count += 1
+    }
+
+    func child<Value: Encodable>(_ value: Value, key: (any CodingKey)?) throws {
+        try stream.write(value, codingPath: key.map { codingPath + [$0] } ?? codingPath)
+    }
+
+    /// What nested and super encoders return: writes nowhere, and marks the value unsupported.
+    func refuse() -> StreamEncoder {
+        stream.unsupported = true
+        return StreamEncoder(stream: StreamingJSONEncoder(), codingPath: codingPath)
+    }
+}
+
+private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let encoder: StreamEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    private func key(_ key: Key) {
+        encoder.separate()
+        encoder.stream.writeString(key.stringValue)
+        encoder.stream.bytes.append(58)
+    }
+
+    mutating func encodeNil(forKey key: Key) throws {
+        self.key(key)
+        encoder.stream.bytes.append(contentsOf: "null".utf8)
+    }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        self.key(key)
+        try encoder.child(value, key: key)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+        encoder.refuse().container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        encoder.refuse().unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder { encoder.refuse() }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { encoder.refuse() }
+}
+
+private struct UnkeyedStream: UnkeyedEncodingContainer {
+    let encoder: StreamEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+    var count: Int { encoder.count }
+
+    mutating func encodeNil() throws {
+        encoder.separate()
+        encoder.stream.bytes.append(contentsOf: "null".utf8)
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        encoder.separate()
+        try encoder.child(value, key: nil)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        encoder.refuse().container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { encoder.refuse().unkeyedContainer() }
+    mutating func superEncoder() -> any Encoder { encoder.refuse() }
+}
+
+private struct SingleStream: SingleValueEncodingContainer {
+    let encoder: StreamEncoder
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    mutating func encodeNil() throws {
+        encoder.count += 1
+        encoder.stream.bytes.append(contentsOf: "null".utf8)
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        encoder.count += 1
+        try encoder.child(value, key: nil)
+    }
+}

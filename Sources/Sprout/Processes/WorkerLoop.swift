@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A worker's life: say hello, then read job frames and answer each, until the channel ends.
+struct WorkerLoop {
+    let channel: Int32
+    let jobs: [String: RegisteredJob]
+    let coder: any ProcessCoder
+
+    func serve() -> Never {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        watchForParentExit()
+        // Mapped before the hello: the parent removes the slot's name once it has that.
+        let running = WorkerEnvironment.openRunningJobSlot()
+        let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
+        var out: [UInt8] = []
+        Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
+        send(out)
+        out.removeAll(keepingCapacity: true)
+        let executor = WorkerExecutor()
+        var reader = FrameReader()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
+        // Answers are gathered and written together: the running-job slot in shared memory,
+        // not the answers, tells the parent which job a crash interrupted.
+        var oldestUnsent: UInt64 = 0
+        var lastJob: UInt64 = 0
+        while true {
+            do {
+                while let frame = try reader.next() {
+                    // Answers wait for company only behind tiny jobs, and not for long.
+                    if !out.isEmpty && (lastJob > Self.tinyJob || monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay) {
+                        send(out)
+                        out.removeAll(keepingCapacity: true)
+                    }
+                    let started = monotonicNanoseconds()
+                    running?.pointee = frame.id
+                    let (kind, payload) = run(frame, executor: executor)
+                    running?.pointee = 0
+                    let finished = monotonicNanoseconds()
+                    lastJob = finished - started
+                    if out.isEmpty { oldestUnsent = finished }
+                    Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
+                    if out.count >= 1 << 16 {
+                        send(out)
+                        out.removeAll(keepingCapacity: true)
+                    }
+                }
+            } catch {
+                HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+                exit(70)
+            }
+            // Nothing more to run: the answers go out before the worker sleeps.
+            if !out.isEmpty {
+                send(out)
+                out.removeAll(keepingCapacity: true)
+            }
+            let count = read(channel, chunk.baseAddress, chunk.count)
+            if count > 0 {
+                reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+            } else if count == 0 || errno != EINTR {
+                // The parent closed the channel or died: nothing more will come.
+                exit(0)
+            }
+        }
+    }
+
+    /// Jobs shorter than this (ns) are tiny: their answers are written together.
+    static let tinyJob: UInt64 = 50_000
+    /// The oldest an unsent answer may be when the next job starts (ns). So an answer waits
+    /// at most this long plus one job — and only when the jobs before were tiny.
+    static let maxAnswerDelay: UInt64 = 200_000
+
+    private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
+        guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
+            HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
+            exit(70)
+        }
+        let name: String
+        let body: ArraySlice<UInt8>
+        var payload = frame.payload
+        var descriptors: [Int32] = []
+        if frame.kind == .jobWithDescriptors, let count = payload.first {
+            payload.removeFirst()
+            descriptors = DescriptorChannel.receive(on: WorkerEnvironment.descriptorFD)
+            if descriptors.count != Int(count) {
+                HubDiagnostics.report("Sprout worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
+            }
+        }
+        // Descriptors a job carries are open while it runs and closed after.
+        defer { for fd in descriptors { close(fd) } }
+        do {
+            (name, body) = try Frame.splitJob(payload)
+        } catch {
+            HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+            exit(70)
+        }
+        guard let job = jobs[name] else {
+            let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
+            return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
+        }
+        let coder = self.coder
+        return DescriptorTransfer.$received.withValue(descriptors) {
+            executor.runToCompletion { await job.run(body, coder) }
+        }
+    }
+
+    private func send(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = write(channel, buffer.baseAddress! + offset, buffer.count - offset)
+                if count > 0 {
+                    offset += count
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    exit(0)
+                }
+            }
+        }
+    }
+
+    /// A job may run for long without reading the channel, so a thread of its own notices
+    /// the parent going away (the channel's peer closing) and ends the worker at once.
+    private func watchForParentExit() {
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { context in
+            var poller = pollfd(fd: Int32(Int(bitPattern: context)), events: Int16(0x2000) /* POLLRDHUP: the peer closed */, revents: 0)
+            while true {
+                let ready = poll(&poller, 1, -1)
+                if ready > 0 { _exit(0) }
+                if ready < 0 && errno != EINTR { return nil }
+            }
+        }, UnsafeMutableRawPointer(bitPattern: Int(channel)))
+        if rc == 0 { pthread_detach(thread) }
+    }
+}

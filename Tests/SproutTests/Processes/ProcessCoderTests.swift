@@ -1,0 +1,89 @@
+import Testing
+@testable import Sprout
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+private struct Inner: Codable, Equatable {
+    var name: String
+    var weight: Double?
+}
+
+private enum Shape: Codable, Equatable {
+    case circle(radius: Double)
+    case square(Int)
+}
+
+private struct Everything: Codable, Equatable {
+    var text = "quote \" backslash \\ newline \n tab \t bell \u{7} é 漢字 🌱 /slash"
+    var small: Int8 = -128
+    var big: UInt64 = .max
+    var whole = 3.0
+    var fraction = -0.1
+    var single: Float = 2.5
+    var flag = true
+    var missing: Int? = nil
+    var present: Int? = 7
+    var list = [1, 2, 3]
+    var empty: [String] = []
+    var byName = ["a": 1, "b": 2]
+    var byNumber = [1: "one", 2: "two"]
+    var inner = Inner(name: "x", weight: nil)
+    var inners = [Inner(name: "y", weight: 1.5)]
+    var shape = Shape.circle(radius: 1.25)
+    var date = Date(timeIntervalSince1970: 1_700_000_000.5)
+    var data = Data([0, 1, 2, 255])
+}
+
+@Suite("JSONProcessCoder")
+struct ProcessCoderTests {
+    @Test func valuesSurviveTheRoundTrip() throws {
+        let coder = JSONProcessCoder()
+        let value = Everything()
+        #expect(try coder.decode(Everything.self, from: coder.encode(value)[...]) == value)
+        #expect(try coder.decode(Int.self, from: coder.encode(-42)[...]) == -42)
+        #expect(try coder.decode([UInt8].self, from: coder.encode([UInt8]([9, 8]))[...]) == [9, 8])
+        #expect(try coder.decode(String.self, from: coder.encode("a\"b")[...]) == "a\"b")
+    }
+
+    @Test func theStreamingEncoderWritesWhatJSONDecoderReads() throws {
+        let inner = Inner(name: "line\nbreak", weight: 2)
+        let bytes = try StreamingJSONEncoder.encode(inner)
+        #expect(String(decoding: bytes, as: UTF8.self) == #"{"name":"line\nbreak","weight":2}"#)
+        #expect(try JSONDecoder().decode(Inner.self, from: Data(bytes)) == inner)
+        #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Shape.square(1)) }
+        #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Double.nan) }
+    }
+
+    @Test func theStreamingDecoderReadsWhatTheEncodersWrite() throws {
+        struct Plain: Codable, Equatable {
+            var id: Int
+            var name: String
+            var scores: [Double]
+            var inner: Inner
+            var maybe: Int?
+            var tags: [String: Int]
+            var flag: Bool
+            var tiny: Int8
+        }
+        let plain = Plain(id: -5, name: "né 🌱", scores: [1, 2.5, -1e20], inner: Inner(name: "i", weight: nil),
+                          maybe: nil, tags: ["a": 1], flag: false, tiny: -3)
+        let fast = try StreamingJSONEncoder.encode(plain)
+        #expect(try StreamingJSONDecoder.decode(Plain.self, from: fast[...]) == plain)
+        let foundation = Array(try JSONEncoder().encode(plain))
+        #expect(try StreamingJSONDecoder.decode(Plain.self, from: foundation[...]) == plain)
+        // Escapes and enums with payloads go to JSONDecoder.
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(String.self, from: Array(#""a\nb""#.utf8)[...])
+        }
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(Shape.self, from: Array(try JSONEncoder().encode(Shape.square(2)))[...])
+        }
+        #expect(throws: StreamingJSONDecoder.Unsupported.self) {
+            _ = try StreamingJSONDecoder.decode(Plain.self, from: Array(#"{"id": 1"#.utf8)[...])
+        }
+    }
+}
