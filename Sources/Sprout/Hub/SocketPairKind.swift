@@ -1,6 +1,6 @@
 import CLibuv
 
-/// `socketpair` types with close-on-exec, for layers that may not import CLibuv. In a
+/// Unix socket types with close-on-exec, for layers that may not import CLibuv. In a
 /// whole-module (release) build the socket-type constants are visible only to files that
 /// import CLibuv — its headers own them there — so Processes/ takes them from here.
 package enum SocketPairKind {
@@ -8,4 +8,6 @@ package enum SocketPairKind {
     package static let stream = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
     /// `SOCK_SEQPACKET | SOCK_CLOEXEC`.
     package static let seqpacket = Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+    /// `SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK`.
+    package static let seqpacketNonblocking = seqpacket | Int32(SOCK_NONBLOCK.rawValue)
 }

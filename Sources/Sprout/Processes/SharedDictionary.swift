@@ -49,7 +49,7 @@ public final class SharedDictionary<Key: Codable & Hashable & Sendable, Value: C
     @Hub
     public init() throws {
         address = "sprout-dict-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let listener = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let listener = socket(AF_UNIX, SocketPairKind.seqpacketNonblocking, 0)
         guard listener >= 0 else { throw ProcessChannelError.system(operation: "socket", code: errno) }
         let bound = Self.withAddress(address) { bind(listener, $0, $1) }
         guard bound == 0, listen(listener, 64) == 0 else {
@@ -127,7 +127,7 @@ public final class SharedDictionary<Key: Codable & Hashable & Sendable, Value: C
     /// - Throws: ``ProcessChannelError`` if the owner cannot be reached.
     public init(from decoder: any Decoder) throws {
         address = try decoder.singleValueContainer().decode(String.self)
-        let connection = socket(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let connection = socket(AF_UNIX, SocketPairKind.seqpacket, 0)
         guard connection >= 0 else { throw ProcessChannelError.system(operation: "socket", code: errno) }
         guard Self.withAddress(address, { connect(connection, $0, $1) }) == 0 else {
             let code = errno
