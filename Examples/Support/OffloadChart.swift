@@ -14,7 +14,7 @@ public enum OffloadChart {
         let rowHeight = 34.0, top = 78.0, labelWidth = 150.0, panelWidth = 300.0, gap = 20.0
         // Bars use 60 % of a panel; their value labels go in the rest.
         let span = panelWidth * 0.6
-        let height = top + Double(rows.count) * rowHeight + 44
+        let height = top + Double(rows.count) * rowHeight + 52
         let width = labelWidth + 3 * panelWidth + 3 * gap + 10
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
@@ -41,9 +41,9 @@ public enum OffloadChart {
             let x = speedX + value / maxSpeedup * span
             svg += referenceLine(x: x, top: top, rows: rows.count, rowHeight: rowHeight, label: label)
         }
-        for (value, label) in [(OffloadReport.p99Goal, "1 ms"), (OffloadReport.maxGoal, "5 ms")] {
+        for (value, label, lower) in [(OffloadReport.p99Goal, "1 ms", false), (OffloadReport.maxGoal, "5 ms", true)] {
             let x = lateX + logPosition(Double(value), upTo: lateMax) * span
-            svg += referenceLine(x: x, top: top, rows: rows.count, rowHeight: rowHeight, label: label)
+            svg += referenceLine(x: x, top: top, rows: rows.count, rowHeight: rowHeight, label: label, lower: lower)
         }
         let colors: [OffloadMode: String] = [.baseline: "#9e9e9e", .inline: "#d9534f", .yielding: "#f0ad4e", .threads: "#5bc0de", .processes: "#5cb85c"]
         for (index, row) in rows.enumerated() {
@@ -71,7 +71,7 @@ public enum OffloadChart {
             }
         }
         let footer = "workers \(report.experiment.workers), \(report.experiment.workload.ranges.count) pieces, primes below \(report.experiment.workload.limit), \(formatDecimal(report.experiment.duration, places: 1)) s per mode, HTTP \(Int(report.experiment.rate)) req/s"
-            + (report.experiment.nice > 0 ? ", pool workers at nice \(report.experiment.nice)" : "")
+            + (report.experiment.nice > 0 ? ", pool workers at nice \(report.experiment.nice)" : "") + "; \(machineLoadText())"
         svg += "<text x=\"10\" y=\"\(height - 14)\" fill=\"#555\">\(escape(footer))</text>\n</svg>\n"
         return svg
     }
@@ -95,9 +95,11 @@ public enum OffloadChart {
             + "<text x=\"\((textAt ?? x + max(1, width)) + 4)\" y=\"\(y + 21)\">\(escape(text))</text>\n"
     }
 
-    private static func referenceLine(x: Double, top: Double, rows: Int, rowHeight: Double, label: String) -> String {
+    /// A dashed vertical line at `x` with `label` under it (`lower` labels sit one line
+    /// further down, so two close lines stay readable).
+    private static func referenceLine(x: Double, top: Double, rows: Int, rowHeight: Double, label: String, lower: Bool = false) -> String {
         "<line x1=\"\(x)\" y1=\"\(top - 6)\" x2=\"\(x)\" y2=\"\(top + Double(rows) * rowHeight)\" stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>\n"
-            + "<text x=\"\(x)\" y=\"\(top + Double(rows) * rowHeight + 14)\" fill=\"#777\" font-size=\"10\" text-anchor=\"middle\">\(escape(label))</text>\n"
+            + "<text x=\"\(x)\" y=\"\(top + Double(rows) * rowHeight + (lower ? 24 : 12))\" fill=\"#777\" font-size=\"10\" text-anchor=\"middle\">\(escape(label))</text>\n"
     }
 
     private static func escape(_ text: String) -> String {
