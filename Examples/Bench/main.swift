@@ -8,7 +8,7 @@ import Glibc
 try ProcessPool.serveIfWorker(jobs: processJobs)
 
 // Each area of Sprout adds its list here.
-let workloads = hubWorkloads + ioWorkloads + httpWorkloads + processWorkloads
+let workloads = hubWorkloads + syncWorkloads + ioWorkloads + httpWorkloads + processWorkloads
 
 // Spawning 100k greenlets in one go is one long job by design; the monitor would say so.
 Hub.blockingThreshold = nil

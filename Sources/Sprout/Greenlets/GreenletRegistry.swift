@@ -32,6 +32,10 @@ final class GreenletRegistry: Sendable {
         running.withLock { $0[task]?.context }
     }
 
+    func contains(task: UInt) -> Bool {
+        running.withLock { $0[task] != nil }
+    }
+
     func greenlet(ofTask task: UInt) -> (any RunningGreenlet)? {
         running.withLock { $0[task] }
     }

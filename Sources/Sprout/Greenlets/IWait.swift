@@ -82,9 +82,10 @@ final class CompletionCollector {
                 guard now < deadline else { return nil }
                 remaining = Double(deadline - now) / 1e9
             }
-            let parked = Waiter<Void>()
-            waiter = parked
-            let wake = await park(parked, timeout: remaining)
+            // Entering `park` may hop executors (a caller that is not a greenlet): look again.
+            let wake = await park(Waiter<Void>(), timeout: remaining) { parked in
+                if doneHead < done.count { parked.wake() } else { waiter = parked }
+            }
             waiter = nil
             switch wake {
             case .value: continue

@@ -127,6 +127,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     }
 
     private func runLoopThread() {
+        // The hub may be started from a thread that blocks signals (Dispatch's workers block
+        // them all, and a new thread inherits the mask). libuv's SIGCHLD and signal watchers
+        // need some thread to take delivery: this one always can.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         takeInbox()
         uv_run(loop, UV_RUN_DEFAULT)
@@ -275,7 +281,14 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         let task = unsafeBitCast(job, to: UInt.self)
         runningTask = task
         currentTask.store(task, ordering: .relaxed)
-        job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        // Greenlets prefer the hub as their task executor, so their nonisolated code stays
+        // here too; a task that prefers nothing must not run as if it did, or the runtime
+        // sees another executor at its next `@Hub` call and queues it again.
+        if GreenletRegistry.shared.contains(task: task) {
+            job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+        } else {
+            job.runSynchronously(on: asUnownedSerialExecutor())
+        }
     }
 
     /// Closes every handle on the loop, lets the close callbacks run and closes the loop.

@@ -11,7 +11,7 @@
 /// ```
 @Hub
 public final class Channel<Element: Sendable>: Sendable, AsyncSequence {
-    private let queue = GreenletQueue<FIFOBuffer<Element>>(maxSize: 0)
+    @usableFromInline let queue = GreenletQueue<FIFOBuffer<Element>>(maxSize: 0)
 
     /// A channel with no buffer.
     public nonisolated init() {}
@@ -25,13 +25,15 @@ public final class Channel<Element: Sendable>: Sendable, AsyncSequence {
     ///   ``QueueError/full`` if `timeout` passes before a getter comes;
     ///   `CancellationError` if the greenlet is killed while waiting. The item was not
     ///   handed over in any of these cases.
-    public func put(_ item: Element, timeout: Double? = nil) async throws {
+    @inlinable
+    public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
         try await queue.put(item, timeout: timeout)
     }
 
     /// Hands `item` to a getter that is already waiting.
     ///
     /// - Throws: ``QueueError/full`` if no getter waits; ``QueueError/closed`` if closed.
+    @inlinable
     public func putNowait(_ item: Element) throws(QueueError) {
         try queue.putNowait(item)
     }
@@ -40,13 +42,15 @@ public final class Channel<Element: Sendable>: Sendable, AsyncSequence {
     ///
     /// - Throws: ``QueueError/closed`` once the channel is closed and no putter waits;
     ///   ``QueueError/empty`` if `timeout` passes first; `CancellationError` if killed.
-    public func get(timeout: Double? = nil) async throws -> Element {
+    @inlinable
+    public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
         try await queue.get(timeout: timeout)
     }
 
     /// Takes an item from a putter that is already waiting.
     ///
     /// - Throws: ``QueueError/empty`` if none waits; ``QueueError/closed`` if closed.
+    @inlinable
     public func getNowait() throws(QueueError) -> Element {
         try queue.getNowait()
     }

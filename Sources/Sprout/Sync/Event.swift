@@ -43,15 +43,11 @@ public final class Event: Sendable {
     /// - Throws: `CancellationError` if the greenlet is killed while waiting.
     @discardableResult
     public func wait(timeout: Double? = nil) async throws -> Bool {
-        if isSet { return true }
-        switch await park(Waiter<Void>(), timeout: timeout, register: { waiters.append($0, ()) }) {
-        case .value: return true
-        case .timedOut:
-            waiters.noteAbandoned()
-            return false
-        case .cancelled:
-            waiters.noteAbandoned()
-            throw CancellationError()
-        }
+        try await parkUnlessReady(
+            timeout: timeout,
+            ready: { isSet },
+            enlist: { waiters.append($0, ()) },
+            abandoned: { waiters.noteAbandoned() }
+        )
     }
 }

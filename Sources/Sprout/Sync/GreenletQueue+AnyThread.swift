@@ -8,6 +8,6 @@ extension GreenletQueue {
     /// standard error. From hub code use ``put(_:timeout:)``, which the compiler requires
     /// there anyway: the rest of the queue is hub-isolated.
     public nonisolated func putFromAnyThread(_ item: Element) {
-        Hub.later { [self] in putDetached(item) }
+        Hub.later { [core] in core.putDetached(item) }
     }
 }

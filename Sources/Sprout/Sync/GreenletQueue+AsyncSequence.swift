@@ -7,13 +7,23 @@ extension GreenletQueue: AsyncSequence {
 
     /// Takes items from the queue one at a time.
     public struct Iterator: AsyncIteratorProtocol {
-        let queue: GreenletQueue
+        @usableFromInline let queue: GreenletQueue
+
+        @usableFromInline init(queue: GreenletQueue) {
+            self.queue = queue
+        }
 
         /// The next item, or `nil` once the queue is closed and empty.
         ///
         /// - Throws: `CancellationError` if the iterating greenlet is killed.
+        @inlinable
         public mutating func next() async throws -> Element? {
-            try await queue.nextItem()
+            do {
+                if case let item?? = try queue.core.getIfOnHub() { return (item as! Element) }
+            } catch {
+                return nil  // `.closed`, the only error it throws: closed and drained
+            }
+            return try await queue.core.nextItem().map { $0 as! Element }
         }
     }
 }

@@ -7,6 +7,7 @@ public enum LockError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A ``BoundedSemaphore`` released more times than acquired: it would exceed its bound.
     case overReleased(bound: Int)
 
+    /// A sentence saying what went wrong.
     public var description: String {
         switch self {
         case .notLocked: "release of a lock that is not held"

@@ -30,7 +30,7 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
     private var workers: [Greenlet<Void>] = []
     private var readyInOrder: [Int: Output] = [:]
     private var nextToYield = 0
-    private var readyAnyOrder = FIFOBuffer<Output>()
+    private var readyAnyOrder = ItemStore(order: .fifo)
     private var failure: (any Error)?
     private var consumer: Waiter<Void>?
 
@@ -66,12 +66,12 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
             }
             if !ordered, readyAnyOrder.count > 0 {
                 window?.release()
-                return readyAnyOrder.removeNext()
+                return (readyAnyOrder.removeNext() as! Output)
             }
             if exhausted, inFlight == 0 { return nil }
-            let waiter = Waiter<Void>()
-            consumer = waiter
-            let wake = await park(waiter)
+            // Not re-checked inside `park`: a hop there only delays the consumer, and every
+            // change it waits for wakes `consumer`, which is set with no suspension before it.
+            let wake = await park(Waiter<Void>()) { consumer = $0 }
             consumer = nil
             if case .cancelled = wake {
                 stop()

@@ -3,6 +3,7 @@
 /// iteration stopped. When the last copy of the sequence and its iterators goes away, the
 /// run stops and its greenlets are killed, so breaking out of a loop leaks nothing.
 public struct PoolMapSequence<Output: Sendable>: AsyncSequence, Sendable {
+    /// Iteration throws the function's first error, or `CancellationError`.
     public typealias Failure = any Error
 
     let owner: Owner

@@ -1,16 +1,9 @@
-/// The order a ``GreenletQueue`` hands its items out in: ``FIFOBuffer``, ``LIFOBuffer`` or
-/// ``PriorityBuffer``.
+/// The kind of a ``GreenletQueue``: what it carries and in which order it hands items out —
+/// ``FIFOBuffer``, ``LIFOBuffer`` or ``PriorityBuffer``. These are only names for the type
+/// system; the items live in the queue.
 public protocol QueueBuffer {
-    /// What the queue holds.
+    /// What the queue carries.
     associatedtype Element: Sendable
-    /// An empty buffer.
-    init()
-    /// How many items are held.
-    var count: Int { get }
-    /// Adds an item.
-    mutating func insert(_ item: Element)
-    /// Removes and returns the item to hand out next; only called when `count > 0`.
-    mutating func removeNext() -> Element
-    /// The item ``removeNext()`` would return, without removing it.
-    var next: Element? { get }
+    /// The order items come out in.
+    static var order: QueueOrder { get }
 }

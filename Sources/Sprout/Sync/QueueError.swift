@@ -9,6 +9,7 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
     /// ``GreenletQueue/taskDone()`` was called more times than items were put.
     case taskDoneTooOften
 
+    /// A sentence saying what went wrong.
     public var description: String {
         switch self {
         case .closed: "the queue is closed"

@@ -31,19 +31,12 @@ public final class Semaphore: Sendable {
     @discardableResult
     public func acquire(timeout: Double? = nil) async throws -> Bool {
         // Released permits go straight to waiters, so a free permit means nobody waits.
-        if value > 0 {
-            value -= 1
-            return true
-        }
-        switch await park(Waiter<Void>(), timeout: timeout, register: { waiters.append($0, ()) }) {
-        case .value: return true
-        case .timedOut:
-            waiters.noteAbandoned()
-            return false
-        case .cancelled:
-            waiters.noteAbandoned()
-            throw CancellationError()
-        }
+        try await parkUnlessReady(
+            timeout: timeout,
+            ready: { tryAcquire() },
+            enlist: { waiters.append($0, ()) },
+            abandoned: { waiters.noteAbandoned() }
+        )
     }
 
     /// Takes a permit if one is free now; returns whether it did.
@@ -56,6 +49,12 @@ public final class Semaphore: Sendable {
     /// Gives a permit back: to the longest-waiting greenlet if any, else to the pool.
     public func release() {
         if waiters.popLive(waking: ()) == nil { value += 1 }
+    }
+
+    /// Gives a permit back from any thread (a thread-pool job finishing): it is released on
+    /// the hub's next turn. From hub code call ``release()``; the rest is hub-isolated.
+    public nonisolated func releaseFromAnyThread() {
+        Hub.later { [self] in release() }
     }
 
     /// Runs `body` holding a permit, released however `body` ends.

@@ -33,8 +33,10 @@ public final class Tasklet: Sendable {
         case finished
     }
 
-    /// The tasklet whose code runs now (`nil` outside any tasklet).
     @TaskLocal private static var running: Tasklet?
+
+    /// The tasklet whose code runs now, `nil` outside any tasklet (greenlet's `getcurrent`).
+    public static var current: Tasklet? { running }
 
     /// The code to run on the first switch to this tasklet; settable until then
     /// (like greenlet's `run` attribute), so two tasklets can refer to each other.
@@ -43,17 +45,21 @@ public final class Tasklet: Sendable {
     public private(set) var parent: Tasklet?
     private var state: State
     private var greenlet: Greenlet<Void>?
+    /// True for the stand-in of code outside any tasklet.
+    private let isOutside: Bool
 
     /// A tasklet that will run `body` when first switched to.
     public init(_ body: Body? = nil) {
         run = body
         parent = Tasklet.running
         state = .unstarted
+        isOutside = false
     }
 
     /// Stands for code outside any tasklet that switches into one.
     private init(adopting: Void) {
         state = .running
+        isOutside = true
     }
 
     /// The outermost ancestor: where a chain of switches started.
@@ -61,6 +67,14 @@ public final class Tasklet: Sendable {
         var tasklet = self
         while let parent = tasklet.parent { tasklet = parent }
         return tasklet
+    }
+
+    /// Who calls from outside any tasklet: the stand-in that started this tasklet's chain if
+    /// it is not parked (the outside code resuming its own chain), else a new one.
+    private var outsideCaller: Tasklet {
+        let root = root
+        if root.isOutside, case .running = root.state { return root }
+        return Tasklet(adopting: ())
     }
 
     /// True once the body has returned or thrown.
@@ -76,12 +90,19 @@ public final class Tasklet: Sendable {
     ///   calling greenlet is killed while switched out.
     @discardableResult
     public func `switch`(_ value: (any Sendable)? = nil) async throws -> (any Sendable)? {
-        let caller = Tasklet.running ?? Tasklet(adopting: ())
+        let caller = Tasklet.running ?? outsideCaller
         if caller === self { return value }
-        let waiter = Waiter<Result<(any Sendable)?, any Error>>()
-        try resume(with: value, from: caller)
-        caller.state = .switchedOut(waiter)
-        let wake = await park(waiter)
+        // The target is resumed only once this side is registered, with no suspension in
+        // between (entering `park` may hop executors), so a quick switch back is not lost.
+        let wake = await park(Waiter<Result<(any Sendable)?, any Error>>()) { waiter in
+            caller.state = .switchedOut(waiter)
+            do {
+                try resume(with: value, from: caller)
+            } catch {
+                caller.state = .running
+                waiter.wake(with: .failure(error))
+            }
+        }
         caller.state = .running
         switch wake {
         case .value(let result): return try result.get()

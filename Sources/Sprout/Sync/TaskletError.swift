@@ -8,6 +8,7 @@ public enum TaskletError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The tasklet was switched to before it was given a body (``Tasklet/run``).
     case noBody
 
+    /// A sentence saying what went wrong.
     public var description: String {
         switch self {
         case .finished: "switch to a tasklet that has finished"

@@ -15,14 +15,14 @@ struct JoinAllTests {
     }
 
     @Test func raiseErrorThrowsTheFirstFailureInCompletionOrder() async throws {
-        let slowFailure = spawn { () async throws -> Int in try await sleep(0.2); throw Boom(id: 1) }
+        let slowFailure = spawn { () async throws -> Int in try await sleep(3); throw Boom(id: 1) }
         let fastFailure = spawn { () async throws -> Int in try await sleep(0.01); throw Boom(id: 2) }
         let fine = spawn { () async throws -> Int in 3 }
         let start = monotonicNanoseconds()
         await #expect(throws: Boom(id: 2)) {
             try await joinAll([slowFailure, fastFailure, fine], raiseError: true)
         }
-        #expect(monotonicNanoseconds() - start < 150_000_000, "raised only after the slow one finished")
+        #expect(monotonicNanoseconds() - start < 2_000_000_000, "raised only after the slow one finished")
         try await slowFailure.join()
         #expect(slowFailure.error as? Boom == Boom(id: 1))
     }

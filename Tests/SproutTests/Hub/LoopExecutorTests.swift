@@ -1,6 +1,16 @@
 import Testing
 @testable import Sprout
 
+@Hub private var ticks = 0
+
+/// Reads `ticks`, then calls into the hub again: no other greenlet may run in between.
+@Hub private func ticksAcrossAHubCall() async -> (before: Int, after: Int) {
+    let before = ticks
+    return (before, await readTicks())
+}
+
+@Hub private func readTicks() async -> Int { ticks }
+
 @Hub
 private final class PieceCounter {
     var pieces = 0
@@ -30,5 +40,34 @@ struct LoopExecutorTests {
             return seen
         }.get()
         #expect(piecesBeforeWake < 8, "the 1 ms timer fired only after \(piecesBeforeWake) of 12 pieces")
+    }
+
+    @Test func aTaskThatIsNotAGreenletStaysOnTheHubAcrossHubCalls() async throws {
+        // A task with no executor preference must run on the hub as a plain actor job;
+        // run as if it preferred the hub, each @Hub call would queue it again and let
+        // others run between a check and a wait.
+        let ticker = spawn {
+            while true {
+                ticks += 1
+                try await sleep(0)
+            }
+        }
+        try await sleep(0.01)
+        for _ in 0..<100 {
+            let (before, after) = await ticksAcrossAHubCall()
+            #expect(before == after)
+        }
+        try await ticker.kill()
+    }
+
+    @Test func workFromOtherThreadsRunsInOrder() async throws {
+        let transcript = Transcript()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for index in 0..<1000 { Hub.later { transcript.add("\(index)") } }
+            }
+        }
+        try await sleep(0.05)
+        #expect(await transcript.lines == (0..<1000).map { "\($0)" })
     }
 }

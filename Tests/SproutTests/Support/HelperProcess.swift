@@ -107,8 +107,3 @@ func occurrences(of needle: String, in text: String) -> Int {
     }
     return count
 }
-
-/// Test sizes scale with SPROUT_TEST_SCALE (default 1).
-var testScale: Int {
-    getenv("SPROUT_TEST_SCALE").flatMap { Int(String(cString: $0)) } ?? 1
-}

@@ -1,0 +1,76 @@
+/// The items a queue holds, in its ``QueueOrder``: a ring-like array for FIFO, a stack for
+/// LIFO, a binary min-heap for priority.
+struct ItemStore {
+    private let order: QueueOrder.Kind
+    private var items: [any Sendable] = []
+    private var head = 0
+
+    init(order: QueueOrder) {
+        self.order = order.kind
+    }
+
+    var count: Int { items.count - head }
+
+    /// The item ``removeNext()`` would return.
+    var next: (any Sendable)? {
+        guard count > 0 else { return nil }
+        switch order {
+        case .fifo: return items[head]
+        case .lifo: return items.last
+        case .priority: return items.first
+        }
+    }
+
+    mutating func insert(_ item: any Sendable) {
+        items.append(item)
+        if case .priority(let less) = order { siftUp(items.count - 1, less) }
+    }
+
+    /// Removes the next item; only called when `count > 0`.
+    mutating func removeNext() -> any Sendable {
+        switch order {
+        case .fifo:
+            let item = items[head]
+            head += 1
+            if head == items.count {
+                items.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 1024, head * 2 >= items.count {
+                // Drop the consumed prefix only when it dominates: amortized O(1).
+                items.removeFirst(head)
+                head = 0
+            }
+            return item
+        case .lifo:
+            return items.removeLast()
+        case .priority(let less):
+            items.swapAt(0, items.count - 1)
+            let item = items.removeLast()
+            siftDown(0, less)
+            return item
+        }
+    }
+
+    private mutating func siftUp(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
+        var child = index
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard less(items[child], items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
+        var parent = index
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count, less(items[left], items[smallest]) { smallest = left }
+            if right < items.count, less(items[right], items[smallest]) { smallest = right }
+            if smallest == parent { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

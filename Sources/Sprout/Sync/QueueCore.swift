@@ -1,0 +1,226 @@
+/// The untyped engine under every ``GreenletQueue`` and ``Channel``: items travel as
+/// `any Sendable`, so this code is compiled once, with no generic type to look up at run
+/// time, and the thin typed wrappers, being inlinable, are specialized in the caller's
+/// module. (Unspecialized generic code spent over half its time in metadata lookups.)
+@usableFromInline
+@Hub
+final class QueueCore: Sendable {
+    @usableFromInline typealias Item = any Sendable
+
+    private enum Delivery: Sendable {
+        case item(Item)
+        case closed
+    }
+
+    // Hub-isolated, and no access to these overlaps another (a wake only schedules the
+    // woken greenlet), so the run-time exclusivity checks, a sixth of a put/get, are off.
+    @exclusivity(unchecked) private var buffer: ItemStore
+    @exclusivity(unchecked) private var getters = WaitList<Delivery, Void>()
+    /// Parked putters with their items; a `true` wake means the item was accepted.
+    @exclusivity(unchecked) private var putters = WaitList<Bool, Item>()
+    private var joiners = WaitList<Void, Void>()
+    @exclusivity(unchecked) private var unfinished = 0
+
+    @usableFromInline nonisolated let maxSize: Int?
+    @exclusivity(unchecked) @usableFromInline private(set) var isClosed = false
+
+    @usableFromInline nonisolated init(maxSize: Int?, order: QueueOrder) {
+        precondition((maxSize ?? 0) >= 0, "a queue's maxSize cannot be negative")
+        self.maxSize = maxSize
+        buffer = ItemStore(order: order)
+    }
+
+    @usableFromInline var count: Int { buffer.count }
+    @usableFromInline var isEmpty: Bool { buffer.count == 0 }
+    @usableFromInline var isFull: Bool { maxSize.map { buffer.count >= $0 } ?? false }
+
+    @usableFromInline var peek: Item? { buffer.next }
+
+    // MARK: Putting
+
+    /// The put that needs no waiting: `true` if `item` was taken or buffered. Synchronous,
+    /// so the common case costs no executor check (each async call on a task with an
+    /// executor preference takes a lock in the Swift runtime).
+    @usableFromInline func putWithoutWaiting(_ item: Item) throws(QueueError) -> Bool {
+        if isClosed { throw .closed }
+        return offer(item)
+    }
+
+    /// ``putWithoutWaiting(_:)`` for a caller in any isolation: `nil` when not on the hub.
+    /// The typed wrappers run in their caller's isolation, so on the hub (a greenlet) the
+    /// common case costs no executor hop.
+    @usableFromInline nonisolated func putIfOnHub(_ item: Item) throws(QueueError) -> Bool? {
+        guard Hub.isCurrent else { return nil }
+        return try Self.onHub(Self.putFast)(self, item)
+    }
+
+    /// The rest of a put, once ``putWithoutWaiting(_:)`` found no room.
+    @usableFromInline func putWaiting(_ item: Item, timeout: Double?) async throws {
+        // Tried again: a caller off the hub could not try before it got here.
+        if try putWithoutWaiting(item) { return }
+        // Entering `park` may hop executors (a caller that is not a greenlet), so the
+        // state is looked at again where the waiter is registered, with no suspension between.
+        let wake = await park(Waiter<Bool>(), timeout: timeout) { waiter in
+            if isClosed {
+                waiter.wake(with: false)
+            } else if offer(item) {
+                waiter.wake(with: true)
+            } else {
+                putters.append(waiter, item)
+            }
+        }
+        switch wake {
+        case .value(true): return
+        case .value(false): throw QueueError.closed
+        case .timedOut:
+            putters.noteAbandoned()
+            throw QueueError.full
+        case .cancelled:
+            putters.noteAbandoned()
+            throw CancellationError()
+        }
+    }
+
+    @usableFromInline func putNowait(_ item: Item) throws(QueueError) {
+        if isClosed { throw .closed }
+        if !offer(item) { throw .full }
+    }
+
+    private func offer(_ item: Item) -> Bool {
+        if getters.popLive(waking: .item(item)) != nil {
+            unfinished += 1
+            return true
+        }
+        guard maxSize.map({ buffer.count < $0 }) ?? true else { return false }
+        buffer.insert(item)
+        unfinished += 1
+        return true
+    }
+
+    @usableFromInline func putDetached(_ item: Item) {
+        if isClosed {
+            HubDiagnostics.report("Sprout: an item put from another thread reached a closed queue and was dropped")
+        } else if !offer(item) {
+            putters.append(nil, item)
+        }
+    }
+
+    // MARK: Getting
+
+    /// The get that needs no waiting: the next item, or `nil` if there is none yet.
+    @usableFromInline func getWithoutWaiting() throws(QueueError) -> Item? {
+        if let item = take() { return item }
+        if isClosed { throw .closed }
+        return nil
+    }
+
+    /// ``getWithoutWaiting()`` for a caller in any isolation: `.none` when not on the hub.
+    @usableFromInline nonisolated func getIfOnHub() throws(QueueError) -> Item?? {
+        guard Hub.isCurrent else { return .none }
+        return .some(try Self.onHub(Self.getFast)(self, ()))
+    }
+
+    private nonisolated static let putFast: @Sendable @Hub (QueueCore, Item) throws(QueueError) -> Bool = {
+        try $0.putWithoutWaiting($1)
+    }
+
+    private nonisolated static let getFast: @Sendable @Hub (QueueCore, Void) throws(QueueError) -> Item? = { core, _ in
+        try core.getWithoutWaiting()
+    }
+
+    /// Calls a hub-isolated fast path from a caller that checked it runs on the hub thread —
+    /// what `Hub.assumeIsolated` does, minus the heap box its `withoutActuallyEscaping`
+    /// costs per call (a fifth of a put/get). A synchronous `@Hub` function has the same
+    /// representation as a plain one, and the hub thread is the hub's only executor.
+    private nonisolated static func onHub<Argument, Result>(
+        _ body: @escaping @Sendable @Hub (QueueCore, Argument) throws(QueueError) -> Result
+    ) -> (QueueCore, Argument) throws(QueueError) -> Result {
+        unsafeBitCast(body, to: (@Sendable (QueueCore, Argument) throws(QueueError) -> Result).self)
+    }
+
+    /// The rest of a get, once ``getWithoutWaiting()`` found nothing.
+    @usableFromInline func getWaiting(timeout: Double?) async throws -> Item {
+        // Tried again: a caller off the hub could not try before it got here.
+        if let item = try getWithoutWaiting() { return item }
+        let wake = await park(Waiter<Delivery>(), timeout: timeout) { waiter in
+            // Looked at again: see `put`.
+            if let item = take() {
+                waiter.wake(with: .item(item))
+            } else if isClosed {
+                waiter.wake(with: .closed)
+            } else {
+                getters.append(waiter, ())
+            }
+        }
+        switch wake {
+        case .value(.item(let item)): return item
+        case .value(.closed): throw QueueError.closed
+        case .timedOut:
+            getters.noteAbandoned()
+            throw QueueError.empty
+        case .cancelled:
+            getters.noteAbandoned()
+            throw CancellationError()
+        }
+    }
+
+    @usableFromInline func getNowait() throws(QueueError) -> Item {
+        if let item = take() { return item }
+        throw isClosed ? .closed : .empty
+    }
+
+    @usableFromInline func nextItem() async throws -> Item? {
+        do {
+            if let item = try getWithoutWaiting() { return item }
+            return try await getWaiting(timeout: nil)
+        } catch QueueError.closed {
+            return nil
+        }
+    }
+
+    private func take() -> Item? {
+        if buffer.count > 0 {
+            let item = buffer.removeNext()
+            if let moved = putters.popLive(waking: true) {
+                buffer.insert(moved)
+                unfinished += 1
+            }
+            return item
+        }
+        // Only a full zero-size queue (a channel) has putters while its buffer is empty.
+        guard let item = putters.popLive(waking: true) else { return nil }
+        unfinished += 1
+        return item
+    }
+
+    // MARK: Closing
+
+    @usableFromInline func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        getters.wakeAll(with: .closed)
+        let dropped = putters.wakeAll(with: false)
+        if dropped > 0 {
+            HubDiagnostics.report("Sprout: a queue was closed with \(dropped) item(s) put from another thread still waiting for room; they were dropped")
+        }
+    }
+
+    // MARK: Tasks (gevent's JoinableQueue)
+
+    @usableFromInline func taskDone() throws(QueueError) {
+        guard unfinished > 0 else { throw .taskDoneTooOften }
+        unfinished -= 1
+        if unfinished == 0 { joiners.wakeAll(with: ()) }
+    }
+
+    @usableFromInline var unfinishedTasks: Int { unfinished }
+
+    @usableFromInline func join(timeout: Double? = nil) async throws -> Bool {
+        try await parkUnlessReady(
+            timeout: timeout,
+            ready: { unfinished == 0 },
+            enlist: { joiners.append($0, ()) },
+            abandoned: { joiners.noteAbandoned() }
+        )
+    }
+}

@@ -1,0 +1,20 @@
+/// The order a queue hands its items out in; see ``QueueBuffer``.
+public struct QueueOrder: Sendable {
+    enum Kind: Sendable {
+        case fifo
+        case lifo
+        /// Smallest first, by this comparison.
+        case priority(@Sendable (any Sendable, any Sendable) -> Bool)
+    }
+
+    let kind: Kind
+
+    /// First in, first out.
+    public static var fifo: QueueOrder { QueueOrder(kind: .fifo) }
+    /// Last in, first out.
+    public static var lifo: QueueOrder { QueueOrder(kind: .lifo) }
+    /// Smallest first, for items of type `Element`.
+    public static func priority<Element: Sendable & Comparable>(of _: Element.Type) -> QueueOrder {
+        QueueOrder(kind: .priority { ($0 as! Element) < ($1 as! Element) })
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+@testable import Sprout
+
+@Suite(.timeLimit(.minutes(1)))
+@Hub
+struct PoolTests {
+    @Test func spawnWaitsForAFreeSlot() async throws {
+        let pool = Pool(size: 2)
+        let gate = Event()
+        for _ in 0..<2 { try await pool.spawn { try await gate.wait() } }
+        #expect(pool.isFull)
+        #expect(pool.trySpawn { } == nil)
+        let third = spawn { try await pool.spawn { 3 } }
+        try await sleep(0.01)
+        #expect(!third.isReady)
+        gate.set()
+        #expect(try await third.get(timeout: 1).get(timeout: 1) == 3)
+        #expect(try await pool.join(timeout: 1))
+        #expect(pool.freeCount == 2)
+    }
+
+    @Test func mapKeepsInputOrderAndTheSizeLimit() async throws {
+        let pool = Pool(size: 4)
+        var running = 0, most = 0
+        let results = try await pool.map(0..<50) { n in
+            running += 1
+            most = max(most, running)
+            try await sleep(0.001 * Double(n % 3))
+            running -= 1
+            return n * n
+        }
+        #expect(results == (0..<50).map { $0 * $0 })
+        #expect(most == 4)
+        #expect(pool.count == 0)
+    }
+
+    @Test func mapOfTrivialWorkUsesFewGreenlets() async throws {
+        let pool = Pool(size: 100)
+        let results = try await pool.map(0..<10_000) { $0 + 1 }
+        #expect(results.count == 10_000)
+        #expect(results.last == 10_000)
+    }
+
+    @Test func mapThrowsTheFirstErrorAndKillsTheRest() async throws {
+        struct Boom: Error {}
+        let pool = Pool(size: 3)
+        await #expect(throws: Boom.self) {
+            try await pool.map(0..<100) { n in
+                if n == 1 { throw Boom() }
+                try await sleep(10)
+                return n
+            }
+        }
+        #expect(try await pool.join(timeout: 1))
+    }
+
+    @Test func imapIsOrderedLazyAndWorksOnEndlessInput() async throws {
+        let pool = Pool(size: 8)
+        var read = 0
+        let endless = (0...).lazy.map { n -> Int in
+            read += 1
+            return n
+        }
+        var got: [Int] = []
+        for try await value in pool.imap(endless, maxPending: 16, { n -> Int in
+            try await sleep(0.0001 * Double(7 - n % 8))
+            return n * 2
+        }) {
+            got.append(value)
+            if got.count == 100 { break }
+        }
+        #expect(got == (0..<100).map { $0 * 2 })
+        // Bounded: the input was read only a window ahead of the consumer.
+        #expect(read <= 100 + 16 + 1)
+    }
+
+    @Test func imapUnorderedYieldsAsResultsComeAndStopsOnBreak() async throws {
+        let pool = Pool(size: 10)
+        var got: [Int] = []
+        for try await n in pool.imapUnordered(0..., { n -> Int in
+            try await sleep(n % 2 == 0 ? 0.5 : 0.001)
+            return n
+        }) {
+            got.append(n)
+            if got.count == 5 { break }
+        }
+        #expect(got.allSatisfy { $0 % 2 == 1 })
+        // Breaking out dropped the sequence: its workers are killed.
+        #expect(try await pool.join(timeout: 2))
+    }
+}

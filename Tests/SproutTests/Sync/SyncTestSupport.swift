@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Sprout
+
+/// How much heavier to make stress tests: the environment variable SPROUT_TEST_SCALE (default 1).
+let testScale: Int = {
+    guard let raw = getenv("SPROUT_TEST_SCALE"), let scale = Int(String(cString: raw)), scale > 0 else { return 1 }
+    return scale
+}()
+
+/// A small deterministic generator, so a failing randomized run can be replayed from its seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Real OS threads, for the cross-thread entry points (never the cooperative pool).
+enum OSThread {
+    /// Calls `body` on a new detached pthread.
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        final class Box: @unchecked Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        let rc = pthread_create(&thread, nil, { context in
+            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        pthread_detach(thread)
+    }
+
+}

@@ -1,0 +1,63 @@
+import Testing
+@testable import Sprout
+
+@Suite(.timeLimit(.minutes(1)))
+@Hub
+struct TaskletTests {
+    /// Collects what the tasklets print.
+    @Hub final class Output {
+        var lines: [Int] = []
+        nonisolated init() {}
+    }
+
+    @Test func theSeedsGreenletExamplePrints12563478() async throws {
+        let output = Output()
+        let gr1 = Tasklet(), gr2 = Tasklet()
+        gr1.run = { _ in
+            output.lines.append(12)
+            try await gr2.switch()
+            output.lines.append(34)
+            try await gr2.switch()
+            return nil
+        }
+        gr2.run = { _ in
+            output.lines.append(56)
+            try await gr1.switch()
+            output.lines.append(78)
+            return nil
+        }
+        try await gr1.switch()
+        #expect(output.lines == [12, 56, 34, 78])
+        #expect(gr2.isFinished)
+        #expect(!gr1.isFinished)
+        gr1.kill()
+    }
+
+    @Test func valuesTravelWithTheSwitch() async throws {
+        let consumer = Tasklet { first in
+            var total = first as! Int
+            while total < 10 {
+                // Hand control back to the parent, which sends the next number.
+                total += try await Tasklet.current!.parent!.switch(total) as! Int
+            }
+            return total
+        }
+        var sent = try await consumer.switch(1) as! Int
+        while !consumer.isFinished {
+            let reply = try await consumer.switch(sent)
+            if consumer.isFinished {
+                #expect(reply as? Int == 16)
+            } else {
+                sent = reply as! Int
+            }
+        }
+    }
+
+    @Test func misuseThrowsTypedErrors() async throws {
+        let empty = Tasklet()
+        await #expect(throws: TaskletError.noBody) { try await empty.switch() }
+        let done = Tasklet { _ in 1 }
+        #expect(try await done.switch() as? Int == 1)
+        await #expect(throws: TaskletError.finished) { try await done.switch() }
+    }
+}
