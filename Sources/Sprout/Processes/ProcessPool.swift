@@ -224,34 +224,55 @@ public final class ProcessPool {
     /// and one write carries many frames.
     static let tinyJobPrefetch = 256
 
+    /// Gives queued batches to workers: first one to every idle worker, then — while jobs
+    /// are tiny — more to each in turn, up to ``tinyJobPrefetch`` jobs, so no worker waits
+    /// for its next job and none takes the whole queue.
     private func dispatch() {
         guard !pending.isEmpty else { return }
-        let tiny = meanTaskSeconds < 0.001
-        for worker in workers where worker.takesJobs {
-            while !pending.isEmpty
-                && (worker.batches == 0 || (tiny && worker.outstanding.count < Self.tinyJobPrefetch)) {
-                var budget = Int.max
-                if let maxTasksPerWorker {
-                    budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
-                    if budget <= 0 { break }
-                }
-                var batch: [PoolTask] = []
-                while let task = pending.popFirst() {
-                    if task.isDone { continue }
-                    batch.append(task)
-                    if task.endsBatch { break }
-                    if batch.count == budget {
-                        task.endsBatch = true
-                        break
-                    }
-                }
-                if batch.isEmpty { break }
-                batch[batch.count - 1].endsBatch = true
-                worker.assign(batch)
-            }
-            worker.sendAssigned()
-            if pending.isEmpty { break }
+        let ready = workers.filter(\.takesJobs)
+        for worker in ready where worker.batches == 0 {
+            guard assignBatch(to: worker) else { break }
         }
+        if meanTaskSeconds < 0.001 {
+            var progress = true
+            while progress && !pending.isEmpty {
+                progress = false
+                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch {
+                    if assignBatch(to: worker) { progress = true }
+                    if pending.isEmpty { break }
+                }
+            }
+        }
+        for worker in ready { worker.sendAssigned() }
+    }
+
+    /// Gives `worker` the next queued batch, cut short by its `maxTasksPerWorker` budget;
+    /// returns whether it got one.
+    private func assignBatch(to worker: WorkerProcess) -> Bool {
+        var budget = Int.max
+        if let maxTasksPerWorker {
+            budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
+            if budget <= 0 { return false }
+        }
+        var batch: [PoolTask] = []
+        while let task = pending.popFirst() {
+            if task.isDone {
+                // A cancelled task ending the batch ends it; before any live one, the next
+                // batch is taken instead.
+                if task.endsBatch && !batch.isEmpty { break }
+                continue
+            }
+            batch.append(task)
+            if task.endsBatch { break }
+            if batch.count == budget {
+                task.endsBatch = true
+                break
+            }
+        }
+        guard !batch.isEmpty else { return false }
+        batch[batch.count - 1].endsBatch = true
+        worker.assign(batch)
+        return true
     }
 
     private func requeue(_ tasks: [PoolTask]) {

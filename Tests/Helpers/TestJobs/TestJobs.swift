@@ -99,10 +99,14 @@ public struct HubNap: ProcessJob {
     }
 }
 
-/// The worker's pid.
+/// The worker's pid, after a pause of `pause` seconds.
 public struct WhoAmI: ProcessJob {
-    public init() {}
-    public func run() -> Int32 { getpid() }
+    public var pause: Double
+    public init(pause: Double = 0) { self.pause = pause }
+    public func run() -> Int32 {
+        if pause > 0 { usleep(UInt32(pause * 1e6)) }
+        return getpid()
+    }
 }
 
 nonisolated(unsafe) private var marker = ""

@@ -28,6 +28,20 @@ struct ProcessPoolMapTests {
         #expect(left.isEmpty)
     }
 
+    @Test func slowJobsAfterTinyOnesStillSpreadOverWorkers() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                _ = try await pool.map((0..<3000).map(Square.init))
+                #expect(pool.meanTaskSeconds < 0.001, "the pool has seen tiny jobs")
+                let handles = try (0..<2).map { _ in try pool.submit(WhoAmI(pause: 0.3)) }
+                var pids: [Int32] = []
+                for handle in handles { pids.append(try await handle.get(timeout: 10)) }
+                #expect(Set(pids).count == 2, "one slow job per worker, not both on the first")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func imapReadsAnEndlessInputLazily() async throws {
         let left = try await onHub {
             try await withTestPool { (pool: ProcessPool) async throws in
@@ -153,3 +167,4 @@ struct ProcessPoolMapTests {
         #expect(left.isEmpty)
     }
 }
+
