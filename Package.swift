@@ -59,7 +59,8 @@ let package = Package(
                 "Sprout", "SproutExamplesSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Examples/CPUOffload"
+            path: "Examples/CPUOffload",
+            exclude: ["README.md", "cpu-offload-run.svg"]
         ),
         .executableTarget(
             name: "SproutBench",

@@ -19,7 +19,7 @@ struct DemoVerdict {
             let same = Set(report.measurements.map(\.checksum)).count == 1 ? "the same answer" : "an answer (the checksums differ: a bug)"
             let calm = OffloadReport.responsive(late)
                 ? "the hub never stalled more than \(formatMilliseconds(late.max)) ms"
-                : "the hub still stalled up to \(formatMilliseconds(late.max)) ms on this busy machine"
+                : "the hub's worst stall was \(formatMilliseconds(late.max)) ms (\(machineLoadText()))"
             let pace = speedup >= 1.1
                 ? "came \(formatDecimal(speedup, places: 2))x faster than one plain loop"
                 : "came no faster than one plain loop (\(formatDecimal(speedup, places: 2))x: other programs held the other core — \(machineLoadText()))"

@@ -137,6 +137,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         takeInbox()
         uv_run(loop, UV_RUN_DEFAULT)
         loopClosedResult = uv_loop_close(loop)
+        timers.closeDescriptor()
         finished.open()
     }
 

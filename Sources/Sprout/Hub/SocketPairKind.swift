@@ -4,7 +4,7 @@ import CLibuv
 import Glibc
 #endif
 
-/// `socketpair` types with close-on-exec, for layers that may not import CLibuv. In a
+/// Unix socket types with close-on-exec, for layers that may not import CLibuv. In a
 /// whole-module (release) build the socket-type constants are visible only to files that
 /// import CLibuv — its headers own them there — so Processes/ takes them from here.
 package enum SocketPairKind {
