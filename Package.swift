@@ -85,6 +85,12 @@ let package = Package(
             dependencies: ["Sprout"],
             path: "Tests/Helpers/IOHelper"
         ),
+        // What every test target shares (a bounded greenlet runner, the size knob).
+        .target(
+            name: "SproutTestSupport",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/TestSupport"
+        ),
         // Job types shared by the process tests and the worker program they start.
         .target(
             name: "SproutTestJobs",
@@ -99,11 +105,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
         .testTarget(
             name: "SproutExamplesTests",
-            dependencies: ["Sprout", "SproutExamplesSupport", "CPUOffload"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutExamplesSupport", "CPUOffload"]
         ),
         .executableTarget(
             name: "sprout-http-test-helper",
@@ -112,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutHTTPTests",
-            dependencies: ["Sprout", "SproutHTTP", "sprout-http-test-helper"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,19 +1,11 @@
 import Sprout
 import SproutExamplesSupport
+import SproutTestSupport
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Where `swift build` put the package's executables: beside the test bundle.
-private func builtExecutable(_ name: String) -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    var path = String(decoding: buffer[0..<max(length, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    while !path.isEmpty, path.last != "/" { path.removeLast() }
-    return path + name
-}
 
 private func readFile(_ path: String) -> String {
     guard let file = fopen(path, "r") else { return "" }
@@ -54,6 +46,3 @@ struct CPUOffloadTests {
 }
 
 /// Test sizes scale with SPROUT_TEST_SCALE (default 1).
-private var testScale: Int {
-    getenv("SPROUT_TEST_SCALE").flatMap { Int(String(cString: $0)) } ?? 1
-}

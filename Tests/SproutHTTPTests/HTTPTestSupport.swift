@@ -1,25 +1,10 @@
 @testable import Sprout
 import SproutHTTP
+@_exported import SproutTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Runs `body` as a greenlet and returns its result, failing after `seconds`, so a test
-/// body never blocks Swift's cooperative pool and never hangs.
-func onHub<T: Sendable>(
-    seconds: Double = 30,
-    _ body: @escaping @Hub @Sendable () async throws -> T
-) async throws -> T {
-    let greenlet = spawn { try await withTimeout(seconds, body) }
-    return try await greenlet.get()
-}
-
-/// SPROUT_TEST_SCALE (default 1): how much heavier the big tests run.
-let testScale: Int = {
-    guard let text = getenv("SPROUT_TEST_SCALE"), let scale = Int(String(cString: text)), scale > 0 else { return 1 }
-    return scale
-}()
 
 /// A cheap checksum for large bodies (FNV-1a).
 func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 {

@@ -4,16 +4,6 @@
 import Glibc
 #endif
 
-/// Runs `body` as a greenlet and returns its result, failing after `seconds` — so a test
-/// body never blocks Swift's cooperative pool and never hangs.
-func onHub<T: Sendable>(
-    seconds: Double = 30,
-    _ body: @escaping @Hub @Sendable () async throws -> T
-) async throws -> T {
-    let greenlet = spawn { try await withTimeout(seconds, body) }
-    return try await greenlet.get()
-}
-
 /// Starts an echo server on a free loopback port; stop it when done.
 @Hub
 func startEchoServer(host: String = "127.0.0.1", maxConnections: Int? = nil) throws -> StreamServer {

@@ -211,7 +211,7 @@ struct ProcessPoolTests {
         _ = try await onHub {
             // The hub test helper never calls serveIfWorker: each worker runs it and exits.
             await #expect {
-                _ = try await ProcessPool(workers: 2, executable: buildFolder + "/sprout-test-helper")
+                _ = try await ProcessPool(workers: 2, executable: builtExecutable("sprout-test-helper"))
             } throws: { error in
                 guard case .workersFailedToStart(let attempts, _)? = error as? ProcessPoolError else { return false }
                 return attempts == 3

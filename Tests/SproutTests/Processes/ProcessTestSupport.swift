@@ -4,21 +4,8 @@
 import Glibc
 #endif
 
-/// The folder the test programs were built into (next to the test bundle).
-let buildFolder: String = {
-    let path = ProcessPool.currentExecutable
-    var parts = path.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast()
-    return parts.joined(separator: "/")
-}()
-
 /// The pool worker program of the tests.
-let workerExecutable = buildFolder + "/sprout-test-worker"
-
-/// Runs `body` as a greenlet and returns its result.
-func onHub<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) async throws -> T {
-    try await spawn(body).get()
-}
+let workerExecutable = builtExecutable("sprout-test-worker")
 
 /// True while process `pid` exists and is not a zombie.
 func isAlive(_ pid: Int32) -> Bool {

@@ -1,4 +1,5 @@
 @testable import Sprout
+@_exported import SproutTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -9,17 +10,6 @@ struct HelperRun {
     var status: ExitStatus
     var stdout: String
     var stderr: String
-}
-
-/// Where `swift build` put the package's executables: beside the test bundle.
-func builtExecutable(_ name: String) -> String {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let path = String(decoding: buffer[0..<max(length, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    var directory = path
-    while !directory.isEmpty, directory.last != "/" { directory.removeLast() }
-    // The test binary sits in …/debug/SproutPackageTests.xctest (a file on Linux).
-    return directory + name
 }
 
 /// A temporary file that is removed when the value goes away.

@@ -3,12 +3,6 @@ import Glibc
 #endif
 @testable import Sprout
 
-/// How much heavier to make stress tests: the environment variable SPROUT_TEST_SCALE (default 1).
-let testScale: Int = {
-    guard let raw = getenv("SPROUT_TEST_SCALE"), let scale = Int(String(cString: raw)), scale > 0 else { return 1 }
-    return scale
-}()
-
 /// A small deterministic generator, so a failing randomized run can be replayed from its seed.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
