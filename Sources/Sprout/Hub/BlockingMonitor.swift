@@ -42,15 +42,7 @@ final class BlockingMonitor: Sendable {
 
     func startIfNeeded() {
         guard !started.exchange(true, ordering: .relaxed) else { return }
-        var thread = pthread_t()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        pthread_create(&thread, &attributes, { _ in
-            BlockingMonitor.shared.watch()
-            return nil
-        }, nil)
-        pthread_attr_destroy(&attributes)
+        startDetachedThread { BlockingMonitor.shared.watch() }
     }
 
     func stop() {

@@ -112,17 +112,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     }
 
     private func startThread() {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let rc = pthread_create(&thread, &attributes, { context in
-            let executor = Unmanaged<LoopExecutor>.fromOpaque(context!).takeRetainedValue()
-            executor.runLoopThread()
-            return nil
-        }, context)
-        pthread_attr_destroy(&attributes)
+        let rc = startDetachedThread { [self] in runLoopThread() }
         precondition(rc == 0, "Sprout: could not start the hub thread (pthread_create: \(rc))")
     }
 

@@ -67,18 +67,8 @@ final class BlockingPool: @unchecked Sendable {
     }
 
     private func spawnThread() {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let rc = pthread_create(&thread, &attributes, { context in
-            Unmanaged<BlockingPool>.fromOpaque(context!).takeRetainedValue().work()
-            return nil
-        }, context)
-        pthread_attr_destroy(&attributes)
+        let rc = startDetachedThread { [self] in work() }
         if rc != 0 {
-            Unmanaged<BlockingPool>.fromOpaque(context).release()
             pthread_mutex_lock(mutex)
             threads -= 1
             pthread_mutex_unlock(mutex)

@@ -20,19 +20,8 @@ struct SplitMix64: RandomNumberGenerator {
 enum OSThread {
     /// Calls `body` on a new detached pthread.
     static func detach(_ body: @escaping @Sendable () -> Void) {
-        final class Box: @unchecked Sendable {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&thread, nil, { context in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let rc = startDetachedThread(body)
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
     }
-
 }
+
