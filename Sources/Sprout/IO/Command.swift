@@ -52,8 +52,11 @@ public struct Command: Sendable {
     public var environment: [String: String]?
     /// The child's working directory; `nil` keeps this process's.
     public var workingDirectory: String?
+    /// Where the child's standard input comes from.
     public var standardInput: Input
+    /// Where the child's standard output goes.
     public var standardOutput: Output
+    /// Where the child's standard error goes.
     public var standardError: Output
     /// Starts the child in a process group of its own, so a terminal's Ctrl-C reaches
     /// only this process, which then decides (its shutdown stops the child).
