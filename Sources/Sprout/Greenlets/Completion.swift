@@ -8,22 +8,15 @@ import Synchronization
 ///
 /// Subclasses say how the outcome arrives and what `cancel()` means.
 public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
-    private struct State {
-        var outcome: Result<Value, any Error>?
-        var callbacks: [(token: UInt64, body: @Sendable @Hub () -> Void)] = []
-        var nextToken: UInt64 = 0
-        var observed = false
-    }
-
-    private let state = Mutex(State())
+    private let state = Mutex(CompletionState())
 
     init() {}
 
     deinit {
         let unread = state.withLock { state -> (any Error)? in
-            guard case .failure(let error)? = state.outcome, !state.observed, !isDeliberate(error) else { return nil }
+            guard let error = state.failure, !state.observed else { return nil }
             return error
-        }
+        }.flatMap { isDeliberate($0) ? nil : $0 }
         if let unread {
             HubDiagnostics.report("Sprout: \(reportName) failed and nobody read its error: \(unread)")
         }
@@ -36,20 +29,18 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
     func isDeliberate(_ error: any Error) -> Bool { false }
 
     /// True once it has its outcome, a value or an error.
-    public var isReady: Bool { state.withLock { $0.outcome != nil } }
+    public var isReady: Bool { state.withLock { $0.finished } }
 
     /// True once it has a value.
-    public var isSuccessful: Bool {
-        state.withLock { if case .success? = $0.outcome { true } else { false } }
-    }
+    public var isSuccessful: Bool { state.withLock { $0.finished && $0.failure == nil } }
 
     /// The value, or `nil` while there is none (not finished, or failed).
-    public var value: Value? { state.withLock { try? $0.outcome?.get() } }
+    public var value: Value? { state.withLock { $0.value } as? Value }
 
     /// The error it ended with, or `nil`. Reading it counts as observing it.
     public var error: (any Error)? {
         state.withLock { state in
-            guard case .failure(let error)? = state.outcome else { return nil }
+            guard let error = state.failure else { return nil }
             state.observed = true
             return error
         }
@@ -103,19 +94,29 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
 
     /// The outcome if there is one, marking its error observed.
     func takeOutcome() -> Result<Value, any Error>? {
-        state.withLock { state in
+        let (finished, value, failure) = state.withLock { state in
             state.observed = true
-            return state.outcome
+            return (state.finished, state.value, state.failure)
         }
+        guard finished else { return nil }
+        if let failure { return .failure(failure) }
+        return .success(value as! Value)
     }
 
     /// Stores the outcome and runs the callbacks — at once on the hub, else on its next
     /// turn. Returns `false`, changing nothing, if it already had one.
     @discardableResult
     func complete(_ outcome: Result<Value, any Error>) -> Bool {
+        let (value, failure): ((any Sendable)?, (any Error)?)
+        switch outcome {
+        case .success(let success): (value, failure) = (success, nil)
+        case .failure(let error): (value, failure) = (nil, error)
+        }
         let callbacks = state.withLock { state -> [@Sendable @Hub () -> Void]? in
-            guard state.outcome == nil else { return nil }
-            state.outcome = outcome
+            guard !state.finished else { return nil }
+            state.finished = true
+            state.value = value
+            state.failure = failure
             defer { state.callbacks = [] }
             return state.callbacks.map(\.body)
         }
@@ -132,7 +133,7 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
     /// Adds a completion callback, or returns `nil` if the outcome is already there.
     private func addCallback(_ callback: @escaping @Sendable @Hub () -> Void) -> UInt64? {
         state.withLock { state in
-            if state.outcome != nil { return nil }
+            if state.finished { return nil }
             let token = state.nextToken
             state.nextToken += 1
             state.callbacks.append((token, callback))
@@ -143,4 +144,16 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
     private func removeCallback(_ token: UInt64) {
         state.withLock { state in state.callbacks.removeAll { $0.token == token } }
     }
+}
+
+/// The outcome's storage, kept out of the generic class: unspecialized generic code (what a
+/// client module calls) looks up the metadata of every generic type it touches, and this
+/// state is touched on every spawn, join and completion.
+private struct CompletionState {
+    var finished = false
+    var value: (any Sendable)?
+    var failure: (any Error)?
+    var callbacks: [(token: UInt64, body: @Sendable @Hub () -> Void)] = []
+    var nextToken: UInt64 = 0
+    var observed = false
 }
