@@ -64,7 +64,6 @@ package final class TimerHeap {
         #endif
     }
 
-
     /// Runs `action` on the hub once `nanoseconds` have passed.
     package func schedule(afterNanoseconds nanoseconds: UInt64, _ action: @escaping () -> Void) -> HubTimer {
         let now = uv_hrtime()
