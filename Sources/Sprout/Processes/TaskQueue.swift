@@ -1,13 +1,21 @@
-/// Tasks waiting for a worker, in order; crashed workers' unfinished tasks go back in front.
+/// Tasks in order, taken from the front by moving an index rather than shifting: the pool's
+/// waiting tasks (crashed workers' unfinished tasks go back in front) and each worker's
+/// sent-but-unanswered tasks.
 struct TaskQueue {
     private var items: [PoolTask] = []
     private var head = 0
 
     var isEmpty: Bool { head == items.count }
     var count: Int { items.count - head }
+    /// The tasks, first to come out first.
+    var elements: ArraySlice<PoolTask> { items[head...] }
 
     mutating func append(_ task: PoolTask) {
         items.append(task)
+    }
+
+    mutating func append(contentsOf tasks: [PoolTask]) {
+        items.append(contentsOf: tasks)
     }
 
     mutating func pushFront(_ tasks: [PoolTask]) {

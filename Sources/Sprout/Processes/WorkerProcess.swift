@@ -21,10 +21,8 @@ final class WorkerProcess {
     var pid: Int32 { child.pid }
     var phase = Phase.starting
     /// Tasks sent and not yet answered, oldest (the one running) first.
-    var outstanding: ArraySlice<PoolTask> { sent[sentHead...] }
-    // Answered tasks are dropped from the front by moving `sentHead`, not by shifting.
-    private var sent: [PoolTask] = []
-    private var sentHead = 0
+    var outstanding: ArraySlice<PoolTask> { sent.elements }
+    private var sent = TaskQueue()
     /// Batches among `outstanding`.
     var batches = 0
     /// Tasks answered so far.
@@ -183,24 +181,13 @@ final class WorkerProcess {
 
     /// Takes back every unanswered task (for re-queueing or failing), leaving none.
     func takeOutstanding() -> [PoolTask] {
-        let tasks = Array(outstanding)
-        sent = []
-        sentHead = 0
         batches = 0
-        return tasks
+        return sent.removeAll()
     }
 
     /// Removes the oldest unanswered task, which `id` must name.
     func answered(_ id: UInt64) -> PoolTask? {
-        guard let first = outstanding.first, first.id == id else { return nil }
-        sentHead += 1
-        if sentHead == sent.count {
-            sent.removeAll(keepingCapacity: true)
-            sentHead = 0
-        } else if sentHead >= 1024 && sentHead * 2 >= sent.count {
-            sent.removeFirst(sentHead)
-            sentHead = 0
-        }
+        guard outstanding.first?.id == id, let first = sent.popFirst() else { return nil }
         if first.endsBatch { batches -= 1 }
         tasksDone += 1
         return first
