@@ -10,6 +10,15 @@ public struct GreenletExit: Error, CustomStringConvertible, Sendable {
     public var description: String { "greenlet '\(greenlet)' was killed" }
 }
 
+/// What a kill from any thread needs of a running greenlet. Not nested in `Greenlet`: a
+/// type nested in a generic class is generic too, and looking up its metadata on every
+/// park showed up as a tenth of a TCP echo round trip.
+private struct GreenletControl {
+    var task: Task<Void, Never>?
+    var taskKey: UInt = 0
+    var parked: (any ParkedWaiter)?
+}
+
 /// A lightweight task running on the hub, gevent's `Greenlet`: made by ``spawn(name:_:)``,
 /// it switches to other greenlets whenever it waits on a Sprout operation.
 ///
@@ -19,15 +28,9 @@ public struct GreenletExit: Error, CustomStringConvertible, Sendable {
 /// ever does — in one report on standard error when the last reference to the greenlet
 /// goes away.
 public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet, @unchecked Sendable {
-    private struct Control {
-        var task: Task<Void, Never>?
-        var taskKey: UInt = 0
-        var parked: (any ParkedWaiter)?
-    }
-
     /// The greenlet's id, name and spawn location.
     public let context: GreenletContext
-    private let control = Mutex(Control())
+    private let control = Mutex(GreenletControl())
 
     init(context: GreenletContext) {
         self.context = context

@@ -19,12 +19,16 @@ package enum Wake<Value: Sendable>: Sendable {
 /// a task that hops to the hub may let others run between its check and its park.
 @Hub
 package final class Waiter<Value: Sendable>: ParkedWaiter {
-    private var continuation: UnsafeContinuation<Wake<Value>, Never>?
-    private var early: Wake<Value>?
-    private var finished = false
-    private var timer: HubTimer?
+    // Every field has a layout that does not depend on `Value` (the early wake is boxed):
+    // destroying a generic class's field of type `Wake<Value>?` looks its metadata up at
+    // run time, on every waiter's deinit. Exclusivity is not checked at run time: waiters
+    // live on the hub thread, and the checks cost more than the rest of a wake.
+    @exclusivity(unchecked) private var continuation: UnsafeContinuation<Wake<Value>, Never>?
+    @exclusivity(unchecked) private var early: EarlyWake<Value>?
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var timer: HubTimer?
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
-    package var onAbandon: (() -> Void)?
+    @exclusivity(unchecked) package var onAbandon: (() -> Void)?
 
     package init() {}
 
@@ -57,7 +61,7 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
             self.continuation = nil
             continuation.resume(returning: wake)
         } else {
-            early = wake
+            early = EarlyWake(wake)
         }
         return true
     }
@@ -66,7 +70,7 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
         assert(Hub.isCurrent, "a Sprout wait parked off the hub thread")
         if let early {
             self.early = nil
-            continuation.resume(returning: early)
+            continuation.resume(returning: early.wake)
             return
         }
         self.continuation = continuation
@@ -81,6 +85,12 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     func cancel() {
         _ = finish(.cancelled)
     }
+}
+
+/// A wake that came before its waiter parked, kept until it does.
+private final class EarlyWake<Value: Sendable> {
+    let wake: Wake<Value>
+    init(_ wake: Wake<Value>) { self.wake = wake }
 }
 
 extension Waiter where Value == Void {

@@ -29,20 +29,25 @@ public class ByteStream {
     public var closeLinger = 30.0
 
     let stream: UnsafeMutablePointer<uv_stream_t>
-    private var buffered: [UInt8] = []
-    private var bufferedStart = 0
-    private var reading = false
-    private var atEnd = false
-    private var readFailure: HubError?
-    private var writeFailure: HubError?
-    private var readWaiters: [Waiter<Void>] = []
-    private var drainWaiters: [Waiter<Void>] = []
-    private var writesInFlight = 0
-    private var writeShut = false
-    private var handleClosed = false
+    /// The hub's one read buffer, held here so the read callbacks reach it without a
+    /// global's lazy-initialisation check.
+    private let readBuffer = sharedReadBuffer
+    // The state below lives on the hub thread and is touched several times per read and
+    // write: run-time exclusivity checks on it cost more than the bookkeeping itself.
+    @exclusivity(unchecked) private var buffered: [UInt8] = []
+    @exclusivity(unchecked) private var bufferedStart = 0
+    @exclusivity(unchecked) private var reading = false
+    @exclusivity(unchecked) private var atEnd = false
+    @exclusivity(unchecked) private var readFailure: HubError?
+    @exclusivity(unchecked) private var writeFailure: HubError?
+    @exclusivity(unchecked) private var readWaiters: [Waiter<Void>] = []
+    @exclusivity(unchecked) private var drainWaiters: [Waiter<Void>] = []
+    @exclusivity(unchecked) private var writesInFlight = 0
+    @exclusivity(unchecked) private var writeShut = false
+    @exclusivity(unchecked) private var handleClosed = false
     private var lingerTimer: HubTimer?
     /// True once ``close()`` has been called.
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// Takes ownership of an initialised libuv stream handle allocated with `allocate`.
     package init(handle: UnsafeMutablePointer<uv_stream_t>) {
@@ -123,17 +128,24 @@ public class ByteStream {
 
     private func startReading() {
         guard !reading, !handleClosed else { return }
-        let rc = uv_read_start(stream, { _, _, buffer in
-            buffer!.pointee = sharedReadBuffer.uvBuffer
-        }, { stream, count, _ in
-            let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { owner.didRead(count) }
-        })
+        let rc = Self.startReading(stream)
         if rc != 0 {
             readFailure = HubError(code: rc, operation: "read from \(peerDescription())")
             return
         }
         reading = true
+    }
+
+    /// Starts libuv reading into the shared buffer. Nonisolated on purpose: a callback
+    /// written inside a `@Hub` method is checked for isolation on every call.
+    private nonisolated static func startReading(_ stream: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        uv_read_start(stream, { handle, _, buffer in
+            let owner = Unmanaged<ByteStream>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+            buffer!.pointee = owner.readBuffer.uvBuffer
+        }, { stream, count, _ in
+            let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
+            Hub.assumeIsolated { owner.didRead(count) }
+        })
     }
 
     private func stopReading() {
@@ -148,7 +160,7 @@ public class ByteStream {
                 buffered.removeFirst(bufferedStart)
                 bufferedStart = 0
             }
-            buffered.append(contentsOf: sharedReadBuffer.bytes(count))
+            buffered.append(contentsOf: readBuffer.bytes(count))
             if !readWaiters.contains(where: \.isWaiting) && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
