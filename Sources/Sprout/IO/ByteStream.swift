@@ -84,6 +84,8 @@ public class ByteStream {
 
     /// Waits until at least `count` bytes are buffered; returns `false` if the stream
     /// ends first. Bytes that arrived before an error are returned before it is thrown.
+    /// Inlined into the reads: an async call to another hub function costs a hop check.
+    @inline(__always)
     func fill(_ count: Int) async throws -> Bool {
         while bufferedCount < count {
             if let readFailure { throw readFailure }
