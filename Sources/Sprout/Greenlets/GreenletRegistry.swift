@@ -15,7 +15,7 @@ protocol RunningGreenlet: AnyObject, Sendable {
 final class GreenletRegistry: Sendable {
     static let shared = GreenletRegistry()
 
-    private let running = Mutex(TaskTable())
+    private let running = Mutex(TaskTable<any RunningGreenlet>())
 
     /// Registers a greenlet whose task was just created.
     func add(task: UInt, _ greenlet: any RunningGreenlet) {

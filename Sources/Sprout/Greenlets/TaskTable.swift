@@ -4,10 +4,10 @@
 /// The hub asks it on every job it runs ("is this task a greenlet?") and on every park;
 /// a `Dictionary` spent most of those lookups in SipHash, which guards against chosen
 /// keys — something task addresses, picked by the allocator, never are.
-struct TaskTable: ~Copyable {
+struct TaskTable<Value>: ~Copyable {
     /// Task addresses; 0 marks a free slot (no task lives at address 0).
     private var keys: [UInt]
-    private var values: [(any RunningGreenlet)?]
+    private var values: [Value?]
     private var shift: Int
     /// How many tasks the table holds.
     private(set) var count = 0
@@ -37,7 +37,7 @@ struct TaskTable: ~Copyable {
         }
     }
 
-    subscript(key: UInt) -> (any RunningGreenlet)? {
+    subscript(key: UInt) -> Value? {
         guard let index = slot(of: key) else { return nil }
         return values[index]
     }
@@ -46,18 +46,18 @@ struct TaskTable: ~Copyable {
         slot(of: key) != nil
     }
 
-    /// Inserts or replaces the greenlet of `key` (not 0).
-    mutating func insert(_ key: UInt, _ greenlet: any RunningGreenlet) {
+    /// Inserts or replaces the value of `key` (not 0).
+    mutating func insert(_ key: UInt, _ value: Value) {
         precondition(key != 0, "a task address is never 0")
         if let index = slot(of: key) {
-            values[index] = greenlet
+            values[index] = value
             return
         }
         if (count + 1) * 4 > keys.count * 3 { grow() }
         var index = home(of: key)
         while keys[index] != 0 { index = (index + 1) & mask }
         keys[index] = key
-        values[index] = greenlet
+        values[index] = value
         count += 1
     }
 
@@ -85,8 +85,8 @@ struct TaskTable: ~Copyable {
         }
     }
 
-    /// Every greenlet in the table, in no particular order.
-    var allValues: [any RunningGreenlet] {
+    /// Every value in the table, in no particular order.
+    var allValues: [Value] {
         values.compactMap { $0 }
     }
 
