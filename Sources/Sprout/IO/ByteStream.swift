@@ -248,12 +248,7 @@ public class ByteStream {
         let payload = memory + requestSize
         bytes.withUnsafeBytes { raw in payload.copyMemory(from: raw.baseAddress! + offset, byteCount: count) }
         request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
-        let rc = uv_write(request, stream, &buffer, 1) { request, status in
-            let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
-            UnsafeMutableRawPointer(request!).deallocate()
-            Hub.assumeIsolated { owner.didWrite(status) }
-        }
+        let rc = Self.write(request, stream, payload, count)
         if rc != 0 {
             Unmanaged<ByteStream>.fromOpaque(request.pointee.data).release()
             memory.deallocate()
@@ -262,6 +257,22 @@ public class ByteStream {
             throw error
         }
         writesInFlight += 1
+    }
+
+    /// Starts `uv_write` of `count` bytes at `payload`; the callback frees the request and
+    /// the bytes next to it. Nonisolated for the same reason as ``startReading(_:)``.
+    private nonisolated static func write(
+        _ request: UnsafeMutablePointer<uv_write_t>,
+        _ stream: UnsafeMutablePointer<uv_stream_t>,
+        _ payload: UnsafeMutableRawPointer,
+        _ count: Int
+    ) -> Int32 {
+        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
+        return uv_write(request, stream, &buffer, 1) { request, status in
+            let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            UnsafeMutableRawPointer(request!).deallocate()
+            Hub.assumeIsolated { owner.didWrite(status) }
+        }
     }
 
     private func didWrite(_ status: Int32) {
