@@ -102,7 +102,12 @@ extension Waiter where Value == Void {
 /// Parks the current greenlet on `waiter` until it is woken, `timeout` seconds pass, or
 /// the task is cancelled. `register` runs before the greenlet suspends: it is where
 /// the caller puts the waiter on its wait list.
+///
+/// Inlined into its callers: an async call between hub functions costs a hop check in
+/// the runtime (an executor-preference lookup under a lock), the largest single cost of
+/// a wait.
 @Hub
+@inline(__always)
 package func park<Value: Sendable>(
     _ waiter: Waiter<Value>,
     timeout: Double? = nil,
