@@ -35,6 +35,14 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     /// True until the waiter has been woken, timed out or been cancelled.
     package var isWaiting: Bool { !finished }
 
+    /// Makes a finished waiter ready to park again — for an owner that parks on the same
+    /// waiter over and over and has checked that nothing else holds it any more.
+    package func rearm() {
+        precondition(finished && continuation == nil && timer == nil, "rearm of a waiter still in use")
+        finished = false
+        early = nil
+    }
+
     /// Wakes the greenlet with `value`; returns `false` (and keeps nothing) if it is no
     /// longer waiting.
     @discardableResult

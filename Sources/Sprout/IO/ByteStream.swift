@@ -41,6 +41,9 @@ public class ByteStream {
     @exclusivity(unchecked) private var readFailure: HubError?
     @exclusivity(unchecked) private var writeFailure: HubError?
     @exclusivity(unchecked) private var readWaiters: [Waiter<Void>] = []
+    /// The last reader's waiter, parked on again by the next read once nothing else
+    /// holds it (a read that timed out or was killed may still sit in `readWaiters`).
+    @exclusivity(unchecked) private var spareReadWaiter: Waiter<Void>?
     @exclusivity(unchecked) private var drainWaiters: [Waiter<Void>] = []
     @exclusivity(unchecked) private var writesInFlight = 0
     @exclusivity(unchecked) private var writeShut = false
@@ -92,7 +95,7 @@ public class ByteStream {
             if atEnd { return false }
             if isClosed { throw closedError("read from") }
             startReading()
-            let waiter = Waiter<Void>()
+            let waiter = makeReadWaiter()
             let wake = await park(waiter) { waiter in
                 // Checked again here: a hop on the way to parking may have let the bytes in.
                 if bufferedCount >= count || atEnd || readFailure != nil || isClosed {
@@ -107,6 +110,19 @@ public class ByteStream {
             if case .cancelled = wake { throw CancellationError() }
         }
         return true
+    }
+
+    /// A waiter for the next read: the spare one if only the stream holds it, since a
+    /// waiter's allocation and release are a noticeable part of a small read.
+    private func makeReadWaiter() -> Waiter<Void> {
+        if spareReadWaiter != nil && isKnownUniquelyReferenced(&spareReadWaiter!) {
+            let waiter = spareReadWaiter!
+            waiter.rearm()
+            return waiter
+        }
+        let waiter = Waiter<Void>()
+        spareReadWaiter = waiter
+        return waiter
     }
 
     /// Removes and returns the first `count` buffered bytes.
