@@ -94,7 +94,8 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
             return
         }
         do {
-            finish(.success(try await body()))
+            let value = try await body()
+            finish(value: value, failure: nil)
         } catch {
             fail(error)
         }
@@ -102,16 +103,16 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
 
     @Hub
     private func fail(_ error: any Error) {
-        finish(.failure(Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error))
+        finish(value: nil, failure: Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error)
     }
 
     @Hub
-    private func finish(_ outcome: Result<Value, any Error>) {
+    private func finish(value: Value?, failure: (any Error)?) {
         let task = control.withLock { control in
             control.task = nil
             return control.taskKey
         }
-        complete(outcome)
+        complete(value: value, failure: failure)
         GreenletRegistry.shared.remove(task: task)
     }
 }
