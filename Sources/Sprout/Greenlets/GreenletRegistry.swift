@@ -10,18 +10,37 @@ protocol RunningGreenlet: AnyObject, Sendable {
     func setParked(_ waiter: (any ParkedWaiter)?)
 }
 
-/// The greenlets that are running now, keyed by their task, so teardown can kill them
-/// all and a task can find the greenlet it runs.
+/// What the registry knows of a task that prefers the hub as its executor.
+enum HubTask {
+    /// A greenlet: killed at teardown, and the one `park` tells of a kill.
+    case greenlet(any RunningGreenlet)
+    /// One of Sprout's own tasks (a timeout's body, a child's reaper): its jobs run like a
+    /// greenlet's, and it parks like any other task.
+    case helper
+
+    var greenlet: (any RunningGreenlet)? {
+        if case .greenlet(let greenlet) = self { greenlet } else { nil }
+    }
+}
+
+/// The tasks that prefer the hub as their executor and are running now — greenlets and
+/// Sprout's helper tasks — keyed by their task, so the hub runs their jobs with the hub
+/// as task executor, teardown can kill the greenlets, and a task can find its greenlet.
 final class GreenletRegistry: Sendable {
     static let shared = GreenletRegistry()
 
-    private let running = Mutex(TaskTable<any RunningGreenlet>())
+    private let running = Mutex(TaskTable<HubTask>())
 
     /// Registers a greenlet whose task was just created.
     func add(task: UInt, _ greenlet: any RunningGreenlet) {
-        running.withLock { $0.insert(task, greenlet) }
+        running.withLock { $0.insert(task, .greenlet(greenlet)) }
         // The task may have finished (on the hub) before it was registered here.
         if greenlet.isReady { remove(task: task) }
+    }
+
+    /// Registers a helper task, from inside it.
+    func addHelper(task: UInt) {
+        running.withLock { $0.insert(task, .helper) }
     }
 
     func remove(task: UInt) {
@@ -29,20 +48,21 @@ final class GreenletRegistry: Sendable {
     }
 
     func context(ofTask task: UInt) -> GreenletContext? {
-        running.withLock { $0[task]?.context }
+        running.withLock { $0[task]?.greenlet?.context }
     }
 
+    /// True for a greenlet's or a helper's task.
     func contains(task: UInt) -> Bool {
         running.withLock { $0.contains(task) }
     }
 
     func greenlet(ofTask task: UInt) -> (any RunningGreenlet)? {
-        running.withLock { $0[task] }
+        running.withLock { $0[task]?.greenlet }
     }
 
     /// The greenlets running now, in spawn order.
     func snapshot() -> [any RunningGreenlet] {
-        running.withLock { $0.allValues }.sorted { $0.context.id < $1.context.id }
+        running.withLock { $0.allValues }.compactMap(\.greenlet).sorted { $0.context.id < $1.context.id }
     }
 
     /// How reports name the greenlet a task runs, or `nil` if it runs none.

@@ -39,7 +39,7 @@ public func withTimeout<T: Sendable>(
 ) async throws -> T {
     guard let seconds else { return try await body() }
     let timeout = Timeout(seconds: seconds)
-    let child = Task(executorPreference: LoopExecutor.shared) { try await runBounded(body) }
+    let child = startHelperTask(body)
     let deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(seconds)) {
         child.cancel()
     }
@@ -70,9 +70,4 @@ public func withTimeout<T: Sendable>(
     } catch is Timeout where !Task.isCancelled {
         return fallback
     }
-}
-
-// A named function: `Task(executorPreference:) { @Hub in ... }` does not compile in Swift 6.3.
-private func runBounded<T: Sendable>(_ body: @Hub @Sendable () async throws -> T) async throws -> T {
-    try await body()
 }

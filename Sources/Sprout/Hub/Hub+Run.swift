@@ -48,7 +48,7 @@ extension Hub {
         if isCurrent { throw RunError.calledFromHub }
         if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
         let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
-        Task(executorPreference: LoopExecutor.shared) {
+        _ = startHelperTask {
             await HubRuntime.runMain(body) { result in outcome.withLock { $0 = result } }
         }
         let closeResult = LoopExecutor.shared.waitUntilClosed()

@@ -62,8 +62,8 @@ public final class ChildCommand {
         try? child.signal(SIGKILL)
         // Reaping is quick after SIGKILL; the wait runs in its own task so a killed
         // caller still waits for it.
-        let reap = Task(executorPreference: Hub.taskExecutor) { [child] in _ = try? await reapChild(child) }
-        await reap.value
+        let reap = startHelperTask { [child] in _ = try await child.wait(timeout: 5) }
+        _ = try? await reap.value
         for pipe in [standardInput, standardOutput, standardError] { pipe?.abort() }
     }
 
@@ -74,10 +74,4 @@ public final class ChildCommand {
             await killAndReap()
         }
     }
-}
-
-// A named function: `Task(executorPreference:) { @Hub in ... }` does not compile in Swift 6.3.
-@Hub
-private func reapChild(_ child: SpawnedChild) async throws -> ExitStatus? {
-    try await child.wait(timeout: 5)
 }

@@ -24,16 +24,10 @@ final class ChildReaper {
     private func stopAll() async {
         hook = nil
         let children = Array(running.values)
-        var stopping: [Task<Void, Never>] = []
+        var stopping: [Task<Void, any Error>] = []
         for child in children {
-            stopping.append(Task(executorPreference: Hub.taskExecutor) { await terminate(child) })
+            stopping.append(startHelperTask { await child.terminate(grace: ChildReaper.grace) })
         }
-        for task in stopping { await task.value }
+        for task in stopping { _ = try? await task.value }
     }
-}
-
-// A named function: `Task(executorPreference:) { @Hub in ... }` does not compile in Swift 6.3.
-@Hub
-private func terminate(_ child: ChildCommand) async {
-    await child.terminate(grace: ChildReaper.grace)
 }

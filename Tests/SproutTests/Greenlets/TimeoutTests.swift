@@ -61,4 +61,21 @@ struct TimeoutTests {
         try await greenlet.kill()
         #expect(greenlet.error is GreenletExit)
     }
+
+    /// A timeout's body runs in a task of its own; its calls into hub code must run in
+    /// place as a greenlet's do, not hop through the hub's queue and back (which is slow,
+    /// and lets a wake-up fall between a wait's check and its park).
+    @Test func aTimeoutsBodyCallsHubCodeWithoutHopping() async throws {
+        try await spawn {
+            try await withTimeout(5) {
+                let before = LoopExecutor.shared.itemsStarted.load(ordering: .relaxed)
+                for _ in 0..<1000 { await hubCall() }
+                let hops = LoopExecutor.shared.itemsStarted.load(ordering: .relaxed) - before
+                #expect(hops < 200, "1000 calls went through the hub's queue \(hops) times")
+            }
+        }.get()
+    }
 }
+
+/// An async hub function that does not suspend.
+@Hub private func hubCall() async {}

@@ -1,0 +1,20 @@
+/// Starts `body` in a task of Sprout's own (a timeout's body, a child's reaper) that, like
+/// a greenlet, prefers the hub as its executor and is registered as such.
+///
+/// Registered, the hub runs its jobs with the hub as task executor. Unregistered, the
+/// runtime would see a task executor it was not given at each `@Hub` call, and every such
+/// call would hop through the hub's queue and back — slow, and a wake-up could slip in
+/// between a wait's check and its park.
+func startHelperTask<T: Sendable>(
+    _ body: @escaping @Hub @Sendable () async throws -> T
+) -> Task<T, any Error> {
+    Task(executorPreference: LoopExecutor.shared) { try await runRegistered(body) }
+}
+
+// A named function: `Task(executorPreference:) { @Hub in ... }` does not compile in Swift 6.3.
+private func runRegistered<T: Sendable>(_ body: @Hub @Sendable () async throws -> T) async throws -> T {
+    let task = withUnsafeCurrentTask { taskKey($0!) }
+    GreenletRegistry.shared.addHelper(task: task)
+    defer { GreenletRegistry.shared.remove(task: task) }
+    return try await body()
+}
