@@ -33,6 +33,7 @@ struct WorkerLoop {
         // not the answers, tells the parent which job a crash interrupted.
         var oldestUnsent: UInt64 = 0
         var lastJob: UInt64 = 0
+        var spin = false
         while true {
             do {
                 while let frame = try reader.next() {
@@ -63,7 +64,7 @@ struct WorkerLoop {
                 send(out)
                 out.removeAll(keepingCapacity: true)
             }
-            let count = read(channel, chunk.baseAddress, chunk.count)
+            let count = receive(into: chunk, spin: &spin)
             if count > 0 {
                 reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             } else if count == 0 || errno != EINTR {
@@ -78,6 +79,29 @@ struct WorkerLoop {
     /// The oldest an unsent answer may be when the next job starts (ns). So an answer waits
     /// at most this long plus one job — and only when the jobs before were tiny.
     static let maxAnswerDelay: UInt64 = 200_000
+
+    /// The longest a worker polls its channel before it sleeps (ns).
+    static let spinLimit: UInt64 = 100_000
+
+    /// Reads what the channel holds, waiting until something comes. Sleeping in `read`
+    /// and being woken costs a context switch — tens of µs on a virtual machine, more than
+    /// a small job's whole round trip — so when the last wait was short (`spin`), the
+    /// worker first polls for up to ``spinLimit``, yielding its core to anything runnable.
+    /// A spin that comes up empty turns spinning off until a wait is short again: an idle
+    /// worker spins once, briefly, and then sleeps.
+    private func receive(into chunk: UnsafeMutableRawBufferPointer, spin: inout Bool) -> Int {
+        let idleSince = monotonicNanoseconds()
+        if spin {
+            repeat {
+                let count = recv(channel, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT))
+                if count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { return count }
+                sched_yield()
+            } while monotonicNanoseconds() - idleSince < Self.spinLimit
+        }
+        let count = read(channel, chunk.baseAddress, chunk.count)
+        spin = monotonicNanoseconds() - idleSince < Self.spinLimit
+        return count
+    }
 
     private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
