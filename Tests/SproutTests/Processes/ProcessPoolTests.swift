@@ -173,6 +173,28 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func anIdlePoolSpinsNoLonger() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Back-to-back round trips: the hub and the worker poll briefly before sleeping.
+                for value in 0..<300 { #expect(try await pool.run(Square(value)) == value * value) }
+                let worker = "/proc/\(pool.workerPIDs[0])/stat"
+                let hub = "/proc/thread-self/stat"  // read on the hub: its own thread
+                let workerBefore = cpuTicks(worker), hubBefore = cpuTicks(hub)
+                try await sleep(0.6)
+                // Spinning on would take the whole 0.6 s (60 ticks) on each side.
+                #expect(cpuTicks(worker) - workerBefore <= 10, "an idle worker sleeps")
+                #expect(cpuTicks(hub) - hubBefore <= 10, "an idle hub sleeps while a pool waits for nothing")
+                let slow = try pool.submit(Nap(seconds: 0.6))
+                try await sleep(0.05)
+                let hubWaiting = cpuTicks(hub)
+                #expect(try await slow.get(timeout: 5) == 0.6)
+                #expect(cpuTicks(hub) - hubWaiting <= 10, "a hub waiting for a slow job sleeps")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func maxTasksPerWorkerRecyclesWorkers() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1, maxTasksPerWorker: 2) { (pool: ProcessPool) async throws in
