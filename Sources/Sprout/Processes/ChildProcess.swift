@@ -142,8 +142,17 @@ public final class ChildProcess<Job: ProcessJob> {
     public func join(timeout: Double? = nil) async throws -> Bool {
         if status != nil || worker == nil { return status != nil }
         let waiter = Waiter<Void>()
-        switch await park(waiter, timeout: timeout, register: { waiters.append($0) }) {
-        case .value: return true
+        // Checked again as the waiter registers: a task that is not a greenlet may hop
+        // through the hub's queue on its way to park, and the exit may come in between.
+        let register = { (waiter: Waiter<Void>) in
+            if self.status != nil || self.worker == nil {
+                waiter.wake()
+            } else {
+                self.waiters.append(waiter)
+            }
+        }
+        switch await park(waiter, timeout: timeout, register: register) {
+        case .value: return status != nil
         case .timedOut:
             waiters.removeAll { $0 === waiter }
             return status != nil

@@ -459,7 +459,17 @@ public final class ProcessPool {
         while try !condition(self) {
             let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
             let waiter = Waiter<Void>()
-            switch await park(waiter, timeout: left, register: { waiters.append($0) }) {
+            // Checked again as the waiter registers: a task that is not a greenlet (a
+            // `withTimeout` body) may hop through the hub's queue on its way to park, and a
+            // change in between — a worker's hello — would otherwise wake nobody.
+            let register = { (waiter: Waiter<Void>) in
+                if (try? condition(self)) == false {
+                    self.waiters.append(waiter)
+                } else {
+                    waiter.wake()
+                }
+            }
+            switch await park(waiter, timeout: left, register: register) {
             case .value: continue
             case .timedOut: throw Timeout(seconds: timeout ?? 0)
             case .cancelled:

@@ -173,6 +173,26 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func poolsStartedTogetherFromTimeoutBodiesAllGetReady() async throws {
+        // A `withTimeout` body is a task of its own, not a greenlet: on its way to park it may
+        // pass through the hub's queue, while the workers' hellos arrive.
+        let left = try await onHub {
+            let starts = (0..<6).map { index in
+                spawn { () async throws -> [Int32] in
+                    try await withTimeout(20) {
+                        try await withTestPool(workers: 1 + index % 2) { (pool: ProcessPool) async throws in
+                            #expect(try await pool.run(Square(index)) == index * index)
+                        }
+                    }
+                }
+            }
+            var left: [Int32] = []
+            for start in starts { left += try await start.get() }
+            return left
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func anIdlePoolSpinsNoLonger() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
