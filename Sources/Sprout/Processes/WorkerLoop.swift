@@ -19,6 +19,12 @@ struct WorkerLoop {
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         watchForParentExit()
+        // One task on this thread runs every job: a task made per job cost more than a
+        // tiny job's whole round trip. A job's `async` `run()` may still await anything.
+        WorkerExecutor().runToCompletion { await self.serveJobs() }
+    }
+
+    private func serveJobs() async -> Never {
         // Mapped before the hello: the parent removes the slot's name once it has that.
         let running = WorkerEnvironment.openRunningJobSlot()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
@@ -26,7 +32,6 @@ struct WorkerLoop {
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
         send(out)
         out.removeAll(keepingCapacity: true)
-        let executor = WorkerExecutor()
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         // Answers are gathered and written together: the running-job slot in shared memory,
@@ -44,7 +49,7 @@ struct WorkerLoop {
                     }
                     let started = monotonicNanoseconds()
                     running?.pointee = frame.id
-                    let (kind, payload) = run(frame, executor: executor)
+                    let (kind, payload) = await run(frame)
                     running?.pointee = 0
                     let finished = monotonicNanoseconds()
                     lastJob = finished - started
@@ -103,7 +108,7 @@ struct WorkerLoop {
         return count
     }
 
-    private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
+    private func run(_ frame: Frame) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
@@ -131,9 +136,8 @@ struct WorkerLoop {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
-        let coder = self.coder
-        return DescriptorTransfer.$received.withValue(descriptors) {
-            executor.runToCompletion { await job.run(body, coder) }
+        return await DescriptorTransfer.$received.withValue(descriptors) {
+            await job.run(body, coder)
         }
     }
 
