@@ -225,9 +225,8 @@ public final class ProcessPool {
     static let tinyJobPrefetch = 256
 
     /// Gives queued batches to workers: first one to every idle worker, then — while jobs
-    /// are tiny — more to each in turn, up to ``tinyJobPrefetch`` jobs or a second batch
-    /// (a map's chunks may be larger), so no worker waits for its next job and none takes
-    /// the whole queue.
+    /// are tiny — more to each in turn, up to ``tinyJobPrefetch`` jobs, so no worker waits
+    /// for its next job and none takes the whole queue.
     private func dispatch() {
         guard !pending.isEmpty else { return }
         let ready = workers.filter(\.takesJobs)
@@ -238,7 +237,7 @@ public final class ProcessPool {
             var progress = true
             while progress && !pending.isEmpty {
                 progress = false
-                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch || worker.batches < 2 {
+                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch {
                     if assignBatch(to: worker) { progress = true }
                     if pending.isEmpty { break }
                 }
