@@ -142,17 +142,14 @@ public final class ChildProcess<Job: ProcessJob> {
     public func join(timeout: Double? = nil) async throws -> Bool {
         if status != nil || worker == nil { return status != nil }
         let waiter = Waiter<Void>()
-        // Checked again as the waiter registers: a task that is not a greenlet may hop
-        // through the hub's queue on its way to park, and the exit may come in between.
-        let register = { (waiter: Waiter<Void>) in
-            if self.status != nil || self.worker == nil {
-                waiter.wake()
-            } else {
-                self.waiters.append(waiter)
-            }
+        // Entering `park` may hop executors (a caller that is not a greenlet), and the exit
+        // may be seen meanwhile: the registration looks again rather than wait for a wake
+        // that already came.
+        let wake = await park(waiter, timeout: timeout) { waiter in
+            if status != nil { waiter.wake() } else { waiters.append(waiter) }
         }
-        switch await park(waiter, timeout: timeout, register: register) {
-        case .value: return status != nil
+        switch wake {
+        case .value: return true
         case .timedOut:
             waiters.removeAll { $0 === waiter }
             return status != nil
