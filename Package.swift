@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
+        .executable(name: "sprout-bench-pool", targets: ["SproutBenchPool"]),
         .executable(name: "cpu-offload", targets: ["CPUOffload"]),
     ],
     dependencies: [
@@ -62,10 +63,22 @@ let package = Package(
             path: "Examples/CPUOffload",
             exclude: ["README.md", "cpu-offload-run.svg"]
         ),
+        // What the benchmark programs share: the workload type and its small helpers.
+        .target(
+            name: "SproutBenchSupport",
+            path: "Examples/BenchSupport"
+        ),
         .executableTarget(
             name: "SproutBench",
-            dependencies: ["Sprout", "SproutHTTP"],
+            dependencies: ["Sprout", "SproutHTTP", "SproutBenchSupport"],
             path: "Examples/Bench"
+        ),
+        // The process pool's benchmarks, in a program of their own: pool workers are the
+        // program started again, so it links nothing a worker would not load otherwise.
+        .executableTarget(
+            name: "SproutBenchPool",
+            dependencies: ["Sprout", "SproutBenchSupport"],
+            path: "Examples/BenchPool"
         ),
         // The seeds' server that hands each connection to a pool worker.
         .executableTarget(

@@ -1,4 +1,5 @@
 import Sprout
+import SproutBenchSupport
 import SproutHTTP
 
 /// SproutHTTP's workloads: the client fetching from a server in another process, and the

@@ -1,4 +1,5 @@
 import Sprout
+import SproutBenchSupport
 
 /// The hub's workloads: spawning, switching, and memory per sleeping greenlet.
 let hubWorkloads: [Workload] = [

@@ -1,4 +1,5 @@
 import Sprout
+import SproutBenchSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import Sprout
+import SproutBenchSupport
 
 /// The Sync primitives' workloads: queue and channel throughput between two greenlets, and
 /// a pool mapping a trivial function. Each has a twin in bench/compare/peers/gevent_sync.py.

@@ -52,6 +52,9 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     private let spinHandle: UnsafeMutablePointer<uv_idle_t>
     /// Every deadline on the hub; touch only on the hub thread.
     package let timers: TimerHeap
+    /// Spinning before the loop sleeps, for waits expected to end in microseconds; touch
+    /// only on the hub thread.
+    package let pollSpin: PollSpin
 
     // Loop-thread state.
     private var ring: [HubWork] = []
@@ -89,6 +92,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         spinHandle = .allocate(capacity: 1)
         precondition(uv_loop_init(loop) == 0, "uv_loop_init failed")
         timers = TimerHeap(loop: loop)
+        pollSpin = PollSpin(loop: loop)
         let me = Unmanaged.passUnretained(self).toOpaque()
         uv_async_init(loop, wakeHandle) { handle in
             LoopExecutor.from(handle!.pointee.data).takeInbox()
@@ -97,7 +101,9 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         uv_check_init(loop, drainHandle)
         drainHandle.pointee.data = me
         uv_check_start(drainHandle) { handle in
-            LoopExecutor.from(handle!.pointee.data).drain()
+            let executor = LoopExecutor.from(handle!.pointee.data)
+            executor.pollSpin.afterPoll()
+            executor.drain()
         }
         uv_unref(UnsafeMutableRawPointer(drainHandle).assumingMemoryBound(to: uv_handle_t.self))
         uv_idle_init(loop, spinHandle)

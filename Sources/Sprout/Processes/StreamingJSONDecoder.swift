@@ -137,6 +137,11 @@ private struct JSONText {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
+        let identifier = ObjectIdentifier(type)
+        guard JSONScalarTypes.plain.contains(identifier) else {
+            if JSONScalarTypes.foundation.contains(identifier) { throw StreamingJSONDecoder.Unsupported() }
+            return try T(from: RangeDecoder(text: self, range: range))
+        }
         switch type {
         case is Int.Type: return try integer(Int.self, range) as! T
         case is String.Type: return try string(range) as! T
@@ -155,8 +160,7 @@ private struct JSONText {
         case is UInt16.Type: return try integer(UInt16.self, range) as! T
         case is UInt32.Type: return try integer(UInt32.self, range) as! T
         case is UInt64.Type: return try integer(UInt64.self, range) as! T
-        case is Data.Type, is Date.Type, is URL.Type, is Decimal.Type: throw StreamingJSONDecoder.Unsupported()
-        default: return try T(from: RangeDecoder(text: self, range: range))
+        default: throw StreamingJSONDecoder.Unsupported()
         }
     }
 }

@@ -30,6 +30,17 @@ final class StreamingJSONEncoder {
     }
 
     fileprivate func write<Value: Encodable>(_ value: Value, codingPath: [any CodingKey]) throws {
+        let type = ObjectIdentifier(Value.self)
+        guard JSONScalarTypes.plain.contains(type) else {
+            if JSONScalarTypes.foundation.contains(type) {
+                unsupported = true
+            } else {
+                let encoder = StreamEncoder(stream: self, codingPath: codingPath)
+                try value.encode(to: encoder)
+                encoder.finish()
+            }
+            return
+        }
         switch value {
         case let string as String: writeString(string)
         case let integer as Int: bytes.append(contentsOf: String(integer).utf8)
@@ -45,12 +56,7 @@ final class StreamingJSONEncoder {
         case let integer as UInt16: bytes.append(contentsOf: String(integer).utf8)
         case let integer as UInt32: bytes.append(contentsOf: String(integer).utf8)
         case let integer as UInt64: bytes.append(contentsOf: String(integer).utf8)
-        // JSONEncoder gives these a form of their own (base64, dates, URL strings).
-        case is Data, is Date, is URL, is Decimal: unsupported = true
-        default:
-            let encoder = StreamEncoder(stream: self, codingPath: codingPath)
-            try value.encode(to: encoder)
-            encoder.finish()
+        default: unsupported = true
         }
     }
 

@@ -19,6 +19,12 @@ struct WorkerLoop {
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         watchForParentExit()
+        // One task on this thread runs every job: a task made per job cost more than a
+        // tiny job's whole round trip. A job's `async` `run()` may still await anything.
+        WorkerExecutor().runToCompletion { await self.serveJobs() }
+    }
+
+    private func serveJobs() async -> Never {
         // Mapped before the hello: the parent removes the slot's name once it has that.
         let running = WorkerEnvironment.openRunningJobSlot()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
@@ -26,13 +32,13 @@ struct WorkerLoop {
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
         send(out)
         out.removeAll(keepingCapacity: true)
-        let executor = WorkerExecutor()
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         // Answers are gathered and written together: the running-job slot in shared memory,
         // not the answers, tells the parent which job a crash interrupted.
         var oldestUnsent: UInt64 = 0
         var lastJob: UInt64 = 0
+        var spin = false
         while true {
             do {
                 while let frame = try reader.next() {
@@ -43,7 +49,7 @@ struct WorkerLoop {
                     }
                     let started = monotonicNanoseconds()
                     running?.pointee = frame.id
-                    let (kind, payload) = run(frame, executor: executor)
+                    let (kind, payload) = await run(frame)
                     running?.pointee = 0
                     let finished = monotonicNanoseconds()
                     lastJob = finished - started
@@ -63,7 +69,7 @@ struct WorkerLoop {
                 send(out)
                 out.removeAll(keepingCapacity: true)
             }
-            let count = read(channel, chunk.baseAddress, chunk.count)
+            let count = receive(into: chunk, spin: &spin)
             if count > 0 {
                 reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             } else if count == 0 || errno != EINTR {
@@ -79,7 +85,30 @@ struct WorkerLoop {
     /// at most this long plus one job — and only when the jobs before were tiny.
     static let maxAnswerDelay: UInt64 = 200_000
 
-    private func run(_ frame: Frame, executor: WorkerExecutor) -> (FrameKind, [UInt8]) {
+    /// The longest a worker polls its channel before it sleeps (ns).
+    static let spinLimit: UInt64 = 100_000
+
+    /// Reads what the channel holds, waiting until something comes. Sleeping in `read`
+    /// and being woken costs a context switch — tens of µs on a virtual machine, more than
+    /// a small job's whole round trip — so when the last wait was short (`spin`), the
+    /// worker first polls for up to ``spinLimit``, yielding its core to anything runnable.
+    /// A spin that comes up empty turns spinning off until a wait is short again: an idle
+    /// worker spins once, briefly, and then sleeps.
+    private func receive(into chunk: UnsafeMutableRawBufferPointer, spin: inout Bool) -> Int {
+        let idleSince = monotonicNanoseconds()
+        if spin {
+            repeat {
+                let count = recv(channel, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT))
+                if count >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { return count }
+                sched_yield()
+            } while monotonicNanoseconds() - idleSince < Self.spinLimit
+        }
+        let count = read(channel, chunk.baseAddress, chunk.count)
+        spin = monotonicNanoseconds() - idleSince < Self.spinLimit
+        return count
+    }
+
+    private func run(_ frame: Frame) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
@@ -107,9 +136,8 @@ struct WorkerLoop {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
-        let coder = self.coder
-        return DescriptorTransfer.$received.withValue(descriptors) {
-            executor.runToCompletion { await job.run(body, coder) }
+        return await DescriptorTransfer.$received.withValue(descriptors) {
+            await job.run(body, coder)
         }
     }
 

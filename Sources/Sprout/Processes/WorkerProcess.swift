@@ -23,6 +23,9 @@ final class WorkerProcess {
     /// Tasks sent and not yet answered, oldest (the one running) first.
     var outstanding: ArraySlice<PoolTask> { sent.elements }
     private var sent = TaskQueue()
+    /// Whether the worker holds a request for the hub's ``PollSpin``: while it has tasks
+    /// unanswered, since a small job's answer comes back sooner than the hub sleeps and wakes.
+    private var holdsSpin = false
     /// Batches among `outstanding`.
     var batches = 0
     /// Tasks answered so far.
@@ -119,6 +122,11 @@ final class WorkerProcess {
         }
     }
 
+    // A worker dropped with tasks still unanswered must not leave the hub spinning.
+    isolated deinit {
+        if holdsSpin { LoopExecutor.shared.pollSpin.release() }
+    }
+
     /// True while the worker can be given jobs: ready, and its channel not at its end.
     var takesJobs: Bool { phase == .ready && channelOpen && violation == nil }
 
@@ -163,6 +171,7 @@ final class WorkerProcess {
         sent[sent.count - 1].endsBatch = true
         self.sent.append(contentsOf: sent)
         batches += 1
+        updateSpin()
     }
 
     /// Sends what ``assign(_:)`` gathered.
@@ -182,6 +191,7 @@ final class WorkerProcess {
     /// Takes back every unanswered task (for re-queueing or failing), leaving none.
     func takeOutstanding() -> [PoolTask] {
         batches = 0
+        defer { updateSpin() }
         return sent.removeAll()
     }
 
@@ -190,7 +200,19 @@ final class WorkerProcess {
         guard outstanding.first?.id == id, let first = sent.popFirst() else { return nil }
         if first.endsBatch { batches -= 1 }
         tasksDone += 1
+        updateSpin()
         return first
+    }
+
+    private func updateSpin() {
+        let busy = !sent.isEmpty
+        guard busy != holdsSpin else { return }
+        holdsSpin = busy
+        if busy {
+            LoopExecutor.shared.pollSpin.request()
+        } else {
+            LoopExecutor.shared.pollSpin.release()
+        }
     }
 
     private func send(_ bytes: [UInt8]) {

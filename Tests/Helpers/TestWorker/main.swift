@@ -12,6 +12,8 @@ try ProcessPool.serveIfWorker(jobs: testJobs)
 // "pids A B" and waits to be signalled or killed.
 // `child-parent` starts a non-daemon child napping 0.5 s and a daemon child napping 30 s,
 // prints "pids A B" and returns: the first is waited for, the second terminated.
+// `idle-pool` runs 300 round trips on a 1-worker pool, then prints the CPU time (µs) its
+// hub thread used over 0.6 s idle and while a 0.6 s job ran: "hub-cpu-us IDLE WAITING".
 if CommandLine.arguments.dropFirst().first == "child-parent" {
     try Hub.run {
         let waited = ChildProcess(Nap(seconds: 0.5))
@@ -31,4 +33,29 @@ if CommandLine.arguments.dropFirst().first == "pool-parent" {
         fflush(nil)
         try await sleep(3600)
     }
+}
+if CommandLine.arguments.dropFirst().first == "idle-pool" {
+    try Hub.run {
+        let pool = try await ProcessPool(workers: 1)
+        for value in 0..<300 { _ = try await pool.run(Square(value)) }
+        let idleStart = threadCPUMicroseconds()
+        try await sleep(0.6)
+        let idle = threadCPUMicroseconds() - idleStart
+        let slow = try pool.submit(Nap(seconds: 0.6))
+        try await sleep(0.05)
+        let waitStart = threadCPUMicroseconds()
+        _ = try await slow.get(timeout: 5)
+        let waiting = threadCPUMicroseconds() - waitStart
+        print("hub-cpu-us \(idle) \(waiting)")
+        fflush(nil)
+        await pool.terminate()
+    }
+}
+
+/// The CPU time the calling thread has used, in µs (on the hub: the hub thread's).
+func threadCPUMicroseconds() -> Int {
+    var usage = rusage()
+    // RUSAGE_THREAD (1) is defined only with _GNU_SOURCE, which Swift's Glibc module leaves out.
+    getrusage(__rusage_who_t(1), &usage)
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
 }

@@ -173,6 +173,60 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func poolsStartedTogetherFromTimeoutBodiesAllGetReady() async throws {
+        // A `withTimeout` body is a task of its own, not a greenlet: on its way to park it may
+        // pass through the hub's queue, while the workers' hellos arrive.
+        let left = try await onHub {
+            let starts = (0..<6).map { index in
+                spawn { () async throws -> [Int32] in
+                    try await withTimeout(20) {
+                        try await withTestPool(workers: 1 + index % 2) { (pool: ProcessPool) async throws in
+                            #expect(try await pool.run(Square(index)) == index * index)
+                        }
+                    }
+                }
+            }
+            var left: [Int32] = []
+            for start in starts { left += try await start.get() }
+            return left
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func anIdleWorkerSpinsNoLonger() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Back-to-back round trips: the worker polls briefly before it sleeps.
+                for value in 0..<300 { #expect(try await pool.run(Square(value)) == value * value) }
+                let worker = "/proc/\(pool.workerPIDs[0])/stat"
+                let before = cpuTicks(worker)
+                try await sleep(0.6)
+                // Spinning on would take the whole 0.6 s: 60 ticks.
+                #expect(cpuTicks(worker) - before <= 10, "an idle worker sleeps")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func anIdleHubSpinsNoLonger() async throws {
+        // In a program of its own: the tests running beside this one share its hub.
+        try await onHub {
+            let program = try TestProgram(workerExecutable, ["idle-pool"])
+            defer { program.finish() }
+            guard let line = try await program.readLine(timeout: 20), line.hasPrefix("hub-cpu-us ") else {
+                try? program.child.signal(SIGKILL)
+                Issue.record("no hub-cpu-us line")
+                return
+            }
+            let micros = line.dropFirst(11).split(separator: " ").compactMap { Int($0) }
+            #expect(micros.count == 2)
+            // Spinning on would take each whole 0.6 s stretch: 600,000 µs.
+            #expect(micros.first ?? .max <= 100_000, "a hub whose pool is idle sleeps")
+            #expect(micros.last ?? .max <= 100_000, "a hub waiting for a slow job sleeps")
+            #expect(try await program.child.wait(timeout: 20) == .exited(0))
+        }
+    }
+
     @Test func maxTasksPerWorkerRecyclesWorkers() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1, maxTasksPerWorker: 2) { (pool: ProcessPool) async throws in

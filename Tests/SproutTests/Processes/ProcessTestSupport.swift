@@ -7,16 +7,30 @@ import Glibc
 /// The pool worker program of the tests.
 let workerExecutable = builtExecutable("sprout-test-worker")
 
-/// True while process `pid` exists and is not a zombie.
-func isAlive(_ pid: Int32) -> Bool {
-    guard let file = fopen("/proc/\(pid)/stat", "r") else { return false }
+/// The fields of a `/proc/.../stat` file after the command name (state first), or `nil`
+/// if it cannot be read.
+private func statFields(_ path: String) -> [Substring]? {
+    guard let file = fopen(path, "r") else { return nil }
     defer { fclose(file) }
     var buffer = [CChar](repeating: 0, count: 512)
-    guard fgets(&buffer, 512, file) != nil else { return false }
+    guard fgets(&buffer, 512, file) != nil else { return nil }
     let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    guard let close = line.lastIndex(of: ")") else { return false }
-    let state = line[line.index(close, offsetBy: 2)]
+    guard let close = line.lastIndex(of: ")") else { return nil }
+    return line[line.index(after: close)...].split(separator: " ")
+}
+
+/// True while process `pid` exists and is not a zombie.
+func isAlive(_ pid: Int32) -> Bool {
+    guard let state = statFields("/proc/\(pid)/stat")?.first else { return false }
     return state != "Z" && state != "X"
+}
+
+/// CPU time (user + system, in clock ticks) that the process or thread whose `stat` file
+/// is at `path` has used; 0 if it cannot be read.
+func cpuTicks(_ path: String) -> Int {
+    guard let fields = statFields(path), fields.count > 12 else { return 0 }
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after the command name.
+    return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
 }
 
 /// Waits up to `seconds` for every pid to be gone; returns those still alive.

@@ -4,7 +4,7 @@
     python mp_pool.py roundtrip N
     python mp_pool.py map N CHUNK        (CHUNK 0: multiprocessing's default chunking)
     python mp_pool.py ppe-map N
-    python mp_pool.py primes LIMIT
+    python mp_pool.py primes LIMIT [even]   (even: pieces of equal cost, as in Sprout's)
 
 Each prints 'RESULT <number>' in the unit of the matching Sprout workload.
 """
@@ -74,7 +74,11 @@ def main():
             assert len(out) == count
     elif what == "primes":
         limit = int(sys.argv[2])
-        pieces = [(limit * i // 8, limit * (i + 1) // 8) for i in range(8)]
+        if sys.argv[3:] == ["even"]:
+            bound = lambda k: int(limit * (k / 8) ** (2 / 3))
+        else:
+            bound = lambda k: limit * k // 8
+        pieces = [(bound(i), bound(i + 1)) for i in range(8)]
         start = time.perf_counter()
         serial = sum(map(count_primes, pieces))
         serial_seconds = time.perf_counter() - start
