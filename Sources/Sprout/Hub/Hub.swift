@@ -21,10 +21,6 @@ public final actor Hub {
         LoopExecutor.shared.asUnownedSerialExecutor()
     }
 
-    /// The hub's executor as a task executor, for `Task(executorPreference:)` and task groups
-    /// whose child tasks should run on the hub.
-    public static var taskExecutor: any TaskExecutor { LoopExecutor.shared }
-
     /// True when the caller runs on the hub's thread.
     public static var isCurrent: Bool { LoopExecutor.shared.isHubThread }
 
