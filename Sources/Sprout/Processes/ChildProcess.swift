@@ -142,7 +142,13 @@ public final class ChildProcess<Job: ProcessJob> {
     public func join(timeout: Double? = nil) async throws -> Bool {
         if status != nil || worker == nil { return status != nil }
         let waiter = Waiter<Void>()
-        switch await park(waiter, timeout: timeout, register: { waiters.append($0) }) {
+        // Entering `park` may hop executors (a caller that is not a greenlet), and the exit
+        // may be seen meanwhile: the registration looks again rather than wait for a wake
+        // that already came.
+        let wake = await park(waiter, timeout: timeout) { waiter in
+            if status != nil { waiter.wake() } else { waiters.append(waiter) }
+        }
+        switch wake {
         case .value: return true
         case .timedOut:
             waiters.removeAll { $0 === waiter }

@@ -458,7 +458,13 @@ public final class ProcessPool {
         while try !condition(self) {
             let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
             let waiter = Waiter<Void>()
-            switch await park(waiter, timeout: left, register: { waiters.append($0) }) {
+            // Entering `park` may hop executors (a caller that is not a greenlet), and the
+            // pool may change meanwhile (a worker's hello read): the registration looks
+            // again rather than wait for a wake that already came.
+            let wake = await park(waiter, timeout: left) { waiter in
+                if (try? condition(self)) != false { waiter.wake() } else { waiters.append(waiter) }
+            }
+            switch wake {
             case .value: continue
             case .timedOut: throw Timeout(seconds: timeout ?? 0)
             case .cancelled:

@@ -219,6 +219,33 @@ struct ProcessPoolTests {
         }
     }
 
+    /// Pools starting together, each from a task that is not a greenlet (an `onHub` body
+    /// runs in `withTimeout`'s child task), while spinning greenlets keep the hub busy. Such
+    /// a task may hop executors on its way to parking, and the hub may read a worker's
+    /// hello in between: the start-up wait must see it rather than park for a wake that
+    /// already came.
+    @Test func poolsStartingTogetherOutsideGreenletsAllBecomeReady() async throws {
+        let rounds = 3 * testScale
+        let spinners = (0..<64).map { _ in spawn { while true { try await sleep(0) } } }
+        defer { for spinner in spinners { spinner.cancel() } }
+        try await withThrowingTaskGroup(of: [Int32].self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await onHub(seconds: 20) {
+                        var left: [Int32] = []
+                        for _ in 0..<rounds {
+                            left += try await withTestPool(workers: 3) { (pool: ProcessPool) async throws in
+                                #expect(try await pool.run(Square(3)) == 9)
+                            }
+                        }
+                        return left
+                    }
+                }
+            }
+            for try await left in group { #expect(left.isEmpty) }
+        }
+    }
+
     @Test func closeAndJoinFinishTheWork() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
