@@ -69,9 +69,12 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
                 return (readyAnyOrder.removeNext() as! Output)
             }
             if exhausted, inFlight == 0 { return nil }
-            // Not re-checked inside `park`: a hop there only delays the consumer, and every
-            // change it waits for wakes `consumer`, which is set with no suspension before it.
-            let wake = await park(Waiter<Void>()) { consumer = $0 }
+            // Set before `park`, with no suspension since the checks above: entering `park`
+            // may hop executors (a consumer that is not a greenlet), and a result delivered
+            // meanwhile wakes the waiter early, which `park` then returns at once.
+            let waiter = Waiter<Void>()
+            consumer = waiter
+            let wake = await park(waiter)
             consumer = nil
             if case .cancelled = wake {
                 stop()

@@ -4,8 +4,8 @@ import Sprout
 /// One request's easy handle and everything curl hands back for it: status, headers,
 /// body (whole, or as a bounded queue of chunks when streamed) and the final result.
 ///
-/// The greenlet that sent the request parks on ``waitForProgress()``; curl's callbacks and
-/// the multi handle's completion wake it.
+/// The greenlet that sent the request parks on ``waitForProgress(after:)``; curl's callbacks
+/// and the multi handle's completion wake it.
 @Hub
 final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
@@ -35,6 +35,9 @@ final class CurlTransfer {
     static let streamBufferLimit = 1 << 20
 
     private var waiter: Waiter<Void>?
+    /// Counts curl's progress (head, chunk, completion), so a wait can tell whether any came
+    /// since its caller last looked.
+    private(set) var progress = 0
 
     init(easy: UnsafeMutableRawPointer, request: HTTPRequest, streaming: Bool, defaults: HTTPClient.Configuration) {
         self.easy = easy
@@ -180,10 +183,15 @@ final class CurlTransfer {
 
     // MARK: The requesting greenlet's side
 
-    /// Parks until curl makes progress (head, a chunk, completion).
+    /// Parks until curl makes progress (head, a chunk, completion) beyond `seen`, the
+    /// ``progress`` the caller read when it last looked at the transfer; returns at once if
+    /// some came meanwhile. Entering this method may hop executors (a caller that is not a
+    /// greenlet), and curl may finish the transfer during that hop: a wake with nobody
+    /// registered to take it would be lost, and the transfer, over, would never wake again.
     ///
     /// - Throws: `CancellationError` if the greenlet is killed; the caller aborts the transfer.
-    func waitForProgress() async throws {
+    func waitForProgress(after seen: Int) async throws {
+        if progress != seen { return }
         let waiter = Waiter<Void>()
         self.waiter = waiter
         defer { if self.waiter === waiter { self.waiter = nil } }
@@ -191,6 +199,7 @@ final class CurlTransfer {
     }
 
     private func wakeWaiter() {
+        progress &+= 1
         if let waiter {
             self.waiter = nil
             waiter.wake()

@@ -65,7 +65,7 @@ final class HTTPBodySource {
                 return nil
             }
             do {
-                try await transfer.waitForProgress()
+                try await transfer.waitForProgress(after: transfer.progress)
             } catch {
                 multi.abort(transfer)
                 throw error

@@ -119,7 +119,7 @@ public final class HTTPClient {
         defer { transfer.release(to: multi) }
         while transfer.result == nil {
             do {
-                try await transfer.waitForProgress()
+                try await transfer.waitForProgress(after: transfer.progress)
             } catch {
                 multi.abort(transfer)
                 throw error
@@ -139,7 +139,7 @@ public final class HTTPClient {
         let transfer = try start(request, streaming: true)
         while !transfer.headersReady {
             do {
-                try await transfer.waitForProgress()
+                try await transfer.waitForProgress(after: transfer.progress)
             } catch {
                 multi.abort(transfer)
                 transfer.release(to: multi)

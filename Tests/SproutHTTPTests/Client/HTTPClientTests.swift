@@ -177,6 +177,31 @@ struct HTTPClientTests {
         }
     }
 
+    /// A request sent from a task that is not a greenlet (an `onHub` body runs in
+    /// `withTimeout`'s child task): such a task hops executors on its way into the wait for
+    /// curl, and a transfer that ends during that hop — here aborted by `close()` from a
+    /// greenlet after 0 to 7 turns of the hub — must still end the request, not leave it
+    /// parked with nothing left to wake it.
+    @Test(.timeLimit(.minutes(1)))
+    func aTransferEndingWhileItsSenderHopsToParkEndsTheRequest() async throws {
+        try await onHub(seconds: 20) {
+            let server = StreamServer(host: "127.0.0.1", port: 0) { _ in try await sleep(30) }
+            try server.start()
+            for turns in 0..<8 {
+                let client = HTTPClient()
+                spawn {
+                    for _ in 0..<turns { try await sleep(0) }
+                    client.close()
+                }
+                // An HTTPError, not the Timeout of a request left waiting.
+                await #expect(throws: HTTPError.self, "aborted after \(turns) turns") {
+                    _ = try await withTimeout(2) { try await client.get("http://127.0.0.1:\(server.port)/") }
+                }
+            }
+            await server.stop(timeout: 0)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func malformedResponsesAreProtocolErrors() async throws {
         try await onHub {

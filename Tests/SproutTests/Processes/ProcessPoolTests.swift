@@ -273,6 +273,30 @@ struct ProcessPoolTests {
         }
     }
 
+    /// A pool wait in a task that is not a greenlet (an `onHub` body runs in `withTimeout`'s
+    /// child task): such a task hops executors on its way to parking, and a change made by
+    /// a greenlet that runs during those hops — here `close()` — must not be missed. The
+    /// worker is kept busy so that nothing else would wake the wait; the greenlet closes
+    /// the pool after 0 to 5 turns of the hub, so one of them lands between the wait's
+    /// check and its registration.
+    @Test func aWaitOutsideAGreenletSeesAChangeMadeWhileItHopsToPark() async throws {
+        for turns in 0..<6 {
+            let left = try await onHub {
+                try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                    _ = try pool.submit(Nap(seconds: 3))
+                    spawn {
+                        for _ in 0..<turns { try await sleep(0) }
+                        pool.close()
+                    }
+                    try await pool.waitUntil(timeout: 1) { pool in
+                        if case .closed = pool.state { true } else { false }
+                    }
+                }
+            }
+            #expect(left.isEmpty)
+        }
+    }
+
     @Test func closeAndJoinFinishTheWork() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in

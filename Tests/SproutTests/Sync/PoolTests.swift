@@ -34,6 +34,23 @@ struct PoolTests {
         #expect(pool.count == 0)
     }
 
+    /// Maps consumed by a task that is not a greenlet (`withTimeout`'s child): such a task
+    /// may hop executors on its way to parking, and the workers may deliver the last
+    /// result meanwhile; the consumer must still see it.
+    @Test func mapConsumedOutsideAGreenletSeesResultsDeliveredWhileItParks() async throws {
+        let results = try await withTimeout(10) {
+            var results: [[Int]] = []
+            for round in 0..<200 {
+                results.append(try await Pool(size: 2).map([round]) { n in
+                    for _ in 0..<(n % 6) { try await sleep(0) }
+                    return n * 2
+                })
+            }
+            return results
+        }
+        #expect(results == (0..<200).map { [$0 * 2] })
+    }
+
     @Test func mapOfTrivialWorkUsesFewGreenlets() async throws {
         let pool = Pool(size: 100)
         let results = try await pool.map(0..<10_000) { $0 + 1 }
