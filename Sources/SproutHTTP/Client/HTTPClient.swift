@@ -164,9 +164,11 @@ public final class HTTPClient {
             throw .failed(url: request.url, reason: "libcurl could not create a transfer")
         }
         let transfer = CurlTransfer(easy: easy, request: request, streaming: streaming, defaults: configuration)
-        guard multi.add(transfer) else {
+        do {
+            try multi.add(transfer)
+        } catch {
             transfer.release(to: multi)
-            throw .failed(url: request.url, reason: "the client is closed")
+            throw error
         }
         return transfer
     }

@@ -155,6 +155,31 @@ struct HTTPClientTests {
         }
     }
 
+    // The client keeps a timer that fires before curl's next deadline rather than re-arming
+    // it; curl names a deadline only when it changes, so the client must wait out the rest.
+    @Test(.timeLimit(.minutes(1)))
+    func timeoutsFireAmongRequestsThatCameAndWent() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let long = spawn { try await client.get("\(base)/slow", timeout: 3) }
+            try await sleep(0.3)
+            // Finishes at once, leaving the client's timer set for one of its deadlines.
+            #expect(try await client.get("\(base)/hello", timeout: 5).text == "hello")
+            try await sleep(0.05)
+            let started = monotonicNanoseconds()
+            await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) {
+                _ = try await client.get("\(base)/slow", timeout: 0.5)
+            }
+            let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(elapsed >= 0.5 && elapsed < 2)
+            await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) { _ = try await long.get() }
+            await server.stop(timeout: 0)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func serverClosingMidBodyIsConnectionLost() async throws {
         try await onHub {
