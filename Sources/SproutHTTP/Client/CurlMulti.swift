@@ -62,17 +62,15 @@ final class CurlMulti {
 
     // MARK: Transfers
 
-    /// A fresh (or reset, reused) easy handle with the socket callbacks that keep the
-    /// watchers consistent already set.
-    func makeEasyHandle() -> UnsafeMutableRawPointer? {
-        let easy: UnsafeMutableRawPointer
-        if let spare = spareHandles.popLast() {
-            curl_easy_reset(spare)
-            easy = spare
-        } else {
-            guard let fresh = curl_easy_init() else { return nil }
-            easy = fresh
-        }
+    /// An easy handle for a new transfer: a spare one whose last transfer ended well (it keeps
+    /// the client-wide options, and every transfer sets all of its own), or a new one with the
+    /// socket callbacks that keep the watched set consistent, handed to `prepare` for the rest.
+    ///
+    /// Reusing a handle without `curl_easy_reset` spares freeing and re-parsing the client-wide
+    /// options on every request.
+    func makeEasyHandle(prepare: (UnsafeMutableRawPointer) -> Void) -> UnsafeMutableRawPointer? {
+        if let spare = spareHandles.popLast() { return spare }
+        guard let easy = curl_easy_init() else { return nil }
         let me = Unmanaged.passUnretained(self).toOpaque()
         sprout_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, me)
@@ -86,12 +84,15 @@ final class CurlMulti {
         sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
             Hub.assumeIsolated { CurlMulti.from(clientp).closeSocket(fd) }
         }
+        prepare(easy)
         return easy
     }
 
-    /// Gives an easy handle back for reuse once its transfer is over (never while added).
-    func recycle(_ easy: UnsafeMutableRawPointer) {
-        if spareHandles.count < 64 && !closed {
+    /// Takes an easy handle back once its transfer is over (never while added): kept for
+    /// the next transfer if that one `succeeded`, else freed, so no state of an aborted or
+    /// failed transfer (a pause, a half-read response) can reach another.
+    func recycle(_ easy: UnsafeMutableRawPointer, succeeded: Bool) {
+        if succeeded && spareHandles.count < 64 && !closed {
             spareHandles.append(easy)
         } else {
             curl_easy_cleanup(easy)

@@ -1,6 +1,10 @@
 import CCurl
 import Sprout
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One request's easy handle and everything curl hands back for it: status, headers,
 /// body (whole, or as a bounded queue of chunks when streamed) and the final result.
 ///
@@ -47,44 +51,55 @@ final class CurlTransfer {
 
     /// Frees what the transfer owns; the easy handle goes back to the multi handle's pool.
     func release(to multi: CurlMulti) {
+        // The handle outlives these: it must not point at them.
+        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, nil)
+        sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, nil)
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
         errorBuffer.deallocate()
-        multi.recycle(easy)
+        multi.recycle(easy, succeeded: result == CURLE_OK)
     }
 
-    private func configure(_ request: HTTPRequest, defaults: HTTPClient.Configuration) {
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        sprout_easy_setopt_pointer(easy, CURLOPT_URL, request.url)
+    /// Sets the options every transfer of a client shares on a new easy handle; they stay
+    /// while the handle is reused, and no transfer changes them.
+    static func prepare(_ easy: UnsafeMutableRawPointer, defaults: HTTPClient.Configuration) {
         sprout_easy_setopt_pointer(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         sprout_easy_setopt_pointer(easy, CURLOPT_USERAGENT, defaults.userAgent)
         if !defaults.useEnvironmentProxy {
             // An empty proxy disables curl's reading of the proxy variables (and its getenv calls).
             sprout_easy_setopt_pointer(easy, CURLOPT_PROXY, "")
         }
-        sprout_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
-        sprout_easy_setopt_long(easy, CURLOPT_MAXREDIRS, max(0, request.maxRedirects))
-        sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))
-        if let timeout = request.timeout {
-            sprout_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(timeout))
-        }
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, defaults.verifyTLS ? 1 : 0)
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, defaults.verifyTLS ? 2 : 0)
-
-        sprout_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
         sprout_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
             return Hub.assumeIsolated { CurlTransfer.from(userdata).received(bytes) }
         }
-        sprout_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         sprout_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
             Hub.assumeIsolated { CurlTransfer.from(userdata).receivedHeaderLine(bytes) }
             return size * count
         }
+    }
 
+    /// Sets every option a transfer may set, to its default where the request leaves it,
+    /// so nothing of the handle's previous transfer carries over.
+    private func configure(_ request: HTTPRequest, defaults: HTTPClient.Configuration) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        sprout_easy_setopt_pointer(easy, CURLOPT_URL, request.url)
+        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        sprout_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        sprout_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        sprout_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        sprout_easy_setopt_long(easy, CURLOPT_MAXREDIRS, max(0, request.maxRedirects))
+        sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))
+        // 0: no limit.
+        sprout_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.map(milliseconds) ?? 0)
+
+        // GET without a body and without NOBODY; then what this request's method needs.
+        sprout_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        sprout_easy_setopt_pointer(easy, CURLOPT_CUSTOMREQUEST, nil)
         switch request.method {
         case .get where request.body == nil:
             break
@@ -112,10 +127,8 @@ final class CurlTransfer {
         if request.body != nil && !request.headers.contains("Expect") {
             list = curl_slist_append(list, "Expect:")
         }
-        if let list {
-            headerList = list
-            sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, list)
-        }
+        headerList = list
+        sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, list)
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlTransfer {
@@ -141,7 +154,8 @@ final class CurlTransfer {
     }
 
     private func receivedHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        if bytes.starts(with: "HTTP/".utf8) {
+        // "HTTP/", compared byte by byte: this runs for every header line.
+        if bytes.count >= 5 && bytes[0] == 72 && bytes[1] == 84 && bytes[2] == 84 && bytes[3] == 80 && bytes[4] == 47 {
             // A new response begins (after a redirect or a 100 Continue): forget the last one's fields.
             headers = HTTPHeaders()
             responded = true
@@ -165,7 +179,9 @@ final class CurlTransfer {
         status = code
         var location: UnsafeMutablePointer<CChar>?
         if sprout_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &location) == CURLE_OK, let location {
-            effectiveURL = String(cString: location)
+            // Most often the URL asked for: keep that String rather than build an equal one.
+            let bytes = UnsafeRawBufferPointer(start: location, count: strlen(location))
+            if !bytes.elementsEqual(url.utf8) { effectiveURL = String(cString: location) }
         }
         wakeWaiter()
     }

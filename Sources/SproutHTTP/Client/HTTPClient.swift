@@ -160,7 +160,8 @@ public final class HTTPClient {
     }
 
     private func start(_ request: HTTPRequest, streaming: Bool) throws(HTTPError) -> CurlTransfer {
-        guard let easy = multi.makeEasyHandle() else {
+        let defaults = configuration
+        guard let easy = multi.makeEasyHandle(prepare: { CurlTransfer.prepare($0, defaults: defaults) }) else {
             throw .failed(url: request.url, reason: "libcurl could not create a transfer")
         }
         let transfer = CurlTransfer(easy: easy, request: request, streaming: streaming, defaults: configuration)

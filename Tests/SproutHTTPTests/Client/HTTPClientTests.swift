@@ -155,6 +155,35 @@ struct HTTPClientTests {
         }
     }
 
+    // Easy handles are reused without curl_easy_reset: one request's method, body, headers,
+    // timeout and redirect setting must not reach the next on the same handle.
+    @Test(.timeLimit(.minutes(1)))
+    func nothingOfOneRequestLeaksIntoTheNext() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                if request.path == "/wait" { try await sleep(0.6) }
+                if request.path == "/moved" { return HTTPServerResponse(status: 302, headers: ["Location": "/seen"]) }
+                let seen = "\(request.method.rawValue) x=\(request.headers["X-One"] ?? "-") length=\(request.headers["Content-Length"] ?? "-") body=\(request.body.count)"
+                return HTTPServerResponse(text: seen)
+            }
+            try server.start()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            // One at a time, so each request takes the handle the one before gave back.
+            let post = HTTPRequest(url: "\(base)/seen", method: .post, headers: ["X-One": "1"], body: Array("abc".utf8), timeout: 0.3)
+            #expect(try await client.send(post).text == "POST x=1 length=3 body=3")
+            #expect(try await client.get("\(base)/wait").text == "GET x=- length=- body=0")
+            let head = try await client.send(HTTPRequest(url: "\(base)/seen", method: .head))
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(try await client.get("\(base)/seen").text == "GET x=- length=- body=0")
+            #expect(try await client.send(HTTPRequest(url: "\(base)/seen", method: .delete)).text == "DELETE x=- length=- body=0")
+            #expect(try await client.send(HTTPRequest(url: "\(base)/moved", followRedirects: false)).status == 302)
+            #expect(try await client.get("\(base)/moved").text == "GET x=- length=- body=0")
+            await server.stop(timeout: 0)
+        }
+    }
+
     // The client keeps a timer that fires before curl's next deadline rather than re-arming
     // it; curl names a deadline only when it changes, so the client must wait out the rest.
     @Test(.timeLimit(.minutes(1)))
