@@ -67,8 +67,10 @@ final class CurlTransfer {
         sprout_easy_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_USERAGENT, defaults.userAgent)
         if !defaults.useEnvironmentProxy {
-            // An empty proxy disables curl's reading of the proxy variables (and its getenv calls).
+            // An empty proxy disables curl's reading of the proxy variables, and an empty
+            // no-proxy list its per-request getenv("no_proxy") calls.
             sprout_easy_setopt_pointer(easy, CURLOPT_PROXY, "")
+            sprout_easy_setopt_pointer(easy, CURLOPT_NOPROXY, "")
         }
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, defaults.verifyTLS ? 1 : 0)
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, defaults.verifyTLS ? 2 : 0)
@@ -180,8 +182,7 @@ final class CurlTransfer {
         var location: UnsafeMutablePointer<CChar>?
         if sprout_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &location) == CURLE_OK, let location {
             // Most often the URL asked for: keep that String rather than build an equal one.
-            let bytes = UnsafeRawBufferPointer(start: location, count: strlen(location))
-            if !bytes.elementsEqual(url.utf8) { effectiveURL = String(cString: location) }
+            if url.withCString({ strcmp($0, location) }) != 0 { effectiveURL = String(cString: location) }
         }
         wakeWaiter()
     }
