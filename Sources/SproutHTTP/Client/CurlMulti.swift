@@ -38,19 +38,46 @@ final class CurlMulti {
     init(maxConnectionsPerHost: Int, maxCachedConnections: Int) {
         precondition(Self.globalInit, "Sprout: curl_global_init failed")
         multi = curl_multi_init()
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
-        sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
-            Hub.assumeIsolated { CurlMulti.from(userp).socketChanged(socket, what: what) }
-            return 0
-        }
-        sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
-        sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
-            Hub.assumeIsolated { CurlMulti.from(userp).timerChanged(milliseconds) }
-            return 0
-        }
+        Self.setCallbacks(of: multi, to: Unmanaged.passUnretained(self).toOpaque())
         sprout_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(0, maxConnectionsPerHost))
         sprout_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxCachedConnections))
+    }
+
+    // Curl's callbacks are made in nonisolated functions: a closure made in hub-isolated code
+    // checks its executor through the concurrency runtime on every call (curl makes several
+    // per request); `Hub.assumeIsolated` checks the thread instead.
+
+    /// Points the multi handle's socket and timer callbacks at `owner`.
+    nonisolated private static func setCallbacks(of multi: UnsafeMutableRawPointer, to owner: UnsafeMutableRawPointer) {
+        sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, owner)
+        sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
+            let owner = CurlMulti.from(userp)
+            Hub.assumeIsolated { owner.socketChanged(socket, what: what) }
+            return 0
+        }
+        sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, owner)
+        sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
+            let owner = CurlMulti.from(userp)
+            Hub.assumeIsolated { owner.timerChanged(milliseconds) }
+            return 0
+        }
+    }
+
+    /// Opens and closes an easy handle's sockets through `owner`, so it knows each one.
+    nonisolated private static func setSocketCallbacks(of easy: UnsafeMutableRawPointer, to owner: UnsafeMutableRawPointer) {
+        sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, owner)
+        sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
+            guard let address else { return CURL_SOCKET_BAD }
+            let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+            let owner = CurlMulti.from(clientp)
+            if fd >= 0 { Hub.assumeIsolated { _ = owner.openSockets.insert(fd) } }
+            return fd >= 0 ? fd : CURL_SOCKET_BAD
+        }
+        sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, owner)
+        sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
+            let owner = CurlMulti.from(clientp)
+            return Hub.assumeIsolated { owner.closeSocket(fd) }
+        }
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlMulti {
@@ -71,19 +98,8 @@ final class CurlMulti {
     func makeEasyHandle(prepare: (UnsafeMutableRawPointer) -> Void) -> UnsafeMutableRawPointer? {
         if let spare = spareHandles.popLast() { return spare }
         guard let easy = curl_easy_init() else { return nil }
-        let me = Unmanaged.passUnretained(self).toOpaque()
         sprout_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, me)
-        sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
-            guard let address else { return CURL_SOCKET_BAD }
-            let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
-            if fd >= 0 { Hub.assumeIsolated { _ = CurlMulti.from(clientp).openSockets.insert(fd) } }
-            return fd >= 0 ? fd : CURL_SOCKET_BAD
-        }
-        sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, me)
-        sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
-            Hub.assumeIsolated { CurlMulti.from(clientp).closeSocket(fd) }
-        }
+        Self.setSocketCallbacks(of: easy, to: Unmanaged.passUnretained(self).toOpaque())
         prepare(easy)
         return easy
     }

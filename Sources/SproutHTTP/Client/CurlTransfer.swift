@@ -61,8 +61,9 @@ final class CurlTransfer {
     }
 
     /// Sets the options every transfer of a client shares on a new easy handle; they stay
-    /// while the handle is reused, and no transfer changes them.
-    static func prepare(_ easy: UnsafeMutableRawPointer, defaults: HTTPClient.Configuration) {
+    /// while the handle is reused, and no transfer changes them. Nonisolated, so the
+    /// callbacks made here check only the thread, not the executor (see `CurlMulti`).
+    nonisolated static func prepare(_ easy: UnsafeMutableRawPointer, defaults: HTTPClient.Configuration) {
         sprout_easy_setopt_pointer(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_USERAGENT, defaults.userAgent)
@@ -74,13 +75,16 @@ final class CurlTransfer {
         }
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, defaults.verifyTLS ? 1 : 0)
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, defaults.verifyTLS ? 2 : 0)
+        // Curl's buffer is read synchronously, on this thread, before the callback returns.
         sprout_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
-            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            return Hub.assumeIsolated { CurlTransfer.from(userdata).received(bytes) }
+            nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            let transfer = CurlTransfer.from(userdata)
+            return Hub.assumeIsolated { transfer.received(bytes) }
         }
         sprout_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
-            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            Hub.assumeIsolated { CurlTransfer.from(userdata).receivedHeaderLine(bytes) }
+            nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            let transfer = CurlTransfer.from(userdata)
+            Hub.assumeIsolated { transfer.receivedHeaderLine(bytes) }
             return size * count
         }
     }
@@ -160,6 +164,7 @@ final class CurlTransfer {
         if bytes.count >= 5 && bytes[0] == 72 && bytes[1] == 84 && bytes[2] == 84 && bytes[3] == 80 && bytes[4] == 47 {
             // A new response begins (after a redirect or a 100 Continue): forget the last one's fields.
             headers = HTTPHeaders()
+            headers.reserveCapacity(16)
             responded = true
             return
         }
