@@ -106,6 +106,31 @@ struct HTTPClientTests {
         }
     }
 
+    // A pooled connection the server closes while idle leaves the client's watched set, and
+    // the next request gets a fresh connection.
+    @Test(.timeLimit(.minutes(1)))
+    func anIdleConnectionTheServerClosesIsReplaced() async throws {
+        try await onHub {
+            var accepted = 0
+            let server = StreamServer(host: "127.0.0.1", port: 0) { stream in
+                accepted += 1
+                _ = try await stream.readUntil(Array("\r\n\r\n".utf8), maxLength: 65536)
+                try await stream.write(Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
+                try await sleep(0.1)
+            }
+            try server.start()
+            let client = HTTPClient()
+            defer { client.close() }
+            let url = "http://127.0.0.1:\(server.port)/"
+            #expect(try await client.get(url).text == "ok")
+            #expect(client.openConnections == 1)
+            try await sleep(0.3)
+            #expect(try await client.get(url).text == "ok")
+            #expect(accepted == 2)
+            await server.stop(timeout: 1)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func redirectsAreFollowedAndBounded() async throws {
         try await onHub {
