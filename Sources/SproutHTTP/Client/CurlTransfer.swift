@@ -189,7 +189,8 @@ final class CurlTransfer {
             // Most often the URL asked for: keep that String rather than build an equal one.
             if url.withCString({ strcmp($0, location) }) != 0 { effectiveURL = String(cString: location) }
         }
-        wakeWaiter()
+        // A buffered request's greenlet waits for the end; only a stream wants the head now.
+        if streaming { wakeWaiter() }
     }
 
     /// Called once when curl is done with the transfer (or it was aborted).
