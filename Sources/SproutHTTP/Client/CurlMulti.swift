@@ -69,9 +69,10 @@ final class CurlMulti {
         sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
             guard let address else { return CURL_SOCKET_BAD }
             let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+            guard fd >= 0 else { return CURL_SOCKET_BAD }
             let owner = CurlMulti.from(clientp)
-            if fd >= 0 { Hub.assumeIsolated { _ = owner.openSockets.insert(fd) } }
-            return fd >= 0 ? fd : CURL_SOCKET_BAD
+            Hub.assumeIsolated { owner.socketOpened(fd) }
+            return fd
         }
         sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, owner)
         sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
@@ -238,6 +239,13 @@ final class CurlMulti {
                 act(on: CURL_SOCKET_TIMEOUT, flags: 0)
             }
         }
+    }
+
+    private func socketOpened(_ fd: Int32) {
+        openSockets.insert(fd)
+        // Curl closes some descriptors itself (its resolver's), so the number may be in the
+        // set from one of those.
+        sockets?.forget(fd)
     }
 
     private func closeSocket(_ fd: Int32) -> Int32 {

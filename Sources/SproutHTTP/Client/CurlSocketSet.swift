@@ -61,11 +61,16 @@ final class CurlSocketSet {
         var event = epoll_event()
         event.events = events
         event.data.fd = socket
-        let operation = previous == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
-        if epoll_ctl(fd, operation, socket, &event) != 0 {
+        if epoll_ctl(fd, previous == nil ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event) != 0 {
             throw HubError(code: -errno, operation: "watch socket \(socket) for libcurl")
         }
         registered[socket] = events
+    }
+
+    /// Forgets what was registered under `socket`'s number, which a newly opened socket now
+    /// has: whatever held it before was closed, so its registration is stale.
+    func forget(_ socket: Int32) {
+        registered.removeValue(forKey: socket)
     }
 
     /// Stops watching `socket`. Called before the socket is closed: a closed descriptor

@@ -39,6 +39,8 @@ final class CurlTransfer {
     static let streamBufferLimit = 1 << 20
 
     private var waiter: Waiter<Void>?
+    /// Progress came while no greenlet was parked; the next wait returns at once.
+    private var progressUnseen = false
 
     init(easy: UnsafeMutableRawPointer, request: HTTPRequest, streaming: Bool, defaults: HTTPClient.Configuration) {
         self.easy = easy
@@ -203,10 +205,16 @@ final class CurlTransfer {
 
     // MARK: The requesting greenlet's side
 
-    /// Parks until curl makes progress (head, a chunk, completion).
+    /// Parks until curl makes progress (head, a chunk, completion) — or returns at once if
+    /// some came since the last wait: the caller checked its condition before calling, and
+    /// entering this method can let other hub work (the whole transfer) run first.
     ///
     /// - Throws: `CancellationError` if the greenlet is killed; the caller aborts the transfer.
     func waitForProgress() async throws {
+        if progressUnseen {
+            progressUnseen = false
+            return
+        }
         let waiter = Waiter<Void>()
         self.waiter = waiter
         defer { if self.waiter === waiter { self.waiter = nil } }
@@ -217,6 +225,8 @@ final class CurlTransfer {
         if let waiter {
             self.waiter = nil
             waiter.wake()
+        } else {
+            progressUnseen = true
         }
     }
 

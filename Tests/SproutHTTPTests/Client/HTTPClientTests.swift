@@ -131,6 +131,26 @@ struct HTTPClientTests {
         }
     }
 
+    // A host name goes through curl's resolver, which opens and closes descriptors of its own
+    // (their numbers come back as request sockets); each new client resolves afresh.
+    @Test(.timeLimit(.minutes(1)))
+    func requestsByHostNameAllComplete() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let url = "http://localhost:\(server.port)/hello"
+            for _ in 0..<5 {
+                let client = HTTPClient()
+                defer { client.close() }
+                let burst = (0..<10).map { _ in
+                    spawn { try await client.get(url, headers: ["Connection": "close"], timeout: 5).text }
+                }
+                try await joinAll(burst, raiseError: true)
+                #expect(burst.allSatisfy { $0.value == "hello" })
+            }
+            await server.stop(timeout: 1)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func redirectsAreFollowedAndBounded() async throws {
         try await onHub {
@@ -186,7 +206,7 @@ struct HTTPClientTests {
     func nothingOfOneRequestLeaksIntoTheNext() async throws {
         try await onHub {
             let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
-                if request.path == "/wait" { try await sleep(0.6) }
+                if request.path == "/wait" { try await sleep(1.3) }
                 if request.path == "/moved" { return HTTPServerResponse(status: 302, headers: ["Location": "/seen"]) }
                 let seen = "\(request.method.rawValue) x=\(request.headers["X-One"] ?? "-") length=\(request.headers["Content-Length"] ?? "-") body=\(request.body.count)"
                 return HTTPServerResponse(text: seen)
@@ -196,7 +216,7 @@ struct HTTPClientTests {
             defer { client.close() }
             let base = "http://127.0.0.1:\(server.port)"
             // One at a time, so each request takes the handle the one before gave back.
-            let post = HTTPRequest(url: "\(base)/seen", method: .post, headers: ["X-One": "1"], body: Array("abc".utf8), timeout: 0.3)
+            let post = HTTPRequest(url: "\(base)/seen", method: .post, headers: ["X-One": "1"], body: Array("abc".utf8), timeout: 1)
             #expect(try await client.send(post).text == "POST x=1 length=3 body=3")
             #expect(try await client.get("\(base)/wait").text == "GET x=- length=- body=0")
             let head = try await client.send(HTTPRequest(url: "\(base)/seen", method: .head))
