@@ -107,11 +107,17 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
     /// turn. Returns `false`, changing nothing, if it already had one.
     @discardableResult
     func complete(_ outcome: Result<Value, any Error>) -> Bool {
-        let (value, failure): ((any Sendable)?, (any Error)?)
         switch outcome {
-        case .success(let success): (value, failure) = (success, nil)
-        case .failure(let error): (value, failure) = (nil, error)
+        case .success(let value): complete(value: value, failure: nil)
+        case .failure(let error): complete(value: nil, failure: error)
         }
+    }
+
+    /// ``complete(_:)`` for a caller that holds the pieces: code generic over `Value`
+    /// that builds a `Result<Value, …>` looks its metadata up at run time, on every
+    /// greenlet's end.
+    @discardableResult
+    func complete(value: (any Sendable)?, failure: (any Error)?) -> Bool {
         let callbacks = state.withLock { state -> [@Sendable @Hub () -> Void]? in
             guard !state.finished else { return nil }
             state.finished = true

@@ -10,6 +10,15 @@ public struct GreenletExit: Error, CustomStringConvertible, Sendable {
     public var description: String { "greenlet '\(greenlet)' was killed" }
 }
 
+/// What a kill from any thread needs of a running greenlet. Not nested in `Greenlet`: a
+/// type nested in a generic class is generic too, and looking up its metadata on every
+/// park showed up as a tenth of a TCP echo round trip.
+private struct GreenletControl {
+    var task: Task<Void, Never>?
+    var taskKey: UInt = 0
+    var parked: (any ParkedWaiter)?
+}
+
 /// A lightweight task running on the hub, gevent's `Greenlet`: made by ``spawn(name:_:)``,
 /// it switches to other greenlets whenever it waits on a Sprout operation.
 ///
@@ -19,15 +28,9 @@ public struct GreenletExit: Error, CustomStringConvertible, Sendable {
 /// ever does — in one report on standard error when the last reference to the greenlet
 /// goes away.
 public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet, @unchecked Sendable {
-    private struct Control {
-        var task: Task<Void, Never>?
-        var taskKey: UInt = 0
-        var parked: (any ParkedWaiter)?
-    }
-
     /// The greenlet's id, name and spawn location.
     public let context: GreenletContext
-    private let control = Mutex(Control())
+    private let control = Mutex(GreenletControl())
 
     init(context: GreenletContext) {
         self.context = context
@@ -91,7 +94,8 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
             return
         }
         do {
-            finish(.success(try await body()))
+            let value = try await body()
+            finish(value: value, failure: nil)
         } catch {
             fail(error)
         }
@@ -99,16 +103,16 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
 
     @Hub
     private func fail(_ error: any Error) {
-        finish(.failure(Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error))
+        finish(value: nil, failure: Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error)
     }
 
     @Hub
-    private func finish(_ outcome: Result<Value, any Error>) {
+    private func finish(value: Value?, failure: (any Error)?) {
         let task = control.withLock { control in
             control.task = nil
             return control.taskKey
         }
-        complete(outcome)
+        complete(value: value, failure: failure)
         GreenletRegistry.shared.remove(task: task)
     }
 }

@@ -15,17 +15,17 @@ protocol RunningGreenlet: AnyObject, Sendable {
 final class GreenletRegistry: Sendable {
     static let shared = GreenletRegistry()
 
-    private let running = Mutex<[UInt: any RunningGreenlet]>([:])
+    private let running = Mutex(TaskTable<any RunningGreenlet>())
 
     /// Registers a greenlet whose task was just created.
     func add(task: UInt, _ greenlet: any RunningGreenlet) {
-        running.withLock { $0[task] = greenlet }
+        running.withLock { $0.insert(task, greenlet) }
         // The task may have finished (on the hub) before it was registered here.
         if greenlet.isReady { remove(task: task) }
     }
 
     func remove(task: UInt) {
-        running.withLock { _ = $0.removeValue(forKey: task) }
+        running.withLock { $0.remove(task) }
     }
 
     func context(ofTask task: UInt) -> GreenletContext? {
@@ -33,7 +33,7 @@ final class GreenletRegistry: Sendable {
     }
 
     func contains(task: UInt) -> Bool {
-        running.withLock { $0[task] != nil }
+        running.withLock { $0.contains(task) }
     }
 
     func greenlet(ofTask task: UInt) -> (any RunningGreenlet)? {
@@ -42,7 +42,7 @@ final class GreenletRegistry: Sendable {
 
     /// The greenlets running now, in spawn order.
     func snapshot() -> [any RunningGreenlet] {
-        running.withLock { Array($0.values) }.sorted { $0.context.id < $1.context.id }
+        running.withLock { $0.allValues }.sorted { $0.context.id < $1.context.id }
     }
 
     /// How reports name the greenlet a task runs, or `nil` if it runs none.

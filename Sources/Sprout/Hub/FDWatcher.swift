@@ -117,6 +117,12 @@ package final class FDWatcher {
             uv_poll_stop(handle)
             return
         }
+        Self.startPolling(handle, events)
+    }
+
+    /// Nonisolated on purpose: a callback written inside a `@Hub` method is checked for
+    /// isolation on every call.
+    private nonisolated static func startPolling(_ handle: UnsafeMutablePointer<uv_poll_t>, _ events: FDEvents) {
         uv_poll_start(handle, events.rawValue) { handle, status, events in
             let watcher = Unmanaged<FDWatcher>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
             Hub.assumeIsolated { watcher.fire(status: status, events: FDEvents(rawValue: events)) }

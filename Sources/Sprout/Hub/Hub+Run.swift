@@ -37,7 +37,8 @@ extension Hub {
     /// every libuv handle is closed and the loop is closed. The hub cannot be used after.
     ///
     /// SIGINT and SIGTERM during `run` take the same path and then end the process with
-    /// exit status 130 or 143.
+    /// exit status 130 or 143 — unless the program watches that signal itself with
+    /// ``Signals``, which then receives it instead.
     ///
     /// While the main thread is blocked here, `@MainActor` code cannot run: Sprout's own
     /// thread runs the hub, and the main actor's queue is not drained.
@@ -121,7 +122,10 @@ enum HubRuntime {
         let ended = Waiter<Ending>()
         var watchers: [SignalWatcher] = []
         for signal in [SIGINT, SIGTERM] {
-            if let watcher = try? SignalWatcher(signal: signal, { ended.wake(with: .signal($0)) }) {
+            let watcher = try? SignalWatcher(signal: signal) { signal in
+                if !Signals.isWatched(signal) { ended.wake(with: .signal(signal)) }
+            }
+            if let watcher {
                 watchers.append(watcher)
             }
         }

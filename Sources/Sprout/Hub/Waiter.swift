@@ -19,17 +19,29 @@ package enum Wake<Value: Sendable>: Sendable {
 /// a task that hops to the hub may let others run between its check and its park.
 @Hub
 package final class Waiter<Value: Sendable>: ParkedWaiter {
-    private var continuation: UnsafeContinuation<Wake<Value>, Never>?
-    private var early: Wake<Value>?
-    private var finished = false
-    private var timer: HubTimer?
+    // Every field has a layout that does not depend on `Value` (the early wake is boxed):
+    // destroying a generic class's field of type `Wake<Value>?` looks its metadata up at
+    // run time, on every waiter's deinit. Exclusivity is not checked at run time: waiters
+    // live on the hub thread, and the checks cost more than the rest of a wake.
+    @exclusivity(unchecked) private var continuation: UnsafeContinuation<Wake<Value>, Never>?
+    @exclusivity(unchecked) private var early: EarlyWake<Value>?
+    @exclusivity(unchecked) private var finished = false
+    @exclusivity(unchecked) private var timer: HubTimer?
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
-    package var onAbandon: (() -> Void)?
+    @exclusivity(unchecked) package var onAbandon: (() -> Void)?
 
     package init() {}
 
     /// True until the waiter has been woken, timed out or been cancelled.
     package var isWaiting: Bool { !finished }
+
+    /// Makes a finished waiter ready to park again — for an owner that parks on the same
+    /// waiter over and over and has checked that nothing else holds it any more.
+    package func rearm() {
+        precondition(finished && continuation == nil && timer == nil, "rearm of a waiter still in use")
+        finished = false
+        early = nil
+    }
 
     /// Wakes the greenlet with `value`; returns `false` (and keeps nothing) if it is no
     /// longer waiting.
@@ -57,7 +69,7 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
             self.continuation = nil
             continuation.resume(returning: wake)
         } else {
-            early = wake
+            early = EarlyWake(wake)
         }
         return true
     }
@@ -66,7 +78,7 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
         assert(Hub.isCurrent, "a Sprout wait parked off the hub thread")
         if let early {
             self.early = nil
-            continuation.resume(returning: early)
+            continuation.resume(returning: early.wake)
             return
         }
         self.continuation = continuation
@@ -83,6 +95,12 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     }
 }
 
+/// A wake that came before its waiter parked, kept until it does.
+private final class EarlyWake<Value: Sendable> {
+    let wake: Wake<Value>
+    init(_ wake: Wake<Value>) { self.wake = wake }
+}
+
 extension Waiter where Value == Void {
     /// Wakes the greenlet; returns `false` if it is no longer waiting.
     @discardableResult
@@ -92,7 +110,12 @@ extension Waiter where Value == Void {
 /// Parks the current greenlet on `waiter` until it is woken, `timeout` seconds pass, or
 /// the task is cancelled. `register` runs before the greenlet suspends: it is where
 /// the caller puts the waiter on its wait list.
+///
+/// Inlined into its callers: an async call between hub functions costs a hop check in
+/// the runtime (an executor-preference lookup under a lock), the largest single cost of
+/// a wait.
 @Hub
+@inline(__always)
 package func park<Value: Sendable>(
     _ waiter: Waiter<Value>,
     timeout: Double? = nil,

@@ -29,20 +29,28 @@ public class ByteStream {
     public var closeLinger = 30.0
 
     let stream: UnsafeMutablePointer<uv_stream_t>
-    private var buffered: [UInt8] = []
-    private var bufferedStart = 0
-    private var reading = false
-    private var atEnd = false
-    private var readFailure: HubError?
-    private var writeFailure: HubError?
-    private var readWaiters: [Waiter<Void>] = []
-    private var drainWaiters: [Waiter<Void>] = []
-    private var writesInFlight = 0
-    private var writeShut = false
-    private var handleClosed = false
+    /// The hub's one read buffer, held here so the read callbacks reach it without a
+    /// global's lazy-initialisation check.
+    private let readBuffer = sharedReadBuffer
+    // The state below lives on the hub thread and is touched several times per read and
+    // write: run-time exclusivity checks on it cost more than the bookkeeping itself.
+    @exclusivity(unchecked) private var buffered: [UInt8] = []
+    @exclusivity(unchecked) private var bufferedStart = 0
+    @exclusivity(unchecked) private var reading = false
+    @exclusivity(unchecked) private var atEnd = false
+    @exclusivity(unchecked) private var readFailure: HubError?
+    @exclusivity(unchecked) private var writeFailure: HubError?
+    @exclusivity(unchecked) private var readWaiters: [Waiter<Void>] = []
+    /// The last reader's waiter, parked on again by the next read once nothing else
+    /// holds it (a read that timed out or was killed may still sit in `readWaiters`).
+    @exclusivity(unchecked) private var spareReadWaiter: Waiter<Void>?
+    @exclusivity(unchecked) private var drainWaiters: [Waiter<Void>] = []
+    @exclusivity(unchecked) private var writesInFlight = 0
+    @exclusivity(unchecked) private var writeShut = false
+    @exclusivity(unchecked) private var handleClosed = false
     private var lingerTimer: HubTimer?
     /// True once ``close()`` has been called.
-    public private(set) var isClosed = false
+    @exclusivity(unchecked) public private(set) var isClosed = false
 
     /// Takes ownership of an initialised libuv stream handle allocated with `allocate`.
     package init(handle: UnsafeMutablePointer<uv_stream_t>) {
@@ -79,13 +87,15 @@ public class ByteStream {
 
     /// Waits until at least `count` bytes are buffered; returns `false` if the stream
     /// ends first. Bytes that arrived before an error are returned before it is thrown.
+    /// Inlined into the reads: an async call to another hub function costs a hop check.
+    @inline(__always)
     func fill(_ count: Int) async throws -> Bool {
         while bufferedCount < count {
             if let readFailure { throw readFailure }
             if atEnd { return false }
             if isClosed { throw closedError("read from") }
             startReading()
-            let waiter = Waiter<Void>()
+            let waiter = makeReadWaiter()
             let wake = await park(waiter) { waiter in
                 // Checked again here: a hop on the way to parking may have let the bytes in.
                 if bufferedCount >= count || atEnd || readFailure != nil || isClosed {
@@ -100,6 +110,19 @@ public class ByteStream {
             if case .cancelled = wake { throw CancellationError() }
         }
         return true
+    }
+
+    /// A waiter for the next read: the spare one if only the stream holds it, since a
+    /// waiter's allocation and release are a noticeable part of a small read.
+    private func makeReadWaiter() -> Waiter<Void> {
+        if spareReadWaiter != nil && isKnownUniquelyReferenced(&spareReadWaiter!) {
+            let waiter = spareReadWaiter!
+            waiter.rearm()
+            return waiter
+        }
+        let waiter = Waiter<Void>()
+        spareReadWaiter = waiter
+        return waiter
     }
 
     /// Removes and returns the first `count` buffered bytes.
@@ -123,17 +146,24 @@ public class ByteStream {
 
     private func startReading() {
         guard !reading, !handleClosed else { return }
-        let rc = uv_read_start(stream, { _, _, buffer in
-            buffer!.pointee = sharedReadBuffer.uvBuffer
-        }, { stream, count, _ in
-            let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { owner.didRead(count) }
-        })
+        let rc = Self.startReading(stream)
         if rc != 0 {
             readFailure = HubError(code: rc, operation: "read from \(peerDescription())")
             return
         }
         reading = true
+    }
+
+    /// Starts libuv reading into the shared buffer. Nonisolated on purpose: a callback
+    /// written inside a `@Hub` method is checked for isolation on every call.
+    private nonisolated static func startReading(_ stream: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        uv_read_start(stream, { handle, _, buffer in
+            let owner = Unmanaged<ByteStream>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+            buffer!.pointee = owner.readBuffer.uvBuffer
+        }, { stream, count, _ in
+            let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
+            Hub.assumeIsolated { owner.didRead(count) }
+        })
     }
 
     private func stopReading() {
@@ -148,7 +178,7 @@ public class ByteStream {
                 buffered.removeFirst(bufferedStart)
                 bufferedStart = 0
             }
-            buffered.append(contentsOf: sharedReadBuffer.bytes(count))
+            buffered.append(contentsOf: readBuffer.bytes(count))
             if !readWaiters.contains(where: \.isWaiting) && bufferedCount >= readAheadLimit { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
@@ -234,12 +264,7 @@ public class ByteStream {
         let payload = memory + requestSize
         bytes.withUnsafeBytes { raw in payload.copyMemory(from: raw.baseAddress! + offset, byteCount: count) }
         request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
-        let rc = uv_write(request, stream, &buffer, 1) { request, status in
-            let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
-            UnsafeMutableRawPointer(request!).deallocate()
-            Hub.assumeIsolated { owner.didWrite(status) }
-        }
+        let rc = Self.write(request, stream, payload, count)
         if rc != 0 {
             Unmanaged<ByteStream>.fromOpaque(request.pointee.data).release()
             memory.deallocate()
@@ -248,6 +273,22 @@ public class ByteStream {
             throw error
         }
         writesInFlight += 1
+    }
+
+    /// Starts `uv_write` of `count` bytes at `payload`; the callback frees the request and
+    /// the bytes next to it. Nonisolated for the same reason as ``startReading(_:)``.
+    private nonisolated static func write(
+        _ request: UnsafeMutablePointer<uv_write_t>,
+        _ stream: UnsafeMutablePointer<uv_stream_t>,
+        _ payload: UnsafeMutableRawPointer,
+        _ count: Int
+    ) -> Int32 {
+        var buffer = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(count))
+        return uv_write(request, stream, &buffer, 1) { request, status in
+            let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            UnsafeMutableRawPointer(request!).deallocate()
+            Hub.assumeIsolated { owner.didWrite(status) }
+        }
     }
 
     private func didWrite(_ status: Int32) {

@@ -10,8 +10,10 @@ import CLibuv
 /// ```
 ///
 /// Signals that arrive while nobody waits are kept (up to ``queueLimit``), so none is
-/// missed between two waits. SIGINT and SIGTERM also start ``Hub/run(_:)``'s shutdown:
-/// watching them here does not stop that. ``close()`` when done. Hub-thread only.
+/// missed between two waits. Watching SIGINT or SIGTERM here makes them the program's to
+/// handle: while a `Signals` watches one, ``Hub/run(_:)`` does not shut down on it (as a
+/// Python handler installed with `signal.signal` replaces `KeyboardInterrupt`); once it
+/// is closed, the default shutdown is back. ``close()`` when done. Hub-thread only.
 @Hub
 public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     public typealias Element = Int32
@@ -21,6 +23,10 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     public var queueLimit = 1024
 
     private var watchers: [SignalWatcher] = []
+    /// The signals this instance counts in `openWatches`.
+    private var counted: [Int32] = []
+    /// How many open `Signals` watch each signal.
+    private static var openWatches: [Int32: Int] = [:]
     private var arrived: [Int32] = []
     private var waiters: [Waiter<Void>] = []
     private var closed = false
@@ -43,6 +49,8 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 watchers.append(try SignalWatcher(signal: signal, keepsLoopAlive: true) { [weak self] signal in
                     self?.deliver(signal)
                 })
+                Self.openWatches[signal, default: 0] += 1
+                counted.append(signal)
             } catch {
                 close()
                 throw error
@@ -117,7 +125,17 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
         closed = true
         for watcher in watchers { watcher.close() }
         watchers = []
+        for signal in counted {
+            Self.openWatches[signal]! -= 1
+            if Self.openWatches[signal] == 0 { Self.openWatches[signal] = nil }
+        }
+        counted = []
         wakeAll()
+    }
+
+    /// True while an open `Signals` watches `signal`: the program handles it itself.
+    package static func isWatched(_ signal: Int32) -> Bool {
+        openWatches[signal] != nil
     }
 
     private func deliver(_ signal: Int32) {

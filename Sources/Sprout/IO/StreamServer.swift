@@ -101,10 +101,7 @@ public final class StreamServer {
             handle = try bindTCP()
         }
         handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        let rc = uv_listen(handle, 1024) { server, status in
-            let owner = Unmanaged<StreamServer>.fromOpaque(server!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { owner.incoming(status) }
-        }
+        let rc = Self.listen(handle)
         if rc != 0 {
             closeHandle(handle)
             throw HubError(code: rc, operation: operation)
@@ -115,6 +112,15 @@ public final class StreamServer {
             port = bound.port
         }
         shutdownHook = Hub.onShutdown { [self] in await stop(timeout: 0) }
+    }
+
+    /// Nonisolated on purpose: a callback written inside a `@Hub` method is checked for
+    /// isolation on every call.
+    private nonisolated static func listen(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
+        uv_listen(handle, 1024) { server, status in
+            let owner = Unmanaged<StreamServer>.fromOpaque(server!.pointee.data).takeUnretainedValue()
+            Hub.assumeIsolated { owner.incoming(status) }
+        }
     }
 
     private func bindTCP() throws(HubError) -> UnsafeMutablePointer<uv_stream_t> {

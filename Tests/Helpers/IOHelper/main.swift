@@ -219,7 +219,20 @@ case "signals":
         say("GOT \(received)")
     }
 
+case "own-sigint":
+    // Watching SIGINT takes it over from Hub.run; closing the watch gives it back.
+    try Hub.run {
+        let signals = try Signals(SIGINT)
+        say("READY")
+        let signal = try await signals.wait(timeout: 30)
+        signals.close()
+        say("GOT \(signal)")
+        // The next SIGINT is Hub.run's again: it ends the process with 130.
+        try await sleep(30)
+        say("NOT INTERRUPTED")
+    }
+
 default:
-    print("usage: sprout-io-helper fd-leak | many N | child-then-wait | upper | signals N")
+    print("usage: sprout-io-helper fd-leak | many N | child-then-wait | upper | signals N | own-sigint")
     exit(2)
 }

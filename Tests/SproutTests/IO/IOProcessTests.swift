@@ -87,6 +87,23 @@ struct IOProcessTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func watchingSigintTakesItOverUntilClosed() async throws {
+        try await onHub {
+            let helper = try Command(Self.helper, arguments: ["own-sigint"], standardOutput: .pipe).spawn()
+            let output = try #require(helper.standardOutput)
+            #expect(try await output.readUntil([10], maxLength: 100) == Array("READY\n".utf8))
+            try helper.kill(SIGINT)
+            // The program's own watch got it, and the process lives on.
+            #expect(try await output.readUntil([10], maxLength: 100) == Array("GOT \(SIGINT)\n".utf8))
+            try await sleep(0.1)
+            try helper.kill(SIGINT)
+            #expect(try await helper.wait(timeout: 10) == .exited(130))
+            #expect(try await output.readToEnd(maxLength: 100).isEmpty)
+            output.close()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func standardInputAndOutputAsStreams() async throws {
         try await onHub {
             let input = Array("hello, streams\n".utf8) + [UInt8](repeating: 97, count: 200_000)
