@@ -1,6 +1,10 @@
 #ifndef SPROUT_CCURL_SHIM_H
 #define SPROUT_CCURL_SHIM_H
 #include <curl/curl.h>
+#ifdef __linux__
+// The client keeps curl's sockets in an epoll set of its own (CurlSocketSet.swift).
+#include <sys/epoll.h>
+#endif
 
 // curl_easy_setopt, curl_multi_setopt and curl_easy_getinfo are variadic, which Swift
 // cannot call: these typed wrappers pass each kind of argument through.

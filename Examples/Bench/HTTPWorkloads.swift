@@ -39,10 +39,10 @@ let httpWorkloads: [Workload] = [
     Workload(name: "http-serve", usage: "http-serve PORT: serve a small page on 127.0.0.1:PORT until SIGTERM/SIGINT") { arguments in
         let port = intArgument(arguments, 0, 8080)
         try Hub.run {
-            let body = Array("Hello, World!".utf8)
-            let server = HTTPServer(host: "127.0.0.1", port: port) { _ in
-                HTTPServerResponse(headers: ["Content-Type": "text/plain"], body: body)
-            }
+            // One answer for every request, built once (the uvloop and Node peers likewise
+            // answer the same small page).
+            let page = HTTPServerResponse(headers: ["Content-Type": "text/plain"], body: Array("Hello, World!".utf8))
+            let server = HTTPServer(host: "127.0.0.1", port: port) { _ in page }
             try await server.serveForever()
         }
     },

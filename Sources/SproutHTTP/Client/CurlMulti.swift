@@ -3,28 +3,31 @@ import Sprout
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// One libcurl multi handle driven by the hub: curl tells us which sockets to watch
-/// (`CURLMOPT_SOCKETFUNCTION` → ``FDWatcher`` callbacks) and when to wake it
-/// (`CURLMOPT_TIMERFUNCTION` → a hub timer); both feed `curl_multi_socket_action`.
-/// No thread of its own and no polling loop.
+/// (`CURLMOPT_SOCKETFUNCTION` → a ``CurlSocketSet`` the hub watches as one descriptor)
+/// and when to wake it (`CURLMOPT_TIMERFUNCTION` → a hub timer); both feed
+/// `curl_multi_socket_action`. No thread of its own and no polling loop.
 ///
 /// Sockets are opened and closed through curl's open/close-socket callbacks, so a
-/// descriptor is always unwatched before it is closed (libuv must never poll a closed fd).
+/// descriptor always leaves the watched set before it is closed.
 @Hub
 final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
-    private var watchers: [Int32: FDWatcher] = [:]
+    /// Made by the first transfer, so an unused client holds no descriptor.
+    private var sockets: CurlSocketSet?
     /// Sockets opened through the open-socket callback and not yet closed.
     private(set) var openSockets: Set<Int32> = []
     private var timer: HubTimer?
+    /// When `timer` fires, in ``monotonicNanoseconds()``.
+    private var timerDeadline: UInt64 = 0
+    /// The deadline curl named last (`nil`: none); `timer` may fire before it.
+    private var curlDeadline: UInt64?
     private var kickQueued = false
-    /// Pooled connections curl does not watch now. Their watchers stay armed (re-arming costs
-    /// epoll calls on every keep-alive request); an event on one (the server closing it) just
-    /// stops its watcher until curl wants the socket again.
+    /// Pooled connections curl does not watch now. They stay in the set (taking them out and
+    /// back costs epoll calls on every keep-alive request); an event on one (the server
+    /// closing it) takes it out until curl wants the socket again.
     private var idleSockets: Set<Int32> = []
     private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var spareHandles: [UnsafeMutableRawPointer] = []
@@ -35,19 +38,47 @@ final class CurlMulti {
     init(maxConnectionsPerHost: Int, maxCachedConnections: Int) {
         precondition(Self.globalInit, "Sprout: curl_global_init failed")
         multi = curl_multi_init()
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
-        sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
-            Hub.assumeIsolated { CurlMulti.from(userp).socketChanged(socket, what: what) }
-            return 0
-        }
-        sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
-        sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
-            Hub.assumeIsolated { CurlMulti.from(userp).timerChanged(milliseconds) }
-            return 0
-        }
+        Self.setCallbacks(of: multi, to: Unmanaged.passUnretained(self).toOpaque())
         sprout_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(0, maxConnectionsPerHost))
         sprout_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxCachedConnections))
+    }
+
+    // Curl's callbacks are made in nonisolated functions: a closure made in hub-isolated code
+    // checks its executor through the concurrency runtime on every call (curl makes several
+    // per request); `Hub.assumeIsolated` checks the thread instead.
+
+    /// Points the multi handle's socket and timer callbacks at `owner`.
+    nonisolated private static func setCallbacks(of multi: UnsafeMutableRawPointer, to owner: UnsafeMutableRawPointer) {
+        sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, owner)
+        sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
+            let owner = CurlMulti.from(userp)
+            Hub.assumeIsolated { owner.socketChanged(socket, what: what) }
+            return 0
+        }
+        sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, owner)
+        sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
+            let owner = CurlMulti.from(userp)
+            Hub.assumeIsolated { owner.timerChanged(milliseconds) }
+            return 0
+        }
+    }
+
+    /// Opens and closes an easy handle's sockets through `owner`, so it knows each one.
+    nonisolated private static func setSocketCallbacks(of easy: UnsafeMutableRawPointer, to owner: UnsafeMutableRawPointer) {
+        sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, owner)
+        sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
+            guard let address else { return CURL_SOCKET_BAD }
+            let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+            guard fd >= 0 else { return CURL_SOCKET_BAD }
+            let owner = CurlMulti.from(clientp)
+            Hub.assumeIsolated { owner.socketOpened(fd) }
+            return fd
+        }
+        sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, owner)
+        sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
+            let owner = CurlMulti.from(clientp)
+            return Hub.assumeIsolated { owner.closeSocket(fd) }
+        }
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlMulti {
@@ -59,36 +90,26 @@ final class CurlMulti {
 
     // MARK: Transfers
 
-    /// A fresh (or reset, reused) easy handle with the socket callbacks that keep the
-    /// watchers consistent already set.
-    func makeEasyHandle() -> UnsafeMutableRawPointer? {
-        let easy: UnsafeMutableRawPointer
-        if let spare = spareHandles.popLast() {
-            curl_easy_reset(spare)
-            easy = spare
-        } else {
-            guard let fresh = curl_easy_init() else { return nil }
-            easy = fresh
-        }
-        let me = Unmanaged.passUnretained(self).toOpaque()
+    /// An easy handle for a new transfer: a spare one whose last transfer ended well (it keeps
+    /// the client-wide options, and every transfer sets all of its own), or a new one with the
+    /// socket callbacks that keep the watched set consistent, handed to `prepare` for the rest.
+    ///
+    /// Reusing a handle without `curl_easy_reset` spares freeing and re-parsing the client-wide
+    /// options on every request.
+    func makeEasyHandle(prepare: (UnsafeMutableRawPointer) -> Void) -> UnsafeMutableRawPointer? {
+        if let spare = spareHandles.popLast() { return spare }
+        guard let easy = curl_easy_init() else { return nil }
         sprout_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        sprout_easy_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, me)
-        sprout_easy_setopt_open_socket_function(easy) { clientp, _, address in
-            guard let address else { return CURL_SOCKET_BAD }
-            let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
-            if fd >= 0 { Hub.assumeIsolated { _ = CurlMulti.from(clientp).openSockets.insert(fd) } }
-            return fd >= 0 ? fd : CURL_SOCKET_BAD
-        }
-        sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, me)
-        sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
-            Hub.assumeIsolated { CurlMulti.from(clientp).closeSocket(fd) }
-        }
+        Self.setSocketCallbacks(of: easy, to: Unmanaged.passUnretained(self).toOpaque())
+        prepare(easy)
         return easy
     }
 
-    /// Gives an easy handle back for reuse once its transfer is over (never while added).
-    func recycle(_ easy: UnsafeMutableRawPointer) {
-        if spareHandles.count < 64 && !closed {
+    /// Takes an easy handle back once its transfer is over (never while added): kept for
+    /// the next transfer if that one `succeeded`, else freed, so no state of an aborted or
+    /// failed transfer (a pause, a half-read response) can reach another.
+    func recycle(_ easy: UnsafeMutableRawPointer, succeeded: Bool) {
+        if succeeded && spareHandles.count < 64 && !closed {
             spareHandles.append(easy)
         } else {
             curl_easy_cleanup(easy)
@@ -96,11 +117,22 @@ final class CurlMulti {
     }
 
     /// Starts `transfer`; its completion arrives through ``CurlTransfer/finish(_:)``.
-    /// Returns `false` if the multi handle is closed or refuses it.
-    func add(_ transfer: CurlTransfer) -> Bool {
-        guard !closed, curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else { return false }
+    ///
+    /// - Throws: ``HTTPError/failed(url:reason:)`` if the client is closed, its sockets
+    ///   cannot be watched (out of descriptors), or libcurl refuses the transfer.
+    func add(_ transfer: CurlTransfer) throws(HTTPError) {
+        guard !closed else { throw .failed(url: transfer.url, reason: "the client is closed") }
+        if sockets == nil {
+            do {
+                sockets = try CurlSocketSet { [unowned self] in socketsReady() }
+            } catch {
+                throw .failed(url: transfer.url, reason: "cannot watch sockets: \(error)")
+            }
+        }
+        guard curl_multi_add_handle(multi, transfer.easy) == CURLM_OK else {
+            throw .failed(url: transfer.url, reason: "libcurl refused the transfer")
+        }
         transfers[transfer.easy] = transfer
-        return true
     }
 
     /// Takes a transfer out of the multi handle before it completes (its greenlet was
@@ -121,56 +153,57 @@ final class CurlMulti {
         curl_multi_cleanup(multi)
         for easy in spareHandles { curl_easy_cleanup(easy) }
         spareHandles = []
-        for watcher in watchers.values { watcher.close() }
-        watchers = [:]
+        sockets?.close()
+        sockets = nil
     }
 
     // MARK: Curl's callbacks
 
     private func socketChanged(_ fd: Int32, what: Int32) {
         if what == CURL_POLL_REMOVE {
-            // A socket curl keeps (an idle pooled connection) keeps its watcher until the
+            // A socket curl keeps (an idle pooled connection) stays in the set until the
             // close-socket callback; any other (the resolver's) is about to be closed.
             if openSockets.contains(fd) {
                 idleSockets.insert(fd)
             } else {
-                watchers.removeValue(forKey: fd)?.close()
+                sockets?.remove(fd)
             }
             return
         }
         idleSockets.remove(fd)
-        var events: FDEvents = []
-        if what == CURL_POLL_IN || what == CURL_POLL_INOUT { events.insert(.readable) }
-        if what == CURL_POLL_OUT || what == CURL_POLL_INOUT { events.insert(.writable) }
-        let watcher: FDWatcher
-        if let existing = watchers[fd] {
-            watcher = existing
-        } else {
-            do {
-                watcher = try FDWatcher(fd: fd)
-            } catch {
-                HubDiagnostics.report("SproutHTTP: cannot watch socket \(fd) for libcurl: \(error)")
-                return
-            }
-            watchers[fd] = watcher
-        }
-        watcher.setCallback(events: events) { [unowned self] status, events in
-            if idleSockets.contains(fd) {
-                watchers[fd]?.stopCallbacks()
-                return
-            }
-            var flags: Int32 = 0
-            if status < 0 { flags |= CURL_CSELECT_ERR }
-            if events.contains(.readable) || events.contains(.disconnect) { flags |= CURL_CSELECT_IN }
-            if events.contains(.writable) { flags |= CURL_CSELECT_OUT }
-            act(on: fd, flags: flags)
+        do {
+            try sockets?.watch(fd, events: CurlSocketSet.events(forCurlPoll: what))
+        } catch {
+            HubDiagnostics.report("SproutHTTP: cannot watch socket \(fd) for libcurl: \(error)")
         }
     }
 
+    /// The hub saw the socket set readable: hand each ready socket to curl.
+    private func socketsReady() {
+        guard !closed, let sockets else { return }
+        var running: Int32 = 0
+        sockets.forEachReady { fd, flags in
+            if idleSockets.contains(fd) {
+                // Nobody waits on a pooled connection: the server closed it, or sent what no
+                // request asked for. Curl finds out when it next takes the connection.
+                sockets.remove(fd)
+                return
+            }
+            curl_multi_socket_action(multi, fd, flags, &running)
+        }
+        collectFinished()
+    }
+
     private func timerChanged(_ milliseconds: Int) {
-        if let timer { LoopExecutor.shared.timers.cancel(timer) }
-        timer = nil
-        guard milliseconds >= 0 else { return }
+        guard milliseconds >= 0 else {
+            curlDeadline = nil
+            if let timer { LoopExecutor.shared.timers.cancel(timer) }
+            timer = nil
+            return
+        }
+        let now = monotonicNanoseconds()
+        let nanoseconds = UInt64(milliseconds) * 1_000_000
+        curlDeadline = now + nanoseconds
         if milliseconds == 0 {
             // "Now" (a transfer was just added): run it after the current hub job, in the same
             // turn, so 100 greenlets starting requests cost one pass over curl, not one loop turn
@@ -184,17 +217,42 @@ final class CurlMulti {
             }
             return
         }
-        timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: UInt64(milliseconds) * 1_000_000) { [unowned self] in
+        // Curl moves its deadline on with almost every request; a timer that fires no later
+        // stays (on firing it waits out the rest), which spares re-arming the hub's kernel
+        // timer per request.
+        if timer != nil, timerDeadline <= now + nanoseconds { return }
+        startTimer(nanoseconds: nanoseconds, now: now)
+    }
+
+    private func startTimer(nanoseconds: UInt64, now: UInt64) {
+        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        timerDeadline = now + nanoseconds
+        timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds) { [unowned self] in
             timer = nil
-            act(on: CURL_SOCKET_TIMEOUT, flags: 0)
+            guard let curlDeadline else { return }
+            // Curl names a deadline only when it changes, so one not reached yet is waited
+            // out here rather than asked of curl again.
+            let now = monotonicNanoseconds()
+            if now < curlDeadline {
+                startTimer(nanoseconds: curlDeadline - now, now: now)
+            } else {
+                act(on: CURL_SOCKET_TIMEOUT, flags: 0)
+            }
         }
     }
 
+    private func socketOpened(_ fd: Int32) {
+        openSockets.insert(fd)
+        // Curl closes some descriptors itself (its resolver's), so the number may be in the
+        // set from one of those.
+        sockets?.forget(fd)
+    }
+
     private func closeSocket(_ fd: Int32) -> Int32 {
-        watchers.removeValue(forKey: fd)?.close()
+        sockets?.remove(fd)
         openSockets.remove(fd)
         idleSockets.remove(fd)
-        return closeDescriptor(fd)
+        return Glibc.close(fd)
     }
 
     private func act(on fd: Int32, flags: Int32) {
@@ -213,9 +271,4 @@ final class CurlMulti {
             transfers.removeValue(forKey: easy)?.finish(result)
         }
     }
-}
-
-/// `close(2)`, reachable from inside a type whose own `close()` shadows it.
-private func closeDescriptor(_ fd: Int32) -> Int32 {
-    close(fd)
 }

@@ -1,11 +1,15 @@
 import CCurl
 import Sprout
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One request's easy handle and everything curl hands back for it: status, headers,
 /// body (whole, or as a bounded queue of chunks when streamed) and the final result.
 ///
-/// The greenlet that sent the request parks on ``waitForProgress(after:)``; curl's callbacks
-/// and the multi handle's completion wake it.
+/// The greenlet that sent the request parks on ``waitForProgress()``; curl's callbacks and
+/// the multi handle's completion wake it.
 @Hub
 final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
@@ -35,9 +39,8 @@ final class CurlTransfer {
     static let streamBufferLimit = 1 << 20
 
     private var waiter: Waiter<Void>?
-    /// Counts curl's progress (head, chunk, completion), so a wait can tell whether any came
-    /// since its caller last looked.
-    private(set) var progress = 0
+    /// Progress came while no greenlet was parked; the next wait returns at once.
+    private var progressUnseen = false
 
     init(easy: UnsafeMutableRawPointer, request: HTTPRequest, streaming: Bool, defaults: HTTPClient.Configuration) {
         self.easy = easy
@@ -50,44 +53,61 @@ final class CurlTransfer {
 
     /// Frees what the transfer owns; the easy handle goes back to the multi handle's pool.
     func release(to multi: CurlMulti) {
+        // The handle outlives these: it must not point at them.
+        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, nil)
+        sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, nil)
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
         errorBuffer.deallocate()
-        multi.recycle(easy)
+        multi.recycle(easy, succeeded: result == CURLE_OK)
     }
 
-    private func configure(_ request: HTTPRequest, defaults: HTTPClient.Configuration) {
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        sprout_easy_setopt_pointer(easy, CURLOPT_URL, request.url)
+    /// Sets the options every transfer of a client shares on a new easy handle; they stay
+    /// while the handle is reused, and no transfer changes them. Nonisolated, so the
+    /// callbacks made here check only the thread, not the executor (see `CurlMulti`).
+    nonisolated static func prepare(_ easy: UnsafeMutableRawPointer, defaults: HTTPClient.Configuration) {
         sprout_easy_setopt_pointer(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         sprout_easy_setopt_pointer(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         sprout_easy_setopt_pointer(easy, CURLOPT_USERAGENT, defaults.userAgent)
         if !defaults.useEnvironmentProxy {
-            // An empty proxy disables curl's reading of the proxy variables (and its getenv calls).
+            // An empty proxy disables curl's reading of the proxy variables, and an empty
+            // no-proxy list its per-request getenv("no_proxy") calls.
             sprout_easy_setopt_pointer(easy, CURLOPT_PROXY, "")
-        }
-        sprout_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
-        sprout_easy_setopt_long(easy, CURLOPT_MAXREDIRS, max(0, request.maxRedirects))
-        sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))
-        if let timeout = request.timeout {
-            sprout_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, milliseconds(timeout))
+            sprout_easy_setopt_pointer(easy, CURLOPT_NOPROXY, "")
         }
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, defaults.verifyTLS ? 1 : 0)
         sprout_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, defaults.verifyTLS ? 2 : 0)
-
-        sprout_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        // Curl's buffer is read synchronously, on this thread, before the callback returns.
         sprout_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
-            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            return Hub.assumeIsolated { CurlTransfer.from(userdata).received(bytes) }
+            nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            let transfer = CurlTransfer.from(userdata)
+            return Hub.assumeIsolated { transfer.received(bytes) }
         }
-        sprout_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
         sprout_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
-            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            Hub.assumeIsolated { CurlTransfer.from(userdata).receivedHeaderLine(bytes) }
+            nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            let transfer = CurlTransfer.from(userdata)
+            Hub.assumeIsolated { transfer.receivedHeaderLine(bytes) }
             return size * count
         }
+    }
 
+    /// Sets every option a transfer may set, to its default where the request leaves it,
+    /// so nothing of the handle's previous transfer carries over.
+    private func configure(_ request: HTTPRequest, defaults: HTTPClient.Configuration) {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        sprout_easy_setopt_pointer(easy, CURLOPT_URL, request.url)
+        sprout_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        sprout_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
+        sprout_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, me)
+        sprout_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        sprout_easy_setopt_long(easy, CURLOPT_MAXREDIRS, max(0, request.maxRedirects))
+        sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))
+        // 0: no limit.
+        sprout_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.map(milliseconds) ?? 0)
+
+        // GET without a body and without NOBODY; then what this request's method needs.
+        sprout_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
+        sprout_easy_setopt_pointer(easy, CURLOPT_CUSTOMREQUEST, nil)
         switch request.method {
         case .get where request.body == nil:
             break
@@ -115,10 +135,8 @@ final class CurlTransfer {
         if request.body != nil && !request.headers.contains("Expect") {
             list = curl_slist_append(list, "Expect:")
         }
-        if let list {
-            headerList = list
-            sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, list)
-        }
+        headerList = list
+        sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, list)
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlTransfer {
@@ -144,9 +162,11 @@ final class CurlTransfer {
     }
 
     private func receivedHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        if bytes.starts(with: "HTTP/".utf8) {
+        // "HTTP/", compared byte by byte: this runs for every header line.
+        if bytes.count >= 5 && bytes[0] == 72 && bytes[1] == 84 && bytes[2] == 84 && bytes[3] == 80 && bytes[4] == 47 {
             // A new response begins (after a redirect or a 100 Continue): forget the last one's fields.
             headers = HTTPHeaders()
+            headers.reserveCapacity(16)
             responded = true
             return
         }
@@ -168,9 +188,11 @@ final class CurlTransfer {
         status = code
         var location: UnsafeMutablePointer<CChar>?
         if sprout_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &location) == CURLE_OK, let location {
-            effectiveURL = String(cString: location)
+            // Most often the URL asked for: keep that String rather than build an equal one.
+            if url.withCString({ strcmp($0, location) }) != 0 { effectiveURL = String(cString: location) }
         }
-        wakeWaiter()
+        // A buffered request's greenlet waits for the end; only a stream wants the head now.
+        if streaming { wakeWaiter() }
     }
 
     /// Called once when curl is done with the transfer (or it was aborted).
@@ -183,15 +205,16 @@ final class CurlTransfer {
 
     // MARK: The requesting greenlet's side
 
-    /// Parks until curl makes progress (head, a chunk, completion) beyond `seen`, the
-    /// ``progress`` the caller read when it last looked at the transfer; returns at once if
-    /// some came meanwhile. Entering this method may hop executors (a caller that is not a
-    /// greenlet), and curl may finish the transfer during that hop: a wake with nobody
-    /// registered to take it would be lost, and the transfer, over, would never wake again.
+    /// Parks until curl makes progress (head, a chunk, completion) — or returns at once if
+    /// some came since the last wait: the caller checked its condition before calling, and
+    /// entering this method can let other hub work (the whole transfer) run first.
     ///
     /// - Throws: `CancellationError` if the greenlet is killed; the caller aborts the transfer.
-    func waitForProgress(after seen: Int) async throws {
-        if progress != seen { return }
+    func waitForProgress() async throws {
+        if progressUnseen {
+            progressUnseen = false
+            return
+        }
         let waiter = Waiter<Void>()
         self.waiter = waiter
         defer { if self.waiter === waiter { self.waiter = nil } }
@@ -199,10 +222,11 @@ final class CurlTransfer {
     }
 
     private func wakeWaiter() {
-        progress &+= 1
         if let waiter {
             self.waiter = nil
             waiter.wake()
+        } else {
+            progressUnseen = true
         }
     }
 

@@ -65,7 +65,7 @@ final class HTTPBodySource {
                 return nil
             }
             do {
-                try await transfer.waitForProgress(after: transfer.progress)
+                try await transfer.waitForProgress()
             } catch {
                 multi.abort(transfer)
                 throw error

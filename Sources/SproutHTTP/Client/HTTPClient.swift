@@ -119,7 +119,7 @@ public final class HTTPClient {
         defer { transfer.release(to: multi) }
         while transfer.result == nil {
             do {
-                try await transfer.waitForProgress(after: transfer.progress)
+                try await transfer.waitForProgress()
             } catch {
                 multi.abort(transfer)
                 throw error
@@ -139,7 +139,7 @@ public final class HTTPClient {
         let transfer = try start(request, streaming: true)
         while !transfer.headersReady {
             do {
-                try await transfer.waitForProgress(after: transfer.progress)
+                try await transfer.waitForProgress()
             } catch {
                 multi.abort(transfer)
                 transfer.release(to: multi)
@@ -160,13 +160,16 @@ public final class HTTPClient {
     }
 
     private func start(_ request: HTTPRequest, streaming: Bool) throws(HTTPError) -> CurlTransfer {
-        guard let easy = multi.makeEasyHandle() else {
+        let defaults = configuration
+        guard let easy = multi.makeEasyHandle(prepare: { CurlTransfer.prepare($0, defaults: defaults) }) else {
             throw .failed(url: request.url, reason: "libcurl could not create a transfer")
         }
         let transfer = CurlTransfer(easy: easy, request: request, streaming: streaming, defaults: configuration)
-        guard multi.add(transfer) else {
+        do {
+            try multi.add(transfer)
+        } catch {
             transfer.release(to: multi)
-            throw .failed(url: request.url, reason: "the client is closed")
+            throw error
         }
         return transfer
     }

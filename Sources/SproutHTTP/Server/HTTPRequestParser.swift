@@ -83,7 +83,10 @@ public struct HTTPRequestParser: Sendable {
                     return nil
                 }
                 if end - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
-                let (request, framing) = try parseHead(buffer[position..<end])
+                let start = position
+                let (request, framing) = try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+                    try parseHead(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                }
                 position = end + 4
                 pending = request
                 switch framing {
@@ -188,21 +191,33 @@ public struct HTTPRequestParser: Sendable {
         return size
     }
 
-    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPServerRequest, Framing) {
+    /// Parses a request head (without its final CRLF CRLF). Works on the buffer's memory
+    /// and compares bytes by hand: this runs for every request.
+    private func parseHead(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> (HTTPServerRequest, Framing) {
         var lines = HeadLines(head: head)
         guard let requestLine = lines.next() else { throw .badRequest("empty request") }
-        let parts = requestLine.split(separator: 32, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenByte) else {
+        // METHOD SP TARGET SP VERSION, with exactly two spaces.
+        guard let firstSpace = requestLine.firstIndex(of: 32),
+              let secondSpace = requestLine[(firstSpace + 1)...].firstIndex(of: 32),
+              !requestLine[(secondSpace + 1)...].contains(32) else {
             throw .badRequest("malformed request line")
         }
-        let version = parts[2]
-        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[version.startIndex + 6] == UInt8(ascii: "."),
-              let major = decimalValue(version[version.startIndex + 5]),
-              let minor = decimalValue(version[version.startIndex + 7]) else {
+        let methodBytes = requestLine[..<firstSpace]
+        let target = requestLine[(firstSpace + 1)..<secondSpace]
+        let version = requestLine[(secondSpace + 1)...]
+        guard !methodBytes.isEmpty, !target.isEmpty, methodBytes.allSatisfy(isTokenByte) else {
+            throw .badRequest("malformed request line")
+        }
+        let v = version.startIndex
+        // "HTTP/" digit "." digit
+        guard version.count == 8, version[v] == 72, version[v + 1] == 84, version[v + 2] == 84, version[v + 3] == 80,
+              version[v + 4] == 47, version[v + 6] == UInt8(ascii: "."),
+              let major = decimalValue(version[v + 5]),
+              let minor = decimalValue(version[v + 7]) else {
             throw .badRequest("malformed HTTP version")
         }
         guard major == 1 else { throw .unsupportedVersion }
-        guard parts[1].allSatisfy({ $0 > 32 && $0 != 127 }) else { throw .badRequest("malformed request target") }
+        guard target.allSatisfy({ $0 > 32 && $0 != 127 }) else { throw .badRequest("malformed request target") }
 
         var headers = HTTPHeaders()
         var contentLength: Int?
@@ -216,9 +231,11 @@ public struct HTTPRequestParser: Sendable {
             }
             let nameBytes = line[..<colon]
             guard nameBytes.allSatisfy(isTokenByte) else { throw .badRequest("malformed header name") }
-            var valueBytes = line[(colon + 1)...]
-            while let first = valueBytes.first, first == 32 || first == 9 { valueBytes = valueBytes.dropFirst() }
-            while let last = valueBytes.last, last == 32 || last == 9 { valueBytes = valueBytes.dropLast() }
+            var valueStart = colon + 1
+            var valueEnd = line.endIndex
+            while valueStart < valueEnd, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+            while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
+            let valueBytes = line[valueStart..<valueEnd]
             guard !valueBytes.contains(10), !valueBytes.contains(0) else { throw .badRequest("malformed header value") }
             let name = String(decoding: nameBytes, as: UTF8.self)
             let value = String(decoding: valueBytes, as: UTF8.self)
@@ -235,8 +252,8 @@ public struct HTTPRequestParser: Sendable {
             headers.add(name: name, value: value)
         }
         let request = HTTPServerRequest(
-            method: HTTPMethod(rawValue: String(decoding: parts[0], as: UTF8.self)),
-            target: String(decoding: parts[1], as: UTF8.self),
+            method: HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self)),
+            target: String(decoding: target, as: UTF8.self),
             minorVersion: minor,
             headers: headers
         )
@@ -255,19 +272,18 @@ public struct HTTPRequestParser: Sendable {
 
 /// The CRLF-separated lines of a request head (which has no final CRLF).
 private struct HeadLines {
-    let head: ArraySlice<UInt8>
-    var position: Int
+    let head: UnsafeBufferPointer<UInt8>
+    var position = 0
     var done = false
 
-    init(head: ArraySlice<UInt8>) {
+    init(head: UnsafeBufferPointer<UInt8>) {
         self.head = head
-        position = head.startIndex
     }
 
-    mutating func next() -> ArraySlice<UInt8>? {
+    mutating func next() -> Slice<UnsafeBufferPointer<UInt8>>? {
         if done { return nil }
         var index = position
-        while index + 1 < head.endIndex {
+        while index + 1 < head.count {
             if head[index] == 13 && head[index + 1] == 10 {
                 let line = head[position..<index]
                 position = index + 2
@@ -276,17 +292,21 @@ private struct HeadLines {
             index += 1
         }
         done = true
-        return head[position..<head.endIndex]
+        return head[position...]
     }
 }
 
-/// True for the bytes RFC 9110 allows in a token (method, header name).
+/// True for the bytes RFC 9110 allows in a token (method, header name); a switch the
+/// compiler turns into a table lookup.
 private func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+         UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
         true
     default:
-        "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        false
     }
 }
 

@@ -61,19 +61,34 @@ enum HTTPResponseEncoder {
                 || field.name.caseInsensitiveEquals("Connection") {
                 continue
             }
-            out.append(contentsOf: field.name.utf8)
-            out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: field.value.utf8)
-            out.append(contentsOf: "\r\n".utf8)
+            appendUTF8(field.name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
+            appendUTF8(field.value, to: &out)
+            out.append(13)
+            out.append(10)
         }
         if let contentLength {
-            out.append(contentsOf: "Content-Length: ".utf8)
+            out.append(contentsOf: contentLengthPrefix)
             appendDecimal(contentLength, to: &out)
-            out.append(contentsOf: "\r\n".utf8)
+            out.append(13)
+            out.append(10)
         } else {
-            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            out.append(contentsOf: chunkedLine)
         }
-        out.append(contentsOf: keepAlive ? "Connection: keep-alive\r\n\r\n".utf8 : "Connection: close\r\n\r\n".utf8)
+        out.append(contentsOf: keepAlive ? keepAliveEnd : closeEnd)
+    }
+
+    private static let contentLengthPrefix = Array("Content-Length: ".utf8)
+    private static let chunkedLine = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let keepAliveEnd = Array("Connection: keep-alive\r\n\r\n".utf8)
+    private static let closeEnd = Array("Connection: close\r\n\r\n".utf8)
+
+    /// Appends `text`'s UTF-8 through its contiguous storage, several times faster than
+    /// appending its `utf8` view (this runs for every header of every response).
+    private static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)

@@ -41,6 +41,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.append((name: name, value: value))
     }
 
+    /// Makes room for `count` fields, so a parser adding them one by one does not regrow.
+    mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// The number of fields.
     public var count: Int { fields.count }
 

@@ -106,6 +106,51 @@ struct HTTPClientTests {
         }
     }
 
+    // A pooled connection the server closes while idle leaves the client's watched set, and
+    // the next request gets a fresh connection.
+    @Test(.timeLimit(.minutes(1)))
+    func anIdleConnectionTheServerClosesIsReplaced() async throws {
+        try await onHub {
+            var accepted = 0
+            let server = StreamServer(host: "127.0.0.1", port: 0) { stream in
+                accepted += 1
+                _ = try await stream.readUntil(Array("\r\n\r\n".utf8), maxLength: 65536)
+                try await stream.write(Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8))
+                try await sleep(0.1)
+            }
+            try server.start()
+            let client = HTTPClient()
+            defer { client.close() }
+            let url = "http://127.0.0.1:\(server.port)/"
+            #expect(try await client.get(url).text == "ok")
+            #expect(client.openConnections == 1)
+            try await sleep(0.3)
+            #expect(try await client.get(url).text == "ok")
+            #expect(accepted == 2)
+            await server.stop(timeout: 1)
+        }
+    }
+
+    // A host name goes through curl's resolver, which opens and closes descriptors of its own
+    // (their numbers come back as request sockets); each new client resolves afresh.
+    @Test(.timeLimit(.minutes(1)))
+    func requestsByHostNameAllComplete() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let url = "http://localhost:\(server.port)/hello"
+            for _ in 0..<5 {
+                let client = HTTPClient()
+                defer { client.close() }
+                let burst = (0..<10).map { _ in
+                    spawn { try await client.get(url, headers: ["Connection": "close"], timeout: 5).text }
+                }
+                try await joinAll(burst, raiseError: true)
+                #expect(burst.allSatisfy { $0.value == "hello" })
+            }
+            await server.stop(timeout: 1)
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func redirectsAreFollowedAndBounded() async throws {
         try await onHub {
@@ -151,6 +196,60 @@ struct HTTPClientTests {
             await #expect(throws: HTTPError.connectionRefused(url: "http://127.0.0.1:\(closedPort)/")) { _ = try await refused.get() }
             await #expect(throws: HTTPError.invalidURL(url: "ftp://127.0.0.1/")) { _ = try await invalid.get() }
             for greenlet in fine { #expect(try await greenlet.get() == "hello") }
+            await server.stop(timeout: 0)
+        }
+    }
+
+    // Easy handles are reused without curl_easy_reset: one request's method, body, headers,
+    // timeout and redirect setting must not reach the next on the same handle.
+    @Test(.timeLimit(.minutes(1)))
+    func nothingOfOneRequestLeaksIntoTheNext() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                if request.path == "/wait" { try await sleep(1.3) }
+                if request.path == "/moved" { return HTTPServerResponse(status: 302, headers: ["Location": "/seen"]) }
+                let seen = "\(request.method.rawValue) x=\(request.headers["X-One"] ?? "-") length=\(request.headers["Content-Length"] ?? "-") body=\(request.body.count)"
+                return HTTPServerResponse(text: seen)
+            }
+            try server.start()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            // One at a time, so each request takes the handle the one before gave back.
+            let post = HTTPRequest(url: "\(base)/seen", method: .post, headers: ["X-One": "1"], body: Array("abc".utf8), timeout: 1)
+            #expect(try await client.send(post).text == "POST x=1 length=3 body=3")
+            #expect(try await client.get("\(base)/wait").text == "GET x=- length=- body=0")
+            let head = try await client.send(HTTPRequest(url: "\(base)/seen", method: .head))
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(try await client.get("\(base)/seen").text == "GET x=- length=- body=0")
+            #expect(try await client.send(HTTPRequest(url: "\(base)/seen", method: .delete)).text == "DELETE x=- length=- body=0")
+            #expect(try await client.send(HTTPRequest(url: "\(base)/moved", followRedirects: false)).status == 302)
+            #expect(try await client.get("\(base)/moved").text == "GET x=- length=- body=0")
+            await server.stop(timeout: 0)
+        }
+    }
+
+    // The client keeps a timer that fires before curl's next deadline rather than re-arming
+    // it; curl names a deadline only when it changes, so the client must wait out the rest.
+    @Test(.timeLimit(.minutes(1)))
+    func timeoutsFireAmongRequestsThatCameAndWent() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient()
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            let long = spawn { try await client.get("\(base)/slow", timeout: 3) }
+            try await sleep(0.3)
+            // Finishes at once, leaving the client's timer set for one of its deadlines.
+            #expect(try await client.get("\(base)/hello", timeout: 5).text == "hello")
+            try await sleep(0.05)
+            let started = monotonicNanoseconds()
+            await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) {
+                _ = try await client.get("\(base)/slow", timeout: 0.5)
+            }
+            let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(elapsed >= 0.5 && elapsed < 2)
+            await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) { _ = try await long.get() }
             await server.stop(timeout: 0)
         }
     }
