@@ -9,7 +9,8 @@ import Darwin
 /// the others (the next locker takes it over and is told).
 ///
 /// Send it to workers inside a job (it is `Codable`; the shared memory's name travels).
-/// Locking blocks the calling thread: fine in a worker; on the hub, hold it only briefly.
+/// ``lock()`` blocks the calling thread: fine in a worker's job. A greenlet uses
+/// ``acquire()`` instead, which waits without stopping the hub.
 public final class ProcessLock: Codable, @unchecked Sendable {
     static let size = (MemoryLayout<pthread_mutex_t>.size + 63) / 64 * 64
 
@@ -38,7 +39,11 @@ public final class ProcessLock: Codable, @unchecked Sendable {
         }
     }
 
-    /// Waits for the lock and takes it.
+    /// Waits for the lock and takes it, blocking the calling thread.
+    ///
+    /// Not for greenlets: it would stop the whole hub, and since every greenlet runs on the
+    /// hub's thread, a second greenlet's `lock()` would wait for itself forever. Use
+    /// ``acquire()`` there.
     ///
     /// - Returns: `true` if its previous holder died holding it (the data it guarded may be
     ///   half-updated); the lock is then taken over and usable again.
@@ -55,12 +60,36 @@ public final class ProcessLock: Codable, @unchecked Sendable {
 
     /// Takes the lock if it is free; returns whether it did.
     public func tryLock() -> Bool {
+        attempt() != nil
+    }
+
+    /// Waits for the lock and takes it without blocking the hub: the greenlet sleeps between
+    /// tries while other greenlets run (a lock in shared memory cannot wake a waiter in
+    /// another process, so this polls, backing off from 50 µs to 5 ms between tries).
+    /// Bound the wait with ``withTimeout(_:_:)``.
+    ///
+    /// - Returns: `true` if its previous holder died holding it, as ``lock()``.
+    /// - Throws: `CancellationError` if the greenlet is killed (or an enclosing timeout
+    ///   expires) before it gets the lock; it is not taken then.
+    @Hub
+    @discardableResult
+    public func acquire() async throws -> Bool {
+        var pause = 50e-6
+        while true {
+            if let holderDied = attempt() { return holderDied }
+            try await sleep(pause)
+            pause = min(pause * 2, 5e-3)
+        }
+    }
+
+    /// One `trylock`: `nil` if the lock is held, else whether its previous holder died.
+    private func attempt() -> Bool? {
         let rc = pthread_mutex_trylock(mutex)
         if rc == EOWNERDEAD {
             pthread_mutex_consistent(mutex)
             return true
         }
-        return rc == 0
+        return rc == 0 ? false : nil
     }
 
     /// Releases the lock.

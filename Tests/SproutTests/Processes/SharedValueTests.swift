@@ -67,4 +67,46 @@ struct SharedValueTests {
         lock.unlock()
         #expect(lock.withLock { 7 } == 7)
     }
+
+    @Test func greenletsWaitForALockWithoutStoppingTheHub() async throws {
+        let lock = try ProcessLock()
+        try await onHub {
+            #expect(try await lock.acquire() == false)
+            let released = LockReleased()
+            let waiter = spawn { () async throws -> Bool in
+                try await lock.acquire()
+                defer { lock.unlock() }
+                return released.isSet
+            }
+            // This greenlet sleeps and wakes while the other waits on the same thread: a
+            // blocking lock there would have stopped the hub (and never returned).
+            try await sleep(0.05)
+            #expect(!waiter.isReady, "the lock is held: the second greenlet must still wait")
+            released.isSet = true
+            lock.unlock()
+            #expect(try await waiter.get(timeout: 5), "the waiter took the lock before it was released")
+        }
+    }
+
+    @Test func acquireReportsAHolderThatDied() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let counter = try SharedValue<Int64>(0)
+                await #expect(throws: WorkerCrashed.self) {
+                    _ = try await pool.run(Increment(value: counter, times: 0, dieHolding: true))
+                }
+                #expect(try await withTimeout(5) { try await counter.lock.acquire() } == true)
+                counter.lock.unlock()
+                #expect(try await counter.lock.acquire() == false)
+                counter.lock.unlock()
+            }
+        }
+        #expect(left.isEmpty)
+    }
+}
+
+/// Set once by one greenlet, read by another.
+@Hub
+private final class LockReleased {
+    var isSet = false
 }
