@@ -15,11 +15,20 @@ enum HubTask {
     /// A greenlet: killed at teardown, and the one `park` tells of a kill.
     case greenlet(any RunningGreenlet)
     /// One of Sprout's own tasks (a timeout's body, a child's reaper): its jobs run like a
-    /// greenlet's, and it parks like any other task.
-    case helper
+    /// greenlet's, and it parks like any other task. It acts for the greenlet that started
+    /// it, if any: a timeout's body is still that greenlet's code.
+    case helper(actingFor: GreenletContext?)
 
     var greenlet: (any RunningGreenlet)? {
         if case .greenlet(let greenlet) = self { greenlet } else { nil }
+    }
+
+    /// The greenlet the task runs or acts for.
+    var context: GreenletContext? {
+        switch self {
+        case .greenlet(let greenlet): greenlet.context
+        case .helper(let actingFor): actingFor
+        }
     }
 }
 
@@ -39,16 +48,17 @@ final class GreenletRegistry: Sendable {
     }
 
     /// Registers a helper task, from inside it.
-    func addHelper(task: UInt) {
-        running.withLock { $0.insert(task, .helper) }
+    func addHelper(task: UInt, actingFor greenlet: GreenletContext?) {
+        running.withLock { $0.insert(task, .helper(actingFor: greenlet)) }
     }
 
     func remove(task: UInt) {
         running.withLock { $0.remove(task) }
     }
 
+    /// The greenlet a task runs, or acts for (a helper task).
     func context(ofTask task: UInt) -> GreenletContext? {
-        running.withLock { $0[task]?.greenlet?.context }
+        running.withLock { $0[task]?.context }
     }
 
     /// True for a greenlet's or a helper's task.

@@ -77,4 +77,13 @@ struct GreenletTests {
         #expect(try await named.get() == "worker-7")
         #expect(GreenletContext.current == nil)
     }
+
+    @Test func aTimeoutsBodyIsStillItsGreenletsCode() async throws {
+        let names = try await spawn(name: "caller") { () async throws -> [String?] in
+            let outside = GreenletContext.current?.name
+            let inside = try await withTimeout(5) { GreenletContext.current?.name }
+            return [outside, inside]
+        }.get()
+        #expect(names == ["caller", "caller"])
+    }
 }

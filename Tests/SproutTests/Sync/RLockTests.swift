@@ -37,4 +37,19 @@ struct RLockTests {
         try await holder.get()
         #expect(throws: LockError.notLocked) { try lock.release() }
     }
+
+    /// A `withTimeout` body runs in a task of its own, but it is still the calling
+    /// greenlet's code (as in gevent, where a Timeout does not change `getcurrent()`):
+    /// the lock it holds is still its own.
+    @Test func theHolderMayTakeItAgainInsideATimeout() async throws {
+        try await spawn {
+            let lock = RLock()
+            try await lock.acquire()
+            let again = try await withTimeout(2) { try await lock.acquire(timeout: 0.2) }
+            #expect(again, "the holder had to wait for itself inside withTimeout")
+            try lock.release()
+            try lock.release()
+            #expect(!lock.isLocked)
+        }.get()
+    }
 }
