@@ -141,22 +141,13 @@ public final class ChildProcess<Job: ProcessJob> {
     @discardableResult
     public func join(timeout: Double? = nil) async throws -> Bool {
         if status != nil || worker == nil { return status != nil }
-        let waiter = Waiter<Void>()
-        // Entering `park` may hop executors (a caller that is not a greenlet), and the exit
-        // may be seen meanwhile: the registration looks again rather than wait for a wake
-        // that already came.
-        let wake = await park(waiter, timeout: timeout) { waiter in
-            if status != nil { waiter.wake() } else { waiters.append(waiter) }
-        }
-        switch wake {
-        case .value: return true
-        case .timedOut:
-            waiters.removeAll { $0 === waiter }
-            return status != nil
-        case .cancelled:
-            waiters.removeAll { $0 === waiter }
-            throw CancellationError()
-        }
+        let woken = try await parkUnlessReady(
+            timeout: timeout,
+            ready: { status != nil },
+            enlist: { waiters.append($0) },
+            abandoned: { waiters.removeAll { !$0.isWaiting } }
+        )
+        return woken || status != nil
     }
 
     /// Waits for the child and returns its job's output.

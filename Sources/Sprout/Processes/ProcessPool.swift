@@ -457,20 +457,14 @@ public final class ProcessPool {
         let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
         while try !condition(self) {
             let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
-            let waiter = Waiter<Void>()
-            // Entering `park` may hop executors (a caller that is not a greenlet), and the
-            // pool may change meanwhile (a worker's hello read): the registration looks
-            // again rather than wait for a wake that already came.
-            let wake = await park(waiter, timeout: left) { waiter in
-                if (try? condition(self)) != false { waiter.wake() } else { waiters.append(waiter) }
-            }
-            switch wake {
-            case .value: continue
-            case .timedOut: throw Timeout(seconds: timeout ?? 0)
-            case .cancelled:
-                waiters.removeAll { $0 === waiter }
-                throw CancellationError()
-            }
+            // A condition that throws ends the wait, and the loop rethrows it.
+            let woken = try await parkUnlessReady(
+                timeout: left,
+                ready: { (try? condition(self)) != false },
+                enlist: { waiters.append($0) },
+                abandoned: { waiters.removeAll { !$0.isWaiting } }
+            )
+            if !woken { throw Timeout(seconds: timeout ?? 0) }
         }
     }
 

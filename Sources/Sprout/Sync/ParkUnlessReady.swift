@@ -1,4 +1,5 @@
-/// The wait of Event, Semaphore and a queue's `join`: parks the greenlet on a wait list
+/// The wait of Event, Semaphore, a queue's `join`, a process pool's and a child process's
+/// waits: parks the greenlet on a wait list
 /// until it is woken, `timeout` passes, or it is killed — unless `ready()` says there is
 /// nothing to wait for.
 ///
