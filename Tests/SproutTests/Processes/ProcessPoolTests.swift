@@ -316,7 +316,12 @@ struct ProcessPoolTests {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
                 let running = try pool.submit(Nap(seconds: 1))
                 let queued = try (0..<3).map { _ in try pool.submit(Nap(seconds: 1)) }
-                try await sleep(0.05)
+                // Shut down once the worker has started the first job, however long a
+                // loaded machine takes to get it there.
+                let deadline = monotonicNanoseconds() + 10_000_000_000
+                while !pool.workers.contains(where: { $0.notedRunningID != 0 }), monotonicNanoseconds() < deadline {
+                    try await sleep(0.005)
+                }
                 try await pool.shutdown(wait: true, cancelPending: true)
                 #expect(running.isSuccessful)
                 for handle in queued { #expect(handle.error is JobCancelled) }

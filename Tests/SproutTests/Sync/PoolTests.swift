@@ -93,9 +93,12 @@ struct PoolTests {
 
     @Test func imapUnorderedYieldsAsResultsComeAndStopsOnBreak() async throws {
         let pool = Pool(size: 10)
+        // Even items wait for an event nobody sets, so only odd ones can come out — in
+        // whatever order they finish, however slow the machine.
+        let neverSet = Event()
         var got: [Int] = []
         for try await n in pool.imapUnordered(0..., { n -> Int in
-            try await sleep(n % 2 == 0 ? 0.5 : 0.001)
+            if n % 2 == 0 { _ = try await neverSet.wait() } else { try await sleep(0.001) }
             return n
         }) {
             got.append(n)
