@@ -35,6 +35,26 @@ public final actor Hub {
         }
     }
 
+    /// A synchronous hub-isolated function as a plain one, for a caller in any isolation
+    /// that checked ``isCurrent`` — ``assumeIsolated(_:)`` without its cost: that takes a
+    /// non-escaping closure, which `withoutActuallyEscaping` boxes and verifies on every
+    /// call. Sound because a synchronous `@Hub` function has the same representation as a
+    /// plain one and the hub thread is the hub's only executor.
+    @inlinable @inline(__always)
+    package static func onHubThread<Argument, Result, Failure: Error>(
+        _ body: @escaping @Sendable @Hub (Argument) throws(Failure) -> Result
+    ) -> (Argument) throws(Failure) -> Result {
+        unsafeBitCast(body, to: (@Sendable (Argument) throws(Failure) -> Result).self)
+    }
+
+    /// ``onHubThread(_:)`` for a function that cannot throw.
+    @inlinable @inline(__always)
+    package static func onHubThread<Argument, Result>(
+        _ body: @escaping @Sendable @Hub (Argument) -> Result
+    ) -> (Argument) -> Result {
+        unsafeBitCast(body, to: (@Sendable (Argument) -> Result).self)
+    }
+
     /// Runs `body` on the hub on a later turn of the loop, from any thread.
     package static func later(_ body: @escaping @Sendable @Hub () -> Void) {
         LoopExecutor.shared.execute { Hub.assumeIsolated(body) }

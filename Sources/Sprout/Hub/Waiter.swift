@@ -1,4 +1,5 @@
 /// How a parked greenlet was woken.
+@usableFromInline
 package enum Wake<Value: Sendable>: Sendable {
     /// Another greenlet (or a callback) woke it, handing over a value.
     case value(Value)
@@ -18,6 +19,7 @@ package enum Wake<Value: Sendable>: Sendable {
 /// handed out but before its greenlet has parked is kept, and `park` returns it at once:
 /// a task that hops to the hub may let others run between its check and its park.
 @Hub
+@usableFromInline
 package final class Waiter<Value: Sendable>: ParkedWaiter {
     // Every field has a layout that does not depend on `Value` (the early wake is boxed):
     // destroying a generic class's field of type `Wake<Value>?` looks its metadata up at
@@ -27,6 +29,9 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     @exclusivity(unchecked) private var early: EarlyWake<Value>?
     @exclusivity(unchecked) private var finished = false
     @exclusivity(unchecked) private var timer: HubTimer?
+    /// The greenlet parked in place on this waiter, from ``prepareToParkInPlace()`` to
+    /// ``finishParkingInPlace()``.
+    @exclusivity(unchecked) private var greenletParkedInPlace: (any RunningGreenlet)?
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
     @exclusivity(unchecked) package var onAbandon: (() -> Void)?
 
@@ -92,6 +97,45 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
 
     func cancel() {
         _ = finish(.cancelled)
+    }
+
+    // MARK: Parking in place
+    //
+    // For a wait inlined into its caller, with the waiter already on its wait list: the
+    // caller suspends with `withUnsafeContinuation` itself and calls these synchronously,
+    // so the wait costs no call into a `@Hub` function — each costs an executor check in
+    // and one out, an executor-preference lookup under the task's lock apiece.
+
+    /// True when the running task is a greenlet, which ``parkInPlace(_:)`` may then park;
+    /// other tasks wait with ``parkRegisteredAsTask()``.
+    func prepareToParkInPlace() -> Bool {
+        guard let greenlet = GreenletRegistry.shared.greenlet(ofTask: LoopExecutor.shared.runningTask) else { return false }
+        greenletParkedInPlace = greenlet
+        return true
+    }
+
+    func parkInPlace(_ continuation: UnsafeContinuation<Wake<Value>, Never>) {
+        park(continuation, timeout: nil)
+        guard !finished, let greenletParkedInPlace else { return }
+        // A greenlet's kill wakes the waiter it is parked on directly.
+        greenletParkedInPlace.setParked(self)
+        if Task.isCancelled { cancel() }
+    }
+
+    func finishParkingInPlace() {
+        greenletParkedInPlace?.setParked(nil)
+        greenletParkedInPlace = nil
+    }
+
+    /// Parks the running task on this waiter, already on its wait list, the way `park`
+    /// does: for a task that is not a greenlet, and for hub-isolated callers (inlined there).
+    @usableFromInline @inline(__always)
+    func parkRegisteredAsTask() async -> Wake<Value> {
+        let wake = await Sprout.park(self)
+        // `park` returns `.cancelled` without parking for a cancelled task, and the waiter
+        // must not stay on its list looking like it waits.
+        if case .cancelled = wake { cancel() }
+        return wake
     }
 }
 

@@ -79,8 +79,73 @@ public class ByteStream {
     /// - Returns: between 1 and `maxBytes` bytes; an empty array at end of stream.
     /// - Throws: ``HubError`` if the connection fails (`ECONNRESET`) or the stream is
     ///   closed; `CancellationError` if the greenlet is killed.
-    public func read(upTo maxBytes: Int = 65536) async throws -> [UInt8] {
+    @inlinable
+    public final nonisolated(nonsending) func read(upTo maxBytes: Int = 65536) async throws -> [UInt8] {
         precondition(maxBytes > 0, "read(upTo:) needs a positive maxBytes")
+        // Inlined into the caller and run in its isolation, a greenlet's read makes no
+        // call into a `@Hub` function: each would cost an executor check on the way in
+        // and one on the way out, together a fifth of a small read's CPU time.
+        guard Hub.isCurrent else { return try await readOnHub(upTo: maxBytes) }
+        while true {
+            switch try Hub.onHubThread(Self.readStepOnHub)((self, maxBytes)) {
+            case .bytes(let bytes):
+                return bytes
+            case .wait(let waiter):
+                guard Hub.onHubThread(Self.prepareToParkOnHub)(waiter) else {
+                    if case .cancelled = await waiter.parkRegisteredAsTask() { throw CancellationError() }
+                    continue
+                }
+                let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
+                    Hub.onHubThread(Self.parkOnHub)(ReadParking(waiter: waiter, continuation: continuation))
+                }
+                Hub.onHubThread(Self.finishParkingOnHub)(waiter)
+                if case .cancelled = wake { throw CancellationError() }
+            }
+        }
+    }
+
+    /// What ``read(upTo:)`` does next.
+    @usableFromInline
+    enum ReadStep {
+        case bytes([UInt8])
+        /// Park on this waiter, already on the readers' list.
+        case wait(Waiter<Void>)
+    }
+
+    @usableFromInline
+    struct ReadParking {
+        @usableFromInline let waiter: Waiter<Void>
+        @usableFromInline let continuation: UnsafeContinuation<Wake<Void>, Never>
+        @inlinable init(waiter: Waiter<Void>, continuation: UnsafeContinuation<Wake<Void>, Never>) {
+            self.waiter = waiter
+            self.continuation = continuation
+        }
+    }
+
+    @usableFromInline nonisolated static let readStepOnHub: @Sendable @Hub ((ByteStream, Int)) throws(HubError) -> ReadStep = {
+        let (stream, maxBytes) = $0
+        switch try stream.fillStep(1) {
+        case .ready: return .bytes(stream.take(min(maxBytes, stream.bufferedCount)))
+        case .ended: return .bytes([])
+        case .wait(let waiter): return .wait(waiter)
+        }
+    }
+
+    @usableFromInline nonisolated static let prepareToParkOnHub: @Sendable @Hub (Waiter<Void>) -> Bool = {
+        $0.prepareToParkInPlace()
+    }
+
+    @usableFromInline nonisolated static let parkOnHub: @Sendable @Hub (ReadParking) -> Void = {
+        $0.waiter.parkInPlace($0.continuation)
+    }
+
+    @usableFromInline nonisolated static let finishParkingOnHub: @Sendable @Hub (Waiter<Void>) -> Void = {
+        $0.finishParkingInPlace()
+    }
+
+    /// ``read(upTo:)`` for a caller off the hub thread.
+    @usableFromInline
+    func readOnHub(upTo maxBytes: Int) async throws -> [UInt8] {
         guard try await fill(1) else { return [] }
         return take(min(maxBytes, bufferedCount))
     }
@@ -90,26 +155,38 @@ public class ByteStream {
     /// Inlined into the reads: an async call to another hub function costs a hop check.
     @inline(__always)
     func fill(_ count: Int) async throws -> Bool {
-        while bufferedCount < count {
-            if let readFailure { throw readFailure }
-            if atEnd { return false }
-            if isClosed { throw closedError("read from") }
-            startReading()
-            let waiter = makeReadWaiter()
-            let wake = await park(waiter) { waiter in
-                // Checked again here: a hop on the way to parking may have let the bytes in.
-                if bufferedCount >= count || atEnd || readFailure != nil || isClosed {
-                    waiter.wake()
-                    return
-                }
-                // No onAbandon closure (an allocation per read on the hot path): readers
-                // that timed out or were killed are pruned here and skipped when woken.
-                if !readWaiters.isEmpty { readWaiters.removeAll { !$0.isWaiting } }
-                readWaiters.append(waiter)
+        while true {
+            switch try fillStep(count) {
+            case .ready: return true
+            case .ended: return false
+            case .wait(let waiter):
+                if case .cancelled = await waiter.parkRegisteredAsTask() { throw CancellationError() }
             }
-            if case .cancelled = wake { throw CancellationError() }
         }
-        return true
+    }
+
+    /// What a read that needs `count` buffered bytes does next.
+    enum FillStep {
+        case ready
+        case ended
+        /// Park on this waiter, already on the readers' list: the next bytes, the end of
+        /// the stream, an error or ``close()`` wake it.
+        case wait(Waiter<Void>)
+    }
+
+    private func fillStep(_ count: Int) throws(HubError) -> FillStep {
+        if bufferedCount >= count { return .ready }
+        if let readFailure { throw readFailure }
+        if atEnd { return .ended }
+        if isClosed { throw closedError("read from") }
+        startReading()
+        if let readFailure { throw readFailure }
+        // No onAbandon closure (an allocation per read on the hot path): readers that
+        // timed out or were killed are pruned here and skipped when woken.
+        if !readWaiters.isEmpty { readWaiters.removeAll { !$0.isWaiting } }
+        let waiter = makeReadWaiter()
+        readWaiters.append(waiter)
+        return .wait(waiter)
     }
 
     /// A waiter for the next read: the spare one if only the stream holds it, since a
@@ -211,11 +288,38 @@ public class ByteStream {
     /// - Throws: ``HubError`` if the connection fails (`EPIPE`, `ECONNRESET`), after
     ///   ``shutdownWrite()`` or ``close()``; `CancellationError` if the greenlet is
     ///   killed while it waits (the bytes stay queued).
-    public func write(_ bytes: [UInt8]) async throws {
+    @inlinable
+    public final nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
+        // Inlined into the caller and run in its isolation (see ``read(upTo:)``): a write
+        // the kernel takes at once makes no async call at all.
+        guard Hub.isCurrent else { return try await writeOnHub(bytes) }
+        if try Hub.onHubThread(Self.startWriteOnHub)((self, bytes)) { return }
+        try await waitBelowHighWater()
+    }
+
+    @usableFromInline nonisolated static let startWriteOnHub: @Sendable @Hub ((ByteStream, [UInt8])) throws(HubError) -> Bool = {
+        try $0.0.startWrite($0.1)
+    }
+
+    /// ``write(_:)`` for a caller off the hub thread.
+    @usableFromInline
+    func writeOnHub(_ bytes: [UInt8]) async throws {
+        if try startWrite(bytes) { return }
+        try await waitBelowHighWater()
+    }
+
+    @usableFromInline
+    func waitBelowHighWater() async throws {
+        try await waitForQueue { $0.queuedWriteBytes > $0.writeHighWater }
+    }
+
+    /// Hands `bytes` to the kernel, queueing what it cannot take yet; returns `true` unless
+    /// the writer must wait for the queue to drain below ``writeHighWater``.
+    private func startWrite(_ bytes: [UInt8]) throws(HubError) -> Bool {
         if let writeFailure { throw writeFailure }
         if isClosed { throw closedError("write to") }
         if writeShut { throw HubError(code: Int32(UV_EPIPE.rawValue), operation: "write to \(peerDescription()) after shutdownWrite") }
-        if bytes.isEmpty { return }
+        if bytes.isEmpty { return true }
         var offset = 0
         if writesInFlight == 0 {
             let written = bytes.withUnsafeBytes { raw -> Int32 in
@@ -223,7 +327,7 @@ public class ByteStream {
                                          UInt32(raw.count))
                 return uv_try_write(stream, &buffer, 1)
             }
-            if written == Int32(bytes.count) { return }
+            if written == Int32(bytes.count) { return true }
             if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
                 let error = HubError(code: written, operation: "write to \(peerDescription())")
                 writeFailure = error
@@ -232,7 +336,7 @@ public class ByteStream {
             offset = max(Int(written), 0)
         }
         try enqueueWrite(bytes, from: offset)
-        try await waitForQueue { $0.queuedWriteBytes > $0.writeHighWater }
+        return queuedWriteBytes <= writeHighWater
     }
 
     /// Parks the writer while `mustWait` holds, woken as write requests complete.

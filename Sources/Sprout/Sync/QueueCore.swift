@@ -51,7 +51,7 @@ final class QueueCore: Sendable {
     /// common case costs no executor hop.
     @usableFromInline nonisolated func putIfOnHub(_ item: Item) throws(QueueError) -> Bool? {
         guard Hub.isCurrent else { return nil }
-        return try Self.onHub(Self.putFast)(self, item)
+        return try Hub.onHubThread(Self.putFast)((self, item))
     }
 
     /// The rest of a put, once ``putWithoutWaiting(_:)`` found no room.
@@ -117,25 +117,15 @@ final class QueueCore: Sendable {
     /// ``getWithoutWaiting()`` for a caller in any isolation: `.none` when not on the hub.
     @usableFromInline nonisolated func getIfOnHub() throws(QueueError) -> Item?? {
         guard Hub.isCurrent else { return .none }
-        return .some(try Self.onHub(Self.getFast)(self, ()))
+        return .some(try Hub.onHubThread(Self.getFast)(self))
     }
 
-    private nonisolated static let putFast: @Sendable @Hub (QueueCore, Item) throws(QueueError) -> Bool = {
-        try $0.putWithoutWaiting($1)
+    private nonisolated static let putFast: @Sendable @Hub ((QueueCore, Item)) throws(QueueError) -> Bool = {
+        try $0.0.putWithoutWaiting($0.1)
     }
 
-    private nonisolated static let getFast: @Sendable @Hub (QueueCore, Void) throws(QueueError) -> Item? = { core, _ in
-        try core.getWithoutWaiting()
-    }
-
-    /// Calls a hub-isolated fast path from a caller that checked it runs on the hub thread —
-    /// what `Hub.assumeIsolated` does, minus the heap box its `withoutActuallyEscaping`
-    /// costs per call (a fifth of a put/get). A synchronous `@Hub` function has the same
-    /// representation as a plain one, and the hub thread is the hub's only executor.
-    private nonisolated static func onHub<Argument, Result>(
-        _ body: @escaping @Sendable @Hub (QueueCore, Argument) throws(QueueError) -> Result
-    ) -> (QueueCore, Argument) throws(QueueError) -> Result {
-        unsafeBitCast(body, to: (@Sendable (QueueCore, Argument) throws(QueueError) -> Result).self)
+    private nonisolated static let getFast: @Sendable @Hub (QueueCore) throws(QueueError) -> Item? = {
+        try $0.getWithoutWaiting()
     }
 
     /// The rest of a get, once ``getWithoutWaiting()`` found nothing.

@@ -212,6 +212,36 @@ struct TCPStreamTransferTests {
     }
 }
 
+extension TCPStreamTransferTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aTaskOffTheHubReadsAndWrites() async throws {
+        let (server, stream) = try await onHub {
+            let server = StreamServer(port: 0) { stream in
+                while true {
+                    let bytes = try await stream.read()
+                    if bytes.isEmpty { return }
+                    try await stream.write(bytes)
+                }
+            }
+            try server.start()
+            return (server, try await TCPStream.connect(host: "127.0.0.1", port: server.port))
+        }
+        // This test's own task runs on Swift's global executor, not on the hub thread:
+        // its reads and writes take the path that hops to the hub and back.
+        #expect(!Hub.isCurrent)
+        for round in 0..<3 {
+            try await stream.write([UInt8(round), 1, 2])
+            #expect(try await stream.readExactly(3) == [UInt8(round), 1, 2])
+        }
+        try await stream.write([9])
+        #expect(try await stream.read() == [9])
+        try await onHub {
+            stream.close()
+            await server.stop(timeout: 1)
+        }
+    }
+}
+
 /// What a server handler measured, read by the test after it finished.
 @Hub
 final class WriterReport {
