@@ -56,14 +56,15 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     /// only on the hub thread.
     package let pollSpin: PollSpin
 
-    // Loop-thread state.
-    private var ring: [HubWork] = []
-    private var ringHead = 0
-    private var spinning = false
+    // Loop-thread state, touched for every job: run-time exclusivity checks on it would
+    // cost more than the bookkeeping itself.
+    @exclusivity(unchecked) private var ring: [HubWork] = []
+    @exclusivity(unchecked) private var ringHead = 0
+    @exclusivity(unchecked) private var spinning = false
     /// While a `.resume` item runs, the job its continuation enqueues is caught here and
     /// run at once: it already waited its turn in the ring as the `.resume` item.
-    private var catchingResumedJob = false
-    private var caughtJob: UnownedJob?
+    @exclusivity(unchecked) private var catchingResumedJob = false
+    @exclusivity(unchecked) private var caughtJob: UnownedJob?
     private var loopClosedResult: Int32 = 0
 
     private let inbox = Mutex(Inbox())
@@ -78,7 +79,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     let currentTask = Atomic<UInt>(0)
     /// The task whose job runs now, read on the hub thread only: a task's job and the task
     /// are one runtime object, so this equals `taskKey` of the running task.
-    private(set) var runningTask: UInt = 0
+    @exclusivity(unchecked) private(set) var runningTask: UInt = 0
 
     private init() {
         // libuv asserts that none of its own descriptors is 0, 1 or 2; a process started

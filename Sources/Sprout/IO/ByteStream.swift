@@ -322,11 +322,7 @@ public class ByteStream {
         if bytes.isEmpty { return true }
         var offset = 0
         if writesInFlight == 0 {
-            let written = bytes.withUnsafeBytes { raw -> Int32 in
-                var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                         UInt32(raw.count))
-                return uv_try_write(stream, &buffer, 1)
-            }
+            let written = Self.tryWrite(stream, bytes)
             if written == Int32(bytes.count) { return true }
             if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
                 let error = HubError(code: written, operation: "write to \(peerDescription())")
@@ -356,6 +352,17 @@ public class ByteStream {
             if case .cancelled = wake { throw CancellationError() }
         }
         if let writeFailure { throw writeFailure }
+    }
+
+    /// `uv_try_write` of all of `bytes`. Nonisolated for the same reason as
+    /// ``startReading(_:)``: a closure written inside a `@Hub` method checks its isolation
+    /// through the runtime on every call.
+    private nonisolated static func tryWrite(_ stream: UnsafeMutablePointer<uv_stream_t>, _ bytes: [UInt8]) -> Int32 {
+        bytes.withUnsafeBytes { raw in
+            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                     UInt32(raw.count))
+            return uv_try_write(stream, &buffer, 1)
+        }
     }
 
     /// Queues `bytes[offset...]` with `uv_write`, copied next to the request so the caller's
