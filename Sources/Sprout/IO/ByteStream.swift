@@ -251,12 +251,18 @@ public class ByteStream {
 
     private func didRead(_ count: Int) {
         if count > 0 {
-            if bufferedStart > 0 && bufferedStart >= buffered.count / 2 {
-                buffered.removeFirst(bufferedStart)
-                bufferedStart = 0
+            if buffered.isEmpty {
+                // The common case, a reader took everything: the bytes become its next
+                // array as they are, without growing an empty one.
+                buffered = Array(readBuffer.bytes(count))
+            } else {
+                if bufferedStart > 0 && bufferedStart >= buffered.count / 2 {
+                    buffered.removeFirst(bufferedStart)
+                    bufferedStart = 0
+                }
+                buffered.append(contentsOf: readBuffer.bytes(count))
             }
-            buffered.append(contentsOf: readBuffer.bytes(count))
-            if !readWaiters.contains(where: \.isWaiting) && bufferedCount >= readAheadLimit { stopReading() }
+            if bufferedCount >= readAheadLimit && !readWaiters.contains(where: \.isWaiting) { stopReading() }
         } else if count == Int(UV_EOF.rawValue) {
             atEnd = true
             stopReading()
@@ -274,7 +280,11 @@ public class ByteStream {
         // Waking only queues the readers to resume, so the list cannot change meanwhile
         // and keeps its storage for the next read.
         for waiter in readWaiters { waiter.wake() }
-        readWaiters.removeAll(keepingCapacity: true)
+        if readWaiters.count == 1 {
+            readWaiters.removeLast()  // one reader, nearly always: cheaper than the general removal
+        } else {
+            readWaiters.removeAll(keepingCapacity: true)
+        }
     }
 
     // MARK: Writing
