@@ -45,6 +45,17 @@ public struct HTTPRequestParser: Sendable {
         self.limits = limits
     }
 
+    /// Adds received bytes; an array read off the wire becomes the buffer as it is when
+    /// everything before it was consumed (the common case: one request per read).
+    public mutating func append(_ bytes: [UInt8]) {
+        if position == buffer.count {
+            buffer = bytes
+            position = 0
+        } else {
+            append(bytes[...])
+        }
+    }
+
     /// Adds received bytes.
     public mutating func append(_ bytes: some Collection<UInt8>) {
         if position > 0 && position == buffer.count {
@@ -152,16 +163,17 @@ public struct HTTPRequestParser: Sendable {
     private enum Framing { case none, length(Int), chunked }
 
     private func findHeadEnd() -> Int? {
-        var index = position
-        let count = buffer.count
         // Only the first maxHeadBytes (+4) need searching.
-        let stop = min(count, position + limits.maxHeadBytes + 4)
-        while index + 3 < stop {
-            if buffer[index + 3] != 10 { index += buffer[index + 3] == 13 ? 1 : 4; continue }
-            if buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 { return index }
-            index += 1
+        let stop = min(buffer.count, position + limits.maxHeadBytes + 4)
+        return buffer.withUnsafeBufferPointer { bytes -> Int? in
+            var index = position
+            while index + 3 < stop {
+                if bytes[index + 3] != 10 { index += bytes[index + 3] == 13 ? 1 : 4; continue }
+                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return index }
+                index += 1
+            }
+            return nil
         }
-        return nil
     }
 
     private func findCRLF(from start: Int, limit: Int) throws(HTTPParseError) -> Int? {
@@ -252,7 +264,7 @@ public struct HTTPRequestParser: Sendable {
             headers.add(name: name, value: value)
         }
         let request = HTTPServerRequest(
-            method: HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self)),
+            method: knownMethod(methodBytes) ?? HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self)),
             target: String(decoding: target, as: UTF8.self),
             minorVersion: minor,
             headers: headers
@@ -307,6 +319,23 @@ private func isTokenByte(_ byte: UInt8) -> Bool {
         true
     default:
         false
+    }
+}
+
+/// The common methods without building a string from the bytes.
+private func knownMethod(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> HTTPMethod? {
+    let start = bytes.startIndex
+    switch bytes.count {
+    case 3 where bytes[start] == UInt8(ascii: "G") && bytes[start + 1] == UInt8(ascii: "E") && bytes[start + 2] == UInt8(ascii: "T"):
+        return .get
+    case 4 where bytes[start] == UInt8(ascii: "P") && bytes[start + 1] == UInt8(ascii: "O") && bytes[start + 2] == UInt8(ascii: "S")
+        && bytes[start + 3] == UInt8(ascii: "T"):
+        return .post
+    case 4 where bytes[start] == UInt8(ascii: "H") && bytes[start + 1] == UInt8(ascii: "E") && bytes[start + 2] == UInt8(ascii: "A")
+        && bytes[start + 3] == UInt8(ascii: "D"):
+        return .head
+    default:
+        return nil
     }
 }
 
