@@ -90,16 +90,14 @@ public class ByteStream {
             switch try Hub.onHubThread(Self.readStepOnHub)((self, maxBytes)) {
             case .bytes(let bytes):
                 return bytes
-            case .wait(let waiter):
-                guard Hub.onHubThread(Self.prepareToParkOnHub)(waiter) else {
-                    if case .cancelled = await waiter.parkRegisteredAsTask() { throw CancellationError() }
-                    continue
-                }
+            case .park(let waiter):
                 let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
                     Hub.onHubThread(Self.parkOnHub)(ReadParking(waiter: waiter, continuation: continuation))
                 }
                 Hub.onHubThread(Self.finishParkingOnHub)(waiter)
                 if case .cancelled = wake { throw CancellationError() }
+            case .waitAsTask(let waiter):
+                if case .cancelled = await waiter.parkRegisteredAsTask() { throw CancellationError() }
             }
         }
     }
@@ -108,8 +106,10 @@ public class ByteStream {
     @usableFromInline
     enum ReadStep {
         case bytes([UInt8])
-        /// Park on this waiter, already on the readers' list.
-        case wait(Waiter<Void>)
+        /// Park this greenlet in place on the waiter, already on the readers' list.
+        case park(Waiter<Void>)
+        /// Park a task that is not a greenlet on the waiter, already on the readers' list.
+        case waitAsTask(Waiter<Void>)
     }
 
     @usableFromInline
@@ -127,12 +127,8 @@ public class ByteStream {
         switch try stream.fillStep(1) {
         case .ready: return .bytes(stream.take(min(maxBytes, stream.bufferedCount)))
         case .ended: return .bytes([])
-        case .wait(let waiter): return .wait(waiter)
+        case .wait(let waiter): return waiter.prepareToParkInPlace() ? .park(waiter) : .waitAsTask(waiter)
         }
-    }
-
-    @usableFromInline nonisolated static let prepareToParkOnHub: @Sendable @Hub (Waiter<Void>) -> Bool = {
-        $0.prepareToParkInPlace()
     }
 
     @usableFromInline nonisolated static let parkOnHub: @Sendable @Hub (ReadParking) -> Void = {
