@@ -18,7 +18,10 @@ import Darwin
 /// kernel cannot take yet is queued, and the writer waits while more than
 /// ``writeHighWater`` bytes are queued, so memory stays bounded on a slow peer.
 ///
-/// ``close()`` when done (a server closes its connections itself). Hub-thread only.
+/// ``close()`` when done (a server closes its connections itself). The stream belongs to
+/// the hub: ``read(upTo:)`` and ``write(_:)`` run in their caller's isolation and cost a
+/// greenlet no executor hop, and a task off the hub may call them too (they hop to the
+/// hub and back); everything else is `@Hub`.
 @Hub
 public class ByteStream {
     /// Bytes queued for the kernel above which ``write(_:)`` waits.
