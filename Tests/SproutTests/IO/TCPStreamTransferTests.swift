@@ -216,14 +216,7 @@ extension TCPStreamTransferTests {
     @Test(.timeLimit(.minutes(1)))
     func aTaskOffTheHubReadsAndWrites() async throws {
         let (server, stream) = try await onHub {
-            let server = StreamServer(port: 0) { stream in
-                while true {
-                    let bytes = try await stream.read()
-                    if bytes.isEmpty { return }
-                    try await stream.write(bytes)
-                }
-            }
-            try server.start()
+            let server = try startEchoServer()
             return (server, try await TCPStream.connect(host: "127.0.0.1", port: server.port))
         }
         // This test's own task runs on Swift's global executor, not on the hub thread:
