@@ -15,23 +15,25 @@ import Glibc
 @Hub
 final class CurlMulti {
     private let multi: UnsafeMutableRawPointer
+    // State of the hub thread, touched several times per request: run-time exclusivity
+    // checks on it cost more than the bookkeeping.
     /// Made by the first transfer, so an unused client holds no descriptor.
-    private var sockets: CurlSocketSet?
+    @exclusivity(unchecked) private var sockets: CurlSocketSet?
     /// Sockets opened through the open-socket callback and not yet closed.
-    private(set) var openSockets: Set<Int32> = []
-    private var timer: HubTimer?
+    @exclusivity(unchecked) private(set) var openSockets: Set<Int32> = []
+    @exclusivity(unchecked) private var timer: HubTimer?
     /// When `timer` fires, in ``monotonicNanoseconds()``.
-    private var timerDeadline: UInt64 = 0
+    @exclusivity(unchecked) private var timerDeadline: UInt64 = 0
     /// The deadline curl named last (`nil`: none); `timer` may fire before it.
-    private var curlDeadline: UInt64?
-    private var kickQueued = false
+    @exclusivity(unchecked) private var curlDeadline: UInt64?
+    @exclusivity(unchecked) private var kickQueued = false
     /// Pooled connections curl does not watch now. They stay in the set (taking them out and
     /// back costs epoll calls on every keep-alive request); an event on one (the server
     /// closing it) takes it out until curl wants the socket again.
-    private var idleSockets: Set<Int32> = []
-    private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    private var spareHandles: [UnsafeMutableRawPointer] = []
-    private var closed = false
+    @exclusivity(unchecked) private var idleSockets: Set<Int32> = []
+    @exclusivity(unchecked) private var transfers: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    @exclusivity(unchecked) private var spareHandles: [UnsafeMutableRawPointer] = []
+    @exclusivity(unchecked) private var closed = false
 
     private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
 

@@ -18,9 +18,11 @@ final class CurlSocketSet {
     /// The epoll descriptor, readable while any socket in the set is ready.
     private let fd: Int32
     private let watcher: FDWatcher
+    // State of the hub thread, touched several times per request: run-time exclusivity
+    // checks on it cost more than the bookkeeping.
     /// The events each socket in the set is registered for.
-    private var registered: [Int32: UInt32] = [:]
-    private var ready = [epoll_event](repeating: epoll_event(), count: 128)
+    @exclusivity(unchecked) private var registered: [Int32: UInt32] = [:]
+    @exclusivity(unchecked) private var ready = [epoll_event](repeating: epoll_event(), count: 128)
 
     /// An empty set; the hub calls `onReady` whenever a socket in it is ready (then
     /// ``forEachReady(_:)`` says which).

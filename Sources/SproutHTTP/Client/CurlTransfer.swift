@@ -15,32 +15,34 @@ final class CurlTransfer {
     let easy: UnsafeMutableRawPointer
     let url: String
     let streaming: Bool
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    // State of the hub thread, touched several times per request: run-time exclusivity
+    // checks on it cost more than the bookkeeping.
+    @exclusivity(unchecked) private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
 
-    private(set) var status = 0
-    private(set) var headers = HTTPHeaders()
-    private(set) var effectiveURL: String
+    @exclusivity(unchecked) private(set) var status = 0
+    @exclusivity(unchecked) private(set) var headers = HTTPHeaders()
+    @exclusivity(unchecked) private(set) var effectiveURL: String
     /// The whole body (buffered mode).
-    private(set) var body: [UInt8] = []
+    @exclusivity(unchecked) private(set) var body: [UInt8] = []
     /// Set once the final response's head is known (first body byte, or completion).
-    private(set) var headersReady = false
+    @exclusivity(unchecked) private(set) var headersReady = false
     /// Set once a status line has arrived, so a failure after it is a broken body, not a missing response.
-    private(set) var responded = false
+    @exclusivity(unchecked) private(set) var responded = false
     /// curl's result, once the transfer is over.
-    private(set) var result: CURLcode?
+    @exclusivity(unchecked) private(set) var result: CURLcode?
 
     // Streaming: chunks not yet taken, and whether curl is paused because too many are queued.
-    private var chunks: [[UInt8]] = []
-    private var chunksHead = 0
-    private var bufferedBytes = 0
-    private var paused = false
+    @exclusivity(unchecked) private var chunks: [[UInt8]] = []
+    @exclusivity(unchecked) private var chunksHead = 0
+    @exclusivity(unchecked) private var bufferedBytes = 0
+    @exclusivity(unchecked) private var paused = false
     /// How much a streamed body may buffer before curl is paused.
     static let streamBufferLimit = 1 << 20
 
-    private var waiter: Waiter<Void>?
+    @exclusivity(unchecked) private var waiter: Waiter<Void>?
     /// Progress came while no greenlet was parked; the next wait returns at once.
-    private var progressUnseen = false
+    @exclusivity(unchecked) private var progressUnseen = false
 
     init(easy: UnsafeMutableRawPointer, request: HTTPRequest, streaming: Bool, defaults: HTTPClient.Configuration) {
         self.easy = easy
