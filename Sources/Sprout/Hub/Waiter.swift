@@ -99,24 +99,31 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
         _ = finish(.cancelled)
     }
 
-    // MARK: Parking in place
+    // MARK: Parking a greenlet
     //
-    // For a wait inlined into its caller, with the waiter already on its wait list: the
-    // caller suspends with `withUnsafeContinuation` itself and calls these synchronously,
-    // so the wait costs no call into a `@Hub` function — each costs an executor check in
-    // and one out, an executor-preference lookup under the task's lock apiece.
+    // The steps of a greenlet's wait, around the suspension the caller makes itself: `park`
+    // below, and waits inlined into their callers (a stream's read), which then make no
+    // call into a `@Hub` function — each costs an executor check in and one out, an
+    // executor-preference lookup under the task's lock apiece.
 
-    /// True when the running task is a greenlet, which ``parkInPlace(_:)`` may then park;
-    /// other tasks wait with ``parkRegisteredAsTask()``.
+    /// True when the running task is a greenlet, which ``parkInPlace(_:timeout:register:)``
+    /// may then park; other tasks wait with ``parkRegisteredAsTask()``.
     func prepareToParkInPlace() -> Bool {
         guard let greenlet = GreenletRegistry.shared.greenlet(ofTask: LoopExecutor.shared.runningTask) else { return false }
         greenletParkedInPlace = greenlet
         return true
     }
 
-    func parkInPlace(_ continuation: UnsafeContinuation<Wake<Value>, Never>) {
-        park(continuation, timeout: nil)
+    /// Parks the greenlet found by ``prepareToParkInPlace()`` on `continuation`; `register`
+    /// puts the waiter on its wait list, unless it was woken before it could park.
+    func parkInPlace(
+        _ continuation: UnsafeContinuation<Wake<Value>, Never>,
+        timeout: Double? = nil,
+        register: (Waiter<Value>) -> Void = { _ in }
+    ) {
+        park(continuation, timeout: timeout)
         guard !finished, let greenletParkedInPlace else { return }
+        register(self)
         // A greenlet's kill wakes the waiter it is parked on directly.
         greenletParkedInPlace.setParked(self)
         if Task.isCancelled { cancel() }
@@ -167,16 +174,13 @@ package func park<Value: Sendable>(
 ) async -> Wake<Value> {
     if Task.isCancelled { return .cancelled }
     if let timeout, timeout <= 0 { return .timedOut }
-    guard let greenlet = GreenletRegistry.shared.greenlet(ofTask: LoopExecutor.shared.runningTask) else {
+    guard waiter.prepareToParkInPlace() else {
         return await parkOutsideGreenlet(waiter, timeout: timeout, register: register)
     }
-    // A greenlet's kill wakes the waiter it is parked on directly.
-    let wake = await suspend(waiter, timeout: timeout) { waiter in
-        register(waiter)
-        greenlet.setParked(waiter)
-        if Task.isCancelled { waiter.cancel() }
+    let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
+        waiter.parkInPlace(continuation, timeout: timeout, register: register)
     }
-    greenlet.setParked(nil)
+    waiter.finishParkingInPlace()
     return wake
 }
 

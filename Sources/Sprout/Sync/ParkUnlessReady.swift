@@ -1,7 +1,6 @@
-/// The wait of Event, Semaphore, a queue's `join`, a process pool's and a child process's
-/// waits: parks the greenlet on a wait list
-/// until it is woken, `timeout` passes, or it is killed — unless `ready()` says there is
-/// nothing to wait for.
+/// The wait of Event, Semaphore, a queue's `join`, a process pool and a child process:
+/// parks the greenlet on a wait list until it is woken, `timeout` passes, or it is
+/// killed — unless `ready()` says there is nothing to wait for.
 ///
 /// `ready()` runs right before suspending, with `enlist` (adding the waiter to the list)
 /// after it and no suspension in between: entering `park` may hop executors (a caller
