@@ -125,8 +125,14 @@ package final class FDWatcher {
     private nonisolated static func startPolling(_ handle: UnsafeMutablePointer<uv_poll_t>, _ events: FDEvents) {
         uv_poll_start(handle, events.rawValue) { handle, status, events in
             let watcher = Unmanaged<FDWatcher>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { watcher.fire(status: status, events: FDEvents(rawValue: events)) }
+            Hub.onHubThread(FDWatcher.fireOnHub)((watcher, status, FDEvents(rawValue: events)))
         }
+    }
+
+    /// The poll callback's way in, a constant: `Hub.assumeIsolated` with a capturing
+    /// closure boxes it on every event.
+    private nonisolated static let fireOnHub: @Sendable @Hub ((FDWatcher, Int32, FDEvents)) -> Void = {
+        $0.0.fire(status: $0.1, events: $0.2)
     }
 
     private func fire(status: Int32, events: FDEvents) {

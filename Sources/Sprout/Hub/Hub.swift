@@ -26,6 +26,9 @@ public final actor Hub {
 
     /// Runs `body` synchronously when the caller is known to be on the hub thread
     /// (a libuv callback, a job the hub runs); stops the program if it is not.
+    ///
+    /// Each call boxes and verifies `body` (`withoutActuallyEscaping`): a callback that
+    /// runs for every read or event calls a constant through ``onHubThread(_:)`` instead.
     package static func assumeIsolated<T>(_ body: @Hub () throws -> T) rethrows -> T {
         LoopExecutor.shared.checkIsolated()
         return try withoutActuallyEscaping(body) { body in

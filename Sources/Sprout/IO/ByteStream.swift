@@ -245,9 +245,14 @@ public class ByteStream {
             buffer!.pointee = owner.readBuffer.uvBuffer
         }, { stream, count, _ in
             let owner = Unmanaged<ByteStream>.fromOpaque(stream!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { owner.didRead(count) }
+            Hub.onHubThread(ByteStream.didReadOnHub)((owner, count))
         })
     }
+
+    // libuv's callbacks reach the stream through constants: `Hub.assumeIsolated` with a
+    // closure that captures the stream cost 8 % of an echo round trip's instructions.
+    private nonisolated static let didReadOnHub: @Sendable @Hub ((ByteStream, Int)) -> Void = { $0.0.didRead($0.1) }
+    private nonisolated static let didWriteOnHub: @Sendable @Hub ((ByteStream, Int32)) -> Void = { $0.0.didWrite($0.1) }
 
     private func stopReading() {
         guard reading else { return }
@@ -414,7 +419,7 @@ public class ByteStream {
         return uv_write(request, stream, &buffer, 1) { request, status in
             let owner = Unmanaged<ByteStream>.fromOpaque(request!.pointee.data).takeRetainedValue()
             UnsafeMutableRawPointer(request!).deallocate()
-            Hub.assumeIsolated { owner.didWrite(status) }
+            Hub.onHubThread(ByteStream.didWriteOnHub)((owner, status))
         }
     }
 

@@ -119,7 +119,7 @@ public final class StreamServer {
     private nonisolated static func listen(_ handle: UnsafeMutablePointer<uv_stream_t>) -> Int32 {
         uv_listen(handle, 1024) { server, status in
             let owner = Unmanaged<StreamServer>.fromOpaque(server!.pointee.data).takeUnretainedValue()
-            Hub.assumeIsolated { owner.incoming(status) }
+            Hub.onHubThread(StreamServer.incomingOnHub)((owner, status))
         }
     }
 
@@ -216,6 +216,10 @@ public final class StreamServer {
         if !stuck.isEmpty { _ = try? await joinAll(stuck.map(\.greenlet), timeout: 1) }
         for connection in connections.values { connection.stream.abort() }
     }
+
+    /// The listen callback's way in, a constant: `Hub.assumeIsolated` with a capturing
+    /// closure boxes it on every connection.
+    private nonisolated static let incomingOnHub: @Sendable @Hub ((StreamServer, Int32)) -> Void = { $0.0.incoming($0.1) }
 
     private func incoming(_ status: Int32) {
         guard status == 0 else {
