@@ -5,11 +5,11 @@ import Testing
 import Glibc
 #endif
 
-@Suite("File")
+@Suite("File", .heavy)
 struct FileTests {
     static func path(_ name: String) -> String { "/tmp/sprout-test-\(getpid())-\(name)" }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func writeReadAppendRemove() async throws {
         let path = Self.path("file.txt")
         try await onHub {
@@ -34,7 +34,7 @@ struct FileTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func sizeLimitAndDirectoryErrors() async throws {
         let path = Self.path("limit.txt")
         try await onHub {

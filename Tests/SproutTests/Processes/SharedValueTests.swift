@@ -6,7 +6,7 @@ import SproutTestJobs
 import Glibc
 #endif
 
-@Suite("SharedValue, SharedArray and ProcessLock", .timeLimit(.minutes(1)))
+@Suite("SharedValue, SharedArray and ProcessLock", .heavy)
 struct SharedValueTests {
     @Test func incrementsFromFourProcessesAddUp() async throws {
         let times = 2000 * testScale
