@@ -1,9 +1,11 @@
 // swift-tools-version: 6.3
 import PackageDescription
 
+// Linux only: the library needs epoll, timerfd, /proc/self/exe and robust mutexes, so it
+// declares no Apple platform (Sources/Sprout/Hub/LinuxOnly.swift refuses the others).
+
 let package = Package(
     name: "Sprout",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
         .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
@@ -21,7 +23,7 @@ let package = Package(
             name: "CLibuv",
             path: "CLibuv",
             pkgConfig: "libuv",
-            providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]
+            providers: [.apt(["libuv1-dev"])]
         ),
         .target(
             name: "Sprout",
@@ -31,7 +33,7 @@ let package = Package(
             name: "CCurl",
             path: "CCurl",
             pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+            providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
             name: "SproutHTTP",

@@ -1,9 +1,7 @@
 import Sprout
 import SproutBenchSupport
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The I/O workloads: servers that `bench/compare/peers/echo_bench.py` drives with its
 /// shared C load client, the same way it drives the Python and Node servers.

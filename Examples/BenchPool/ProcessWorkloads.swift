@@ -1,9 +1,7 @@
 import Sprout
 import SproutBenchSupport
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Does nothing: the cost of a round trip through the pool.
 struct Noop: ProcessJob {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One benchmark the comparison harness can run: `sprout-bench NAME ARGS...` (or
 /// `sprout-bench-pool NAME ARGS...`) prints `RESULT <number>` in the unit the workload's

@@ -6,7 +6,6 @@ import PackageDescription
 
 let package = Package(
     name: "SproutBenchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Sprout", path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),

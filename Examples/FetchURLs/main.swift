@@ -2,9 +2,7 @@ import Sprout
 import SproutExamplesSupport
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 // gevent's URL-fetch example on Sprout. With URLs: fetch them all at once, one greenlet
 // each, printing every answer as it arrives. Without: the offline demo, sequential

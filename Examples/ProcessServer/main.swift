@@ -6,9 +6,7 @@
 //     echo 100000 | nc -q1 127.0.0.1 8765      # → 9592
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Answers one connection: reads a number, writes the count of primes below it.
 struct AnswerPrimes: ProcessJob {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// CPU seconds (user + system) spent by this process, all threads.
 public func processCPUSeconds() -> Double {

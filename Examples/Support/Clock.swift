@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Seconds on the monotonic clock, for timing the examples.
 public func monotonicSeconds() -> Double {

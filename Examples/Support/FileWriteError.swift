@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A file the examples write (a chart, a table) could not be written.
 public struct FileWriteError: Error, CustomStringConvertible {

@@ -1,11 +1,7 @@
 import Sprout
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The HTTP load of the offload comparison: a separate process (this same program started
 /// again with ``flag``) that sends GET requests to the hub's server at a fixed rate and

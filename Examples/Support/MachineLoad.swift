@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The machine's 1-minute load average and CPU count, as one phrase — timings on a shared
 /// machine mean little without it.

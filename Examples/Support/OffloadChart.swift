@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The offload comparison as an SVG chart, written by hand (no dependencies): one row per
 /// mode and three panels — speedup over the baseline, hub wake-up lateness (p99 bar, worst

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The CPU-heavy workload of the offload comparison: count the primes below `limit` by
 /// trial division, split into `pieces` ranges of about equal cost. Deterministic, so every

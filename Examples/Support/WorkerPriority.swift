@@ -1,10 +1,6 @@
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A pool initializer that lowers a worker's scheduling priority (`nice`), so that on a
 /// machine whose every core computes, the hub's process still gets a core the moment it

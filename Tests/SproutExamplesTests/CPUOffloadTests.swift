@@ -3,9 +3,7 @@ import SproutExamplesSupport
 import SproutTestSupport
 import Testing
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 private func readFile(_ path: String) -> String {
     guard let file = fopen(path, "r") else { return "" }

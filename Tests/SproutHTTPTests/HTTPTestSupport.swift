@@ -2,9 +2,7 @@
 import SproutHTTP
 @_exported import SproutTestSupport
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A cheap checksum for large bodies (FNV-1a).
 func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 {

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reports when one job keeps the hub's thread busy for longer than a threshold — a
 /// blocking `read()`, a `usleep`, a long CPU loop inside a greenlet — since every other

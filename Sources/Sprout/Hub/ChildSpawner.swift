@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How a child process ended.
 public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {

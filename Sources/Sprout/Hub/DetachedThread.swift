@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Starts `body` on a new detached OS thread — for the hub, its blocking monitor and the
 /// offload pool, which must not run on Swift's cooperative pool.

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where the hub writes what it must tell a person: unobserved greenlet errors, a
 /// blocked loop, work that could not run. One line per report, on standard error.

@@ -1,11 +1,7 @@
 import CLibuv
 import Synchronization
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One unit of work for the hub thread.
 enum HubWork {

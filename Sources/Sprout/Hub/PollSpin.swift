@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Brief, adaptive spinning before the hub sleeps in its poll, for waits that end within
 /// microseconds — a process pool's round trip to an idle worker.

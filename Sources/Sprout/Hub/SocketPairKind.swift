@@ -1,8 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Unix socket types with close-on-exec, for layers that may not import CLibuv. In a
 /// whole-module (release) build the socket-type constants are visible only to files that

@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A deadline on the hub's timer heap. Hub-thread only.
 package final class HubTimer {
@@ -26,26 +22,20 @@ package final class HubTimer {
 /// Every hub deadline (sleeps, timeouts, joins) lives in one binary heap behind one
 /// kernel timer, so a sleeping greenlet costs a heap slot rather than a libuv handle.
 ///
-/// Deadlines are kept in nanoseconds of `uv_hrtime` (CLOCK_MONOTONIC). On Linux the kernel
-/// timer is a `timerfd` set to the earliest deadline itself, watched by a `uv_poll_t`:
-/// libuv's own timers count whole milliseconds from a cached clock, so a 10 ms sleep woke
-/// up to a millisecond late — most of a p99 budget of 1 ms. Elsewhere a `uv_timer_t` says
-/// when to look.
+/// Deadlines are kept in nanoseconds of `uv_hrtime` (CLOCK_MONOTONIC). The kernel timer is
+/// a `timerfd` set to the earliest deadline itself, watched by a `uv_poll_t`: libuv's own
+/// timers count whole milliseconds from a cached clock, so a 10 ms sleep woke up to a
+/// millisecond late — most of a p99 budget of 1 ms.
 package final class TimerHeap {
     private var heap: [HubTimer] = []
     private var nextSequence: UInt64 = 0
     private let loop: UnsafeMutablePointer<uv_loop_t>
     private var armedDeadline = UInt64.max
-    #if os(Linux)
     private let timerFD: Int32
     private let watcher: UnsafeMutablePointer<uv_poll_t>
-    #else
-    private let handle: UnsafeMutablePointer<uv_timer_t>
-    #endif
 
     init(loop: UnsafeMutablePointer<uv_loop_t>) {
         self.loop = loop
-        #if os(Linux)
         timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         precondition(timerFD >= 0, "Sprout: timerfd_create failed (errno \(errno))")
         watcher = .allocate(capacity: 1)
@@ -56,12 +46,6 @@ package final class TimerHeap {
         }
         // Active but unreferenced: a sleeping greenlet is kept alive by its task, not by libuv.
         uv_unref(UnsafeMutableRawPointer(watcher).assumingMemoryBound(to: uv_handle_t.self))
-        #else
-        handle = .allocate(capacity: 1)
-        uv_timer_init(loop, handle)
-        uv_unref(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self))
-        handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        #endif
     }
 
     /// Runs `action` on the hub once `nanoseconds` have passed.
@@ -93,33 +77,19 @@ package final class TimerHeap {
         guard let first = heap.first else { return }
         if first.deadline == armedDeadline { return }
         armedDeadline = first.deadline
-        #if os(Linux)
         // An absolute deadline on the clock uv_hrtime reads; an all-zero value would disarm.
         let deadline = max(first.deadline, 1)
         var setting = itimerspec()
         setting.it_value.tv_sec = Int(deadline / 1_000_000_000)
         setting.it_value.tv_nsec = Int(deadline % 1_000_000_000)
         timerfd_settime(timerFD, Int32(TFD_TIMER_ABSTIME), &setting, nil)
-        #else
-        let now = uv_hrtime()
-        let remaining = first.deadline > now ? first.deadline - now : 0
-        let milliseconds = remaining == 0 ? 0 : (remaining + 999_999) / 1_000_000
-        uv_timer_start(handle, { handle in
-            Unmanaged<TimerHeap>.fromOpaque(handle!.pointee.data).takeUnretainedValue().fire()
-        }, milliseconds, 0)
-        #endif
     }
 
     private func disarm() {
-        #if os(Linux)
         var setting = itimerspec()
         timerfd_settime(timerFD, 0, &setting, nil)
-        #else
-        uv_timer_stop(handle)
-        #endif
     }
 
-    #if os(Linux)
     /// The timerfd became readable: take its expiry count, then run what is due.
     private func expired() {
         var expirations: UInt64 = 0
@@ -131,9 +101,6 @@ package final class TimerHeap {
     func closeDescriptor() {
         close(timerFD)
     }
-    #else
-    func closeDescriptor() {}
-    #endif
 
     private func fire() {
         armedDeadline = .max

@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A connected stream of bytes on the hub — a TCP or Unix-domain socket, a pipe, a
 /// terminal — whose reads and writes suspend only the calling greenlet.

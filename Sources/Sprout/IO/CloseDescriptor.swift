@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Closes a plain file descriptor — for types whose own `close()` method hides the C one.
 func closeDescriptor(_ fd: Int32) {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A command to run as a child process — Python's `subprocess.run` / `Popen` for
 /// greenlets. Waiting for it, and reading or writing its pipes, suspend only the calling

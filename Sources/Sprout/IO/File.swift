@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A regular file read and written on libuv's thread pool, so a slow disk never blocks
 /// the hub. Reads and writes are sequential (from the current position): use a file from

@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Memory a file request reads into; it lives until libuv is done with it.
 final class FileBuffer {

@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Resolves `host` to its IPv4 and IPv6 addresses on libuv's resolver threads, without
 /// blocking the hub — Python's `socket.getaddrinfo`. A numeric host (`127.0.0.1`, `::1`)

@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A pipe or terminal as a ``ByteStream``: a child process's standard input, output or
 /// error, or this process's own (``standardInput()``, ``standardOutput()``,

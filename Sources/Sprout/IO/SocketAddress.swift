@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An IPv4 or IPv6 address and port, as a socket reports it: `127.0.0.1:8080`, `[::1]:8080`.
 public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {

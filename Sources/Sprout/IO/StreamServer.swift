@@ -1,10 +1,6 @@
 import CLibuv
 
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A TCP or Unix-domain socket server that runs each connection in a greenlet of its
 /// own — gevent's `StreamServer`.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Sprout's own threads for blocking calls — gevent's threadpool, Tokio's blocking pool.
 ///

@@ -1,9 +1,7 @@
 import CCurl
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One libcurl multi handle driven by the hub: curl tells us which sockets to watch
 /// (`CURLMOPT_SOCKETFUNCTION` → a ``CurlSocketSet`` the hub watches as one descriptor)

@@ -1,9 +1,7 @@
 import CCurl
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The sockets libcurl wants watched, kept in a private epoll set that the hub watches as
 /// one descriptor (one ``FDWatcher`` for the whole client).

@@ -1,9 +1,7 @@
 import CCurl
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One request's easy handle and everything curl hands back for it: status, headers,
 /// body (whole, or as a bounded queue of chunks when streamed) and the final result.

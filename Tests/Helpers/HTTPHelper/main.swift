@@ -1,9 +1,7 @@
 import Sprout
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 // Whole-process check for SproutHTTPTests: a client and a server go through every kind of
 // exchange (keep-alive, Connection: close, uploads, a body cut short, a refused connection,

@@ -2,9 +2,7 @@
 // codes, signals and reports on stderr belong to it alone.
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct Failure: Error, CustomStringConvertible {
     let text: String

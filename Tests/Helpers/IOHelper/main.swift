@@ -10,9 +10,7 @@
 //   sprout-io-helper signals N          prints READY, counts N SIGUSR1 through Signals, prints GOT N
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What each open descriptor of this process refers to (`socket:[123]`, a path).
 func descriptorTargets() -> [String] {

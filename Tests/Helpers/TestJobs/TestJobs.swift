@@ -1,8 +1,6 @@
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Every job type the test worker serves.
 public let testJobs: [any ProcessJob.Type] = [

@@ -2,9 +2,7 @@
 // size knob for the heavy tests.
 import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Runs `body` as a greenlet and returns its result, failing with ``Timeout`` after
 /// `seconds` — so a test body never blocks Swift's cooperative pool and never hangs.

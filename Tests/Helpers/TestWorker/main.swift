@@ -1,9 +1,7 @@
 import Sprout
 import SproutTestJobs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 try ProcessPool.serveIfWorker(jobs: testJobs)
 

@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The helper executable next to the test bundle.
 private func helperPath() -> String {

@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 @testable import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct CutShort: Error {}
 

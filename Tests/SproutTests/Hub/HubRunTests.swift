@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// `Hub.run`, teardown, signals and reports: each scenario runs in its own helper process.
 @Suite(.timeLimit(.minutes(1)))

@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Whole-process checks of Sprout's I/O (descriptor leaks, thousands of connections,
 /// signals, orphans), run in `sprout-io-helper` child processes so parallel tests cannot

@@ -1,8 +1,6 @@
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Starts an echo server on a free loopback port; stop it when done.
 @Hub

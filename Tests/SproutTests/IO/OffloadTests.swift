@@ -2,9 +2,7 @@ import Synchronization
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 struct OffloadFailure: Error, Equatable {
     let code: Int

@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// In-process checks that need no signal to be delivered (delivery itself is checked in
 /// a helper process, `IOProcessTests`: a stray signal here would hit the test runner).

@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Large transfers, flow control and failures on real loopback connections.
 @Suite("TCPStream transfers")

@@ -1,9 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 @Suite("UnixStream")
 struct UnixStreamTests {

@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 @Suite("ChildProcess", .timeLimit(.minutes(1)))
 struct ChildProcessTests {

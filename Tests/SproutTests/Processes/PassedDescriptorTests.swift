@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A listening socket on 127.0.0.1 and a client connected to it, non-blocking.
 @Hub

@@ -1,11 +1,7 @@
 import Testing
 @testable import Sprout
 
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 private struct Inner: Codable, Equatable {
     var name: String

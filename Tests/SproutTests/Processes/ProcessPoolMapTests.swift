@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Counts how much of an input a map has read.
 @Hub

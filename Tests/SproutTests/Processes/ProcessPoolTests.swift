@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A job no worker registered.
 struct NotRegistered: ProcessJob {

@@ -1,8 +1,6 @@
 @testable import Sprout
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The pool worker program of the tests.
 let workerExecutable = builtExecutable("sprout-test-worker")

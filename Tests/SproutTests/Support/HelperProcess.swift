@@ -1,9 +1,7 @@
 @testable import Sprout
 @_exported import SproutTestSupport
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What a helper executable printed and how it ended.
 struct HelperRun {

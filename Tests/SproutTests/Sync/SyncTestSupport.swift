@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 @testable import Sprout
 
 /// A small deterministic generator, so a failing randomized run can be replayed from its seed.

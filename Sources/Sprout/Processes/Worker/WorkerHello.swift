@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// What a worker says first: who it is and what it serves.
 struct WorkerHello: Codable, Sendable {

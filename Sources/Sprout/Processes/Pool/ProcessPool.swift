@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
 /// `ProcessPoolExecutor`, awaited from greenlets without ever blocking the hub.

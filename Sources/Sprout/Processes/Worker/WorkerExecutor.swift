@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs a worker's jobs on the worker's main thread: a task executor whose queue that
 /// thread drains itself, so a synchronous `run()` costs no thread hop, and an `async`

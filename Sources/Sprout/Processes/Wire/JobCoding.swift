@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Decodes a job's answer into its output type: the outcome its awaiter sees.
 func decodeOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Error>, of job: Job.Type,

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// One job in a child process of its own — multiprocessing's `Process(target=...)`.
 ///

@@ -1,13 +1,5 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// One end of a `SOCK_SEQPACKET` socket carrying JSON-encoded values, one per message. A
 /// message is written and read whole, so any number of processes may share an end.

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Writes JSON straight into a byte buffer while a value's `encode(to:)` runs, without the
 /// intermediate tree Foundation's `JSONEncoder` builds: jobs are encoded once per item, so

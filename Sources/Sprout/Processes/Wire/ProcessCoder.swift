@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Turns jobs, outputs and errors into bytes for a worker channel and back. The parent and
 /// its workers must use the same coder; ``JSONProcessCoder`` is the default.

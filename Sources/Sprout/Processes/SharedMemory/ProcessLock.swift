@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A lock shared by processes — multiprocessing's `Lock` — in shared memory: a
 /// process-shared, *robust* pthread mutex, so a holder killed by SIGKILL does not deadlock

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why shared memory could not be made or opened.
 public struct SharedMemoryError: Error, CustomStringConvertible, Sendable {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The environment marker that makes a re-run of the program a pool worker.
 enum WorkerEnvironment {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The parent's side of one pool worker: the child process, its channel (a Unix socket),
 /// its standard error (passed through to ours, the tail kept), and the tasks sent to it.

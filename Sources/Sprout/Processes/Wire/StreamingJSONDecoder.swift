@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Reads JSON written the way ``StreamingJSONEncoder`` and `JSONEncoder` write it, straight
 /// from the bytes: a worker decodes every job it runs, so this is on the hot path of a map

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why a ``ProcessPipe`` or ``ProcessQueue`` operation failed.
 public enum ProcessChannelError: Error, CustomStringConvertible, Sendable {

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
 import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// The types the streaming JSON coder (``StreamingJSONEncoder``, ``StreamingJSONDecoder``)
 /// sorts values by before it casts: a job is mostly structs around a few plain values, and
