@@ -19,8 +19,8 @@ private func exchange(_ port: Int, _ request: String) async throws -> String {
 }
 
 @Hub
-private func startEchoHTTPServer(limits: HTTPRequestParser.Limits = .init()) throws -> HTTPServer {
-    let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits) { request in
+private func startEchoHTTPServer(configuration: HTTPServer.Configuration = .init()) throws -> HTTPServer {
+    let server = try HTTPServer(host: "127.0.0.1", port: 0, configuration: configuration) { request in
         HTTPServerResponse(headers: ["X-Method": request.method.rawValue], body: request.body)
     }
     try server.start()
@@ -73,7 +73,7 @@ struct HTTPServerTests {
     @Test
     func badInputIsAnsweredNotCrashedOn() async throws {
         try await onHub {
-            let server = try startEchoHTTPServer(limits: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
+            let server = try startEchoHTTPServer(configuration: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
             let cases: [(String, String)] = [
                 ("this is not http\r\n\r\n", "HTTP/1.1 400 "),
                 ("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 "),
