@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
         .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
+        .library(name: "SproutPostgres", targets: ["SproutPostgres"]),
         // For the examples package's tests (Examples/Package.swift), which share the helpers.
         .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
@@ -34,6 +35,16 @@ let package = Package(
         .target(
             name: "SproutHTTP",
             dependencies: ["Sprout", "CCurl"]
+        ),
+        .systemLibrary(
+            name: "CLibpq",
+            path: "CLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "SproutPostgres",
+            dependencies: ["Sprout", "CLibpq"]
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
@@ -77,6 +88,16 @@ let package = Package(
         .testTarget(
             name: "SproutHTTPTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
+        ),
+        // Starts a PostgreSQL server in a temporary directory for a test suite.
+        .target(
+            name: "SproutPostgresTestSupport",
+            dependencies: ["Sprout", "SproutTestSupport"],
+            path: "Tests/Helpers/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "SproutPostgresTests",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
