@@ -7,8 +7,9 @@ Workloads are declared in workloads/*.json; each is a list of
   {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
    "sprout": [argv...], "peers": {"label": [argv...], ...},
    "tools": [wrk|node|cc|valgrind...]}   (optional: what setup.sh must find or install)
-An argv may use {python} (the virtualenv's python), {release} (Sprout's release build
-folder) and {here} (this folder). Every program prints 'RESULT <number>' on a line.
+An argv may use {python} (the virtualenv's python), {release} (the release build folder
+of the Examples package, where the benchmark programs are) and {here} (this folder).
+Every program prints 'RESULT <number>' on a line.
 
     python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
 """
@@ -17,8 +18,8 @@ import argparse, glob, json, os, statistics, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 VENV = os.path.join(HERE, ".venv")
-# The benchmarks' package: Examples/ once it is a package of its own, else the root.
-PACKAGE = os.path.join(ROOT, "Examples") if os.path.exists(os.path.join(ROOT, "Examples", "Package.swift")) else ROOT
+# The benchmark programs are the Examples package, built with Sprout from this checkout.
+EXAMPLES = os.path.join(ROOT, "Examples")
 PY_PACKAGES = ["gevent==26.9.0", "uvloop==0.23.0", "aiohttp"]
 
 
@@ -55,8 +56,8 @@ def build_sprout(products=()):
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
     for product in products or [None]:
         only = ["--product", product] if product else []
-        subprocess.run(["swift", "build", "-c", "release", *only], cwd=PACKAGE, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=PACKAGE,
+        subprocess.run(["swift", "build", "-c", "release", *only], cwd=EXAMPLES, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=EXAMPLES,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
