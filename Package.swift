@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
         .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
+        .library(name: "SproutPostgres", targets: ["SproutPostgres"]),
         .executable(name: "fetch-urls", targets: ["FetchURLs"]),
         .executable(name: "sprout-demo", targets: ["SproutDemo"]),
         .executable(name: "sprout-bench", targets: ["SproutBench"]),
@@ -38,6 +39,16 @@ let package = Package(
         .target(
             name: "SproutHTTP",
             dependencies: ["Sprout", "CCurl"]
+        ),
+        .systemLibrary(
+            name: "CLibpq",
+            path: "CLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "SproutPostgres",
+            dependencies: ["Sprout", "CLibpq"]
         ),
         // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
         // versus concurrent against a local Sprout server) and the CPU-offload comparison.
@@ -134,6 +145,16 @@ let package = Package(
         .testTarget(
             name: "SproutHTTPTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
+        ),
+        // Starts a PostgreSQL server in a temporary directory for a test suite.
+        .target(
+            name: "SproutPostgresTestSupport",
+            dependencies: ["Sprout", "SproutTestSupport"],
+            path: "Tests/Helpers/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "SproutPostgresTests",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

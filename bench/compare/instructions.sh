@@ -8,11 +8,12 @@
 #
 # Each count is a difference of two runs, so start-up and teardown drop out: echo runs
 # 2200 and 200 round trips per client; http-server runs wrk for 4 s and a single request.
-# Needs valgrind and, for http-server, wrk.
+# Needs valgrind, a C compiler and, for http-server, wrk and curl: setup.sh installs them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=bench/compare
 mode=${1:-echo}
+"$here/setup.sh" valgrind cc $([ "$mode" = http-server ] && echo wrk curl)
 
 swift build -c release --product sprout-bench >&2
 bin="$(swift build -c release --show-bin-path)/sprout-bench"

@@ -5,18 +5,18 @@
 /// Malformed input is a ``HTTPParseError`` (never a crash): bad syntax, both
 /// `Content-Length` and `Transfer-Encoding` (a smuggling vector), a transfer coding other
 /// than chunked, and the limits below.
-public struct HTTPRequestParser: Sendable {
+package struct HTTPRequestParser: Sendable {
     /// Limits on what one request may carry.
-    public struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Bytes allowed for the request line and headers together (431 beyond).
-        public var maxHeadBytes: Int
+        package var maxHeadBytes: Int
         /// Header fields allowed (431 beyond).
-        public var maxHeaderCount: Int
+        package var maxHeaderCount: Int
         /// Body bytes allowed, declared or chunked (413 beyond).
-        public var maxBodyBytes: Int
+        package var maxBodyBytes: Int
 
         /// Limits; the defaults suit small services.
-        public init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 16 * 1024 * 1024) {
+        package init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 16 * 1024 * 1024) {
             self.maxHeadBytes = maxHeadBytes
             self.maxHeaderCount = maxHeaderCount
             self.maxBodyBytes = maxBodyBytes
@@ -33,7 +33,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// The limits this parser enforces.
-    public let limits: Limits
+    package let limits: Limits
     private var buffer: [UInt8] = []
     private var position = 0
     private var state = State.head
@@ -41,13 +41,13 @@ public struct HTTPRequestParser: Sendable {
     private var continueOwed = false
 
     /// A parser with `limits`.
-    public init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
     /// Adds received bytes; an array read off the wire becomes the buffer as it is when
     /// everything before it was consumed (the common case: one request per read).
-    public mutating func append(_ bytes: [UInt8]) {
+    package mutating func append(_ bytes: [UInt8]) {
         if position == buffer.count {
             buffer = bytes
             position = 0
@@ -57,7 +57,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Adds received bytes.
-    public mutating func append(_ bytes: some Collection<UInt8>) {
+    package mutating func append(_ bytes: some Collection<UInt8>) {
         if position > 0 && position == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             position = 0
@@ -70,13 +70,19 @@ public struct HTTPRequestParser: Sendable {
 
     /// True once per request whose head asked for `Expect: 100-continue` while its body has
     /// not fully arrived: the server then sends `100 Continue` so the client sends the body.
-    public mutating func takeContinueRequest() -> Bool {
+    package mutating func takeContinueRequest() -> Bool {
         defer { continueOwed = false }
         return continueOwed
     }
 
+    /// True until a request's head is complete; false while its body is read.
+    package var isReadingHead: Bool {
+        if case .head = state { return true }
+        return false
+    }
+
     /// True when bytes of an unfinished request are buffered (a peer closing now cut it short).
-    public var hasPartialRequest: Bool {
+    package var hasPartialRequest: Bool {
         if case .head = state { return position < buffer.count }
         return true
     }
@@ -85,7 +91,7 @@ public struct HTTPRequestParser: Sendable {
     ///
     /// - Throws: ``HTTPParseError`` for malformed or oversized input; the parser is then
     ///   unusable (the connection should be answered and closed).
-    public mutating func next() throws(HTTPParseError) -> HTTPServerRequest? {
+    package mutating func next() throws(HTTPParseError) -> HTTPServerRequest? {
         while true {
             switch state {
             case .head:

@@ -19,17 +19,17 @@ private func exchange(_ port: Int, _ request: String) async throws -> String {
 }
 
 @Hub
-private func startEchoHTTPServer(limits: HTTPRequestParser.Limits = .init()) throws -> HTTPServer {
-    let server = HTTPServer(host: "127.0.0.1", port: 0, limits: limits) { request in
+private func startEchoHTTPServer(configuration: HTTPServer.Configuration = .init()) throws -> HTTPServer {
+    let server = try HTTPServer(host: "127.0.0.1", port: 0, configuration: configuration) { request in
         HTTPServerResponse(headers: ["X-Method": request.method.rawValue], body: request.body)
     }
     try server.start()
     return server
 }
 
-@Suite("HTTPServer")
+@Suite("HTTPServer", .heavy)
 struct HTTPServerTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func keepAliveServesManyRequestsOnOneConnection() async throws {
         try await onHub {
             let server = try startEchoHTTPServer()
@@ -50,7 +50,7 @@ struct HTTPServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func chunkedRequestAndStreamedResponse() async throws {
         try await onHub {
             let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
@@ -70,10 +70,10 @@ struct HTTPServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func badInputIsAnsweredNotCrashedOn() async throws {
         try await onHub {
-            let server = try startEchoHTTPServer(limits: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
+            let server = try startEchoHTTPServer(configuration: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
             let cases: [(String, String)] = [
                 ("this is not http\r\n\r\n", "HTTP/1.1 400 "),
                 ("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 "),
@@ -92,7 +92,7 @@ struct HTTPServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func failingHandlerIs500AndHeadHasNoBody() async throws {
         try await onHub {
             struct Broken: Error {}
@@ -119,7 +119,7 @@ struct HTTPServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func gracefulStopClosesIdleAndFinishesBusyConnections() async throws {
         try await onHub {
             let slowStarted = Waiter<Void>()
@@ -152,7 +152,7 @@ struct HTTPServerTests {
             // The stop closes the idle connection at once; the busy one gets its answer.
             #expect(try await idle.read() == [])
             release.set()
-            #expect(try await stopper.get() < 4.5)
+            #expect(try await stopper.get() < slack(4.5))
             let answer = try await busy.get()
             #expect(answer.hasPrefix("HTTP/1.1 200 OK"))
             #expect(answer.contains("Connection: close"))
@@ -162,9 +162,9 @@ struct HTTPServerTests {
     }
 }
 
-@Suite("HTTPServer with the Sprout client")
+@Suite("HTTPServer with the Sprout client", .heavy)
 struct HTTPServerClientTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func putWithExpectContinueRoundTrips() async throws {
         try await onHub {
             let server = try startEchoHTTPServer()
@@ -180,7 +180,7 @@ struct HTTPServerClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func continueIsSentBeforeTheBody() async throws {
         try await onHub {
             let server = try startEchoHTTPServer()

@@ -2,7 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-@Suite("ProcessPipe and ProcessQueue", .timeLimit(.minutes(1)))
+@Suite("ProcessPipe and ProcessQueue", .heavy)
 struct ProcessPipeTests {
     @Test func aPipeEndTravelsToAWorker() async throws {
         let left = try await onHub {

@@ -2,7 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestJobs
 
-@Suite("SharedDictionary", .timeLimit(.minutes(1)))
+@Suite("SharedDictionary", .heavy)
 struct SharedDictionaryTests {
     @Test func workersReadAndWriteTheParentsDictionary() async throws {
         let left = try await onHub {
