@@ -7,8 +7,9 @@ Workloads are declared in workloads/*.json; each is a list of
   {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
    "sprout": [argv...], "peers": {"label": [argv...], ...},
    "tools": [wrk|node|cc|valgrind...]}   (optional: what setup.sh must find or install)
-An argv may use {python} (the virtualenv's python), {release} (Sprout's release build
-folder) and {here} (this folder). Every program prints 'RESULT <number>' on a line.
+An argv may use {python} (the virtualenv's python), {release} (the release build folder
+of the Examples package, where the benchmark programs are) and {here} (this folder).
+Every program prints 'RESULT <number>' on a line.
 
     python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
 """
@@ -49,8 +50,10 @@ def ensure_tools(workloads):
 
 def build_sprout():
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+    # The benchmark programs are the Examples package, built with Sprout from this checkout.
+    examples = os.path.join(ROOT, "Examples")
+    subprocess.run(["swift", "build", "-c", "release"], cwd=examples, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=examples,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
 

@@ -15,8 +15,8 @@ here=bench/compare
 mode=${1:-echo}
 "$here/setup.sh" valgrind cc $([ "$mode" = http-server ] && echo wrk curl)
 
-swift build -c release --product sprout-bench >&2
-bin="$(swift build -c release --show-bin-path)/sprout-bench"
+swift build -c release --package-path Examples --product sprout-bench >&2
+bin="$(swift build -c release --package-path Examples --show-bin-path)/sprout-bench"
 client="$here/results/echo_client"
 mkdir -p "$here/results"
 [ -x "$client" ] && [ "$client" -nt "$here/peers/echo_client.c" ] || cc -O2 -o "$client" "$here/peers/echo_client.c"
