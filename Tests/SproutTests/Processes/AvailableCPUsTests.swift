@@ -4,7 +4,7 @@ import SproutTestSupport
 
 import Glibc
 
-@Suite("AvailableCPUs", .serialized, .timeLimit(.minutes(1)))
+@Suite("AvailableCPUs", .heavy)
 struct AvailableCPUsTests {
     /// What `sprout-test-worker cpu-count` prints when started by `sh -c script`.
     private func cpuCount(underShell script: String) async throws -> String {

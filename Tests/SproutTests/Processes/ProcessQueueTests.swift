@@ -3,7 +3,7 @@ import Testing
 import SproutTestJobs
 import SproutTestSupport
 
-@Suite("ProcessQueue", .serialized, .timeLimit(.minutes(1)))
+@Suite("ProcessQueue", .heavy)
 struct ProcessQueueTests {
     @Test func emptyCountAndGetNowaitBehaveAsTheGreenletQueues() async throws {
         try await onHub { () async throws in
