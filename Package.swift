@@ -3,20 +3,17 @@ import PackageDescription
 
 // Linux only: the library needs epoll, timerfd, /proc/self/exe and robust mutexes, so it
 // declares no Apple platform (Sources/Sprout/Hub/LinuxOnly.swift refuses the others).
+// The library and its tests only: the demos, examples and benchmark programs are the
+// package in Examples/, so a package depending on Sprout resolves nothing else.
 
 let package = Package(
     name: "Sprout",
     products: [
         .library(name: "Sprout", targets: ["Sprout"]),
         .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
-        .executable(name: "fetch-urls", targets: ["FetchURLs"]),
-        .executable(name: "sprout-demo", targets: ["SproutDemo"]),
-        .executable(name: "sprout-bench", targets: ["SproutBench"]),
-        .executable(name: "sprout-bench-pool", targets: ["SproutBenchPool"]),
-        .executable(name: "cpu-offload", targets: ["CPUOffload"]),
-    ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .library(name: "SproutPostgres", targets: ["SproutPostgres"]),
+        // For the examples package's tests (Examples/Package.swift), which share the helpers.
+        .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
     targets: [
         .systemLibrary(
@@ -39,54 +36,15 @@ let package = Package(
             name: "SproutHTTP",
             dependencies: ["Sprout", "CCurl"]
         ),
-        // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
-        // versus concurrent against a local Sprout server) and the CPU-offload comparison.
+        .systemLibrary(
+            name: "CLibpq",
+            path: "CLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(
-            name: "SproutExamplesSupport",
-            dependencies: ["Sprout", "SproutHTTP"],
-            path: "Examples/Support"
-        ),
-        .executableTarget(
-            name: "FetchURLs",
-            dependencies: ["Sprout", "SproutHTTP", "SproutExamplesSupport"],
-            path: "Examples/FetchURLs"
-        ),
-        .executableTarget(
-            name: "SproutDemo",
-            dependencies: ["Sprout", "SproutExamplesSupport"],
-            path: "Examples/Demo"
-        ),
-        .executableTarget(
-            name: "CPUOffload",
-            dependencies: [
-                "Sprout", "SproutExamplesSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Examples/CPUOffload",
-            exclude: ["README.md", "cpu-offload-run.svg"]
-        ),
-        // What the benchmark programs share: the workload type and its small helpers.
-        .target(
-            name: "SproutBenchSupport",
-            path: "Examples/BenchSupport"
-        ),
-        .executableTarget(
-            name: "SproutBench",
-            dependencies: ["Sprout", "SproutHTTP", "SproutBenchSupport"],
-            path: "Examples/Bench"
-        ),
-        // The process pool's benchmarks, in a program of their own: pool workers are the
-        // program started again, so it links nothing a worker would not load otherwise.
-        .executableTarget(
-            name: "SproutBenchPool",
-            dependencies: ["Sprout", "SproutBenchSupport"],
-            path: "Examples/BenchPool"
-        ),
-        // The seeds' server that hands each connection to a pool worker.
-        .executableTarget(
-            name: "sprout-process-server",
-            dependencies: ["Sprout"],
-            path: "Examples/ProcessServer"
+            name: "SproutPostgres",
+            dependencies: ["Sprout", "CLibpq"]
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
@@ -122,10 +80,6 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
-        .testTarget(
-            name: "SproutExamplesTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutExamplesSupport", "CPUOffload"]
-        ),
         .executableTarget(
             name: "sprout-http-test-helper",
             dependencies: ["Sprout", "SproutHTTP"],
@@ -134,6 +88,16 @@ let package = Package(
         .testTarget(
             name: "SproutHTTPTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
+        ),
+        // Starts a PostgreSQL server in a temporary directory for a test suite.
+        .target(
+            name: "SproutPostgresTestSupport",
+            dependencies: ["Sprout", "SproutTestSupport"],
+            path: "Tests/Helpers/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "SproutPostgresTests",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -31,16 +31,11 @@ let hubWorkloads: [Workload] = [
         }
         report(Double(2 * rounds) / seconds)
     },
-    Workload(name: "sleepers", usage: "sleepers N: RSS bytes per greenlet while N greenlets sleep") { arguments in
+    Workload(name: "sleepers", usage: "sleepers N: RSS bytes per greenlet once N greenlets have all started and sleep") { arguments in
         let count = intArgument(arguments, 0, 100_000)
         let bytes = try Hub.run {
             let before = residentBytes()
-            var greenlets: [Greenlet<Void>] = []
-            greenlets.reserveCapacity(count)
-            for _ in 0..<count {
-                greenlets.append(spawn { try await sleep(3600) })
-            }
-            try await sleep(0.2)
+            let greenlets = try await spawnSleepers(count)
             let after = residentBytes()
             for greenlet in greenlets { greenlet.cancel() }
             try await joinAll(greenlets)
@@ -48,15 +43,10 @@ let hubWorkloads: [Workload] = [
         }
         report(bytes)
     },
-    Workload(name: "live-greenlets", usage: "live-greenlets N: total RSS in MB with N live greenlets asleep") { arguments in
+    Workload(name: "live-greenlets", usage: "live-greenlets N: total RSS in MB once N greenlets have all started and sleep") { arguments in
         let count = intArgument(arguments, 0, 1_000_000)
         let megabytes = try Hub.run {
-            var greenlets: [Greenlet<Void>] = []
-            greenlets.reserveCapacity(count)
-            for _ in 0..<count {
-                greenlets.append(spawn { try await sleep(3600) })
-            }
-            try await sleep(0.5)
+            let greenlets = try await spawnSleepers(count)
             let total = residentBytes() / 1_048_576
             for greenlet in greenlets { greenlet.cancel() }
             try await joinAll(greenlets)
@@ -65,3 +55,21 @@ let hubWorkloads: [Workload] = [
         report(megabytes)
     },
 ]
+
+/// Spawns `count` greenlets that each sleep an hour, and returns once every one of them has
+/// run up to its sleep: the state whose memory the sleepers workloads read. A fixed pause
+/// instead would read it while most greenlets have not started yet (the gevent twin,
+/// `spawn_sleepers` in bench/compare/peers/gevent_hub.py, needs seconds to start 100k).
+@Hub func spawnSleepers(_ count: Int) async throws -> [Greenlet<Void>] {
+    var asleep = 0
+    var greenlets: [Greenlet<Void>] = []
+    greenlets.reserveCapacity(count)
+    for _ in 0..<count {
+        greenlets.append(spawn {
+            asleep += 1  // the sleep below parks before any other greenlet runs
+            try await sleep(3600)
+        })
+    }
+    while asleep < count { try await sleep(0.01) }
+    return greenlets
+}

@@ -5,9 +5,11 @@ better Sprout is) with its min / median / max over paired runs.
 
 Workloads are declared in workloads/*.json; each is a list of
   {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
-   "sprout": [argv...], "peers": {"label": [argv...], ...}}
-An argv may use {python} (the virtualenv's python), {release} (Sprout's release build
-folder) and {here} (this folder). Every program prints 'RESULT <number>' on a line.
+   "sprout": [argv...], "peers": {"label": [argv...], ...},
+   "tools": [wrk|node|cc|valgrind...]}   (optional: what setup.sh must find or install)
+An argv may use {python} (the virtualenv's python), {release} (the release build folder
+of the Examples package, where the benchmark programs are) and {here} (this folder).
+Every program prints 'RESULT <number>' on a line.
 
     python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
 """
@@ -19,21 +21,39 @@ VENV = os.path.join(HERE, ".venv")
 PY_PACKAGES = ["gevent==26.9.0", "uvloop==0.23.0", "aiohttp"]
 
 
+PY_MODULES = ["gevent", "uvloop", "aiohttp"]
+
+
 def ensure_venv():
+    """The virtualenv's python, with PY_PACKAGES installed; exits saying what is missing."""
     python = os.path.join(VENV, "bin", "python")
-    marker = os.path.join(VENV, ".sprout-ready")
-    if not os.path.exists(marker):
-        print("== creating the Python virtualenv for the peers", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", *PY_PACKAGES], check=True)
-        open(marker, "w").write("\n".join(PY_PACKAGES))
+    check = [python, "-c", f"import {', '.join(PY_MODULES)}"]
+    if os.path.exists(python) and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    print("== setting up the Python virtualenv for the peers", file=sys.stderr)
+    if subprocess.run([sys.executable, "-m", "venv", VENV]).returncode != 0:
+        sys.exit(f"compare.py: cannot create a virtualenv with {sys.executable} "
+                 "(on Debian: apt-get install python3-venv)")
+    if subprocess.run([python, "-m", "pip", "install", "-q", *PY_PACKAGES]).returncode != 0:
+        sys.exit(f"compare.py: pip could not install {' '.join(PY_PACKAGES)} into {VENV}")
+    if subprocess.run(check).returncode != 0:
+        sys.exit(f"compare.py: the virtualenv {VENV} still cannot import {', '.join(PY_MODULES)}")
     return python
+
+
+def ensure_tools(workloads):
+    """Installs or finds every tool the chosen workloads run; exits naming what is missing."""
+    tools = sorted({tool for w in workloads for tool in w.get("tools", [])})
+    if tools and subprocess.run([os.path.join(HERE, "setup.sh"), *tools]).returncode != 0:
+        sys.exit("compare.py: a tool these workloads need is missing (see above)")
 
 
 def build_sprout():
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+    # The benchmark programs are the Examples package, built with Sprout from this checkout.
+    examples = os.path.join(ROOT, "Examples")
+    subprocess.run(["swift", "build", "-c", "release"], cwd=examples, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=examples,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
@@ -65,12 +85,13 @@ def main():
     parser.add_argument("--timeout", type=int, default=300)
     args = parser.parse_args()
 
-    python = ensure_venv()
-    release = build_sprout()
     workloads = []
     for path in sorted(glob.glob(os.path.join(HERE, "workloads", "*.json"))):
         workloads += json.load(open(path))
     workloads = [w for w in workloads if args.only in w["name"]]
+    ensure_tools(workloads)
+    python = ensure_venv()
+    release = build_sprout()
 
     rows = []
     for w in workloads:

@@ -8,14 +8,15 @@
 #
 # Each count is a difference of two runs, so start-up and teardown drop out: echo runs
 # 2200 and 200 round trips per client; http-server runs wrk for 4 s and a single request.
-# Needs valgrind and, for http-server, wrk.
+# Needs valgrind, a C compiler and, for http-server, wrk and curl: setup.sh installs them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=bench/compare
 mode=${1:-echo}
+"$here/setup.sh" valgrind cc $([ "$mode" = http-server ] && echo wrk curl)
 
-swift build -c release --product sprout-bench >&2
-bin="$(swift build -c release --show-bin-path)/sprout-bench"
+swift build -c release --package-path Examples --product sprout-bench >&2
+bin="$(swift build -c release --package-path Examples --show-bin-path)/sprout-bench"
 client="$here/results/echo_client"
 mkdir -p "$here/results"
 [ -x "$client" ] && [ "$client" -nt "$here/peers/echo_client.c" ] || cc -O2 -o "$client" "$here/peers/echo_client.c"

@@ -92,6 +92,24 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
         if addCallback(callback) == nil { Hub.later(callback) }
     }
 
+    /// Calls `callback` on the hub with the outcome once there is one (on a later turn if
+    /// there already is) — gevent's `link` with the greenlet's result, multiprocessing's
+    /// `callback=` and `error_callback=` in one. The callback sees the error, so it counts
+    /// as read: it is not reported as unobserved.
+    ///
+    /// ```swift
+    /// handle.onDone { result in
+    ///     switch result {
+    ///     case .success(let value): print("got", value)
+    ///     case .failure(let error): print("failed:", error)
+    ///     }
+    /// }
+    /// ```
+    public func onDone(_ callback: @escaping @Sendable @Hub (Result<Value, any Error>) -> Void) {
+        markObserved()
+        onDone { [self] in callback(takeOutcome()!) }
+    }
+
     /// The outcome if there is one, marking its error observed.
     func takeOutcome() -> Result<Value, any Error>? {
         let (finished, value, failure) = state.withLock { state in

@@ -1,10 +1,7 @@
 import Synchronization
 
 /// What the registry needs of a running greenlet, whatever its value type.
-protocol RunningGreenlet: AnyObject, Sendable {
-    var context: GreenletContext { get }
-    var isReady: Bool { get }
-    func cancel()
+protocol RunningGreenlet: AnyGreenlet {
     var joinable: any Joinable { get }
     /// Records the waiter the greenlet is parked on, so a kill can wake it.
     func setParked(_ waiter: (any ParkedWaiter)?)
@@ -17,7 +14,7 @@ enum HubTask {
     /// One of Sprout's own tasks (a timeout's body, a child's reaper): its jobs run like a
     /// greenlet's, and it parks like any other task. It acts for the greenlet that started
     /// it, if any: a timeout's body is still that greenlet's code.
-    case helper(actingFor: GreenletContext?)
+    case helper(actingFor: (any RunningGreenlet)?)
 
     var greenlet: (any RunningGreenlet)? {
         if case .greenlet(let greenlet) = self { greenlet } else { nil }
@@ -27,7 +24,7 @@ enum HubTask {
     var context: GreenletContext? {
         switch self {
         case .greenlet(let greenlet): greenlet.context
-        case .helper(let actingFor): actingFor
+        case .helper(let actingFor): actingFor?.context
         }
     }
 }
@@ -48,7 +45,7 @@ final class GreenletRegistry: Sendable {
     }
 
     /// Registers a helper task, from inside it.
-    func addHelper(task: UInt, actingFor greenlet: GreenletContext?) {
+    func addHelper(task: UInt, actingFor greenlet: (any RunningGreenlet)?) {
         running.withLock { $0.insert(task, .helper(actingFor: greenlet)) }
     }
 
@@ -68,6 +65,22 @@ final class GreenletRegistry: Sendable {
 
     func greenlet(ofTask task: UInt) -> (any RunningGreenlet)? {
         running.withLock { $0[task]?.greenlet }
+    }
+
+    /// The greenlet the current task runs, or acts for (a helper task).
+    func current() -> (any RunningGreenlet)? {
+        withUnsafeCurrentTask { task in task.flatMap { greenlet(actingFor: taskKey($0)) } }
+    }
+
+    /// The greenlet a task runs, or acts for (a helper task).
+    func greenlet(actingFor task: UInt) -> (any RunningGreenlet)? {
+        running.withLock { table in
+            switch table[task] {
+            case .greenlet(let greenlet): greenlet
+            case .helper(let actingFor): actingFor
+            case nil: nil
+            }
+        }
     }
 
     /// The greenlets running now, in spawn order.

@@ -25,16 +25,7 @@ public func joinAll(
         }
         return items
     }
-    let wanted = min(count ?? items.count, items.count)
-    var finished: [any Joinable] = []
-    finished.reserveCapacity(wanted)
-    for try await item in iwait(items, timeout: timeout, count: wanted) {
-        finished.append(item)
-        if raiseError, let error = item.error, !(error is GreenletExit) {
-            throw error
-        }
-    }
-    return finished
+    return try await collect(iwait(items, timeout: timeout, count: count), raiseError: raiseError)
 }
 
 /// Waits for greenlets (or process jobs) of one type; see ``joinAll(_:timeout:raiseError:count:)``.
@@ -54,6 +45,20 @@ public func joinAll<Item: Joinable>(
         }
         return items
     }
-    return try await joinAll(items.map { $0 as any Joinable }, timeout: timeout, raiseError: raiseError, count: count)
-        .map { $0 as! Item }
+    return try await collect(iwait(items, timeout: timeout, count: count), raiseError: raiseError)
+}
+
+/// The items of `completions` as they finish; with `raiseError`, throws the first error one
+/// ended with (a kill's ``GreenletExit`` aside).
+@Hub
+private func collect<Element>(_ completions: CompletionSequence<Element>, raiseError: Bool) async throws -> [Element] {
+    var finished: [Element] = []
+    finished.reserveCapacity(completions.count)
+    for try await item in completions {
+        finished.append(item)
+        if raiseError, let error = completions.handle(item).error, !(error is GreenletExit) {
+            throw error
+        }
+    }
+    return finished
 }

@@ -65,4 +65,9 @@ public final actor Hub {
 
     /// The libuv loop, for the few files under `Hub/` and `IO/` that wrap libuv handles.
     @Hub package static var loop: UnsafeMutablePointer<uv_loop_t> { LoopExecutor.shared.loop }
+
+    /// The loop's clock in milliseconds, as libuv caches it once per turn of the loop: a
+    /// "now" that costs no system call, for deadlines that may be a turn early or late
+    /// (an HTTP server's connection timeouts).
+    @Hub package static var loopMilliseconds: UInt64 { uv_now(LoopExecutor.shared.loop) }
 }

@@ -1,8 +1,10 @@
 import Sprout
 
 /// A small HTTP/1.1 server on ``StreamServer``: one greenlet per connection, keep-alive,
-/// `Content-Length` and chunked bodies both ways, limits answered with 400/413/431 (the
-/// connection is then closed), and a graceful stop.
+/// `Content-Length` and chunked bodies both ways, and a graceful stop. Requests are read
+/// by the strict rules of RFC 9112; a request that breaks them or the limits of its
+/// ``Configuration`` is answered with 400, 413, 431, 501 or 505 and the connection closed.
+/// A client slower than the configuration's timeouts is disconnected.
 ///
 /// ```swift
 /// let server = HTTPServer(port: 8080) { request in
@@ -18,40 +20,74 @@ public final class HTTPServer {
     /// Produces the response to one request.
     public typealias Handler = @Hub @Sendable (HTTPServerRequest) async throws -> HTTPServerResponse
 
-    /// The limits every request is held to.
-    public let limits: HTTPRequestParser.Limits
+    /// The timeouts and limits every connection is held to.
+    public let configuration: Configuration
+    private let limits: HTTPRequestParser.Limits
     private let handler: Handler
     private var server: StreamServer!
-    /// Open connections; a stop closes those waiting for their next request at once.
-    private var connections: [ObjectIdentifier: Connection] = [:]
+    /// Open connections; a stop closes those waiting for their next request at once, and
+    /// the sweep those past their deadline.
+    private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
     private var stopping = false
+    private let headMilliseconds: UInt64
+    private let bodyMilliseconds: UInt64
+    private let keepAliveMilliseconds: UInt64
+    private let sweepInterval: Double
+    private var sweep: HubTimer?
 
-    /// A server for `host:port` (port 0: any free port) answering with `handler`; at most
-    /// `maxConnections` clients are served at once. Nothing happens until ``start()``.
-    public init(
-        host: String = "127.0.0.1",
-        port: Int = 0,
-        maxConnections: Int? = nil,
-        limits: HTTPRequestParser.Limits = HTTPRequestParser.Limits(),
-        handler: @escaping Handler
-    ) {
-        self.limits = limits
-        self.handler = handler
-        server = StreamServer(host: host, port: port, maxConnections: maxConnections) { [unowned self] stream in
-            await serve(stream)
-        }
+    /// A server for `host:port` (port 0: any free port) answering with `handler`, with the
+    /// default ``Configuration`` (safe timeouts and limits). Nothing happens until ``start()``.
+    public convenience init(host: String = "127.0.0.1", port: Int = 0, handler: @escaping Handler) {
+        self.init(host: host, port: port, validated: Configuration(), handler: handler)
     }
 
-    /// A server answering with `router`'s routes.
+    /// A server for `host:port` (port 0: any free port) answering with `handler`, held to
+    /// `configuration`. Nothing happens until ``start()``.
+    ///
+    /// - Throws: ``HTTPServerConfigurationError`` for a setting out of range.
     public convenience init(
         host: String = "127.0.0.1",
         port: Int = 0,
-        maxConnections: Int? = nil,
-        limits: HTTPRequestParser.Limits = HTTPRequestParser.Limits(),
-        router: HTTPRouter
-    ) {
-        self.init(host: host, port: port, maxConnections: maxConnections, limits: limits) { request in
+        configuration: Configuration,
+        handler: @escaping Handler
+    ) throws(HTTPServerConfigurationError) {
+        try configuration.validate()
+        self.init(host: host, port: port, validated: configuration, handler: handler)
+    }
+
+    /// A server answering with `router`'s routes, with the default ``Configuration``.
+    public convenience init(host: String = "127.0.0.1", port: Int = 0, router: HTTPRouter) {
+        self.init(host: host, port: port, validated: Configuration()) { request in
             try await router.respond(to: request)
+        }
+    }
+
+    /// A server answering with `router`'s routes, held to `configuration`.
+    ///
+    /// - Throws: ``HTTPServerConfigurationError`` for a setting out of range.
+    public convenience init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        configuration: Configuration,
+        router: HTTPRouter
+    ) throws(HTTPServerConfigurationError) {
+        try self.init(host: host, port: port, configuration: configuration) { request in
+            try await router.respond(to: request)
+        }
+    }
+
+    private init(host: String, port: Int, validated configuration: Configuration, handler: @escaping Handler) {
+        self.configuration = configuration
+        limits = configuration.limits
+        self.handler = handler
+        headMilliseconds = milliseconds(configuration.headTimeout)
+        bodyMilliseconds = milliseconds(configuration.bodyTimeout)
+        keepAliveMilliseconds = milliseconds(configuration.keepAliveTimeout)
+        let shortest = min(configuration.headTimeout, configuration.bodyTimeout, configuration.keepAliveTimeout,
+                           configuration.writeTimeout)
+        sweepInterval = min(max(shortest / 4, 0.005), 1)
+        server = StreamServer(host: host, port: port, maxConnections: configuration.maxConnections) { [unowned self] stream in
+            await serve(stream)
         }
     }
 
@@ -84,6 +120,31 @@ public final class HTTPServer {
         stopping = true
         for connection in connections.values where connection.idle { connection.stream.close() }
         await server.stop(timeout: timeout)
+        if let sweep {
+            LoopExecutor.shared.timers.cancel(sweep)
+            self.sweep = nil
+        }
+    }
+
+    // MARK: Deadlines
+
+    /// Runs the sweep while connections are open: one timer per server, not one per request.
+    private func sweepSoon() {
+        guard sweep == nil, !stopping else { return }
+        sweep = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(sweepInterval)) { [weak self] in
+            self?.sweepNow()
+        }
+    }
+
+    /// Closes every connection past its deadline: its pending read or write fails and its
+    /// greenlet ends.
+    private func sweepNow() {
+        sweep = nil
+        let now = Hub.loopMilliseconds
+        for connection in connections.values where connection.deadline <= now {
+            connection.stream.abort()
+        }
+        if !connections.isEmpty { sweepSoon() }
     }
 
     // MARK: One connection
@@ -91,17 +152,28 @@ public final class HTTPServer {
     private func serve(_ stream: TCPStream) async {
         var parser = HTTPRequestParser(limits: limits)
         var output: [UInt8] = []
-        let connection = Connection(stream: stream)
+        let connection = HTTPServerConnection(stream: stream, writeTimeout: configuration.writeTimeout)
         let key = ObjectIdentifier(connection)
         connections[key] = connection
         defer { connections[key] = nil }
+        sweepSoon()
+        // The first request's head counts from the connection's start; a later one's from
+        // its first byte, while the wait before that byte is keep-alive idleness.
+        connection.expire(after: headMilliseconds)
+        var headStarted = true
         do {
             while true {
                 let request: HTTPServerRequest
                 do {
                     guard let next = try parser.next() else {
                         if stopping { return }
-                        if parser.takeContinueRequest() { try await stream.write(Self.continueLine) }
+                        if parser.takeContinueRequest() { try await connection.write(Self.continueLine) }
+                        if !parser.isReadingHead {
+                            connection.expire(after: bodyMilliseconds)
+                        } else if !headStarted {
+                            headStarted = parser.hasPartialRequest
+                            connection.expire(after: headStarted ? headMilliseconds : keepAliveMilliseconds)
+                        }
                         connection.idle = !parser.hasPartialRequest
                         let bytes = try await stream.read()
                         connection.idle = false
@@ -110,11 +182,13 @@ public final class HTTPServer {
                         continue
                     }
                     request = next
+                    headStarted = false
+                    connection.deadline = .max
                 } catch let error as HTTPParseError {
                     output.removeAll(keepingCapacity: true)
                     let response = HTTPServerResponse(status: error.status, text: "\(error.description)\n")
                     encode(response, body: Array("\(error.description)\n".utf8), headOnly: false, keepAlive: false, into: &output)
-                    try await stream.write(output)
+                    try await connection.write(output)
                     return
                 }
                 let headOnly = request.method == .head
@@ -128,7 +202,7 @@ public final class HTTPServer {
                     output.removeAll(keepingCapacity: true)
                     encode(HTTPServerResponse(status: 500, text: "internal server error\n"),
                            body: Array("internal server error\n".utf8), headOnly: headOnly, keepAlive: false, into: &output)
-                    try await stream.write(output)
+                    try await connection.write(output)
                     return
                 }
                 // Checked after the handler: a stop while it ran ends the connection after this answer.
@@ -137,12 +211,12 @@ public final class HTTPServer {
                 switch response.body {
                 case .bytes(let body):
                     encode(response, body: body, headOnly: headOnly, keepAlive: keepAlive, into: &output)
-                    try await stream.write(output)
+                    try await connection.write(output)
                 case .stream(let produce):
                     HTTPResponseEncoder.encodeHead(response, contentLength: nil, keepAlive: keepAlive, into: &output)
-                    try await stream.write(output)
+                    try await connection.write(output)
                     do {
-                        try await produce(HTTPChunkWriter(stream: stream, headOnly: headOnly))
+                        try await produce(HTTPChunkWriter(connection: connection, headOnly: headOnly))
                     } catch {
                         // Closing without the last chunk tells the client the body is incomplete.
                         if !(error is CancellationError) {
@@ -150,7 +224,7 @@ public final class HTTPServer {
                         }
                         return
                     }
-                    if !headOnly { try await stream.write(HTTPResponseEncoder.lastChunk) }
+                    if !headOnly { try await connection.write(HTTPResponseEncoder.lastChunk) }
                 }
                 if !keepAlive { return }
             }
@@ -161,13 +235,6 @@ public final class HTTPServer {
     }
 
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-
-    /// One connection's stream, and whether it waits between requests (safe to close on stop).
-    private final class Connection {
-        let stream: TCPStream
-        var idle = false
-        init(stream: TCPStream) { self.stream = stream }
-    }
 
     private func encode(_ response: HTTPServerResponse, body: [UInt8], headOnly: Bool, keepAlive: Bool, into output: inout [UInt8]) {
         HTTPResponseEncoder.encodeHead(response, contentLength: body.count, keepAlive: keepAlive, into: &output)

@@ -6,7 +6,7 @@ import Glibc
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
-    RecordRun.self, Misbehave.self, UndecodableResult.self,
+    RecordRun.self, Misbehave.self, UndecodableResult.self, ListAppender.self, SharedCounter.self,
 ]
 
 /// n².
@@ -219,8 +219,7 @@ public struct QueueSummer: ProcessJob {
     public func run() async throws -> Int {
         var sum = 0
         for _ in 0..<count {
-            guard let value = try await queue.get(timeout: 10) else { return -1 }
-            sum += value
+            sum += try await queue.get(timeout: 10)
         }
         return sum
     }
@@ -345,4 +344,36 @@ public struct Undecodable: Codable, Sendable {
 public struct UndecodableResult: ProcessJob {
     public init() {}
     public func run() -> Undecodable { Undecodable() }
+}
+
+/// Appends `values` one by one to a shared list, then extends it with their negatives;
+/// returns the list's count as the worker saw it.
+public struct ListAppender: ProcessJob {
+    public var list: SharedList<Int>
+    public var values: [Int]
+    public init(list: SharedList<Int>, values: [Int]) { self.list = list; self.values = values }
+    public func run() async throws -> Int {
+        for value in values { try await list.append(value) }
+        try await list.append(contentsOf: values.map { -$0 })
+        return try await list.count
+    }
+}
+
+/// Adds 1, `times` times, to the dictionary's `key` and to the list's first element, each
+/// by an atomic update.
+public struct SharedCounter: ProcessJob {
+    public var dictionary: SharedDictionary<String, Int>
+    public var list: SharedList<Int>
+    public var key: String
+    public var times: Int
+    public init(dictionary: SharedDictionary<String, Int>, list: SharedList<Int>, key: String, times: Int) {
+        self.dictionary = dictionary; self.list = list; self.key = key; self.times = times
+    }
+    public func run() async throws -> Int {
+        for _ in 0..<times {
+            try await dictionary.update(key) { $0 = ($0 ?? 0) + 1 }
+            try await list.update { $0[0] += 1 }
+        }
+        return times
+    }
 }

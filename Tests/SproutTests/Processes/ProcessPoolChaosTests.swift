@@ -5,7 +5,7 @@ import SproutTestJobs
 import Glibc
 
 /// The pool under faults: kills at any moment, start-ups that cannot succeed.
-@Suite("ProcessPool under kills", .serialized, .timeLimit(.minutes(5)))
+@Suite("ProcessPool under kills", .heavy(timeLimit: .seconds(150 * testScale)))
 struct ProcessPoolChaosTests {
     /// At least 20,000 jobs (times SPROUT_TEST_SCALE) while at least 1,000 SIGKILLs hit
     /// random workers, starting ones included, at random 1–5 ms intervals. Every job ends

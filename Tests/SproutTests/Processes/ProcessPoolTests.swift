@@ -9,7 +9,7 @@ struct NotRegistered: ProcessJob {
     func run() -> Int { 0 }
 }
 
-@Suite("ProcessPool", .timeLimit(.minutes(1)))
+@Suite("ProcessPool", .heavy)
 struct ProcessPoolTests {
     @Test func runReturnsTheOutput() async throws {
         let left = try await onHub {
@@ -388,7 +388,7 @@ struct ProcessPoolTests {
     }
 }
 
-@Suite("ProcessPool whole-process behaviour", .timeLimit(.minutes(1)))
+@Suite("ProcessPool whole-process behaviour", .heavy)
 struct ProcessPoolProcessTests {
     /// Starts a pool parent, returns it with its workers' pids.
     @Hub

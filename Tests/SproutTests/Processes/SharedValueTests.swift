@@ -4,7 +4,7 @@ import SproutTestJobs
 
 import Glibc
 
-@Suite("SharedValue, SharedArray and ProcessLock", .timeLimit(.minutes(1)))
+@Suite("SharedValue, SharedArray and ProcessLock", .heavy)
 struct SharedValueTests {
     @Test func incrementsFromFourProcessesAddUp() async throws {
         let times = 2000 * testScale

@@ -8,6 +8,11 @@ threads, /proc/<pid>/stat) around the client run, stops the server with SIGTERM.
 
 Prints 'RESULT <x>': server CPU microseconds per round trip (cpu) or round trips per
 second (rate), plus a 'DETAIL' line with both.
+
+What is measured, alike for every server: the server's CPU time from just before the client
+starts until it exits, so it covers accepting the 100 connections (made before the client's
+own timer starts) as well as the 100,000 round trips, and a JIT (Node's) warming up during
+the run; the rate is the client's own (its timer starts after all connections are made).
 """
 import argparse, os, signal, subprocess, sys
 

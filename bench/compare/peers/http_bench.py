@@ -8,6 +8,11 @@
 
 SERVER is one of: node, uvloop, sprout:<path to sprout-bench>. Every client of one table row
 meets the same server program, started fresh on a free loopback port, so rows compare clients.
+
+Measures: for fetch, the client's own RESULT (requests/s, timed by the client from its first
+request to its last answer); for wrk, wrk's Requests/sec over its run (keep-alive unless the
+options add `Connection: close`). Before either, every server gets the same 1 s of wrk
+warm-up (Node's JIT, the server's caches), so no side is measured cold.
 """
 import os, re, socket, subprocess, sys, time
 

@@ -5,7 +5,13 @@ RESULT <requests/s>.
 
 KIND: gevent-socket, gevent-urllib, asyncio-streams, uvloop-streams, aiohttp-uvloop.
 The raw-socket clients send a minimal HTTP/1.1 GET and read the answer by its
-Content-Length (keep-alive) or to EOF (close)."""
+Content-Length (keep-alive) or to EOF (close).
+
+Measures: TOTAL / seconds from the first request until the last answer is read, with
+CONCURRENCY workers each taking the next request (gevent's Pool(100) shape, like
+sprout-bench http-fetch). Connections are made inside the timer on every side (Sprout's
+too); a client object (aiohttp's session, Sprout's HTTPClient) is built before it. Every
+answer's status is checked. The server (http_bench.py) is warmed by wrk before the run."""
 import sys, time
 from urllib.parse import urlsplit
 
@@ -55,6 +61,7 @@ def run_gevent_socket():
                 while b"\r\n\r\n" not in buffer:
                     buffer += sock.recv(65536)
                 head, _, buffer = buffer.partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200")
                 length = content_length(head)
                 while len(buffer) < length:
                     buffer += sock.recv(65536)
@@ -98,6 +105,7 @@ async def streams_worker(left):
             assert data.startswith(b"HTTP/1.1 200")
         else:
             head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200")
             await reader.readexactly(content_length(head))
     if writer is not None:
         writer.close()

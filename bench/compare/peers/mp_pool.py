@@ -6,7 +6,18 @@
     python mp_pool.py ppe-map N
     python mp_pool.py primes LIMIT [even]   (even: pieces of equal cost, as in Sprout's)
 
-Each prints 'RESULT <number>' in the unit of the matching Sprout workload.
+Each prints 'RESULT <number>' in the unit of the matching Sprout workload
+(Examples/BenchPool/ProcessWorkloads.swift), measuring the same state:
+  ready       ms from creating a 2-worker pool until both workers have started (each
+              signals from its initializer, as each Sprout worker says hello) and one no-op
+              task has come back: ProcessPool(workers: 2) returns once all are ready.
+  roundtrip   µs per apply of a no-op on a 1-worker fork pool, after 200 warm-up applies.
+  map         tasks/s of Pool(2).map over N integers (a doubling function), timed once both
+              workers are ready (as Sprout's are when its map starts); the list is built
+              inside the timer here and before it in Sprout: range is lazy, jobs are not.
+  ppe-map     the same with ProcessPoolExecutor(2).map (chunksize 1, its default).
+  primes      serial time over parallel time for 8 pieces of a prime count on 2 workers
+              (fork pool started and ready before the parallel timer starts).
 """
 import multiprocessing as mp
 import sys
@@ -16,6 +27,20 @@ from concurrent.futures import ProcessPoolExecutor
 
 def noop():
     return 0
+
+
+def announce(started):
+    started.release()
+
+
+def ready_pool(ctx, workers):
+    """A Pool of `workers` processes, returned once every one has run its initializer."""
+    started = ctx.Semaphore(0)
+    pool = ctx.Pool(workers, initializer=announce, initargs=(started,))
+    for _ in range(workers):
+        if not started.acquire(timeout=30):
+            raise SystemExit("a worker did not start within 30 s")
+    return pool
 
 
 def double(value):
@@ -43,13 +68,13 @@ def main():
     if what == "ready":
         ctx = mp.get_context(sys.argv[2])
         start = time.perf_counter()
-        pool = ctx.Pool(2)
+        pool = ready_pool(ctx, 2)
         pool.apply(noop)
         result = (time.perf_counter() - start) * 1000
         pool.terminate()
     elif what == "roundtrip":
         count = int(sys.argv[2])
-        with mp.get_context("fork").Pool(1) as pool:
+        with ready_pool(mp.get_context("fork"), 1) as pool:
             for _ in range(200):
                 pool.apply(noop)
             start = time.perf_counter()
@@ -58,16 +83,22 @@ def main():
             result = (time.perf_counter() - start) / count * 1e6
     elif what == "map":
         count, chunk = int(sys.argv[2]), int(sys.argv[3])
-        with mp.get_context("fork").Pool(2) as pool:
-            pool.apply(noop)
+        with ready_pool(mp.get_context("fork"), 2) as pool:
             start = time.perf_counter()
             out = pool.map(double, range(count), chunksize=chunk or None)
             result = count / (time.perf_counter() - start)
             assert len(out) == count
     elif what == "ppe-map":
         count = int(sys.argv[2])
-        with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-            pool.submit(noop).result()
+        ctx = mp.get_context("fork")
+        started = ctx.Semaphore(0)
+        with ProcessPoolExecutor(2, mp_context=ctx, initializer=announce, initargs=(started,)) as pool:
+            # Two submissions start both workers (whether it starts them lazily or not).
+            for future in [pool.submit(noop) for _ in range(2)]:
+                future.result()
+            for _ in range(2):
+                if not started.acquire(timeout=30):
+                    raise SystemExit("a worker did not start within 30 s")
             start = time.perf_counter()
             out = list(pool.map(double, range(count)))
             result = count / (time.perf_counter() - start)
@@ -82,8 +113,7 @@ def main():
         start = time.perf_counter()
         serial = sum(map(count_primes, pieces))
         serial_seconds = time.perf_counter() - start
-        with mp.get_context("fork").Pool(2) as pool:
-            pool.apply(noop)
+        with ready_pool(mp.get_context("fork"), 2) as pool:
             start = time.perf_counter()
             parallel = sum(pool.map(count_primes, pieces, chunksize=1))
             seconds = time.perf_counter() - start

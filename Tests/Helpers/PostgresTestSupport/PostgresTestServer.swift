@@ -1,0 +1,171 @@
+// A PostgreSQL server of a suite's own: made in a temporary directory on a free port,
+// stopped and deleted when the suite ends, so a plain `swift test` needs no set-up.
+import Foundation
+import Sprout
+import SproutTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One PostgreSQL server started for tests (as the `postgres` user when run as root, since
+/// the server refuses to run as root), listening on 127.0.0.1 and a socket in its directory.
+public struct PostgresTestServer: Sendable {
+    /// `postgresql://postgres@127.0.0.1:PORT/postgres`.
+    public let url: String
+    /// Its TCP port.
+    public let port: Int
+    /// The temporary directory holding the data directory.
+    public let directory: String
+
+    /// The server of the running suite (set by the ``PostgresServerTrait`` trait).
+    @TaskLocal public static var current: PostgresTestServer?
+
+    /// Where PostgreSQL's programs are, or `nil` if it is not installed (Debian keeps
+    /// them off `PATH`, in /usr/lib/postgresql/VERSION/bin).
+    public static let binDirectory: String? = {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        for version in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
+            let bin = "/usr/lib/postgresql/\(version)/bin"
+            if access(bin + "/initdb", X_OK) == 0, access(bin + "/pg_ctl", X_OK) == 0 { return bin }
+        }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            if access("\(directory)/initdb", X_OK) == 0, access("\(directory)/pg_ctl", X_OK) == 0 { return String(directory) }
+        }
+        return nil
+    }()
+
+    /// True when `initdb` and `pg_ctl` were found.
+    public static var isAvailable: Bool { binDirectory != nil }
+
+    /// Why the PostgreSQL suites skip, for `.enabled(if:)`.
+    public static let missingMessage: Comment = "PostgreSQL is not installed (no initdb): run scripts/install-deps.sh (Debian packages postgresql, libpq-dev)"
+
+    /// Makes a data directory and starts a server on a free port.
+    ///
+    /// - Throws: ``PostgresTestServerError`` naming the step that failed and its output.
+    @Hub
+    public static func start(maxConnections: Int = 100) async throws -> PostgresTestServer {
+        guard let bin = binDirectory else { throw PostgresTestServerError(step: "find initdb", output: "not installed") }
+        var template = Array("/tmp/sprout-pg-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw PostgresTestServerError(step: "mkdtemp", output: String(cString: strerror(errno))) }
+        let directory = String(cString: made)
+        // mkdtemp makes it 0700: the postgres user must be able to reach its data directory.
+        chmod(directory, 0o711)
+        let data = directory + "/data"
+        mkdir(data, 0o700)
+        let asRoot = geteuid() == 0
+        if asRoot {
+            guard let user = getpwnam("postgres") else {
+                throw PostgresTestServerError(step: "find the postgres user", output: "no such user")
+            }
+            chown(data, user.pointee.pw_uid, user.pointee.pw_gid)
+        }
+        let port = try freePort()
+        func run(_ program: String, _ arguments: [String], step: String) async throws {
+            let command = asRoot
+                ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/" + program] + arguments)
+                : Command(bin + "/" + program, arguments: arguments)
+            let output = try await command.output(timeout: 60)
+            guard output.succeeded else {
+                throw PostgresTestServerError(step: step, output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
+            }
+        }
+        do {
+            try await run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"], step: "initdb")
+            try await run("pg_ctl", [
+                "-D", data, "-w", "-t", "30", "-l", data + "/server.log",
+                "-o", "-p \(port) -k \(data) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)",
+                "start",
+            ], step: "pg_ctl start")
+        } catch {
+            try? await removeDirectory(directory)
+            throw error
+        }
+        return PostgresTestServer(url: "postgresql://postgres@127.0.0.1:\(port)/postgres", port: port, directory: directory)
+    }
+
+    /// Stops the server at once (no checkpoint: its data is thrown away) and deletes its directory.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if `pg_ctl stop` fails.
+    @Hub
+    public func stop() async throws {
+        guard let bin = Self.binDirectory else { return }
+        let arguments = ["-D", directory + "/data", "-m", "immediate", "-w", "stop"]
+        let command = geteuid() == 0
+            ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/pg_ctl"] + arguments)
+            : Command(bin + "/pg_ctl", arguments: arguments)
+        let output = try await command.output(timeout: 60)
+        try await Self.removeDirectory(directory)
+        guard output.succeeded else {
+            throw PostgresTestServerError(step: "pg_ctl stop", output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
+        }
+    }
+
+    @Hub
+    private static func removeDirectory(_ directory: String) async throws {
+        _ = try await Command("/bin/rm", arguments: ["-rf", directory]).output(timeout: 30)
+    }
+
+    /// A port nothing listens on now: bind port 0 and read what the kernel chose.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PostgresTestServerError(step: "socket", output: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw PostgresTestServerError(step: "bind", output: String(cString: strerror(errno))) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A step of starting or stopping the test server failed.
+public struct PostgresTestServerError: Error, CustomStringConvertible {
+    /// The step (`initdb`, `pg_ctl start`, …).
+    public let step: String
+    /// What it printed.
+    public let output: String
+    /// The step and its output.
+    public var description: String { "PostgreSQL test server: \(step) failed: \(output)" }
+}
+
+/// A suite trait that starts a ``PostgresTestServer`` before the suite's first test and
+/// stops it after the last; tests read it from ``PostgresTestServer/current``.
+public struct PostgresServerTrait: SuiteTrait, TestScoping {
+    /// Once for the whole suite, not per test.
+    public var isRecursive: Bool { false }
+
+    /// Starts the server, runs the suite with it as ``PostgresTestServer/current``, stops it.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if the server cannot start or stop; what the suite throws.
+    public func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let server = try await onHub(seconds: 120) { try await PostgresTestServer.start() }
+        do {
+            try await PostgresTestServer.$current.withValue(server) { try await function() }
+        } catch {
+            try? await onHub(seconds: 60) { try await server.stop() }
+            throw error
+        }
+        try await onHub(seconds: 60) { try await server.stop() }
+    }
+}
+
+extension Trait where Self == PostgresServerTrait {
+    /// Runs the suite against a PostgreSQL server of its own (see ``PostgresServerTrait``).
+    public static var postgresServer: Self { PostgresServerTrait() }
+}
+
+/// The running suite's server URL.
+///
+/// - Throws: if no ``PostgresServerTrait`` is in effect.
+public func postgresURL() throws -> String {
+    try #require(PostgresTestServer.current, "the suite needs the .postgresServer trait").url
+}

@@ -1,0 +1,33 @@
+import Testing
+@testable import Sprout
+import SproutTestSupport
+
+@Suite(.heavy)
+struct WaitForAllTests {
+    @Test func waitsForEveryOtherGreenletIncludingLaterOnes() async throws {
+        let finished = try await onHub { () async throws -> [Int] in
+            let done = Queue<Int>()
+            spawn {
+                try await sleep(0.02)
+                try await done.put(1)
+                spawn { try await sleep(0.05); try await done.put(2) }
+            }
+            spawn { try await done.put(3) }
+            #expect(try await waitForAll(timeout: 5))
+            var seen: [Int] = []
+            while let item = try? done.getNowait() { seen.append(item) }
+            return seen
+        }
+        #expect(finished.sorted() == [1, 2, 3])
+    }
+
+    @Test func givesUpAtTheTimeout() async throws {
+        try await onHub { () async throws in
+            let sleeper = spawn { try await sleep(3600) }
+            let start = monotonicNanoseconds()
+            #expect(try await waitForAll(timeout: 0.05) == false)
+            #expect(monotonicNanoseconds() - start < 2_000_000_000)
+            try await sleeper.kill()
+        }
+    }
+}
