@@ -75,7 +75,7 @@ final class MessageSocket: @unchecked Sendable {
 
     /// Receives one message and decodes it; `nil` if `timeout` passed first.
     func receive<Value: Decodable>(_ type: Value.Type, timeout: Double?) async throws -> Value? {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         var buffer = [UInt8](repeating: 0, count: Self.maxMessage)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
@@ -90,13 +90,8 @@ final class MessageSocket: @unchecked Sendable {
             switch errno {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK:
-                var left: Double?
-                if let deadline {
-                    let now = monotonicNanoseconds()
-                    guard now < deadline else { return nil }
-                    left = Double(deadline - now) / 1e9
-                }
-                try await waitFor(writable: false, timeout: left)
+                if deadline?.hasPassed == true { return nil }
+                try await waitFor(writable: false, timeout: deadline?.secondsLeft)
             case let code: throw ProcessChannelError.system(operation: "recv", code: code)
             }
         }
