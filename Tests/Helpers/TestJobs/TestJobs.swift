@@ -218,8 +218,7 @@ public struct QueueSummer: ProcessJob {
     public func run() async throws -> Int {
         var sum = 0
         for _ in 0..<count {
-            guard let value = try await queue.get(timeout: 10) else { return -1 }
-            sum += value
+            sum += try await queue.get(timeout: 10)
         }
         return sum
     }

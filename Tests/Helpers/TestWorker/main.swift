@@ -12,6 +12,10 @@ try ProcessPool.serveIfWorker(jobs: testJobs)
 // prints "pids A B" and returns: the first is waited for, the second terminated.
 // `idle-pool` runs 300 round trips on a 1-worker pool, then prints the CPU time (µs) its
 // hub thread used over 0.6 s idle and while a 0.6 s job ran: "hub-cpu-us IDLE WAITING".
+// `cpu-count` prints "cpus N", N being ProcessPool.cpuCount.
+if CommandLine.arguments.dropFirst().first == "cpu-count" {
+    print("cpus \(ProcessPool.cpuCount)")
+}
 if CommandLine.arguments.dropFirst().first == "child-parent" {
     try Hub.run {
         let waited = ChildProcess(Nap(seconds: 0.5))

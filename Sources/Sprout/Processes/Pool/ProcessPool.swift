@@ -101,9 +101,11 @@ public final class ProcessPool {
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
     }
 
-    /// The number of CPUs this process may run on.
+    /// The number of CPUs this process may run on — its affinity mask (`taskset`), limited
+    /// by a cgroup CPU quota (a container's `--cpus`), rounded up; at least 1. The default
+    /// pool size, so a pool in a container is not oversubscribed.
     public nonisolated static var cpuCount: Int {
-        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        AvailableCPUs.count
     }
 
     /// The pids of the workers running now.
