@@ -6,6 +6,7 @@ import Glibc
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
+    ListAppender.self, SharedCounter.self,
 ]
 
 /// n².
@@ -279,5 +280,37 @@ public struct HalfFrame: ProcessJob {
         let start: [UInt8] = [100, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]
         _ = start.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
         exit(0)
+    }
+}
+
+/// Appends `values` one by one to a shared list, then extends it with their negatives;
+/// returns the list's count as the worker saw it.
+public struct ListAppender: ProcessJob {
+    public var list: SharedList<Int>
+    public var values: [Int]
+    public init(list: SharedList<Int>, values: [Int]) { self.list = list; self.values = values }
+    public func run() async throws -> Int {
+        for value in values { try await list.append(value) }
+        try await list.append(contentsOf: values.map { -$0 })
+        return try await list.count
+    }
+}
+
+/// Adds 1, `times` times, to the dictionary's `key` and to the list's first element, each
+/// by an atomic update.
+public struct SharedCounter: ProcessJob {
+    public var dictionary: SharedDictionary<String, Int>
+    public var list: SharedList<Int>
+    public var key: String
+    public var times: Int
+    public init(dictionary: SharedDictionary<String, Int>, list: SharedList<Int>, key: String, times: Int) {
+        self.dictionary = dictionary; self.list = list; self.key = key; self.times = times
+    }
+    public func run() async throws -> Int {
+        for _ in 0..<times {
+            try await dictionary.update(key) { $0 = ($0 ?? 0) + 1 }
+            try await list.update { $0[0] += 1 }
+        }
+        return times
     }
 }
