@@ -18,6 +18,8 @@ import argparse, glob, json, os, statistics, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 VENV = os.path.join(HERE, ".venv")
+# The benchmark programs are the Examples package, built with Sprout from this checkout.
+EXAMPLES = os.path.join(ROOT, "Examples")
 PY_PACKAGES = ["gevent==26.9.0", "uvloop==0.23.0", "aiohttp"]
 
 
@@ -48,14 +50,25 @@ def ensure_tools(workloads):
         sys.exit("compare.py: a tool these workloads need is missing (see above)")
 
 
-def build_sprout():
+def build_sprout(products=()):
+    """Builds the benchmark programs (only `products`, if given) in release mode and
+    returns the folder that holds them."""
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
-    # The benchmark programs are the Examples package, built with Sprout from this checkout.
-    examples = os.path.join(ROOT, "Examples")
-    subprocess.run(["swift", "build", "-c", "release"], cwd=examples, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=examples,
+    for product in products or [None]:
+        only = ["--product", product] if product else []
+        subprocess.run(["swift", "build", "-c", "release", *only], cwd=EXAMPLES, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=EXAMPLES,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
+
+
+def c_program(name):
+    """Compiles peers/NAME.c into results/NAME (when the source is newer); returns its path."""
+    source, binary = os.path.join(HERE, "peers", name + ".c"), os.path.join(HERE, "results", name)
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        os.makedirs(os.path.dirname(binary), exist_ok=True)
+        subprocess.run(["cc", "-O2", "-o", binary, source], check=True)
+    return binary
 
 
 def expand(argv, python, release):

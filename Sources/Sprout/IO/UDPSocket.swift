@@ -114,26 +114,19 @@ public final class UDPSocket {
     /// - Throws: ``HubError`` (`ETIMEDOUT` after `timeout`, `EBADF` after ``close()``, a
     ///   receive error); `CancellationError` if the greenlet is killed.
     public func receive(timeout: Double? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
-        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while queueStart == queue.count {
             if let failure { throw failure }
             if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "receive udp after close") }
             startReceiving()
-            let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
-            let waiter = Waiter<Void>()
-            let wake = await park(waiter, timeout: remaining) { waiter in
-                // Checked again here: a hop on the way to parking may have let one in.
-                if queueStart < queue.count || failure != nil || isClosed {
-                    waiter.wake()
-                    return
-                }
-                waiters.append(waiter)
-                waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
-            }
-            switch wake {
-            case .value: continue
-            case .timedOut: throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
-            case .cancelled: throw CancellationError()
+            let woken = try await parkUnlessReady(
+                timeout: deadline?.secondsLeft,
+                ready: { queueStart < queue.count || failure != nil || isClosed },
+                enlist: { waiters.append($0) },
+                abandoned: { waiters.removeAll { !$0.isWaiting } }
+            )
+            if !woken {
+                throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
             }
         }
         let datagram = queue[queueStart]

@@ -14,7 +14,8 @@ public struct HTTPServerResponse: Sendable {
 
     /// The status code.
     public var status: Int
-    /// Header fields; `Content-Length`, `Transfer-Encoding` and `Connection` are set by the server.
+    /// Header fields; `Content-Length`, `Transfer-Encoding` and `Connection` are set by the
+    /// server, and `Date` unless given.
     public var headers: HTTPHeaders
     /// The body.
     public var body: Body
@@ -39,16 +40,34 @@ public struct HTTPServerResponse: Sendable {
         self.headers = headers
         body = .stream(write)
     }
+
+    /// Checks what the server would otherwise write as given: the status and every header
+    /// name and value. The server calls it before writing anything of the response.
+    ///
+    /// - Throws: ``HTTPResponseError`` for a status outside `100...999`, a header name
+    ///   that is not a token, a header value with CR, LF, NUL or another control byte.
+    public func validate() throws(HTTPResponseError) {
+        guard (100...999).contains(status) else { throw .invalidStatus(status) }
+        for field in headers {
+            var name = field.name
+            let nameIsToken = name.withUTF8 { !$0.isEmpty && $0.allSatisfy(isTokenByte) }
+            guard nameIsToken else { throw .invalidHeaderName(field.name) }
+            var value = field.value
+            guard value.withUTF8({ $0.allSatisfy(isFieldValueByte) }) else { throw .invalidHeaderValue(name: field.name) }
+        }
+    }
 }
 
 /// Serialises response heads and chunks to HTTP/1.1 bytes.
 enum HTTPResponseEncoder {
-    /// Appends the status line and headers for `response`; the body framing is a
+    /// Appends the status line and headers for `response` (which ``HTTPServerResponse/validate()``
+    /// accepted), and the `date` line unless it has a `Date`; the body framing is a
     /// `Content-Length` of `contentLength` or, when `nil`, chunked.
     static func encodeHead(
         _ response: HTTPServerResponse,
         contentLength: Int?,
         keepAlive: Bool,
+        date: [UInt8],
         into out: inout [UInt8]
     ) {
         if response.status == 200 {
@@ -56,11 +75,13 @@ enum HTTPResponseEncoder {
         } else {
             out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
         }
+        var hasDate = false
         for field in response.headers {
             if field.name.caseInsensitiveEquals("Content-Length") || field.name.caseInsensitiveEquals("Transfer-Encoding")
                 || field.name.caseInsensitiveEquals("Connection") {
                 continue
             }
+            if field.name.utf8.count == 4 && field.name.caseInsensitiveEquals("Date") { hasDate = true }
             appendUTF8(field.name, to: &out)
             out.append(UInt8(ascii: ":"))
             out.append(UInt8(ascii: " "))
@@ -68,6 +89,8 @@ enum HTTPResponseEncoder {
             out.append(13)
             out.append(10)
         }
+        // A handler's own Date wins; otherwise the server's clock gives one.
+        if !hasDate { out.append(contentsOf: date) }
         if let contentLength {
             out.append(contentsOf: contentLengthPrefix)
             appendDecimal(contentLength, to: &out)

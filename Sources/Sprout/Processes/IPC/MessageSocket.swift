@@ -75,16 +75,11 @@ final class MessageSocket: @unchecked Sendable {
 
     /// Receives one message and decodes it; `nil` if `timeout` passed first.
     func receive<Value: Decodable>(_ type: Value.Type, timeout: Double?) async throws -> Value? {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while true {
             if let value = try receiveNow(type) { return value }
-            var left: Double?
-            if let deadline {
-                let now = monotonicNanoseconds()
-                guard now < deadline else { return nil }
-                left = Double(deadline - now) / 1e9
-            }
-            try await waitFor(writable: false, timeout: left)
+            if deadline?.hasPassed == true { return nil }
+            try await waitFor(writable: false, timeout: deadline?.secondsLeft)
         }
     }
 

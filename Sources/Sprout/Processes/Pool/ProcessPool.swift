@@ -452,12 +452,11 @@ public final class ProcessPool {
     /// Parks the calling greenlet until `condition` holds; it is checked whenever the pool
     /// changes.
     func waitUntil(timeout: Double? = nil, _ condition: (ProcessPool) throws -> Bool) async throws {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while try !condition(self) {
-            let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
             // A condition that throws ends the wait, and the loop rethrows it.
             let woken = try await parkUnlessReady(
-                timeout: left,
+                timeout: deadline?.secondsLeft,
                 ready: { (try? condition(self)) != false },
                 enlist: { waiters.append($0) },
                 abandoned: { waiters.removeAll { !$0.isWaiting } }
