@@ -80,6 +80,17 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
+        // Every code example of the seeds (the Python originals) as a Sprout twin,
+        // `sprout-seed-twins NAME`; SeedTests runs each and checks what it prints.
+        .executableTarget(
+            name: "sprout-seed-twins",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Tests/Helpers/SeedTwins"
+        ),
+        .testTarget(
+            name: "SeedTests",
+            dependencies: ["Sprout", "SproutTestSupport", "sprout-seed-twins"]
+        ),
         .executableTarget(
             name: "sprout-http-test-helper",
             dependencies: ["Sprout", "SproutHTTP"],

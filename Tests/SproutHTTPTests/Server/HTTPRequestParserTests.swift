@@ -1,9 +1,7 @@
 import Testing
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What a parser made of some bytes: the requests it returned and the error that ended
 /// it, comparable across ways of splitting the same bytes.

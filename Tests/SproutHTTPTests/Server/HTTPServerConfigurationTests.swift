@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Reads until the server closes `stream` (end of stream or a reset) and returns the
 /// seconds since `started` and the bytes read.

@@ -1,7 +1,9 @@
 import Testing
 import Synchronization
 @testable import Sprout
-import SproutHTTP
+@testable import SproutHTTP
+
+import Glibc
 
 /// Sends `request` on a fresh connection and reads until the server closes it.
 @Hub
@@ -104,6 +106,52 @@ struct HTTPServerTests {
                 #expect(answer.contains("Connection: close"), "\(attack.name)")
                 #expect(!answer.contains("X-Method"), "\(attack.name) reached the handler")
             }
+            await server.stop(timeout: 1)
+        }
+    }
+
+    /// A handler echoing request input into a header cannot split the response: nothing
+    /// of it is written, the client gets 500, the operator a report.
+    @Test
+    func aResponseWithCRLFInAHeaderIsNeverWritten() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                HTTPServerResponse(headers: ["X-Echo": "a\r\nSet-Cookie: evil=\(request.query ?? "")"], text: "echo")
+            }
+            try server.start()
+            let reports = Mutex<[String]>([])
+            HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
+            defer { HubDiagnostics.setReporter(nil) }
+            let answer = try await exchange(server.port, "GET /?1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 500 "), "\(answer.debugDescription)")
+            #expect(!answer.contains("evil"))
+            #expect(!answer.contains("echo"))
+            #expect(reports.withLock { $0.contains { $0.contains("X-Echo") && $0.contains("cannot be sent") } })
+            await server.stop(timeout: 1)
+        }
+    }
+
+    /// Every response carries one `Date` (RFC 9110 asks it of an origin server with a
+    /// clock), the current one unless the handler set its own.
+    @Test
+    func responsesCarryTheDate() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                request.path == "/own" ? HTTPServerResponse(headers: ["date": "Sun, 06 Nov 1994 08:49:37 GMT"], text: "own")
+                    : HTTPServerResponse(text: "now")
+            }
+            try server.start()
+            let before = time(nil)
+            let answer = try await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let after = time(nil)
+            let line = answer.split(separator: "\r\n").first { $0.hasPrefix("Date: ") }.map { String($0) + "\r\n" }
+            let expected = (before...after).map { String(decoding: HTTPDateLine.format($0), as: UTF8.self) }
+            #expect(line.map(expected.contains) == true, "\(answer.debugDescription)")
+            let own = try await exchange(server.port, "GET /own HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(own.contains("date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
+            #expect(!own.contains("Date: "))
+            let refused = try await exchange(server.port, "GET / HTTP/1.1\r\n\r\n")
+            #expect(refused.hasPrefix("HTTP/1.1 400 ") && refused.contains("\r\nDate: "))
             await server.stop(timeout: 1)
         }
     }
