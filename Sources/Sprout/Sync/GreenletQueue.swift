@@ -71,7 +71,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     /// Puts `item` if that needs no waiting: into the buffer (typed), or to a parked getter.
     @inlinable
     func putWithoutWaiting(_ item: Element) throws(QueueError) -> Bool {
-        if try core.admitsBufferedPut(count: items.store.count) {
+        if try core.admitsBufferedPut() {
             items.store.insert(item)
             return true
         }
@@ -114,7 +114,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     /// must move in behind it, else through the core.
     @inlinable
     func itemWithoutWaiting() throws(QueueError) -> Element? {
-        if core.yieldsBufferedGet(count: items.store.count) { return items.store.removeNext() }
+        if core.takesBufferedGet() { return items.store.removeNext() }
         return try core.getWithoutWaiting().map { $0 as! Element }
     }
 

@@ -2,8 +2,8 @@
 /// `any Sendable`, so this code is compiled once, with no generic type to look up at run
 /// time. (Unspecialized generic code spent over half its time in metadata lookups.)
 /// A put or get of a buffered item does not come here for the item: the typed wrapper,
-/// inlinable and so specialized in the caller's module, asks ``admitsBufferedPut(count:)``
-/// or ``yieldsBufferedGet(count:)`` and moves the item in the typed store itself; only a
+/// inlinable and so specialized in the caller's module, asks ``admitsBufferedPut()``
+/// or ``takesBufferedGet()`` and moves the item in the typed store itself; only a
 /// hand-off to or from a parked greenlet passes the item through here.
 @usableFromInline
 @Hub
@@ -18,6 +18,9 @@ final class QueueCore: Sendable {
     // Hub-isolated, and no access to these overlaps another (a wake only schedules the
     // woken greenlet), so the run-time exclusivity checks, a sixth of a put/get, are off.
     private let buffer: any QueueStorage
+    /// How many items the buffer holds, counted here: asking the typed store would run its
+    /// generic code unspecialized, with metadata lookups, on every put and get.
+    @exclusivity(unchecked) private var buffered = 0
     @exclusivity(unchecked) private var getters = WaitList<Delivery, Void>()
     /// Parked putters with their items; a `true` wake means the item was accepted.
     @exclusivity(unchecked) private var putters = WaitList<Bool, Item>()
@@ -33,9 +36,9 @@ final class QueueCore: Sendable {
         buffer = storage
     }
 
-    @usableFromInline var count: Int { buffer.count }
-    @usableFromInline var isEmpty: Bool { buffer.count == 0 }
-    @usableFromInline var isFull: Bool { maxSize.map { buffer.count >= $0 } ?? false }
+    @usableFromInline var count: Int { buffered }
+    @usableFromInline var isEmpty: Bool { buffered == 0 }
+    @usableFromInline var isFull: Bool { maxSize.map { buffered >= $0 } ?? false }
 
     // MARK: Putting
 
@@ -84,8 +87,9 @@ final class QueueCore: Sendable {
             unfinished += 1
             return true
         }
-        guard maxSize.map({ buffer.count < $0 }) ?? true else { return false }
+        guard maxSize.map({ buffered < $0 }) ?? true else { return false }
         buffer.insert(item)
+        buffered += 1
         unfinished += 1
         return true
     }
@@ -107,23 +111,27 @@ final class QueueCore: Sendable {
         return nil
     }
 
-    /// Whether a put of an item may go straight into the buffer, which holds `count` items:
-    /// the queue is open, no getter is parked (it would take the item) and there is room.
-    /// When so, the item counts as unfinished from here, and the caller inserts it.
+    /// Whether a put may go straight into the buffer: the queue is open, no getter is
+    /// parked (it would take the item) and there is room. When so, the item is counted
+    /// (held, unfinished) from here, and the caller inserts it in the typed store.
     ///
     /// - Throws: ``QueueError/closed`` if the queue is closed.
-    @usableFromInline func admitsBufferedPut(count: Int) throws(QueueError) -> Bool {
+    @usableFromInline func admitsBufferedPut() throws(QueueError) -> Bool {
         if isClosed { throw .closed }
         guard getters.isEmpty else { return false }
-        if let maxSize, count >= maxSize { return false }
+        if let maxSize, buffered >= maxSize { return false }
+        buffered += 1
         unfinished += 1
         return true
     }
 
-    /// Whether a get may take straight from the buffer, which holds `count` items: no
-    /// putter is parked, whose item would move in behind it.
-    @usableFromInline func yieldsBufferedGet(count: Int) -> Bool {
-        count > 0 && putters.isEmpty
+    /// Whether a get may take straight from the buffer: it holds an item and no putter is
+    /// parked, whose item would move in behind it. When so, the item is no longer counted
+    /// from here, and the caller removes it from the typed store.
+    @usableFromInline func takesBufferedGet() -> Bool {
+        guard buffered > 0, putters.isEmpty else { return false }
+        buffered -= 1
+        return true
     }
 
     /// The rest of a get, once ``getWithoutWaiting()`` found nothing.
@@ -167,10 +175,12 @@ final class QueueCore: Sendable {
     }
 
     private func take() -> Item? {
-        if buffer.count > 0 {
+        if buffered > 0 {
             let item = buffer.removeNext()
+            buffered -= 1
             if let moved = putters.popLive(waking: true) {
                 buffer.insert(moved)
+                buffered += 1
                 unfinished += 1
             }
             return item

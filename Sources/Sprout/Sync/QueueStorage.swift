@@ -4,10 +4,8 @@
 /// ``TypedQueueStorage`` directly, specialized in the caller's module.
 @Hub
 protocol QueueStorage: AnyObject, Sendable {
-    /// How many items are held.
-    var count: Int { get }
     /// Adds `item`, which has the queue's element type.
     func insert(_ item: any Sendable)
-    /// Takes the next item; only called when `count > 0`.
+    /// Takes the next item; only called when one is held.
     func removeNext() -> any Sendable
 }

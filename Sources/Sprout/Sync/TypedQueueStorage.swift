@@ -9,7 +9,6 @@ final class TypedQueueStorage<Element: Sendable>: QueueStorage {
         store = ItemStore(order: order)
     }
 
-    var count: Int { store.count }
     func insert(_ item: any Sendable) { store.insert(item as! Element) }
     func removeNext() -> any Sendable { store.removeNext() }
 }
