@@ -131,7 +131,7 @@ public final class ProcessPool {
         }
         handle.task = task
         if let timeout {
-            task.deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(timeout)) { [weak self, weak task] in
+            task.deadline = Hub.schedule(after: timeout) { [weak self, weak task] in
                 guard let self, let task else { return }
                 task.deadline = nil
                 self.cancel(task, with: Timeout(seconds: timeout))
@@ -297,7 +297,7 @@ public final class ProcessPool {
         )
         spawnedPIDs.append(worker.pid)
         workers.append(worker)
-        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(startTimeout)) { [weak worker, startTimeout] in
+        let timer = Hub.schedule(after: startTimeout) { [weak worker, startTimeout] in
             guard let worker, worker.phase == .starting else { return }
             worker.startFailure = "not ready within \(startTimeout) s"
             try? worker.child.signal(SIGKILL)
