@@ -136,7 +136,7 @@ public final class ProcessPool {
 
     // A pool dropped without shutdown() must not leave its workers running.
     isolated deinit {
-        if let restartTimer { LoopExecutor.shared.timers.cancel(restartTimer) }
+        if let restartTimer { Hub.cancelTimer(restartTimer) }
         for worker in workers + retiring {
             worker.closeChannel()
             try? worker.child.signal(SIGKILL)
@@ -497,7 +497,7 @@ public final class ProcessPool {
             startMissingWorkers()
             return
         }
-        restartTimer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(restartDelay)) { [weak self] in
+        restartTimer = Hub.schedule(after: restartDelay) { [weak self] in
             guard let self else { return }
             self.restartTimer = nil
             self.startMissingWorkers()
@@ -606,7 +606,7 @@ public final class ProcessPool {
         case .terminated: break
         default:
             state = .terminated
-            if let restartTimer { LoopExecutor.shared.timers.cancel(restartTimer) }
+            if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
             for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
