@@ -211,7 +211,7 @@ struct PostgresConnectionTests {
     }
 }
 
-private func monotonicSeconds() -> Double {
+func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

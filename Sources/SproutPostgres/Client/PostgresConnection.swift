@@ -75,6 +75,9 @@ public final class PostgresConnection {
                 if state == PGRES_POLLING_FAILED { throw PostgresError.connectFailed(errorMessage(conn)) }
             }
             PQsetnonblocking(conn, 1)
+            // Notices (`CREATE … IF NOT EXISTS` skipping) are not errors: libpq would print
+            // them on standard error.
+            PQsetNoticeProcessor(conn, { _, _ in }, nil)
             return PostgresConnection(conn: conn, watcher: watcher!)
         } catch {
             watcher?.close()
