@@ -12,10 +12,10 @@ private func helperPath() -> String {
     return directory + "/sprout-http-test-helper"
 }
 
-@Suite("HTTPClient and HTTPServer leave no descriptors behind")
+@Suite("HTTPClient and HTTPServer leave no descriptors behind", .heavy)
 struct HTTPClientDescriptorTests {
     // In a child process of its own, so parallel tests cannot disturb the count.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func everyDescriptorIsClosed() async throws {
         let path = helperPath()
         try await onHub {

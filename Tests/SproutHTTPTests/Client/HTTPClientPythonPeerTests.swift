@@ -2,9 +2,9 @@ import Testing
 @testable import Sprout
 import SproutHTTP
 
-@Suite("HTTPClient against python3 -m http.server")
+@Suite("HTTPClient against python3 -m http.server", .heavy)
 struct HTTPClientPythonPeerTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func fetchesFilesFromARealPeer() async throws {
         let big = pseudoRandomBytes(2 << 20, seed: 7)
         let files = ["small.txt": Array("hello from python\n".utf8), "big.bin": big]

@@ -14,9 +14,9 @@ private let tlsServerScript = """
     server.serve_forever()
     """
 
-@Suite("HTTPClient over TLS")
+@Suite("HTTPClient over TLS", .heavy)
 struct HTTPClientTLSTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func certificatesAreVerifiedByDefault() async throws {
         let files = ["index.txt": Array("secret page\n".utf8)]
         let directory = makeDirectory(files: files)

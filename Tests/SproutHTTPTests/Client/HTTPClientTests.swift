@@ -47,9 +47,9 @@ func startTestServer(payload: [UInt8] = pseudoRandomBytes(100_000, seed: 9)) thr
     return server
 }
 
-@Suite("HTTPClient against the Sprout server")
+@Suite("HTTPClient against the Sprout server", .heavy)
 struct HTTPClientTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func getAndPostWithBigBodies() async throws {
         let size = 3 << 20
         let payload = pseudoRandomBytes(size, seed: 5)
@@ -83,7 +83,7 @@ struct HTTPClientTests {
         #expect(checksum(echoed) == checksum(upload))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectionsAreReusedAndLimitedPerHost() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -106,7 +106,7 @@ struct HTTPClientTests {
 
     // A pooled connection the server closes while idle leaves the client's watched set, and
     // the next request gets a fresh connection.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func anIdleConnectionTheServerClosesIsReplaced() async throws {
         try await onHub {
             var accepted = 0
@@ -131,7 +131,7 @@ struct HTTPClientTests {
 
     // A host name goes through curl's resolver, which opens and closes descriptors of its own
     // (their numbers come back as request sockets); each new client resolves afresh.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func requestsByHostNameAllComplete() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -149,7 +149,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func redirectsAreFollowedAndBounded() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -173,7 +173,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func timeoutsAndRefusedConnectionsFailOnlyTheirRequest() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -190,7 +190,7 @@ struct HTTPClientTests {
             let started = monotonicNanoseconds()
             await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) { _ = try await slow.get() }
             let elapsed = Double(monotonicNanoseconds() - started) / 1e9
-            #expect(elapsed < 5)
+            #expect(elapsed < slack(5))
             await #expect(throws: HTTPError.connectionRefused(url: "http://127.0.0.1:\(closedPort)/")) { _ = try await refused.get() }
             await #expect(throws: HTTPError.invalidURL(url: "ftp://127.0.0.1/")) { _ = try await invalid.get() }
             for greenlet in fine { #expect(try await greenlet.get() == "hello") }
@@ -200,7 +200,7 @@ struct HTTPClientTests {
 
     // Easy handles are reused without curl_easy_reset: one request's method, body, headers,
     // timeout and redirect setting must not reach the next on the same handle.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func nothingOfOneRequestLeaksIntoTheNext() async throws {
         try await onHub {
             let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
@@ -229,7 +229,7 @@ struct HTTPClientTests {
 
     // The client keeps a timer that fires before curl's next deadline rather than re-arming
     // it; curl names a deadline only when it changes, so the client must wait out the rest.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func timeoutsFireAmongRequestsThatCameAndWent() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -246,13 +246,13 @@ struct HTTPClientTests {
                 _ = try await client.get("\(base)/slow", timeout: 0.5)
             }
             let elapsed = Double(monotonicNanoseconds() - started) / 1e9
-            #expect(elapsed >= 0.5 && elapsed < 2)
+            #expect(elapsed >= 0.5 && elapsed < slack(2))
             await #expect(throws: HTTPError.timedOut(url: "\(base)/slow")) { _ = try await long.get() }
             await server.stop(timeout: 0)
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func serverClosingMidBodyIsConnectionLost() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -279,7 +279,7 @@ struct HTTPClientTests {
     /// curl, and a transfer that ends during that hop — here aborted by `close()` from a
     /// greenlet after 0 to 7 turns of the hub — must still end the request, not leave it
     /// parked with nothing left to wake it.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func aTransferEndingWhileItsSenderHopsToParkEndsTheRequest() async throws {
         try await onHub(seconds: 20) {
             let server = StreamServer(host: "127.0.0.1", port: 0) { _ in try await sleep(30) }
@@ -299,7 +299,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func malformedResponsesAreProtocolErrors() async throws {
         try await onHub {
             let client = HTTPClient()
@@ -332,7 +332,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func streamingBodyArrivesInChunks() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -361,7 +361,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func killedRequestLeavesTheClientClean() async throws {
         try await onHub {
             let server = try startTestServer()
@@ -384,7 +384,7 @@ struct HTTPClientTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func thousandConcurrentRequestsAreAllAnswered() async throws {
         try await onHub(seconds: 50) {
             let server = try startTestServer()

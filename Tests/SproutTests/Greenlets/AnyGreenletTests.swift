@@ -2,7 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestSupport
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct AnyGreenletTests {
     @Test func currentGreenletIsTheRunningGreenletAndCanBeKilledThroughIt() async throws {
         let handles = Queue<any AnyGreenlet>()

@@ -2,7 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestSupport
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct CompletionTests {
     @Test func onDoneReceivesTheValueOrTheError() async throws {
         let outcomes = try await onHub { () async throws -> [String] in

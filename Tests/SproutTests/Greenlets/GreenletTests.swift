@@ -1,7 +1,7 @@
 import Testing
 @testable import Sprout
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct GreenletTests {
     @Test func joinTimesOutWhileTheGreenletRuns() async throws {
         let slow = spawn { try await sleep(5) }

@@ -1,7 +1,7 @@
 import Testing
 @testable import Sprout
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct IWaitTests {
     @Test func yieldsInOrderOfCompletion() async throws {
         let greenlets = [0.06, 0.01, 0.03].map { seconds in spawn { try await sleep(seconds); return seconds } }

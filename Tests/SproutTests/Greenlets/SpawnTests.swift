@@ -8,7 +8,7 @@ final class Transcript {
     func add(_ line: String) { lines.append(line) }
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct SpawnTests {
     @Test func seedsFooBarExampleRunsInGeventsOrder() async throws {
         // The seeds' gevent example: each sleep(0) hands control to the other greenlet.

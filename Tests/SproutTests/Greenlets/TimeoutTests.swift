@@ -1,7 +1,7 @@
 import Testing
 @testable import Sprout
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct TimeoutTests {
     @Test func aTimedOutGreenletCatchesTimeoutAndGoesOn() async throws {
         let greenlet = spawn { () async throws -> [String] in

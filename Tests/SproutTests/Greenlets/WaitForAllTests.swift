@@ -2,7 +2,7 @@ import Testing
 @testable import Sprout
 import SproutTestSupport
 
-@Suite(.serialized, .timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct WaitForAllTests {
     @Test func waitsForEveryOtherGreenletIncludingLaterOnes() async throws {
         let finished = try await onHub { () async throws -> [Int] in

@@ -4,7 +4,7 @@ import Testing
 import Glibc
 
 /// `Hub.run`, teardown, signals and reports: each scenario runs in its own helper process.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct HubRunTests {
     @Test func mainReturningKillsGreenletsRunsCleanupAndClosesTheLoop() async throws {
         let run = try await runHelper(["teardown"])

@@ -16,7 +16,7 @@ private final class PieceCounter {
     var pieces = 0
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct LoopExecutorTests {
     @Test func aGreenletThatComputesAndYieldsDoesNotHoldBackDueTimers() async throws {
         // 12 pieces of 3 ms with sleep(0) between: fewer than the drain's job budget, so

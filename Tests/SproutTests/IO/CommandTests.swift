@@ -3,9 +3,9 @@ import Testing
 
 import Glibc
 
-@Suite("Command")
+@Suite("Command", .heavy)
 struct CommandTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func capturesOutputAndExitStatus() async throws {
         try await onHub {
             let result = try await Command("/bin/sh", arguments: ["-c", "echo out; echo err >&2; exit 3"]).output(timeout: 10)
@@ -16,7 +16,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func environmentWorkingDirectoryAndInput() async throws {
         try await onHub {
             let command = Command(
@@ -31,7 +31,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func streamsOutputWhileTheChildRuns() async throws {
         try await onHub {
             let child = try Command("/bin/sh", arguments: ["-c", "for i in 1 2 3; do echo line $i; sleep 0.05; done"],
@@ -49,7 +49,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func pipeInAndOut() async throws {
         try await onHub {
             let child = try Command("cat", standardInput: .pipe, standardOutput: .pipe).spawn()
@@ -67,7 +67,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func killEndsTheChildWithTheSignal() async throws {
         try await onHub {
             let child = try Command("sleep", arguments: ["30"]).spawn()
@@ -84,7 +84,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func timeoutKillsAndReapsTheChild() async throws {
         try await onHub {
             let started = monotonicNanoseconds()
@@ -99,7 +99,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func killingTheWaitingGreenletKillsTheChild() async throws {
         try await onHub {
             let pidFile = "/tmp/sprout-test-\(getpid())-child.pid"
@@ -121,7 +121,7 @@ struct CommandTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func missingProgramIsANamedError() async throws {
         try await onHub {
             do {

@@ -3,11 +3,11 @@ import Testing
 
 import Glibc
 
-@Suite("File")
+@Suite("File", .heavy)
 struct FileTests {
     static func path(_ name: String) -> String { "/tmp/sprout-test-\(getpid())-\(name)" }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func writeReadAppendRemove() async throws {
         let path = Self.path("file.txt")
         try await onHub {
@@ -32,7 +32,7 @@ struct FileTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func sizeLimitAndDirectoryErrors() async throws {
         let path = Self.path("limit.txt")
         try await onHub {

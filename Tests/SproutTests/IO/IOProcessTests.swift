@@ -6,7 +6,7 @@ import Glibc
 /// Whole-process checks of Sprout's I/O (descriptor leaks, thousands of connections,
 /// signals, orphans), run in `sprout-io-helper` child processes so parallel tests cannot
 /// disturb them.
-@Suite("I/O in a whole process")
+@Suite("I/O in a whole process", .heavy)
 struct IOProcessTests {
     /// The helper executable, built next to the test bundle.
     static var helper: String { builtExecutable("sprout-io-helper") }
@@ -15,7 +15,7 @@ struct IOProcessTests {
         String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func noDescriptorLeaks() async throws {
         try await onHub(seconds: 55) {
             let result = try await Command(Self.helper, arguments: ["fd-leak"]).output(timeout: 50)
@@ -27,7 +27,7 @@ struct IOProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func tenThousandConnectionsHeldOpen() async throws {
         let count = 10_000 * testScale
         try await onHub(seconds: 55) {
@@ -45,7 +45,7 @@ struct IOProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func sigintExits130AndLeavesNoOrphanNorSocket() async throws {
         try await onHub {
             let socketPath = "/tmp/sprout-test-\(getpid())-sigint.sock"
@@ -67,7 +67,7 @@ struct IOProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func signalsArriveAsAnAsyncSequence() async throws {
         try await onHub {
             let helper = try Command(Self.helper, arguments: ["signals", "3"], standardOutput: .pipe).spawn()
@@ -84,7 +84,7 @@ struct IOProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func watchingSigintTakesItOverUntilClosed() async throws {
         try await onHub {
             let helper = try Command(Self.helper, arguments: ["own-sigint"], standardOutput: .pipe).spawn()
@@ -101,7 +101,7 @@ struct IOProcessTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func standardInputAndOutputAsStreams() async throws {
         try await onHub {
             let input = Array("hello, streams\n".utf8) + [UInt8](repeating: 97, count: 200_000)

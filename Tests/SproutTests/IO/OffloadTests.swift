@@ -29,9 +29,9 @@ final class DoneMarker: Sendable {
     func mark() { done.store(true, ordering: .releasing) }
 }
 
-@Suite("offloadBlocking")
+@Suite("offloadBlocking", .heavy)
 struct OffloadTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func returnsTheResultWhileTheHubRuns() async throws {
         try await onHub {
             let ticks = TickCounter()
@@ -54,7 +54,7 @@ struct OffloadTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func propagatesErrors() async throws {
         try await onHub {
             do {
@@ -66,7 +66,7 @@ struct OffloadTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func runsCallsInParallelAndKillStopsTheWait() async throws {
         try await onHub {
             let started = monotonicNanoseconds()

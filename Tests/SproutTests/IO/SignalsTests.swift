@@ -5,9 +5,9 @@ import Glibc
 
 /// In-process checks that need no signal to be delivered (delivery itself is checked in
 /// a helper process, `IOProcessTests`: a stray signal here would hit the test runner).
-@Suite("Signals")
+@Suite("Signals", .heavy)
 struct SignalsTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func waitTimesOutAndCloseEndsTheSequence() async throws {
         try await onHub {
             do {
@@ -28,7 +28,7 @@ struct SignalsTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func uncatchableSignalsAreRefused() async throws {
         let refused = try await onHub { () -> Bool in
             do {

@@ -1,9 +1,9 @@
 import Testing
 @testable import Sprout
 
-@Suite("StreamServer")
+@Suite("StreamServer", .heavy)
 struct StreamServerTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func boundPortIsKnownAfterStart() async throws {
         try await onHub {
             let server = try startEchoServer()
@@ -22,7 +22,7 @@ struct StreamServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func gracefulStopLetsHandlersFinish() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in
@@ -47,7 +47,7 @@ struct StreamServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func stopKillsHandlersAfterTheTimeout() async throws {
         try await onHub {
             let cleanedUp = Flag()
@@ -70,7 +70,7 @@ struct StreamServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectionLimitQueuesExtraClients() async throws {
         try await onHub {
             let server = try startEchoServer(maxConnections: 2)
@@ -93,7 +93,7 @@ struct StreamServerTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func killingServeForeverStopsTheServer() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { _ in }

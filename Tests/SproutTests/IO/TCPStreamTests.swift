@@ -1,9 +1,9 @@
 import Testing
 @testable import Sprout
 
-@Suite("TCPStream")
+@Suite("TCPStream", .heavy)
 struct TCPStreamTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func echoRoundTrips() async throws {
         try await onHub {
             let server = try startEchoServer()
@@ -20,7 +20,7 @@ struct TCPStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func ipv6Loopback() async throws {
         try await onHub {
             let server = try startEchoServer(host: "::1")
@@ -34,7 +34,7 @@ struct TCPStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectByNameResolvesLocalhost() async throws {
         try await onHub {
             let server = try startEchoServer()
@@ -46,7 +46,7 @@ struct TCPStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectRefusedNamesTheOperation() async throws {
         try await onHub {
             let server = try startEchoServer()
@@ -62,7 +62,7 @@ struct TCPStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func readHelpersAndHalfClose() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in
@@ -81,7 +81,7 @@ struct TCPStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func readUntilLimitAndEnd() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in

@@ -4,7 +4,7 @@ import Testing
 import Glibc
 
 /// Large transfers, flow control and failures on real loopback connections.
-@Suite("TCPStream transfers")
+@Suite("TCPStream transfers", .heavy)
 struct TCPStreamTransferTests {
     /// Chunk `index` of the test data: a fixed pattern with the index in its first bytes,
     /// so chunks differ and a lost or repeated chunk changes the checksum.
@@ -16,7 +16,7 @@ struct TCPStreamTransferTests {
 
     /// 64 MiB through an echo server, compared byte for byte with what was sent (with
     /// `memcmp`: a checksum loop in a debug build would hold the shared hub for seconds).
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func largeTransferArrivesIntact() async throws {
         let chunkSize = 1 << 16
         let chunks = 1024  // 64 MiB
@@ -60,7 +60,7 @@ struct TCPStreamTransferTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func slowReaderHoldsBackTheWriter() async throws {
         let total = 16 << 20
         let chunk = 256 << 10
@@ -98,7 +98,7 @@ struct TCPStreamTransferTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func peerResetMidStream() async throws {
         try await onHub {
             // The server closes without reading what the client sent: the kernel answers
@@ -127,7 +127,7 @@ struct TCPStreamTransferTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectTimesOutOnAFullBacklog() async throws {
         // A listener that never accepts, with the smallest backlog: once its queue is
         // full the kernel drops further SYNs, so connecting hangs until the deadline.
@@ -165,7 +165,7 @@ struct TCPStreamTransferTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func readsThatTimeOutLeaveTheStreamUsable() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in
@@ -190,7 +190,7 @@ struct TCPStreamTransferTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func killingAReaderWakesIt() async throws {
         try await onHub {
             let server = StreamServer(port: 0) { stream in _ = try await stream.read() }
@@ -211,7 +211,7 @@ struct TCPStreamTransferTests {
 }
 
 extension TCPStreamTransferTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func aTaskOffTheHubReadsAndWrites() async throws {
         let (server, stream) = try await onHub {
             let server = try startEchoServer()

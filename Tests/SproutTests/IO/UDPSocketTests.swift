@@ -1,9 +1,9 @@
 import Testing
 @testable import Sprout
 
-@Suite("UDPSocket")
+@Suite("UDPSocket", .heavy)
 struct UDPSocketTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func datagramRoundTrips() async throws {
         try await onHub {
             let server = try UDPSocket()
@@ -31,7 +31,7 @@ struct UDPSocketTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func ipv6AndEmptyDatagrams() async throws {
         try await onHub {
             let a = try UDPSocket(host: "::1")
@@ -45,7 +45,7 @@ struct UDPSocketTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func receiveTimesOutAndCloseWakesReceivers() async throws {
         try await onHub {
             let socket = try UDPSocket()

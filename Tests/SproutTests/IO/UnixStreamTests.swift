@@ -3,13 +3,13 @@ import Testing
 
 import Glibc
 
-@Suite("UnixStream")
+@Suite("UnixStream", .heavy)
 struct UnixStreamTests {
     static func socketPath(_ name: String) -> String {
         "/tmp/sprout-test-\(getpid())-\(name).sock"
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func echoRoundTripsOverAUnixSocket() async throws {
         let path = Self.socketPath("echo")
         try await onHub {
@@ -36,7 +36,7 @@ struct UnixStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func connectToAMissingSocketFails() async throws {
         let path = Self.socketPath("missing")
         try await onHub {
@@ -50,7 +50,7 @@ struct UnixStreamTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func staleSocketFileIsReplaced() async throws {
         let path = Self.socketPath("stale")
         try await onHub {

@@ -33,7 +33,7 @@ private func connectedPair() async throws -> (listener: Int32, client: Int32, se
     return (listener, client, server)
 }
 
-@Suite("PassedDescriptor", .timeLimit(.minutes(1)))
+@Suite("PassedDescriptor", .heavy)
 struct PassedDescriptorTests {
     @Test func aConnectionIsHandedToAWorker() async throws {
         let left = try await onHub {

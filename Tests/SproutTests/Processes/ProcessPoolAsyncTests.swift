@@ -3,7 +3,7 @@ import Testing
 import SproutTestJobs
 import SproutTestSupport
 
-@Suite("ProcessPool+Async", .serialized, .timeLimit(.minutes(1)))
+@Suite("ProcessPool+Async", .heavy)
 struct ProcessPoolAsyncTests {
     @Test func submitCallsBackWithTheOutputOrTheError() async throws {
         let left = try await onHub {

@@ -10,7 +10,7 @@ final class PullCounter {
     var pulled = 0
 }
 
-@Suite("ProcessPool maps", .timeLimit(.minutes(1)))
+@Suite("ProcessPool maps", .heavy)
 struct ProcessPoolMapTests {
     @Test func mapKeepsInputOrder() async throws {
         let left = try await onHub {
@@ -127,7 +127,7 @@ struct ProcessPoolMapTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.heavy(timeLimit: .seconds(180)))
     func chaosNoTaskIsLostWhileWorkersAreKilled() async throws {
         let count = 10_000 * testScale
         let kills = 200 * testScale

@@ -3,7 +3,7 @@ import Testing
 
 /// Randomized proof that a greenlet killed or timed out while waiting never takes an item
 /// with it, never leaks a permit, and never wakes into a half-state.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 @Hub
 struct CancellationSafetyTests {
     /// What the greenlets did, counted the moment each wait returned.

@@ -4,7 +4,7 @@ import SproutTestSupport
 
 struct MapFailure: Error, Equatable {}
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct GroupMapTests {
     @Test func mapRunsAllAtOnceAndKeepsInputOrder() async throws {
         let (results, elapsed) = try await onHub { () async throws -> ([Int], UInt64) in

@@ -1,7 +1,7 @@
 import Testing
 @testable import Sprout
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 @Hub
 struct LockTests {
     @Test func excludesAcrossSwitches() async throws {

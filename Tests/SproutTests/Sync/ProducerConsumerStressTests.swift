@@ -5,7 +5,7 @@ import Testing
 /// arrives exactly once, and with one consumer each producer's items arrive in the order
 /// it put them. (With several consumers, the order in which they resume is not the order
 /// items were handed over, so only exactly-once is checked.)
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 @Hub
 struct ProducerConsumerStressTests {
     @Hub final class Tally {

@@ -1,7 +1,7 @@
 import Testing
 @testable import Sprout
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 @Hub
 struct SemaphoreTests {
     @Test func neverMoreHoldersThanPermits() async throws {

@@ -14,7 +14,7 @@ private func readFile(_ path: String) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.heavy)
 struct CPUOffloadTests {
     @Test func everyModeComputesTheSameChecksumAndTheChartIsWritten() async throws {
         let directory = "/tmp/sprout-cpu-offload-test-\(getpid())"
