@@ -7,7 +7,7 @@ import Testing
 
 import Glibc
 
-@Suite(.serialized, .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct JobQueueTests {
     @Test func jobsRunOnAWorkerHostAndEveryOutcomeComesBack() async throws {
         let url = try postgresURL()
