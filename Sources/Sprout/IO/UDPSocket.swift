@@ -149,20 +149,30 @@ public final class UDPSocket {
 
     private func startReceiving() {
         guard !receiving else { return }
-        let rc = uv_udp_recv_start(handle, { _, _, buffer in
+        let rc = Self.startReceiving(handle)
+        if rc != 0 {
+            failure = HubError(code: rc, operation: "receive udp")
+            return
+        }
+        receiving = true
+    }
+
+    /// Starts libuv's reads; each datagram enters the hub the way every per-event callback
+    /// does (see `Hub.onHubThread`).
+    private nonisolated static func startReceiving(_ handle: UnsafeMutablePointer<uv_udp_t>) -> Int32 {
+        uv_udp_recv_start(handle, { _, _, buffer in
             buffer!.pointee = sharedReadBuffer.uvBuffer
         }, { handle, count, _, address, _ in
             let owner = Unmanaged<UDPSocket>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
             // An empty read without an address is libuv's "nothing more for now".
             guard count != 0 || address != nil else { return }
             let datagram = address.flatMap { SocketAddress($0) }.map { (Array(sharedReadBuffer.bytes(max(count, 0))), $0) }
-            Hub.assumeIsolated { owner.received(count, datagram) }
+            Hub.onHubThread(UDPSocket.receivedOnHub)((owner, count, datagram))
         })
-        if rc != 0 {
-            failure = HubError(code: rc, operation: "receive udp")
-            return
-        }
-        receiving = true
+    }
+
+    private nonisolated static let receivedOnHub: @Sendable @Hub ((UDPSocket, Int, ([UInt8], SocketAddress)?)) -> Void = {
+        $0.0.received($0.1, $0.2)
     }
 
     private func received(_ count: Int, _ datagram: ([UInt8], SocketAddress)?) {

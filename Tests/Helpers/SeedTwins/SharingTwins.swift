@@ -84,7 +84,7 @@ struct FooWithLock: ProcessJob {
     var temp: SharedArray<Int32>
     var i: Int
     func run() -> Done {
-        temp.withLock { items in
+        temp.withLock { items, _ in
             items[0] = Int32(100 + i)
             for item in items { print(i, "----->", item) }
         }

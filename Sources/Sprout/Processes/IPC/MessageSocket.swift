@@ -124,17 +124,11 @@ final class MessageSocket: @unchecked Sendable {
                 watcher = made
                 return made
             }
-            try await poller.waitReadableOrWritable(writable: writable, timeout: timeout)
+            _ = writable ? try await poller.waitWritable(timeout: timeout) : try await poller.waitReadable(timeout: timeout)
             return
         }
         var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
         let milliseconds = timeout.map { Int32(min($0 * 1000, Double(Int32.max))) } ?? -1
         _ = poll(&poller, 1, milliseconds)
-    }
-}
-
-extension FDWatcher {
-    fileprivate func waitReadableOrWritable(writable: Bool, timeout: Double?) async throws {
-        _ = writable ? try await waitWritable(timeout: timeout) : try await waitReadable(timeout: timeout)
     }
 }
