@@ -3,6 +3,8 @@ import PackageDescription
 
 // Linux only: the library needs epoll, timerfd, /proc/self/exe and robust mutexes, so it
 // declares no Apple platform (Sources/Sprout/Hub/LinuxOnly.swift refuses the others).
+// The library and its tests only: the demos, examples and benchmark programs are the
+// package in Examples/, so a package depending on Sprout resolves nothing else.
 
 let package = Package(
     name: "Sprout",
@@ -10,14 +12,8 @@ let package = Package(
         .library(name: "Sprout", targets: ["Sprout"]),
         .library(name: "SproutHTTP", targets: ["SproutHTTP"]),
         .library(name: "SproutPostgres", targets: ["SproutPostgres"]),
-        .executable(name: "fetch-urls", targets: ["FetchURLs"]),
-        .executable(name: "sprout-demo", targets: ["SproutDemo"]),
-        .executable(name: "sprout-bench", targets: ["SproutBench"]),
-        .executable(name: "sprout-bench-pool", targets: ["SproutBenchPool"]),
-        .executable(name: "cpu-offload", targets: ["CPUOffload"]),
-    ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // For the examples package's tests (Examples/Package.swift), which share the helpers.
+        .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
     targets: [
         .systemLibrary(
@@ -49,55 +45,6 @@ let package = Package(
         .target(
             name: "SproutPostgres",
             dependencies: ["Sprout", "CLibpq"]
-        ),
-        // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
-        // versus concurrent against a local Sprout server) and the CPU-offload comparison.
-        .target(
-            name: "SproutExamplesSupport",
-            dependencies: ["Sprout", "SproutHTTP"],
-            path: "Examples/Support"
-        ),
-        .executableTarget(
-            name: "FetchURLs",
-            dependencies: ["Sprout", "SproutHTTP", "SproutExamplesSupport"],
-            path: "Examples/FetchURLs"
-        ),
-        .executableTarget(
-            name: "SproutDemo",
-            dependencies: ["Sprout", "SproutExamplesSupport"],
-            path: "Examples/Demo"
-        ),
-        .executableTarget(
-            name: "CPUOffload",
-            dependencies: [
-                "Sprout", "SproutExamplesSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Examples/CPUOffload",
-            exclude: ["README.md", "cpu-offload-run.svg"]
-        ),
-        // What the benchmark programs share: the workload type and its small helpers.
-        .target(
-            name: "SproutBenchSupport",
-            path: "Examples/BenchSupport"
-        ),
-        .executableTarget(
-            name: "SproutBench",
-            dependencies: ["Sprout", "SproutHTTP", "SproutBenchSupport"],
-            path: "Examples/Bench"
-        ),
-        // The process pool's benchmarks, in a program of their own: pool workers are the
-        // program started again, so it links nothing a worker would not load otherwise.
-        .executableTarget(
-            name: "SproutBenchPool",
-            dependencies: ["Sprout", "SproutBenchSupport"],
-            path: "Examples/BenchPool"
-        ),
-        // The seeds' server that hands each connection to a pool worker.
-        .executableTarget(
-            name: "sprout-process-server",
-            dependencies: ["Sprout"],
-            path: "Examples/ProcessServer"
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
@@ -139,9 +86,16 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
+        // Every code example of the seeds (the Python originals) as a Sprout twin,
+        // `sprout-seed-twins NAME`; SeedTests runs each and checks what it prints.
+        .executableTarget(
+            name: "sprout-seed-twins",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Tests/Helpers/SeedTwins"
+        ),
         .testTarget(
-            name: "SproutExamplesTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutExamplesSupport", "CPUOffload"]
+            name: "SeedTests",
+            dependencies: ["Sprout", "SproutTestSupport", "sprout-seed-twins"]
         ),
         .executableTarget(
             name: "sprout-http-test-helper",

@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c release --product sprout-demo
-exec .build/release/sprout-demo "$@"
+# The demos are the Examples package (Examples/Package.swift), built with Sprout from this checkout.
+swift build -c release --package-path Examples --product sprout-demo
+exec "$(swift build -c release --package-path Examples --show-bin-path)/sprout-demo" "$@"

@@ -60,9 +60,8 @@ try Hub.run {
     }
     let pool = try await ProcessPool()
     print("answering on 127.0.0.1:\(port) with \(pool.size) workers; Ctrl-C stops")
-    let watcher = try FDWatcher(fd: listener)
-    defer { watcher.close(); close(listener) }
-    while try await watcher.waitReadable() {
+    defer { close(listener) }
+    while try await waitReadable(listener) {
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 { break }

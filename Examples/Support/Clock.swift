@@ -1,10 +1,16 @@
 import Glibc
 
-/// Seconds on the monotonic clock, for timing the examples.
-public func monotonicSeconds() -> Double {
+/// Nanoseconds on the monotonic clock (the clock the hub's timers read), for timing the
+/// examples.
+public func monotonicNanoseconds() -> UInt64 {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+/// Seconds on the monotonic clock, for timing the examples.
+public func monotonicSeconds() -> Double {
+    Double(monotonicNanoseconds()) / 1e9
 }
 
 /// Whole milliseconds since `start` (a ``monotonicSeconds()`` reading).

@@ -7,8 +7,9 @@ Workloads are declared in workloads/*.json; each is a list of
   {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
    "sprout": [argv...], "peers": {"label": [argv...], ...},
    "tools": [wrk|node|cc|valgrind...]}   (optional: what setup.sh must find or install)
-An argv may use {python} (the virtualenv's python), {release} (Sprout's release build
-folder) and {here} (this folder). Every program prints 'RESULT <number>' on a line.
+An argv may use {python} (the virtualenv's python), {release} (the release build folder
+of the Examples package, where the benchmark programs are) and {here} (this folder).
+Every program prints 'RESULT <number>' on a line.
 
     python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
 """
@@ -17,6 +18,8 @@ import argparse, glob, json, os, statistics, subprocess, sys, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 VENV = os.path.join(HERE, ".venv")
+# The benchmark programs are the Examples package, built with Sprout from this checkout.
+EXAMPLES = os.path.join(ROOT, "Examples")
 PY_PACKAGES = ["gevent==26.9.0", "uvloop==0.23.0", "aiohttp"]
 
 
@@ -47,12 +50,25 @@ def ensure_tools(workloads):
         sys.exit("compare.py: a tool these workloads need is missing (see above)")
 
 
-def build_sprout():
+def build_sprout(products=()):
+    """Builds the benchmark programs (only `products`, if given) in release mode and
+    returns the folder that holds them."""
     print("== building Sprout's benchmarks in release mode", file=sys.stderr)
-    subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, check=True, stdout=sys.stderr)
-    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+    for product in products or [None]:
+        only = ["--product", product] if product else []
+        subprocess.run(["swift", "build", "-c", "release", *only], cwd=EXAMPLES, check=True, stdout=sys.stderr)
+    out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=EXAMPLES,
                          check=True, capture_output=True, text=True)
     return out.stdout.strip()
+
+
+def c_program(name):
+    """Compiles peers/NAME.c into results/NAME (when the source is newer); returns its path."""
+    source, binary = os.path.join(HERE, "peers", name + ".c"), os.path.join(HERE, "results", name)
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        os.makedirs(os.path.dirname(binary), exist_ok=True)
+        subprocess.run(["cc", "-O2", "-o", binary, source], check=True)
+    return binary
 
 
 def expand(argv, python, release):

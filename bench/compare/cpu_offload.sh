@@ -15,8 +15,8 @@ results="$here/results"
 mkdir -p "$results"
 
 python=$(python3 -c "import sys; sys.path.insert(0, '$here'); import compare; print(compare.ensure_venv())")
-swift build -c release --product cpu-offload >&2
-bin=$(swift build -c release --show-bin-path)
+swift build -c release --package-path Examples --product cpu-offload >&2
+bin=$(swift build -c release --package-path Examples --show-bin-path)
 
 echo "== Sprout (Swift, release)"
 "$bin/cpu-offload" --size "${SWIFT_SIZE:-4000000}" --output "$results/cpu-offload.svg" --rows "$results/cpu-offload-sprout.tsv" "$@"

@@ -5,7 +5,7 @@
 #   bench/compare/setup.sh [TOOL...]     default: every tool below
 #
 # TOOL is one of: wrk (HTTP load generator), node (the Node peers), cc (C peers and the
-# echo load client), valgrind (callgrind: instructions.sh and regression.sh), curl.
+# echo load client), valgrind (callgrind: instructions.py), curl.
 # Exits 1, naming each missing tool and the package that brings it, if any is still missing.
 set -euo pipefail
 

@@ -1,27 +1,40 @@
 /// An incremental HTTP/1.x request parser: feed it bytes as they arrive with
 /// ``append(_:)``, take complete requests with ``next()``. Pipelined requests come out
-/// one by one. Pure Swift, no I/O, so it is tested on bytes alone.
+/// one by one. Pure Swift, no I/O, so it is tested (and fuzzed) on bytes alone.
 ///
-/// Malformed input is a ``HTTPParseError`` (never a crash): bad syntax, both
-/// `Content-Length` and `Transfer-Encoding` (a smuggling vector), a transfer coding other
-/// than chunked, and the limits below.
+/// It follows RFC 9112 strictly, because a request two parsers frame differently (this
+/// server and a proxy in front of it) is a request-smuggling hole: anything but digits in
+/// `Content-Length`, differing lengths, a length beside `Transfer-Encoding`, a coding list
+/// that does not end in a single `chunked`, `Transfer-Encoding` on HTTP/1.0, a chunk size
+/// with whitespace or beyond the limit, an HTTP/1.1 request without exactly one `Host`,
+/// obs-fold, whitespace before a colon, control bytes in a value, and chunk extensions or
+/// trailers that are too long or hold bad bytes are each a ``HTTPParseError``, never a
+/// crash.
+///
+/// Work is linear in the input however it is split: the searches for a head's end and a
+/// line's end resume where the last call stopped, and a head is parsed once, when whole.
 package struct HTTPRequestParser: Sendable {
-    /// Limits on what one request may carry.
+    /// Limits on what one request may carry (a validated ``HTTPServer/Configuration``
+    /// keeps them within `0...HTTPServer.Configuration.largestBodyLimit`).
     package struct Limits: Sendable {
-        /// Bytes allowed for the request line and headers together (431 beyond).
+        /// Bytes allowed for the request line and headers together, and again for the
+        /// trailer fields (431 beyond).
         package var maxHeadBytes: Int
-        /// Header fields allowed (431 beyond).
+        /// Header fields allowed, and trailer fields (431 beyond).
         package var maxHeaderCount: Int
         /// Body bytes allowed, declared or chunked (413 beyond).
         package var maxBodyBytes: Int
 
-        /// Limits; the defaults suit small services.
+        /// Limits; the defaults are ``HTTPServer/Configuration``'s.
         package init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 16 * 1024 * 1024) {
             self.maxHeadBytes = maxHeadBytes
             self.maxHeaderCount = maxHeaderCount
             self.maxBodyBytes = maxBodyBytes
         }
     }
+
+    /// Bytes allowed in one chunk-size line, extensions included.
+    package static let maxChunkLineBytes = 1024
 
     private enum State: Sendable {
         case head
@@ -36,9 +49,17 @@ package struct HTTPRequestParser: Sendable {
     package let limits: Limits
     private var buffer: [UInt8] = []
     private var position = 0
+    /// Where the search for the end of the current head or line resumes: every index
+    /// before it has been looked at.
+    private var scanned = 0
     private var state = State.head
     private var pending: HTTPServerRequest?
     private var continueOwed = false
+    /// Bytes of chunk extensions and of trailer fields in the current request, and the
+    /// trailer fields' count: each is bounded like the head.
+    private var extensionBytes = 0
+    private var trailerBytes = 0
+    private var trailerCount = 0
 
     /// A parser with `limits`.
     package init(limits: Limits = Limits()) {
@@ -51,6 +72,7 @@ package struct HTTPRequestParser: Sendable {
         if position == buffer.count {
             buffer = bytes
             position = 0
+            scanned = 0
         } else {
             append(bytes[...])
         }
@@ -61,8 +83,11 @@ package struct HTTPRequestParser: Sendable {
         if position > 0 && position == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             position = 0
+            scanned = 0
         } else if position > 65_536 && position > buffer.count / 2 {
+            // Moves at most as many bytes as were consumed: linear overall.
             buffer.removeSubrange(0..<position)
+            scanned -= position
             position = 0
         }
         buffer.append(contentsOf: bytes)
@@ -105,52 +130,68 @@ package struct HTTPRequestParser: Sendable {
                     try parseHead(UnsafeBufferPointer(rebasing: bytes[start..<end]))
                 }
                 position = end + 4
+                scanned = position
                 pending = request
                 switch framing {
                 case .none: return finishRequest()
                 case .length(let length):
                     if length == 0 { return finishRequest() }
                     continueOwed = expectsContinue(request) && buffer.count - position < length
-                    pending!.body.reserveCapacity(length)
                     state = .fixedBody(remaining: length)
                 case .chunked:
                     continueOwed = expectsContinue(request) && position == buffer.count
+                    extensionBytes = 0
+                    trailerBytes = 0
+                    trailerCount = 0
                     state = .chunkSize
                 }
             case .fixedBody(let remaining):
+                // The body grows with the bytes received, never ahead of them.
                 let take = min(remaining, buffer.count - position)
                 if take == 0 { return nil }
                 pending!.body.append(contentsOf: buffer[position..<position + take])
                 position += take
+                scanned = position
                 if take == remaining { return finishRequest() }
                 state = .fixedBody(remaining: remaining - take)
             case .chunkSize:
-                guard let lineEnd = try findCRLF(from: position, limit: 1024) else { return nil }
-                let size = try parseChunkSize(buffer[position..<lineEnd])
-                position = lineEnd + 2
-                if size == 0 {
-                    state = .trailers
-                } else {
-                    if pending!.body.count + size > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
-                    state = .chunkData(remaining: size)
+                guard let lineEnd = try findLineEnd(limit: Self.maxChunkLineBytes, tooLong: .badRequest("chunk size line too long")) else {
+                    return nil
                 }
+                let size = try parseChunkLine(from: position, to: lineEnd, received: pending!.body.count)
+                position = lineEnd + 2
+                scanned = position
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 let take = min(remaining, buffer.count - position)
                 if take == 0 { return nil }
                 pending!.body.append(contentsOf: buffer[position..<position + take])
                 position += take
+                scanned = position
                 state = take == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - take)
             case .chunkDataEnd:
                 if buffer.count - position < 2 { return nil }
                 guard buffer[position] == 13, buffer[position + 1] == 10 else { throw .badRequest("chunk not followed by CRLF") }
                 position += 2
+                scanned = position
                 state = .chunkSize
             case .trailers:
-                // Trailer fields are read and dropped; an empty line ends the request.
-                guard let lineEnd = try findCRLF(from: position, limit: limits.maxHeadBytes) else { return nil }
-                let empty = lineEnd == position
+                let allowed = limits.maxHeadBytes - trailerBytes
+                guard let lineEnd = try findLineEnd(limit: allowed, tooLong: .headersTooLarge(limit: limits.maxHeadBytes)) else {
+                    return nil
+                }
+                let start = position
                 position = lineEnd + 2
-                if empty { return finishRequest() }
+                scanned = position
+                if lineEnd == start { return finishRequest() }
+                trailerBytes += lineEnd - start + 2
+                if trailerBytes > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+                trailerCount += 1
+                if trailerCount > limits.maxHeaderCount { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+                // Trailer fields are checked like header fields, then dropped.
+                try buffer.withUnsafeBufferPointer { bytes throws(HTTPParseError) in
+                    _ = try parseField(UnsafeBufferPointer(rebasing: bytes[start..<lineEnd])[...])
+                }
             }
         }
     }
@@ -168,44 +209,61 @@ package struct HTTPRequestParser: Sendable {
 
     private enum Framing { case none, length(Int), chunked }
 
-    private func findHeadEnd() -> Int? {
-        // Only the first maxHeadBytes (+4) need searching.
+    /// The index of the CRLF CRLF ending the head that starts at `position`, searching
+    /// on from `scanned`; only the first `maxHeadBytes + 4` bytes need searching.
+    private mutating func findHeadEnd() -> Int? {
         let stop = min(buffer.count, position + limits.maxHeadBytes + 4)
-        return buffer.withUnsafeBufferPointer { bytes -> Int? in
-            var index = position
+        let from = max(position, scanned)
+        let (found, resume) = buffer.withUnsafeBufferPointer { bytes -> (Int?, Int) in
+            var index = from
             while index + 3 < stop {
+                // Looks at the fourth byte first: anything but CR or LF there rules out
+                // four starting positions at once.
                 if bytes[index + 3] != 10 { index += bytes[index + 3] == 13 ? 1 : 4; continue }
-                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return index }
+                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return (index, index) }
                 index += 1
             }
-            return nil
+            return (nil, index)
         }
+        scanned = resume
+        return found
     }
 
-    private func findCRLF(from start: Int, limit: Int) throws(HTTPParseError) -> Int? {
-        var index = start
+    /// The index of the CRLF ending the line at `position`, searching on from `scanned`;
+    /// `tooLong` once the line passes `limit` bytes without one.
+    private mutating func findLineEnd(limit: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Int? {
+        var index = max(position, scanned)
         while index + 1 < buffer.count {
             if buffer[index] == 13 && buffer[index + 1] == 10 { return index }
             index += 1
-            if index - start > limit { throw .badRequest("line too long") }
         }
+        scanned = index
+        if index - position > limit { throw tooLong }
         return nil
     }
 
-    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+    /// The size in a chunk-size line (hex digits only), after checking its extensions;
+    /// `received` body bytes have come before it.
+    private mutating func parseChunkLine(from start: Int, to end: Int, received: Int) throws(HTTPParseError) -> Int {
+        if end - start > Self.maxChunkLineBytes { throw .badRequest("chunk size line too long") }
         var size = 0
-        var digits = 0
-        for byte in line {
-            if byte == UInt8(ascii: ";") { break }
-            guard let digit = hexValue(byte) else {
-                if byte == 32 || byte == 9 { continue }
-                throw .badRequest("bad chunk size")
-            }
-            digits += 1
+        var index = start
+        // With the body limit at most 2^40, `size` never exceeds 2^44 + 15: no overflow.
+        let allowed = limits.maxBodyBytes - received
+        while index < end, let digit = hexValue(buffer[index]) {
             size = size * 16 + digit
-            if size > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+            if size > allowed { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+            index += 1
         }
-        if digits == 0 { throw .badRequest("missing chunk size") }
+        if index == start { throw .badRequest("missing chunk size") }
+        guard index == end || buffer[index] == UInt8(ascii: ";") else { throw .badRequest("bad chunk size") }
+        // chunk-ext: length bounded per line and per request; no control bytes but HTAB.
+        extensionBytes += end - index
+        if extensionBytes > limits.maxHeadBytes { throw .badRequest("chunk extensions too long") }
+        while index < end {
+            if !isFieldValueByte(buffer[index]) { throw .badRequest("bad byte in chunk extension") }
+            index += 1
+        }
         return size
     }
 
@@ -235,57 +293,139 @@ package struct HTTPRequestParser: Sendable {
             throw .badRequest("malformed HTTP version")
         }
         guard major == 1 else { throw .unsupportedVersion }
-        guard target.allSatisfy({ $0 > 32 && $0 != 127 }) else { throw .badRequest("malformed request target") }
+        guard target.allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .badRequest("malformed request target") }
 
         var headers = HTTPHeaders()
         var contentLength: Int?
-        var chunked = false
-        var transferEncoding = false
+        var contentLengthTooLarge = false
+        var codings = TransferCodings()
+        var hosts = 0
         while let line = lines.next() {
-            if line.contains(13) { throw .badRequest("bare CR in header") }
             if headers.count >= limits.maxHeaderCount { throw .headersTooLarge(limit: limits.maxHeadBytes) }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
-                throw .badRequest("malformed header line")
-            }
-            let nameBytes = line[..<colon]
-            guard nameBytes.allSatisfy(isTokenByte) else { throw .badRequest("malformed header name") }
-            var valueStart = colon + 1
-            var valueEnd = line.endIndex
-            while valueStart < valueEnd, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
-            while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
-            let valueBytes = line[valueStart..<valueEnd]
-            guard !valueBytes.contains(10), !valueBytes.contains(0) else { throw .badRequest("malformed header value") }
+            let (nameBytes, valueBytes) = try parseField(line)
             let name = String(decoding: nameBytes, as: UTF8.self)
             let value = String(decoding: valueBytes, as: UTF8.self)
-            if name.caseInsensitiveEquals("Content-Length") {
-                guard !valueBytes.isEmpty, valueBytes.count <= 18, let length = Int(value), length >= 0 else {
-                    throw .badRequest("malformed Content-Length")
+            switch fieldKind(nameBytes) {
+            case .contentLength:
+                // 1*DIGIT and nothing else: no sign, no space, no list.
+                guard !valueBytes.isEmpty else { throw .badRequest("malformed Content-Length") }
+                var length = 0
+                for byte in valueBytes {
+                    guard let digit = decimalValue(byte) else { throw .badRequest("malformed Content-Length") }
+                    // Saturates past the limit instead of overflowing; the limit answers it.
+                    length = length > limits.maxBodyBytes ? length : length * 10 + digit
                 }
+                if length > limits.maxBodyBytes { contentLengthTooLarge = true }
                 if let contentLength, contentLength != length { throw .badRequest("conflicting Content-Length") }
                 contentLength = length
-            } else if name.caseInsensitiveEquals("Transfer-Encoding") {
-                transferEncoding = true
-                chunked = value.lowercased().split(separator: ",").last.map { $0.trimmingSpaces == "chunked" } ?? false
+            case .transferEncoding:
+                try codings.add(valueBytes)
+            case .host:
+                hosts += 1
+            case .other:
+                break
             }
             headers.add(name: name, value: value)
         }
+        if hosts > 1 || (minor >= 1 && hosts == 0) { throw .badRequest("an HTTP/1.1 request needs exactly one Host") }
         let request = HTTPServerRequest(
             method: knownMethod(methodBytes) ?? HTTPMethod(rawValue: String(decoding: methodBytes, as: UTF8.self)),
             target: String(decoding: target, as: UTF8.self),
             minorVersion: minor,
             headers: headers
         )
-        if transferEncoding {
+        if codings.present {
+            if minor == 0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
             if contentLength != nil { throw .badRequest("both Content-Length and Transfer-Encoding") }
-            if !chunked { throw .badRequest("unsupported transfer coding") }
+            try codings.check()
             return (request, .chunked)
         }
         if let contentLength {
-            if contentLength > limits.maxBodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
+            if contentLengthTooLarge { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
             return (request, .length(contentLength))
         }
         return (request, .none)
     }
+
+    /// Splits a header or trailer line into name and value (without surrounding spaces),
+    /// checking both.
+    private func parseField(
+        _ line: Slice<UnsafeBufferPointer<UInt8>>
+    ) throws(HTTPParseError) -> (Slice<UnsafeBufferPointer<UInt8>>, Slice<UnsafeBufferPointer<UInt8>>) {
+        guard let first = line.first else { throw .badRequest("empty header line") }
+        if first == 32 || first == 9 { throw .badRequest("obsolete line folding") }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
+            throw .badRequest("malformed header line")
+        }
+        let nameBytes = line[..<colon]
+        // Also refuses whitespace before the colon.
+        guard nameBytes.allSatisfy(isTokenByte) else { throw .badRequest("malformed header name") }
+        var valueStart = colon + 1
+        var valueEnd = line.endIndex
+        while valueStart < valueEnd, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+        while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
+        let valueBytes = line[valueStart..<valueEnd]
+        guard valueBytes.allSatisfy(isFieldValueByte) else { throw .badRequest("control byte in header value") }
+        return (nameBytes, valueBytes)
+    }
+}
+
+/// The `Transfer-Encoding` fields of one request, as one list of codings.
+private struct TransferCodings {
+    var present = false
+    var last: [UInt8] = []
+    var count = 0
+    var chunkedCount = 0
+
+    mutating func add(_ value: Slice<UnsafeBufferPointer<UInt8>>) throws(HTTPParseError) {
+        present = true
+        for element in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            var start = element.startIndex
+            var end = element.endIndex
+            while start < end, element[start] == 32 || element[start] == 9 { start += 1 }
+            while end > start, element[end - 1] == 32 || element[end - 1] == 9 { end -= 1 }
+            // Empty list elements are allowed and ignored (RFC 9110, 5.6.1).
+            if start == end { continue }
+            let coding = element[start..<end].map(asciiLower)
+            // A coding is a token, optionally with parameters after ";".
+            let name = coding.prefix { $0 != UInt8(ascii: ";") }
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .badRequest("malformed Transfer-Encoding") }
+            if coding == Array("chunked".utf8) { chunkedCount += 1 }
+            last = coding
+            count += 1
+        }
+    }
+
+    /// Only `chunked`, once, last: anything else before it is a coding this server does
+    /// not implement (501); a list not ending in it cannot be framed (400).
+    func check() throws(HTTPParseError) {
+        guard count > 0, last == Array("chunked".utf8) else { throw .badRequest("Transfer-Encoding does not end in chunked") }
+        if chunkedCount > 1 { throw .badRequest("chunked applied more than once") }
+        if count > 1 { throw .notImplemented("transfer coding other than chunked") }
+    }
+}
+
+private enum FieldKind { case other, host, contentLength, transferEncoding }
+
+/// Which framing-relevant field a name is, by its length first: no string is built.
+private func fieldKind(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> FieldKind {
+    switch name.count {
+    case 4: equalsIgnoringCase(name, "host") ? .host : .other
+    case 14: equalsIgnoringCase(name, "content-length") ? .contentLength : .other
+    case 17: equalsIgnoringCase(name, "transfer-encoding") ? .transferEncoding : .other
+    default: .other
+    }
+}
+
+private func equalsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lowercase: StaticString) -> Bool {
+    let wanted = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+    guard bytes.count == wanted.count else { return false }
+    var index = bytes.startIndex
+    for byte in wanted {
+        if asciiLower(bytes[index]) != byte { return false }
+        index += 1
+    }
+    return true
 }
 
 /// The CRLF-separated lines of a request head (which has no final CRLF).
@@ -311,20 +451,6 @@ private struct HeadLines {
         }
         done = true
         return head[position...]
-    }
-}
-
-/// True for the bytes RFC 9110 allows in a token (method, header name); a switch the
-/// compiler turns into a table lookup.
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-         UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-        true
-    default:
-        false
     }
 }
 
@@ -355,15 +481,5 @@ private func hexValue(_ byte: UInt8) -> Int? {
     case 65...70: Int(byte - 55)
     case 97...102: Int(byte - 87)
     default: nil
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    var trimmingSpaces: Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
-        return text
     }
 }

@@ -34,6 +34,7 @@ public final class HTTPServer {
     private let keepAliveMilliseconds: UInt64
     private let sweepInterval: Double
     private var sweep: HubTimer?
+    private var date = HTTPDateLine()
 
     /// A server for `host:port` (port 0: any free port) answering with `handler`, with the
     /// default ``Configuration`` (safe timeouts and limits). Nothing happens until ``start()``.
@@ -205,6 +206,17 @@ public final class HTTPServer {
                     try await connection.write(output)
                     return
                 }
+                do {
+                    try response.validate()
+                } catch {
+                    // Nothing of it is written: a CR LF from the handler's input cannot split it.
+                    HubDiagnostics.report("SproutHTTP: handler for \(request.method) \(request.target) returned a response that cannot be sent: \(error)")
+                    output.removeAll(keepingCapacity: true)
+                    encode(HTTPServerResponse(status: 500, text: "internal server error\n"),
+                           body: Array("internal server error\n".utf8), headOnly: headOnly, keepAlive: false, into: &output)
+                    try await connection.write(output)
+                    return
+                }
                 // Checked after the handler: a stop while it ran ends the connection after this answer.
                 let keepAlive = request.keepAlive && !stopping
                 output.removeAll(keepingCapacity: true)
@@ -213,7 +225,7 @@ public final class HTTPServer {
                     encode(response, body: body, headOnly: headOnly, keepAlive: keepAlive, into: &output)
                     try await connection.write(output)
                 case .stream(let produce):
-                    HTTPResponseEncoder.encodeHead(response, contentLength: nil, keepAlive: keepAlive, into: &output)
+                    HTTPResponseEncoder.encodeHead(response, contentLength: nil, keepAlive: keepAlive, date: date.current(), into: &output)
                     try await connection.write(output)
                     do {
                         try await produce(HTTPChunkWriter(connection: connection, headOnly: headOnly))
@@ -237,7 +249,7 @@ public final class HTTPServer {
     private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     private func encode(_ response: HTTPServerResponse, body: [UInt8], headOnly: Bool, keepAlive: Bool, into output: inout [UInt8]) {
-        HTTPResponseEncoder.encodeHead(response, contentLength: body.count, keepAlive: keepAlive, into: &output)
+        HTTPResponseEncoder.encodeHead(response, contentLength: body.count, keepAlive: keepAlive, date: date.current(), into: &output)
         if !headOnly { output.append(contentsOf: body) }
     }
 }

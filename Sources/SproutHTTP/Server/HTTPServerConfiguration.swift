@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension HTTPServer {
     /// Every timeout and limit of an ``HTTPServer``, with defaults safe on the open

@@ -3,6 +3,13 @@ import SproutTestJobs
 
 import Glibc
 
+// A test makes workers that cannot start: while the file SPROUT_TEST_START_GATE names
+// exists, a worker exits before serving, as a program without serveIfWorker would.
+if getenv("SPROUT_WORKER_FD") != nil, let gate = getenv("SPROUT_TEST_START_GATE"), access(gate, F_OK) == 0 {
+    let message = "sprout-test-worker: start gate closed\n"
+    _ = message.withCString { write(2, $0, strlen($0)) }
+    exit(3)
+}
 try ProcessPool.serveIfWorker(jobs: testJobs)
 
 // Run directly (not as a worker), it is a parent for whole-process checks:
@@ -12,6 +19,10 @@ try ProcessPool.serveIfWorker(jobs: testJobs)
 // prints "pids A B" and returns: the first is waited for, the second terminated.
 // `idle-pool` runs 300 round trips on a 1-worker pool, then prints the CPU time (µs) its
 // hub thread used over 0.6 s idle and while a 0.6 s job ran: "hub-cpu-us IDLE WAITING".
+// `cpu-count` prints "cpus N", N being ProcessPool.cpuCount.
+if CommandLine.arguments.dropFirst().first == "cpu-count" {
+    print("cpus \(ProcessPool.cpuCount)")
+}
 if CommandLine.arguments.dropFirst().first == "child-parent" {
     try Hub.run {
         let waited = ChildProcess(Nap(seconds: 0.5))

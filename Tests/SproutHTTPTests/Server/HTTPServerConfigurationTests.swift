@@ -2,9 +2,7 @@ import Testing
 @testable import Sprout
 import SproutHTTP
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Reads until the server closes `stream` (end of stream or a reset) and returns the
 /// seconds since `started` and the bytes read.
@@ -27,7 +25,7 @@ private func startServer(_ configuration: HTTPServer.Configuration) throws -> HT
 /// Timeouts scaled down from the defaults so each test takes about a second.
 private let quick = HTTPServer.Configuration(headTimeout: 0.6, bodyTimeout: 0.4, keepAliveTimeout: 0.4, writeTimeout: 1)
 
-@Suite("HTTPServer.Configuration", .serialized)
+@Suite("HTTPServer.Configuration", .heavy)
 struct HTTPServerConfigurationTests {
     @Test
     func settingsOutOfRangeAreRefusedAtConstruction() async throws {
@@ -71,7 +69,7 @@ struct HTTPServerConfigurationTests {
 
     /// One byte every 100 ms keeps every single read short; only a deadline on the whole
     /// head closes the connection.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func aClientTricklingItsHeadIsClosedAtTheHeadDeadline() async throws {
         try await onHub {
             let server = try startServer(quick)
@@ -88,12 +86,12 @@ struct HTTPServerConfigurationTests {
             try await trickle.kill(timeout: 5)
             #expect(answer.isEmpty)
             #expect(seconds >= 0.55, "closed after \(seconds) s")
-            #expect(seconds < 3, "closed after \(seconds) s")
+            #expect(seconds < slack(3), "closed after \(seconds) s")
             await server.stop(timeout: 1)
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func anIdleKeepAliveConnectionIsClosed() async throws {
         try await onHub {
             let server = try startServer(quick)
@@ -105,13 +103,13 @@ struct HTTPServerConfigurationTests {
             let (seconds, rest) = await readUntilClosed(stream, since: started)
             #expect(rest.isEmpty)
             #expect(seconds >= 0.35, "closed after \(seconds) s")
-            #expect(seconds < 3, "closed after \(seconds) s")
+            #expect(seconds < slack(3), "closed after \(seconds) s")
             #expect(server.connectionCount == 0)
             await server.stop(timeout: 1)
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func aBodyThatStopsArrivingIsClosed() async throws {
         try await onHub {
             let server = try startServer(quick)
@@ -122,14 +120,14 @@ struct HTTPServerConfigurationTests {
             let (seconds, answer) = await readUntilClosed(stream, since: started)
             #expect(answer.isEmpty)
             #expect(seconds >= 0.35, "closed after \(seconds) s")
-            #expect(seconds < 3, "closed after \(seconds) s")
+            #expect(seconds < slack(3), "closed after \(seconds) s")
             await server.stop(timeout: 1)
         }
     }
 
     /// Pipelined requests, `Connection: close` and a body sent in pieces well within the
     /// timeouts still work under the short timeouts.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func wellBehavedClientsAreServedUnderShortTimeouts() async throws {
         try await onHub {
             let server = try startServer(quick)
@@ -153,7 +151,7 @@ struct HTTPServerConfigurationTests {
 
     /// At the limit a new client waits in the backlog while the connected ones are served;
     /// it is answered once one of them leaves.
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func atMaxConnectionsNewClientsWaitAndOthersAreServed() async throws {
         try await onHub {
             let server = try startServer(HTTPServer.Configuration(maxConnections: 2))

@@ -1,7 +1,9 @@
 import Testing
 import Synchronization
 @testable import Sprout
-import SproutHTTP
+@testable import SproutHTTP
+
+import Glibc
 
 /// Sends `request` on a fresh connection and reads until the server closes it.
 @Hub
@@ -62,7 +64,7 @@ struct HTTPServerTests {
             }
             try server.start()
             let answer = try await exchange(server.port,
-                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
             #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(answer.contains("Transfer-Encoding: chunked\r\n"))
             #expect(answer.hasSuffix("\r\n\r\n4\r\ngot \r\nb\r\nhello world\r\n0\r\n\r\n"))
@@ -76,7 +78,7 @@ struct HTTPServerTests {
             let server = try startEchoHTTPServer(configuration: .init(maxHeadBytes: 1024, maxHeaderCount: 10, maxBodyBytes: 1000))
             let cases: [(String, String)] = [
                 ("this is not http\r\n\r\n", "HTTP/1.1 400 "),
-                ("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 "),
+                ("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n", "HTTP/1.1 413 "),
                 ("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 2000) + "\r\n\r\n", "HTTP/1.1 431 "),
                 ("GET / HTTP/3.0\r\n\r\n", "HTTP/1.1 505 "),
             ]
@@ -86,8 +88,70 @@ struct HTTPServerTests {
                 #expect(answer.contains("Connection: close"))
             }
             // The server still serves afterwards.
-            let fine = try await exchange(server.port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+            let fine = try await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(fine.hasPrefix("HTTP/1.1 200 OK"))
+            await server.stop(timeout: 1)
+        }
+    }
+
+    /// Each framing attack is answered with its status and the connection closed (the
+    /// exchange ends only when the server closes), and the handler never sees it.
+    @Test
+    func framingAttacksAreRefusedAndTheConnectionClosed() async throws {
+        try await onHub {
+            let server = try startEchoHTTPServer()
+            for attack in framingAttacks {
+                let answer = try await exchange(server.port, attack.request)
+                #expect(answer.hasPrefix("HTTP/1.1 \(attack.status) "), "\(attack.name): \(answer.prefix(60).debugDescription)")
+                #expect(answer.contains("Connection: close"), "\(attack.name)")
+                #expect(!answer.contains("X-Method"), "\(attack.name) reached the handler")
+            }
+            await server.stop(timeout: 1)
+        }
+    }
+
+    /// A handler echoing request input into a header cannot split the response: nothing
+    /// of it is written, the client gets 500, the operator a report.
+    @Test
+    func aResponseWithCRLFInAHeaderIsNeverWritten() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                HTTPServerResponse(headers: ["X-Echo": "a\r\nSet-Cookie: evil=\(request.query ?? "")"], text: "echo")
+            }
+            try server.start()
+            let reports = Mutex<[String]>([])
+            HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
+            defer { HubDiagnostics.setReporter(nil) }
+            let answer = try await exchange(server.port, "GET /?1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(answer.hasPrefix("HTTP/1.1 500 "), "\(answer.debugDescription)")
+            #expect(!answer.contains("evil"))
+            #expect(!answer.contains("echo"))
+            #expect(reports.withLock { $0.contains { $0.contains("X-Echo") && $0.contains("cannot be sent") } })
+            await server.stop(timeout: 1)
+        }
+    }
+
+    /// Every response carries one `Date` (RFC 9110 asks it of an origin server with a
+    /// clock), the current one unless the handler set its own.
+    @Test
+    func responsesCarryTheDate() async throws {
+        try await onHub {
+            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+                request.path == "/own" ? HTTPServerResponse(headers: ["date": "Sun, 06 Nov 1994 08:49:37 GMT"], text: "own")
+                    : HTTPServerResponse(text: "now")
+            }
+            try server.start()
+            let before = time(nil)
+            let answer = try await exchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let after = time(nil)
+            let line = answer.split(separator: "\r\n").first { $0.hasPrefix("Date: ") }.map { String($0) + "\r\n" }
+            let expected = (before...after).map { String(decoding: HTTPDateLine.format($0), as: UTF8.self) }
+            #expect(line.map(expected.contains) == true, "\(answer.debugDescription)")
+            let own = try await exchange(server.port, "GET /own HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(own.contains("date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"))
+            #expect(!own.contains("Date: "))
+            let refused = try await exchange(server.port, "GET / HTTP/1.1\r\n\r\n")
+            #expect(refused.hasPrefix("HTTP/1.1 400 ") && refused.contains("\r\nDate: "))
             await server.stop(timeout: 1)
         }
     }
@@ -104,10 +168,10 @@ struct HTTPServerTests {
             let reports = Mutex<[String]>([])
             HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
             defer { HubDiagnostics.setReporter(nil) }
-            let broken = try await exchange(server.port, "GET /broken HTTP/1.1\r\n\r\n")
+            let broken = try await exchange(server.port, "GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(broken.hasPrefix("HTTP/1.1 500 "))
             #expect(reports.withLock { $0.contains { $0.contains("/broken") && $0.contains("Broken") } })
-            let head = try await exchange(server.port, "HEAD /page HTTP/1.1\r\nConnection: close\r\n\r\n")
+            let head = try await exchange(server.port, "HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(head.hasPrefix("HTTP/1.1 200 OK"))
             #expect(head.contains("Content-Length: 12\r\n"))
             #expect(head.hasSuffix("\r\n\r\n"))
@@ -135,9 +199,9 @@ struct HTTPServerTests {
             }
             try server.start()
             let idle = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
-            try await idle.write(Array("GET / HTTP/1.1\r\n\r\n".utf8))
+            try await idle.write(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
             _ = try await idle.readUntil(Array("done".utf8))
-            let busy = spawn { try await exchange(server.port, "GET /slow HTTP/1.1\r\n\r\n") }
+            let busy = spawn { try await exchange(server.port, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n") }
             // Stop only once the slow request is inside its handler.
             guard case .value = await park(slowStarted, timeout: 10) else {
                 Issue.record("the slow request never reached its handler")
@@ -186,7 +250,7 @@ struct HTTPServerClientTests {
             let server = try startEchoHTTPServer()
             let stream = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
             defer { stream.close() }
-            try await stream.write(Array("PUT / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n".utf8))
+            try await stream.write(Array("PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n".utf8))
             let interim = try await stream.readUntil(Array("\r\n\r\n".utf8))
             #expect(String(decoding: interim, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
             try await stream.write(Array("body".utf8))

@@ -22,6 +22,25 @@ struct ChildProcessTests {
         }
     }
 
+    @Test func childrenHaveNamesAndAreJoinedLikeGreenlets() async throws {
+        try await onHub {
+            let named = ChildProcess(Square(2), name: "北门吹雪", executable: workerExecutable)
+            let children = [named] + (3...4).map { ChildProcess(Square($0), executable: workerExecutable) }
+            #expect(named.name == "北门吹雪")
+            #expect(children[1].name.hasPrefix("ChildProcess-") && children[1].name != children[2].name)
+            for child in children { try child.start() }
+            let finished = try await joinAll(children, timeout: 20)
+            #expect(finished.count == 3 && children.allSatisfy { $0.isReady && $0.isSuccessful && !$0.isAlive })
+            var values: [Int] = []
+            for child in children { values.append(try await child.get(timeout: 1)) }
+            #expect(values == [4, 9, 16])
+
+            let failing = ChildProcess(Fail(code: 1), executable: workerExecutable)
+            try failing.start()
+            await #expect(throws: JobFailed.self) { try await joinAll([failing], raiseError: true) }
+        }
+    }
+
     @Test func aThrowingJobComesBackAsJobFailed() async throws {
         try await onHub {
             let child = ChildProcess(Fail(code: 9), executable: workerExecutable)

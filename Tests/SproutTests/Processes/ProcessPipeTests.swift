@@ -26,10 +26,7 @@ struct ProcessPipeTests {
                 let queue = try ProcessQueue<Int>()
                 let producers = try (0..<3).map { try pool.submit(QueueProducer(queue: queue, from: $0 * 100, count: 100)) }
                 var seen: [Int] = []
-                for _ in 0..<300 {
-                    guard let value = try await queue.get(timeout: 10) else { break }
-                    seen.append(value)
-                }
+                for _ in 0..<300 { seen.append(try await queue.get(timeout: 10)) }
                 #expect(seen.sorted() == Array(0..<300))
                 for producer in producers { #expect(try await producer.get(timeout: 10) == 100) }
 
@@ -38,7 +35,8 @@ struct ProcessPipeTests {
                 var total = 0
                 for summer in summers { total += try await summer.get(timeout: 10) }
                 #expect(total == 5050, "each value is taken exactly once")
-                #expect(try await queue.get(timeout: 0.05) == nil)
+                await #expect(throws: QueueError.empty) { try await queue.get(timeout: 0.05) }
+                #expect(queue.isEmpty && queue.count == 0)
             }
         }
         #expect(left.isEmpty)

@@ -21,4 +21,30 @@ struct SharedDictionaryTests {
         }
         #expect(left.isEmpty)
     }
+
+    @Test func keysCountSubscriptAndAtomicUpdates() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let dictionary = try SharedDictionary<String, Int>()
+                let list = try SharedList<Int>([0])
+                try await dictionary.set("a", 1)
+                try await dictionary.set("b", 2)
+                #expect(try await dictionary["a"] == 1)
+                #expect(try await dictionary["zzz"] == nil)
+                #expect(try await dictionary.keys.sorted() == ["a", "b"])
+                #expect(try await dictionary.count == 2)
+                // Workers and the parent increment the same entries at once: no update is lost.
+                let jobs = (0..<4).map { _ in SharedCounter(dictionary: dictionary, list: list, key: "hits", times: 50) }
+                let running = pool.mapAsync(jobs)
+                for _ in 0..<50 {
+                    try await dictionary.update("hits") { $0 = ($0 ?? 0) + 1 }
+                    try await list.update { $0[0] += 1 }
+                }
+                #expect(try await running.get(timeout: 30) == [50, 50, 50, 50])
+                #expect(try await dictionary["hits"] == 250)
+                #expect(try await list[0] == 250)
+            }
+        }
+        #expect(left.isEmpty)
+    }
 }

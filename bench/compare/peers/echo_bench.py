@@ -16,16 +16,8 @@ the run; the rate is the client's own (its timer starts after all connections ar
 """
 import argparse, os, signal, subprocess, sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CLIENT_SRC = os.path.join(HERE, "echo_client.c")
-CLIENT_BIN = os.path.join(os.path.dirname(HERE), "results", "echo_client")
-
-
-def build_client():
-    if not os.path.exists(CLIENT_BIN) or os.path.getmtime(CLIENT_BIN) < os.path.getmtime(CLIENT_SRC):
-        os.makedirs(os.path.dirname(CLIENT_BIN), exist_ok=True)
-        subprocess.run(["cc", "-O2", "-o", CLIENT_BIN, CLIENT_SRC], check=True)
-    return CLIENT_BIN
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from compare import c_program  # noqa: E402  (compare.py is one folder up)
 
 
 def cpu_ticks(pid):
@@ -43,7 +35,7 @@ def main():
     parser.add_argument("server", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     server_argv = args.server[1:] if args.server[:1] == ["--"] else args.server
-    client = build_client()
+    client = c_program("echo_client")
     server = subprocess.Popen(server_argv, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()

@@ -75,7 +75,19 @@ final class MessageSocket: @unchecked Sendable {
 
     /// Receives one message and decodes it; `nil` if `timeout` passed first.
     func receive<Value: Decodable>(_ type: Value.Type, timeout: Double?) async throws -> Value? {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
+        while true {
+            if let value = try receiveNow(type) { return value }
+            if deadline?.hasPassed == true { return nil }
+            try await waitFor(writable: false, timeout: deadline?.secondsLeft)
+        }
+    }
+
+    /// Receives one message if one is waiting, without waiting; `nil` if none is.
+    ///
+    /// - Throws: ``ProcessChannelError/closed`` once every holder of the other end closed
+    ///   it; ``ProcessChannelError/coding(_:)``, ``ProcessChannelError/system(operation:code:)``.
+    func receiveNow<Value: Decodable>(_ type: Value.Type) throws(ProcessChannelError) -> Value? {
         var buffer = [UInt8](repeating: 0, count: Self.maxMessage)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
@@ -83,23 +95,22 @@ final class MessageSocket: @unchecked Sendable {
                 do {
                     return try JSONDecoder().decode(type, from: Data(buffer[0..<count]))
                 } catch {
-                    throw ProcessChannelError.coding("\(error)")
+                    throw .coding("\(error)")
                 }
             }
-            if count == 0 { throw ProcessChannelError.closed }
+            if count == 0 { throw .closed }
             switch errno {
             case EINTR: continue
-            case EAGAIN, EWOULDBLOCK:
-                var left: Double?
-                if let deadline {
-                    let now = monotonicNanoseconds()
-                    guard now < deadline else { return nil }
-                    left = Double(deadline - now) / 1e9
-                }
-                try await waitFor(writable: false, timeout: left)
-            case let code: throw ProcessChannelError.system(operation: "recv", code: code)
+            case EAGAIN, EWOULDBLOCK: return nil
+            case let code: throw .system(operation: "recv", code: code)
             }
         }
+    }
+
+    /// True if a message is waiting to be received now.
+    var hasMessage: Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0 && poller.revents & Int16(POLLIN) != 0
     }
 
     /// Waits for the socket: through the hub's poller on the hub, with `poll` elsewhere.
@@ -113,17 +124,11 @@ final class MessageSocket: @unchecked Sendable {
                 watcher = made
                 return made
             }
-            try await poller.waitReadableOrWritable(writable: writable, timeout: timeout)
+            _ = writable ? try await poller.waitWritable(timeout: timeout) : try await poller.waitReadable(timeout: timeout)
             return
         }
         var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
         let milliseconds = timeout.map { Int32(min($0 * 1000, Double(Int32.max))) } ?? -1
         _ = poll(&poller, 1, milliseconds)
-    }
-}
-
-extension FDWatcher {
-    fileprivate func waitReadableOrWritable(writable: Bool, timeout: Double?) async throws {
-        _ = writable ? try await waitWritable(timeout: timeout) : try await waitReadable(timeout: timeout)
     }
 }

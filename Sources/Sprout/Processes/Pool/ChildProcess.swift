@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// One job in a child process of its own — multiprocessing's `Process(target=...)`.
 ///
@@ -7,10 +8,17 @@ import Glibc
 /// one job and exits. A *daemon* child is terminated when the hub shuts down (the end of
 /// `Hub.run`, Ctrl-C); a non-daemon child is waited for then, as multiprocessing waits
 /// for non-daemon processes. Either way a child whose parent dies exits too.
+///
+/// It is ``Joinable`` — ready once the child has exited, its value the job's output — so
+/// ``joinAll(_:timeout:raiseError:count:)`` and ``iwait(_:timeout:count:)-(_,_,_)`` take
+/// children as they take greenlets and job handles.
 @Hub
-public final class ChildProcess<Job: ProcessJob> {
+public final class ChildProcess<Job: ProcessJob>: Joinable {
     /// The job the child runs.
     public let job: Job
+    /// The child's name — multiprocessing's `Process.name`: the one given, or
+    /// `ChildProcess-<n>` numbered in creation order.
+    public nonisolated let name: String
     /// Whether the child is terminated, rather than waited for, when the hub shuts down.
     public let daemon: Bool
     /// How long ``terminate(grace:)`` waits between SIGTERM and SIGKILL by default.
@@ -23,11 +31,14 @@ public final class ChildProcess<Job: ProcessJob> {
     private var status: ExitStatus?
     private var waiters: [Waiter<Void>] = []
     private var hook: ShutdownHook?
+    /// Completed when the child has exited; what ``Joinable`` reads.
+    private nonisolated let exit = ChildExit<Job.Output>()
 
     /// Prepares a child for `job`; ``start()`` starts it.
-    public init(_ job: Job, daemon: Bool = false, executable: String? = nil,
+    public init(_ job: Job, name: String? = nil, daemon: Bool = false, executable: String? = nil,
                 coder: any ProcessCoder = JSONProcessCoder(), killGrace: Double = 1) {
         self.job = job
+        self.name = name ?? "ChildProcess-\(childNumbers.add(1, ordering: .relaxed).newValue)"
         self.daemon = daemon
         self.executable = executable ?? ProcessPool.currentExecutable
         self.coder = coder
@@ -42,7 +53,7 @@ public final class ChildProcess<Job: ProcessJob> {
     public func start() throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
-        let (payload, descriptors) = try encodeJob(job, coder: coder)
+        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
         task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
             self?.outcome = decodeOutput(outcome, of: Job.self, coder: coder)
@@ -58,9 +69,12 @@ public final class ChildProcess<Job: ProcessJob> {
         // The hook keeps the child object alive until the child exits (as multiprocessing
         // keeps its children listed), so dropping the object does not skip the wait.
         hook = Hub.onShutdown { [self] in
-            if daemon { terminate(grace: killGrace) }
+            // As multiprocessing does at exit: every daemon is stopped first, then the
+            // others are waited for (hooks run one by one, so this one may come first).
+            for stop in liveDaemons.values { stop() }
             _ = try? await join(timeout: daemon ? killGrace + 5 : nil)
         }
+        if daemon { liveDaemons[ObjectIdentifier(self)] = { [weak self] in self?.terminate() } }
     }
 
     /// The child's process id, once started.
@@ -69,13 +83,18 @@ public final class ChildProcess<Job: ProcessJob> {
     /// True from ``start()`` until the child has exited.
     public var isAlive: Bool { worker != nil && status == nil }
 
-    /// How the child ended — its exit code or signal — or `nil` while it runs.
-    public var exitStatus: ExitStatus? { status }
+    /// How the child ended — its exit code or signal — or `nil` while it runs. Reading
+    /// it counts as observing the child's error.
+    public var exitStatus: ExitStatus? {
+        exit.markObserved()
+        return status
+    }
 
     /// multiprocessing's `exitcode`: the exit code, minus the signal number if a signal
-    /// ended the child, or `nil` while it runs.
+    /// ended the child, or `nil` while it runs. Reading it counts as observing the
+    /// child's error.
     public var exitCode: Int32? {
-        switch status {
+        switch exitStatus {
         case .exited(let code)?: code
         case .signaled(let signal)?: -signal
         case nil: nil
@@ -124,6 +143,8 @@ public final class ChildProcess<Job: ProcessJob> {
             }
         }
         task = nil
+        exit.complete(outcome ?? .failure(ProcessPoolError.closed))
+        liveDaemons[ObjectIdentifier(self)] = nil
         if let hook { Hub.removeShutdownHook(hook) }
         hook = nil
         let woken = waiters
@@ -152,19 +173,71 @@ public final class ChildProcess<Job: ProcessJob> {
     ///   ``ProcessPoolError``; ``Timeout`` if `timeout` passes; `CancellationError`.
     public func value(timeout: Double? = nil) async throws -> Job.Output {
         guard try await join(timeout: timeout) else { throw Timeout(seconds: timeout ?? 0) }
-        guard let outcome else { throw ProcessPoolError.closed }
-        return try outcome.get()
+        return try await exit.get(timeout: nil)
     }
 
     /// Asks the child to stop: SIGTERM, then SIGKILL after `grace` seconds.
     public func terminate(grace: Double? = nil) {
         guard isAlive, let worker else { return }
+        exit.markObserved()
         worker.terminate(grace: grace ?? killGrace)
     }
 
     /// Kills the child with SIGKILL.
     public func kill() {
         guard isAlive else { return }
+        exit.markObserved()
         try? worker?.child.signal(SIGKILL)
     }
+
+    // MARK: Joinable
+
+    /// True once the child has exited.
+    public nonisolated var isReady: Bool { exit.isReady }
+
+    /// True once the child has exited after its job returned a value.
+    public nonisolated var isSuccessful: Bool { exit.isSuccessful }
+
+    /// The error the child ended with (``JobFailed``, ``WorkerCrashed``…), once it has
+    /// exited; reading it counts as observing it.
+    public nonisolated var error: (any Error)? { exit.error }
+
+    /// Waits for the child and returns its job's output; see ``value(timeout:)``.
+    ///
+    /// - Throws: as ``value(timeout:)``.
+    public func get(timeout: Double?) async throws -> Job.Output {
+        try await value(timeout: timeout)
+    }
+
+    /// Terminates the child (see ``terminate(grace:)``) without waiting.
+    public nonisolated func cancel() {
+        Hub.later { [self] in terminate() }
+    }
+
+    /// Calls `callback` on the hub once the child has exited.
+    public nonisolated func onDone(_ callback: @escaping @Sendable @Hub () -> Void) {
+        exit.onDone(callback)
+    }
+
+    /// Calls `callback` on the hub with the job's outcome once the child has exited.
+    public nonisolated func onDone(_ callback: @escaping @Sendable @Hub (Result<Job.Output, any Error>) -> Void) {
+        exit.onDone(callback)
+    }
+
+    /// Marks the child's error as seen, so it is not reported as unobserved.
+    public nonisolated func markObserved() {
+        exit.markObserved()
+    }
 }
+
+/// A child's outcome, complete once the child has exited; an error nobody reads is
+/// reported once, naming the child's job.
+private final class ChildExit<Value: Sendable>: Completion<Value>, @unchecked Sendable {
+    override var reportName: String { "a child process" }
+}
+
+private let childNumbers = Atomic<Int>(0)
+
+/// How to stop each daemon child still running, so shutdown stops them all before it waits
+/// for any other child.
+@Hub private var liveDaemons: [ObjectIdentifier: @Hub () -> Void] = [:]

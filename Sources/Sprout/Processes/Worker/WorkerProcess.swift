@@ -35,8 +35,8 @@ final class WorkerProcess {
     var timers: [HubTimer] = []
 
     private let channel: Int32
-    /// Shared memory where the worker notes the id of the job it runs.
-    private let runningSlot: SharedRegion
+    /// Shared memory where the worker counts the jobs it has started.
+    private let startedCounter: SharedRegion
     /// Where descriptors a job carries are sent, ahead of its frame.
     private var descriptorChannel: Int32
     private var channelWatcher: FDWatcher?
@@ -82,9 +82,9 @@ final class WorkerProcess {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
-        runningSlot = slot
+        startedCounter = slot
         var spec = ChildSpec(executable: executable)
-        spec.environment = environment + ["\(WorkerEnvironment.runningMarker)=\(slot.name)"]
+        spec.environment = environment + ["\(WorkerEnvironment.startedMarker)=\(slot.name)"]
         spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
@@ -129,11 +129,13 @@ final class WorkerProcess {
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
 
-    /// The task the worker is running, as far as the parent knows: the oldest unanswered.
-    var running: PoolTask? { outstanding.first }
+    /// How many jobs the worker has started (it counts them in shared memory before running
+    /// each); exact once it has died.
+    var jobsStarted: Int { Int(truncatingIfNeeded: startedCounter.base.load(as: UInt64.self)) }
 
-    /// The id of the job the worker noted as running (0: none); exact once it has died.
-    var notedRunningID: UInt64 { runningSlot.base.load(as: UInt64.self) }
+    /// How many of `outstanding`, from the oldest, the worker has started: run or running,
+    /// their answers not yet read. Jobs run in the order sent, so the rest never started.
+    var startedUnanswered: Int { min(max(jobsStarted - tasksDone, 0), outstanding.count) }
 
     // MARK: Sending
 
@@ -291,8 +293,8 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
-                // The worker has mapped its running-job slot before saying hello.
-                if frame.kind == .hello { runningSlot.removeName() }
+                // The worker has mapped its started-jobs counter before saying hello.
+                if frame.kind == .hello { startedCounter.removeName() }
                 onFrame(self, frame)
             }
         } catch {

@@ -1,0 +1,96 @@
+// swift-tools-version: 6.3
+// Sprout's demos, examples and benchmark programs, in a package of their own so that a
+// package depending on Sprout resolves none of their dependencies (swift-argument-parser).
+//   cd Examples && swift build -c release    (or scripts/demo.sh, bench/compare/*)
+// The package-benchmark suite is a package of its own too: Examples/Benchmarks.
+import PackageDescription
+
+let package = Package(
+    name: "SproutExamples",
+    products: [
+        .executable(name: "fetch-urls", targets: ["FetchURLs"]),
+        .executable(name: "sprout-demo", targets: ["SproutDemo"]),
+        .executable(name: "sprout-bench", targets: ["SproutBench"]),
+        .executable(name: "sprout-bench-pool", targets: ["SproutBenchPool"]),
+        .executable(name: "cpu-offload", targets: ["CPUOffload"]),
+        .executable(name: "sprout-process-server", targets: ["sprout-process-server"]),
+    ],
+    dependencies: [
+        .package(name: "Sprout", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // What `fetch-urls`, `cpu-offload` and `sprout-demo` share: the fetch demo (sequential
+        // versus concurrent against a local Sprout server) and the CPU-offload comparison.
+        .target(
+            name: "SproutExamplesSupport",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutHTTP", package: "Sprout"),
+            ],
+            path: "Support"
+        ),
+        .executableTarget(
+            name: "FetchURLs",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutHTTP", package: "Sprout"),
+                "SproutExamplesSupport",
+            ],
+            path: "FetchURLs"
+        ),
+        .executableTarget(
+            name: "SproutDemo",
+            dependencies: [.product(name: "Sprout", package: "Sprout"), "SproutExamplesSupport"],
+            path: "Demo"
+        ),
+        .executableTarget(
+            name: "CPUOffload",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                "SproutExamplesSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "CPUOffload",
+            exclude: ["README.md", "cpu-offload-run.svg"]
+        ),
+        // What the benchmark programs share: the workload type and its small helpers.
+        .target(
+            name: "SproutBenchSupport",
+            path: "BenchSupport"
+        ),
+        .executableTarget(
+            name: "SproutBench",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutHTTP", package: "Sprout"),
+                "SproutBenchSupport",
+            ],
+            path: "Bench"
+        ),
+        // The process pool's benchmarks, in a program of their own: pool workers are the
+        // program started again, so it links nothing a worker would not load otherwise.
+        .executableTarget(
+            name: "SproutBenchPool",
+            dependencies: [.product(name: "Sprout", package: "Sprout"), "SproutBenchSupport"],
+            path: "BenchPool"
+        ),
+        // The seeds' server that hands each connection to a pool worker.
+        .executableTarget(
+            name: "sprout-process-server",
+            dependencies: [.product(name: "Sprout", package: "Sprout")],
+            path: "ProcessServer"
+        ),
+        .testTarget(
+            name: "SproutExamplesTests",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutTestSupport", package: "Sprout"),
+                "SproutExamplesSupport",
+                "CPUOffload",
+            ],
+            path: "Tests/SproutExamplesTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
