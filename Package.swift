@@ -106,9 +106,18 @@ let package = Package(
             dependencies: ["Sprout", "SproutTestSupport"],
             path: "Tests/Helpers/PostgresTestSupport"
         ),
+        // A job queue worker host the queue tests start as a process of its own.
+        .executableTarget(
+            name: "sprout-queue-worker",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestJobs"],
+            path: "Tests/Helpers/QueueWorker"
+        ),
         .testTarget(
             name: "SproutPostgresTests",
-            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
+            dependencies: [
+                "Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport", "SproutTestJobs",
+                "sprout-queue-worker",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

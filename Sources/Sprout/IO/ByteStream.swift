@@ -489,7 +489,7 @@ public class ByteStream {
         } else {
             // Queued bytes get a bounded time to drain, so a peer that never reads cannot
             // hold the descriptor open forever.
-            lingerTimer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(closeLinger)) { [self] in
+            lingerTimer = Hub.schedule(after: closeLinger) { [self] in
                 lingerTimer = nil
                 finishClose()
             }
@@ -508,7 +508,7 @@ public class ByteStream {
         guard !handleClosed else { return }
         handleClosed = true
         if let lingerTimer {
-            LoopExecutor.shared.timers.cancel(lingerTimer)
+            Hub.cancelTimer(lingerTimer)
             self.lingerTimer = nil
         }
         closeHandle(stream)

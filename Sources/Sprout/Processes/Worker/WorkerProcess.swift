@@ -119,7 +119,7 @@ final class WorkerProcess {
             drainStderr()
             closeChannel()
             closeStderr()
-            for timer in timers { LoopExecutor.shared.timers.cancel(timer) }
+            for timer in timers { Hub.cancelTimer(timer) }
             timers = []
             onExit(self, status)
         }
@@ -127,7 +127,7 @@ final class WorkerProcess {
 
     // A worker dropped with tasks still unanswered must not leave the hub spinning.
     isolated deinit {
-        if holdsSpin { LoopExecutor.shared.pollSpin.release() }
+        if holdsSpin { Hub.releasePollSpin() }
     }
 
     /// True while the worker can be given jobs: ready, and its channel not at its end.
@@ -243,9 +243,9 @@ final class WorkerProcess {
         guard busy != holdsSpin else { return }
         holdsSpin = busy
         if busy {
-            LoopExecutor.shared.pollSpin.request()
+            Hub.requestPollSpin()
         } else {
-            LoopExecutor.shared.pollSpin.release()
+            Hub.releasePollSpin()
         }
     }
 
@@ -395,7 +395,7 @@ final class WorkerProcess {
     func terminate(grace: Double) {
         phase = .retiring
         try? child.signal(SIGTERM)
-        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(grace)) { [self] in
+        let timer = Hub.schedule(after: grace) { [self] in
             try? child.signal(SIGKILL)
         }
         timers.append(timer)
