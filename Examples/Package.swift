@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "SproutTestSupport", package: "Sprout"),
                 "SproutExamplesSupport",
                 "CPUOffload",
+                "sprout-process-server",
             ],
             path: "Tests/SproutExamplesTests"
         ),
