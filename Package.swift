@@ -55,8 +55,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "sprout-io-helper",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutHelperSupport"],
             path: "Tests/Helpers/IOHelper"
+        ),
+        // What the helper programs share (their open descriptors, read once libuv settles).
+        .target(
+            name: "SproutHelperSupport",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/HelperSupport"
         ),
         // What every test target shares (a bounded greenlet runner, the size knob).
         .target(
@@ -93,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sprout-http-test-helper",
-            dependencies: ["Sprout", "SproutHTTP"],
+            dependencies: ["Sprout", "SproutHTTP", "SproutHelperSupport"],
             path: "Tests/Helpers/HTTPHelper"
         ),
         .testTarget(
@@ -106,9 +112,18 @@ let package = Package(
             dependencies: ["Sprout", "SproutTestSupport"],
             path: "Tests/Helpers/PostgresTestSupport"
         ),
+        // A job queue worker host the queue tests start as a process of its own.
+        .executableTarget(
+            name: "sprout-queue-worker",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestJobs"],
+            path: "Tests/Helpers/QueueWorker"
+        ),
         .testTarget(
             name: "SproutPostgresTests",
-            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
+            dependencies: [
+                "Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport", "SproutTestJobs",
+                "sprout-queue-worker",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -14,12 +14,14 @@
 # A name declared in a folder and again in a lower one is the lower one's. Comments and
 # string literals are not code (an interpolation `\(...)` inside a string is).
 # C modules: CLibuv only in Sprout/Hub and Sprout/IO, CCurl only in SproutHTTP, CLibpq only
-# in SproutPostgres.
+# in SproutPostgres. The hub's timer heap and poll spin (LoopExecutor.shared.timers /
+# .pollSpin) only in Sprout/Hub: the rest use Hub.schedule(after:) and friends.
 #
 # A name a file binds itself (a local, a member, a parameter) is that file's own.
 #
 # The self-test copies Sources/ to a temporary folder, adds a Hub file that names a
-# Greenlets type and one that imports CCurl, and expects this check to fail on both and
+# Greenlets type, one that imports CCurl and a Sync file that reaches the hub's timer heap,
+# and expects this check to fail on all three and
 # to pass on a Hub file that names the same type only in a comment and a string.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,17 +35,19 @@ if [ "${1:-}" = "--self-test" ]; then
     "$0" "$work/Sources" > /dev/null || { echo "self-test: a name in a comment or string was taken for code" >&2; exit 1; }
     printf 'func layerSelfTest(_ g: Greenlet<Int>) {}\n' > "$work/Sources/Sprout/Hub/LayerSelfTestName.swift"
     printf 'import CCurl\n' > "$work/Sources/Sprout/Hub/LayerSelfTestImport.swift"
+    printf 'func layerSelfTestTimers() { _ = LoopExecutor.shared.timers }\n' > "$work/Sources/Sprout/Sync/LayerSelfTestTimers.swift"
     set +e
     "$0" "$work/Sources" > "$work/out" 2>&1
     rc=$?
     set -e
     if [ "$rc" -ne 1 ] || ! grep -q "LayerSelfTestName.swift:1: Sprout/Hub names Greenlet" "$work/out" \
-        || ! grep -q "LayerSelfTestImport.swift:1: Sprout/Hub imports CCurl" "$work/out"; then
+        || ! grep -q "LayerSelfTestImport.swift:1: Sprout/Hub imports CCurl" "$work/out" \
+        || ! grep -q "LayerSelfTestTimers.swift:1: Sprout/Sync reaches LoopExecutor.shared.timers" "$work/out"; then
         echo "self-test: the check did not fail as it should (exit $rc):" >&2
         cat "$work/out" >&2
         exit 1
     fi
-    echo "check-layers self-test passed (a wrong reference and a wrong import fail the check)"
+    echo "check-layers self-test passed (a wrong reference, a wrong import and a reach into the hub fail the check)"
     exit 0
 fi
 
@@ -67,6 +71,9 @@ IMPORTS = {
     "CCurl": {"SproutHTTP"},
     "CLibpq": {"SproutPostgres"},
 }
+# Hub internals reached through the executor: only Hub/ may; the rest call Hub's own API
+# (Hub.schedule(after:), Hub.cancelTimer, Hub.requestPollSpin/releasePollSpin).
+HUB_INTERNALS = re.compile(r"\bLoopExecutor\s*\.\s*shared\s*\.\s*(timers|pollSpin)\b")
 # (folder, name): why this folder may name something from above. Keep it short.
 ALLOWED = {
 }
@@ -198,6 +205,9 @@ for path, layer, code in sorted(files):
             if allowed is not None and layer not in allowed:
                 breaches.append(f"{path}:{number}: {layer} imports {m.group(1)} (allowed only in {', '.join(sorted(allowed))})")
             continue
+        m = HUB_INTERNALS.search(line)
+        if m and layer != "Sprout/Hub":
+            breaches.append(f"{path}:{number}: {layer} reaches LoopExecutor.shared.{m.group(1)} (use the Hub's own calls)")
         for m in IDENT.finditer(line):
             name, member = m.group(1), m.group(2)
             for key, table in ((name, declared), (f"{name}.{member}" if member else None, members)):

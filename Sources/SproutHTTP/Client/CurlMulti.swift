@@ -156,7 +156,7 @@ final class CurlMulti {
         guard !closed else { return }
         closed = true
         for transfer in Array(transfers.values) { abort(transfer) }
-        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        if let timer { Hub.cancelTimer(timer) }
         timer = nil
         curl_multi_cleanup(multi)
         for easy in spareHandles { curl_easy_cleanup(easy) }
@@ -205,7 +205,7 @@ final class CurlMulti {
     private func timerChanged(_ milliseconds: Int) {
         guard milliseconds >= 0 else {
             curlDeadline = nil
-            if let timer { LoopExecutor.shared.timers.cancel(timer) }
+            if let timer { Hub.cancelTimer(timer) }
             timer = nil
             return
         }
@@ -233,9 +233,9 @@ final class CurlMulti {
     }
 
     private func startTimer(nanoseconds: UInt64, now: UInt64) {
-        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        if let timer { Hub.cancelTimer(timer) }
         timerDeadline = now + nanoseconds
-        timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds) { [unowned self] in
+        timer = Hub.schedule(afterNanoseconds: nanoseconds) { [unowned self] in
             timer = nil
             guard let curlDeadline else { return }
             // Curl names a deadline only when it changes, so one not reached yet is waited

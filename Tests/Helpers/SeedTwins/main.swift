@@ -22,10 +22,3 @@ guard let name = CommandLine.arguments.dropFirst().first, let twin = twins[name]
 }
 try Hub.run { try await twin() }
 
-/// Makes standard output line-buffered, so the lines of the twin and its workers (which
-/// share it) arrive in the order they were printed, even from a worker stopped by a signal.
-func lineBufferStandardOutput() {
-    // Swift 6 does not let code read C's global `stdout` variable: look its address up.
-    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "stdout") else { return }
-    setvbuf(symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee, nil, _IOLBF, 0)
-}

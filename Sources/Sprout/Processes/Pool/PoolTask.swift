@@ -48,7 +48,7 @@ final class PoolTask {
         isDone = true
         for fd in descriptors { close(fd) }
         descriptors = []
-        if let deadline { LoopExecutor.shared.timers.cancel(deadline) }
+        if let deadline { Hub.cancelTimer(deadline) }
         deadline = nil
         let complete = self.complete
         self.complete = nil

@@ -136,7 +136,7 @@ public final class ProcessPool {
 
     // A pool dropped without shutdown() must not leave its workers running.
     isolated deinit {
-        if let restartTimer { LoopExecutor.shared.timers.cancel(restartTimer) }
+        if let restartTimer { Hub.cancelTimer(restartTimer) }
         for worker in workers + retiring {
             worker.closeChannel()
             try? worker.child.signal(SIGKILL)
@@ -175,7 +175,7 @@ public final class ProcessPool {
         }
         handle.task = task
         if let timeout {
-            task.deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(timeout)) { [weak self, weak task] in
+            task.deadline = Hub.schedule(after: timeout) { [weak self, weak task] in
                 guard let self, let task else { return }
                 task.deadline = nil
                 self.cancel(task, with: Timeout(seconds: timeout))
@@ -347,7 +347,7 @@ public final class ProcessPool {
         )
         spawnedPIDs.append(worker.pid)
         workers.append(worker)
-        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(startTimeout)) { [weak worker, startTimeout] in
+        let timer = Hub.schedule(after: startTimeout) { [weak worker, startTimeout] in
             guard let worker, worker.phase == .starting else { return }
             worker.startFailure = "not ready within \(startTimeout) s"
             try? worker.child.signal(SIGKILL)
@@ -497,7 +497,7 @@ public final class ProcessPool {
             startMissingWorkers()
             return
         }
-        restartTimer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(restartDelay)) { [weak self] in
+        restartTimer = Hub.schedule(after: restartDelay) { [weak self] in
             guard let self else { return }
             self.restartTimer = nil
             self.startMissingWorkers()
@@ -606,7 +606,7 @@ public final class ProcessPool {
         case .terminated: break
         default:
             state = .terminated
-            if let restartTimer { LoopExecutor.shared.timers.cancel(restartTimer) }
+            if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
             for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
