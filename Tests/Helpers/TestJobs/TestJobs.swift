@@ -6,7 +6,7 @@ import Glibc
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
-    RecordRun.self, Misbehave.self, UndecodableResult.self, ListAppender.self, SharedCounter.self,
+    RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self,
 ]
 
@@ -407,4 +407,15 @@ public struct WaitAtBarrier: ProcessJob {
     public var barrier: ProcessBarrier
     public init(barrier: ProcessBarrier) { self.barrier = barrier }
     public func run() async throws -> Int { try await barrier.wait(timeout: 30) }
+}
+
+/// Reads the number written into the socket it was handed: which job's descriptor arrived.
+public struct ReadPassedNumber: ProcessJob {
+    public var descriptor: PassedDescriptor
+    public init(descriptor: PassedDescriptor) { self.descriptor = descriptor }
+    public func run() -> Int {
+        var number = -1
+        _ = read(descriptor.fd, &number, MemoryLayout<Int>.size)
+        return number
+    }
 }

@@ -37,8 +37,14 @@ final class WorkerProcess {
     private let channel: Int32
     /// Shared memory where the worker counts the jobs it has started.
     private let startedCounter: SharedRegion
-    /// Where descriptors a job carries are sent, ahead of its frame.
+    /// Where descriptors a job carries are sent, one datagram per job in the order of the
+    /// jobs' frames (the worker takes a job's datagram when it starts that job).
     private var descriptorChannel: Int32
+    /// Jobs whose descriptors wait for room on the descriptor channel, oldest first: sends
+    /// never block the hub, and a full channel is watched until it drains.
+    private var descriptorQueue: [PoolTask] = []
+    private var descriptorQueueHead = 0
+    private var descriptorWatcher: FDWatcher?
     private var channelWatcher: FDWatcher?
     private var stderrFD: Int32
     private var stderrWatcher: FDWatcher?
@@ -102,6 +108,7 @@ final class WorkerProcess {
         self.afterFrames = afterFrames
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(descriptorChannel, F_SETFL, fcntl(descriptorChannel, F_GETFL) | O_NONBLOCK)
         channelWatcher = try FDWatcher(fd: channel)
         stderrWatcher = try FDWatcher(fd: stderrFD)
         lastAnswer = monotonicNanoseconds()
@@ -153,13 +160,7 @@ final class WorkerProcess {
         var sent: [PoolTask] = []
         sent.reserveCapacity(tasks.count)
         for task in tasks {
-            if !task.descriptors.isEmpty {
-                let code = DescriptorChannel.send(task.descriptors, on: descriptorChannel)
-                if code != 0 {
-                    task.finish(.failure(HubError(code: -code, operation: "pass descriptors to worker pid \(pid)")))
-                    continue
-                }
-            }
+            if !task.descriptors.isEmpty { descriptorQueue.append(task) }
             task.sentAt = now
             Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
                             descriptors: task.descriptors.count, to: &assigned)
@@ -170,6 +171,41 @@ final class WorkerProcess {
         self.sent.append(contentsOf: sent)
         batches += 1
         updateSpin()
+        sendDescriptors()
+    }
+
+    /// Sends queued descriptors until the channel is full (then it is watched) or the
+    /// queue is empty. A job cancelled meanwhile (its duplicates closed) still gets its
+    /// datagram, empty, so the worker's count of datagrams stays in step with its jobs.
+    private func sendDescriptors() {
+        while descriptorQueueHead < descriptorQueue.count, descriptorChannel >= 0 {
+            let task = descriptorQueue[descriptorQueueHead]
+            let code = DescriptorChannel.send(task.isDone ? [] : task.descriptors, on: descriptorChannel)
+            if code == EAGAIN || code == EWOULDBLOCK {
+                watchDescriptorChannel(true)
+                return
+            }
+            if code == EINTR { continue }
+            if code != 0 {
+                // The worker would wait for this datagram forever: it is replaced instead.
+                protocolBroken(.corruptFrame("passing descriptors failed: \(String(cString: strerror(code)))"))
+                return
+            }
+            descriptorQueueHead += 1
+        }
+        descriptorQueue.removeAll(keepingCapacity: descriptorQueue.capacity <= 1024)
+        descriptorQueueHead = 0
+        watchDescriptorChannel(false)
+    }
+
+    private func watchDescriptorChannel(_ watch: Bool) {
+        if watch {
+            if descriptorWatcher == nil { descriptorWatcher = try? FDWatcher(fd: descriptorChannel) }
+            descriptorWatcher?.setCallback(events: .writable) { [unowned self] _, _ in sendDescriptors() }
+        } else {
+            descriptorWatcher?.close()
+            descriptorWatcher = nil
+        }
     }
 
     /// Sends what ``assign(_:)`` gathered.
@@ -316,6 +352,9 @@ final class WorkerProcess {
         channelOpen = false
         channelWatcher?.close()
         channelWatcher = nil
+        watchDescriptorChannel(false)
+        descriptorQueue = []
+        descriptorQueueHead = 0
         close(channel)
         close(descriptorChannel)
         descriptorChannel = -1
