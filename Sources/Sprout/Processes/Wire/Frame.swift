@@ -1,13 +1,13 @@
 /// One decoded frame: `u32 length | u8 kind | u64 id | payload`, little-endian, where
 /// `length` counts the payload bytes only.
-struct Frame: Sendable {
-    static let headerSize = 13
+package struct Frame: Sendable {
+    package static let headerSize = 13
     /// Frames larger than this are treated as corruption rather than allocated.
-    static let maxPayload = 1 << 30
+    package static let maxPayload = 1 << 30
 
-    var kind: FrameKind
-    var id: UInt64
-    var payload: [UInt8]
+    package var kind: FrameKind
+    package var id: UInt64
+    package var payload: [UInt8]
 
     /// Appends the frame's header for a payload of `length` bytes to `buffer`.
     static func appendHeader(kind: FrameKind, id: UInt64, length: Int, to buffer: inout [UInt8]) {
@@ -23,7 +23,7 @@ struct Frame: Sendable {
     }
 
     /// Appends a whole frame to `buffer`.
-    static func append(kind: FrameKind, id: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
+    package static func append(kind: FrameKind, id: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
         appendHeader(kind: kind, id: id, length: payload.count, to: &buffer)
         buffer.append(contentsOf: payload)
     }
@@ -45,7 +45,7 @@ struct Frame: Sendable {
     }
 
     /// Splits a job frame's payload into the job's type name and its encoded bytes.
-    static func splitJob(_ payload: [UInt8]) throws(ChannelError) -> (name: String, job: ArraySlice<UInt8>) {
+    package static func splitJob(_ payload: [UInt8]) throws(ChannelError) -> (name: String, job: ArraySlice<UInt8>) {
         guard payload.count >= 2 else { throw .corruptFrame("job frame of \(payload.count) bytes has no name") }
         let length = Int(payload[0]) | Int(payload[1]) << 8
         guard payload.count >= 2 + length else { throw .corruptFrame("job frame's name runs past its end") }

@@ -1,10 +1,13 @@
 /// Reassembles frames from the bytes a channel delivers in arbitrary pieces.
-struct FrameReader {
+package struct FrameReader {
     private var buffer: [UInt8] = []
     private var head = 0
 
+    /// A reader with nothing received yet.
+    package init() {}
+
     /// Adds bytes read from the channel.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if head > 0 && head == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             head = 0
@@ -16,12 +19,12 @@ struct FrameReader {
     }
 
     /// Bytes received that do not make a whole frame yet.
-    var pendingBytes: Int { buffer.count - head }
+    package var pendingBytes: Int { buffer.count - head }
 
     /// The next whole frame, or `nil` until more bytes arrive.
     ///
     /// - Throws: ``ChannelError/corruptFrame(_:)`` for an unknown kind or impossible length.
-    mutating func next() throws(ChannelError) -> Frame? {
+    package mutating func next() throws(ChannelError) -> Frame? {
         let available = buffer.count - head
         guard available >= Frame.headerSize else { return nil }
         let header = head
@@ -43,7 +46,7 @@ struct FrameReader {
     }
 
     /// Throws if the channel ended with part of a frame unread.
-    func checkComplete() throws(ChannelError) {
+    package func checkComplete() throws(ChannelError) {
         let available = buffer.count - head
         guard available > 0 else { return }
         var need = Frame.headerSize
