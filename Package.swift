@@ -80,6 +80,17 @@ let package = Package(
             name: "SproutTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
         ),
+        // Every code example of the seeds (the Python originals) as a Sprout twin,
+        // `sprout-seed-twins NAME`; SeedTests runs each and checks what it prints.
+        .executableTarget(
+            name: "sprout-seed-twins",
+            dependencies: ["Sprout", "SproutHTTP"],
+            path: "Tests/Helpers/SeedTwins"
+        ),
+        .testTarget(
+            name: "SeedTests",
+            dependencies: ["Sprout", "SproutTestSupport", "sprout-seed-twins"]
+        ),
         .executableTarget(
             name: "sprout-http-test-helper",
             dependencies: ["Sprout", "SproutHTTP"],
@@ -115,9 +126,18 @@ let package = Package(
             dependencies: ["Sprout", "SproutTestSupport"],
             path: "Tests/Helpers/PostgresTestSupport"
         ),
+        // A job queue worker host the queue tests start as a process of its own.
+        .executableTarget(
+            name: "sprout-queue-worker",
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestJobs"],
+            path: "Tests/Helpers/QueueWorker"
+        ),
         .testTarget(
             name: "SproutPostgresTests",
-            dependencies: ["Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport"]
+            dependencies: [
+                "Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport", "SproutTestJobs",
+                "sprout-queue-worker",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

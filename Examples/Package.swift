@@ -88,6 +88,7 @@ let package = Package(
                 .product(name: "SproutTestSupport", package: "Sprout"),
                 "SproutExamplesSupport",
                 "CPUOffload",
+                "sprout-process-server",
             ],
             path: "Tests/SproutExamplesTests"
         ),

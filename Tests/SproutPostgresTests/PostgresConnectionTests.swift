@@ -5,7 +5,7 @@ import SproutPostgresTestSupport
 import SproutTestSupport
 import Testing
 
-@Suite(.serialized, .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct PostgresConnectionTests {
     @Test func decodesEveryTypedColumn() async throws {
         let url = try postgresURL()
@@ -211,7 +211,7 @@ struct PostgresConnectionTests {
     }
 }
 
-private func monotonicSeconds() -> Double {
+func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

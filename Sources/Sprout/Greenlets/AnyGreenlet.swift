@@ -37,5 +37,7 @@ extension Greenlet: AnyGreenlet {}
 /// joined, killed (the caller's next Sprout wait throws `CancellationError`) or handed to
 /// another greenlet that does so.
 public func currentGreenlet() -> (any AnyGreenlet)? {
-    GreenletRegistry.shared.current()
+    // Every greenlet in the hub's table is a `Greenlet`; the table holds it as the hub's
+    // `RunningGreenlet`, since the hub may not name a type from this layer.
+    GreenletRegistry.shared.current() as? any AnyGreenlet
 }

@@ -82,8 +82,6 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
         }
     }
 
-    var joinable: any Joinable { self }
-
     /// The greenlet's whole life, run as its task's body on the hub.
     @Hub
     func run(_ body: @Hub () async throws -> Value) async {

@@ -77,7 +77,7 @@ final class CompletionCollector<Element: Sendable> {
     private let count: Int
     private let throwsOnTimeout: Bool
     private var started = false
-    private var deadline: UInt64?
+    private var deadline: Deadline?
     private var done: [Element] = []
     private var doneHead = 0
     private var waiter: Waiter<Void>?
@@ -93,7 +93,7 @@ final class CompletionCollector<Element: Sendable> {
 
     private func start() {
         started = true
-        deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        deadline = Deadline(timeout: timeout)
         for item in items {
             let joinable = handle(item)
             if joinable.isReady {
@@ -116,14 +116,9 @@ final class CompletionCollector<Element: Sendable> {
         if !started { start() }
         guard doneHead < count else { return nil }
         while doneHead == done.count {
-            var remaining: Double?
-            if let deadline {
-                let now = monotonicNanoseconds()
-                guard now < deadline else { return try outOfTime() }
-                remaining = Double(deadline - now) / 1e9
-            }
+            if deadline?.hasPassed == true { return try outOfTime() }
             // Entering `park` may hop executors (a caller that is not a greenlet): look again.
-            let wake = await park(Waiter<Void>(), timeout: remaining) { parked in
+            let wake = await park(Waiter<Void>(), timeout: deadline?.secondsLeft) { parked in
                 if doneHead < done.count { parked.wake() } else { waiter = parked }
             }
             waiter = nil

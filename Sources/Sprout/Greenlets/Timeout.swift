@@ -40,10 +40,10 @@ public func withTimeout<T: Sendable>(
     guard let seconds else { return try await body() }
     let timeout = Timeout(seconds: seconds)
     let child = startHelperTask(body)
-    let deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(seconds)) {
+    let deadline = Hub.schedule(after: seconds) {
         child.cancel()
     }
-    defer { LoopExecutor.shared.timers.cancel(deadline) }
+    defer { Hub.cancelTimer(deadline) }
     do {
         return try await withTaskCancellationHandler {
             try await child.value

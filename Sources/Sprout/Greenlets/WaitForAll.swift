@@ -10,16 +10,11 @@
 @discardableResult
 public func waitForAll(timeout: Double? = nil) async throws -> Bool {
     let me = GreenletRegistry.shared.current()?.context.id
-    let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+    let deadline = Deadline(timeout: timeout)
     while true {
-        let others = GreenletRegistry.shared.snapshot().filter { $0.context.id != me }.map(\.joinable)
+        let others = GreenletRegistry.shared.snapshot().filter { $0.context.id != me }.compactMap { $0 as? any Joinable }
         if others.isEmpty { return true }
-        var remaining: Double?
-        if let deadline {
-            let now = monotonicNanoseconds()
-            guard now < deadline else { return false }
-            remaining = Double(deadline - now) / 1e9
-        }
-        try await joinAll(others, timeout: remaining)
+        if deadline?.hasPassed == true { return false }
+        try await joinAll(others, timeout: deadline?.secondsLeft)
     }
 }

@@ -43,6 +43,18 @@ public final actor Hub {
     /// non-escaping closure, which `withoutActuallyEscaping` boxes and verifies on every
     /// call. Sound because a synchronous `@Hub` function has the same representation as a
     /// plain one and the hub thread is the hub's only executor.
+    ///
+    /// This is Sprout's one idiom for C callbacks that run per event (libuv's reads,
+    /// writes, polls and accepts, a UDP datagram, curl's socket, timer and data callbacks),
+    /// all of which C calls on the hub thread:
+    /// - the C function pointer is written in a `nonisolated` (static) function, since a
+    ///   closure written in `@Hub` code checks its isolation through the runtime on each call;
+    /// - it recovers its owner from the handle's data pointer (`Unmanaged`);
+    /// - it enters the hub by calling a constant, `private nonisolated static let
+    ///   somethingOnHub: @Sendable @Hub ((Owner, Arguments)) -> Result`, through
+    ///   `Hub.onHubThread(Self.somethingOnHub)((owner, arguments))`, which allocates nothing.
+    /// One-shot completions (a connect, a DNS answer, a child's exit) may use
+    /// ``assumeIsolated(_:)``: its cost is paid once per operation.
     @inlinable @inline(__always)
     package static func onHubThread<Argument, Result, Failure: Error>(
         _ body: @escaping @Sendable @Hub (Argument) throws(Failure) -> Result

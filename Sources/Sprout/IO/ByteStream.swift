@@ -489,11 +489,37 @@ public class ByteStream {
         } else {
             // Queued bytes get a bounded time to drain, so a peer that never reads cannot
             // hold the descriptor open forever.
-            lingerTimer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(closeLinger)) { [self] in
+            lingerTimer = Hub.schedule(after: closeLinger) { [self] in
                 lingerTimer = nil
                 finishClose()
             }
         }
+    }
+
+    /// Takes the connection out of the hub, to hand it to another process — the seeds'
+    /// server that accepts on the hub and lets a pool worker serve each connection (wrap
+    /// the result in a `PassedDescriptor` and send it in a job). Returns a descriptor of
+    /// its own, in blocking mode, that the caller now owns and must close (once the job is
+    /// submitted: the job carries its own copy); the stream is closed.
+    ///
+    /// - Throws: ``HubError`` (`EBADF`) if the stream is closed; (`EBUSY`) if it holds bytes
+    ///   read ahead and unread, or writes not yet taken by the kernel, which would be lost;
+    ///   the error of `dup` if the descriptor cannot be copied.
+    public func detachDescriptor() throws(HubError) -> Int32 {
+        guard !isClosed, !handleClosed else { throw closedError("detach") }
+        guard bufferedCount == 0, writesInFlight == 0 else {
+            throw HubError(code: Int32(UV_EBUSY.rawValue), operation: "detach \(peerDescription()) with bytes in flight")
+        }
+        var fd: uv_os_fd_t = -1
+        let found = UnsafeMutableRawPointer(stream).withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_fileno($0, &fd) }
+        guard found == 0 else { throw HubError(code: found, operation: "detach \(peerDescription())") }
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw HubError(code: -errno, operation: "dup \(peerDescription())") }
+        // The copy shares the socket's file status flags: libuv's non-blocking mode would
+        // make a worker's plain `read` fail with EAGAIN.
+        _ = fcntl(copy, F_SETFL, fcntl(copy, F_GETFL) & ~O_NONBLOCK)
+        abort()
+        return copy
     }
 
     /// Closes the descriptor at once, dropping queued bytes (for a stream whose peer is gone).
@@ -508,7 +534,7 @@ public class ByteStream {
         guard !handleClosed else { return }
         handleClosed = true
         if let lingerTimer {
-            LoopExecutor.shared.timers.cancel(lingerTimer)
+            Hub.cancelTimer(lingerTimer)
             self.lingerTimer = nil
         }
         closeHandle(stream)

@@ -2,17 +2,6 @@ import CLibuv
 
 import Glibc
 
-/// Memory a file request reads into; it lives until libuv is done with it.
-final class FileBuffer {
-    let memory: UnsafeMutableRawBufferPointer
-
-    init(count: Int) {
-        memory = .allocate(byteCount: max(count, 1), alignment: 16)
-    }
-
-    deinit { memory.deallocate() }
-}
-
 /// Runs one `uv_fs_*` request on libuv's thread pool and waits for it: `start` issues it
 /// with the request and callback given. If the greenlet stops waiting (killed), a request
 /// not yet started is cancelled, and a file that a late `open` returns is closed.

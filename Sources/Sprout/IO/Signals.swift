@@ -23,10 +23,8 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     public var queueLimit = 1024
 
     private var watchers: [SignalWatcher] = []
-    /// The signals this instance counts in `openWatches`.
-    private var counted: [Int32] = []
-    /// How many open `Signals` watch each signal.
-    private static var openWatches: [Int32: Int] = [:]
+    /// The signals this instance claims from the hub (``SignalClaims``).
+    private var claimed: [Int32] = []
     private var arrived: [Int32] = []
     private var waiters: [Waiter<Void>] = []
     private var closed = false
@@ -49,8 +47,8 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 watchers.append(try SignalWatcher(signal: signal, keepsLoopAlive: true) { [weak self] signal in
                     self?.deliver(signal)
                 })
-                Self.openWatches[signal, default: 0] += 1
-                counted.append(signal)
+                SignalClaims.claim(signal)
+                claimed.append(signal)
             } catch {
                 close()
                 throw error
@@ -76,25 +74,16 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
 
     /// The next signal; `nil` once closed.
     private func nextSignal(timeout: Double?) async throws -> Int32? {
-        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while arrived.isEmpty {
             if closed { return nil }
-            let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
-            let waiter = Waiter<Void>()
-            let wake = await park(waiter, timeout: remaining) { waiter in
-                // Checked again here: a hop on the way to parking may have let one in.
-                if !arrived.isEmpty || closed {
-                    waiter.wake()
-                    return
-                }
-                waiters.append(waiter)
-                waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
-            }
-            switch wake {
-            case .value: continue
-            case .timedOut: throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal")
-            case .cancelled: throw CancellationError()
-            }
+            let woken = try await parkUnlessReady(
+                timeout: deadline?.secondsLeft,
+                ready: { !arrived.isEmpty || closed },
+                enlist: { waiters.append($0) },
+                abandoned: { waiters.removeAll { !$0.isWaiting } }
+            )
+            if !woken { throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal") }
         }
         return arrived.removeFirst()
     }
@@ -125,17 +114,9 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
         closed = true
         for watcher in watchers { watcher.close() }
         watchers = []
-        for signal in counted {
-            Self.openWatches[signal]! -= 1
-            if Self.openWatches[signal] == 0 { Self.openWatches[signal] = nil }
-        }
-        counted = []
+        for signal in claimed { SignalClaims.release(signal) }
+        claimed = []
         wakeAll()
-    }
-
-    /// True while an open `Signals` watches `signal`: the program handles it itself.
-    package static func isWatched(_ signal: Int32) -> Bool {
-        openWatches[signal] != nil
     }
 
     private func deliver(_ signal: Int32) {

@@ -32,15 +32,12 @@ public final class TCPStream: ByteStream {
     ///   `connect 127.0.0.1:9: ECONNREFUSED`; `ETIMEDOUT` when `timeout` passes; a
     ///   resolver error for an unknown name; `CancellationError` if the greenlet is killed.
     public static func connect(host: String, port: Int, timeout: Double? = nil) async throws -> TCPStream {
-        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
-        func remaining() -> Double? {
-            deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
-        }
+        let deadline = Deadline(timeout: timeout)
         let addresses = try await getAddressInfo(host: host, port: port, timeout: timeout)
         var lastError: (any Error)?
         for address in addresses {
             do {
-                return try await connect(to: address, timeout: remaining())
+                return try await connect(to: address, timeout: deadline?.secondsLeft)
             } catch let error as HubError {
                 lastError = error
                 if error.code == Int32(UV_ETIMEDOUT.rawValue) && deadline != nil { break }

@@ -114,26 +114,19 @@ public final class UDPSocket {
     /// - Throws: ``HubError`` (`ETIMEDOUT` after `timeout`, `EBADF` after ``close()``, a
     ///   receive error); `CancellationError` if the greenlet is killed.
     public func receive(timeout: Double? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
-        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while queueStart == queue.count {
             if let failure { throw failure }
             if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "receive udp after close") }
             startReceiving()
-            let remaining = deadline.map { Double(Int64(bitPattern: $0 &- monotonicNanoseconds())) / 1e9 }
-            let waiter = Waiter<Void>()
-            let wake = await park(waiter, timeout: remaining) { waiter in
-                // Checked again here: a hop on the way to parking may have let one in.
-                if queueStart < queue.count || failure != nil || isClosed {
-                    waiter.wake()
-                    return
-                }
-                waiters.append(waiter)
-                waiter.onAbandon = { [self] in waiters.removeAll { $0 === waiter } }
-            }
-            switch wake {
-            case .value: continue
-            case .timedOut: throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
-            case .cancelled: throw CancellationError()
+            let woken = try await parkUnlessReady(
+                timeout: deadline?.secondsLeft,
+                ready: { queueStart < queue.count || failure != nil || isClosed },
+                enlist: { waiters.append($0) },
+                abandoned: { waiters.removeAll { !$0.isWaiting } }
+            )
+            if !woken {
+                throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
             }
         }
         let datagram = queue[queueStart]
@@ -156,20 +149,30 @@ public final class UDPSocket {
 
     private func startReceiving() {
         guard !receiving else { return }
-        let rc = uv_udp_recv_start(handle, { _, _, buffer in
+        let rc = Self.startReceiving(handle)
+        if rc != 0 {
+            failure = HubError(code: rc, operation: "receive udp")
+            return
+        }
+        receiving = true
+    }
+
+    /// Starts libuv's reads; each datagram enters the hub the way every per-event callback
+    /// does (see `Hub.onHubThread`).
+    private nonisolated static func startReceiving(_ handle: UnsafeMutablePointer<uv_udp_t>) -> Int32 {
+        uv_udp_recv_start(handle, { _, _, buffer in
             buffer!.pointee = sharedReadBuffer.uvBuffer
         }, { handle, count, _, address, _ in
             let owner = Unmanaged<UDPSocket>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
             // An empty read without an address is libuv's "nothing more for now".
             guard count != 0 || address != nil else { return }
             let datagram = address.flatMap { SocketAddress($0) }.map { (Array(sharedReadBuffer.bytes(max(count, 0))), $0) }
-            Hub.assumeIsolated { owner.received(count, datagram) }
+            Hub.onHubThread(UDPSocket.receivedOnHub)((owner, count, datagram))
         })
-        if rc != 0 {
-            failure = HubError(code: rc, operation: "receive udp")
-            return
-        }
-        receiving = true
+    }
+
+    private nonisolated static let receivedOnHub: @Sendable @Hub ((UDPSocket, Int, ([UInt8], SocketAddress)?)) -> Void = {
+        $0.0.received($0.1, $0.2)
     }
 
     private func received(_ count: Int, _ datagram: ([UInt8], SocketAddress)?) {

@@ -70,15 +70,10 @@ public final class Group: Sendable {
     /// - Throws: with `raiseError`, that error; `CancellationError` if the waiting greenlet is killed.
     @discardableResult
     public func join(timeout: Double? = nil, raiseError: Bool = false) async throws -> Bool {
-        let deadline = timeout.map { monotonicNanoseconds() &+ nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while !members.isEmpty {
-            var remaining: Double?
-            if let deadline {
-                let now = monotonicNanoseconds()
-                guard now < deadline else { return false }
-                remaining = Double(deadline - now) / 1e9
-            }
-            try await joinAll(greenlets, timeout: remaining, raiseError: raiseError)
+            if deadline?.hasPassed == true { return false }
+            try await joinAll(greenlets, timeout: deadline?.secondsLeft, raiseError: raiseError)
         }
         return true
     }

@@ -43,22 +43,19 @@ final class CurlMulti {
         sprout_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxCachedConnections))
     }
 
-    // Curl's callbacks are made in nonisolated functions: a closure made in hub-isolated code
-    // checks its executor through the concurrency runtime on every call (curl makes several
-    // per request); `Hub.assumeIsolated` checks the thread instead.
+    // Curl calls these on the hub thread, several times per request: they follow the hub's
+    // idiom for per-event callbacks (see `Hub.onHubThread`).
 
     /// Points the multi handle's socket and timer callbacks at `owner`.
     nonisolated private static func setCallbacks(of multi: UnsafeMutableRawPointer, to owner: UnsafeMutableRawPointer) {
         sprout_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, owner)
         sprout_multi_setopt_socket_function(multi) { _, socket, what, userp, _ in
-            let owner = CurlMulti.from(userp)
-            Hub.assumeIsolated { owner.socketChanged(socket, what: what) }
+            Hub.onHubThread(CurlMulti.socketChangedOnHub)((CurlMulti.from(userp), socket, what))
             return 0
         }
         sprout_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, owner)
         sprout_multi_setopt_timer_function(multi) { _, milliseconds, userp in
-            let owner = CurlMulti.from(userp)
-            Hub.assumeIsolated { owner.timerChanged(milliseconds) }
+            Hub.onHubThread(CurlMulti.timerChangedOnHub)((CurlMulti.from(userp), milliseconds))
             return 0
         }
     }
@@ -70,15 +67,26 @@ final class CurlMulti {
             guard let address else { return CURL_SOCKET_BAD }
             let fd = socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
             guard fd >= 0 else { return CURL_SOCKET_BAD }
-            let owner = CurlMulti.from(clientp)
-            Hub.assumeIsolated { owner.socketOpened(fd) }
+            Hub.onHubThread(CurlMulti.socketOpenedOnHub)((CurlMulti.from(clientp), fd))
             return fd
         }
         sprout_easy_setopt_pointer(easy, CURLOPT_CLOSESOCKETDATA, owner)
         sprout_easy_setopt_close_socket_function(easy) { clientp, fd in
-            let owner = CurlMulti.from(clientp)
-            return Hub.assumeIsolated { owner.closeSocket(fd) }
+            return Hub.onHubThread(CurlMulti.closeSocketOnHub)((CurlMulti.from(clientp), fd))
         }
+    }
+
+    private nonisolated static let socketChangedOnHub: @Sendable @Hub ((CurlMulti, curl_socket_t, Int32)) -> Void = {
+        $0.0.socketChanged($0.1, what: $0.2)
+    }
+    private nonisolated static let timerChangedOnHub: @Sendable @Hub ((CurlMulti, Int)) -> Void = {
+        $0.0.timerChanged($0.1)
+    }
+    private nonisolated static let socketOpenedOnHub: @Sendable @Hub ((CurlMulti, Int32)) -> Void = {
+        $0.0.socketOpened($0.1)
+    }
+    private nonisolated static let closeSocketOnHub: @Sendable @Hub ((CurlMulti, Int32)) -> Int32 = {
+        $0.0.closeSocket($0.1)
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlMulti {
@@ -148,7 +156,7 @@ final class CurlMulti {
         guard !closed else { return }
         closed = true
         for transfer in Array(transfers.values) { abort(transfer) }
-        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        if let timer { Hub.cancelTimer(timer) }
         timer = nil
         curl_multi_cleanup(multi)
         for easy in spareHandles { curl_easy_cleanup(easy) }
@@ -197,7 +205,7 @@ final class CurlMulti {
     private func timerChanged(_ milliseconds: Int) {
         guard milliseconds >= 0 else {
             curlDeadline = nil
-            if let timer { LoopExecutor.shared.timers.cancel(timer) }
+            if let timer { Hub.cancelTimer(timer) }
             timer = nil
             return
         }
@@ -225,9 +233,9 @@ final class CurlMulti {
     }
 
     private func startTimer(nanoseconds: UInt64, now: UInt64) {
-        if let timer { LoopExecutor.shared.timers.cancel(timer) }
+        if let timer { Hub.cancelTimer(timer) }
         timerDeadline = now + nanoseconds
-        timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds) { [unowned self] in
+        timer = Hub.schedule(afterNanoseconds: nanoseconds) { [unowned self] in
             timer = nil
             guard let curlDeadline else { return }
             // Curl names a deadline only when it changes, so one not reached yet is waited

@@ -80,13 +80,11 @@ final class CurlTransfer {
         // Curl's buffer is read synchronously, on this thread, before the callback returns.
         sprout_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
             nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            let transfer = CurlTransfer.from(userdata)
-            return Hub.assumeIsolated { transfer.received(bytes) }
+            return Hub.onHubThread(CurlTransfer.receivedOnHub)((CurlTransfer.from(userdata), bytes))
         }
         sprout_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
             nonisolated(unsafe) let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            let transfer = CurlTransfer.from(userdata)
-            Hub.assumeIsolated { transfer.receivedHeaderLine(bytes) }
+            Hub.onHubThread(CurlTransfer.receivedHeaderLineOnHub)((CurlTransfer.from(userdata), bytes))
             return size * count
         }
     }
@@ -137,6 +135,15 @@ final class CurlTransfer {
         }
         headerList = list
         sprout_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, list)
+    }
+
+    // Curl's data callbacks enter the hub the way every per-event callback does (see
+    // `Hub.onHubThread`).
+    private nonisolated static let receivedOnHub: @Sendable @Hub ((CurlTransfer, UnsafeRawBufferPointer)) -> Int = {
+        $0.0.received($0.1)
+    }
+    private nonisolated static let receivedHeaderLineOnHub: @Sendable @Hub ((CurlTransfer, UnsafeRawBufferPointer)) -> Void = {
+        $0.0.receivedHeaderLine($0.1)
     }
 
     nonisolated private static func from(_ pointer: UnsafeMutableRawPointer?) -> CurlTransfer {

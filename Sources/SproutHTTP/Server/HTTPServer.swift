@@ -124,7 +124,7 @@ public final class HTTPServer {
         for connection in connections.values where connection.idle { connection.stream.close() }
         await server.stop(timeout: timeout)
         if let sweep {
-            LoopExecutor.shared.timers.cancel(sweep)
+            Hub.cancelTimer(sweep)
             self.sweep = nil
         }
     }
@@ -134,7 +134,7 @@ public final class HTTPServer {
     /// Runs the sweep while connections are open: one timer per server, not one per request.
     private func sweepSoon() {
         guard sweep == nil, !stopping else { return }
-        sweep = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(sweepInterval)) { [weak self] in
+        sweep = Hub.schedule(after: sweepInterval) { [weak self] in
             self?.sweepNow()
         }
     }

@@ -60,7 +60,7 @@ public final class PostgresConnection {
             PQfinish(conn)
             throw PostgresError.connectFailed(message)
         }
-        let deadline = Deadline(timeout)
+        let deadline = Deadline(timeout: timeout)
         var watcher: FDWatcher?
         do {
             // libpq's protocol: start as if the last poll said "writing".
@@ -75,6 +75,9 @@ public final class PostgresConnection {
                 if state == PGRES_POLLING_FAILED { throw PostgresError.connectFailed(errorMessage(conn)) }
             }
             PQsetnonblocking(conn, 1)
+            // Notices (`CREATE … IF NOT EXISTS` skipping) are not errors: libpq would print
+            // them on standard error.
+            PQsetNoticeProcessor(conn, { _, _ in }, nil)
             return PostgresConnection(conn: conn, watcher: watcher!)
         } catch {
             watcher?.close()
@@ -171,7 +174,7 @@ public final class PostgresConnection {
     /// - Throws: ``PostgresError/connectionLost(_:)`` or ``PostgresError/closed`` (after
     ///   the ones already received); `CancellationError` if killed.
     public func nextNotification(timeout: Double? = nil) async throws -> PostgresNotification? {
-        let deadline = Deadline(timeout)
+        let deadline = Deadline(timeout: timeout)
         while true {
             if notificationsRead < notifications.count {
                 let notification = notifications[notificationsRead]
@@ -183,14 +186,14 @@ public final class PostgresConnection {
                 return notification
             }
             guard !isClosed else { throw PostgresError.closed }
-            guard let remaining = deadline.remainingOrNil() else { return nil }
+            guard deadline?.hasPassed != true else { return nil }
             if turn.isLocked {
                 // A statement owns the socket; it collects notifications as it reads.
                 notificationWakeup.clear()
-                guard try await notificationWakeup.wait(timeout: remaining) else { return nil }
+                guard try await notificationWakeup.wait(timeout: deadline?.secondsLeft) else { return nil }
             } else {
                 do {
-                    try await Self.wait(on: watcher, readable: true, Deadline(remaining))
+                    try await Self.wait(on: watcher, readable: true, deadline)
                 } catch PostgresError.timedOut {
                     return nil
                 }
@@ -225,8 +228,8 @@ public final class PostgresConnection {
         send: (OpaquePointer) -> Bool
     ) async throws -> [Result<PostgresResult, PostgresError>] {
         guard !isClosed else { throw PostgresError.closed }
-        let deadline = Deadline(timeout)
-        guard try await turn.acquire(timeout: try deadline.remaining()) else { throw PostgresError.timedOut(seconds: timeout ?? 0) }
+        let deadline = Deadline(timeout: timeout)
+        guard try await turn.acquire(timeout: deadline?.secondsLeft) else { throw PostgresError.timedOut(seconds: timeout ?? 0) }
         defer {
             try? turn.release()
             notificationWakeup.set()
@@ -270,7 +273,7 @@ public final class PostgresConnection {
 
     /// Sends what libpq has buffered, reading meanwhile so a server that is itself blocked
     /// writing to us cannot deadlock the exchange.
-    private func flush(_ deadline: Deadline) async throws {
+    private func flush(_ deadline: Deadline?) async throws {
         while true {
             let status = PQflush(conn)
             if status == 0 { return }
@@ -282,7 +285,7 @@ public final class PostgresConnection {
     }
 
     /// The next result once libpq has read it whole, or `nil` at the end of a statement.
-    private func nextResult(_ deadline: Deadline) async throws -> OpaquePointer? {
+    private func nextResult(_ deadline: Deadline?) async throws -> OpaquePointer? {
         while PQisBusy(conn) == 1 {
             try await Self.wait(on: watcher, readable: true, deadline)
             guard !isClosed else { throw PostgresError.closed }
@@ -296,12 +299,13 @@ public final class PostgresConnection {
     ///
     /// - Throws: ``PostgresError/timedOut(seconds:)``; ``PostgresError/closed`` if the
     ///   watcher was closed meanwhile; `CancellationError` if killed.
-    private static func wait(on watcher: FDWatcher, readable: Bool, _ deadline: Deadline) async throws {
+    private static func wait(on watcher: FDWatcher, readable: Bool, _ deadline: Deadline?) async throws {
+        guard deadline?.hasPassed != true else { throw PostgresError.timedOut(seconds: 0) }
         let ready: Bool
         do {
             ready = readable
-                ? try await watcher.waitReadable(timeout: try deadline.remaining())
-                : try await watcher.waitWritable(timeout: try deadline.remaining())
+                ? try await watcher.waitReadable(timeout: deadline?.secondsLeft)
+                : try await watcher.waitWritable(timeout: deadline?.secondsLeft)
         } catch let error as HubError where error.code == -ECANCELED {
             throw PostgresError.closed
         } catch is HubError {

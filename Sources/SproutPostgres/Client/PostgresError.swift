@@ -24,6 +24,15 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// True for the errors that end a connection rather than a statement: remaking the
+    /// connection may help.
+    public var isConnectionFault: Bool {
+        switch self {
+        case .connectFailed, .connectionLost, .closed, .timedOut: return true
+        default: return false
+        }
+    }
+
     /// A one-line account of the error.
     public var description: String {
         switch self {

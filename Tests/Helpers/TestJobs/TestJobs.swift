@@ -6,7 +6,7 @@ import Glibc
 public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
-    ListAppender.self, SharedCounter.self,
+    RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
 ]
 
 /// n².
@@ -145,7 +145,7 @@ public struct Increment: ProcessJob {
     }
     public func run() -> Int {
         for _ in 0..<times {
-            value.withLock { $0 += 1 }
+            value.withLock { number, _ in number += 1 }
         }
         if dieHolding {
             value.lock.lock()
@@ -160,7 +160,7 @@ public struct FillSquares: ProcessJob {
     public var array: SharedArray<Double>
     public init(array: SharedArray<Double>) { self.array = array }
     public func run() -> Int {
-        array.withLock { buffer in
+        array.withLock { buffer, _ in
             for index in buffer.indices { buffer[index] = Double(index * index) }
         }
         return array.count
@@ -250,7 +250,7 @@ public struct DieFirstTime: ProcessJob {
     public var attempts: SharedValue<Int64>
     public init(attempts: SharedValue<Int64>) { self.attempts = attempts }
     public func run() -> Int64 {
-        let attempt = attempts.withLock { value -> Int64 in
+        let attempt = attempts.withLock { (value: inout Int64, _: Bool) -> Int64 in
             value += 1
             return value
         }
@@ -283,6 +283,69 @@ public struct HalfFrame: ProcessJob {
     }
 }
 
+/// Counts its run at `runs[id]` (unless `id` is negative), spins for `spinMicroseconds`
+/// and returns `id * 3`: the chaos test's job, which proves no job runs twice.
+public struct RecordRun: ProcessJob {
+    public var id: Int
+    public var runs: SharedArray<Int32>
+    public var spinMicroseconds: Int
+    public init(id: Int, runs: SharedArray<Int32>, spinMicroseconds: Int) {
+        self.id = id
+        self.runs = runs
+        self.spinMicroseconds = spinMicroseconds
+    }
+    public func run() -> Int {
+        // A count left half-done by a killed holder is still one whole store: nothing to repair.
+        if id >= 0 { runs.withLock { buffer, _ in buffer[id] += 1 } }
+        _ = SlowSquare(0, micros: spinMicroseconds).run()
+        return id &* 3
+    }
+}
+
+/// Breaks the wire protocol from inside a job, one way per ``Mode``, then waits to be killed.
+public struct Misbehave: ProcessJob {
+    /// How the job breaks the protocol.
+    public enum Mode: String, Codable, Sendable, CaseIterable {
+        /// A frame header announcing 4 GiB.
+        case hugeLength
+        /// A frame of a kind that does not exist.
+        case unknownKind
+        /// An answer for a job id the worker was never sent.
+        case answerForAnotherJob
+    }
+    public var mode: Mode
+    public init(_ mode: Mode) { self.mode = mode }
+    public func run() -> Int {
+        let id: [UInt8] = [0x77, 0x77, 0, 0, 0, 0, 0, 0]
+        let frame: [UInt8] = switch mode {
+        case .hugeLength: [0xFF, 0xFF, 0xFF, 0xFF, 3] + id
+        case .unknownKind: [1, 0, 0, 0, 99] + id + [0x31]
+        case .answerForAnotherJob: [1, 0, 0, 0, 3] + id + [0x31]
+        }
+        _ = frame.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+        sleep(30)
+        return 0
+    }
+}
+
+/// An output that encodes but does not decode: the parent reads an answer it cannot use.
+public struct Undecodable: Codable, Sendable {
+    public init() {}
+    public init(from decoder: any Decoder) throws {
+        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "Undecodable never decodes"))
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode("undecodable")
+    }
+}
+
+/// Returns an ``Undecodable``.
+public struct UndecodableResult: ProcessJob {
+    public init() {}
+    public func run() -> Undecodable { Undecodable() }
+}
+
 /// Appends `values` one by one to a shared list, then extends it with their negatives;
 /// returns the list's count as the worker saw it.
 public struct ListAppender: ProcessJob {
@@ -312,5 +375,16 @@ public struct SharedCounter: ProcessJob {
             try await list.update { $0[0] += 1 }
         }
         return times
+    }
+}
+
+/// Reads the number written into the socket it was handed: which job's descriptor arrived.
+public struct ReadPassedNumber: ProcessJob {
+    public var descriptor: PassedDescriptor
+    public init(descriptor: PassedDescriptor) { self.descriptor = descriptor }
+    public func run() -> Int {
+        var number = -1
+        _ = read(descriptor.fd, &number, MemoryLayout<Int>.size)
+        return number
     }
 }

@@ -3,6 +3,13 @@ import SproutTestJobs
 
 import Glibc
 
+// A test makes workers that cannot start: while the file SPROUT_TEST_START_GATE names
+// exists, a worker exits before serving, as a program without serveIfWorker would.
+if getenv("SPROUT_WORKER_FD") != nil, let gate = getenv("SPROUT_TEST_START_GATE"), access(gate, F_OK) == 0 {
+    let message = "sprout-test-worker: start gate closed\n"
+    _ = message.withCString { write(2, $0, strlen($0)) }
+    exit(3)
+}
 try ProcessPool.serveIfWorker(jobs: testJobs)
 
 // Run directly (not as a worker), it is a parent for whole-process checks:

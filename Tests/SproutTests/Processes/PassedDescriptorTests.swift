@@ -35,6 +35,39 @@ private func connectedPair() async throws -> (listener: Int32, client: Int32, se
 
 @Suite("PassedDescriptor", .heavy)
 struct PassedDescriptorTests {
+    /// 10,000 jobs each carrying a socket opened lazily by the input sequence: more
+    /// descriptors than the passing channel holds, so sends must queue rather than block
+    /// the hub (a blocked hub stops reading answers, and a worker blocked writing them
+    /// stops taking descriptors). Each job reads the number written into its own pipe.
+    @Test(.heavy(timeLimit: .seconds(120)))
+    func tenThousandJobsWithDescriptorsNeverBlockTheHub() async throws {
+        let count = 10_000 * testScale
+        let left = try await onHub(seconds: 100) {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let opened = OpenedDescriptors()
+                let jobs = (0..<count).lazy.map { index -> ReadPassedNumber in
+                    var ends: [Int32] = [-1, -1]
+                    precondition(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0,
+                                 "socketpair: \(errno)")
+                    var number = index
+                    _ = write(ends[1], &number, MemoryLayout<Int>.size)
+                    close(ends[1])
+                    opened.fds.append(ends[0])
+                    return ReadPassedNumber(descriptor: PassedDescriptor(ends[0]))
+                }
+                let ticker = HubTicker()
+                let ticking = spawn { try await ticker.run() }
+                let numbers = try await pool.map(jobs)
+                ticker.stopped = true
+                try await ticking.get(timeout: 5)
+                for fd in opened.fds { close(fd) }
+                #expect(numbers == Array(0..<count), "every job read its own socket")
+                #expect(ticker.longestGap < 1.0, "the hub stopped for \(ticker.longestGap) s")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func aConnectionIsHandedToAWorker() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
@@ -64,5 +97,29 @@ struct PassedDescriptorTests {
 
     @Test func aDescriptorOutsideAJobCannotBeEncoded() {
         #expect(throws: EncodingError.self) { _ = try JSONProcessCoder().encode(PassedDescriptor(0)) }
+    }
+}
+
+/// Descriptors the test's input sequence opened, closed when the map is done.
+@Hub
+private final class OpenedDescriptors {
+    var fds: [Int32] = []
+}
+
+/// A greenlet that wakes every millisecond and records the longest gap between wake-ups:
+/// how long the hub was kept from running it.
+@Hub
+private final class HubTicker {
+    private(set) var longestGap = 0.0
+    var stopped = false
+
+    func run() async throws {
+        var last = monotonicNanoseconds()
+        while !stopped {
+            try await sleep(0.001)
+            let now = monotonicNanoseconds()
+            longestGap = max(longestGap, Double(now - last) / 1e9)
+            last = now
+        }
     }
 }

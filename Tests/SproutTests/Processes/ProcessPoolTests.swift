@@ -171,6 +171,65 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func eachMalformedFrameReplacesTheWorkerAndFailsOnlyTheJobInFlight() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                for mode in Misbehave.Mode.allCases {
+                    let before = pool.workerPIDs
+                    let bad = try pool.submit(Misbehave(mode))
+                    let behind = try pool.submit(Square(11))
+                    await #expect {
+                        _ = try await bad.get(timeout: 10)
+                    } throws: { error in
+                        guard case .protocolViolation(_, let job, let detail)? = error as? ProcessPoolError else { return false }
+                        let cause = switch mode {
+                        case .hugeLength: "exceeds the limit"
+                        case .unknownKind: "unknown frame kind 99"
+                        case .answerForAnotherJob: "was not running"
+                        }
+                        return job?.contains("Misbehave") == true && detail.contains(cause)
+                    }
+                    #expect(try await behind.get(timeout: 10) == 121, "\(mode): the job sent behind it was not started, so it runs")
+                    #expect(pool.workerPIDs != before, "\(mode): the worker was replaced")
+                }
+                await #expect {
+                    _ = try await pool.run(UndecodableResult())
+                } throws: { error in
+                    guard case .coding(_, let detail)? = error as? ProcessPoolError else { return false }
+                    return detail.contains("output")
+                }
+                #expect(try await pool.run(Square(12)) == 144)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func sizesAreCheckedWhereTheyAreEncoded() async throws {
+        let left = try await onHub {
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, maxPayloadBytes: 1 << 16)
+            #expect(pool.maxPayloadBytes == 1 << 16)
+            // Too large to send: refused at submit, before anything is sent.
+            #expect {
+                _ = try pool.submit(ByteSum(data: [UInt8](repeating: 1, count: 1 << 16)))
+            } throws: { error in
+                guard case .jobTooLarge(_, let bytes, let limit)? = error as? ProcessPoolError else { return false }
+                return bytes > 1 << 16 && limit == 1 << 16
+            }
+            #expect(try await pool.run(ByteSum(data: [UInt8](repeating: 1, count: 20_000))) == 20_000)
+            // Too large to answer: the worker fails the job with a typed error, once.
+            await #expect {
+                _ = try await pool.run(Bytes(count: (1 << 16) + 1))
+            } throws: { error in
+                guard let tooLarge = error as? JobOutputTooLarge else { return false }
+                return tooLarge.bytes == (1 << 16) + 1 && tooLarge.limit == 1 << 16 && tooLarge.job.contains("Bytes")
+            }
+            #expect(try await pool.run(Bytes(count: 1 << 15)).count == 1 << 15, "the same worker goes on")
+            await pool.terminate()
+            return try await survivors(pool.spawnedPIDs)
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func poolsStartedTogetherFromTimeoutBodiesAllGetReady() async throws {
         // A `withTimeout` body is a task of its own, not a greenlet: on its way to park it may
         // pass through the hub's queue, while the workers' hellos arrive.
@@ -317,7 +376,7 @@ struct ProcessPoolTests {
                 // Shut down once the worker has started the first job, however long a
                 // loaded machine takes to get it there.
                 let deadline = monotonicNanoseconds() + 10_000_000_000
-                while !pool.workers.contains(where: { $0.notedRunningID != 0 }), monotonicNanoseconds() < deadline {
+                while !pool.workers.contains(where: { $0.jobsStarted != 0 }), monotonicNanoseconds() < deadline {
                     try await sleep(0.005)
                 }
                 try await pool.shutdown(wait: true, cancelPending: true)

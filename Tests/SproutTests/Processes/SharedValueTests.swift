@@ -60,10 +60,49 @@ struct SharedValueTests {
 
     @Test func aLockIsExclusiveAndRecoverable() throws {
         let lock = try ProcessLock()
-        #expect(lock.tryLock())
-        #expect(!lock.tryLock())
+        #expect(try lock.tryLock())
+        #expect(try !lock.tryLock())
         lock.unlock()
-        #expect(lock.withLock { 7 } == 7)
+        #expect(try lock.withLock { 7 } == 7)
+    }
+
+    @Test func aHolderThatDiedIsToldOnceAlsoThroughWithLock() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let counter = try SharedValue<Int64>(0)
+                await #expect(throws: WorkerCrashed.self) {
+                    _ = try await pool.run(Increment(value: counter, times: 1, dieHolding: true))
+                }
+                #expect(throws: ProcessLockError.previousHolderDied) { try counter.withLock { $0 += 1 } }
+                try counter.withLock { $0 += 1 }
+                #expect(counter.value == 2, "told once: the call after the error ran its body")
+
+                await #expect(throws: WorkerCrashed.self) {
+                    _ = try await pool.run(Increment(value: counter, times: 1, dieHolding: true))
+                }
+                // A subscript cannot tell its caller: it keeps the news for the next holder.
+                #expect(counter.value == 3)
+                #expect(counter.withLock { _, holderDied in holderDied } == true)
+                #expect(counter.withLock { _, holderDied in holderDied } == false)
+                #expect(throws: Never.self) { try counter.lock.tryLock() }
+                counter.lock.unlock()
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    @Test func aSharedArrayChecksWhatItMaps() throws {
+        // A region whose header claims more numbers than it holds, as a corrupt or foreign
+        // name would: decoding it is an error, not a read past the mapping.
+        let region = try SharedRegion(size: 64 + ProcessLock.size + 16)
+        region.base.storeBytes(of: UInt64(1_000_000), as: UInt64.self)
+        let coder = JSONProcessCoder()
+        let name = try coder.encode(region.name)
+        #expect(throws: SharedMemoryError.self) { _ = try coder.decode(SharedArray<Int64>.self, from: name[...]) }
+        region.base.storeBytes(of: UInt64(2), as: UInt64.self)
+        #expect(try coder.decode(SharedArray<Int64>.self, from: name[...]).count == 2)
+        let tiny = try SharedRegion(size: 8)
+        #expect(throws: SharedMemoryError.self) { _ = try coder.decode(ProcessLock.self, from: try coder.encode(tiny.name)[...]) }
     }
 
     @Test func greenletsWaitForALockWithoutStoppingTheHub() async throws {

@@ -75,16 +75,11 @@ final class MessageSocket: @unchecked Sendable {
 
     /// Receives one message and decodes it; `nil` if `timeout` passed first.
     func receive<Value: Decodable>(_ type: Value.Type, timeout: Double?) async throws -> Value? {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while true {
             if let value = try receiveNow(type) { return value }
-            var left: Double?
-            if let deadline {
-                let now = monotonicNanoseconds()
-                guard now < deadline else { return nil }
-                left = Double(deadline - now) / 1e9
-            }
-            try await waitFor(writable: false, timeout: left)
+            if deadline?.hasPassed == true { return nil }
+            try await waitFor(writable: false, timeout: deadline?.secondsLeft)
         }
     }
 
@@ -129,17 +124,11 @@ final class MessageSocket: @unchecked Sendable {
                 watcher = made
                 return made
             }
-            try await poller.waitReadableOrWritable(writable: writable, timeout: timeout)
+            _ = writable ? try await poller.waitWritable(timeout: timeout) : try await poller.waitReadable(timeout: timeout)
             return
         }
         var poller = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
         let milliseconds = timeout.map { Int32(min($0 * 1000, Double(Int32.max))) } ?? -1
         _ = poll(&poller, 1, milliseconds)
-    }
-}
-
-extension FDWatcher {
-    fileprivate func waitReadableOrWritable(writable: Bool, timeout: Double?) async throws {
-        _ = writable ? try await waitWritable(timeout: timeout) : try await waitReadable(timeout: timeout)
     }
 }

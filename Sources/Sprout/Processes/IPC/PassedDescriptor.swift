@@ -70,21 +70,28 @@ final class DescriptorCollector: Sendable {
 }
 
 /// Sending and receiving descriptors on a worker's descriptor channel (a datagram
-/// socketpair beside the frame channel): one datagram per job, sent before the job's frame,
-/// so the worker finds them in order.
+/// socketpair beside the frame channel): one datagram per job that carries descriptors, in
+/// the order of the jobs, so the worker finds them in order.
 enum DescriptorChannel {
     static let maxPerJob = 64
 
-    /// Sends `fds` as one datagram; returns `errno` on failure, 0 on success.
+    /// Sends `fds` as one datagram without waiting (none for an empty list: the datagram
+    /// only keeps the worker's count); returns `errno` on failure (`EAGAIN` when the
+    /// channel is full), 0 on success.
     static func send(_ fds: [Int32], on socket: Int32) -> Int32 {
         withMessage(room: fds.count) { message, control in
+            if fds.isEmpty {
+                message.msg_control = nil
+                message.msg_controllen = 0
+                return sendmsg(socket, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1 ? 0 : errno
+            }
             let header = control.assumingMemoryBound(to: cmsghdr.self)
             header.pointee.cmsg_level = SOL_SOCKET
             header.pointee.cmsg_type = Int32(SCM_RIGHTS)
             header.pointee.cmsg_len = cmsgLength(fds.count)
             let data = (control + MemoryLayout<cmsghdr>.stride).assumingMemoryBound(to: Int32.self)
             for (index, fd) in fds.enumerated() { data[index] = fd }
-            return sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) == 1 ? 0 : errno
+            return sendmsg(socket, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1 ? 0 : errno
         }
     }
 

@@ -38,7 +38,7 @@ public final class ProcessQueue<Value: Codable & Sendable>: Codable, Sendable {
     public func put(_ value: Value) async throws {
         try checkOpen()
         try await input.send(value)
-        waiting.withLock { $0 += 1 }
+        waiting.withLock { count, _ in count += 1 }
     }
 
     /// Takes the oldest value, waiting up to `timeout` seconds (forever when `nil`).
@@ -49,7 +49,7 @@ public final class ProcessQueue<Value: Codable & Sendable>: Codable, Sendable {
     public func get(timeout: Double? = nil) async throws -> Value {
         try checkOpen()
         guard let value = try await output.receive(Value.self, timeout: timeout) else { throw QueueError.empty }
-        waiting.withLock { $0 -= 1 }
+        waiting.withLock { count, _ in count -= 1 }
         return value
     }
 
@@ -60,7 +60,7 @@ public final class ProcessQueue<Value: Codable & Sendable>: Codable, Sendable {
     public func getNowait() throws -> Value {
         try checkOpen()
         guard let value = try output.receiveNow(Value.self) else { throw QueueError.empty }
-        waiting.withLock { $0 -= 1 }
+        waiting.withLock { count, _ in count -= 1 }
         return value
     }
 

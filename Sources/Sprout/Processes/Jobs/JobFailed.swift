@@ -27,6 +27,11 @@ extension JobFailed {
         guard let failure = try? coder.decode(WireFailure.self, from: payload[...]) else {
             return ProcessPoolError.coding(job: job, detail: "unreadable error report from the worker")
         }
+        // The worker's own report that the answer could not travel is the pool's error.
+        if failure.errorType == String(reflecting: JobOutputTooLarge.self), let encoded = failure.encodedError,
+           let tooLarge = try? coder.decode(JobOutputTooLarge.self, from: encoded[...]) {
+            return tooLarge
+        }
         return JobFailed(errorType: failure.errorType, message: failure.message, job: job,
                          encodedError: failure.encodedError, coder: coder)
     }

@@ -53,7 +53,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public func start() throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
-        let (payload, descriptors) = try encodeJob(job, coder: coder)
+        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
         task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
             self?.outcome = decodeOutput(outcome, of: Job.self, coder: coder)
@@ -69,9 +69,12 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         // The hook keeps the child object alive until the child exits (as multiprocessing
         // keeps its children listed), so dropping the object does not skip the wait.
         hook = Hub.onShutdown { [self] in
-            if daemon { terminate(grace: killGrace) }
+            // As multiprocessing does at exit: every daemon is stopped first, then the
+            // others are waited for (hooks run one by one, so this one may come first).
+            for stop in liveDaemons.values { stop() }
             _ = try? await join(timeout: daemon ? killGrace + 5 : nil)
         }
+        if daemon { liveDaemons[ObjectIdentifier(self)] = { [weak self] in self?.terminate() } }
     }
 
     /// The child's process id, once started.
@@ -141,6 +144,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         }
         task = nil
         exit.complete(outcome ?? .failure(ProcessPoolError.closed))
+        liveDaemons[ObjectIdentifier(self)] = nil
         if let hook { Hub.removeShutdownHook(hook) }
         hook = nil
         let woken = waiters
@@ -233,3 +237,7 @@ private final class ChildExit<Value: Sendable>: Completion<Value>, @unchecked Se
 }
 
 private let childNumbers = Atomic<Int>(0)
+
+/// How to stop each daemon child still running, so shutdown stops them all before it waits
+/// for any other child.
+@Hub private var liveDaemons: [ObjectIdentifier: @Hub () -> Void] = [:]

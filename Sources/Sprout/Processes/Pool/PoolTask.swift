@@ -17,6 +17,8 @@ final class PoolTask {
     private(set) var isDone = false
     /// How many times a crash may re-queue it instead of failing it.
     var retriesLeft: Int
+    /// How many times it went back to the queue because its worker died before starting it.
+    var requeues = 0
     var deadline: HubTimer?
     /// When it was sent to its worker.
     var sentAt: UInt64 = 0
@@ -46,7 +48,7 @@ final class PoolTask {
         isDone = true
         for fd in descriptors { close(fd) }
         descriptors = []
-        if let deadline { LoopExecutor.shared.timers.cancel(deadline) }
+        if let deadline { Hub.cancelTimer(deadline) }
         deadline = nil
         let complete = self.complete
         self.complete = nil

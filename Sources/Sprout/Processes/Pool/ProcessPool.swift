@@ -6,23 +6,46 @@ import Glibc
 /// Workers are this same program started again (`main` must call
 /// ``serveIfWorker(jobs:coder:)`` first thing). Jobs are ``ProcessJob`` values sent over a
 /// Unix socket per worker. The pool never breaks: a worker that crashes, exits or is
-/// killed fails only the job it was running (with ``WorkerCrashed``) and is replaced;
-/// cancelling a running job kills its worker (SIGTERM, then SIGKILL) and replaces it.
+/// killed fails only the jobs it had started (with ``WorkerCrashed``) and is replaced;
+/// jobs it had not started go back to the queue; cancelling a running job kills its
+/// worker (SIGTERM, then SIGKILL) and replaces it.
+///
+/// Every job ends exactly one way — its value, its error, ``WorkerCrashed``,
+/// ``JobCancelled`` or ``Timeout`` — and runs at most once unless `retries:` asks for more:
+/// each worker counts the jobs it starts in shared memory, so after a crash the parent
+/// knows which jobs ran. Workers killed by a signal before they are ready are restarted
+/// with a backoff (10 ms doubling to 100 ms) and fail no job; workers that exit on their own
+/// or time out before they are ready three times in a row fail the waiting jobs with
+/// ``ProcessPoolError/workersFailedToStart(attempts:reason:)``, and the next job tries again.
 /// The hub's teardown (end of `Hub.run`, Ctrl-C, SIGTERM) terminates the pool's workers.
 @Hub
 public final class ProcessPool {
     enum State {
         case open
         case closed
-        case broken(ProcessPoolError)
         case terminated
     }
+
+    /// The first pause before starting a worker again after one died at start-up.
+    static let firstRestartDelay = 0.01
+    /// The longest such pause; the pause doubles on each death and resets on a ready worker.
+    /// Short enough that a pool whose every new worker is killed (by an OOM killer, an
+    /// operator) serves again within a tenth of a second of the last kill, long enough
+    /// that such a killer costs at most a few spawns a second per worker.
+    static let maxRestartDelay = 0.1
+    /// How many times a job may go back to the queue because its worker died before
+    /// starting it; then it fails with ``ProcessPoolError/requeuedTooOften(job:attempts:)``.
+    /// Generous: a killer that takes every worker as soon as it is ready (200 kills in the
+    /// map test) re-queues the next job once per kill, and that is not the job's fault.
+    static let maxRequeues = 1_000
 
     /// How many workers the pool keeps running.
     public nonisolated let size: Int
     /// How long a cancelled job's worker gets between SIGTERM and SIGKILL.
     public nonisolated let killGrace: Double
     let coder: any ProcessCoder
+    /// The largest encoded job or output, in bytes.
+    public nonisolated let maxPayloadBytes: Int
     let maxTasksPerWorker: Int?
     private let executable: String
     private let environment: [String]
@@ -34,7 +57,14 @@ public final class ProcessPool {
     private var pending = TaskQueue()
     private(set) var state = State.open
     private(set) var served: Set<String> = []
+    /// Workers that exited on their own or timed out before they were ready, in a row.
     private var startFailures = 0
+    /// Seconds to wait before the next worker start (0 while workers start fine).
+    private var restartDelay = 0.0
+    private var restartTimer: HubTimer?
+    /// Set when workers keep failing at start-up: waiting jobs failed with it, and no worker
+    /// is started until the next job comes.
+    private var startError: ProcessPoolError?
     private var waiters: [Waiter<Void>] = []
     private var nextID: UInt64 = 1
     private var jobNames: [ObjectIdentifier: (String, [UInt8])] = [:]
@@ -54,6 +84,9 @@ public final class ProcessPool {
     ///   - coder: how jobs and results are encoded; must match the workers'.
     ///   - killGrace: seconds between SIGTERM and SIGKILL when a running job is cancelled.
     ///   - startTimeout: seconds a worker may take to become ready.
+    ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)`` throws
+    ///     ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` before sending) and the largest
+    ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
     /// - Throws: ``ProcessPoolError/insideWorker`` inside a worker;
     ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
     ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
@@ -65,7 +98,8 @@ public final class ProcessPool {
         initializer: (any ProcessJob)? = nil,
         coder: any ProcessCoder = JSONProcessCoder(),
         killGrace: Double = 1,
-        startTimeout: Double = 10
+        startTimeout: Double = 10,
+        maxPayloadBytes: Int = 1 << 30
     ) async throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         size = max(1, workers ?? ProcessPool.cpuCount)
@@ -74,26 +108,35 @@ public final class ProcessPool {
         self.coder = coder
         self.killGrace = killGrace
         self.startTimeout = startTimeout
-        environment = ProcessPool.workerEnvironment()
+        self.maxPayloadBytes = min(max(maxPayloadBytes, 64), Frame.maxPayload)
+        environment = ProcessPool.workerEnvironment() + ["\(WorkerEnvironment.outputLimitMarker)=\(self.maxPayloadBytes)"]
         if let initializer {
+            let encoded: [UInt8]
             do {
-                self.initializer = (Array(type(of: initializer).jobName.utf8), try coder.encode(initializer))
+                encoded = try coder.encode(initializer)
             } catch {
                 throw ProcessPoolError.coding(job: String(describing: initializer), detail: "\(error)")
             }
+            let name = Array(type(of: initializer).jobName.utf8)
+            guard name.count <= Int(UInt16.max), Frame.jobOverhead + name.count + encoded.count <= self.maxPayloadBytes else {
+                throw ProcessPoolError.jobTooLarge(job: type(of: initializer).jobName,
+                                                   bytes: Frame.jobOverhead + name.count + encoded.count, limit: self.maxPayloadBytes)
+            }
+            self.initializer = (name, encoded)
         } else {
             self.initializer = nil
         }
         for _ in 0..<size { try startWorker() }
         shutdownHook = Hub.onShutdown { [weak self] in await self?.terminate() }
         try await waitUntil { pool in
-            if case .broken(let error) = pool.state { throw error }
-            return pool.workers.allSatisfy { $0.phase == .ready }
+            if let error = pool.startError { throw error }
+            return pool.workers.count == pool.size && pool.workers.allSatisfy { $0.phase == .ready }
         }
     }
 
     // A pool dropped without shutdown() must not leave its workers running.
     isolated deinit {
+        if let restartTimer { Hub.cancelTimer(restartTimer) }
         for worker in workers + retiring {
             worker.closeChannel()
             try? worker.child.signal(SIGKILL)
@@ -122,7 +165,8 @@ public final class ProcessPool {
     ///   - retries: how many times a crash of its worker re-queues the job before it fails
     ///     with ``WorkerCrashed``.
     /// - Throws: ``ProcessPoolError/unregisteredJob(_:served:)``, ``ProcessPoolError/closed``,
-    ///   ``ProcessPoolError/coding(job:detail:)`` — before anything is sent.
+    ///   ``ProcessPoolError/coding(job:detail:)``, ``ProcessPoolError/jobTooLarge(job:bytes:limit:)``
+    ///   — before anything is sent.
     public func submit<Job: ProcessJob>(_ job: Job, timeout: Double? = nil, retries: Int = 0) throws -> JobHandle<Job.Output> {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
@@ -131,7 +175,7 @@ public final class ProcessPool {
         }
         handle.task = task
         if let timeout {
-            task.deadline = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(timeout)) { [weak self, weak task] in
+            task.deadline = Hub.schedule(after: timeout) { [weak self, weak task] in
                 guard let self, let task else { return }
                 task.deadline = nil
                 self.cancel(task, with: Timeout(seconds: timeout))
@@ -162,12 +206,11 @@ public final class ProcessPool {
                                    complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) throws -> PoolTask {
         switch state {
         case .open: break
-        case .broken(let error): throw error
         case .closed, .terminated: throw ProcessPoolError.closed
         }
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
-        let (payload, descriptors) = try encodeJob(job, coder: coder)
+        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: maxPayloadBytes)
         let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
         task.descriptors = descriptors
         task.pool = self
@@ -191,6 +234,11 @@ public final class ProcessPool {
 
     /// Queues several batches and dispatches once, so their frames share writes.
     func enqueue(batches: [[PoolTask]]) {
+        if startError != nil {
+            // Workers failed at start-up and the jobs waiting then failed; a new job tries again.
+            startError = nil
+            replaceIfNeeded()
+        }
         for tasks in batches {
             for (index, task) in tasks.enumerated() {
                 task.endsBatch = index == tasks.count - 1
@@ -200,19 +248,21 @@ public final class ProcessPool {
         dispatch()
     }
 
-    /// Cancels `task`: dropped if queued; if its worker is running it, the worker is killed
-    /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are re-queued.
+    /// Cancels `task`: dropped if queued; if its worker has started it, the worker is killed
+    /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are settled when it has
+    /// exited, by how many it had started.
     func cancel(_ task: PoolTask, with error: any Error) {
         guard !task.isDone else { return }
-        if let worker = workers.first(where: { $0.notedRunningID == task.id || $0.running === task }) {
-            task.finish(.failure(error))
-            requeue(worker.takeOutstanding())
+        task.finish(.failure(error))
+        for worker in workers {
+            guard let index = worker.outstanding.firstIndex(where: { $0 === task }) else { continue }
+            // Started, or the next to start: the worker is stopped before it runs. Sent further
+            // behind, the job cannot be taken back; its answer, if any, is ignored.
+            guard index - worker.outstanding.startIndex <= worker.startedUnanswered else { return }
             retire(worker, kill: true)
             replaceIfNeeded()
             dispatch()
-        } else {
-            // Queued, or sent behind another job: its answer, if any, is ignored.
-            task.finish(.failure(error))
+            return
         }
     }
 
@@ -297,7 +347,7 @@ public final class ProcessPool {
         )
         spawnedPIDs.append(worker.pid)
         workers.append(worker)
-        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(startTimeout)) { [weak worker, startTimeout] in
+        let timer = Hub.schedule(after: startTimeout) { [weak worker, startTimeout] in
             guard let worker, worker.phase == .starting else { return }
             worker.startFailure = "not ready within \(startTimeout) s"
             try? worker.child.signal(SIGKILL)
@@ -363,6 +413,7 @@ public final class ProcessPool {
         worker.phase = .ready
         worker.lastAnswer = monotonicNanoseconds()
         startFailures = 0
+        restartDelay = 0
         if case .closed = state, pending.isEmpty {
             retire(worker, kill: false)
         }
@@ -373,50 +424,98 @@ public final class ProcessPool {
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
         workers.removeAll { $0 === worker }
         retiring.removeAll { $0 === worker }
-        if worker.phase == .starting {
-            startFailures += 1
-            let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status)"
-                + (worker.stderrText.isEmpty ? "" : "; its stderr ended with:\n\(worker.stderrText)")
-            if startFailures >= 3 {
-                breakPool(.workersFailedToStart(attempts: startFailures, reason: reason))
-                return
-            }
-        }
-        var tasks = worker.takeOutstanding().filter { !$0.isDone }
-        // The worker noted which job it was running: that one failed; the others, answered
-        // or not yet started, go back in the queue.
-        let runningID = worker.notedRunningID
-        if runningID != 0, let index = tasks.firstIndex(where: { $0.id == runningID }) {
-            let running = tasks.remove(at: index)
-            if running.retriesLeft > 0, worker.violation == nil {
-                running.retriesLeft -= 1
-                tasks.insert(running, at: 0)
-            } else if let violation = worker.violation {
-                running.finish(.failure(ProcessPoolError.protocolViolation(
-                    pid: worker.pid, job: running.jobDescription, detail: violation.description)))
-            } else {
-                running.finish(.failure(WorkerCrashed(
-                    pid: worker.pid, status: status, job: running.jobDescription, stderrTail: worker.stderrText)))
-            }
-        }
-        requeue(tasks)
+        if worker.phase == .starting { diedStarting(worker, status: status) }
+        settle(worker, status: status)
         replaceIfNeeded()
         dispatch()
         wakeWaiters()
     }
 
-    /// Starts workers until the pool has `size` again, unless it is winding down.
+    /// Counts a worker that died before it was ready. Killed by a signal it only slows the
+    /// next start; exiting on its own or timing out, three times in a row, it means the
+    /// program cannot serve (no `serveIfWorker`, a crash at start): the waiting jobs fail.
+    private func diedStarting(_ worker: WorkerProcess, status: ExitStatus) {
+        restartDelay = min(Self.maxRestartDelay, max(Self.firstRestartDelay, restartDelay * 2))
+        var killedFromOutside = false
+        if case .signaled = status, worker.startFailure == nil { killedFromOutside = true }
+        guard !killedFromOutside else { return }
+        startFailures += 1
+        guard startFailures >= 3 else { return }
+        let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status)"
+            + (worker.stderrText.isEmpty ? "" : "; its stderr ended with:\n\(worker.stderrText)")
+        giveUpStarting(.workersFailedToStart(attempts: startFailures, reason: reason))
+        startFailures = 0
+    }
+
+    /// Fails the waiting jobs with `error` and starts no worker until the next job comes.
+    private func giveUpStarting(_ error: ProcessPoolError) {
+        startError = error
+        for task in pending.removeAll() { task.finish(.failure(error)) }
+        wakeWaiters()
+    }
+
+    /// Ends or re-queues the tasks a dead worker held. Those it had started (its counter in
+    /// shared memory says how many, from the oldest) ran at least in part: they fail with
+    /// ``WorkerCrashed`` — or the protocol violation it was killed for — unless their
+    /// `retries` allow another run. Those it had not started go back to the queue.
+    private func settle(_ worker: WorkerProcess, status: ExitStatus) {
+        let startedCount = worker.startedUnanswered
+        let tasks = worker.takeOutstanding()
+        var requeued: [PoolTask] = []
+        for (index, task) in tasks.enumerated() where !task.isDone {
+            if index >= startedCount {
+                task.requeues += 1
+                if task.requeues > Self.maxRequeues {
+                    task.finish(.failure(ProcessPoolError.requeuedTooOften(job: task.jobDescription, attempts: task.requeues)))
+                } else {
+                    requeued.append(task)
+                }
+            } else if let violation = worker.violation {
+                task.finish(.failure(ProcessPoolError.protocolViolation(
+                    pid: worker.pid, job: task.jobDescription, detail: violation.description)))
+            } else if task.retriesLeft > 0 {
+                task.retriesLeft -= 1
+                requeued.append(task)
+            } else {
+                task.finish(.failure(WorkerCrashed(
+                    pid: worker.pid, status: status, job: task.jobDescription, stderrTail: worker.stderrText)))
+            }
+        }
+        requeue(requeued)
+    }
+
+    /// Starts workers until the pool has `size` again — after the backoff pause when workers
+    /// died at start-up — unless it is winding down or gave up starting them.
     private func replaceIfNeeded() {
         switch state {
         case .open: break
         case .closed: if pending.isEmpty { return }
-        case .broken, .terminated: return
+        case .terminated: return
         }
+        guard startError == nil, restartTimer == nil, workers.count < size else { return }
+        guard restartDelay > 0 else {
+            startMissingWorkers()
+            return
+        }
+        restartTimer = Hub.schedule(after: restartDelay) { [weak self] in
+            guard let self else { return }
+            self.restartTimer = nil
+            self.startMissingWorkers()
+        }
+    }
+
+    private func startMissingWorkers() {
+        switch state {
+        case .open: break
+        case .closed: if pending.isEmpty { return }
+        case .terminated: return
+        }
+        guard startError == nil else { return }
         while workers.count < size {
             do {
                 try startWorker()
             } catch {
-                breakPool(.workersFailedToStart(attempts: startFailures + 1, reason: "\(error)"))
+                giveUpStarting(.workersFailedToStart(attempts: 1, reason: "\(error)"))
                 return
             }
         }
@@ -437,27 +536,16 @@ public final class ProcessPool {
         }
     }
 
-    private func breakPool(_ error: ProcessPoolError) {
-        state = .broken(error)
-        for task in pending.removeAll() { task.finish(.failure(error)) }
-        for worker in workers + retiring {
-            for task in worker.takeOutstanding() { task.finish(.failure(error)) }
-            retire(worker, kill: true)
-        }
-        wakeWaiters()
-    }
-
     // MARK: Waiting
 
     /// Parks the calling greenlet until `condition` holds; it is checked whenever the pool
     /// changes.
     func waitUntil(timeout: Double? = nil, _ condition: (ProcessPool) throws -> Bool) async throws {
-        let deadline = timeout.map { monotonicNanoseconds() + nanoseconds($0) }
+        let deadline = Deadline(timeout: timeout)
         while try !condition(self) {
-            let left = deadline.map { Double($0 > monotonicNanoseconds() ? $0 - monotonicNanoseconds() : 0) / 1e9 }
             // A condition that throws ends the wait, and the loop rethrows it.
             let woken = try await parkUnlessReady(
-                timeout: left,
+                timeout: deadline?.secondsLeft,
                 ready: { (try? condition(self)) != false },
                 enlist: { waiters.append($0) },
                 abandoned: { waiters.removeAll { !$0.isWaiting } }
@@ -518,6 +606,8 @@ public final class ProcessPool {
         case .terminated: break
         default:
             state = .terminated
+            if let restartTimer { Hub.cancelTimer(restartTimer) }
+            restartTimer = nil
             for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
                 for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }

@@ -16,6 +16,11 @@ public enum ProcessPoolError: Error, CustomStringConvertible, Sendable {
     case coding(job: String, detail: String)
     /// A worker broke the wire protocol (for example a corrupt frame); it was replaced.
     case protocolViolation(pid: Int32, job: String?, detail: String)
+    /// The encoded job is larger than the pool's payload limit; nothing was sent.
+    case jobTooLarge(job: String, bytes: Int, limit: Int)
+    /// The job went back to the queue `attempts` times because its worker died each time
+    /// before starting it; it never ran.
+    case requeuedTooOften(job: String, attempts: Int)
 
     public var description: String {
         switch self {
@@ -33,6 +38,10 @@ public enum ProcessPoolError: Error, CustomStringConvertible, Sendable {
             "could not encode or decode \(job) for a worker: \(detail)"
         case .protocolViolation(let pid, let job, let detail):
             "worker pid \(pid) broke the wire protocol\(job.map { " while running \($0)" } ?? ""): \(detail); it was replaced"
+        case .jobTooLarge(let job, let bytes, let limit):
+            "job \(job) is \(bytes) bytes encoded, over the pool's limit of \(limit) bytes (maxPayloadBytes); it was not sent"
+        case .requeuedTooOften(let job, let attempts):
+            "job \(job) was re-queued \(attempts) times because its workers died before starting it; it never ran"
         }
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A fixed number of numbers in shared memory, guarded by a ``ProcessLock`` —
 /// multiprocessing's `Array('d', n)`. A ``SharedValue`` is a `SharedArray` of one.
 ///
@@ -38,9 +40,18 @@ public final class SharedArray<Element: SharedScalar>: Codable, @unchecked Senda
         fill(elements)
     }
 
-    private init(region: SharedRegion) {
+    /// The array in a region another process made, its element count checked against the
+    /// region's size: a count that would run past the mapping is an error, not a crash.
+    private init(region: SharedRegion) throws(SharedMemoryError) {
+        let stored = region.base.load(as: UInt64.self)
+        let stride = UInt64(MemoryLayout<Element>.stride)
+        let room = UInt64(region.size - Self.dataOffset) / stride
+        guard stored <= room else {
+            throw SharedMemoryError(operation: "map SharedArray \(region.name)", code: EINVAL,
+                                    detail: "it claims \(stored) elements of \(stride) bytes; the region has room for \(room)")
+        }
         self.region = region
-        count = Int(region.base.load(as: UInt64.self))
+        count = Int(stored)
         lock = ProcessLock(region: region, offset: 64, initialize: false)
         elements = (region.base + Self.dataOffset).bindMemory(to: Element.self, capacity: max(count, 1))
     }
@@ -49,25 +60,43 @@ public final class SharedArray<Element: SharedScalar>: Codable, @unchecked Senda
     public subscript(index: Int) -> Element {
         get {
             precondition(index >= 0 && index < count, "SharedArray index \(index) out of range 0..<\(count)")
-            return lock.withLock { elements[index] }
+            lock.lockKeepingNews()
+            defer { lock.unlock() }
+            return elements[index]
         }
         set {
             precondition(index >= 0 && index < count, "SharedArray index \(index) out of range 0..<\(count)")
-            lock.withLock { elements[index] = newValue }
+            lock.lockKeepingNews()
+            defer { lock.unlock() }
+            elements[index] = newValue
         }
     }
 
     /// A copy of all the numbers, taken under the lock.
     public var values: [Element] {
-        lock.withLock { Array(UnsafeBufferPointer(start: elements, count: count)) }
+        lock.lockKeepingNews()
+        defer { lock.unlock() }
+        return Array(UnsafeBufferPointer(start: elements, count: count))
     }
 
     /// Runs `body` on the numbers while holding the lock, so updates from many processes
     /// add up (`+=` alone is a read and a write another process can come between).
     ///
+    /// - Throws: ``ProcessLockError/previousHolderDied``, without running `body`, if the
+    ///   lock's previous holder died holding it (the numbers may be half-updated; told
+    ///   once, the next call proceeds); what `body` throws.
+    public func withLock<T>(_ body: (UnsafeMutableBufferPointer<Element>) throws -> T) throws -> T {
+        try lock.withLock { () throws -> T in try body(UnsafeMutableBufferPointer(start: elements, count: count)) }
+    }
+
+    /// Runs `body` on the numbers while holding the lock, telling it whether the lock's
+    /// previous holder died holding it (the numbers may be half-updated: repair them here).
+    ///
     /// - Throws: what `body` throws.
-    public func withLock<T>(_ body: (UnsafeMutableBufferPointer<Element>) throws -> T) rethrows -> T {
-        try lock.withLock { try body(UnsafeMutableBufferPointer(start: elements, count: count)) }
+    public func withLock<T>(_ body: (UnsafeMutableBufferPointer<Element>, _ previousHolderDied: Bool) throws -> T) rethrows -> T {
+        try lock.withLock { (holderDied: Bool) throws -> T in
+            try body(UnsafeMutableBufferPointer(start: elements, count: count), holderDied)
+        }
     }
 
     /// Encodes the shared memory's name.
@@ -78,9 +107,10 @@ public final class SharedArray<Element: SharedScalar>: Codable, @unchecked Senda
 
     /// Maps the numbers another process made.
     ///
-    /// - Throws: ``SharedMemoryError`` if they no longer exist.
+    /// - Throws: ``SharedMemoryError`` if they no longer exist or the region is smaller
+    ///   than the numbers it claims to hold.
     public convenience init(from decoder: any Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
-        self.init(region: try SharedRegion(opening: name))
+        try self.init(region: try SharedRegion(opening: name, atLeast: Self.dataOffset))
     }
 }

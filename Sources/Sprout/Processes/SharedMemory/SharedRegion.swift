@@ -34,8 +34,9 @@ final class SharedRegion: @unchecked Sendable {
         owner = true
     }
 
-    /// Maps the existing region `name`.
-    init(opening name: String) throws(SharedMemoryError) {
+    /// Maps the existing region `name`, which must hold at least `minimum` bytes (a name
+    /// from another process is not trusted to be what it claims).
+    init(opening name: String, atLeast minimum: Int = 1) throws(SharedMemoryError) {
         self.name = name
         let fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
         guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(name)", code: errno) }
@@ -43,6 +44,10 @@ final class SharedRegion: @unchecked Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SharedMemoryError(operation: "fstat \(name)", code: errno) }
         size = Int(info.st_size)
+        guard size >= max(minimum, 1) else {
+            throw SharedMemoryError(operation: "map \(name)", code: EINVAL,
+                                    detail: "the region holds \(size) bytes, at least \(minimum) are needed")
+        }
         guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
             throw SharedMemoryError(operation: "mmap \(name)", code: errno)
         }

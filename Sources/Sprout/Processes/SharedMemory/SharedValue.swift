@@ -25,9 +25,21 @@ public final class SharedValue<Value: SharedScalar>: Codable, @unchecked Sendabl
 
     /// Runs `body` on the number while holding the lock.
     ///
+    /// - Throws: ``ProcessLockError/previousHolderDied``, without running `body`, if the
+    ///   lock's previous holder died holding it (told once, the next call proceeds); what
+    ///   `body` throws.
+    public func withLock<T>(_ body: (inout Value) throws -> T) throws -> T {
+        try storage.withLock { (buffer: UnsafeMutableBufferPointer<Value>) throws -> T in try body(&buffer[0]) }
+    }
+
+    /// Runs `body` on the number while holding the lock, telling it whether the lock's
+    /// previous holder died holding it.
+    ///
     /// - Throws: what `body` throws.
-    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try storage.withLock { try body(&$0[0]) }
+    public func withLock<T>(_ body: (inout Value, _ previousHolderDied: Bool) throws -> T) rethrows -> T {
+        try storage.withLock { (buffer: UnsafeMutableBufferPointer<Value>, holderDied: Bool) throws -> T in
+            try body(&buffer[0], holderDied)
+        }
     }
 
     /// Encodes the shared memory's name.

@@ -2,16 +2,23 @@
 /// `length` counts the payload bytes only.
 package struct Frame: Sendable {
     package static let headerSize = 13
-    /// Frames larger than this are treated as corruption rather than allocated.
+    /// Frames larger than this are treated as corruption rather than allocated; also the
+    /// largest payload limit a pool may be given, so a length always fits the header's u32.
     package static let maxPayload = 1 << 30
+    /// What a job frame's payload holds besides the name and the job: the name's length
+    /// and a descriptor count.
+    static let jobOverhead = 3
 
     package var kind: FrameKind
     package var id: UInt64
     package var payload: [UInt8]
 
-    /// Appends the frame's header for a payload of `length` bytes to `buffer`.
+    /// Appends the frame's header for a payload of `length` bytes to `buffer`. Sizes are
+    /// checked where payloads are encoded (``encodeJob(_:coder:limit:)``, the worker's
+    /// output limit), so `length` is at most ``maxPayload`` here.
     static func appendHeader(kind: FrameKind, id: UInt64, length: Int, to buffer: inout [UInt8]) {
-        let size = UInt32(length)
+        precondition(length >= 0 && length <= maxPayload, "Sprout: a frame of \(length) bytes was not checked where it was encoded")
+        let size = UInt32(truncatingIfNeeded: length)
         buffer.append(UInt8(truncatingIfNeeded: size))
         buffer.append(UInt8(truncatingIfNeeded: size >> 8))
         buffer.append(UInt8(truncatingIfNeeded: size >> 16))
@@ -23,7 +30,7 @@ package struct Frame: Sendable {
     }
 
     /// Appends a whole frame to `buffer`.
-    package static func append(kind: FrameKind, id: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
+    static func append(kind: FrameKind, id: UInt64, payload: [UInt8], to buffer: inout [UInt8]) {
         appendHeader(kind: kind, id: id, length: payload.count, to: &buffer)
         buffer.append(contentsOf: payload)
     }

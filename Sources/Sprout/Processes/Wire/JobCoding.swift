@@ -9,16 +9,27 @@ func decodeOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Erro
     }
 }
 
-/// Encodes `job` with `coder`, gathering the descriptors it carries.
+/// Encodes `job` with `coder`, gathering the descriptors it carries; the job frame it will
+/// travel in (name and payload) must fit in `limit` bytes.
 ///
-/// - Throws: ``ProcessPoolError/coding(job:detail:)``.
-func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
+/// - Throws: ``ProcessPoolError/coding(job:detail:)``; ``ProcessPoolError/jobTooLarge(job:bytes:limit:)``.
+func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder, limit: Int) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
     let collector = DescriptorCollector()
     do {
         let payload = try DescriptorTransfer.$outgoing.withValue(collector) { try coder.encode(job) }
         guard collector.fds.count <= DescriptorChannel.maxPerJob else {
             for fd in collector.fds { close(fd) }
             throw ProcessPoolError.coding(job: Job.jobName, detail: "more than \(DescriptorChannel.maxPerJob) descriptors")
+        }
+        let name = Job.jobName.utf8.count
+        guard name <= Int(UInt16.max) else {
+            for fd in collector.fds { close(fd) }
+            throw ProcessPoolError.coding(job: Job.jobName, detail: "a job type name of \(name) bytes (at most 65535)")
+        }
+        let bytes = Frame.jobOverhead + name + payload.count
+        guard bytes <= limit else {
+            for fd in collector.fds { close(fd) }
+            throw ProcessPoolError.jobTooLarge(job: Job.jobName, bytes: bytes, limit: limit)
         }
         return (payload, collector.fds)
     } catch let error as ProcessPoolError {

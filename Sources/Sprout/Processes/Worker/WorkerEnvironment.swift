@@ -9,18 +9,28 @@ enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 1
+    static let protocolVersion = 2
 
-    /// Names the worker's running-job slot: shared memory holding the id of the job it is
-    /// running (0 between jobs), read by the parent when the worker dies.
-    static let runningMarker = "SPROUT_WORKER_RUNNING"
+    /// Names the worker's started-jobs counter: shared memory holding how many jobs the
+    /// worker has started (jobs run in the order sent), read by the parent when the worker
+    /// dies to tell the jobs that started (they fail) from those that never did (re-queued).
+    static let startedMarker = "SPROUT_WORKER_STARTED"
 
-    /// Maps this worker's running-job slot for the rest of its life; `nil` outside a worker.
-    static func openRunningJobSlot() -> UnsafeMutablePointer<UInt64>? {
-        guard let value = getenv(runningMarker),
+    /// Maps this worker's started-jobs counter for the rest of its life; `nil` outside a worker.
+    static func openStartedCounter() -> UnsafeMutablePointer<UInt64>? {
+        guard let value = getenv(startedMarker),
               let region = try? SharedRegion(opening: String(cString: value)) else { return nil }
         // Never released: the worker uses the slot until it exits.
         return Unmanaged.passRetained(region).takeUnretainedValue().base.bindMemory(to: UInt64.self, capacity: 1)
+    }
+
+    /// Carries the pool's payload limit: a larger output is replaced by ``JobOutputTooLarge``.
+    static let outputLimitMarker = "SPROUT_WORKER_MAX_OUTPUT"
+
+    /// The largest output this worker may send, in bytes.
+    static var outputLimit: Int {
+        guard let value = getenv(outputLimitMarker), let limit = Int(String(cString: value)) else { return Frame.maxPayload }
+        return min(max(limit, 64), Frame.maxPayload)
     }
 
     /// The channel descriptor when this process is a worker, else `nil`.

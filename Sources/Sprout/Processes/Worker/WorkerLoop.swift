@@ -6,6 +6,8 @@ struct WorkerLoop {
     let channel: Int32
     let jobs: [String: RegisteredJob]
     let coder: any ProcessCoder
+    /// The largest answer the parent accepts, in bytes.
+    let outputLimit = WorkerEnvironment.outputLimit
 
     func serve() -> Never {
         signal(SIGINT, SIG_IGN)
@@ -17,8 +19,8 @@ struct WorkerLoop {
     }
 
     private func serveJobs() async -> Never {
-        // Mapped before the hello: the parent removes the slot's name once it has that.
-        let running = WorkerEnvironment.openRunningJobSlot()
+        // Mapped before the hello: the parent removes the counter's name once it has that.
+        let started = WorkerEnvironment.openStartedCounter()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
         var out: [UInt8] = []
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
@@ -26,8 +28,8 @@ struct WorkerLoop {
         out.removeAll(keepingCapacity: true)
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        // Answers are gathered and written together: the running-job slot in shared memory,
-        // not the answers, tells the parent which job a crash interrupted.
+        // Answers are gathered and written together: the started-jobs counter in shared
+        // memory, not the answers, tells the parent which jobs a crash found started.
         var oldestUnsent: UInt64 = 0
         var lastJob: UInt64 = 0
         var spin = false
@@ -39,12 +41,13 @@ struct WorkerLoop {
                         send(out)
                         out.removeAll(keepingCapacity: true)
                     }
-                    let started = monotonicNanoseconds()
-                    running?.pointee = frame.id
+                    let began = monotonicNanoseconds()
+                    // Bumped before the job runs, so a job the parent sees as not started
+                    // never ran; the initializer is not one of the counted jobs.
+                    if frame.kind != .initialize, let started { started.pointee &+= 1 }
                     let (kind, payload) = await run(frame)
-                    running?.pointee = 0
                     let finished = monotonicNanoseconds()
-                    lastJob = finished - started
+                    lastJob = finished - began
                     if out.isEmpty { oldestUnsent = finished }
                     Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
                     if out.count >= 1 << 16 {
@@ -128,9 +131,16 @@ struct WorkerLoop {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
-        return await DescriptorTransfer.$received.withValue(descriptors) {
+        let (kind, answer) = await DescriptorTransfer.$received.withValue(descriptors) {
             await job.run(body, coder)
         }
+        // The answer is checked here, where it was encoded: one too large for a frame fails
+        // the job with a typed error instead of being refused (or wrapped) on the way.
+        guard answer.count <= outputLimit else {
+            let failure = JobOutputTooLarge(job: name, bytes: answer.count, limit: outputLimit)
+            return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
+        }
+        return (kind, answer)
     }
 
     private func send(_ bytes: [UInt8]) {

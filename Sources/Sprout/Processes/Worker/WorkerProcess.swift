@@ -35,10 +35,16 @@ final class WorkerProcess {
     var timers: [HubTimer] = []
 
     private let channel: Int32
-    /// Shared memory where the worker notes the id of the job it runs.
-    private let runningSlot: SharedRegion
-    /// Where descriptors a job carries are sent, ahead of its frame.
+    /// Shared memory where the worker counts the jobs it has started.
+    private let startedCounter: SharedRegion
+    /// Where descriptors a job carries are sent, one datagram per job in the order of the
+    /// jobs' frames (the worker takes a job's datagram when it starts that job).
     private var descriptorChannel: Int32
+    /// Jobs whose descriptors wait for room on the descriptor channel, oldest first: sends
+    /// never block the hub, and a full channel is watched until it drains.
+    private var descriptorQueue: [PoolTask] = []
+    private var descriptorQueueHead = 0
+    private var descriptorWatcher: FDWatcher?
     private var channelWatcher: FDWatcher?
     private var stderrFD: Int32
     private var stderrWatcher: FDWatcher?
@@ -82,9 +88,9 @@ final class WorkerProcess {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
-        runningSlot = slot
+        startedCounter = slot
         var spec = ChildSpec(executable: executable)
-        spec.environment = environment + ["\(WorkerEnvironment.runningMarker)=\(slot.name)"]
+        spec.environment = environment + ["\(WorkerEnvironment.startedMarker)=\(slot.name)"]
         spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
@@ -102,6 +108,7 @@ final class WorkerProcess {
         self.afterFrames = afterFrames
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
+        _ = fcntl(descriptorChannel, F_SETFL, fcntl(descriptorChannel, F_GETFL) | O_NONBLOCK)
         channelWatcher = try FDWatcher(fd: channel)
         stderrWatcher = try FDWatcher(fd: stderrFD)
         lastAnswer = monotonicNanoseconds()
@@ -112,7 +119,7 @@ final class WorkerProcess {
             drainStderr()
             closeChannel()
             closeStderr()
-            for timer in timers { LoopExecutor.shared.timers.cancel(timer) }
+            for timer in timers { Hub.cancelTimer(timer) }
             timers = []
             onExit(self, status)
         }
@@ -120,7 +127,7 @@ final class WorkerProcess {
 
     // A worker dropped with tasks still unanswered must not leave the hub spinning.
     isolated deinit {
-        if holdsSpin { LoopExecutor.shared.pollSpin.release() }
+        if holdsSpin { Hub.releasePollSpin() }
     }
 
     /// True while the worker can be given jobs: ready, and its channel not at its end.
@@ -129,11 +136,13 @@ final class WorkerProcess {
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
 
-    /// The task the worker is running, as far as the parent knows: the oldest unanswered.
-    var running: PoolTask? { outstanding.first }
+    /// How many jobs the worker has started (it counts them in shared memory before running
+    /// each); exact once it has died.
+    var jobsStarted: Int { Int(truncatingIfNeeded: startedCounter.base.load(as: UInt64.self)) }
 
-    /// The id of the job the worker noted as running (0: none); exact once it has died.
-    var notedRunningID: UInt64 { runningSlot.base.load(as: UInt64.self) }
+    /// How many of `outstanding`, from the oldest, the worker has started: run or running,
+    /// their answers not yet read. Jobs run in the order sent, so the rest never started.
+    var startedUnanswered: Int { min(max(jobsStarted - tasksDone, 0), outstanding.count) }
 
     // MARK: Sending
 
@@ -151,13 +160,7 @@ final class WorkerProcess {
         var sent: [PoolTask] = []
         sent.reserveCapacity(tasks.count)
         for task in tasks {
-            if !task.descriptors.isEmpty {
-                let code = DescriptorChannel.send(task.descriptors, on: descriptorChannel)
-                if code != 0 {
-                    task.finish(.failure(HubError(code: -code, operation: "pass descriptors to worker pid \(pid)")))
-                    continue
-                }
-            }
+            if !task.descriptors.isEmpty { descriptorQueue.append(task) }
             task.sentAt = now
             Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
                             descriptors: task.descriptors.count, to: &assigned)
@@ -168,6 +171,41 @@ final class WorkerProcess {
         self.sent.append(contentsOf: sent)
         batches += 1
         updateSpin()
+        sendDescriptors()
+    }
+
+    /// Sends queued descriptors until the channel is full (then it is watched) or the
+    /// queue is empty. A job cancelled meanwhile (its duplicates closed) still gets its
+    /// datagram, empty, so the worker's count of datagrams stays in step with its jobs.
+    private func sendDescriptors() {
+        while descriptorQueueHead < descriptorQueue.count, descriptorChannel >= 0 {
+            let task = descriptorQueue[descriptorQueueHead]
+            let code = DescriptorChannel.send(task.isDone ? [] : task.descriptors, on: descriptorChannel)
+            if code == EAGAIN || code == EWOULDBLOCK {
+                watchDescriptorChannel(true)
+                return
+            }
+            if code == EINTR { continue }
+            if code != 0 {
+                // The worker would wait for this datagram forever: it is replaced instead.
+                protocolBroken(.corruptFrame("passing descriptors failed: \(String(cString: strerror(code)))"))
+                return
+            }
+            descriptorQueueHead += 1
+        }
+        descriptorQueue.removeAll(keepingCapacity: descriptorQueue.capacity <= 1024)
+        descriptorQueueHead = 0
+        watchDescriptorChannel(false)
+    }
+
+    private func watchDescriptorChannel(_ watch: Bool) {
+        if watch {
+            if descriptorWatcher == nil { descriptorWatcher = try? FDWatcher(fd: descriptorChannel) }
+            descriptorWatcher?.setCallback(events: .writable) { [unowned self] _, _ in sendDescriptors() }
+        } else {
+            descriptorWatcher?.close()
+            descriptorWatcher = nil
+        }
     }
 
     /// Sends what ``assign(_:)`` gathered.
@@ -205,9 +243,9 @@ final class WorkerProcess {
         guard busy != holdsSpin else { return }
         holdsSpin = busy
         if busy {
-            LoopExecutor.shared.pollSpin.request()
+            Hub.requestPollSpin()
         } else {
-            LoopExecutor.shared.pollSpin.release()
+            Hub.releasePollSpin()
         }
     }
 
@@ -291,8 +329,8 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
-                // The worker has mapped its running-job slot before saying hello.
-                if frame.kind == .hello { runningSlot.removeName() }
+                // The worker has mapped its started-jobs counter before saying hello.
+                if frame.kind == .hello { startedCounter.removeName() }
                 onFrame(self, frame)
             }
         } catch {
@@ -314,6 +352,9 @@ final class WorkerProcess {
         channelOpen = false
         channelWatcher?.close()
         channelWatcher = nil
+        watchDescriptorChannel(false)
+        descriptorQueue = []
+        descriptorQueueHead = 0
         close(channel)
         close(descriptorChannel)
         descriptorChannel = -1
@@ -354,7 +395,7 @@ final class WorkerProcess {
     func terminate(grace: Double) {
         phase = .retiring
         try? child.signal(SIGTERM)
-        let timer = LoopExecutor.shared.timers.schedule(afterNanoseconds: nanoseconds(grace)) { [self] in
+        let timer = Hub.schedule(after: grace) { [self] in
             try? child.signal(SIGKILL)
         }
         timers.append(timer)

@@ -45,7 +45,7 @@ extension Hub {
         if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
         let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
         _ = startHelperTask {
-            await HubRuntime.runMain(body) { result in outcome.withLock { $0 = result } }
+            await ProgramLifecycle.runMain(body) { result in outcome.withLock { $0 = result } }
         }
         let closeResult = LoopExecutor.shared.waitUntilClosed()
         if closeResult != 0 {
@@ -59,59 +59,13 @@ extension Hub {
         }
         return try result.get()
     }
-
-    /// Registers `hook` to run on the hub during shutdown (the end of ``run(_:)`` or
-    /// SIGINT/SIGTERM), after greenlets are killed and before handles close. Hooks run
-    /// in reverse order of registration; servers and process pools close through here
-    /// rather than installing signal handlers of their own.
-    ///
-    /// - Returns: a token for ``removeShutdownHook(_:)``.
-    @discardableResult
-    public static func onShutdown(_ hook: @escaping @Hub @Sendable () async -> Void) -> ShutdownHook {
-        HubRuntime.hooks.withLock { hooks in
-            let token = ShutdownHook(id: hooks.next)
-            hooks.next += 1
-            hooks.list.append((token, hook))
-            return token
-        }
-    }
-
-    /// Unregisters a hook added with ``onShutdown(_:)``, e.g. when a server stops early.
-    public static func removeShutdownHook(_ token: ShutdownHook) {
-        HubRuntime.hooks.withLock { hooks in hooks.list.removeAll { $0.token == token } }
-    }
-
-    /// Kills every running greenlet and waits up to `grace` seconds for them to finish.
-    /// Returns the greenlets that did not finish in time.
-    ///
-    /// - Throws: `CancellationError` if the calling greenlet is itself killed.
-    @Hub
-    @discardableResult
-    public static func killAll(grace: Double = 2) async throws -> [any Joinable] {
-        let me = GreenletContext.current?.id
-        let running = GreenletRegistry.shared.snapshot().filter { $0.context.id != me }.map(\.joinable)
-        for greenlet in running { greenlet.cancel() }
-        let finished = try await joinAll(running, timeout: grace)
-        return running.filter { item in !finished.contains { $0 === item } }
-    }
 }
 
-/// Identifies a registered shutdown hook.
-public struct ShutdownHook: Hashable, Sendable {
-    let id: UInt64
-}
-
-private struct HookList {
-    var list: [(token: ShutdownHook, hook: @Hub @Sendable () async -> Void)] = []
-    var next: UInt64 = 0
-}
-
-enum HubRuntime {
-    fileprivate static let hooks = Mutex(HookList())
-
+/// The program's lifecycle around its main greenlet.
+private enum ProgramLifecycle {
     /// Runs the main greenlet, waits for it or a signal, then tears everything down.
     @Hub
-    fileprivate static func runMain<T: Sendable>(
+    static func runMain<T: Sendable>(
         _ body: @escaping @Hub @Sendable () async throws -> T,
         report: (sending (Result<T, any Error>, Ending)) -> Void
     ) async {
@@ -119,7 +73,7 @@ enum HubRuntime {
         var watchers: [SignalWatcher] = []
         for signal in [SIGINT, SIGTERM] {
             let watcher = try? SignalWatcher(signal: signal) { signal in
-                if !Signals.isWatched(signal) { ended.wake(with: .signal(signal)) }
+                if !SignalClaims.isClaimed(signal) { ended.wake(with: .signal(signal)) }
             }
             if let watcher {
                 watchers.append(watcher)
@@ -143,12 +97,7 @@ enum HubRuntime {
                     + "(each is waiting on something that is not a Sprout wait): \(named)\(more)"
             )
         }
-        let hooks = Self.hooks.withLock { hooks in
-            let list = hooks.list
-            hooks.list = []
-            return list
-        }
-        for (_, hook) in hooks.reversed() { await hook() }
+        for hook in Hub.takeShutdownHooks() { await hook() }
         for watcher in watchers { watcher.close() }
 
         report((main.takeOutcome() ?? .failure(GreenletExit(greenlet: main.name)), ending))

@@ -1,8 +1,12 @@
 import Synchronization
 
-/// What the registry needs of a running greenlet, whatever its value type.
-protocol RunningGreenlet: AnyGreenlet {
-    var joinable: any Joinable { get }
+/// What the registry needs of a running greenlet, whatever its value type. `Greenlet`, a
+/// layer above, is the one conformer; code there turns it back into a handle
+/// (`AnyGreenlet`, `Joinable`), which the hub does not know.
+protocol RunningGreenlet: AnyObject, Sendable {
+    var context: GreenletContext { get }
+    var isReady: Bool { get }
+    func cancel()
     /// Records the waiter the greenlet is parked on, so a kill can wake it.
     func setParked(_ waiter: (any ParkedWaiter)?)
 }

@@ -1,0 +1,36 @@
+import Sprout
+
+extension JobQueue {
+    /// Serves the queue at `url` as one worker host: claims jobs of the registered `jobs`
+    /// types only (hosts may run different builds), runs them in a local process pool of
+    /// `processes` workers (a job that crashes its process fails with
+    /// ``JobQueueError/workerCrashed(job:description:)``, recorded), and returns after
+    /// SIGTERM once the jobs it holds are finished and recorded.
+    ///
+    /// The pool's workers are this program started again: call
+    /// `ProcessPool.serveIfWorker(jobs:)` with the same types first thing in `main`.
+    ///
+    /// - Returns: how many of this host's answers were refused because its lease had
+    ///   passed to another host (it was cut off for longer than the lease).
+    /// - Throws: ``PostgresError`` if the database cannot be reached at start;
+    ///   ``JobQueueError/schemaTooNew(found:supported:)``; what starting the pool throws.
+    @discardableResult
+    public static func serve(
+        postgres url: String, jobs: [any ProcessJob.Type], processes: Int? = nil,
+        options: JobQueueWorkerOptions = JobQueueWorkerOptions()
+    ) async throws -> Int {
+        let db = try await PostgresConnection.connect(url)
+        defer { db.close() }
+        try await JobQueueSchema.migrate(db)
+        let pool = try await ProcessPool(workers: processes, executable: options.executable)
+        let worker = QueueWorker(url: url, jobs: jobs, pool: pool, options: options)
+        do {
+            try await worker.serve()
+        } catch {
+            await pool.terminate()
+            throw error
+        }
+        try await pool.shutdown()
+        return worker.refusedAnswers
+    }
+}

@@ -1,0 +1,299 @@
+import FoundationEssentials
+import Sprout
+
+/// A durable job queue in PostgreSQL, for ``Sprout/ProcessJob`` types run by workers on
+/// many hosts (``serve(postgres:jobs:processes:options:)``) — Oban, River or procrastinate
+/// for Sprout. The client submits jobs and waits for their outcomes, which are recorded in
+/// the `sprout_jobs` table; see docs/JobQueue.md for the schema, states and guarantees.
+///
+/// ```swift
+/// let queue = try await JobQueue.connect("postgresql://postgres@db:5432/postgres")
+/// let total = try await queue.map(ranges.map(CountPrimes.init)).reduce(0, +)
+/// ```
+@Hub
+public final class JobQueue {
+    /// The server the queue lives in.
+    public let url: String
+    private let db: PostgresConnection
+    private let listener: PostgresConnection
+    /// Jobs a greenlet of this client waits on: id → who records the outcome.
+    private var waiting: [Int: (StoredOutcome) -> Void] = [:]
+    /// Finished ids announced before anyone here waited on them (a fast job finishing
+    /// before `submit` returned to its caller); bounded.
+    private var finishedUnclaimed: Set<Int> = []
+    private var listening: Greenlet<Void>?
+    /// True once ``close()`` ran.
+    public private(set) var isClosed = false
+    private let encoder = JSONEncoder()
+
+    private init(url: String, db: PostgresConnection, listener: PostgresConnection) {
+        self.url = url
+        self.db = db
+        self.listener = listener
+    }
+
+    /// Connects to `url`, creating or migrating the queue's tables if needed, and starts
+    /// listening for completions.
+    ///
+    /// - Throws: ``PostgresError`` if the server cannot be reached;
+    ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
+    public static func connect(_ url: String) async throws -> JobQueue {
+        let db = try await PostgresConnection.connect(url)
+        do {
+            try await JobQueueSchema.migrate(db)
+            let listener = try await PostgresConnection.connect(url)
+            try await listener.listen(JobQueueSchema.doneChannel)
+            let queue = JobQueue(url: url, db: db, listener: listener)
+            queue.listening = spawn(name: "job queue completions") { [weak queue] in
+                try await queue?.receiveCompletions()
+            }
+            return queue
+        } catch {
+            db.close()
+            throw error
+        }
+    }
+
+    /// Queues `job` and returns its handle once the row is committed.
+    ///
+    /// - Parameters:
+    ///   - priority: higher runs first (ties in submission order).
+    ///   - timeout: seconds the job may run once started; then its process is killed and it
+    ///     fails with ``JobQueueError/timedOut(job:seconds:)``.
+    ///   - retries: how many times a crash of its process re-runs it (on the same host).
+    ///   - maxAttempts: how many times it may be claimed in all, counting re-runs after a
+    ///     host lost its lease; then it fails with ``JobQueueError/leaseExpired(job:attempts:)``.
+    /// - Throws: ``PostgresError``; `EncodingError`; ``JobQueueError/closed``.
+    public func submit<Job: ProcessJob>(
+        _ job: Job, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
+    ) async throws -> QueuedJob<Job.Output> {
+        try await submitAll([job], priority: priority, timeout: timeout, retries: retries, maxAttempts: maxAttempts)[0]
+    }
+
+    /// Runs every job on the queue's workers and returns the outputs in input order —
+    /// `ProcessPool.map`. On the first failure the jobs still pending are cancelled.
+    ///
+    /// - Throws: the first failing job's ``JobQueueError``; what ``submit(_:priority:timeout:retries:maxAttempts:)`` throws.
+    public func map<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
+    ) async throws -> [Jobs.Element.Output] where Jobs.Element: ProcessJob {
+        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        var outputs: [Jobs.Element.Output] = []
+        outputs.reserveCapacity(handles.count)
+        do {
+            for handle in handles { outputs.append(try await handle.get()) }
+        } catch {
+            for handle in handles where !handle.isReady { handle.cancel() }
+            throw error
+        }
+        return outputs
+    }
+
+    /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`.
+    ///
+    /// - Throws: only what submitting throws, and `CancellationError` if killed.
+    public func mapResults<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
+    ) async throws -> [Result<Jobs.Element.Output, any Error>] where Jobs.Element: ProcessJob {
+        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        var results: [Result<Jobs.Element.Output, any Error>] = []
+        results.reserveCapacity(handles.count)
+        for handle in handles {
+            _ = try await handle.join()
+            results.append(handle.value.map { .success($0) } ?? .failure(handle.error!))
+        }
+        return results
+    }
+
+    /// The outputs in the order the jobs finish — `ProcessPool.imapUnordered`. The sequence
+    /// throws the first failure.
+    ///
+    /// - Throws: what submitting throws.
+    public func imapUnordered<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
+    ) async throws -> AsyncThrowingStream<Jobs.Element.Output, any Error> where Jobs.Element: ProcessJob {
+        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        let (stream, continuation) = AsyncThrowingStream<Jobs.Element.Output, any Error>.makeStream()
+        guard !handles.isEmpty else {
+            continuation.finish()
+            return stream
+        }
+        let remaining = Counter(handles.count)
+        for handle in handles {
+            handle.onDone { result in
+                switch result {
+                case .success(let value):
+                    continuation.yield(value)
+                    if remaining.decrement() == 0 { continuation.finish() }
+                case .failure(let error):
+                    continuation.finish(throwing: error)
+                }
+            }
+        }
+        return stream
+    }
+
+    /// A handle on a job submitted earlier, maybe by another process (a client that died
+    /// loses nothing: the outcome waits in the table).
+    ///
+    /// - Throws: ``JobQueueError/notFound(id:)`` if no such job is in the table;
+    ///   ``PostgresError``.
+    public func job<Output: Codable & Sendable>(id: Int, as output: Output.Type) async throws -> QueuedJob<Output> {
+        guard try await db.query("SELECT 1 FROM sprout_jobs WHERE id = $1", [.int(id)]).rows.count == 1 else {
+            throw JobQueueError.notFound(id: id)
+        }
+        let handle = QueuedJob<Output>(id: id, queue: self)
+        wait(on: handle)
+        try await fetchOutcomes([id])
+        return handle
+    }
+
+    /// Cancels job `id` (see ``QueuedJob/cancel()``); does nothing if it already has an outcome.
+    ///
+    /// - Throws: ``PostgresError``.
+    public func cancel(jobID id: Int) async throws {
+        let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: "\(id)"))), as: UTF8.self)
+        try await db.query("""
+            WITH cancelled AS (
+                UPDATE sprout_jobs SET state = 'cancelled', error = $2::jsonb, finished_at = now(),
+                       lease_token = NULL, lease_expires_at = NULL
+                WHERE id = $1 AND state IN ('available', 'running')
+                RETURNING id
+            )
+            SELECT pg_notify('\(JobQueueSchema.cancelChannel)', id::text),
+                   pg_notify('\(JobQueueSchema.doneChannel)', id::text)
+            FROM cancelled
+            """, [.int(id), .text(error)])
+    }
+
+    /// Counts of the table's rows by state, for monitoring and tests.
+    ///
+    /// - Throws: ``PostgresError``.
+    public func counts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await db.query("SELECT state, count(*)::int FROM sprout_jobs GROUP BY state").rows {
+            counts[row[0].string ?? "?"] = row[1].int ?? 0
+        }
+        return counts
+    }
+
+    /// Closes the client's connections; jobs keep running and their outcomes stay in the
+    /// table. Greenlets still waiting here fail with ``JobQueueError/closed``.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        listening?.cancel()
+        db.close()
+        listener.close()
+        let stranded = waiting
+        waiting = [:]
+        for (_, record) in stranded { record(.clientClosed) }
+    }
+
+    // MARK: - Submitting
+
+    private func submitAll<Job: ProcessJob>(
+        _ jobs: [Job], priority: Int, timeout: Double?, retries: Int, maxAttempts: Int
+    ) async throws -> [QueuedJob<Job.Output>] {
+        guard !isClosed else { throw JobQueueError.closed }
+        var handles: [QueuedJob<Job.Output>] = []
+        handles.reserveCapacity(jobs.count)
+        // Batches of 1,000 rows per statement: one round trip each, a bounded parameter.
+        for start in stride(from: 0, to: jobs.count, by: 1000) {
+            let batch = jobs[start..<min(jobs.count, start + 1000)]
+            let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
+            let ids = try await db.query(
+                "SELECT nextval(pg_get_serial_sequence('sprout_jobs', 'id'))::bigint FROM generate_series(1, $1::int)",
+                [.int(batch.count)]
+            ).rows.map { $0[0].int! }
+            try await db.query("""
+                WITH inserted AS (
+                    INSERT INTO sprout_jobs (id, job_type, payload, priority, timeout_seconds, retries, max_attempts)
+                    SELECT id, $2, payload, $4::int, $5::float8, $6::int, $7::int
+                    FROM unnest($1::bigint[], $3::text[]) AS batch(id, payload)
+                    RETURNING 1
+                )
+                SELECT count(*)::int, pg_notify('\(JobQueueSchema.availableChannel)', '') FROM inserted
+                """, [PostgresArrayLiteral.integers(ids), .text(Job.jobName), PostgresArrayLiteral.text(payloads),
+                      .int(priority), timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))])
+            for id in ids {
+                let handle = QueuedJob<Job.Output>(id: id, queue: self)
+                wait(on: handle)
+                handles.append(handle)
+            }
+        }
+        let early = handles.map(\.id).filter { finishedUnclaimed.remove($0) != nil }
+        if !early.isEmpty { try await fetchOutcomes(early) }
+        return handles
+    }
+
+    // MARK: - Completions
+
+    private func wait<Output: Decodable & Sendable>(on handle: QueuedJob<Output>) {
+        // Held until its outcome arrives: a caller may keep only callbacks on it (imapUnordered).
+        waiting[handle.id] = { stored in handle.finish(stored.result(as: Output.self, id: handle.id)) }
+    }
+
+    /// Reads the completion channel: each notification names finished ids; the outcomes of
+    /// those waited on here are read in one query.
+    private func receiveCompletions() async throws {
+        while !isClosed {
+            var ids: [Int] = []
+            guard let first = try await listener.nextNotification() else { continue }
+            var notification: PostgresNotification? = first
+            while let next = notification {
+                ids += next.payload.split(separator: ",").compactMap { Int($0) }
+                notification = try await listener.nextNotification(timeout: 0)
+            }
+            let wanted = ids.filter { waiting[$0] != nil }
+            for id in ids where waiting[id] == nil { finishedUnclaimed.insert(id) }
+            if finishedUnclaimed.count > 100_000 { finishedUnclaimed.removeAll() }
+            if !wanted.isEmpty { try await fetchOutcomes(wanted) }
+        }
+    }
+
+    private func fetchOutcomes(_ ids: [Int]) async throws {
+        let rows = try await db.query("""
+            SELECT id, state, result, error::text FROM sprout_jobs
+            WHERE id = ANY($1::bigint[]) AND state IN ('succeeded', 'failed', 'cancelled')
+            """, [PostgresArrayLiteral.integers(ids)]).rows
+        for row in rows {
+            guard let id = row[0].int, let record = waiting.removeValue(forKey: id) else { continue }
+            record(row[1].string == "succeeded" ? .succeeded(row[2].string ?? "null") : .failed(row[3].string ?? "{}"))
+        }
+    }
+}
+
+/// An outcome as read from the table, before it is decoded as a job's output type.
+enum StoredOutcome {
+    case succeeded(String)
+    case failed(String)
+    case clientClosed
+
+    func result<Output: Decodable>(as type: Output.Type, id: Int) -> Result<Output, any Error> {
+        switch self {
+        case .succeeded(let json):
+            do {
+                return .success(try JSONDecoder().decode(Output.self, from: Data(json.utf8)))
+            } catch {
+                return .failure(JobQueueError.resultUndecodable(id: id, message: "\(error)"))
+            }
+        case .failed(let json):
+            let recorded = try? JSONDecoder().decode(RecordedError.self, from: Data(json.utf8))
+            return .failure(recorded?.error ?? JobQueueError.undecodable(job: "\(id)", message: json))
+        case .clientClosed:
+            return .failure(JobQueueError.closed)
+        }
+    }
+}
+
+/// A count shared by the callbacks of one `imapUnordered` (all run on the hub).
+@Hub
+final class Counter {
+    private var value: Int
+    init(_ value: Int) { self.value = value }
+    func decrement() -> Int {
+        value -= 1
+        return value
+    }
+}

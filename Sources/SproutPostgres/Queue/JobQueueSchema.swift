@@ -1,0 +1,61 @@
+import Sprout
+
+/// The queue's tables, made and migrated by the library: each migration runs once, in
+/// order, under an advisory lock, and records the version it brings the schema to.
+enum JobQueueSchema {
+    /// The version this build of the library expects.
+    static let version = 1
+
+    /// Where the channel names and the advisory lock key live, shared by clients and workers.
+    static let availableChannel = "sprout_jobs_available"
+    static let doneChannel = "sprout_jobs_done"
+    static let cancelChannel = "sprout_jobs_cancel"
+    private static let migrationLockKey = 0x5370_726F_7574 // "Sprout"
+
+    /// Migration `n` brings the schema from version `n` to `n + 1`.
+    private static let migrations = [
+        """
+        CREATE TABLE sprout_jobs (
+            id bigserial PRIMARY KEY,
+            job_type text NOT NULL,
+            payload text NOT NULL,
+            priority int NOT NULL DEFAULT 0,
+            state text NOT NULL DEFAULT 'available'
+                CHECK (state IN ('available', 'running', 'succeeded', 'failed', 'cancelled')),
+            attempts int NOT NULL DEFAULT 0,
+            max_attempts int NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+            retries int NOT NULL DEFAULT 0,
+            timeout_seconds double precision,
+            lease_token uuid,
+            lease_expires_at timestamptz,
+            worker text,
+            result text,
+            error jsonb,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            started_at timestamptz,
+            finished_at timestamptz
+        );
+        CREATE INDEX sprout_jobs_claim ON sprout_jobs (priority DESC, id) WHERE state = 'available';
+        CREATE INDEX sprout_jobs_leases ON sprout_jobs (lease_expires_at) WHERE state = 'running';
+        CREATE INDEX sprout_jobs_finished ON sprout_jobs (finished_at) WHERE finished_at IS NOT NULL;
+        """,
+    ]
+
+    /// Creates the tables or brings them to ``version``.
+    ///
+    /// - Throws: ``JobQueueError/schemaTooNew(found:supported:)`` if a newer library has
+    ///   migrated the database; ``PostgresError`` from the statements.
+    @Hub
+    static func migrate(_ db: PostgresConnection) async throws {
+        try await db.transaction { db in
+            try await db.query("SELECT pg_advisory_xact_lock($1)", [.int(migrationLockKey)])
+            try await db.execute("CREATE TABLE IF NOT EXISTS sprout_schema (version int NOT NULL)")
+            let found = try await db.query("SELECT version FROM sprout_schema").rows.first?[0].int
+            if found == nil { try await db.query("INSERT INTO sprout_schema VALUES (0)") }
+            let current = found ?? 0
+            guard current <= version else { throw JobQueueError.schemaTooNew(found: current, supported: version) }
+            for migration in migrations[current..<version] { try await db.execute(migration) }
+            try await db.query("UPDATE sprout_schema SET version = $1", [.int(version)])
+        }
+    }
+}

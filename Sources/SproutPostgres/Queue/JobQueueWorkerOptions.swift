@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a worker host of a ``JobQueue`` claims and holds jobs.
+public struct JobQueueWorkerOptions: Sendable {
+    /// Seconds a claim holds a job before another host may take it over; heartbeats extend
+    /// it every third of that while the job runs. A host cut off for longer loses its jobs.
+    public var leaseSeconds: Double = 30
+    /// Jobs claimed per statement at most.
+    public var claimBatch: Int = 50
+    /// Jobs held per local process (running or next in line), so a process never waits
+    /// for a round trip to the database between two jobs.
+    public var jobsPerProcess: Int = 16
+    /// Finished rows older than this are deleted (checked about once a minute).
+    public var keepFinishedSeconds: Double = 86_400
+    /// This host's name in the `worker` column; `hostname:pid` by default.
+    public var host: String
+    /// The program the local process pool starts as its workers; this one when `nil`
+    /// (which must call `ProcessPool.serveIfWorker(jobs:)` first thing).
+    public var executable: String?
+
+    /// The defaults.
+    public init() {
+        var name = [UInt8](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        host = "\(String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)):\(getpid())"
+    }
+}

@@ -1,0 +1,298 @@
+import FoundationEssentials
+import Sprout
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One worker host: claims jobs of the types it registered, runs them in a local
+/// ``Sprout/ProcessPool``, records each outcome with its lease token, heartbeats its leases,
+/// re-queues other hosts' expired ones, and drains on SIGTERM. The database connection is
+/// remade when it breaks (a host cut off comes back); outcomes wait in memory meanwhile and
+/// are refused if their lease was lost.
+@Hub
+final class QueueWorker {
+    private struct Running {
+        let token: String
+        let cancel: () -> Void
+    }
+
+    private struct Outcome {
+        let id: Int
+        let token: String
+        let state: String
+        let result: String?
+        let error: String?
+    }
+
+    private let url: String
+    private let options: JobQueueWorkerOptions
+    private let jobTypes: [String: any ProcessJob.Type]
+    private let pool: ProcessPool
+    private var db: PostgresConnection?
+    private var running: [Int: Running] = [:]
+    private var outcomes: [Outcome] = []
+    private let wake = Event()
+    private var draining = false
+    private var stopped = false
+    private var lastPrune: UInt64 = 0
+    private let encoder = JSONEncoder()
+    /// Answers the table refused because the lease had passed to another host.
+    private(set) var refusedAnswers = 0
+
+    init(url: String, jobs: [any ProcessJob.Type], pool: ProcessPool, options: JobQueueWorkerOptions) {
+        self.url = url
+        self.options = options
+        self.pool = pool
+        jobTypes = Dictionary(jobs.map { ($0.jobName, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private var statementTimeout: Double { max(0.5, options.leaseSeconds / 3) }
+    private var capacity: Int { pool.size * max(1, options.jobsPerProcess) - running.count }
+
+    /// Runs until SIGTERM (or ``drain()``) and every claimed job is recorded.
+    func serve() async throws {
+        let terms = try Signals(SIGTERM)
+        defer { terms.close() }
+        let signals = spawn(name: "job queue SIGTERM") { [weak self] in
+            _ = try await terms.wait()
+            self?.drain()
+        }
+        let listening = spawn(name: "job queue wake-ups") { [weak self] in try await self?.listen() }
+        let beating = spawn(name: "job queue heartbeat") { [weak self] in try await self?.heartbeat() }
+        defer {
+            signals.cancel()
+            listening.cancel()
+            beating.cancel()
+            db?.close()
+        }
+        _ = try await database()
+        while true {
+            wake.clear()
+            do {
+                try await flushOutcomes()
+                if draining && running.isEmpty && outcomes.isEmpty { break }
+                if !draining && capacity > 0 {
+                    let wanted = min(capacity, options.claimBatch)
+                    if try await claim(wanted) == wanted { continue }
+                }
+            } catch let error as PostgresError where error.isConnectionFault {
+                dropConnection()
+                try await sleep(0.2)
+                continue
+            }
+            if outcomes.isEmpty { _ = try await wake.wait(timeout: statementTimeout) }
+        }
+        stopped = true
+    }
+
+    /// Claims no more jobs; ``serve()`` returns once the running ones are recorded.
+    func drain() {
+        draining = true
+        wake.set()
+    }
+
+    // MARK: - The database
+
+    private func database() async throws -> PostgresConnection {
+        if let db, !db.isClosed { return db }
+        let connection = try await PostgresConnection.connect(url, timeout: statementTimeout)
+        db = connection
+        return connection
+    }
+
+    private func dropConnection() {
+        db?.close()
+        db = nil
+    }
+
+    /// Claims up to `count` available jobs of the registered types and starts them.
+    private func claim(_ count: Int) async throws -> Int {
+        let rows = try await database().query("""
+            WITH picked AS (
+                SELECT id FROM sprout_jobs
+                WHERE state = 'available' AND job_type = ANY($1::text[])
+                ORDER BY priority DESC, id
+                LIMIT $2::int
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE sprout_jobs AS job
+            SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
+                lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
+            FROM picked WHERE job.id = picked.id
+            RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
+            """, [PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
+            timeout: statementTimeout).rows
+        for row in rows {
+            guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
+            start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
+                  timeout: row[4].double, retries: row[5].int ?? 0)
+        }
+        return rows.count
+    }
+
+    private func start(id: Int, token: String, type: any ProcessJob.Type, name: String, payload: String, timeout: Double?, retries: Int) {
+        let cancel = run(type, name: name, payload: payload, timeout: timeout, retries: retries) { [weak self] outcome in
+            self?.record(id: id, token: token, outcome)
+        }
+        if let cancel { running[id] = Running(token: token, cancel: cancel) }
+    }
+
+    /// Decodes the job and submits it to the pool; returns how to cancel it, or `nil` if it
+    /// finished at once (undecodable).
+    private func run<Job: ProcessJob>(
+        _ type: Job.Type, name: String, payload: String, timeout: Double?, retries: Int,
+        done: @escaping @Hub @Sendable (Result<String, JobQueueError>) -> Void
+    ) -> (() -> Void)? {
+        let job: Job
+        let handle: JobHandle<Job.Output>
+        do {
+            job = try JSONDecoder().decode(Job.self, from: Data(payload.utf8))
+            handle = try pool.submit(job, timeout: timeout, retries: retries)
+        } catch {
+            done(.failure(.undecodable(job: name, message: "\(error)")))
+            return nil
+        }
+        let encoder = encoder
+        handle.onDone { result in
+            switch result {
+            case .success(let output):
+                do {
+                    done(.success(String(decoding: try encoder.encode(output), as: UTF8.self)))
+                } catch {
+                    done(.failure(.failed(job: name, errorType: "EncodingError", message: "\(error)")))
+                }
+            case .failure(let error):
+                done(.failure(Self.queueError(error, job: name)))
+            }
+        }
+        return { handle.cancel() }
+    }
+
+    private static func queueError(_ error: any Error, job: String) -> JobQueueError {
+        switch error {
+        case let failed as JobFailed: return .failed(job: job, errorType: failed.errorType, message: failed.message)
+        case let crashed as WorkerCrashed: return .workerCrashed(job: job, description: crashed.description)
+        case let timeout as Timeout: return .timedOut(job: job, seconds: timeout.seconds)
+        case is JobCancelled: return .cancelled(job: job)
+        default: return .failed(job: job, errorType: String(reflecting: type(of: error)), message: "\(error)")
+        }
+    }
+
+    private func record(id: Int, token: String, _ outcome: Result<String, JobQueueError>) {
+        guard running.removeValue(forKey: id) != nil || !outcomes.contains(where: { $0.id == id }) else { return }
+        switch outcome {
+        case .success(let json):
+            outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
+        case .failure(let error):
+            let json = (try? encoder.encode(RecordedError(error))).map { String(decoding: $0, as: UTF8.self) }
+            outcomes.append(Outcome(id: id, token: token, state: error == .cancelled(job: "") ? "cancelled" : "failed",
+                                    result: nil, error: json))
+        }
+        wake.set()
+    }
+
+    /// Records the finished jobs whose lease is still this host's, in batches of 500 (the
+    /// ids of a batch travel in one `NOTIFY` payload, limited to 8,000 bytes).
+    private func flushOutcomes() async throws {
+        while !outcomes.isEmpty {
+            let batch = Array(outcomes.prefix(500))
+            let accepted = try await database().query("""
+                WITH answers AS (
+                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+                        AS answer(id, token, state, result, error)
+                ), done AS (
+                    UPDATE sprout_jobs AS job
+                    SET state = answers.state, result = answers.result, error = answers.error,
+                        finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+                    FROM answers
+                    WHERE job.id = answers.id AND job.lease_token = answers.token AND job.state = 'running'
+                    RETURNING job.id
+                )
+                SELECT (SELECT count(*) FROM done)::int,
+                       (SELECT pg_notify('\(JobQueueSchema.doneChannel)', ids)
+                        FROM (SELECT string_agg(id::text, ',') AS ids FROM done) AS finished WHERE ids IS NOT NULL)
+                """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
+                      PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
+                      PostgresArrayLiteral.text(batch.map(\.error))],
+                timeout: statementTimeout).rows[0][0].int ?? 0
+            refusedAnswers += batch.count - accepted
+            outcomes.removeFirst(batch.count)
+        }
+    }
+
+    // MARK: - Wake-ups, heartbeats, expired leases
+
+    /// Listens for new jobs and cancellations on a connection of its own, remade when it breaks.
+    private func listen() async throws {
+        while !stopped {
+            do {
+                let listener = try await PostgresConnection.connect(url, timeout: statementTimeout)
+                defer { listener.close() }
+                try await listener.listen(JobQueueSchema.availableChannel)
+                try await listener.listen(JobQueueSchema.cancelChannel)
+                // Jobs may have arrived while nobody listened.
+                wake.set()
+                for try await notification in listener.notificationStream() {
+                    if notification.channel == JobQueueSchema.cancelChannel {
+                        if let id = Int(notification.payload), let job = running[id] { job.cancel() }
+                    } else {
+                        wake.set()
+                    }
+                }
+            } catch let error as PostgresError where error.isConnectionFault {
+                try await sleep(0.2)
+            }
+        }
+    }
+
+    /// Extends this host's leases and re-queues (or fails) jobs whose lease expired on
+    /// another host, every third of the lease; prunes old finished rows once a minute.
+    private func heartbeat() async throws {
+        while !stopped {
+            try await sleep(options.leaseSeconds / 3)
+            do {
+                let db = try await database()
+                if !running.isEmpty {
+                    try await db.query("""
+                        UPDATE sprout_jobs SET lease_expires_at = now() + make_interval(secs => $1::float8)
+                        WHERE worker = $2 AND state = 'running'
+                        """, [.double(options.leaseSeconds), .text(options.host)], timeout: statementTimeout)
+                }
+                try await reapExpiredLeases(db)
+                if monotonicNanoseconds() - lastPrune > 60_000_000_000 {
+                    lastPrune = monotonicNanoseconds()
+                    try await db.query("DELETE FROM sprout_jobs WHERE finished_at < now() - make_interval(secs => $1::float8)",
+                                       [.double(options.keepFinishedSeconds)], timeout: statementTimeout)
+                }
+            } catch let error as PostgresError where error.isConnectionFault {
+                dropConnection()
+            }
+        }
+    }
+
+    private func reapExpiredLeases(_ db: PostgresConnection) async throws {
+        try await db.query("""
+            WITH expired AS (
+                SELECT id FROM sprout_jobs
+                WHERE state = 'running' AND lease_expires_at < now()
+                FOR UPDATE SKIP LOCKED
+            ), reaped AS (
+                UPDATE sprout_jobs AS job
+                SET state = CASE WHEN job.attempts < job.max_attempts THEN 'available' ELSE 'failed' END,
+                    error = CASE WHEN job.attempts < job.max_attempts THEN NULL
+                            ELSE jsonb_build_object('kind', 'leaseExpired', 'job', job.job_type, 'message', '',
+                                                    'attempts', job.attempts) END,
+                    finished_at = CASE WHEN job.attempts < job.max_attempts THEN NULL ELSE now() END,
+                    lease_token = NULL, lease_expires_at = NULL, worker = NULL
+                FROM expired WHERE job.id = expired.id
+                RETURNING job.id, job.state
+            )
+            SELECT (SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
+                    WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'available')),
+                   (SELECT pg_notify('\(JobQueueSchema.doneChannel)', ids)
+                    FROM (SELECT string_agg(id::text, ',') AS ids FROM reaped WHERE state = 'failed') AS failed
+                    WHERE ids IS NOT NULL)
+            """, timeout: statementTimeout)
+    }
+}

@@ -1,0 +1,27 @@
+// A job queue worker host for the queue tests: `sprout-queue-worker URL PROCESSES LEASE`.
+// Serves the test job types until SIGTERM, then prints "refused N" (answers the table
+// refused because the lease had passed to another host) and exits 0.
+import Sprout
+import SproutPostgres
+import SproutTestJobs
+
+import Glibc
+
+try ProcessPool.serveIfWorker(jobs: testJobs)
+
+let arguments = CommandLine.arguments
+guard arguments.count == 4, let processes = Int(arguments[2]), let lease = Double(arguments[3]) else {
+    let usage = "usage: sprout-queue-worker URL PROCESSES LEASE_SECONDS\n"
+    _ = usage.withCString { write(2, $0, strlen($0)) }
+    exit(2)
+}
+var options = JobQueueWorkerOptions()
+options.leaseSeconds = lease
+let url = arguments[1]
+// Captured by value: top-level variables are the main actor's, which cannot run while
+// `Hub.run` blocks the main thread.
+try Hub.run { [url, processes, options] in
+    let refused = try await JobQueue.serve(postgres: url, jobs: testJobs, processes: processes, options: options)
+    print("refused \(refused)")
+    fflush(nil)
+}

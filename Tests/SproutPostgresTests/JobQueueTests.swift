@@ -1,0 +1,245 @@
+import Sprout
+import SproutPostgres
+import SproutPostgresTestSupport
+import SproutTestJobs
+import SproutTestSupport
+import Testing
+
+import Glibc
+
+@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+struct JobQueueTests {
+    @Test func jobsRunOnAWorkerHostAndEveryOutcomeComesBack() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 90) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url)
+            defer { host.kill() }
+            let seven = try await queue.submit(Square(7))
+            #expect(try await seven.get(timeout: 30) == 49)
+            #expect(try await queue.map((0..<200).map(Square.init)) == (0..<200).map { $0 * $0 })
+            var sum = 0
+            for try await square in try await queue.imapUnordered((1...50).map(Square.init)) { sum += square }
+            #expect(sum == (1...50).reduce(0) { $0 + $1 * $1 })
+
+            let results = try await queue.mapResults([Square(2), Square(3)])
+            #expect(results.map { try? $0.get() } == [4, 9])
+            await #expect {
+                _ = try await queue.submit(Fail(code: 5)).get(timeout: 30)
+            } throws: { error in
+                guard case .failed(_, let type, _) = error as? JobQueueError else { return false }
+                return type.contains("TestJobError")
+            }
+            await #expect {
+                _ = try await queue.submit(Die(signal: SIGKILL)).get(timeout: 30)
+            } throws: { error in
+                guard case .workerCrashed(_, let description) = error as? JobQueueError else { return false }
+                return description.contains("SIGKILL") || description.contains("signal 9")
+            }
+            await #expect {
+                _ = try await queue.submit(Nap(seconds: 10), timeout: 0.5).get(timeout: 30)
+            } throws: { error in
+                guard case .timedOut = error as? JobQueueError else { return false }
+                return true
+            }
+            // A new client (another process, after a crash) waits on a job by its id.
+            let other = try await JobQueue.connect(url)
+            defer { other.close() }
+            #expect(try await other.job(id: seven.id, as: Int.self).get(timeout: 10) == 49)
+            await #expect(throws: JobQueueError.notFound(id: 999_999_999)) {
+                _ = try await other.job(id: 999_999_999, as: Int.self)
+            }
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
+    @Test func cancellingAJobRunningOnAnotherHostKillsItsProcess() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url, processes: 1)
+            defer { host.kill() }
+            #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
+            let before = host.poolPIDs
+            let long = try await queue.submit(Nap(seconds: 30))
+            try await waitUntil { try await queue.counts()["running"] == 1 }
+            let started = monotonicSeconds()
+            long.cancel()
+            await #expect(throws: JobQueueError.cancelled(job: "\(long.id)")) { _ = try await long.get(timeout: 20) }
+            #expect(monotonicSeconds() - started < 10)
+            // The pool replaced the killed process and serves the next job.
+            #expect(try await queue.submit(Square(4)).get(timeout: 30) == 16)
+            #expect(host.poolPIDs != before)
+            _ = try await host.stop()
+        }
+    }
+
+    @Test func claimsNeverOverlapAcrossHosts() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 120) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let hosts = try (0..<3).map { _ in try QueueHost(url, processes: 2) }
+            defer { for host in hosts { host.kill() } }
+            let count = 3000 * testScale
+            #expect(try await queue.map((0..<count).map(Square.init)) == (0..<count).map { $0 * $0 })
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            // A job claimed twice would have been claimed again with attempts = 2.
+            let rows = try await db.query("SELECT count(*)::int, count(DISTINCT worker)::int, max(attempts) FROM sprout_jobs WHERE job_type LIKE '%Square'").rows[0]
+            #expect(rows[2] == .int(1))
+            #expect(try #require(rows[1].int) >= 2)
+            for host in hosts { _ = try await host.stop() }
+        }
+    }
+
+    @Test func anExpiredLeaseRequeuesTheJobAndTheLateAnswerIsRefused() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 90) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let cutOff = try QueueHost(url, processes: 1, lease: 1)
+            defer { cutOff.kill() }
+            let job = try await queue.submit(Nap(seconds: 2))
+            try await waitUntil { try await queue.counts()["running"] == 1 }
+            // Stopped, the host sends no heartbeat; its pool process goes on and finishes.
+            kill(cutOff.pid, SIGSTOP)
+            let rescuer = try QueueHost(url, processes: 1, lease: 1)
+            defer { rescuer.kill() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            // Once the rescuer holds the job, the cut-off host comes back and answers while the
+            // job still runs there: its lease token is no longer the row's.
+            try await waitUntil {
+                try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(2)
+            }
+            kill(cutOff.pid, SIGCONT)
+            #expect(try await job.get(timeout: 30) == 2)
+            let row = try await db.query("SELECT attempts, worker LIKE $2 FROM sprout_jobs WHERE id = $1",
+                                         [.int(job.id), .text("%:\(rescuer.pid)")]).rows[0]
+            #expect(row.values == [.int(2), .bool(true)])
+            let (status, output) = try await cutOff.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 1"))
+            let (_, rescuerOutput) = try await rescuer.stop()
+            #expect(rescuerOutput.contains("refused 0"))
+        }
+    }
+
+    @Test func sigtermDrainsTheJobsItHoldsAndClaimsNoMore() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url, processes: 1)
+            defer { host.kill() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            try await db.query("DELETE FROM sprout_jobs")
+            // More than the host holds at once (16 per process): some are never claimed.
+            let naps = try await (0..<24).asyncMap { _ in try await queue.submit(Nap(seconds: 0.05)) }
+            try await waitUntil { try await queue.counts()["running", default: 0] >= 1 }
+            let (status, _) = try await host.stop()
+            #expect(status == .exited(0))
+            let counts = try await queue.counts()
+            let claimed = try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE attempts > 0").rows[0][0].int ?? -1
+            // Every job it claimed finished and was recorded; the others wait for another host.
+            #expect(counts["running"] == nil)
+            #expect(counts["succeeded"] == claimed)
+            #expect(counts["available", default: 0] == 24 - claimed && claimed < 24)
+            for nap in naps where !nap.isReady { nap.cancel() }
+            for nap in naps { _ = try await nap.join(timeout: 10) }
+        }
+    }
+
+    @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
+        let url = try postgresURL()
+        var generator = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &generator)
+        print("tenThousandJobsWithRandomKills seed \(seed)")
+        try await onHub(seconds: 240) {
+            var random = SplitMix64(seed: seed)
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            // This run's rows alone, so the table's counts are this run's outcomes.
+            try await db.query("DELETE FROM sprout_jobs")
+            var hosts = try (0..<2).map { _ in try QueueHost(url, processes: 2, lease: 1.5) }
+            defer { for host in hosts { host.kill() } }
+            let count = 10_000 * testScale
+            // Half a millisecond of CPU each, so a killed process is usually running one.
+            let outcomes = spawn { try await queue.mapResults((0..<count).map { SlowSquare($0, micros: 500) }) }
+            var kills = 0
+            while !outcomes.isReady, kills < 20 {
+                try await sleep(0.1 + Double(random.next() % 200) / 1000)
+                let pids = hosts.flatMap(\.poolPIDs)
+                if let victim = pids.isEmpty ? nil : pids[Int(random.next() % UInt64(pids.count))] {
+                    kill(victim, SIGKILL)
+                    kills += 1
+                }
+                if kills == 10 {
+                    // A whole host dies: its leases expire and its jobs run elsewhere.
+                    hosts[0].kill()
+                    hosts.append(try QueueHost(url, processes: 2, lease: 1.5))
+                }
+            }
+            let results = try await outcomes.get(timeout: 200)
+            #expect(results.count == count)
+            var succeeded = 0, crashed = 0
+            for (n, result) in results.enumerated() {
+                switch result {
+                case .success(let square):
+                    #expect(square == n * n)
+                    succeeded += 1
+                case .failure(let error):
+                    switch error as? JobQueueError {
+                    case .workerCrashed?, .leaseExpired?: crashed += 1
+                    default: Issue.record("job \(n): unexpected \(error)")
+                    }
+                }
+            }
+            let rerun = try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE attempts > 1").rows[0][0].int ?? 0
+            print("tenThousandJobsWithRandomKills: \(kills) kills, \(succeeded) succeeded, \(crashed) failed by a kill, \(rerun) re-run elsewhere")
+            // One recorded outcome per job, the one its handle got.
+            #expect(try await queue.counts() == ["succeeded": succeeded, "failed": crashed].filter { $0.value > 0 })
+            for host in hosts.dropFirst() { _ = try await host.stop() }
+        }
+    }
+}
+
+/// Waits until `condition` holds, checking every 20 ms, for at most `timeout` seconds.
+@Hub
+private func waitUntil(timeout: Double = 20, _ condition: @Hub () async throws -> Bool) async throws {
+    let end = monotonicSeconds() + timeout
+    while try await !condition() {
+        guard monotonicSeconds() < end else { throw Timeout(seconds: timeout) }
+        try await sleep(0.02)
+    }
+}
+
+private extension Sequence {
+    @Hub
+    func asyncMap<T>(_ transform: @Hub (Element) async throws -> T) async throws -> [T] {
+        var values: [T] = []
+        for element in self { values.append(try await transform(element)) }
+        return values
+    }
+}
+
+/// A seeded generator, so a failing run can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Sprout
+import SproutPostgresTestSupport
+import SproutTestSupport
+
+import Glibc
+
+/// A `sprout-queue-worker` process: one worker host of the job queue under test.
+@Hub
+final class QueueHost {
+    let child: ChildCommand
+
+    /// Starts a host serving `url` with `processes` pool workers and leases of `lease` seconds.
+    init(_ url: String, processes: Int = 2, lease: Double = 5) throws {
+        child = try Command(builtExecutable("sprout-queue-worker"), arguments: [url, String(processes), String(lease)],
+                            standardOutput: .pipe).spawn()
+    }
+
+    var pid: Int32 { child.pid }
+
+    /// The pids of its pool's worker processes now (children of any of its threads: the
+    /// hub thread starts them).
+    var poolPIDs: [Int32] {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return threads.flatMap { thread -> [Int32] in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
+    /// SIGTERM, then waits for it to drain and exit; returns what it printed.
+    func stop(timeout: Double = 30) async throws -> (ExitStatus, String) {
+        try child.kill(SIGTERM)
+        let output = try await child.standardOutput!.readToEnd(maxLength: 1 << 16)
+        let status = try await child.wait(timeout: timeout)
+        return (status, String(decoding: output, as: UTF8.self))
+    }
+
+    /// SIGKILL, as when a host dies; no wait.
+    func kill() {
+        try? child.kill(SIGKILL)
+    }
+}
