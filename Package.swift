@@ -55,8 +55,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "sprout-io-helper",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", "SproutHelperSupport"],
             path: "Tests/Helpers/IOHelper"
+        ),
+        // What the helper programs share (their open descriptors, read once libuv settles).
+        .target(
+            name: "SproutHelperSupport",
+            dependencies: ["Sprout"],
+            path: "Tests/Helpers/HelperSupport"
         ),
         // What every test target shares (a bounded greenlet runner, the size knob).
         .target(
@@ -93,7 +99,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sprout-http-test-helper",
-            dependencies: ["Sprout", "SproutHTTP"],
+            dependencies: ["Sprout", "SproutHTTP", "SproutHelperSupport"],
             path: "Tests/Helpers/HTTPHelper"
         ),
         .testTarget(

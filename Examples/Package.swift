@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sprout-bench-pool", targets: ["SproutBenchPool"]),
         .executable(name: "cpu-offload", targets: ["CPUOffload"]),
         .executable(name: "sprout-process-server", targets: ["sprout-process-server"]),
+        .executable(name: "sprout-distributed", targets: ["Distributed"]),
     ],
     dependencies: [
         .package(name: "Sprout", path: ".."),
@@ -80,6 +81,17 @@ let package = Package(
             name: "sprout-process-server",
             dependencies: [.product(name: "Sprout", package: "Sprout")],
             path: "ProcessServer"
+        ),
+        // The CPU-offload example's CountPrimes jobs on worker hosts through PostgreSQL
+        // (scripts/cluster-demo.sh runs it).
+        .executableTarget(
+            name: "Distributed",
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutPostgres", package: "Sprout"),
+                "SproutExamplesSupport",
+            ],
+            path: "Distributed"
         ),
         .testTarget(
             name: "SproutExamplesTests",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Sprout needs, only those that are missing.
 set -euo pipefail
-packages=(libuv1-dev libcurl4-openssl-dev libpq-dev postgresql pkg-config python3 python3-venv)
+packages=(libuv1-dev libcurl4-openssl-dev libpq-dev postgresql pkg-config python3 python3-venv openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,5 +1,6 @@
 @testable import Sprout
 import SproutHTTP
+import Testing
 @_exported import SproutTestSupport
 
 import Glibc
@@ -113,7 +114,7 @@ final class PythonHTTPServer {
 
 /// Runs `executable arguments...` to completion with no output.
 @Hub
-func runProgram(_ executable: String, _ arguments: [String]) async throws -> ExitStatus? {
+func runProgram(_ executable: String, _ arguments: [String]) async throws -> Sprout.ExitStatus? {
     var spec = ChildSpec(executable: executable)
     spec.arguments = arguments
     spec.stdio = [.ignore, .ignore, .ignore]
@@ -138,4 +139,25 @@ func makeDirectory(files: [String: [UInt8]]) -> String {
 func removeDirectory(_ path: String, files: [String]) {
     for name in files { unlink("\(path)/\(name)") }
     rmdir(path)
+}
+
+/// Expects `body` to throw the `HTTPError` case named `name` (`"connectionLost"`) for
+/// `url`, whatever its reason text; records an issue for no error, another case, another
+/// URL or another error type.
+func expectHTTPError(
+    _ name: String, url: String, _ comment: Comment? = nil,
+    isolation: isolated (any Actor)? = #isolation,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        Issue.record("expected HTTPError.\(name) for \(url), got no error. \(comment?.description ?? "")", sourceLocation: sourceLocation)
+    } catch let error as HTTPError {
+        let caseName = Mirror(reflecting: error).children.first?.label ?? "\(error)"
+        #expect(caseName == name, "expected HTTPError.\(name), got \(error). \(comment?.description ?? "")", sourceLocation: sourceLocation)
+        #expect(error.url == url, sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected HTTPError.\(name) for \(url), got \(error). \(comment?.description ?? "")", sourceLocation: sourceLocation)
+    }
 }

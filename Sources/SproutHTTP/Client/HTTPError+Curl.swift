@@ -28,6 +28,10 @@ extension HTTPError {
         case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM,
              CURLE_HTTP3, CURLE_RANGE_ERROR:
             self = .protocolError(url: url, reason: message)
+        case CURLE_RECV_ERROR where message.contains("chunked-encoding"):
+            // curl reports a malformed chunk as a receive error: the answer was bad, the
+            // connection was fine.
+            self = .protocolError(url: url, reason: message)
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING:
             self = .connectionLost(url: url, reason: message)
         default:

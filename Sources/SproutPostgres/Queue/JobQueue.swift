@@ -77,7 +77,7 @@ public final class JobQueue {
     public func map<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Jobs.Element.Output] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var outputs: [Jobs.Element.Output] = []
         outputs.reserveCapacity(handles.count)
         do {
@@ -95,7 +95,7 @@ public final class JobQueue {
     public func mapResults<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Result<Jobs.Element.Output, any Error>] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var results: [Result<Jobs.Element.Output, any Error>] = []
         results.reserveCapacity(handles.count)
         for handle in handles {
@@ -112,7 +112,7 @@ public final class JobQueue {
     public func imapUnordered<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> AsyncThrowingStream<Jobs.Element.Output, any Error> where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
+        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         let (stream, continuation) = AsyncThrowingStream<Jobs.Element.Output, any Error>.makeStream()
         guard !handles.isEmpty else {
             continuation.finish()
@@ -192,9 +192,16 @@ public final class JobQueue {
 
     // MARK: - Submitting
 
-    private func submitAll<Job: ProcessJob>(
-        _ jobs: [Job], priority: Int, timeout: Double?, retries: Int, maxAttempts: Int
-    ) async throws -> [QueuedJob<Job.Output>] {
+    /// Queues every job, 1,000 rows per statement, and returns their handles in order.
+    /// The parameters mean what they mean for ``submit(_:priority:timeout:retries:maxAttempts:)``.
+    ///
+    /// - Throws: ``PostgresError``; `EncodingError`; ``JobQueueError/closed``. Batches
+    ///   already committed stay queued.
+    public func submitAll<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
+    ) async throws -> [QueuedJob<Jobs.Element.Output>] where Jobs.Element: ProcessJob {
+        typealias Job = Jobs.Element
+        let jobs = Array(jobs)
         guard !isClosed else { throw JobQueueError.closed }
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)

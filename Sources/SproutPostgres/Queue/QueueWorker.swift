@@ -48,7 +48,8 @@ final class QueueWorker {
     }
 
     private var statementTimeout: Double { max(0.5, options.leaseSeconds / 3) }
-    private var capacity: Int { pool.size * max(1, options.jobsPerProcess) - running.count }
+    private var heldAtMost: Int { pool.size * max(1, options.jobsPerProcess) }
+    private var capacity: Int { heldAtMost - running.count }
 
     /// Runs until SIGTERM (or ``drain()``) and every claimed job is recorded.
     func serve() async throws {
@@ -72,7 +73,8 @@ final class QueueWorker {
             do {
                 try await flushOutcomes()
                 if draining && running.isEmpty && outcomes.isEmpty { break }
-                if !draining && capacity > 0 {
+                // Refill at half: claiming one job per finished job would cost a round trip each.
+                if !draining && (capacity >= heldAtMost / 2 || running.isEmpty) && capacity > 0 {
                     let wanted = min(capacity, options.claimBatch)
                     if try await claim(wanted) == wanted { continue }
                 }

@@ -1,4 +1,5 @@
 import Sprout
+import SproutHelperSupport
 import SproutHTTP
 
 import Glibc
@@ -7,23 +8,6 @@ import Glibc
 // exchange (keep-alive, Connection: close, uploads, a body cut short, a refused connection,
 // a killed request, a streamed body dropped half read); once both are closed the process
 // must hold exactly the descriptors it held before. Exit 0 when it does.
-
-/// What each open descriptor is, from /proc/self/fd (the directory's own descriptor is
-/// in both readings alike).
-func openDescriptors() -> [String] {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    var descriptors: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name == "." || name == ".." { continue }
-        var target = [CChar](repeating: 0, count: 512)
-        let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-        let link = length > 0 ? String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        descriptors.append("\(name) -> \(link)")
-    }
-    return descriptors.sorted()
-}
 
 struct CutShort: Error {}
 
@@ -60,8 +44,7 @@ let clean = try Hub.run { () -> Bool in
     _ = try await warmUp.get("http://127.0.0.1:\(warmServer.port)/page")
     warmUp.close()
     await warmServer.stop(timeout: 1)
-    try await sleep(0.1)
-    let before = openDescriptors()
+    let before = try await settledDescriptors()
 
     let server = try startServer()
     let base = "http://127.0.0.1:\(server.port)"
@@ -88,13 +71,10 @@ let clean = try Hub.run { () -> Bool in
     try await joinAll(greenlets, raiseError: true)
     doomed.cancel()
     try await doomed.join()
-    try await sleep(0.2)
 
     client.close()
     await server.stop(timeout: 1)
-    // Let libuv's close callbacks run.
-    try await sleep(0.2)
-    let after = openDescriptors()
+    let after = try await descriptors(returningTo: before.count)
     if after.count != before.count {
         print("descriptors before: \(before)\nafter: \(after)")
     }

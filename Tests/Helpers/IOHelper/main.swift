@@ -9,26 +9,9 @@
 //   sprout-io-helper upper              copies standard input to standard output, upper-cased
 //   sprout-io-helper signals N          prints READY, counts N SIGUSR1 through Signals, prints GOT N
 import Sprout
+import SproutHelperSupport
 
 import Glibc
-
-/// What each open descriptor of this process refers to (`socket:[123]`, a path).
-func descriptorTargets() -> [String] {
-    guard let directory = opendir("/proc/self/fd") else { return [] }
-    defer { closedir(directory) }
-    var targets: [String] = []
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name.hasPrefix(".") || Int32(name) == dirfd(directory) { continue }
-        var target = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(name)", &target, 255)
-        targets.append("\(name)->" + (length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"))
-    }
-    return targets
-}
-
-/// Open descriptors of this process.
-func openDescriptors() -> Int { descriptorTargets().count }
 
 func say(_ line: String) {
     print(line)
@@ -106,11 +89,9 @@ switch arguments.first {
 case "fd-leak":
     try Hub.run {
         try await exerciseEverything(round: 0)  // opens what is opened once per process
-        try await sleep(0.1)
-        let before = descriptorTargets()
+        let before = try await settledDescriptors()
         for round in 1...3 { try await exerciseEverything(round: round) }
-        try await sleep(0.1)  // close callbacks run on the next turns
-        let after = descriptorTargets()
+        let after = try await descriptors(returningTo: before.count)
         say("FDS \(before.count) \(after.count)")
         if after.count != before.count { say("BEFORE \(before)\nAFTER \(after)") }
     }
@@ -129,7 +110,7 @@ case "many":
         let warmUp = StreamServer(port: 0) { _ in }
         try warmUp.start()
         await warmUp.stop()
-        let before = openDescriptors()
+        let before = try await settledDescriptors().count
         let server = StreamServer(port: 0) { stream in
             while case let bytes = try await stream.read(), !bytes.isEmpty { try await stream.write(bytes) }
         }
@@ -143,8 +124,8 @@ case "many":
         clients.standardOutput!.close()
         for _ in 0..<100 where server.connectionCount > 0 { try await sleep(0.05) }
         await server.stop(timeout: 5)
-        try await sleep(0.2)
-        say("\(String(decoding: report.dropLast(), as: UTF8.self)) PEAK \(peak) EXIT \(status.shellCode) FDS \(before) \(openDescriptors())")
+        let after = try await descriptors(returningTo: before).count
+        say("\(String(decoding: report.dropLast(), as: UTF8.self)) PEAK \(peak) EXIT \(status.shellCode) FDS \(before) \(after)")
     }
 
 case "clients":

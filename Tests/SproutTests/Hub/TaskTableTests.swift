@@ -9,7 +9,8 @@ struct TaskTableTests {
     /// range, so probe runs collide, wrap around the end of the table and get holes
     /// punched into them by removals.
     @Test func agreesWithADictionaryUnderRandomChurn() {
-        var generator = SystemRandomNumberGenerator()
+        let seed = testSeed()
+        var generator = SplitMix64(seed: seed)
         var table = TaskTable<Int>()
         var reference: [UInt: Int] = [:]
         let steps = 20_000 * testScale
@@ -23,12 +24,12 @@ struct TaskTableTests {
                 reference[key] = nil
             }
             let count = table.count
-            #expect(count == reference.count)
+            #expect(count == reference.count, "seed \(seed), step \(step)")
             let probe = UInt.random(in: 1...600, using: &generator) * 16
             let found = table[probe]
             let contained = table.contains(probe)
-            #expect(found == reference[probe])
-            #expect(contained == (reference[probe] != nil))
+            #expect(found == reference[probe], "seed \(seed), step \(step)")
+            #expect(contained == (reference[probe] != nil), "seed \(seed), step \(step)")
         }
         for (key, value) in reference {
             let found = table[key]

@@ -4,9 +4,9 @@ import Testing
 
 @testable import Sprout
 
-@Suite("WaitForDescriptor")
+@Suite("WaitForDescriptor", .heavy)
 struct WaitForDescriptorTests {
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func readableOnlyOnceTheOtherEndWrites() async throws {
         var ends: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, SocketPairKind.stream, 0, &ends) == 0)
@@ -24,7 +24,7 @@ struct WaitForDescriptorTests {
         #expect(writable)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test
     func aBadDescriptorIsATypedError() async throws {
         await #expect(throws: HubError.self) {
             try await onHub { try await waitReadable(-1, timeout: 1) }

@@ -58,12 +58,29 @@ struct SharedValueTests {
         #expect(left.isEmpty)
     }
 
-    @Test func aLockIsExclusiveAndRecoverable() throws {
+    @Test func aLockIsExclusiveAndRecoverable() async throws {
         let lock = try ProcessLock()
         #expect(try lock.tryLock())
         #expect(try !lock.tryLock())
         lock.unlock()
         #expect(try lock.withLock { 7 } == 7)
+        // A holder that ends without unlocking (a thread here; a killed process is the same
+        // to a robust mutex) leaves the lock to the next taker, who is told.
+        var holder = pthread_t()
+        let rc = pthread_create(&holder, nil, { lock in
+            Unmanaged<ProcessLock>.fromOpaque(lock!).takeUnretainedValue().lock()
+            return nil
+        }, Unmanaged.passUnretained(lock).toOpaque())
+        try #require(rc == 0)
+        pthread_join(holder, nil)
+        // Taken and released on one thread, the hub's: a robust mutex belongs to a thread.
+        try await onHub {
+            let holderDied = try await withTimeout(5) { try await lock.acquire() }
+            #expect(holderDied, "the next taker must learn that the holder died")
+            lock.unlock()
+            #expect(try await withTimeout(5) { try await lock.acquire() } == false, "once taken over, the lock is an ordinary one again")
+            lock.unlock()
+        }
     }
 
     @Test func aHolderThatDiedIsToldOnceAlsoThroughWithLock() async throws {

@@ -6,7 +6,7 @@ import Testing
 struct PriorityQueueTests {
     @Test func smallestComesOutFirst() async throws {
         let queue = PriorityQueue<Int>()
-        var generator = SplitMix64(state: 7)
+        var generator = SplitMix64(seed: 7)
         let items = (0..<200).map { _ in Int.random(in: 0..<1000, using: &generator) }
         for item in items { try await queue.put(item) }
         var got: [Int] = []

@@ -42,15 +42,18 @@ struct TaskletTests {
             }
             return total
         }
-        var sent = try await consumer.switch(1) as! Int
-        while !consumer.isFinished {
-            let reply = try await consumer.switch(sent)
-            if consumer.isFinished {
-                #expect(reply as? Int == 16)
-            } else {
-                sent = reply as! Int
-            }
+        // The consumer doubles its total with each number sent back: 1, 2, 4, 8, then 16
+        // ends it, and its return value is what the parent's last switch gets.
+        var sent = try await consumer.switch(1) as? Int
+        #expect(sent == 1)
+        var replies: [Int?] = []
+        while !consumer.isFinished, replies.count < 10 {
+            let reply = try await consumer.switch(sent) as? Int
+            replies.append(reply)
+            sent = reply
         }
+        #expect(replies == [2, 4, 8, 16])
+        #expect(consumer.isFinished)
     }
 
     @Test func misuseThrowsTypedErrors() async throws {
