@@ -32,7 +32,9 @@ public final class StreamServer {
     /// kernel's backlog until one ends (`nil`: no limit).
     public let maxConnections: Int?
 
-    private let handler: @Hub @Sendable (ByteStream) async throws -> Void
+    /// Accepts one connection from the listening socket as the stream type the server was
+    /// made for, and binds it to the handler, which takes that type: no downcast.
+    private let accept: @Hub (UnsafeMutablePointer<uv_stream_t>) throws(HubError) -> Connection
     private var listener: UnsafeMutablePointer<uv_stream_t>?
     private var connections: [UInt64: (greenlet: Greenlet<Void>, stream: ByteStream)] = [:]
     private var nextConnection: UInt64 = 0
@@ -53,8 +55,10 @@ public final class StreamServer {
         self.port = port
         unixPath = nil
         self.maxConnections = maxConnections
-        // Only TCP connections are ever passed to a server made by this initialiser.
-        self.handler = { stream in try await handler(stream as! TCPStream) }
+        accept = { listener throws(HubError) in
+            let stream = try TCPStream.accept(from: listener)
+            return Connection(stream: stream, serve: { try await handler(stream) })
+        }
     }
 
     /// A server for the Unix-domain socket at `unixPath` that runs `handler` for each
@@ -69,8 +73,10 @@ public final class StreamServer {
         port = 0
         self.unixPath = unixPath
         self.maxConnections = maxConnections
-        // Only Unix-socket connections are ever passed to a server made by this initialiser.
-        self.handler = { stream in try await handler(stream as! UnixStream) }
+        accept = { listener throws(HubError) in
+            let stream = try UnixStream.accept(from: listener, path: unixPath)
+            return Connection(stream: stream, serve: { try await handler(stream) })
+        }
     }
 
     private var endpoint: String { unixPath ?? "\(host):\(port)" }
@@ -233,23 +239,19 @@ public final class StreamServer {
 
     private func acceptOne() {
         guard let listener else { return }
-        let stream: ByteStream
+        let connection: Connection
         do {
-            if let unixPath {
-                stream = try UnixStream.accept(from: listener, path: unixPath)
-            } else {
-                stream = try TCPStream.accept(from: listener)
-            }
+            connection = try accept(listener)
         } catch {
             HubDiagnostics.report("Sprout: StreamServer on \(endpoint) could not accept: \(error)")
             return
         }
         let id = nextConnection
         nextConnection += 1
-        let handler = self.handler
+        let stream = connection.stream
         let greenlet = spawn(name: "StreamServer \(endpoint) connection \(id)") {
             defer { stream.close() }
-            try await handler(stream)
+            try await connection.serve()
         }
         connections[id] = (greenlet, stream)
         greenlet.onDone { [self] in connectionEnded(id) }
@@ -265,4 +267,10 @@ public final class StreamServer {
             acceptOne()
         }
     }
+}
+
+/// An accepted connection: its stream, and the server's handler bound to it.
+private struct Connection: Sendable {
+    let stream: ByteStream
+    let serve: @Hub @Sendable () async throws -> Void
 }

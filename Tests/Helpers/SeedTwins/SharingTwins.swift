@@ -79,15 +79,16 @@ struct ReturnIntoDictionary: ProcessJob {
     }
 }
 
-/// `Foo(lock, temp, i)` of seed 004: under the lock, sets `temp[0]` and prints the array.
+/// `Foo(lock, temp, i)` of seed 004: under the RLock, sets `temp[0]` and prints the array.
 struct FooWithLock: ProcessJob {
+    var lock: ProcessRLock
     var temp: SharedArray<Int32>
     var i: Int
-    func run() -> Done {
-        temp.withLock { items, _ in
-            items[0] = Int32(100 + i)
-            for item in items { print(i, "----->", item) }
-        }
+    func run() async throws -> Done {
+        try await lock.acquire()
+        temp[0] = Int32(100 + i)
+        for item in temp.values { print(i, "----->", item) }
+        try lock.release()
         return Done()
     }
 }
@@ -145,10 +146,11 @@ let sharingTwins: [String: @Hub @Sendable () async throws -> Void] = [
         print(try await returnDict.snapshot().values.sorted())
     },
     "array-with-lock": {
+        let lock = try ProcessRLock()
         let temp = try SharedArray<Int32>([11, 22, 33, 44])
         var children: [ChildProcess<FooWithLock>] = []
         for i in 0..<20 {
-            let p = ChildProcess(FooWithLock(temp: temp, i: i))
+            let p = ChildProcess(FooWithLock(lock: lock, temp: temp, i: i))
             try p.start()
             children.append(p)
         }

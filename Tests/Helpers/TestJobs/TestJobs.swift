@@ -7,6 +7,7 @@ public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
+    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self,
 ]
 
 /// n².
@@ -376,6 +377,36 @@ public struct SharedCounter: ProcessJob {
         }
         return times
     }
+}
+
+/// Takes the RLock (twice: it is re-entrant) and a slot of the semaphore, then kills its
+/// own process with SIGKILL, holding them.
+public struct DieHolding: ProcessJob {
+    public var rlock: ProcessRLock
+    public var semaphore: ProcessSemaphore
+    public init(rlock: ProcessRLock, semaphore: ProcessSemaphore) { self.rlock = rlock; self.semaphore = semaphore }
+    public func run() async throws -> Int {
+        try await rlock.acquire()
+        try await rlock.acquire()
+        try await semaphore.acquire()
+        kill(getpid(), SIGKILL)
+        return 0
+    }
+}
+
+/// Waits for the event; returns whether it was set within `timeout`.
+public struct WaitForEvent: ProcessJob {
+    public var event: ProcessEvent
+    public var timeout: Double
+    public init(event: ProcessEvent, timeout: Double) { self.event = event; self.timeout = timeout }
+    public func run() async throws -> Bool { try await event.wait(timeout: timeout) }
+}
+
+/// Waits at the barrier; returns its arrival index.
+public struct WaitAtBarrier: ProcessJob {
+    public var barrier: ProcessBarrier
+    public init(barrier: ProcessBarrier) { self.barrier = barrier }
+    public func run() async throws -> Int { try await barrier.wait(timeout: 30) }
 }
 
 /// Reads the number written into the socket it was handed: which job's descriptor arrived.

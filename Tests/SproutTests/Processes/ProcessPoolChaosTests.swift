@@ -139,7 +139,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
             let warmUp = try (0..<250).map { _ in try pool.submit(RecordRun(id: -1, runs: runs, spinMicroseconds: 100 + round)) }
             _ = try await joinAll(warmUp, timeout: 30)
         }
-        try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy { $0.phase == .ready } }
+        try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy(\.isServing) }
         let descriptors = openDescriptorCount()
         let resident = residentBytes()
         let started = monotonicNanoseconds()
@@ -198,7 +198,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         #expect(twice.isEmpty, "jobs that ran more than once: \(twice.prefix(20))")
 
         #expect(try await pool.run(Square(9), timeout: 10) == 81, "the pool answers afterwards")
-        try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy { $0.phase == .ready } }
+        try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy(\.isServing) }
         #expect(openDescriptorCount() == descriptors, "open descriptors after the kills")
         let grown = residentBytes()
         #expect(grown <= max(resident + resident / 10, resident + 16 << 20),

@@ -137,7 +137,7 @@ struct ProcessPoolMapTests {
                     var sent = 0
                     while sent < kills {
                         try await sleep(0.004)
-                        let ready = pool.workers.filter { $0.phase == .ready }.map(\.pid)
+                        let ready = pool.workers.filter(\.isServing).map(\.pid)
                         guard let victim = ready.randomElement() else { continue }
                         kill(victim, SIGKILL)
                         sent += 1

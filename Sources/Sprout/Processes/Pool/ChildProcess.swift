@@ -62,7 +62,8 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         worker = try WorkerProcess(
             executable: executable,
             environment: ProcessPool.workerEnvironment(),
-            onFrame: { [weak self] worker, frame in self?.received(frame, from: worker) },
+            coder: coder,
+            onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },
             afterFrames: {},
             onExit: { [weak self] worker, status in self?.exited(worker, status: status) }
         )
@@ -101,33 +102,23 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         }
     }
 
-    private func received(_ frame: Frame, from worker: WorkerProcess) {
-        switch frame.kind {
-        case .hello:
-            guard let hello = WorkerHello(frame.payload), let task else {
-                worker.protocolBroken(.corruptFrame("unreadable hello"))
-                return
-            }
-            guard hello.jobs.contains(Job.jobName) else {
-                task.finish(.failure(ProcessPoolError.unregisteredJob(Job.jobName, served: hello.jobs)))
+    private func handle(_ event: WorkerProcess.Event, from worker: WorkerProcess) {
+        switch event {
+        case .ready(let jobs):
+            guard let task else { return }
+            guard jobs.contains(Job.jobName) else {
+                task.finish(.failure(ProcessPoolError.unregisteredJob(Job.jobName, served: jobs)))
                 worker.closeChannel()
                 return
             }
-            worker.phase = .ready
             worker.assign([task])
             worker.sendAssigned()
-        case .result, .failure:
-            guard let task = worker.answered(frame.id) else {
-                worker.protocolBroken(.corruptFrame("answer for job \(frame.id), which the child was not running"))
-                return
-            }
+        case .answered(let task, let frame, _):
             task.finish(frame.kind == .result
                 ? .success(frame.payload[...])
                 : .failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             // Its one job is done: end of channel lets the child exit.
             worker.closeChannel()
-        case .job, .initialize, .jobWithDescriptors:
-            worker.protocolBroken(.corruptFrame("a child sent a \(frame.kind) frame"))
         }
     }
 

@@ -130,7 +130,7 @@ public final class ProcessPool {
         shutdownHook = Hub.onShutdown { [weak self] in await self?.terminate() }
         try await waitUntil { pool in
             if let error = pool.startError { throw error }
-            return pool.workers.count == pool.size && pool.workers.allSatisfy { $0.phase == .ready }
+            return pool.workers.count == pool.size && pool.workers.allSatisfy(\.isServing)
         }
     }
 
@@ -337,7 +337,10 @@ public final class ProcessPool {
         let worker = try WorkerProcess(
             executable: executable,
             environment: environment,
-            onFrame: { [weak self] worker, frame in self?.received(frame, from: worker) },
+            startTimeout: startTimeout,
+            initializer: initializer,
+            coder: coder,
+            onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },
             afterFrames: { [weak self] in
                 // Once per read, not per answer: new frames for many answers share a write.
                 self?.dispatch()
@@ -347,51 +350,14 @@ public final class ProcessPool {
         )
         spawnedPIDs.append(worker.pid)
         workers.append(worker)
-        let timer = Hub.schedule(after: startTimeout) { [weak worker, startTimeout] in
-            guard let worker, worker.phase == .starting else { return }
-            worker.startFailure = "not ready within \(startTimeout) s"
-            try? worker.child.signal(SIGKILL)
-        }
-        worker.timers.append(timer)
     }
 
-    private func received(_ frame: Frame, from worker: WorkerProcess) {
-        switch frame.kind {
-        case .hello:
-            guard worker.phase == .starting, let hello = WorkerHello(frame.payload) else {
-                worker.protocolBroken(.corruptFrame("unreadable hello"))
-                return
-            }
-            guard hello.version == WorkerEnvironment.protocolVersion else {
-                worker.startFailure = "the worker speaks protocol \(hello.version), the pool \(WorkerEnvironment.protocolVersion)"
-                try? worker.child.signal(SIGKILL)
-                return
-            }
-            served = Set(hello.jobs)
-            if let initializer {
-                worker.sendInitializer(name: initializer.name, job: initializer.job)
-            } else {
-                becameReady(worker)
-            }
-        case .result where frame.id == 0, .failure where frame.id == 0:
-            guard worker.phase == .starting else {
-                worker.protocolBroken(.corruptFrame("unexpected answer to the initializer"))
-                return
-            }
-            if frame.kind == .failure {
-                worker.startFailure = "the initializer failed: \(JobFailed.decode(frame.payload, job: "initializer", coder: coder))"
-                try? worker.child.signal(SIGKILL)
-            } else {
-                becameReady(worker)
-            }
-        case .result, .failure:
-            guard let task = worker.answered(frame.id) else {
-                worker.protocolBroken(.corruptFrame("answer for job \(frame.id), which the worker was not running"))
-                return
-            }
-            let now = monotonicNanoseconds()
-            let seconds = Double(now - max(task.sentAt, worker.lastAnswer)) / 1e9
-            worker.lastAnswer = now
+    private func handle(_ event: WorkerProcess.Event, from worker: WorkerProcess) {
+        switch event {
+        case .ready(let jobs):
+            served = Set(jobs)
+            becameReady(worker)
+        case .answered(let task, let frame, let seconds):
             meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
             if frame.kind == .result {
                 task.finish(.success(frame.payload[...]))
@@ -404,14 +370,10 @@ public final class ProcessPool {
             } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
                 retire(worker, kill: false)
             }
-        case .job, .initialize, .jobWithDescriptors:
-            worker.protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
     }
 
     private func becameReady(_ worker: WorkerProcess) {
-        worker.phase = .ready
-        worker.lastAnswer = monotonicNanoseconds()
         startFailures = 0
         restartDelay = 0
         if case .closed = state, pending.isEmpty {
@@ -424,7 +386,7 @@ public final class ProcessPool {
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
         workers.removeAll { $0 === worker }
         retiring.removeAll { $0 === worker }
-        if worker.phase == .starting { diedStarting(worker, status: status) }
+        if worker.diedIn == .starting { diedStarting(worker, status: status) }
         settle(worker, status: status)
         replaceIfNeeded()
         dispatch()
@@ -526,7 +488,7 @@ public final class ProcessPool {
     private func retire(_ worker: WorkerProcess, kill: Bool) {
         workers.removeAll { $0 === worker }
         if !retiring.contains(where: { $0 === worker }) { retiring.append(worker) }
-        worker.phase = .retiring
+        worker.drain()
         worker.closeChannel()
         if kill {
             worker.terminate(grace: killGrace)

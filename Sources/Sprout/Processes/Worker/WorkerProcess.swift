@@ -1,21 +1,40 @@
 import Glibc
 
-/// The parent's side of one pool worker: the child process, its channel (a Unix socket),
-/// its standard error (passed through to ours, the tail kept), and the tasks sent to it.
+/// The parent's side of one pool worker, and the one owner of the worker protocol: the
+/// child process, its channel (a Unix socket), its standard error (passed through to ours,
+/// the tail kept), the tasks sent to it, and its state machine
+/// (starting → ready ⇄ busy → draining → dead). It checks every frame the worker sends —
+/// the hello and its protocol version, the initializer's answer, that each answer is for
+/// the job it was running — and reports events (``Event``) that ``ProcessPool``
+/// (scheduling) and ``ChildProcess`` consume.
 @Hub
 final class WorkerProcess {
     enum Phase {
         /// Started, not yet said hello (or not yet through the initializer).
         case starting
-        /// Serving jobs.
+        /// Serving, with no job sent.
         case ready
+        /// Serving, with jobs sent and not answered.
+        case busy
         /// Being stopped; takes no more jobs.
-        case retiring
+        case draining
+        /// The process has exited.
+        case dead
+    }
+
+    /// What the worker reports to its owner.
+    enum Event {
+        /// It said hello (and ran the initializer): it serves these job types.
+        case ready(jobs: [String])
+        /// It answered `task` with a result or failure frame, after `seconds` of work.
+        case answered(PoolTask, Frame, seconds: Double)
     }
 
     let child: SpawnedChild
     var pid: Int32 { child.pid }
-    var phase = Phase.starting
+    private(set) var phase = Phase.starting
+    /// The phase the worker was in when it died, once it has.
+    private(set) var diedIn: Phase?
     /// Tasks sent and not yet answered, oldest (the one running) first.
     var outstanding: ArraySlice<PoolTask> { sent.elements }
     private var sent = TaskQueue()
@@ -27,12 +46,15 @@ final class WorkerProcess {
     /// Tasks answered so far.
     var tasksDone = 0
     /// When the last answer (or the hello) arrived.
-    var lastAnswer: UInt64 = 0
+    private var lastAnswer: UInt64 = 0
     /// Set when the worker broke the protocol and is being killed for it.
-    var violation: ChannelError?
+    private(set) var violation: ChannelError?
     /// Set when the worker failed during start-up in a way its exit status does not say.
-    var startFailure: String?
-    var timers: [HubTimer] = []
+    private(set) var startFailure: String?
+    private var timers: [HubTimer] = []
+    /// The job every worker runs before any other, with its type name.
+    private let initializer: (name: [UInt8], job: [UInt8])?
+    private let coder: any ProcessCoder
 
     private let channel: Int32
     /// Shared memory where the worker counts the jobs it has started.
@@ -56,13 +78,16 @@ final class WorkerProcess {
     private var assigned: [UInt8] = []
     private static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var channelOpen = true
-    private let onFrame: (WorkerProcess, Frame) -> Void
+    private let onEvent: (WorkerProcess, Event) -> Void
     private let afterFrames: () -> Void
 
-    /// Starts `executable` as a worker.
+    /// Starts `executable` as a worker; it must say hello within `startTimeout` seconds
+    /// (no limit when `nil`), then runs `initializer` (if any) before it is ready.
     ///
     /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
-    init(executable: String, environment: [String], onFrame: @escaping (WorkerProcess, Frame) -> Void,
+    init(executable: String, environment: [String], startTimeout: Double? = nil,
+         initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder,
+         onEvent: @escaping (WorkerProcess, Event) -> Void,
          afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, SocketPairKind.stream, 0, &pair) == 0 else {
@@ -104,8 +129,10 @@ final class WorkerProcess {
         descriptorChannel = passing[0]
         channel = pair[0]
         stderrFD = errorPipe[0]
-        self.onFrame = onFrame
+        self.onEvent = onEvent
         self.afterFrames = afterFrames
+        self.initializer = initializer
+        self.coder = coder
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
         _ = fcntl(descriptorChannel, F_SETFL, fcntl(descriptorChannel, F_GETFL) | O_NONBLOCK)
@@ -121,7 +148,15 @@ final class WorkerProcess {
             closeStderr()
             for timer in timers { Hub.cancelTimer(timer) }
             timers = []
+            diedIn = phase
+            phase = .dead
             onExit(self, status)
+        }
+        if let startTimeout {
+            timers.append(Hub.schedule(after: startTimeout) { [weak self] in
+                guard let self, self.phase == .starting else { return }
+                self.failStart("not ready within \(startTimeout) s")
+            })
         }
     }
 
@@ -130,8 +165,11 @@ final class WorkerProcess {
         if holdsSpin { Hub.releasePollSpin() }
     }
 
-    /// True while the worker can be given jobs: ready, and its channel not at its end.
-    var takesJobs: Bool { phase == .ready && channelOpen && violation == nil }
+    /// True once it said hello (and ran the initializer), until it is drained or dead.
+    var isServing: Bool { phase == .ready || phase == .busy }
+
+    /// True while the worker can be given jobs: serving, and its channel not at its end.
+    var takesJobs: Bool { isServing && channelOpen && violation == nil }
 
     /// The last lines of the worker's standard error.
     var stderrText: String { tail.text }
@@ -170,6 +208,7 @@ final class WorkerProcess {
         sent[sent.count - 1].endsBatch = true
         self.sent.append(contentsOf: sent)
         batches += 1
+        if phase == .ready { phase = .busy }
         updateSpin()
         sendDescriptors()
     }
@@ -215,11 +254,9 @@ final class WorkerProcess {
         assigned.removeAll(keepingCapacity: assigned.capacity <= 1 << 20)
     }
 
-    /// Sends the pool's initializer job.
-    func sendInitializer(name: [UInt8], job: [UInt8]) {
-        var bytes: [UInt8] = []
-        Frame.appendJob(kind: .initialize, id: 0, name: name, job: job, to: &bytes)
-        send(bytes)
+    /// Takes no more jobs: the worker is being stopped.
+    func drain() {
+        if phase != .dead { phase = .draining }
     }
 
     /// Takes back every unanswered task (for re-queueing or failing), leaving none.
@@ -230,10 +267,11 @@ final class WorkerProcess {
     }
 
     /// Removes the oldest unanswered task, which `id` must name.
-    func answered(_ id: UInt64) -> PoolTask? {
+    private func answered(_ id: UInt64) -> PoolTask? {
         guard outstanding.first?.id == id, let first = sent.popFirst() else { return nil }
         if first.endsBatch { batches -= 1 }
         tasksDone += 1
+        if sent.isEmpty && phase == .busy { phase = .ready }
         updateSpin()
         return first
     }
@@ -331,12 +369,71 @@ final class WorkerProcess {
             while channelOpen, violation == nil, let frame = try reader.next() {
                 // The worker has mapped its started-jobs counter before saying hello.
                 if frame.kind == .hello { startedCounter.removeName() }
-                onFrame(self, frame)
+                handle(frame)
             }
         } catch {
             protocolBroken(error)
         }
         afterFrames()
+    }
+
+    /// Checks a frame against the protocol and the phase, and reports what it means.
+    private func handle(_ frame: Frame) {
+        switch frame.kind {
+        case .hello:
+            guard phase == .starting, let hello = WorkerHello(frame.payload) else {
+                protocolBroken(.corruptFrame("unreadable or repeated hello"))
+                return
+            }
+            guard hello.version == WorkerEnvironment.protocolVersion else {
+                failStart("the worker speaks protocol \(hello.version), the parent \(WorkerEnvironment.protocolVersion)")
+                return
+            }
+            servedJobs = hello.jobs
+            if let initializer {
+                var bytes: [UInt8] = []
+                Frame.appendJob(kind: .initialize, id: 0, name: initializer.name, job: initializer.job, to: &bytes)
+                send(bytes)
+            } else {
+                becomeReady()
+            }
+        case .result where frame.id == 0, .failure where frame.id == 0:
+            guard phase == .starting, initializer != nil, servedJobs != nil else {
+                protocolBroken(.corruptFrame("unexpected answer to the initializer"))
+                return
+            }
+            if frame.kind == .failure {
+                failStart("the initializer failed: \(JobFailed.decode(frame.payload, job: "initializer", coder: coder))")
+            } else {
+                becomeReady()
+            }
+        case .result, .failure:
+            guard isServing || phase == .draining, let task = answered(frame.id) else {
+                protocolBroken(.corruptFrame("answer for job \(frame.id), which the worker was not running"))
+                return
+            }
+            let now = monotonicNanoseconds()
+            let seconds = Double(now - max(task.sentAt, lastAnswer)) / 1e9
+            lastAnswer = now
+            onEvent(self, .answered(task, frame, seconds: seconds))
+        case .job, .initialize, .jobWithDescriptors:
+            protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
+        }
+    }
+
+    /// The job types the hello listed.
+    private var servedJobs: [String]?
+
+    private func becomeReady() {
+        phase = sent.isEmpty ? .ready : .busy
+        lastAnswer = monotonicNanoseconds()
+        onEvent(self, .ready(jobs: servedJobs ?? []))
+    }
+
+    /// Ends a start that cannot succeed: the reason is kept for the report, the worker killed.
+    private func failStart(_ reason: String) {
+        startFailure = reason
+        try? child.signal(SIGKILL)
     }
 
     /// Records the violation and kills the worker; the exit callback does the rest.
@@ -393,7 +490,7 @@ final class WorkerProcess {
 
     /// Stops the worker: SIGTERM, then SIGKILL after `grace` seconds.
     func terminate(grace: Double) {
-        phase = .retiring
+        drain()
         try? child.signal(SIGTERM)
         let timer = Hub.schedule(after: grace) { [self] in
             try? child.signal(SIGKILL)
