@@ -19,7 +19,7 @@ extension GreenletQueue: AsyncSequence {
         @inlinable
         public mutating func next() async throws -> Element? {
             do {
-                if case let item?? = try queue.core.getIfOnHub() { return (item as! Element) }
+                if let item = try queue.itemWithoutWaitingIfOnHub() { return item }
             } catch {
                 return nil  // `.closed`, the only error it throws: closed and drained
             }

@@ -25,10 +25,13 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     public typealias Element = Buffer.Element
 
     @usableFromInline let core: QueueCore
+    /// The items, typed: what a put or get that need not wait touches.
+    @usableFromInline let items: TypedQueueStorage<Element>
 
     /// A queue holding at most `maxSize` items (`nil`: unbounded; `0`: hand-off only).
     public nonisolated init(maxSize: Int? = nil) {
-        core = QueueCore(maxSize: maxSize, order: Buffer.order)
+        items = TypedQueueStorage(order: Buffer.order)
+        core = QueueCore(maxSize: maxSize, storage: items)
     }
 
     /// The most items the queue holds; `nil` means no limit, and `0` means every put
@@ -44,7 +47,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     public var isFull: Bool { core.isFull }
     /// The item a get would return next, without taking it, or `nil` if the queue is empty
     /// (gevent's `peek_nowait`).
-    public var peek: Element? { core.peek.map { $0 as! Element } }
+    public var peek: Element? { items.store.next }
 
     /// Puts `item` in the queue, parking while it is full.
     ///
@@ -54,8 +57,25 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   is killed while waiting. In every failure the item was not put.
     @inlinable
     public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
-        if try core.putIfOnHub(item) == true { return }
+        // Inlined into the caller and run in its isolation: on the hub (a greenlet), a put
+        // that need not wait is a few synchronous calls, with no executor check and no box.
+        if Hub.isCurrent {
+            let put: @Sendable @Hub ((GreenletQueue, Element)) throws(QueueError) -> Bool = {
+                try $0.0.putWithoutWaiting($0.1)
+            }
+            if try Hub.onHubThread(put)((self, item)) { return }
+        }
         try await core.putWaiting(item, timeout: timeout)
+    }
+
+    /// Puts `item` if that needs no waiting: into the buffer (typed), or to a parked getter.
+    @inlinable
+    func putWithoutWaiting(_ item: Element) throws(QueueError) -> Bool {
+        if try core.admitsBufferedPut() {
+            items.store.insert(item)
+            return true
+        }
+        return try core.putWithoutWaiting(item)
     }
 
     /// Puts `item` only if that needs no waiting (gevent's `put_nowait`).
@@ -75,8 +95,27 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   greenlet is killed while waiting. In every failure no item was taken.
     @inlinable
     public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
-        if case let item?? = try core.getIfOnHub() { return item as! Element }
+        if let item = try itemWithoutWaitingIfOnHub() { return item }
         return try await core.getWaiting(timeout: timeout) as! Element
+    }
+
+    /// The next item when the caller is on the hub and one is there (buffered or from a
+    /// parked putter); `nil` otherwise, and the caller takes the waiting path.
+    ///
+    /// - Throws: ``QueueError/closed`` if the queue is closed and empty.
+    @inlinable
+    nonisolated func itemWithoutWaitingIfOnHub() throws(QueueError) -> Element? {
+        guard Hub.isCurrent else { return nil }
+        let get: @Sendable @Hub (GreenletQueue) throws(QueueError) -> Element? = { try $0.itemWithoutWaiting() }
+        return try Hub.onHubThread(get)(self)
+    }
+
+    /// The next item if one is there: from the buffer (typed) when no parked putter's item
+    /// must move in behind it, else through the core.
+    @inlinable
+    func itemWithoutWaiting() throws(QueueError) -> Element? {
+        if core.takesBufferedGet() { return items.store.removeNext() }
+        return try core.getWithoutWaiting().map { $0 as! Element }
     }
 
     /// Takes the next item only if one is there now (gevent's `get_nowait`).

@@ -1,18 +1,22 @@
 /// The items a queue holds, in its ``QueueOrder``: a ring-like array for FIFO, a stack for
 /// LIFO, a binary min-heap for priority.
-struct ItemStore {
-    private let order: QueueOrder.Kind
-    private var items: [any Sendable] = []
-    private var head = 0
+///
+/// Typed and inlinable, so a queue's put and get that need not wait are specialized for
+/// the item type in the caller's module: no existential box, no dynamic cast per item.
+@usableFromInline
+struct ItemStore<Element: Sendable>: Sendable {
+    @usableFromInline let order: QueueOrder.Kind
+    @usableFromInline var items: [Element] = []
+    @usableFromInline var head = 0
 
-    init(order: QueueOrder) {
+    @usableFromInline init(order: QueueOrder) {
         self.order = order.kind
     }
 
-    var count: Int { items.count - head }
+    @inlinable var count: Int { items.count - head }
 
     /// The item ``removeNext()`` would return.
-    var next: (any Sendable)? {
+    var next: Element? {
         guard count > 0 else { return nil }
         switch order {
         case .fifo: return items[head]
@@ -21,13 +25,13 @@ struct ItemStore {
         }
     }
 
-    mutating func insert(_ item: any Sendable) {
+    @inlinable mutating func insert(_ item: Element) {
         items.append(item)
         if case .priority(let less) = order { siftUp(items.count - 1, less) }
     }
 
     /// Removes the next item; only called when `count > 0`.
-    mutating func removeNext() -> any Sendable {
+    @inlinable mutating func removeNext() -> Element {
         switch order {
         case .fifo:
             let item = items[head]
@@ -51,7 +55,7 @@ struct ItemStore {
         }
     }
 
-    private mutating func siftUp(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
+    @usableFromInline mutating func siftUp(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
         var child = index
         while child > 0 {
             let parent = (child - 1) / 2
@@ -61,7 +65,7 @@ struct ItemStore {
         }
     }
 
-    private mutating func siftDown(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
+    @usableFromInline mutating func siftDown(_ index: Int, _ less: (any Sendable, any Sendable) -> Bool) {
         var parent = index
         while true {
             let left = 2 * parent + 1, right = left + 1

@@ -30,7 +30,7 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
     private var workers: [Greenlet<Void>] = []
     private var readyInOrder: [Int: Output] = [:]
     private var nextToYield = 0
-    private var readyAnyOrder = ItemStore(order: .fifo)
+    private var readyAnyOrder = ItemStore<Output>(order: .fifo)
     private var failure: (any Error)?
     private var consumer: Waiter<Void>?
 
@@ -66,7 +66,7 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
             }
             if !ordered, readyAnyOrder.count > 0 {
                 window?.release()
-                return (readyAnyOrder.removeNext() as! Output)
+                return readyAnyOrder.removeNext()
             }
             if exhausted, inFlight == 0 { return nil }
             // Set before `park`, with no suspension since the checks above: entering `park`

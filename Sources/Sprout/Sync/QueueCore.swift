@@ -1,7 +1,10 @@
 /// The untyped engine under every ``GreenletQueue`` and ``Channel``: items travel as
 /// `any Sendable`, so this code is compiled once, with no generic type to look up at run
-/// time, and the thin typed wrappers, being inlinable, are specialized in the caller's
-/// module. (Unspecialized generic code spent over half its time in metadata lookups.)
+/// time. (Unspecialized generic code spent over half its time in metadata lookups.)
+/// A put or get of a buffered item does not come here for the item: the typed wrapper,
+/// inlinable and so specialized in the caller's module, asks ``admitsBufferedPut()``
+/// or ``takesBufferedGet()`` and moves the item in the typed store itself; only a
+/// hand-off to or from a parked greenlet passes the item through here.
 @usableFromInline
 @Hub
 final class QueueCore: Sendable {
@@ -14,7 +17,10 @@ final class QueueCore: Sendable {
 
     // Hub-isolated, and no access to these overlaps another (a wake only schedules the
     // woken greenlet), so the run-time exclusivity checks, a sixth of a put/get, are off.
-    @exclusivity(unchecked) private var buffer: ItemStore
+    private let buffer: any QueueStorage
+    /// How many items the buffer holds, counted here: asking the typed store would run its
+    /// generic code unspecialized, with metadata lookups, on every put and get.
+    @exclusivity(unchecked) private var buffered = 0
     @exclusivity(unchecked) private var getters = WaitList<Delivery, Void>()
     /// Parked putters with their items; a `true` wake means the item was accepted.
     @exclusivity(unchecked) private var putters = WaitList<Bool, Item>()
@@ -24,17 +30,15 @@ final class QueueCore: Sendable {
     @usableFromInline nonisolated let maxSize: Int?
     @exclusivity(unchecked) @usableFromInline private(set) var isClosed = false
 
-    @usableFromInline nonisolated init(maxSize: Int?, order: QueueOrder) {
+    nonisolated init(maxSize: Int?, storage: any QueueStorage) {
         precondition((maxSize ?? 0) >= 0, "a queue's maxSize cannot be negative")
         self.maxSize = maxSize
-        buffer = ItemStore(order: order)
+        buffer = storage
     }
 
-    @usableFromInline var count: Int { buffer.count }
-    @usableFromInline var isEmpty: Bool { buffer.count == 0 }
-    @usableFromInline var isFull: Bool { maxSize.map { buffer.count >= $0 } ?? false }
-
-    @usableFromInline var peek: Item? { buffer.next }
+    @usableFromInline var count: Int { buffered }
+    @usableFromInline var isEmpty: Bool { buffered == 0 }
+    @usableFromInline var isFull: Bool { maxSize.map { buffered >= $0 } ?? false }
 
     // MARK: Putting
 
@@ -44,14 +48,6 @@ final class QueueCore: Sendable {
     @usableFromInline func putWithoutWaiting(_ item: Item) throws(QueueError) -> Bool {
         if isClosed { throw .closed }
         return offer(item)
-    }
-
-    /// ``putWithoutWaiting(_:)`` for a caller in any isolation: `nil` when not on the hub.
-    /// The typed wrappers run in their caller's isolation, so on the hub (a greenlet) the
-    /// common case costs no executor hop.
-    @usableFromInline nonisolated func putIfOnHub(_ item: Item) throws(QueueError) -> Bool? {
-        guard Hub.isCurrent else { return nil }
-        return try Hub.onHubThread(Self.putFast)((self, item))
     }
 
     /// The rest of a put, once ``putWithoutWaiting(_:)`` found no room.
@@ -91,8 +87,9 @@ final class QueueCore: Sendable {
             unfinished += 1
             return true
         }
-        guard maxSize.map({ buffer.count < $0 }) ?? true else { return false }
+        guard maxSize.map({ buffered < $0 }) ?? true else { return false }
         buffer.insert(item)
+        buffered += 1
         unfinished += 1
         return true
     }
@@ -114,18 +111,27 @@ final class QueueCore: Sendable {
         return nil
     }
 
-    /// ``getWithoutWaiting()`` for a caller in any isolation: `.none` when not on the hub.
-    @usableFromInline nonisolated func getIfOnHub() throws(QueueError) -> Item?? {
-        guard Hub.isCurrent else { return .none }
-        return .some(try Hub.onHubThread(Self.getFast)(self))
+    /// Whether a put may go straight into the buffer: the queue is open, no getter is
+    /// parked (it would take the item) and there is room. When so, the item is counted
+    /// (held, unfinished) from here, and the caller inserts it in the typed store.
+    ///
+    /// - Throws: ``QueueError/closed`` if the queue is closed.
+    @usableFromInline func admitsBufferedPut() throws(QueueError) -> Bool {
+        if isClosed { throw .closed }
+        guard getters.isEmpty else { return false }
+        if let maxSize, buffered >= maxSize { return false }
+        buffered += 1
+        unfinished += 1
+        return true
     }
 
-    private nonisolated static let putFast: @Sendable @Hub ((QueueCore, Item)) throws(QueueError) -> Bool = {
-        try $0.0.putWithoutWaiting($0.1)
-    }
-
-    private nonisolated static let getFast: @Sendable @Hub (QueueCore) throws(QueueError) -> Item? = {
-        try $0.getWithoutWaiting()
+    /// Whether a get may take straight from the buffer: it holds an item and no putter is
+    /// parked, whose item would move in behind it. When so, the item is no longer counted
+    /// from here, and the caller removes it from the typed store.
+    @usableFromInline func takesBufferedGet() -> Bool {
+        guard buffered > 0, putters.isEmpty else { return false }
+        buffered -= 1
+        return true
     }
 
     /// The rest of a get, once ``getWithoutWaiting()`` found nothing.
@@ -169,10 +175,12 @@ final class QueueCore: Sendable {
     }
 
     private func take() -> Item? {
-        if buffer.count > 0 {
+        if buffered > 0 {
             let item = buffer.removeNext()
+            buffered -= 1
             if let moved = putters.popLive(waking: true) {
                 buffer.insert(moved)
+                buffered += 1
                 unfinished += 1
             }
             return item

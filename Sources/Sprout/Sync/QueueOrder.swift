@@ -1,13 +1,13 @@
 /// The order a queue hands its items out in; see ``QueueBuffer``.
 public struct QueueOrder: Sendable {
-    enum Kind: Sendable {
+    @usableFromInline enum Kind: Sendable {
         case fifo
         case lifo
         /// Smallest first, by this comparison.
         case priority(@Sendable (any Sendable, any Sendable) -> Bool)
     }
 
-    let kind: Kind
+    @usableFromInline let kind: Kind
 
     /// First in, first out.
     public static var fifo: QueueOrder { QueueOrder(kind: .fifo) }

@@ -125,4 +125,35 @@ struct QueueTests {
         try await queue.put(3, timeout: 0)
         #expect(try await queue.get(timeout: 0) == 3)
     }
+
+    /// A put takes the typed buffer only when no getter is parked: with one parked, the item
+    /// is handed over (the queue stays empty) even though the queue has room.
+    @Test func aPutWithAGetterParkedHandsTheItemOverRatherThanBufferingIt() async throws {
+        let queue = Queue<String>()
+        let getter = spawn { try await queue.get(timeout: 1) }
+        try await sleep(0.01)
+        try await queue.put("handed")
+        #expect(queue.count == 0)
+        #expect(try await getter.get() == "handed")
+    }
+
+    /// Items of a reference type come out as the same objects, in order, through the
+    /// typed buffer and through hand-offs to a parked getter alike.
+    @Test func referenceItemsComeOutIdenticalThroughBufferAndHandOff() async throws {
+        final class Box: Sendable {}
+        let queue = Queue<Box>(maxSize: 2)
+        let boxes = (0..<4).map { _ in Box() }
+        try await queue.put(boxes[0])
+        try await queue.put(boxes[1])
+        let putter = spawn { try await queue.put(boxes[2]) }  // parks: the queue is full
+        try await sleep(0.01)
+        #expect(try await queue.get() === boxes[0])
+        try await putter.get()
+        #expect(try await queue.get() === boxes[1])
+        #expect(try await queue.get() === boxes[2])
+        let getter = spawn { try await queue.get(timeout: 1) }
+        try await sleep(0.01)
+        try await queue.put(boxes[3])
+        #expect(try await getter.get() === boxes[3])
+    }
 }
