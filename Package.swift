@@ -106,6 +106,26 @@ let package = Package(
             name: "SproutHTTPTests",
             dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
         ),
+        // libFuzzer targets for every parser of bytes from outside; `scripts/fuzz.sh TARGET
+        // SECONDS` builds one with `--sanitize fuzzer --sanitize address` (libFuzzer supplies
+        // `main` then) and runs it on its seed corpus in Fuzz/Corpus/TARGET. Not products; a
+        // plain build only compiles them.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(
+            name: "FuzzHTTPRequest",
+            dependencies: ["SproutHTTP", "FuzzSupport"],
+            path: "Fuzz/HTTPRequest"
+        ),
+        .executableTarget(
+            name: "FuzzFrameReader",
+            dependencies: ["Sprout", "FuzzSupport"],
+            path: "Fuzz/FrameReader"
+        ),
+        .executableTarget(
+            name: "FuzzJSONDecoder",
+            dependencies: ["Sprout", "FuzzSupport"],
+            path: "Fuzz/JSONDecoder"
+        ),
         // Starts a PostgreSQL server in a temporary directory for a test suite.
         .target(
             name: "SproutPostgresTestSupport",

@@ -101,6 +101,8 @@ let package = Package(
                 "SproutExamplesSupport",
                 "CPUOffload",
                 "sprout-process-server",
+                "FetchURLs",
+                "SproutDemo",
             ],
             path: "Tests/SproutExamplesTests"
         ),

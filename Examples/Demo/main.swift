@@ -8,14 +8,16 @@ import SproutExamplesSupport
 try ProcessPool.serveIfWorker(jobs: offloadJobs)
 try LoadClient.runIfRequested()
 
+// `--short`: the same steps on a smaller scale (a few seconds), as the examples' tests run it.
+let short = CommandLine.arguments.dropFirst().contains("--short")
 let chart = "sprout-demo.svg"
 let (fetch, report) = try Hub.run {
     print("== 1. Waiting: fetching pages one after another, then all at once in greenlets\n")
-    let fetch = try await FetchDemo.run(pages: 10, delay: 0.2, print: { print($0) })
+    let fetch = try await FetchDemo.run(pages: short ? 5 : 10, delay: short ? 0.05 : 0.2, print: { print($0) })
 
     print("\n== 2. Computing: the same CPU work inline on the hub, on threads and in worker processes\n")
-    let experiment = OffloadExperiment(workload: PrimeWorkload(limit: 1_500_000, pieces: 8),
-                                       workers: ProcessPool.cpuCount, duration: 3, rate: 200, nice: 10)
+    let experiment = OffloadExperiment(workload: PrimeWorkload(limit: short ? 200_000 : 1_500_000, pieces: 8),
+                                       workers: ProcessPool.cpuCount, duration: short ? 0.5 : 3, rate: 200, nice: 10)
     let report = try await OffloadRun.run(experiment, modes: OffloadMode.allCases)
     return (fetch, report)
 }

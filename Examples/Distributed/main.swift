@@ -5,6 +5,8 @@
 //   sprout-distributed submit URL JOBS [KILL_PID]
 //       submits JOBS pieces of 100 numbers each, checks every count against one made
 //       here, and SIGKILLs KILL_PID (a worker host) once half the results are in
+//   sprout-distributed bench URL JOBS
+//       prints jobs/s for JOBS tiny jobs end to end and the median round trip of one job
 import Sprout
 import SproutExamplesSupport
 import SproutPostgres
@@ -64,6 +66,25 @@ case "submit":
         print("\(jobs) jobs in \((seconds * 100).rounded() / 100) s (\(Int(Double(jobs) / seconds)) jobs/s): "
               + "\(jobs - wrong.count) correct, \(wrong.count) wrong or failed; \(rerun) re-run after their host died")
         guard wrong.isEmpty else { throw DemoFailure(description: "jobs \(wrong.prefix(10)) are wrong or failed") }
+    }
+case "bench":
+    // The Swift side of bench/compare/queue_compare.py: tiny jobs end to end, then one job's
+    // round trip (submit to outcome) 50 times.
+    let jobs = numbers.first.map { Int($0) } ?? 10_000
+    try Hub.run { [url, jobs] in
+        let queue = try await JobQueue.connect(url)
+        defer { queue.close() }
+        let started = monotonicSeconds()
+        let handles = try await queue.submitAll((0..<jobs).map { CountPrimes(lower: $0, upper: $0 + 1) })
+        for handle in handles { _ = try await handle.get(timeout: 300) }
+        print("jobs_per_s \(Double(jobs) / (monotonicSeconds() - started))")
+        var trips: [Double] = []
+        for n in 0..<50 {
+            let start = monotonicSeconds()
+            _ = try await queue.submit(CountPrimes(lower: n, upper: n + 1)).get(timeout: 30)
+            trips.append((monotonicSeconds() - start) * 1000)
+        }
+        print("roundtrip_ms_median \(trips.sorted()[trips.count / 2])")
     }
 default:
     print("unknown command \(command)")

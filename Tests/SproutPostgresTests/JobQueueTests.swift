@@ -66,7 +66,7 @@ struct JobQueueTests {
             #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
             let before = host.poolPIDs
             let long = try await queue.submit(Nap(seconds: 30))
-            try await waitUntil { try await queue.counts()["running"] == 1 }
+            try await waitFor { try await queue.counts()["running"] == 1 }
             let started = monotonicSeconds()
             long.cancel()
             await #expect(throws: JobQueueError.cancelled(job: "\(long.id)")) { _ = try await long.get(timeout: 20) }
@@ -105,7 +105,7 @@ struct JobQueueTests {
             let cutOff = try QueueHost(url, processes: 1, lease: 1)
             defer { cutOff.kill() }
             let job = try await queue.submit(Nap(seconds: 2))
-            try await waitUntil { try await queue.counts()["running"] == 1 }
+            try await waitFor { try await queue.counts()["running"] == 1 }
             // Stopped, the host sends no heartbeat; its pool process goes on and finishes.
             kill(cutOff.pid, SIGSTOP)
             let rescuer = try QueueHost(url, processes: 1, lease: 1)
@@ -114,7 +114,7 @@ struct JobQueueTests {
             defer { db.close() }
             // Once the rescuer holds the job, the cut-off host comes back and answers while the
             // job still runs there: its lease token is no longer the row's.
-            try await waitUntil {
+            try await waitFor {
                 try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(2)
             }
             kill(cutOff.pid, SIGCONT)
@@ -142,7 +142,7 @@ struct JobQueueTests {
             try await db.query("DELETE FROM sprout_jobs")
             // More than the host holds at once (16 per process): some are never claimed.
             let naps = try await (0..<24).asyncMap { _ in try await queue.submit(Nap(seconds: 0.05)) }
-            try await waitUntil { try await queue.counts()["running", default: 0] >= 1 }
+            try await waitFor { try await queue.counts()["running", default: 0] >= 1 }
             let (status, _) = try await host.stop()
             #expect(status == .exited(0))
             let counts = try await queue.counts()
@@ -158,9 +158,7 @@ struct JobQueueTests {
 
     @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
         let url = try postgresURL()
-        var generator = SystemRandomNumberGenerator()
-        let seed = UInt64.random(in: 0...UInt64.max, using: &generator)
-        print("tenThousandJobsWithRandomKills seed \(seed)")
+        let seed = testSeed()
         try await onHub(seconds: 240) {
             var random = SplitMix64(seed: seed)
             let queue = try await JobQueue.connect(url)
@@ -212,34 +210,11 @@ struct JobQueueTests {
     }
 }
 
-/// Waits until `condition` holds, checking every 20 ms, for at most `timeout` seconds.
-@Hub
-private func waitUntil(timeout: Double = 20, _ condition: @Hub () async throws -> Bool) async throws {
-    let end = monotonicSeconds() + timeout
-    while try await !condition() {
-        guard monotonicSeconds() < end else { throw Timeout(seconds: timeout) }
-        try await sleep(0.02)
-    }
-}
-
 private extension Sequence {
     @Hub
     func asyncMap<T>(_ transform: @Hub (Element) async throws -> T) async throws -> [T] {
         var values: [T] = []
         for element in self { values.append(try await transform(element)) }
         return values
-    }
-}
-
-/// A seeded generator, so a failing run can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -11,9 +11,13 @@ final class QueueHost {
     let child: ChildCommand
 
     /// Starts a host serving `url` with `processes` pool workers and leases of `lease` seconds.
-    init(_ url: String, processes: Int = 2, lease: Double = 5) throws {
-        child = try Command(builtExecutable("sprout-queue-worker"), arguments: [url, String(processes), String(lease)],
-                            standardOutput: .pipe).spawn()
+    /// Starts a host serving `url` with `processes` pool workers and leases of `lease`
+    /// seconds, inside network namespace `namespace` if given (`ip netns exec` execs it, so
+    /// its pid is the host's).
+    init(_ url: String, processes: Int = 2, lease: Double = 5, namespace: String? = nil) throws {
+        let worker = [builtExecutable("sprout-queue-worker"), url, String(processes), String(lease)]
+        let command = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] + worker } ?? worker
+        child = try Command(command[0], arguments: Array(command.dropFirst()), standardOutput: .pipe).spawn()
     }
 
     var pid: Int32 { child.pid }

@@ -4,30 +4,30 @@ import Sprout
 /// ``HTTPServerResponse/Body/stream(_:)``.
 @Hub
 public final class HTTPChunkWriter {
-    private let connection: HTTPServerConnection
+    private let stream: TCPStream
     private let headOnly: Bool
     private var scratch: [UInt8] = []
 
-    init(connection: HTTPServerConnection, headOnly: Bool) {
-        self.connection = connection
+    init(stream: TCPStream, headOnly: Bool) {
+        self.stream = stream
         self.headOnly = headOnly
     }
 
     /// Sends `bytes` as one chunk (nothing for an empty array); waits while the client is
     /// slow to read, so memory stays bounded, for up to the server's write timeout.
     ///
-    /// - Throws: ``HubError`` if the client went away or took longer than the write
-    ///   timeout; `CancellationError` if killed.
+    /// - Throws: ``HubError`` if the client went away or took nothing for longer than the
+    ///   write timeout; `CancellationError` if killed.
     public func write(_ bytes: [UInt8]) async throws {
         guard !headOnly, !bytes.isEmpty else { return }
         scratch.removeAll(keepingCapacity: true)
         HTTPResponseEncoder.encodeChunk(bytes, into: &scratch)
-        try await connection.write(scratch)
+        try await stream.write(scratch)
     }
 
     /// Sends the UTF-8 bytes of `text` as one chunk.
     ///
-    /// - Throws: what ``write(_:)-([UInt8])`` throws.
+    /// - Throws: ``HubError`` if the client went away; `CancellationError` if killed.
     public func write(_ text: String) async throws {
         try await write(Array(text.utf8))
     }

@@ -6,14 +6,14 @@ struct HTTPDateLine {
     private var second = time_t(-1)
     private var line: [UInt8] = []
 
-    /// The line for the current second, with its CRLF.
-    mutating func current() -> [UInt8] {
+    /// Appends the line for the current second, with its CRLF, to `out`.
+    mutating func append(to out: inout [UInt8]) {
         let now = time(nil)
         if now != second {
             second = now
             line = Self.format(now)
         }
-        return line
+        out.append(contentsOf: line)
     }
 
     static func format(_ seconds: time_t) -> [UInt8] {

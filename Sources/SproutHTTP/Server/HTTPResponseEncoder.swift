@@ -2,23 +2,28 @@ import Sprout
 
 /// Serialises response heads and chunks to HTTP/1.1 bytes.
 enum HTTPResponseEncoder {
-    /// Appends the status line and headers for `response` (which ``HTTPServerResponse/validate()``
-    /// accepted), and the `date` line unless it has a `Date`; the body framing is a
-    /// `Content-Length` of `contentLength` or, when `nil`, chunked.
+    /// Appends the status line and headers for `response`, and the `date` line unless it
+    /// has a `Date`; the body framing is a `Content-Length` of `contentLength` or, when
+    /// `nil`, chunked. Each field is checked as it is copied, so a response that cannot be
+    /// sent is refused before any of it leaves `out`.
+    ///
+    /// - Throws: what ``HTTPServerResponse/validate()`` throws.
     static func encodeHead(
         _ response: HTTPServerResponse,
         contentLength: Int?,
         keepAlive: Bool,
-        date: [UInt8],
+        date: inout HTTPDateLine,
         into out: inout [UInt8]
-    ) {
+    ) throws(HTTPResponseError) {
         if response.status == 200 {
             out.append(contentsOf: okStatusLine)
         } else {
+            guard (100...999).contains(response.status) else { throw .invalidStatus(response.status) }
             out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
         }
         var hasDate = false
         for field in response.headers {
+            try check(field)
             if field.name.caseInsensitiveEquals("Content-Length") || field.name.caseInsensitiveEquals("Transfer-Encoding")
                 || field.name.caseInsensitiveEquals("Connection") {
                 continue
@@ -32,7 +37,7 @@ enum HTTPResponseEncoder {
             out.append(10)
         }
         // A handler's own Date wins; otherwise the server's clock gives one.
-        if !hasDate { out.append(contentsOf: date) }
+        if !hasDate { date.append(to: &out) }
         if let contentLength {
             out.append(contentsOf: contentLengthPrefix)
             appendDecimal(contentLength, to: &out)
@@ -42,6 +47,39 @@ enum HTTPResponseEncoder {
             out.append(contentsOf: chunkedLine)
         }
         out.append(contentsOf: keepAlive ? keepAliveEnd : closeEnd)
+    }
+
+    /// Appends a whole response the server makes itself (a refusal, a 500): a text body,
+    /// and the connection closed after it.
+    static func encodeError(status: Int, message: String, headOnly: Bool, date: inout HTTPDateLine, into out: inout [UInt8]) {
+        out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n".utf8)
+        date.append(to: &out)
+        out.append(contentsOf: contentLengthPrefix)
+        appendDecimal(message.utf8.count, to: &out)
+        out.append(13)
+        out.append(10)
+        out.append(contentsOf: closeEnd)
+        if !headOnly { out.append(contentsOf: message.utf8) }
+    }
+
+    /// Checks one header field: a token for a name, no control byte but HTAB in a value.
+    ///
+    /// - Throws: ``HTTPResponseError/invalidHeaderName(_:)`` or
+    ///   ``HTTPResponseError/invalidHeaderValue(name:)``.
+    static func check(_ field: (name: String, value: String)) throws(HTTPResponseError) {
+        var name = field.name
+        let nameIsToken = name.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return false }
+            for byte in bytes where !isTokenByte(byte) { return false }
+            return true
+        }
+        guard nameIsToken else { throw .invalidHeaderName(field.name) }
+        var value = field.value
+        let valueIsClean = value.withUTF8 { bytes in
+            for byte in bytes where !isFieldValueByte(byte) { return false }
+            return true
+        }
+        guard valueIsClean else { throw .invalidHeaderValue(name: field.name) }
     }
 
     private static let contentLengthPrefix = Array("Content-Length: ".utf8)

@@ -32,6 +32,7 @@ public final class HTTPServer {
     private let headMilliseconds: UInt64
     private let bodyMilliseconds: UInt64
     private let keepAliveMilliseconds: UInt64
+    private let writeMilliseconds: UInt64
     private let sweepInterval: Double
     private var sweep: HubTimer?
     private var date = HTTPDateLine()
@@ -84,6 +85,7 @@ public final class HTTPServer {
         headMilliseconds = milliseconds(configuration.headTimeout)
         bodyMilliseconds = milliseconds(configuration.bodyTimeout)
         keepAliveMilliseconds = milliseconds(configuration.keepAliveTimeout)
+        writeMilliseconds = milliseconds(configuration.writeTimeout)
         let shortest = min(configuration.headTimeout, configuration.bodyTimeout, configuration.keepAliveTimeout,
                            configuration.writeTimeout)
         sweepInterval = min(max(shortest / 4, 0.005), 1)
@@ -137,13 +139,29 @@ public final class HTTPServer {
         }
     }
 
-    /// Closes every connection past its deadline: its pending read or write fails and its
-    /// greenlet ends.
+    /// Closes every connection past its deadline, and every one whose client took none of
+    /// its queued response bytes for the write timeout: its pending read or write fails
+    /// and its greenlet ends. Watching the write queue here, not around each write, keeps
+    /// the write timeout off the request path; and a client still taking a response is
+    /// not idle, so its read deadline waits until the response is delivered.
     private func sweepNow() {
         sweep = nil
         let now = Hub.loopMilliseconds
-        for connection in connections.values where connection.deadline <= now {
-            connection.stream.abort()
+        for connection in connections.values {
+            let queued = connection.stream.queuedWriteBytes
+            if queued > 0 {
+                if queued != connection.queuedBytes {
+                    connection.queuedBytes = queued
+                    connection.queuedSince = now
+                } else if now &- connection.queuedSince >= writeMilliseconds {
+                    connection.stream.abort()
+                    continue
+                }
+                if connection.deadline != .max { connection.deadline = max(connection.deadline, now &+ keepAliveMilliseconds) }
+            } else {
+                connection.queuedBytes = 0
+                if connection.deadline <= now { connection.stream.abort() }
+            }
         }
         if !connections.isEmpty { sweepSoon() }
     }
@@ -153,7 +171,7 @@ public final class HTTPServer {
     private func serve(_ stream: TCPStream) async {
         var parser = HTTPRequestParser(limits: limits)
         var output: [UInt8] = []
-        let connection = HTTPServerConnection(stream: stream, writeTimeout: configuration.writeTimeout)
+        let connection = HTTPServerConnection(stream: stream)
         let key = ObjectIdentifier(connection)
         connections[key] = connection
         defer { connections[key] = nil }
@@ -168,7 +186,7 @@ public final class HTTPServer {
                 do {
                     guard let next = try parser.next() else {
                         if stopping { return }
-                        if parser.takeContinueRequest() { try await connection.write(Self.continueLine) }
+                        if parser.takeContinueRequest() { try await stream.write(Self.continueLine) }
                         if !parser.isReadingHead {
                             connection.expire(after: bodyMilliseconds)
                         } else if !headStarted {
@@ -187,9 +205,9 @@ public final class HTTPServer {
                     connection.deadline = .max
                 } catch let error as HTTPParseError {
                     output.removeAll(keepingCapacity: true)
-                    let response = HTTPServerResponse(status: error.status, text: "\(error.description)\n")
-                    encode(response, body: Array("\(error.description)\n".utf8), headOnly: false, keepAlive: false, into: &output)
-                    try await connection.write(output)
+                    HTTPResponseEncoder.encodeError(status: error.status, message: "\(error.description)\n", headOnly: false,
+                                                    date: &date, into: &output)
+                    try await stream.write(output)
                     return
                 }
                 let headOnly = request.method == .head
@@ -200,35 +218,31 @@ public final class HTTPServer {
                     return
                 } catch {
                     HubDiagnostics.report("SproutHTTP: handler for \(request.method) \(request.target) failed: \(error)")
-                    output.removeAll(keepingCapacity: true)
-                    encode(HTTPServerResponse(status: 500, text: "internal server error\n"),
-                           body: Array("internal server error\n".utf8), headOnly: headOnly, keepAlive: false, into: &output)
-                    try await connection.write(output)
-                    return
-                }
-                do {
-                    try response.validate()
-                } catch {
-                    // Nothing of it is written: a CR LF from the handler's input cannot split it.
-                    HubDiagnostics.report("SproutHTTP: handler for \(request.method) \(request.target) returned a response that cannot be sent: \(error)")
-                    output.removeAll(keepingCapacity: true)
-                    encode(HTTPServerResponse(status: 500, text: "internal server error\n"),
-                           body: Array("internal server error\n".utf8), headOnly: headOnly, keepAlive: false, into: &output)
-                    try await connection.write(output)
+                    try await answerInternalError(stream, headOnly: headOnly, into: &output)
                     return
                 }
                 // Checked after the handler: a stop while it ran ends the connection after this answer.
                 let keepAlive = request.keepAlive && !stopping
                 output.removeAll(keepingCapacity: true)
-                switch response.body {
-                case .bytes(let body):
-                    encode(response, body: body, headOnly: headOnly, keepAlive: keepAlive, into: &output)
-                    try await connection.write(output)
-                case .stream(let produce):
-                    HTTPResponseEncoder.encodeHead(response, contentLength: nil, keepAlive: keepAlive, date: date.current(), into: &output)
-                    try await connection.write(output)
+                do {
+                    switch response.body {
+                    case .bytes(let body):
+                        try HTTPResponseEncoder.encodeHead(response, contentLength: body.count, keepAlive: keepAlive, date: &date, into: &output)
+                        if !headOnly { output.append(contentsOf: body) }
+                    case .stream:
+                        try HTTPResponseEncoder.encodeHead(response, contentLength: nil, keepAlive: keepAlive, date: &date, into: &output)
+                    }
+                } catch {
+                    // Nothing of it is written: a CR LF from the handler's input cannot split it.
+                    HubDiagnostics.report(
+                        "SproutHTTP: handler for \(request.method) \(request.target) returned a response that cannot be sent: \(error)")
+                    try await answerInternalError(stream, headOnly: headOnly, into: &output)
+                    return
+                }
+                try await stream.write(output)
+                if case .stream(let produce) = response.body {
                     do {
-                        try await produce(HTTPChunkWriter(connection: connection, headOnly: headOnly))
+                        try await produce(HTTPChunkWriter(stream: stream, headOnly: headOnly))
                     } catch {
                         // Closing without the last chunk tells the client the body is incomplete.
                         if !(error is CancellationError) {
@@ -236,7 +250,7 @@ public final class HTTPServer {
                         }
                         return
                     }
-                    if !headOnly { try await connection.write(HTTPResponseEncoder.lastChunk) }
+                    if !headOnly { try await stream.write(HTTPResponseEncoder.lastChunk) }
                 }
                 if !keepAlive { return }
             }
@@ -246,10 +260,12 @@ public final class HTTPServer {
         }
     }
 
-    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-
-    private func encode(_ response: HTTPServerResponse, body: [UInt8], headOnly: Bool, keepAlive: Bool, into output: inout [UInt8]) {
-        HTTPResponseEncoder.encodeHead(response, contentLength: body.count, keepAlive: keepAlive, date: date.current(), into: &output)
-        if !headOnly { output.append(contentsOf: body) }
+    /// Answers 500 and lets the caller close the connection.
+    private func answerInternalError(_ stream: TCPStream, headOnly: Bool, into output: inout [UInt8]) async throws {
+        output.removeAll(keepingCapacity: true)
+        HTTPResponseEncoder.encodeError(status: 500, message: "internal server error\n", headOnly: headOnly, date: &date, into: &output)
+        try await stream.write(output)
     }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 }

@@ -9,7 +9,7 @@ extension HTTPServer {
     /// | ``headTimeout`` (whole head) | 30 s | `client_header_timeout` 60 s (per read) | `headersTimeout` 60 s |
     /// | ``bodyTimeout`` (between reads) | 60 s | `client_body_timeout` 60 s | `requestTimeout` 300 s (whole request) |
     /// | ``keepAliveTimeout`` | 5 s | `keepalive_timeout` 75 s | `keepAliveTimeout` 5 s |
-    /// | ``writeTimeout`` (between writes) | 60 s | `send_timeout` 60 s | none |
+    /// | ``writeTimeout`` (client reads nothing) | 60 s | `send_timeout` 60 s | none |
     /// | ``maxConnections`` | 90 % of the open-file limit | `worker_connections` 512 | none |
     /// | ``maxHeadBytes`` | 16 KiB | 1 KiB, then 4 × 8 KiB | 16 KiB |
     /// | ``maxBodyBytes`` | 16 MiB | 1 MiB | none |
@@ -31,7 +31,8 @@ extension HTTPServer {
         public var bodyTimeout: Double
         /// Seconds a connection may wait, idle, for its next request after a response.
         public var keepAliveTimeout: Double
-        /// Seconds one write of a response may wait for the client to read.
+        /// Seconds a client may take none of a response's queued bytes. While it does take
+        /// them, the connection is not idle: its read deadline waits.
         public var writeTimeout: Double
         /// At most this many connections are served at once.
         public var maxConnections: Int

@@ -1,35 +1,26 @@
 import Sprout
 
 /// One connection of an ``HTTPServer``: its stream, whether it waits between requests
-/// (safe to close on stop), and the moment, on the hub's loop clock, at which the
-/// server's sweep closes it.
+/// (safe to close on stop), and what the server's sweep needs to close it in time.
 @Hub
 final class HTTPServerConnection {
     let stream: TCPStream
     var idle = false
-    /// Milliseconds of ``Hub/loopMilliseconds``; `.max` while nothing is awaited from the
-    /// client (the handler runs).
+    /// When the client must have sent what is awaited, in milliseconds of
+    /// ``Hub/loopMilliseconds``; `.max` while nothing is awaited (the handler runs).
     var deadline = UInt64.max
-    private let writeMilliseconds: UInt64
+    /// Response bytes still queued for the kernel at the last sweep, and when that count
+    /// last changed: a client that takes none of them for the write timeout is closed.
+    var queuedBytes = 0
+    var queuedSince: UInt64 = 0
 
-    init(stream: TCPStream, writeTimeout: Double) {
+    init(stream: TCPStream) {
         self.stream = stream
-        writeMilliseconds = milliseconds(writeTimeout)
     }
 
     /// Sets the deadline `timeout` milliseconds from now.
     func expire(after timeout: UInt64) {
         deadline = Hub.loopMilliseconds &+ timeout
-    }
-
-    /// Writes `bytes`; the client has the write timeout to take them.
-    ///
-    /// - Throws: ``HubError`` if the client went away or the sweep closed the connection;
-    ///   `CancellationError` if the greenlet is killed.
-    func write(_ bytes: [UInt8]) async throws {
-        expire(after: writeMilliseconds)
-        defer { deadline = .max }
-        try await stream.write(bytes)
     }
 }
 

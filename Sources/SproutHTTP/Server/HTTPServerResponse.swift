@@ -48,12 +48,6 @@ public struct HTTPServerResponse: Sendable {
     ///   that is not a token, a header value with CR, LF, NUL or another control byte.
     public func validate() throws(HTTPResponseError) {
         guard (100...999).contains(status) else { throw .invalidStatus(status) }
-        for field in headers {
-            var name = field.name
-            let nameIsToken = name.withUTF8 { !$0.isEmpty && $0.allSatisfy(isTokenByte) }
-            guard nameIsToken else { throw .invalidHeaderName(field.name) }
-            var value = field.value
-            guard value.withUTF8({ $0.allSatisfy(isFieldValueByte) }) else { throw .invalidHeaderValue(name: field.name) }
-        }
+        for field in headers { try HTTPResponseEncoder.check(field) }
     }
 }

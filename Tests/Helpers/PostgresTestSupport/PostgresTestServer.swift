@@ -18,6 +18,8 @@ public struct PostgresTestServer: Sendable {
     public let port: Int
     /// The temporary directory holding the data directory.
     public let directory: String
+    /// The same server through its Unix socket (reachable from any network namespace).
+    public var socketURL: String { "postgresql://postgres@/postgres?host=\(directory)/data&port=\(port)" }
 
     /// The server of the running suite (set by the ``PostgresServerTrait`` trait).
     @TaskLocal public static var current: PostgresTestServer?
@@ -42,11 +44,14 @@ public struct PostgresTestServer: Sendable {
     /// Why the PostgreSQL suites skip, for `.enabled(if:)`.
     public static let missingMessage: Comment = "PostgreSQL is not installed (no initdb): run scripts/install-deps.sh (Debian packages postgresql, libpq-dev)"
 
-    /// Makes a data directory and starts a server on a free port.
+    /// Makes a data directory and starts a server on a free port, listening on
+    /// `listenAddresses`, inside network namespace `namespace` if given.
     ///
     /// - Throws: ``PostgresTestServerError`` naming the step that failed and its output.
     @Hub
-    public static func start(maxConnections: Int = 100) async throws -> PostgresTestServer {
+    public static func start(
+        maxConnections: Int = 100, listenAddresses: String = "127.0.0.1", namespace: String? = nil
+    ) async throws -> PostgresTestServer {
         guard let bin = binDirectory else { throw PostgresTestServerError(step: "find initdb", output: "not installed") }
         var template = Array("/tmp/sprout-pg-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresTestServerError(step: "mkdtemp", output: String(cString: strerror(errno))) }
@@ -64,9 +69,12 @@ public struct PostgresTestServer: Sendable {
         }
         let port = try freePort()
         func run(_ program: String, _ arguments: [String], step: String) async throws {
-            let command = asRoot
+            var command = asRoot
                 ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/" + program] + arguments)
                 : Command(bin + "/" + program, arguments: arguments)
+            if let namespace {
+                command = Command("/usr/sbin/ip", arguments: ["netns", "exec", namespace, command.executable] + command.arguments)
+            }
             let output = try await command.output(timeout: 60)
             guard output.succeeded else {
                 throw PostgresTestServerError(step: step, output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
@@ -74,9 +82,14 @@ public struct PostgresTestServer: Sendable {
         }
         do {
             try await run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"], step: "initdb")
+            if namespace != nil {
+                // initdb trusts loopback only; the namespaces' own subnets are the test's.
+                let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
+                try (hba + "host all all samenet trust\n").write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
+            }
             try await run("pg_ctl", [
                 "-D", data, "-w", "-t", "30", "-l", data + "/server.log",
-                "-o", "-p \(port) -k \(data) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)",
+                "-o", "-p \(port) -k \(data) -c listen_addresses=\(listenAddresses) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)",
                 "start",
             ], step: "pg_ctl start")
         } catch {
@@ -131,6 +144,11 @@ public struct PostgresTestServerError: Error, CustomStringConvertible {
     public let step: String
     /// What it printed.
     public let output: String
+    /// The step that failed and what it printed.
+    public init(step: String, output: String) {
+        self.step = step
+        self.output = output
+    }
     /// The step and its output.
     public var description: String { "PostgreSQL test server: \(step) failed: \(output)" }
 }

@@ -125,6 +125,30 @@ struct HTTPServerConfigurationTests {
         }
     }
 
+    /// A client that asks for a large response and reads none of it is closed once its
+    /// queued bytes have not moved for the write timeout.
+    @Test
+    func aClientThatStopsReadingIsClosedAtTheWriteTimeout() async throws {
+        try await onHub {
+            let big = [UInt8](repeating: 120, count: 32 << 20)
+            let server = try HTTPServer(configuration: HTTPServer.Configuration(keepAliveTimeout: 30, writeTimeout: 0.5)) { _ in
+                HTTPServerResponse(body: big)
+            }
+            try server.start()
+            let stream = try await TCPStream.connect(host: "127.0.0.1", port: server.port, timeout: 5)
+            defer { stream.close() }
+            try await stream.write(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            let started = monotonicNanoseconds()
+            while server.connectionCount > 0, Double(monotonicNanoseconds() - started) / 1e9 < slack(10) {
+                try await sleep(0.05)
+            }
+            let seconds = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(server.connectionCount == 0, "still open after \(seconds) s")
+            #expect(seconds >= 0.45, "closed after \(seconds) s")
+            await server.stop(timeout: 1)
+        }
+    }
+
     /// Pipelined requests, `Connection: close` and a body sent in pieces well within the
     /// timeouts still work under the short timeouts.
     @Test

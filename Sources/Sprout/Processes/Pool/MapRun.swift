@@ -20,6 +20,7 @@ final class MapRun<Job: ProcessJob> {
     private var finishedHead = 0
     private var live: [Int: PoolTask] = [:]
     private var done = 0
+    private var failed = 0
     private let started = monotonicNanoseconds()
     private var reader: Waiter<Void>?
 
@@ -89,9 +90,11 @@ final class MapRun<Job: ProcessJob> {
             finishedInOrder.append((index, outcome))
         }
         done += 1
+        if case .failure = outcome { failed += 1 }
         if let progress {
             let seconds = Double(monotonicNanoseconds() - started) / 1e9
-            progress(ProcessProgress(done: done, total: total, rate: seconds > 0 ? Double(done) / seconds : 0))
+            progress(ProcessProgress(done: done, total: total, failed: failed,
+                                     rate: seconds > 0 ? Double(done) / seconds : 0))
         }
         reader?.wake()
     }

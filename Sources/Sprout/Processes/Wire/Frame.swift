@@ -1,17 +1,17 @@
 /// One decoded frame: `u32 length | u8 kind | u64 id | payload`, little-endian, where
 /// `length` counts the payload bytes only.
-struct Frame: Sendable {
-    static let headerSize = 13
+package struct Frame: Sendable {
+    package static let headerSize = 13
     /// Frames larger than this are treated as corruption rather than allocated; also the
     /// largest payload limit a pool may be given, so a length always fits the header's u32.
-    static let maxPayload = 1 << 30
+    package static let maxPayload = 1 << 30
     /// What a job frame's payload holds besides the name and the job: the name's length
     /// and a descriptor count.
     static let jobOverhead = 3
 
-    var kind: FrameKind
-    var id: UInt64
-    var payload: [UInt8]
+    package var kind: FrameKind
+    package var id: UInt64
+    package var payload: [UInt8]
 
     /// Appends the frame's header for a payload of `length` bytes to `buffer`. Sizes are
     /// checked where payloads are encoded (``encodeJob(_:coder:limit:)``, the worker's
@@ -52,7 +52,7 @@ struct Frame: Sendable {
     }
 
     /// Splits a job frame's payload into the job's type name and its encoded bytes.
-    static func splitJob(_ payload: [UInt8]) throws(ChannelError) -> (name: String, job: ArraySlice<UInt8>) {
+    package static func splitJob(_ payload: [UInt8]) throws(ChannelError) -> (name: String, job: ArraySlice<UInt8>) {
         guard payload.count >= 2 else { throw .corruptFrame("job frame of \(payload.count) bytes has no name") }
         let length = Int(payload[0]) | Int(payload[1]) << 8
         guard payload.count >= 2 + length else { throw .corruptFrame("job frame's name runs past its end") }

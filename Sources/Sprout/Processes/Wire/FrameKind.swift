@@ -1,5 +1,5 @@
 /// What a frame on a worker channel carries.
-enum FrameKind: UInt8, Sendable {
+package enum FrameKind: UInt8, Sendable {
     /// Worker → parent, once at start: the job types it serves (JSON).
     case hello = 1
     /// Parent → worker: run a job; payload is `u16 name length | name | encoded job`.

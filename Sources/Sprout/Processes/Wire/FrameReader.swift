@@ -2,7 +2,7 @@
 ///
 /// A large frame's payload is gathered straight into its own array, allocated once at its
 /// announced length, so its bytes are copied once after the read and never buffered twice.
-struct FrameReader {
+package struct FrameReader {
     /// Payloads at least this long are gathered in place.
     static let largePayload = 1 << 16
 
@@ -11,8 +11,11 @@ struct FrameReader {
     /// The large frame being gathered, with the payload length its header announced.
     private var large: (kind: FrameKind, id: UInt64, payload: [UInt8], length: Int)?
 
+    /// A reader with nothing received yet.
+    package init() {}
+
     /// Adds bytes read from the channel.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
         var rest = bytes
         if var frame = large, frame.payload.count < frame.length {
             large = nil
@@ -33,12 +36,12 @@ struct FrameReader {
     }
 
     /// Bytes received that do not make a whole frame yet.
-    var pendingBytes: Int { buffer.count - head + (large.map { Frame.headerSize + $0.payload.count } ?? 0) }
+    package var pendingBytes: Int { buffer.count - head + (large.map { Frame.headerSize + $0.payload.count } ?? 0) }
 
     /// The next whole frame, or `nil` until more bytes arrive.
     ///
     /// - Throws: ``ChannelError/corruptFrame(_:)`` for an unknown kind or impossible length.
-    mutating func next() throws(ChannelError) -> Frame? {
+    package mutating func next() throws(ChannelError) -> Frame? {
         if let frame = large {
             guard frame.payload.count == frame.length else { return nil }
             large = nil
@@ -75,7 +78,7 @@ struct FrameReader {
     }
 
     /// Throws if the channel ended with part of a frame unread.
-    func checkComplete() throws(ChannelError) {
+    package func checkComplete() throws(ChannelError) {
         if let large {
             throw .truncatedFrame(have: Frame.headerSize + large.payload.count, need: Frame.headerSize + large.length)
         }

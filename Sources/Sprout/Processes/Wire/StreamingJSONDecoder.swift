@@ -8,15 +8,19 @@ import FoundationEssentials
 /// other input, and types `JSONDecoder` treats specially (`Data`, `Date`, `URL`, `Decimal`),
 /// make ``decode(_:from:)`` throw; the caller then asks `JSONDecoder`, which decides — and
 /// gives the real error if there is one.
-enum StreamingJSONDecoder {
-    struct Unsupported: Error {}
+package enum StreamingJSONDecoder {
+    /// Input the fast path leaves to `JSONDecoder`.
+    package struct Unsupported: Error {}
 
     /// Decodes a `Value` from `bytes`.
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
-    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
+    package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
         try bytes.withContiguousStorageIfAvailable { buffer in
             let text = JSONText(bytes: UnsafeBufferPointer(rebasing: buffer[...]))
+            // The whole document, also the members no type asks for: JSONDecoder refuses a
+            // document with any bad part, so the fast path must not accept one.
+            try text.validate()
             var index = text.skipSpace(0)
             let end = try text.valueEnd(index)
             index = text.skipSpace(end)
@@ -34,6 +38,109 @@ private struct JSONText {
         var index = start
         while index < bytes.count, bytes[index] == 32 || bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 {
             index += 1
+        }
+        return index
+    }
+
+    /// Checks that the bytes are one JSON value (RFC 8259) that this fast path can read:
+    /// exact literals, numbers by the grammar, strings of valid UTF-8 without control
+    /// bytes or escapes, at most 512 levels deep. One pass, no recursion.
+    func validate() throws {
+        var index = skipSpace(0)
+        var open: [UInt8] = []
+        value: while true {
+            guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+            switch bytes[index] {
+            case 123, 91:
+                let close: UInt8 = bytes[index] == 123 ? 125 : 93
+                index = skipSpace(index + 1)
+                if index < bytes.count && bytes[index] == close {
+                    index += 1
+                } else {
+                    guard open.count < 512 else { throw StreamingJSONDecoder.Unsupported() }
+                    open.append(close)
+                    if close == 125 { index = try memberKey(index) }
+                    continue value
+                }
+            case 34: index = try stringEnd(index)
+            case 116: index = try literalEnd(index, "true")
+            case 102: index = try literalEnd(index, "false")
+            case 110: index = try literalEnd(index, "null")
+            default: index = try numberEnd(index)
+            }
+            // After a value: a comma and the next one, or the end of its container.
+            while true {
+                index = skipSpace(index)
+                guard let close = open.last else { break value }
+                guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+                if bytes[index] == 44 {
+                    index = skipSpace(index + 1)
+                    if close == 125 { index = try memberKey(index) }
+                    continue value
+                }
+                guard bytes[index] == close else { throw StreamingJSONDecoder.Unsupported() }
+                open.removeLast()
+                index += 1
+            }
+        }
+        guard index == bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+    }
+
+    /// Past an object member's key and colon, at its value.
+    private func memberKey(_ start: Int) throws -> Int {
+        guard start < bytes.count, bytes[start] == 34 else { throw StreamingJSONDecoder.Unsupported() }
+        let index = skipSpace(try stringEnd(start))
+        guard index < bytes.count, bytes[index] == 58 else { throw StreamingJSONDecoder.Unsupported() }
+        return skipSpace(index + 1)
+    }
+
+    /// Past the string starting at `start`: no control byte, no escape, valid UTF-8.
+    private func stringEnd(_ start: Int) throws -> Int {
+        var index = start + 1
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 34 {
+                if !ascii && String(validating: UnsafeBufferPointer(rebasing: bytes[(start + 1)..<index]), as: UTF8.self) == nil {
+                    throw StreamingJSONDecoder.Unsupported()
+                }
+                return index + 1
+            }
+            if byte < 32 || byte == 92 { throw StreamingJSONDecoder.Unsupported() }
+            if byte >= 128 { ascii = false }
+            index += 1
+        }
+        throw StreamingJSONDecoder.Unsupported()
+    }
+
+    private func literalEnd(_ start: Int, _ literal: StaticString) throws -> Int {
+        let count = literal.utf8CodeUnitCount
+        guard start + count <= bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+        for offset in 0..<count where bytes[start + offset] != literal.utf8Start[offset] {
+            throw StreamingJSONDecoder.Unsupported()
+        }
+        return start + count
+    }
+
+    /// Past the number starting at `start`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private func numberEnd(_ start: Int) throws -> Int {
+        var index = start
+        func digits() -> Int {
+            let first = index
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 { index += 1 }
+            return index - first
+        }
+        if index < bytes.count, bytes[index] == 45 { index += 1 }
+        let whole = index
+        guard digits() > 0, bytes[whole] != 48 || index == whole + 1 else { throw StreamingJSONDecoder.Unsupported() }
+        if index < bytes.count, bytes[index] == 46 {
+            index += 1
+            guard digits() > 0 else { throw StreamingJSONDecoder.Unsupported() }
+        }
+        if index < bytes.count, bytes[index] == 101 || bytes[index] == 69 {
+            index += 1
+            if index < bytes.count, bytes[index] == 43 || bytes[index] == 45 { index += 1 }
+            guard digits() > 0 else { throw StreamingJSONDecoder.Unsupported() }
         }
         return index
     }
@@ -118,15 +225,26 @@ private struct JSONText {
     }
 
     func integer<T: FixedWidthInteger>(_ type: T.Type, _ range: Range<Int>) throws -> T {
-        guard let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
+        // "-0" for an unsigned type is left to JSONDecoder.
+        guard T.isSigned || bytes[range.lowerBound] != 45,
+              let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
             throw StreamingJSONDecoder.Unsupported()
         }
         return value
     }
 
-    func number(_ range: Range<Int>) throws -> Double {
-        guard let first = range.first, bytes[first] == 45 || (bytes[first] >= 48 && bytes[first] <= 57),
-              let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
+    /// A JSON number (the document is validated) as `T`, parsed from its text directly so
+    /// a `Float` is rounded once; out of range is left to JSONDecoder.
+    func number<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type, _ range: Range<Int>) throws -> T {
+        guard let first = range.first, bytes[first] == 45 || (bytes[first] >= 48 && bytes[first] <= 57) else {
+            throw StreamingJSONDecoder.Unsupported()
+        }
+        // JSONDecoder refuses `0e6` as a floating-point number (valid JSON): left to it.
+        let digit = bytes[first] == 45 ? first + 1 : first
+        if digit + 1 < range.upperBound, bytes[digit] == 48, bytes[digit + 1] | 0x20 == 101 {
+            throw StreamingJSONDecoder.Unsupported()
+        }
+        guard let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)), value.isFinite else {
             throw StreamingJSONDecoder.Unsupported()
         }
         return value
@@ -141,12 +259,12 @@ private struct JSONText {
         switch type {
         case is Int.Type: return try integer(Int.self, range) as! T
         case is String.Type: return try string(range) as! T
-        case is Double.Type: return try number(range) as! T
+        case is Double.Type: return try number(Double.self, range) as! T
         case is Bool.Type:
             if range.count == 4 && bytes[range.lowerBound] == 116 { return true as! T }
             if range.count == 5 && bytes[range.lowerBound] == 102 { return false as! T }
             throw StreamingJSONDecoder.Unsupported()
-        case is Float.Type: return Float(try number(range)) as! T
+        case is Float.Type: return try number(Float.self, range) as! T
         case is Int8.Type: return try integer(Int8.self, range) as! T
         case is Int16.Type: return try integer(Int16.self, range) as! T
         case is Int32.Type: return try integer(Int32.self, range) as! T
@@ -190,20 +308,24 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
         members.compactMap { Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[$0.key]), as: UTF8.self)) }
     }
 
-    private func value(_ key: Key) -> Range<Int>? {
+    /// The value of member `key`; a key given twice is left to JSONDecoder.
+    private func value(_ key: Key) throws -> Range<Int>? {
         let name = key.stringValue.utf8
-        for member in members where member.key.count == name.count {
-            if text.bytes[member.key].elementsEqual(name) { return member.value }
+        var found: Range<Int>?
+        for member in members where member.key.count == name.count && text.bytes[member.key].elementsEqual(name) {
+            if found != nil { throw StreamingJSONDecoder.Unsupported() }
+            found = member.value
         }
-        return nil
+        return found
     }
 
     private func required(_ key: Key) throws -> Range<Int> {
-        guard let range = value(key) else { throw StreamingJSONDecoder.Unsupported() }
+        guard let range = try value(key) else { throw StreamingJSONDecoder.Unsupported() }
         return range
     }
 
-    func contains(_ key: Key) -> Bool { value(key) != nil }
+    /// True also for a key given twice, so its decoding throws instead of finding nothing.
+    func contains(_ key: Key) -> Bool { (try? value(key)) != .some(nil) }
 
     func decodeNil(forKey key: Key) throws -> Bool { text.isNull(try required(key)) }
 

@@ -1,0 +1,56 @@
+import Testing
+import Sprout
+
+import FoundationEssentials
+
+private struct Member: Codable, Equatable {
+    var id: Int
+    var name: String?
+}
+
+/// Inputs the fuzzer (and the RFC) found: the fast path either agrees with JSONDecoder or
+/// leaves the input to it by throwing.
+@Suite("StreamingJSONDecoder")
+struct StreamingJSONDecoderTests {
+    private func fast<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        try? StreamingJSONDecoder.decode(type, from: ArraySlice(text.utf8))
+    }
+
+    @Test
+    func leavesWhatJSONDecoderRefusesOrReadsDifferentlyToIt() {
+        #expect(fast(String?.self, "nu*l") == nil, "a literal that is not null")
+        #expect(fast(Bool.self, "tru3") == nil)
+        #expect(fast(Bool.self, "fals3") == nil)
+        #expect(fast(Int.self, "+5") == nil)
+        #expect(fast(Int.self, "007") == nil)
+        #expect(fast(Double.self, "0x10") == nil)
+        #expect(fast(Double.self, "-inf") == nil)
+        #expect(fast(Double.self, "1e400") == nil, "out of range")
+        #expect(fast(Double.self, "0e6") == nil, "JSONDecoder refuses it as a Double")
+        #expect(fast(Double.self, "1.") == nil)
+        #expect(fast(String.self, "\"a\u{1}b\"") == nil, "a raw control byte")
+        #expect(fast([String].self, "[\"\\u0041\"]") == nil, "escapes")
+        #expect((try? StreamingJSONDecoder.decode(String.self, from: ArraySlice([34, 0xff, 34]))) == nil, "invalid UTF-8")
+        #expect(fast(Member.self, "{\"id\": 1, \"id\": 2}") == nil, "a key given twice")
+        #expect(fast(Member.self, "{\"id\": 1, \"junk\": tru}") == nil, "a bad member no one asks for")
+        #expect(fast(Member.self, "{\"id\": 1,}") == nil)
+        #expect(fast([Int].self, "[1 2]") == nil)
+        #expect(fast([Int].self, "[1] x") == nil)
+        // JSONDecoder refuses these too (it accepts `{"id": 1,}`: the fast path leaves that to it).
+        for text in ["nu*l", "tru3", "+5", "007", "0x10", "{\"id\": 1, \"junk\": tru}", "[1] x"] {
+            #expect((try? JSONDecoder().decode(Member.self, from: Data(text.utf8))) == nil, "\(text)")
+        }
+    }
+
+    @Test
+    func readsValidDocumentsAsJSONDecoderDoes() throws {
+        let texts = ["{\"id\": -0, \"name\": null}", " { \"id\" : 12 , \"name\" : \"caf\u{e9}\" , \"extra\" : [1, {\"a\": [true, false, null]}, 1.5e-3] } "]
+        for text in texts {
+            let reference = try JSONDecoder().decode(Member.self, from: Data(text.utf8))
+            #expect(fast(Member.self, text) == reference, "\(text)")
+        }
+        #expect(fast(Double.self, "-12.5E+2") == -1250)
+        #expect(fast(Float.self, "0.1") == Float(0.1))
+        #expect(fast([Bool?].self, "[true, null, false]") == [true, nil, false])
+    }
+}

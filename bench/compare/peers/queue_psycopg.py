@@ -1,0 +1,83 @@
+"""A job queue on PostgreSQL driven from Python with psycopg 3: the peer of Sprout's queue.
+
+    queue_psycopg.py worker URL        claims 50 at a time (SKIP LOCKED), one batched completion
+                                       with NOTIFY per claim; sleeps on LISTEN when the queue is empty
+    queue_psycopg.py bench URL JOBS    prints "jobs_per_s X" (JOBS tiny jobs submitted in batches of
+                                       1,000 with NOTIFY, until every one is done) and
+                                       "roundtrip_ms_median X" (one job, submit to done, 50 times)
+"""
+import select, statistics, sys, time
+
+import psycopg
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS py_jobs (id bigserial PRIMARY KEY, n int NOT NULL,
+    state text NOT NULL DEFAULT 'available', result bigint);
+CREATE INDEX IF NOT EXISTS py_jobs_available ON py_jobs (id) WHERE state = 'available';
+"""
+CLAIM = """
+WITH picked AS (SELECT id FROM py_jobs WHERE state = 'available' ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
+UPDATE py_jobs SET state = 'running' FROM picked WHERE py_jobs.id = picked.id RETURNING py_jobs.id, py_jobs.n
+"""
+COMPLETE = """
+WITH done AS (UPDATE py_jobs SET state = 'done', result = r.result
+              FROM unnest(%s::bigint[], %s::bigint[]) AS r(id, result) WHERE py_jobs.id = r.id RETURNING py_jobs.id)
+SELECT pg_notify('py_done', string_agg(id::text, ',')) FROM done
+"""
+
+
+def worker(url):
+    with psycopg.connect(url, autocommit=True) as db, psycopg.connect(url, autocommit=True) as listener:
+        listener.execute("LISTEN py_available")
+        while True:
+            rows = db.execute(CLAIM).fetchall()
+            if not rows:
+                # Sleep until a producer notifies (or a second passes), then drain what came.
+                select.select([listener.fileno()], [], [], 1.0)
+                for _ in listener.notifies(timeout=0):
+                    pass
+                continue
+            db.execute(COMPLETE, ([r[0] for r in rows], [r[1] * r[1] for r in rows]))
+
+
+def wait_done(listener, wanted):
+    """Reads py_done notifications until every id in `wanted` (a set) is done."""
+    while wanted:
+        for note in listener.notifies(timeout=30):
+            wanted.difference_update(int(i) for i in note.payload.split(",") if i)
+            if not wanted:
+                return
+        else:
+            raise SystemExit(f"queue_psycopg: {len(wanted)} jobs never finished")
+
+
+def bench(url, jobs):
+    with psycopg.connect(url, autocommit=True) as db, psycopg.connect(url, autocommit=True) as listener:
+        listener.execute("LISTEN py_done")
+        start = time.perf_counter()
+        wanted = set()
+        for first in range(0, jobs, 1000):
+            ids = db.execute("WITH j AS (INSERT INTO py_jobs (n) SELECT generate_series(%s::int, %s::int) RETURNING id) "
+                             "SELECT id, pg_notify('py_available', '') FROM j",
+                             (first, min(jobs, first + 1000) - 1)).fetchall()
+            wanted.update(row[0] for row in ids)
+        wait_done(listener, wanted)
+        print(f"jobs_per_s {jobs / (time.perf_counter() - start):.1f}")
+        trips = []
+        for n in range(50):
+            start = time.perf_counter()
+            (job,) = db.execute("WITH j AS (INSERT INTO py_jobs (n) VALUES (%s) RETURNING id) "
+                                "SELECT id FROM j, pg_notify('py_available', '')", (n,)).fetchone()
+            wait_done(listener, {job})
+            trips.append((time.perf_counter() - start) * 1000)
+        print(f"roundtrip_ms_median {statistics.median(trips):.3f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "setup":
+        with psycopg.connect(sys.argv[2], autocommit=True) as db:
+            db.execute(SCHEMA)
+    elif sys.argv[1] == "worker":
+        worker(sys.argv[2])
+    else:
+        bench(sys.argv[2], int(sys.argv[3]))

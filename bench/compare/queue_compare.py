@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Sprout's job queue against Celery + Redis and a psycopg 3 queue on the same PostgreSQL,
+each with two worker processes, measured in one run: tiny jobs per second end to end
+(JOBS submitted, every result awaited) and one job's round trip (median of 50).
+
+    python3 bench/compare/queue_compare.py [--jobs 10000] [--repeat 3] [--markdown]
+
+Starts its own PostgreSQL (scripts/lib/postgres.sh) and Redis (--bind 127.0.0.1 --save ''),
+installs Celery and psycopg into bench/compare/.venv-queue, builds sprout-distributed in
+release. Ratios are Sprout over the peer (higher is better for jobs/s, the peer's time over
+Sprout's for the round trip), min/median/max over the paired runs.
+"""
+import argparse, os, statistics, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+VENV = os.path.join(HERE, ".venv-queue")
+PEERS = os.path.join(HERE, "peers")
+REDIS_PORT = 6390
+
+
+def venv_python():
+    python = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+    if subprocess.run([python, "-c", "import celery, packaging, psycopg, redis"], capture_output=True).returncode != 0:
+        subprocess.run([python, "-m", "pip", "install", "-q", "celery[redis]==5.7.0", "packaging", "psycopg[binary]==3.2.3"], check=True)
+    return python
+
+
+def shell(script):
+    return subprocess.run(["bash", "-c", f"source scripts/lib/postgres.sh && {script}"], cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def measure(bench, workers, env=None, cwd=None):
+    """Starts the worker processes, runs the bench command, stops the workers; returns its figures."""
+    started = [subprocess.Popen(w, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for w in workers]
+    try:
+        time.sleep(1.5)  # workers ready (Celery's take the longest)
+        out = subprocess.run(bench, cwd=cwd, env=env, check=True, capture_output=True, text=True, timeout=600).stdout
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    figures = dict(line.split() for line in out.splitlines() if line.startswith(("jobs_per_s", "roundtrip_ms_median")))
+    return float(figures["jobs_per_s"]), float(figures["roundtrip_ms_median"])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    subprocess.run([os.path.join(ROOT, "scripts", "install-deps.sh")], check=True)
+    if subprocess.run(["which", "redis-server"], capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    python = venv_python()
+    subprocess.run(["swift", "build", "-c", "release", "--package-path", "Examples", "--product", "sprout-distributed"],
+                   cwd=ROOT, check=True, capture_output=True)
+    binary = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--package-path", "Examples", "--show-bin-path"],
+                                         cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip(), "sprout-distributed")
+    directory, url = shell('postgres_start && echo "$POSTGRES_DIR $POSTGRES_URL"').split()
+    redis = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""],
+                             stdout=subprocess.DEVNULL)
+    env = {**os.environ, "QUEUE_REDIS": f"redis://127.0.0.1:{REDIS_PORT}/0", "PYTHONPATH": PEERS}
+    runs = {"sprout": [], "psycopg": [], "celery": []}
+    try:
+        subprocess.run([python, os.path.join(PEERS, "queue_psycopg.py"), "setup", url], check=True)
+        for _ in range(args.repeat):
+            runs["sprout"].append(measure([binary, "bench", url, str(args.jobs)], [[binary, "worker", url, "2", "30"]]))
+            runs["psycopg"].append(measure([python, os.path.join(PEERS, "queue_psycopg.py"), "bench", url, str(args.jobs)],
+                                           [[python, os.path.join(PEERS, "queue_psycopg.py"), "worker", url]] * 2))
+            runs["celery"].append(measure([python, os.path.join(PEERS, "queue_celery.py"), "bench", str(args.jobs)],
+                                          [[python, "-m", "celery", "-A", "queue_celery", "worker", "-c", "2", "--pool", "prefork",
+                                            "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"]],
+                                          env=env, cwd=PEERS))
+            print("run:", {name: figures[-1] for name, figures in runs.items()}, file=sys.stderr)
+    finally:
+        redis.terminate()
+        redis.wait()
+        shell(f"POSTGRES_DIR={directory} postgres_stop")
+
+    rows = []
+    for peer, label in [("celery", "Celery 5.7 + Redis 7"), ("psycopg", "psycopg 3 queue, claims of 50")]:
+        for index, name, unit in [(0, "queue-tiny-jobs", "jobs/s"), (1, "queue-roundtrip", "ms")]:
+            ours = [run[index] for run in runs["sprout"]]
+            theirs = [run[index] for run in runs[peer]]
+            ratios = [(a / b) if index == 0 else (b / a) for a, b in zip(ours, theirs)]
+            rows.append((name, unit, statistics.median(ours), label, statistics.median(theirs),
+                         min(ratios), statistics.median(ratios), max(ratios)))
+    if args.markdown:
+        print("| workload | unit | Sprout (median) | peer | peer (median) | ratio min | ratio median | ratio max |")
+        print("|---|---|---|---|---|---|---|---|")
+        for row in rows:
+            print("| %s | %s | %.4g | %s | %.4g | %.2fx | %.2fx | %.2fx |" % row)
+        print(f"(ratio = how many times better Sprout is; {args.repeat} paired runs, {args.jobs} jobs, two worker processes each, release build)")
+    else:
+        for row in rows:
+            print("%-16s %-7s sprout %10.4g  %-32s %10.4g  ratio %.2fx / %.2fx / %.2fx" % row)
+
+
+if __name__ == "__main__":
+    main()
