@@ -27,6 +27,10 @@ swift build --scratch-path .build/fuzz --product "$target" --sanitize fuzzer -Xs
 binary=.build/fuzz/debug/$target
 mkdir -p ".build/fuzz/corpus/$target" .build/fuzz/artifacts
 # Swift's backtracer would wait on a crashing fuzz target instead of letting libFuzzer report it.
-SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
+# FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so a failure there replays the same
+# inputs here); unset, each run explores from a new seed.
+seed=()
+[ -z "${FUZZ_SEED:-}" ] || seed=("-seed=$FUZZ_SEED")
+SWIFT_BACKTRACE=enable=no "$binary" "${seed[@]}" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 \
     -artifact_prefix=".build/fuzz/artifacts/$target-" -print_final_stats=1 \
     ".build/fuzz/corpus/$target" "Fuzz/Corpus/$target"

@@ -247,6 +247,14 @@ private struct JSONText {
         guard let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)), value.isFinite else {
             throw StreamingJSONDecoder.Unsupported()
         }
+        // A number too small for T (`1e-775` read as 0) is refused by JSONDecoder as out
+        // of range (found by FuzzJSONDecoder); subnormals, where parsers may round apart,
+        // are left to it as well, so both always agree.
+        if value.isSubnormal { throw StreamingJSONDecoder.Unsupported() }
+        if value.isZero {
+            let mantissa = bytes[range].prefix { $0 | 0x20 != 101 }
+            if mantissa.contains(where: { $0 >= 49 && $0 <= 57 }) { throw StreamingJSONDecoder.Unsupported() }
+        }
         return value
     }
 
