@@ -15,6 +15,11 @@ let package = Package(
         // For the examples package's tests (Examples/Package.swift), which share the helpers.
         .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
+    dependencies: [
+        // Deque: the one first-in first-out buffer of the library (the hub's run queue, wait
+        // lists, queues, the pool's task queues).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibuv",
@@ -24,7 +29,7 @@ let package = Package(
         ),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv"]
+            dependencies: ["CLibuv", .product(name: "DequeModule", package: "swift-collections")]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -34,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "SproutHTTP",
-            dependencies: ["Sprout", "CCurl"]
+            dependencies: ["Sprout", "CCurl", .product(name: "DequeModule", package: "swift-collections")]
         ),
         .systemLibrary(
             name: "CLibpq",

@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 
 /// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
@@ -54,7 +55,7 @@ public final class ProcessPool {
     private(set) var workers: [WorkerProcess] = []
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
-    private var pending = TaskQueue()
+    private var pending = Deque<PoolTask>()
     private(set) var state = State.open
     private(set) var served: Set<String> = []
     /// Workers that exited on their own or timed out before they were ready, in a row.
@@ -328,7 +329,7 @@ public final class ProcessPool {
         guard !live.isEmpty else { return }
         for task in live { task.endsBatch = false }
         live[live.count - 1].endsBatch = true
-        pending.pushFront(live)
+        pending.prepend(contentsOf: live)
     }
 
     // MARK: Workers
@@ -412,7 +413,7 @@ public final class ProcessPool {
     /// Fails the waiting jobs with `error` and starts no worker until the next job comes.
     private func giveUpStarting(_ error: ProcessPoolError) {
         startError = error
-        for task in pending.removeAll() { task.finish(.failure(error)) }
+        for task in exchange(&pending, with: []) { task.finish(.failure(error)) }
         wakeWaiters()
     }
 
@@ -554,7 +555,7 @@ public final class ProcessPool {
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         }
         close()
         if wait { try await join() }
@@ -570,7 +571,7 @@ public final class ProcessPool {
             state = .terminated
             if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
                 for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
                 retire(worker, kill: true)
