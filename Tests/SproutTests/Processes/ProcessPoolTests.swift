@@ -181,24 +181,89 @@ struct ProcessPoolTests {
                     await #expect {
                         _ = try await bad.get(timeout: 10)
                     } throws: { error in
-                        guard case .protocolViolation(_, let job, let detail)? = error as? ProcessPoolError else { return false }
-                        let cause = switch mode {
-                        case .hugeLength: "exceeds the limit"
-                        case .unknownKind: "unknown frame kind 99"
-                        case .answerForAnotherJob: "was not running"
+                        switch (mode, error as? ProcessPoolError) {
+                        case (.badJSONResult, .coding(let job, let detail)?):
+                            return job.contains("Misbehave") && detail.contains("result did not decode")
+                        case (_, .protocolViolation(_, let job, let detail)?):
+                            let cause = switch mode {
+                            case .hugeLength: "exceeds the limit"
+                            case .unknownKind: "unknown frame kind 99"
+                            case .answerForAnotherJob: "was not running"
+                            case .badJSONResult: "-"
+                            }
+                            return job?.contains("Misbehave") == true && detail.contains(cause)
+                        default:
+                            return false
                         }
-                        return job?.contains("Misbehave") == true && detail.contains(cause)
                     }
                     #expect(try await behind.get(timeout: 10) == 121, "\(mode): the job sent behind it was not started, so it runs")
                     #expect(pool.workerPIDs != before, "\(mode): the worker was replaced")
                 }
+                // A result that does not decode: the job fails naming it, the worker is replaced.
+                let before = pool.workerPIDs
                 await #expect {
                     _ = try await pool.run(UndecodableResult())
                 } throws: { error in
                     guard case .coding(_, let detail)? = error as? ProcessPoolError else { return false }
-                    return detail.contains("output")
+                    return detail.contains("result did not decode") && detail.contains("Undecodable never decodes")
                 }
                 #expect(try await pool.run(Square(12)) == 144)
+                #expect(pool.workerPIDs != before, "a worker whose result did not decode is replaced")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// Tiny jobs' answers are held back and written together; a worker killed with answers
+    /// held back loses none of them: the jobs that ran end with their values, once, and only
+    /// the job running at the kill fails with WorkerCrashed.
+    @Test func answersHeldBackByAKilledWorkerStillArrive() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let runs = try SharedArray<Int32>(repeating: 0, count: 21)
+                // One chunk: the worker gets all 21 frames in one write and runs them back to back.
+                let jobs = (0..<21).map { RecordOrDie(id: $0, runs: runs, die: $0 == 20) }
+                var outcomes: [Result<Int, any Error>] = []
+                for try await outcome in pool.mapResults(jobs, chunkSize: 21) { outcomes.append(outcome) }
+                #expect(outcomes.count == 21)
+                for (index, outcome) in outcomes.enumerated() where index < 20 {
+                    #expect((try? outcome.get()) == index, "job \(index) ran before the kill: \(outcome)")
+                }
+                if case .failure(let error) = outcomes.last {
+                    #expect(error is WorkerCrashed, "the job running at the kill: \(error)")
+                } else {
+                    Issue.record("the job that killed its worker returned")
+                }
+                #expect(runs.withLock { buffer, _ in Array(buffer) } == Array(repeating: 1, count: 21), "each job ran once")
+                #expect(try await pool.run(Square(5)) == 25)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A job cancelled after it was sent to its worker, before the worker reached it, is
+    /// skipped there: it never runs, the job running meanwhile is not disturbed, and the
+    /// worker is not replaced.
+    @Test func aJobCancelledBeforeItsWorkerReachesItIsSkipped() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Tiny jobs first, so the pool sends the next jobs behind the running one.
+                for value in 0..<50 { _ = try await pool.run(Square(value)) }
+                let runs = try SharedArray<Int32>(repeating: 0, count: 2)
+                let before = pool.workerPIDs
+                let slow = try pool.submit(SlowSquare(3, micros: 300_000))
+                let next = try pool.submit(RecordOrDie(id: 0, runs: runs))
+                let later = try pool.submit(RecordOrDie(id: 1, runs: runs))
+                #expect(pool.workers.first?.outstanding.count == 3, "sent behind the running job")
+                next.cancel()
+                later.cancel()
+                #expect(try await slow.get(timeout: 10) == 9)
+                for handle in [next, later] {
+                    await #expect(throws: JobCancelled.self) { _ = try await handle.get(timeout: 10) }
+                }
+                #expect(try await pool.run(Square(6)) == 36)
+                #expect(runs.withLock { buffer, _ in Array(buffer) } == [0, 0], "neither cancelled job ran")
+                #expect(pool.workerPIDs == before, "the worker was not replaced")
             }
         }
         #expect(left.isEmpty)

@@ -7,14 +7,15 @@ import Glibc
 /// Workers are this same program started again (`main` must call
 /// ``serveIfWorker(jobs:coder:)`` first thing). Jobs are ``ProcessJob`` values sent over a
 /// Unix socket per worker. The pool never breaks: a worker that crashes, exits or is
-/// killed fails only the jobs it had started (with ``WorkerCrashed``) and is replaced;
-/// jobs it had not started go back to the queue; cancelling a running job kills its
-/// worker (SIGTERM, then SIGKILL) and replaces it.
+/// killed fails only the job it was running (with ``WorkerCrashed``) and is replaced;
+/// jobs it had not started go back to the queue; cancelling a job skips it if its worker
+/// has not reached it, and kills and replaces the worker (SIGTERM, then SIGKILL) if it runs.
 ///
 /// Every job ends exactly one way — its value, its error, ``WorkerCrashed``,
 /// ``JobCancelled`` or ``Timeout`` — and runs at most once unless `retries:` asks for more:
-/// each worker counts the jobs it starts in shared memory, so after a crash the parent
-/// knows which jobs ran. Workers killed by a signal before they are ready are restarted
+/// each worker counts the jobs it starts, and holds back tiny jobs' answers, in shared
+/// memory (its ledger), so after a crash the parent knows which jobs ran and still gets
+/// the answers of those that finished. Workers killed by a signal before they are ready are restarted
 /// with a backoff (10 ms doubling to 100 ms) and fail no job; workers that exit on their own
 /// or time out before they are ready three times in a row fail the waiting jobs with
 /// ``ProcessPoolError/workersFailedToStart(attempts:reason:)``, and the next job tries again.
@@ -172,7 +173,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.finish(decodeOutput(outcome, of: Job.self, coder: coder))
+            deliverOutput(outcome, of: Job.self, coder: coder) { handle.finish($0) }
         }
         handle.task = task
         if let timeout {
@@ -204,7 +205,7 @@ public final class ProcessPool {
     }
 
     func makeTask<Job: ProcessJob>(_ job: Job, retries: Int,
-                                   complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) throws -> PoolTask {
+                                   complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) throws -> PoolTask {
         switch state {
         case .open: break
         case .closed, .terminated: throw ProcessPoolError.closed
@@ -249,17 +250,16 @@ public final class ProcessPool {
         dispatch()
     }
 
-    /// Cancels `task`: dropped if queued; if its worker has started it, the worker is killed
-    /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are settled when it has
-    /// exited, by how many it had started.
+    /// Cancels `task`: dropped if queued; sent to a worker that has not reached it, skipped
+    /// there; if its worker has started it, the worker is killed (SIGTERM, grace, SIGKILL)
+    /// and replaced, and its other tasks are settled when it has exited (answers it wrote
+    /// or held back still arrive; the jobs it never started go back to the queue).
     func cancel(_ task: PoolTask, with error: any Error) {
         guard !task.isDone else { return }
         task.finish(.failure(error))
         for worker in workers {
             guard let index = worker.outstanding.firstIndex(where: { $0 === task }) else { continue }
-            // Started, or the next to start: the worker is stopped before it runs. Sent further
-            // behind, the job cannot be taken back; its answer, if any, is ignored.
-            guard index - worker.outstanding.startIndex <= worker.startedUnanswered else { return }
+            guard worker.withdraw(task, at: index - worker.outstanding.startIndex) else { return }
             retire(worker, kill: true)
             replaceIfNeeded()
             dispatch()
@@ -361,10 +361,13 @@ public final class ProcessPool {
         case .answered(let task, let frame, let seconds):
             meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
             if frame.kind == .result {
-                task.finish(.success(frame.payload[...]))
+                // A result that does not decode means the worker's bytes cannot be trusted.
+                if !task.finish(.success(frame.payload[...])) { worker.discard() }
             } else {
                 task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             }
+            // A worker being stopped only settles the jobs it had.
+            guard worker.isServing else { return }
             if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
                 retire(worker, kill: false)
                 replaceIfNeeded()
@@ -485,15 +488,16 @@ public final class ProcessPool {
     }
 
     /// Stops `worker`: closing its channel lets it finish and exit; `kill` sends SIGTERM
-    /// and, after the grace period, SIGKILL.
+    /// and, after the grace period, SIGKILL, and keeps the channel open until the worker has
+    /// exited, so the answers it wrote before still arrive.
     private func retire(_ worker: WorkerProcess, kill: Bool) {
         workers.removeAll { $0 === worker }
         if !retiring.contains(where: { $0 === worker }) { retiring.append(worker) }
         worker.drain()
-        worker.closeChannel()
         if kill {
             worker.terminate(grace: killGrace)
         } else {
+            worker.closeChannel()
             // A worker that ignores end-of-file is not left behind.
             worker.terminate(grace: 5)
         }

@@ -58,8 +58,14 @@ final class WorkerProcess {
     private let coder: any ProcessCoder
 
     private let channel: Int32
-    /// Shared memory where the worker counts the jobs it has started.
-    private let startedCounter: SharedRegion
+    /// The shared memory behind ``ledger``.
+    private let ledgerRegion: SharedRegion
+    /// Where the worker counts the jobs it starts, finds cancelled ones, and holds back
+    /// answers: what tells the parent, after a crash, which jobs ran.
+    private let ledger: WorkerLedger
+    /// Set when the channel ended inside a frame; a protocol violation unless a signal
+    /// killed the worker mid-write.
+    private var truncation: ChannelError?
     /// Where descriptors a job carries are sent, one datagram per job in the order of the
     /// jobs' frames (the worker takes a job's datagram when it starts that job).
     private var descriptorChannel: Int32
@@ -108,14 +114,15 @@ final class WorkerProcess {
         }
         let slot: SharedRegion
         do {
-            slot = try SharedRegion(size: 8)
+            slot = try SharedRegion(size: WorkerLedger.size)
         } catch {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
-        startedCounter = slot
+        ledgerRegion = slot
+        ledger = WorkerLedger(base: slot.base)
         var spec = ChildSpec(executable: executable)
-        spec.environment = environment + ["\(WorkerEnvironment.startedMarker)=\(slot.name)"]
+        spec.environment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
         spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
         do {
             child = try SpawnedChild(spec)
@@ -143,6 +150,12 @@ final class WorkerProcess {
         watchChannel()
         child.onExit { [self] status in
             drainChannel()
+            recoverHeldBackAnswers()
+            if let truncation, violation == nil, startedUnanswered > 0 {
+                // Cut off mid-write by a signal, the worker crashed; ending a frame short on
+                // its own, it broke the protocol.
+                if case .signaled = status {} else { violation = truncation }
+            }
             drainStderr()
             closeChannel()
             closeStderr()
@@ -176,7 +189,7 @@ final class WorkerProcess {
 
     /// How many jobs the worker has started (it counts them in shared memory before running
     /// each); exact once it has died.
-    var jobsStarted: Int { Int(truncatingIfNeeded: startedCounter.base.load(as: UInt64.self)) }
+    var jobsStarted: Int { Int(truncatingIfNeeded: ledger.started) }
 
     /// How many of `outstanding`, from the oldest, the worker has started: run or running,
     /// their answers not yet read. Jobs run in the order sent, so the rest never started.
@@ -256,8 +269,10 @@ final class WorkerProcess {
         if phase != .dead { phase = .draining }
     }
 
-    /// Takes back every unanswered task (for re-queueing or failing), leaving none.
+    /// Takes back every unanswered task (for re-queueing or failing), leaving none; the
+    /// worker's answers are no longer read.
     func takeOutstanding() -> [PoolTask] {
+        closeChannel()
         batches = 0
         defer { updateSpin() }
         return Array(exchange(&sent, with: []))
@@ -353,7 +368,7 @@ final class WorkerProcess {
                 do {
                     try reader.checkComplete()
                 } catch {
-                    if !outstanding.isEmpty { violation = error }
+                    truncation = error
                 }
                 closeChannel()
                 return
@@ -365,7 +380,7 @@ final class WorkerProcess {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
                 // The worker has mapped its started-jobs counter before saying hello.
-                if frame.kind == .hello { startedCounter.removeName() }
+                if frame.kind == .hello { ledgerRegion.removeName() }
                 handle(frame)
             }
         } catch {
@@ -418,6 +433,26 @@ final class WorkerProcess {
         }
     }
 
+    /// Delivers the answers a dead worker held back in its outbox, in order, for the jobs
+    /// still unanswered: a job that ran is never reported crashed nor run again. Frames
+    /// that reached the channel before the worker died are skipped by their ids.
+    private func recoverHeldBackAnswers() {
+        guard !sent.isEmpty, phase == .busy || phase == .draining else { return }
+        for frame in ledger.committedFrames() where frame.id == outstanding.first?.id {
+            guard frame.kind == .result || frame.kind == .failure else { break }
+            handle(frame)
+        }
+    }
+
+    /// Stops `task`, which was sent to this worker and sits `position` places behind its
+    /// oldest unanswered task, from running: a job the worker has not reached is skipped
+    /// (its id goes into the ledger's cancel table). Returns true when the worker had
+    /// already started it, so only stopping the worker stops the job.
+    func withdraw(_ task: PoolTask, at position: Int) -> Bool {
+        let started = Int(truncatingIfNeeded: ledger.cancel(task.id))
+        return position < min(max(started - tasksDone, 0), outstanding.count)
+    }
+
     /// The job types the hello listed.
     private var servedJobs: [String]?
 
@@ -430,6 +465,15 @@ final class WorkerProcess {
     /// Ends a start that cannot succeed: the reason is kept for the report, the worker killed.
     private func failStart(_ reason: String) {
         startFailure = reason
+        try? child.signal(SIGKILL)
+    }
+
+    /// Ends a worker whose answer could not be used (a result that did not decode): it takes
+    /// no more jobs and is killed; answers it wrote before still arrive, and the jobs it had
+    /// started without answering fail with ``WorkerCrashed`` when it has exited.
+    func discard() {
+        guard phase != .dead else { return }
+        phase = .draining
         try? child.signal(SIGKILL)
     }
 
