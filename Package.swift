@@ -19,6 +19,9 @@ let package = Package(
         // Deque: the one first-in first-out buffer of the library (the hub's run queue, wait
         // lists, queues, the pool's task queues).
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // Every report the library makes goes through a `Logging.Logger` (labels sprout.hub,
+        // sprout.pool, sprout.http), so an application routes them with its own handler.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -29,7 +32,10 @@ let package = Package(
         ),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv", .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: [
+                "CLibuv", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -39,7 +45,10 @@ let package = Package(
         ),
         .target(
             name: "SproutHTTP",
-            dependencies: ["Sprout", "CCurl", .product(name: "DequeModule", package: "swift-collections")]
+            dependencies: [
+                "Sprout", "CCurl", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .systemLibrary(
             name: "CLibpq",
@@ -55,7 +64,7 @@ let package = Package(
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(
             name: "sprout-test-helper",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/HubHelper"
         ),
         .executableTarget(
@@ -72,7 +81,7 @@ let package = Package(
         // What every test target shares (a bounded greenlet runner, the size knob).
         .target(
             name: "SproutTestSupport",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/TestSupport"
         ),
         // Job types shared by the process tests and the worker program they start.
