@@ -154,10 +154,10 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             if closing { break }
             // Nothing on the loop can run code now; only another thread can bring work.
             takeInbox()
-            if ringHead == ring.count && holds == 0, let hook = whenNothingCanWake {
+            if ring.isEmpty && holds == 0, let hook = whenNothingCanWake {
                 Hub.assumeIsolated { hook() }
             }
-            if ringHead < ring.count || holds > 0 { continue }
+            if !ring.isEmpty || holds > 0 { continue }
             let wake = UnsafeMutableRawPointer(wakeHandle).assumingMemoryBound(to: uv_handle_t.self)
             uv_ref(wake)
             uv_run(loop, UV_RUN_ONCE)
