@@ -2,7 +2,7 @@
 /// When `body` returns, the pool is closed and joined (its jobs finish); when it throws,
 /// the pool is terminated.
 ///
-/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:)``
+/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:maxPayloadBytes:)``
 ///   throws; `CancellationError` if the caller is killed.
 @Hub
 public func withProcessPool<T: Sendable>(
