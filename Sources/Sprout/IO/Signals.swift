@@ -1,4 +1,5 @@
 import CLibuv
+import DequeModule
 
 /// Signals delivered to greenlets: create it for the signals you want, then await them
 /// one by one or with `for try await` — without a raw `signal()` handler that would fight
@@ -25,22 +26,22 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     private var watchers: [SignalWatcher] = []
     /// The signals this instance claims from the hub (``SignalClaims``).
     private var claimed: [Int32] = []
-    private var arrived: [Int32] = []
+    private var arrived = Deque<Int32>()
     private var waiters: [Waiter<Void>] = []
     private var closed = false
 
     /// Starts watching `signals` now.
     ///
-    /// - Throws: ``HubError`` if libuv cannot watch one of them (`EINVAL` for SIGKILL
+    /// - Throws: ``IOError`` if libuv cannot watch one of them (`EINVAL` for SIGKILL
     ///   or SIGSTOP, which cannot be caught).
-    public convenience init(_ signals: Int32...) throws(HubError) {
+    public convenience init(_ signals: Int32...) throws(IOError) {
         try self.init(signals)
     }
 
     /// Starts watching `signals` now.
     ///
-    /// - Throws: ``HubError`` if libuv cannot watch one of them.
-    public init(_ signals: [Int32]) throws(HubError) {
+    /// - Throws: ``IOError`` if libuv cannot watch one of them.
+    public init(_ signals: [Int32]) throws(IOError) {
         for signal in signals {
             do {
                 // Keeps the loop alive: someone is waiting for this signal.
@@ -51,7 +52,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 claimed.append(signal)
             } catch {
                 close()
-                throw error
+                throw IOError(code: error.code, operation: "watch", peer: signalName(signal))
             }
         }
     }
@@ -63,11 +64,11 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     /// Waits for the next of the watched signals.
     ///
     /// - Returns: the signal's number.
-    /// - Throws: ``HubError`` `ETIMEDOUT` after `timeout` seconds, `ECANCELED` after
+    /// - Throws: ``IOError`` `ETIMEDOUT` after `timeout` seconds, `ECANCELED` after
     ///   ``close()``; `CancellationError` if the greenlet is killed.
     public func wait(timeout: Double? = nil) async throws -> Int32 {
         guard let signal = try await nextSignal(timeout: timeout) else {
-            throw HubError(code: Int32(UV_ECANCELED.rawValue), operation: "wait for a signal after close")
+            throw IOError(code: Int32(UV_ECANCELED.rawValue), operation: "wait for a signal after close")
         }
         return signal
     }
@@ -83,7 +84,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 enlist: { waiters.append($0) },
                 abandoned: { waiters.removeAll { !$0.isWaiting } }
             )
-            if !woken { throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal") }
+            if !woken { throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal") }
         }
         return arrived.removeFirst()
     }

@@ -117,8 +117,8 @@ public final class HTTPServer {
 
     /// Binds and listens.
     ///
-    /// - Throws: `HubError` (Sprout) if the address cannot be bound (`EADDRINUSE`).
-    public func start() throws(HubError) {
+    /// - Throws: `IOError` (Sprout) if the address cannot be bound (`EADDRINUSE`).
+    public func start() throws(IOError) {
         try server.start()
     }
 
