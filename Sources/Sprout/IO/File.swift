@@ -48,16 +48,11 @@ public final class File {
 
     /// Opens `path`.
     ///
-<<<<<<< HEAD
     /// - Parameters:
     ///   - path: the file's path.
     ///   - mode: reading, writing, appending, creating (``Mode``).
     ///   - permissions: for a file that `mode` creates (before the umask).
-    /// - Throws: ``HubError`` (`open /etc/missing: ENOENT`, `EACCES`);
-=======
-    /// - Parameter permissions: for a file that `mode` creates (before the umask).
     /// - Throws: ``IOError`` (`open /etc/missing: ENOENT`, `EACCES`);
->>>>>>> main
     ///   `CancellationError` if the greenlet is killed.
     public static func open(_ path: String, mode: Mode = .read, permissions: Int32 = 0o644) async throws -> File {
         let fd = try await runFileRequest("open", path) { request, callback in
