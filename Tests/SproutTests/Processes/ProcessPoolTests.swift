@@ -1,5 +1,6 @@
 import Testing
 @testable import Sprout
+import SproutTestSupport
 import SproutTestJobs
 
 import Glibc
@@ -72,6 +73,32 @@ struct ProcessPoolTests {
                 } throws: { error in
                     guard case ProcessPoolError.unregisteredJob(let name, let served)? = error as? ProcessPoolError else { return false }
                     return name.hasSuffix("NotRegistered") && served.contains(Square.jobName)
+                }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// What a worker writes on stderr reaches the pool's logger line by line, each line
+    /// carrying the worker's pid; its death is one warning naming the replacement.
+    @Test func workerStderrAndItsDeathGoToThePoolsLogger() async throws {
+        let capture = LogCapture()
+        let left = try await onHub {
+            try await withTestPool(workers: 1, logger: capture.logger(label: "sprout.pool")) { (pool: ProcessPool) async throws in
+                do {
+                    _ = try await pool.run(Die(signal: SIGKILL))
+                    Issue.record("no error")
+                } catch let crash as WorkerCrashed {
+                    let lines = capture.records(containing: "dying on purpose")
+                    #expect(lines.count == 1, "\(capture.records)")
+                    #expect(lines.first?.message == "worker \(crash.pid): dying on purpose")
+                    #expect(lines.first?.metadata["pid"] == "\(crash.pid)")
+                    #expect(lines.first?.level == .notice && lines.first?.label == "sprout.pool")
+                    let deaths = capture.records(containing: "worker \(crash.pid) ended")
+                    #expect(deaths.count == 1, "\(capture.records)")
+                    #expect(deaths.first?.level == .warning)
+                    let replacement = try #require(pool.workerPIDs.first)
+                    #expect(deaths.first?.message.hasSuffix("holding 1 job(s); replaced by worker \(replacement)") == true)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
 /// `ProcessPoolExecutor`, awaited from greenlets without ever blocking the hub.
@@ -48,6 +49,9 @@ public final class ProcessPool {
     /// The largest encoded job or output, in bytes.
     public nonisolated let maxPayloadBytes: Int
     let maxTasksPerWorker: Int?
+    /// Receives the pool's reports: each line a worker writes on its standard error
+    /// (prefixed with its pid), workers that died and their replacements, start-up failures.
+    public nonisolated let logger: Logger
     private let executable: String
     private let environment: [String]
     private let initializer: (name: [UInt8], job: [UInt8])?
@@ -88,6 +92,8 @@ public final class ProcessPool {
     ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)`` throws
     ///     ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` before sending) and the largest
     ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
+    ///   - logger: where the pool reports (see ``logger``); `Logger(label: "sprout.pool")`
+    ///     when `nil`.
     /// - Throws: ``ProcessPoolError/insideWorker`` inside a worker;
     ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
     ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
@@ -100,9 +106,11 @@ public final class ProcessPool {
         coder: any ProcessCoder = JSONProcessCoder(),
         killGrace: Double = 1,
         startTimeout: Double = 10,
-        maxPayloadBytes: Int = 1 << 30
+        maxPayloadBytes: Int = 1 << 30,
+        logger: Logger? = nil
     ) async throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
+        self.logger = logger ?? Logger(label: HubLogger.poolLabel)
         size = max(1, workers ?? ProcessPool.cpuCount)
         self.executable = executable ?? ProcessPool.currentExecutable
         self.maxTasksPerWorker = maxTasksPerWorker.map { max(1, $0) }
@@ -340,6 +348,7 @@ public final class ProcessPool {
             startTimeout: startTimeout,
             initializer: initializer,
             coder: coder,
+            logger: logger,
             onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },
             afterFrames: { [weak self] in
                 // Once per read, not per answer: new frames for many answers share a write.
@@ -387,13 +396,31 @@ public final class ProcessPool {
     }
 
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
+        let unexpected = workers.contains { $0 === worker }
+        let held = worker.outstanding.count
         workers.removeAll { $0 === worker }
         retiring.removeAll { $0 === worker }
         if worker.diedIn == .starting { diedStarting(worker, status: status) }
         settle(worker, status: status)
+        let before = Set(workers.map(\.pid))
         replaceIfNeeded()
+        if unexpected { reportDeath(of: worker, status: status, held: held, replacements: workers.filter { !before.contains($0.pid) }) }
         dispatch()
         wakeWaiters()
+    }
+
+    /// One report per worker that died while the pool still wanted it.
+    private func reportDeath(of worker: WorkerProcess, status: ExitStatus, held: Int, replacements: [WorkerProcess]) {
+        let when = worker.diedIn == .starting ? "before it was ready" : "holding \(held) job(s)"
+        let next: String
+        if let replacement = replacements.first {
+            next = "replaced by worker \(replacement.pid)"
+        } else if restartTimer != nil {
+            next = "a replacement starts in \(restartDelay) s (workers keep dying at start-up)"
+        } else {
+            next = "not replaced"
+        }
+        logger.warning("worker \(worker.pid) ended (\(status)) \(when); \(next)", metadata: ["pid": "\(worker.pid)"])
     }
 
     /// Counts a worker that died before it was ready. Killed by a signal it only slows the
@@ -414,6 +441,7 @@ public final class ProcessPool {
 
     /// Fails the waiting jobs with `error` and starts no worker until the next job comes.
     private func giveUpStarting(_ error: ProcessPoolError) {
+        logger.error("\(error)")
         startError = error
         for task in pending.removeAll() { task.finish(.failure(error)) }
         wakeWaiters()

@@ -1,5 +1,6 @@
 import Glibc
 import FoundationEssentials
+import Logging
 
 /// A worker's life: say hello, then read job frames and answer each, until the channel ends.
 struct WorkerLoop {
@@ -60,7 +61,7 @@ struct WorkerLoop {
                     }
                 }
             } catch {
-                HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+                Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
                 exit(70)
             }
             // Nothing more to run: the answers go out before the worker sleeps.
@@ -116,7 +117,7 @@ struct WorkerLoop {
 
     private func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
-            HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
+            Logger(label: HubLogger.poolLabel).error("worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
         }
         let name: String
@@ -127,7 +128,7 @@ struct WorkerLoop {
             payload.removeFirst()
             descriptors = DescriptorChannel.receive(on: WorkerEnvironment.descriptorFD)
             if descriptors.count != Int(count) {
-                HubDiagnostics.report("Sprout worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
+                Logger(label: HubLogger.poolLabel).error("worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
             }
         }
         // Descriptors a job carries are open while it runs and closed after.
@@ -135,7 +136,7 @@ struct WorkerLoop {
         do {
             (name, body) = try Frame.splitJob(payload)
         } catch {
-            HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+            Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
             exit(70)
         }
         // Cancelled after it was sent: the parent has already ended it, the answer only

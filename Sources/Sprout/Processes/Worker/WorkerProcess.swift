@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// The parent's side of one pool worker, and the one owner of the worker protocol: the
 /// child process, its channel (a Unix socket), its standard error (passed through to ours,
@@ -77,6 +78,10 @@ final class WorkerProcess {
     private var stderrFD: Int32
     private var stderrWatcher: FDWatcher?
     private var tail = StderrTail()
+    /// Receives each line the worker writes on its standard error, prefixed with its pid.
+    private let logger: Logger
+    /// The start of a stderr line whose end has not arrived yet.
+    private var partialLine: [UInt8] = []
     private var reader = FrameReader()
     private var outbox: [UInt8] = []
     private var outboxHead = 0
@@ -92,7 +97,7 @@ final class WorkerProcess {
     ///
     /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
     init(executable: String, environment: [String], startTimeout: Double? = nil,
-         initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder,
+         initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder, logger: Logger,
          onEvent: @escaping (WorkerProcess, Event) -> Void,
          afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
         var pair: [Int32] = [-1, -1]
@@ -140,6 +145,7 @@ final class WorkerProcess {
         self.afterFrames = afterFrames
         self.initializer = initializer
         self.coder = coder
+        self.logger = logger
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
         _ = fcntl(descriptorChannel, F_SETFL, fcntl(descriptorChannel, F_GETFL) | O_NONBLOCK)
@@ -509,19 +515,43 @@ final class WorkerProcess {
             if count > 0 {
                 let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
                 tail.append(piece)
-                var offset = 0
-                while offset < count {
-                    let written = write(2, piece.baseAddress! + offset, count - offset)
-                    if written <= 0 { break }
-                    offset += written
-                }
+                logLines(piece)
             } else if count < 0 && errno == EINTR {
                 continue
             } else {
-                if count == 0 { closeStderr() }
+                if count == 0 {
+                    if !partialLine.isEmpty { logLine(partialLine[...]) }
+                    partialLine = []
+                    closeStderr()
+                }
                 return
             }
         }
+    }
+
+    /// Logs each complete line of `bytes`, keeping an unfinished last line for the next read
+    /// (a line longer than 16 KiB is logged in pieces, so a worker cannot grow it unbounded).
+    private func logLines(_ bytes: UnsafeRawBufferPointer) {
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+            if partialLine.isEmpty {
+                logLine(bytes[start..<index])
+            } else {
+                partialLine.append(contentsOf: bytes[start..<index])
+                logLine(partialLine[...])
+                partialLine.removeAll(keepingCapacity: true)
+            }
+            start = index + 1
+        }
+        partialLine.append(contentsOf: bytes[start...])
+        if partialLine.count > 16 << 10 {
+            logLine(partialLine[...])
+            partialLine.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func logLine<Bytes: Collection<UInt8>>(_ line: Bytes) {
+        logger.notice("worker \(pid): \(String(decoding: line, as: UTF8.self))", metadata: ["pid": "\(pid)"])
     }
 
     private func closeStderr() {
