@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// Subclasses say how the outcome arrives and what `cancel()` means.
 public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
-    private let state = Mutex(CompletionState())
+    private let state = ThreadMutex(CompletionState())
 
     init() {}
 

@@ -43,7 +43,7 @@ extension Hub {
     public static func run<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) throws -> T {
         if isCurrent { throw RunError.calledFromHub }
         if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
-        let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
+        let outcome = ThreadMutex<(Result<T, any Error>, Ending)?>(nil)
         _ = startHelperTask {
             await ProgramLifecycle.runMain(body) { result in outcome.withLock { $0 = result } }
         }

@@ -5,7 +5,7 @@ import Glibc
 /// Where the hub writes what it must tell a person: unobserved greenlet errors, a
 /// blocked loop, work that could not run. One line per report, on standard error.
 package enum HubDiagnostics {
-    private static let sink = Mutex<(@Sendable (String) -> Void)?>(nil)
+    private static let sink = ThreadMutex<(@Sendable (String) -> Void)?>(nil)
 
     /// Replaces the destination of Sprout's reports (standard error by default); pass
     /// `nil` to restore it. Tests and logging bridges use this; reports arrive on any thread.

@@ -1,5 +1,4 @@
 import Testing
-import Synchronization
 @testable import Sprout
 @testable import SproutHTTP
 
@@ -119,7 +118,7 @@ struct HTTPServerTests {
                 HTTPServerResponse(headers: ["X-Echo": "a\r\nSet-Cookie: evil=\(request.query ?? "")"], text: "echo")
             }
             try server.start()
-            let reports = Mutex<[String]>([])
+            let reports = ThreadMutex<[String]>([])
             HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
             defer { HubDiagnostics.setReporter(nil) }
             let answer = try await exchange(server.port, "GET /?1 HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -165,7 +164,7 @@ struct HTTPServerTests {
             router.add(.get, "/page") { _ in HTTPServerResponse(text: "twelve bytes") }
             let server = HTTPServer(host: "127.0.0.1", port: 0, router: router)
             try server.start()
-            let reports = Mutex<[String]>([])
+            let reports = ThreadMutex<[String]>([])
             HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
             defer { HubDiagnostics.setReporter(nil) }
             let broken = try await exchange(server.port, "GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
