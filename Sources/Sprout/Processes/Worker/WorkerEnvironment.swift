@@ -16,12 +16,11 @@ enum WorkerEnvironment {
     /// dies to tell the jobs that started (they fail) from those that never did (re-queued).
     static let startedMarker = "SPROUT_WORKER_STARTED"
 
-    /// Maps this worker's started-jobs counter for the rest of its life; `nil` outside a worker.
-    static func openStartedCounter() -> UnsafeMutablePointer<UInt64>? {
-        guard let value = getenv(startedMarker),
-              let region = try? SharedRegion(opening: String(cString: value)) else { return nil }
-        // Never released: the worker uses the slot until it exits.
-        return Unmanaged.passRetained(region).takeUnretainedValue().base.bindMemory(to: UInt64.self, capacity: 1)
+    /// This worker's started-jobs counter, mapped on first use for the rest of its life;
+    /// `nil` outside a worker. A global holds the mapping, so it is never unmapped and
+    /// LeakSanitizer sees who owns it.
+    static let startedCounter: SharedRegion? = getenv(startedMarker).flatMap { value in
+        try? SharedRegion(opening: String(cString: value))
     }
 
     /// Carries the pool's payload limit: a larger output is replaced by ``JobOutputTooLarge``.

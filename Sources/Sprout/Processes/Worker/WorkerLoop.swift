@@ -20,7 +20,7 @@ struct WorkerLoop {
 
     private func serveJobs() async -> Never {
         // Mapped before the hello: the parent removes the counter's name once it has that.
-        let started = WorkerEnvironment.openStartedCounter()
+        let started = WorkerEnvironment.startedCounter?.base.bindMemory(to: UInt64.self, capacity: 1)
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
         var out: [UInt8] = []
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
