@@ -15,6 +15,11 @@ let package = Package(
         // For the examples package's tests (Examples/Package.swift), which share the helpers.
         .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
+    dependencies: [
+        // Every report the library makes goes through a `Logging.Logger` (labels sprout.hub,
+        // sprout.pool, sprout.http), so an application routes them with its own handler.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibuv",
@@ -24,7 +29,7 @@ let package = Package(
         ),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv"]
+            dependencies: ["CLibuv", .product(name: "Logging", package: "swift-log")]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -34,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "SproutHTTP",
-            dependencies: ["Sprout", "CCurl"]
+            dependencies: ["Sprout", "CCurl", .product(name: "Logging", package: "swift-log")]
         ),
         .systemLibrary(
             name: "CLibpq",
@@ -50,7 +55,7 @@ let package = Package(
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(
             name: "sprout-test-helper",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/HubHelper"
         ),
         .executableTarget(
@@ -67,7 +72,7 @@ let package = Package(
         // What every test target shares (a bounded greenlet runner, the size knob).
         .target(
             name: "SproutTestSupport",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/TestSupport"
         ),
         // Job types shared by the process tests and the worker program they start.
@@ -104,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutHTTPTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutHelperSupport", "SproutHTTP", "sprout-http-test-helper"]
         ),
         // libFuzzer targets for every parser of bytes from outside; `scripts/fuzz.sh TARGET
         // SECONDS` builds one with `--sanitize fuzzer --sanitize address` (libFuzzer supplies

@@ -7,7 +7,7 @@ public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
-    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self,
+    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self,
 ]
 
 /// n².
@@ -303,6 +303,24 @@ public struct RecordRun: ProcessJob {
     }
 }
 
+/// Counts its run at `runs[id]`, then, when `die` is set, kills its own worker with
+/// SIGKILL; returns `id`.
+public struct RecordOrDie: ProcessJob {
+    public var id: Int
+    public var runs: SharedArray<Int32>
+    public var die: Bool
+    public init(id: Int, runs: SharedArray<Int32>, die: Bool = false) {
+        self.id = id
+        self.runs = runs
+        self.die = die
+    }
+    public func run() -> Int {
+        runs.withLock { buffer, _ in buffer[id] += 1 }
+        if die { raise(SIGKILL) }
+        return id
+    }
+}
+
 /// Breaks the wire protocol from inside a job, one way per ``Mode``, then waits to be killed.
 public struct Misbehave: ProcessJob {
     /// How the job breaks the protocol.
@@ -313,6 +331,8 @@ public struct Misbehave: ProcessJob {
         case unknownKind
         /// An answer for a job id the worker was never sent.
         case answerForAnotherJob
+        /// A result for this very job whose bytes are not JSON.
+        case badJSONResult
     }
     public var mode: Mode
     public init(_ mode: Mode) { self.mode = mode }
@@ -322,6 +342,7 @@ public struct Misbehave: ProcessJob {
         case .hugeLength: [0xFF, 0xFF, 0xFF, 0xFF, 3] + id
         case .unknownKind: [1, 0, 0, 0, 99] + id + [0x31]
         case .answerForAnotherJob: [1, 0, 0, 0, 3] + id + [0x31]
+        case .badJSONResult: [2, 0, 0, 0, 3] + (0..<8).map { UInt8(truncatingIfNeeded: WorkerEnvironment.runningJobID >> (8 * $0)) } + Array("{x".utf8)
         }
         _ = frame.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
         sleep(30)

@@ -1,7 +1,7 @@
 import Glibc
 
 /// The environment marker that makes a re-run of the program a pool worker.
-enum WorkerEnvironment {
+package enum WorkerEnvironment {
     /// Set in every worker's environment; its value is the channel's descriptor number.
     static let marker = "SPROUT_WORKER_FD"
     /// The descriptor a worker's channel lands on.
@@ -9,19 +9,32 @@ enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 2
+    static let protocolVersion = 3
 
-    /// Names the worker's started-jobs counter: shared memory holding how many jobs the
-    /// worker has started (jobs run in the order sent), read by the parent when the worker
-    /// dies to tell the jobs that started (they fail) from those that never did (re-queued).
-    static let startedMarker = "SPROUT_WORKER_STARTED"
+    /// Names the worker's ``WorkerLedger``: shared memory where it counts the jobs it
+    /// starts, finds the jobs cancelled after they were sent, and holds back answers.
+    static let ledgerMarker = "SPROUT_WORKER_LEDGER"
 
-    /// This worker's started-jobs counter, mapped on first use for the rest of its life;
-    /// `nil` outside a worker. A global holds the mapping, so it is never unmapped and
-    /// LeakSanitizer sees who owns it.
-    static let startedCounter: SharedRegion? = getenv(startedMarker).flatMap { value in
-        try? SharedRegion(opening: String(cString: value))
+    /// The shared memory of this worker's ledger, mapped on first use and held by this
+    /// global for the worker's whole life (so never unmapped, and LeakSanitizer sees its
+    /// owner); `nil` outside a pool worker.
+    private static let ledgerRegion: SharedRegion? = getenv(ledgerMarker).flatMap { value in
+        try? SharedRegion(opening: String(cString: value), atLeast: WorkerLedger.size)
     }
+
+    /// This worker's ledger; a private one (nobody reads it after a crash) outside a pool
+    /// worker.
+    static func openLedger() -> WorkerLedger {
+        if let region = ledgerRegion { return WorkerLedger(base: region.base) }
+        let base = UnsafeMutableRawPointer.allocate(byteCount: WorkerLedger.size, alignment: 16)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: WorkerLedger.size)
+        return WorkerLedger(base: base)
+    }
+
+    /// In a worker, the frame id of the job running now (0 for none): for code that speaks
+    /// the wire format itself, such as the tests' misbehaving jobs. Only the worker's one
+    /// job-running thread writes and reads it.
+    package nonisolated(unsafe) static var runningJobID: UInt64 = 0
 
     /// Carries the pool's payload limit: a larger output is replaced by ``JobOutputTooLarge``.
     static let outputLimitMarker = "SPROUT_WORKER_MAX_OUTPUT"
