@@ -30,7 +30,8 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
 
     /// A queue holding at most `maxSize` items (`nil`: unbounded; `0`: hand-off only).
     public nonisolated init(maxSize: Int? = nil) {
-        items = TypedQueueStorage(order: Buffer.order)
+        // Sprout's buffer kinds name their order; any other kind is first in, first out.
+        items = TypedQueueStorage(order: (Buffer.self as? any OrderedQueueBuffer.Type)?.order ?? .fifo)
         core = QueueCore(maxSize: maxSize, storage: items)
     }
 

@@ -117,8 +117,8 @@ public final class HTTPServer {
 
     /// Binds and listens.
     ///
-    /// - Throws: ``HubError`` if the address cannot be bound (`EADDRINUSE`).
-    public func start() throws(HubError) {
+    /// - Throws: ``IOError`` if the address cannot be bound (`EADDRINUSE`).
+    public func start() throws(IOError) {
         try server.start()
     }
 
