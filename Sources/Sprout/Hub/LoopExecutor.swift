@@ -81,7 +81,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     /// Hub-thread only.
     @exclusivity(unchecked) package var whenNothingCanWake: (@Sendable @Hub () -> Void)?
 
-    private let inbox = Mutex(Inbox())
+    private let inbox = ThreadMutex(Inbox())
     private let hubThread = Atomic<UInt>(0)
     private let finished = Latch()
 
