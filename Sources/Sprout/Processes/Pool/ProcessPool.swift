@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import Logging
 
@@ -59,7 +60,7 @@ public final class ProcessPool {
     private(set) var workers: [WorkerProcess] = []
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
-    private var pending = TaskQueue()
+    private var pending = Deque<PoolTask>()
     private(set) var state = State.open
     private(set) var served: Set<String> = []
     /// Workers that exited on their own or timed out before they were ready, in a row.
@@ -336,7 +337,7 @@ public final class ProcessPool {
         guard !live.isEmpty else { return }
         for task in live { task.endsBatch = false }
         live[live.count - 1].endsBatch = true
-        pending.pushFront(live)
+        pending.prepend(contentsOf: live)
     }
 
     // MARK: Workers
@@ -443,7 +444,7 @@ public final class ProcessPool {
     private func giveUpStarting(_ error: ProcessPoolError) {
         logger.error("\(error)")
         startError = error
-        for task in pending.removeAll() { task.finish(.failure(error)) }
+        for task in exchange(&pending, with: []) { task.finish(.failure(error)) }
         wakeWaiters()
     }
 
@@ -586,7 +587,7 @@ public final class ProcessPool {
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         }
         close()
         if wait { try await join() }
@@ -602,7 +603,7 @@ public final class ProcessPool {
             state = .terminated
             if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
                 for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
                 retire(worker, kill: true)
