@@ -58,9 +58,10 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public func start() throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
-        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: Frame.maxPayload)
+        let name = Array(Job.jobName.utf8)
+        let (payload, descriptors) = try encodeJob(job, name: name.count, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
-        task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
+        task = PoolTask(id: 1, name: name, payload: payload, job: job, retries: 0) { [weak self] outcome in
             deliverOutput(outcome, of: Job.self, coder: coder) { self?.outcome = $0 }
         }
         task?.descriptors = descriptors

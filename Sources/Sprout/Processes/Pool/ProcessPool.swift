@@ -220,7 +220,7 @@ public final class ProcessPool {
         }
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
-        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: maxPayloadBytes)
+        let (payload, descriptors) = try encodeJob(job, name: utf8.count, coder: coder, limit: maxPayloadBytes)
         let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
         task.descriptors = descriptors
         task.pool = self
