@@ -148,6 +148,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        HubThreadStack.prepareOnHubThread()
         takeInbox()
         while true {
             uv_run(loop, UV_RUN_DEFAULT)
@@ -167,6 +168,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         loopClosedResult = uv_loop_close(loop)
         timers.closeDescriptor()
         finished.open()
+    }
+
+    /// The hub's thread, once it runs (for the blocking monitor, which takes its stack).
+    var hubPThread: pthread_t? {
+        let hub = hubThread.load(ordering: .acquiring)
+        return hub == 0 ? nil : pthread_t(hub)
     }
 
     /// True on the hub's own thread.
