@@ -29,7 +29,7 @@ final class QueueHost {
     var poolPIDs: [Int32] {
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return threads.flatMap { thread -> [Int32] in
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/children", encoding: .utf8)) ?? ""
+            let text = readFile("/proc/\(pid)/task/\(thread)/children") ?? ""
             return text.split(separator: " ").compactMap { Int32($0) }
         }
     }

@@ -48,7 +48,10 @@ public final class File {
 
     /// Opens `path`.
     ///
-    /// - Parameter permissions: for a file that `mode` creates (before the umask).
+    /// - Parameters:
+    ///   - path: the file's path.
+    ///   - mode: reading, writing, appending, creating (``Mode``).
+    ///   - permissions: for a file that `mode` creates (before the umask).
     /// - Throws: ``IOError`` (`open /etc/missing: ENOENT`, `EACCES`);
     ///   `CancellationError` if the greenlet is killed.
     public static func open(_ path: String, mode: Mode = .read, permissions: Int32 = 0o644) async throws -> File {

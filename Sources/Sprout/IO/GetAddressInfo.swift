@@ -6,7 +6,10 @@ import Glibc
 /// blocking the hub — Python's `socket.getaddrinfo`. A numeric host (`127.0.0.1`, `::1`)
 /// comes back as is, without a lookup.
 ///
-/// - Parameter timeout: seconds to wait for the resolver (`nil`: its own limits).
+/// - Parameters:
+///   - host: a name or a numeric IPv4 or IPv6 address.
+///   - port: the port each returned address carries.
+///   - timeout: seconds to wait for the resolver (`nil`: its own limits).
 /// - Returns: the addresses in the resolver's order of preference, each with `port`.
 /// - Throws: ``IOError`` naming the resolver's error (`resolve example.invalid:
 ///   EAI_NONAME`), or `ETIMEDOUT` after `timeout`; `CancellationError` if the greenlet

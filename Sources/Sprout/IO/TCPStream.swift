@@ -26,8 +26,11 @@ public final class TCPStream: ByteStream {
     /// Connects to `host` (a name or a numeric IPv4/IPv6 address) on `port`, trying each
     /// address the resolver returns in turn.
     ///
-    /// - Parameter timeout: seconds for the lookup and the connection together (`nil`:
-    ///   the kernel's own limit).
+    /// - Parameters:
+    ///   - host: a name or a numeric IPv4 or IPv6 address.
+    ///   - port: the port to connect to.
+    ///   - timeout: seconds for the lookup and the connection together (`nil`: the
+    ///     kernel's own limit).
     /// - Throws: ``IOError`` from the last address tried, e.g.
     ///   `connect 127.0.0.1:9: ECONNREFUSED`; `ETIMEDOUT` when `timeout` passes; a
     ///   resolver error for an unknown name; `CancellationError` if the greenlet is killed.

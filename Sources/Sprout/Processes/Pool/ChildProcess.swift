@@ -11,7 +11,7 @@ import Synchronization
 /// for non-daemon processes. Either way a child whose parent dies exits too.
 ///
 /// It is ``Joinable`` — ready once the child has exited, its value the job's output — so
-/// ``joinAll(_:timeout:raiseError:count:)`` and ``iwait(_:timeout:count:)-(_,_,_)`` take
+/// ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` take
 /// children as they take greenlets and job handles.
 @Hub
 public final class ChildProcess<Job: ProcessJob>: Joinable {

@@ -170,6 +170,7 @@ public final class ProcessPool {
     /// `Pool.apply_async`.
     ///
     /// - Parameters:
+    ///   - job: the job; its type must be registered with the workers.
     ///   - timeout: cancel the job (killing its worker if it runs) after this many seconds;
     ///     it then fails with ``Timeout``.
     ///   - retries: how many times a crash of its worker re-queues the job before it fails
