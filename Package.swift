@@ -22,9 +22,12 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        // Linux calls Swift's Glibc module leaves out (pidfd, prctl, close_range), for the
+        // pool's fork server.
+        .systemLibrary(name: "CSproutLinux", path: "CSproutLinux"),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv"]
+            dependencies: ["CLibuv", "CSproutLinux"]
         ),
         .systemLibrary(
             name: "CCurl",
