@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SproutHTTPTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutHTTP", "sprout-http-test-helper"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutHelperSupport", "SproutHTTP", "sprout-http-test-helper"]
         ),
         // libFuzzer targets for every parser of bytes from outside; `scripts/fuzz.sh TARGET
         // SECONDS` builds one with `--sanitize fuzzer --sanitize address` (libFuzzer supplies

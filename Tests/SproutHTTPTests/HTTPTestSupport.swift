@@ -26,6 +26,15 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     }
 }
 
+/// The helper executable (Tests/Helpers/HTTPHelper) next to the test bundle.
+func helperPath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let executable = length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let directory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    return directory + "/sprout-http-test-helper"
+}
+
 /// A port nothing listens on right now (bound and released at once).
 @Hub
 func freePort() async throws -> Int {

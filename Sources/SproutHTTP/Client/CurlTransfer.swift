@@ -29,6 +29,11 @@ final class CurlTransfer {
     @exclusivity(unchecked) private(set) var responded = false
     /// curl's result, once the transfer is over.
     @exclusivity(unchecked) private(set) var result: CURLcode?
+    /// The most body bytes accepted, and how many have been.
+    private let bodyLimit: Int
+    @exclusivity(unchecked) private var bodyBytes = 0
+    /// Set when the body outgrew `bodyLimit` and the write callback ended the transfer.
+    @exclusivity(unchecked) private var bodyTooLarge = false
 
     // Streaming: chunks not yet taken, and whether curl is paused because too many are queued.
     @exclusivity(unchecked) private var chunks: [[UInt8]] = []
@@ -47,6 +52,7 @@ final class CurlTransfer {
         url = request.url
         effectiveURL = request.url
         self.streaming = streaming
+        bodyLimit = max(0, request.maxBodyBytes ?? defaults.maxResponseBodyBytes)
         errorBuffer.initialize(to: 0)
         configure(request, defaults: defaults)
     }
@@ -102,6 +108,9 @@ final class CurlTransfer {
         sprout_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(request.connectTimeout ?? defaults.connectTimeout))
         // 0: no limit.
         sprout_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.map(milliseconds) ?? 0)
+        // Refuses a body whose Content-Length is over the limit before any of it arrives;
+        // `received` counts the bytes of bodies that do not say their length.
+        sprout_easy_setopt_offset(easy, CURLOPT_MAXFILESIZE_LARGE, bodyLimit == Int.max ? 0 : curl_off_t(bodyLimit))
 
         // GET without a body and without NOBODY; then what this request's method needs.
         sprout_easy_setopt_long(easy, CURLOPT_HTTPGET, 1)
@@ -154,7 +163,13 @@ final class CurlTransfer {
 
     private func received(_ bytes: UnsafeRawBufferPointer) -> Int {
         if !headersReady { markHeadersReady() }
+        if bytes.count > bodyLimit - bodyBytes {
+            // Taking fewer bytes than offered makes curl end the transfer (CURLE_WRITE_ERROR).
+            bodyTooLarge = true
+            return 0
+        }
         if !streaming {
+            bodyBytes += bytes.count
             body.append(contentsOf: bytes)
             return bytes.count
         }
@@ -162,6 +177,7 @@ final class CurlTransfer {
             paused = true
             return Int(CURL_WRITEFUNC_PAUSE)
         }
+        bodyBytes += bytes.count
         chunks.append(Array(bytes))
         bufferedBytes += bytes.count
         wakeWaiter()
@@ -240,8 +256,11 @@ final class CurlTransfer {
     /// The error curl's result stands for, or `nil` on success.
     var error: HTTPError? {
         guard let result, result != CURLE_OK else { return nil }
+        if bodyTooLarge || result == CURLE_FILESIZE_EXCEEDED { return .responseTooLarge(url: url, limit: bodyLimit) }
         let message = errorBuffer.pointee != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(result))
-        return HTTPError(code: result, url: url, message: message)
+        var osErrno = 0
+        sprout_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
+        return HTTPError(code: result, url: url, message: message, osErrno: Int32(truncatingIfNeeded: osErrno))
     }
 
     /// The next streamed chunk, or `nil` once the body is complete. Resumes curl when the

@@ -29,6 +29,13 @@ public final class HTTPClient {
         /// Whether `http_proxy`, `https_proxy` and `no_proxy` from the environment apply
         /// (off by default, as in aiohttp: a stray variable does not reroute requests).
         public var useEnvironmentProxy: Bool
+        /// The longest response body a request accepts when it does not set
+        /// ``HTTPRequest/maxBodyBytes``: a longer one fails with
+        /// ``HTTPError/responseTooLarge(url:limit:)`` as soon as its `Content-Length` or
+        /// its bytes say so, so a hostile server cannot fill memory with a buffered body.
+        /// 64 MiB by default; `Int.max` for no limit (streamed bodies are buffered a
+        /// megabyte at a time whatever their length).
+        public var maxResponseBodyBytes: Int
 
         /// Settings; the defaults suit most programs.
         public init(
@@ -37,7 +44,8 @@ public final class HTTPClient {
             connectTimeout: Double = 10,
             verifyTLS: Bool = true,
             userAgent: String = "Sprout",
-            useEnvironmentProxy: Bool = false
+            useEnvironmentProxy: Bool = false,
+            maxResponseBodyBytes: Int = 64 << 20
         ) {
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.maxCachedConnections = maxCachedConnections
@@ -45,6 +53,7 @@ public final class HTTPClient {
             self.verifyTLS = verifyTLS
             self.userAgent = userAgent
             self.useEnvironmentProxy = useEnvironmentProxy
+            self.maxResponseBodyBytes = maxResponseBodyBytes
         }
     }
 

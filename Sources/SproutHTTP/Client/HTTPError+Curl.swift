@@ -1,8 +1,11 @@
 import CCurl
 
+import Glibc
+
 extension HTTPError {
-    /// The error for curl's result `code` on `url`, with curl's `message`.
-    init(code: CURLcode, url: String, message: String) {
+    /// The error for curl's result `code` on `url`, with curl's `message` and the `osErrno`
+    /// of the socket call that failed (0 when none did).
+    init(code: CURLcode, url: String, message: String, osErrno: Int32) {
         switch code {
         case CURLE_URL_MALFORMAT:
             self = .invalidURL(url: url)
@@ -32,6 +35,8 @@ extension HTTPError {
             // curl reports a malformed chunk as a receive error: the answer was bad, the
             // connection was fine.
             self = .protocolError(url: url, reason: message)
+        case CURLE_RECV_ERROR where osErrno == ECONNRESET, CURLE_SEND_ERROR where osErrno == ECONNRESET:
+            self = .connectionReset(url: url)
         case CURLE_PARTIAL_FILE, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING:
             self = .connectionLost(url: url, reason: message)
         default:

@@ -18,6 +18,11 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     case protocolError(url: String, reason: String)
     /// The connection closed or failed before the response was complete.
     case connectionLost(url: String, reason: String)
+    /// The peer reset the connection (TCP RST) before the response was complete.
+    case connectionReset(url: String)
+    /// The response body is longer than `limit` bytes (``HTTPRequest/maxBodyBytes``, or
+    /// the client's ``HTTPClient/Configuration/maxResponseBodyBytes``); the rest was not read.
+    case responseTooLarge(url: String, limit: Int)
     /// Any other transfer failure, with libcurl's explanation.
     case failed(url: String, reason: String)
 
@@ -25,7 +30,8 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var url: String {
         switch self {
         case .invalidURL(let url), .couldNotResolve(let url), .connectionRefused(let url),
-             .timedOut(let url), .tooManyRedirects(let url):
+             .timedOut(let url), .tooManyRedirects(let url), .connectionReset(let url),
+             .responseTooLarge(let url, _):
             url
         case .tls(let url, _), .protocolError(let url, _), .connectionLost(let url, _), .failed(let url, _):
             url
@@ -42,6 +48,8 @@ public enum HTTPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyRedirects(let url): "too many redirects: \(url)"
         case .protocolError(let url, let reason): "bad HTTP answer from \(url): \(reason)"
         case .connectionLost(let url, let reason): "connection lost: \(url): \(reason)"
+        case .connectionReset(let url): "connection reset by the peer: \(url)"
+        case .responseTooLarge(let url, let limit): "response body of \(url) exceeds \(limit) bytes"
         case .failed(let url, let reason): "request to \(url) failed: \(reason)"
         }
     }

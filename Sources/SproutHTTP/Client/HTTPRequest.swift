@@ -16,6 +16,10 @@ public struct HTTPRequest: Sendable {
     public var followRedirects: Bool
     /// How many redirects are followed before ``HTTPError/tooManyRedirects(url:)``.
     public var maxRedirects: Int
+    /// The longest response body accepted, in bytes, before
+    /// ``HTTPError/responseTooLarge(url:limit:)``; `nil` for the client's
+    /// ``HTTPClient/Configuration/maxResponseBodyBytes``.
+    public var maxBodyBytes: Int?
 
     /// A request; everything but the URL has a default.
     public init(
@@ -26,7 +30,8 @@ public struct HTTPRequest: Sendable {
         connectTimeout: Double? = nil,
         timeout: Double? = nil,
         followRedirects: Bool = true,
-        maxRedirects: Int = 10
+        maxRedirects: Int = 10,
+        maxBodyBytes: Int? = nil
     ) {
         self.url = url
         self.method = method
@@ -36,5 +41,6 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
         self.followRedirects = followRedirects
         self.maxRedirects = maxRedirects
+        self.maxBodyBytes = maxBodyBytes
     }
 }

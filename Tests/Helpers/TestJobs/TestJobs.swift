@@ -319,6 +319,8 @@ public struct Misbehave: ProcessJob {
         case unknownKind
         /// An answer for a job id the worker was never sent.
         case answerForAnotherJob
+        /// A result for this very job whose bytes are not JSON.
+        case badJSONResult
     }
     public var mode: Mode
     public init(_ mode: Mode) { self.mode = mode }
@@ -328,6 +330,7 @@ public struct Misbehave: ProcessJob {
         case .hugeLength: [0xFF, 0xFF, 0xFF, 0xFF, 3] + id
         case .unknownKind: [1, 0, 0, 0, 99] + id + [0x31]
         case .answerForAnotherJob: [1, 0, 0, 0, 3] + id + [0x31]
+        case .badJSONResult: [2, 0, 0, 0, 3] + (0..<8).map { UInt8(truncatingIfNeeded: WorkerEnvironment.runningJobID >> (8 * $0)) } + Array("{x".utf8)
         }
         _ = frame.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
         sleep(30)

@@ -274,6 +274,85 @@ struct HTTPClientTests {
         }
     }
 
+    @Test
+    func bodiesOverTheLimitAreRefused() async throws {
+        try await onHub {
+            let server = try startTestServer()
+            let client = HTTPClient(configuration: .init(maxResponseBodyBytes: 50_000))
+            defer { client.close() }
+            let base = "http://127.0.0.1:\(server.port)"
+            #expect(try await client.get("\(base)/bytes?50000").body.count == 50_000)
+            // A length over the limit is refused on sight: this server never sends the body.
+            let boaster = try startCannedServer(Array("HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\nabc".utf8))
+            let boasterURL = "http://127.0.0.1:\(boaster.port)/"
+            await #expect(throws: HTTPError.responseTooLarge(url: boasterURL, limit: 50_000)) { _ = try await client.get(boasterURL) }
+            await boaster.stop(timeout: 0)
+            // A Content-Length over the limit is refused before the body; a chunked body
+            // (no length) once its bytes pass the limit.
+            await #expect(throws: HTTPError.responseTooLarge(url: "\(base)/bytes?50001", limit: 50_000)) {
+                _ = try await client.get("\(base)/bytes?50001")
+            }
+            await #expect(throws: HTTPError.responseTooLarge(url: "\(base)/chunks", limit: 50_000)) {
+                _ = try await client.get("\(base)/chunks")
+            }
+            // The request's own limit wins over the client's.
+            #expect(try await client.send(HTTPRequest(url: "\(base)/chunks", maxBodyBytes: 1_000_000)).body.count == 1_000_000)
+            await #expect(throws: HTTPError.responseTooLarge(url: "\(base)/bytes?100", limit: 99)) {
+                _ = try await client.send(HTTPRequest(url: "\(base)/bytes?100", maxBodyBytes: 99))
+            }
+            // A streamed body fails in its iteration, after the bytes within the limit.
+            let stream = try await client.stream(HTTPRequest(url: "\(base)/chunks"))
+            var streamed = 0
+            await #expect(throws: HTTPError.responseTooLarge(url: "\(base)/chunks", limit: 50_000)) {
+                for try await chunk in stream.body { streamed += chunk.count }
+            }
+            #expect(streamed <= 50_000)
+            #expect(try await client.get("\(base)/hello").text == "hello")
+            await server.stop(timeout: 0)
+        }
+    }
+
+    /// A server that sends part of a response and then resets the connection (SO_LINGER 0,
+    /// so its close sends RST instead of FIN).
+    @Test
+    func aResetMidResponseIsConnectionReset() async throws {
+        try await onHub {
+            let server = StreamServer(host: "127.0.0.1", port: 0) { stream in
+                _ = try await stream.readUntil(Array("\r\n\r\n".utf8), maxLength: 65536)
+                try await stream.write(Array("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".utf8) + [UInt8](repeating: 1, count: 1000))
+                let fd = try stream.detachDescriptor()
+                var noLinger = linger(l_onoff: 1, l_linger: 0)
+                _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &noLinger, socklen_t(MemoryLayout<linger>.size))
+                close(fd)
+            }
+            try server.start()
+            let client = HTTPClient()
+            defer { client.close() }
+            let url = "http://127.0.0.1:\(server.port)/"
+            for _ in 0..<3 {
+                await #expect(throws: HTTPError.connectionReset(url: url)) { _ = try await client.get(url, timeout: 10) }
+            }
+            await server.stop(timeout: 0)
+        }
+    }
+
+    /// In a network namespace of the helper's own (`unshare -rn`: a loopback that is down
+    /// and nothing else), where the name server in /etc/resolv.conf cannot be reached: the
+    /// lookup fails here without sending anything off the machine. (libcurl does not
+    /// treat `.invalid` specially: outside a namespace it asks the name server.)
+    @Test
+    func anUnresolvableNameIsCouldNotResolve() async throws {
+        let helper = helperPath()
+        let probe = try await onHub { try await Command("unshare", arguments: ["-rn", "true"]).output(timeout: 10) }
+        if !probe.succeeded {
+            try Test.cancel("unshare -rn cannot make a network namespace here: \(String(decoding: probe.standardError, as: UTF8.self))")
+        }
+        let run = try await onHub {
+            try await Command("unshare", arguments: ["-rn", helper, "resolve", "http://nonexistent.invalid/"]).output(timeout: 30)
+        }
+        #expect(run.succeeded, "\(run.status): \(String(decoding: run.standardOutput + run.standardError, as: UTF8.self))")
+    }
+
     /// A request sent from a task that is not a greenlet (an `onHub` body runs in
     /// `withTimeout`'s child task): such a task hops executors on its way into the wait for
     /// curl, and a transfer that ends during that hop — here aborted by `close()` from a

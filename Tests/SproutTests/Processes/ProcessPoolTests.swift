@@ -181,24 +181,34 @@ struct ProcessPoolTests {
                     await #expect {
                         _ = try await bad.get(timeout: 10)
                     } throws: { error in
-                        guard case .protocolViolation(_, let job, let detail)? = error as? ProcessPoolError else { return false }
-                        let cause = switch mode {
-                        case .hugeLength: "exceeds the limit"
-                        case .unknownKind: "unknown frame kind 99"
-                        case .answerForAnotherJob: "was not running"
+                        switch (mode, error as? ProcessPoolError) {
+                        case (.badJSONResult, .coding(let job, let detail)?):
+                            return job.contains("Misbehave") && detail.contains("result did not decode")
+                        case (_, .protocolViolation(_, let job, let detail)?):
+                            let cause = switch mode {
+                            case .hugeLength: "exceeds the limit"
+                            case .unknownKind: "unknown frame kind 99"
+                            case .answerForAnotherJob: "was not running"
+                            case .badJSONResult: "-"
+                            }
+                            return job?.contains("Misbehave") == true && detail.contains(cause)
+                        default:
+                            return false
                         }
-                        return job?.contains("Misbehave") == true && detail.contains(cause)
                     }
                     #expect(try await behind.get(timeout: 10) == 121, "\(mode): the job sent behind it was not started, so it runs")
                     #expect(pool.workerPIDs != before, "\(mode): the worker was replaced")
                 }
+                // A result that does not decode: the job fails naming it, the worker is replaced.
+                let before = pool.workerPIDs
                 await #expect {
                     _ = try await pool.run(UndecodableResult())
                 } throws: { error in
                     guard case .coding(_, let detail)? = error as? ProcessPoolError else { return false }
-                    return detail.contains("output")
+                    return detail.contains("result did not decode") && detail.contains("Undecodable never decodes")
                 }
                 #expect(try await pool.run(Square(12)) == 144)
+                #expect(pool.workerPIDs != before, "a worker whose result did not decode is replaced")
             }
         }
         #expect(left.isEmpty)

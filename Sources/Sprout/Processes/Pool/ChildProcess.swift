@@ -56,7 +56,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         let (payload, descriptors) = try encodeJob(job, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
         task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
-            self?.outcome = decodeOutput(outcome, of: Job.self, coder: coder)
+            deliverOutput(outcome, of: Job.self, coder: coder) { self?.outcome = $0 }
         }
         task?.descriptors = descriptors
         worker = try WorkerProcess(

@@ -68,7 +68,7 @@ final class MapRun<Job: ProcessJob> {
                 inFlight += 1
                 do {
                     let task = try pool.makeTask(job, retries: 0) { [weak self, coder = pool.coder] outcome in
-                        self?.received(index, decodeOutput(outcome, of: Job.self, coder: coder))
+                        deliverOutput(outcome, of: Job.self, coder: coder) { self?.received(index, $0) }
                     }
                     live[index] = task
                     batch.append(task)

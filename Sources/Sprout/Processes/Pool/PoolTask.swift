@@ -22,12 +22,14 @@ final class PoolTask {
     var deadline: HubTimer?
     /// When it was sent to its worker.
     var sentAt: UInt64 = 0
-    private var complete: ((Result<ArraySlice<UInt8>, any Error>) -> Void)?
+    /// Delivers the outcome to the job's awaiter; returns false when a result's bytes did
+    /// not decode (it then delivers the decoding error instead).
+    private var complete: ((Result<ArraySlice<UInt8>, any Error>) -> Bool)?
     /// The pool that runs it, for cancelling through a handle.
     weak var pool: ProcessPool?
 
     init(id: UInt64, name: [UInt8], payload: [UInt8], job: any ProcessJob, retries: Int,
-         complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) {
+         complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) {
         self.id = id
         self.name = name
         self.payload = payload
@@ -42,9 +44,12 @@ final class PoolTask {
         return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
 
-    /// Delivers the outcome once; later calls do nothing.
-    func finish(_ outcome: Result<ArraySlice<UInt8>, any Error>) {
-        guard !isDone else { return }
+    /// Delivers the outcome once; later calls do nothing. Returns false when the outcome
+    /// was a result whose bytes did not decode: the job then failed with the decoding error,
+    /// and the worker that sent them is not to be trusted.
+    @discardableResult
+    func finish(_ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool {
+        guard !isDone else { return true }
         isDone = true
         for fd in descriptors { close(fd) }
         descriptors = []
@@ -52,6 +57,6 @@ final class PoolTask {
         deadline = nil
         let complete = self.complete
         self.complete = nil
-        complete?(outcome)
+        return complete?(outcome) ?? true
     }
 }

@@ -176,7 +176,7 @@ public final class ProcessPool {
         let handle = JobHandle<Job.Output>()
         let coder = self.coder
         let task = try makeTask(job, retries: retries) { outcome in
-            handle.finish(decodeOutput(outcome, of: Job.self, coder: coder))
+            deliverOutput(outcome, of: Job.self, coder: coder) { handle.finish($0) }
         }
         handle.task = task
         if let timeout {
@@ -208,7 +208,7 @@ public final class ProcessPool {
     }
 
     func makeTask<Job: ProcessJob>(_ job: Job, retries: Int,
-                                   complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Void) throws -> PoolTask {
+                                   complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) throws -> PoolTask {
         switch state {
         case .open: break
         case .closed, .terminated: throw ProcessPoolError.closed
@@ -366,7 +366,8 @@ public final class ProcessPool {
         case .answered(let task, let frame, let seconds):
             meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
             if frame.kind == .result {
-                task.finish(.success(frame.payload[...]))
+                // A result that does not decode means the worker's bytes cannot be trusted.
+                if !task.finish(.success(frame.payload[...])) { worker.discard() }
             } else {
                 task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             }

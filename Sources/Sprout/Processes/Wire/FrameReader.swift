@@ -1,7 +1,9 @@
 /// Reassembles frames from the bytes a channel delivers in arbitrary pieces.
 ///
-/// A large frame's payload is gathered straight into its own array, allocated once at its
-/// announced length, so its bytes are copied once after the read and never buffered twice.
+/// A large frame's payload is gathered straight into its own array, so its bytes are
+/// copied once after the read and never buffered twice. That array grows with the bytes
+/// received, never to the length a header announces: a worker that announces 1 GiB and
+/// sends 10 bytes costs 10 bytes, not 1 GiB.
 package struct FrameReader {
     /// Payloads at least this long are gathered in place.
     static let largePayload = 1 << 16
@@ -35,6 +37,9 @@ package struct FrameReader {
         buffer.append(contentsOf: rest)
     }
 
+    /// Bytes of memory the reader holds for frames not yet handed out.
+    package var reservedBytes: Int { buffer.capacity + (large?.payload.capacity ?? 0) }
+
     /// Bytes received that do not make a whole frame yet.
     package var pendingBytes: Int { buffer.count - head + (large.map { Frame.headerSize + $0.payload.count } ?? 0) }
 
@@ -64,9 +69,7 @@ package struct FrameReader {
         guard available >= Frame.headerSize + length else {
             if length >= Self.largePayload {
                 // The rest of this frame goes straight into its payload.
-                var payload: [UInt8] = []
-                payload.reserveCapacity(length)
-                payload.append(contentsOf: buffer[start...])
+                let payload = Array(buffer[start...])
                 head = buffer.count
                 large = (kind, id, payload, length)
             }

@@ -1,11 +1,22 @@
 import Glibc
 
-/// Decodes a job's answer into its output type: the outcome its awaiter sees.
-func decodeOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Error>, of job: Job.Type,
-                                   coder: any ProcessCoder) -> Result<Job.Output, any Error> {
-    outcome.flatMap { bytes in
-        Result { try coder.decode(Job.Output.self, from: bytes) }
-            .mapError { ProcessPoolError.coding(job: Job.jobName, detail: "output: \($0)") as any Error }
+/// Decodes a job's answer into its output type and hands it to `deliver`: the outcome its
+/// awaiter sees. Returns false when a result's bytes did not decode (``PoolTask/finish(_:)``
+/// tells the pool, which replaces the worker that sent them).
+func deliverOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Error>, of job: Job.Type,
+                                    coder: any ProcessCoder, to deliver: (Result<Job.Output, any Error>) -> Void) -> Bool {
+    switch outcome {
+    case .failure(let error):
+        deliver(.failure(error))
+        return true
+    case .success(let bytes):
+        do {
+            deliver(.success(try coder.decode(Job.Output.self, from: bytes)))
+            return true
+        } catch {
+            deliver(.failure(ProcessPoolError.coding(job: Job.jobName, detail: "its worker's result did not decode: \(error)")))
+            return false
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// The environment marker that makes a re-run of the program a pool worker.
-enum WorkerEnvironment {
+package enum WorkerEnvironment {
     /// Set in every worker's environment; its value is the channel's descriptor number.
     static let marker = "SPROUT_WORKER_FD"
     /// The descriptor a worker's channel lands on.
@@ -23,6 +23,11 @@ enum WorkerEnvironment {
         // Never released: the worker uses the slot until it exits.
         return Unmanaged.passRetained(region).takeUnretainedValue().base.bindMemory(to: UInt64.self, capacity: 1)
     }
+
+    /// In a worker, the frame id of the job running now (0 for none): for code that speaks
+    /// the wire format itself, such as the tests' misbehaving jobs. Only the worker's one
+    /// job-running thread writes and reads it.
+    package nonisolated(unsafe) static var runningJobID: UInt64 = 0
 
     /// Carries the pool's payload limit: a larger output is replaced by ``JobOutputTooLarge``.
     static let outputLimitMarker = "SPROUT_WORKER_MAX_OUTPUT"

@@ -45,6 +45,7 @@ struct WorkerLoop {
                     // Bumped before the job runs, so a job the parent sees as not started
                     // never ran; the initializer is not one of the counted jobs.
                     if frame.kind != .initialize, let started { started.pointee &+= 1 }
+                    WorkerEnvironment.runningJobID = frame.id
                     let (kind, payload) = await run(frame)
                     let finished = monotonicNanoseconds()
                     lastJob = finished - began

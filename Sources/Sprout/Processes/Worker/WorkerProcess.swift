@@ -445,6 +445,15 @@ final class WorkerProcess {
         try? child.signal(SIGKILL)
     }
 
+    /// Ends a worker whose answer could not be used (a result that did not decode): it takes
+    /// no more jobs and is killed; answers it wrote before still arrive, and the jobs it had
+    /// started without answering fail with ``WorkerCrashed`` when it has exited.
+    func discard() {
+        guard phase != .dead else { return }
+        phase = .draining
+        try? child.signal(SIGKILL)
+    }
+
     /// Records the violation and kills the worker; the exit callback does the rest.
     func protocolBroken(_ error: ChannelError) {
         guard violation == nil else { return }
