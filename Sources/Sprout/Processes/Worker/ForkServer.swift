@@ -145,7 +145,16 @@ enum ForkServer {
             // putenv keeps the pointer: the strings live as long as the worker.
             _ = putenv(strdup(String(decoding: line, as: UTF8.self)))
         }
-        WorkerLoop(channel: WorkerEnvironment.channelFD, jobs: jobs, coder: coder).serve()
+        // Swift's runtime locks record their owner by thread id, cached per thread, and this
+        // thread's cache holds the id of the thread that forked the server (fork copies it):
+        // a lock this thread held while another waited could never be released (seen: the
+        // hub's start deadlocked in a worker). A new thread has an id and cache of its own,
+        // so the worker runs there and this thread only waits.
+        let rc = startDetachedThread {
+            WorkerLoop(channel: WorkerEnvironment.channelFD, jobs: jobs, coder: coder).serve()
+        }
+        if rc != 0 { _exit(70) }
+        while true { pause() }
     }
 
     /// How many threads this process has (forking is safe only with one).
