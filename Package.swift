@@ -15,6 +15,11 @@ let package = Package(
         // For the examples package's tests (Examples/Package.swift), which share the helpers.
         .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
+    dependencies: [
+        // Every report the library makes goes through a `Logging.Logger` (labels sprout.hub,
+        // sprout.pool, sprout.http), so an application routes them with its own handler.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
     targets: [
         .systemLibrary(
             name: "CLibuv",
@@ -27,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CSproutLinux", path: "CSproutLinux"),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv", "CSproutLinux"]
+            dependencies: ["CLibuv", "CSproutLinux", .product(name: "Logging", package: "swift-log")]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -37,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "SproutHTTP",
-            dependencies: ["Sprout", "CCurl"]
+            dependencies: ["Sprout", "CCurl", .product(name: "Logging", package: "swift-log")]
         ),
         .systemLibrary(
             name: "CLibpq",
@@ -53,7 +58,7 @@ let package = Package(
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(
             name: "sprout-test-helper",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/HubHelper"
         ),
         .executableTarget(
@@ -70,7 +75,7 @@ let package = Package(
         // What every test target shares (a bounded greenlet runner, the size knob).
         .target(
             name: "SproutTestSupport",
-            dependencies: ["Sprout"],
+            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/TestSupport"
         ),
         // Job types shared by the process tests and the worker program they start.

@@ -8,7 +8,7 @@ struct DemoVerdict {
 
     var lines: [String] {
         var lines: [String] = []
-        lines.append("Waiting: 10 pages that each take 200 ms came in \(seconds(fetch.sequential)) one after another and in \(seconds(fetch.concurrent)) all at once "
+        lines.append("Waiting: \(fetch.pages) pages that each take \(Int(fetch.delay * 1000)) ms came in \(seconds(fetch.sequential)) one after another and in \(seconds(fetch.concurrent)) all at once "
             + "(\(formatDecimal(fetch.speedup, places: 1))x). Each greenlet switched away while it waited on the network; one thread did it all.")
         func find(_ mode: OffloadMode) -> OffloadMeasurement? { report.measurements.first { $0.mode == mode } }
         if let inline = find(.inline), let late = inline.lateness {

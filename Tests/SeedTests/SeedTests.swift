@@ -91,6 +91,20 @@ struct SeedTests {
         #expect(lines.last?.hasPrefix("最后打印子进程id ") == true)
     }
 
+    @Test func threeProcesses() async throws {
+        let lines = try await run("three-processes")
+        #expect(lines.count == 5)
+        #expect(lines.prefix(3).sorted() == ["name safly1", "name safly2", "name safly3"])
+        #expect(lines.dropFirst(3).first == "main", "printed after all three joined")
+        let seconds = try #require(Double(lines.last ?? ""), "\(lines)")
+        #expect(seconds >= 0.2, "each child slept 0.2 s before its join returned")
+    }
+
+    @Test func sayHi() async throws {
+        let lines = try await run("say-hi")
+        #expect(lines.sorted() == (0..<10).map { "say hi \($0)" }.sorted(), "the program waits for its children")
+    }
+
     @Test func daemon() async throws {
         let lines = try await run("daemon")
         let mainDone = try #require(lines.firstIndex(of: "主进程代码执行完毕..."))
@@ -188,6 +202,29 @@ struct SeedTests {
         let lines = try await run("manager-dict")
         #expect(Set(lines.dropLast()) == Set((0..<5).map { "\($0) represent!" }) && lines.count == 6)
         #expect(lines.last == "[0, 1, 2, 3, 4]")
+    }
+
+    @Test func valueAndArray() async throws {
+        #expect(try await run("value-and-array") == [
+            "Result(in process p1): [1, 4, 9, 16]", "Sum of squares(in process p1): 30",
+            "Result(in main program): [1, 4, 9, 16]", "Sum of squares(in main program): 30",
+        ])
+    }
+
+    @Test func arrayWithoutLock() async throws {
+        let lines = try await run("array-no-lock")
+        #expect(lines.count == 8)
+        for i in 0..<2 {
+            let values = lines.filter { $0.hasPrefix("\(i) -----> ") }.map { $0.split(separator: " -----> ").last.map(String.init) }
+            // Each sees its own change; the other's only if it came first.
+            let other = i == 0 ? ["22", "101"] : ["11", "100"]
+            #expect(values.count == 4 && values[i] == "\(100 + i)" && other.contains(values[1 - i] ?? "") && values[2...] == ["33", "44"],
+                    "\(lines)")
+        }
+    }
+
+    @Test func managerDictValues() async throws {
+        #expect(try await run("manager-dict-values") == ["[100]", "[100, 101]"])
     }
 
     @Test func arrayWithLock() async throws {

@@ -1,4 +1,5 @@
 import Synchronization
+import Logging
 
 /// A one-shot outcome that greenlets wait on: the part ``Greenlet``, the process pool's
 /// `JobHandle` and ``AsyncResult`` share — a value or an error that arrives once, waiters
@@ -18,7 +19,7 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
             return error
         }.flatMap { isDeliberate($0) ? nil : $0 }
         if let unread {
-            HubDiagnostics.report("Sprout: \(reportName) failed and nobody read its error: \(unread)")
+            Hub.logger.error("\(reportName) failed and nobody read its error: \(unread)")
         }
     }
 

@@ -1,6 +1,7 @@
 import Synchronization
 
 import Glibc
+import Logging
 
 /// Why teardown began.
 private enum Ending: Sendable {
@@ -39,17 +40,24 @@ extension Hub {
     /// While the main thread is blocked here, `@MainActor` code cannot run: Sprout's own
     /// thread runs the hub, and the main actor's queue is not drained.
     ///
+    /// The hub's reports (an error nobody read, a job that blocks the hub) go to `logger`,
+    /// which becomes ``logger``; when `nil`, ``logger`` stays as it is.
+    ///
     /// - Throws: what `body` throws; ``RunError`` if the hub cannot run.
-    public static func run<T: Sendable>(_ body: @escaping @Hub @Sendable () async throws -> T) throws -> T {
+    public static func run<T: Sendable>(
+        logger: Logger? = nil,
+        _ body: @escaping @Hub @Sendable () async throws -> T
+    ) throws -> T {
         if isCurrent { throw RunError.calledFromHub }
         if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
+        if let logger { Hub.logger = logger }
         let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
         _ = startHelperTask {
             await ProgramLifecycle.runMain(body) { result in outcome.withLock { $0 = result } }
         }
         let closeResult = LoopExecutor.shared.waitUntilClosed()
         if closeResult != 0 {
-            HubDiagnostics.report("Sprout: uv_loop_close failed at shutdown: \(HubError(code: closeResult, operation: "close loop"))")
+            Hub.logger.error("uv_loop_close failed at shutdown: \(HubError(code: closeResult, operation: "close loop"))")
         }
         guard let (result, ending) = outcome.withLock({ $0 }) else {
             fatalError("Sprout: the hub closed without finishing the main greenlet")
@@ -92,10 +100,10 @@ private enum ProgramLifecycle {
         if !stuck.isEmpty {
             let named = stuck.prefix(3).map { "\($0)" }.joined(separator: ", ")
             let more = stuck.count > 3 ? " and \(stuck.count - 3) more" : ""
-            HubDiagnostics.report(
-                "Sprout: \(stuck.count) greenlet(s) did not finish within 2 s of being killed at shutdown "
-                    + "(each is waiting on something that is not a Sprout wait): \(named)\(more)"
-            )
+            Hub.logger.warning("""
+                \(stuck.count) greenlet(s) did not finish within 2 s of being killed at shutdown \
+                (each is waiting on something that is not a Sprout wait): \(named)\(more)
+                """)
         }
         for hook in Hub.takeShutdownHooks() { await hook() }
         for watcher in watchers { watcher.close() }

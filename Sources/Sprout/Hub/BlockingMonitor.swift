@@ -1,6 +1,7 @@
 import Synchronization
 
 import Glibc
+import Logging
 
 /// Reports when one job keeps the hub's thread busy for longer than a threshold — a
 /// blocking `read()`, a `usleep`, a long CPU loop inside a greenlet — since every other
@@ -67,11 +68,11 @@ final class BlockingMonitor: Sendable {
                 reported = true
                 let task = executor.currentTask.load(ordering: .relaxed)
                 let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
-                HubDiagnostics.report(
-                    "Sprout: the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); "
-                        + "every other greenlet and all I/O are waiting. Move blocking calls to "
-                        + "offloadBlocking { } and CPU-heavy work to a ProcessPool."
-                )
+                Hub.logger.warning("""
+                    the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); \
+                    every other greenlet and all I/O are waiting. Move blocking calls to \
+                    offloadBlocking { } and CPU-heavy work to a ProcessPool.
+                    """)
             }
         }
     }

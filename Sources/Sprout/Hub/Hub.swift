@@ -7,8 +7,8 @@ import CLibuv
 /// state — and the compiler, not a convention, keeps other threads out of it.
 ///
 /// The hub starts on first use, on a thread of its own, and lives as long as the process
-/// (or until ``Hub/run(_:)`` returns). From async code, spawn and await greenlets directly.
-/// From a synchronous `main`, call ``Hub/run(_:)``.
+/// (or until ``Hub/run(logger:_:)`` returns). From async code, spawn and await greenlets directly.
+/// From a synchronous `main`, call ``Hub/run(logger:_:)``.
 @globalActor
 public final actor Hub {
     /// The hub's actor instance.

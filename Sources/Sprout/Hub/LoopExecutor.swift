@@ -2,6 +2,7 @@ import CLibuv
 import Synchronization
 
 import Glibc
+import Logging
 
 /// One unit of work for the hub thread.
 enum HubWork {
@@ -188,7 +189,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         switch shouldWake {
         case true?: uv_async_send(wakeHandle)
         case false?: break
-        case nil: HubDiagnostics.report("Sprout: work was submitted after the hub shut down and cannot run")
+        case nil: Hub.logger.error("work was submitted after the hub shut down and cannot run")
         }
     }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
 extension Hub {
-    /// Registers `hook` to run on the hub during shutdown (the end of ``run(_:)`` or
+    /// Registers `hook` to run on the hub during shutdown (the end of ``run(logger:_:)`` or
     /// SIGINT/SIGTERM), after greenlets are killed and before handles close. Hooks run
     /// in reverse order of registration; servers and process pools close through here
     /// rather than installing signal handlers of their own.

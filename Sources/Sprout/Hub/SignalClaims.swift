@@ -1,6 +1,6 @@
 /// The signals the program handles itself: IO's `Signals` claims each signal it watches
 /// and releases it on close, and the program's default shutdown on SIGINT/SIGTERM
-/// (``Hub/run(_:)``) leaves a claimed signal alone — as a Python handler installed with
+/// (``Hub/run(logger:_:)``) leaves a claimed signal alone — as a Python handler installed with
 /// `signal.signal` replaces `KeyboardInterrupt`. Hub-thread only.
 @Hub
 package enum SignalClaims {

@@ -13,7 +13,7 @@ import Glibc
 /// ```
 ///
 /// Children are started through libuv (which owns SIGCHLD for the process). Every child
-/// still running when the hub shuts down (end of ``Hub/run(_:)``, SIGINT, SIGTERM) gets
+/// still running when the hub shuts down (end of ``Hub/run(logger:_:)``, SIGINT, SIGTERM) gets
 /// SIGTERM, then SIGKILL, so none is left behind as an orphan.
 public struct Command: Sendable {
     /// Where a child's standard input comes from.

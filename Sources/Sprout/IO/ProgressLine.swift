@@ -9,6 +9,8 @@ import Glibc
 /// let progress = ProgressLine(label: "primes")
 /// let counts = try await pool.map(jobs, progress: progress.update)
 /// ```
+///
+/// The same works for a greenlet ``Pool``'s maps: `pool.map(urls, progress: line.update) { … }`.
 @Hub
 public final class ProgressLine {
     private let label: String
@@ -52,6 +54,12 @@ public final class ProgressLine {
             ended = true
         }
         _ = bytes.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+    }
+
+    /// Redraws the line for a map's progress — what the `progress:` of a ``Pool`` or
+    /// ``ProcessPool`` map takes: `pool.map(jobs, progress: line.update)`.
+    public func update(_ progress: MapProgress) {
+        update(done: progress.done, total: progress.total, failed: progress.failed, rate: progress.rate)
     }
 
     /// Ends the line with a newline if it was drawn and not ended yet (a map that stopped

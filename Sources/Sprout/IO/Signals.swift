@@ -11,7 +11,7 @@ import CLibuv
 ///
 /// Signals that arrive while nobody waits are kept (up to ``queueLimit``), so none is
 /// missed between two waits. Watching SIGINT or SIGTERM here makes them the program's to
-/// handle: while a `Signals` watches one, ``Hub/run(_:)`` does not shut down on it (as a
+/// handle: while a `Signals` watches one, ``Hub/run(logger:_:)`` does not shut down on it (as a
 /// Python handler installed with `signal.signal` replaces `KeyboardInterrupt`); once it
 /// is closed, the default shutdown is back. ``close()`` when done. Hub-thread only.
 @Hub

@@ -1,6 +1,7 @@
 import CLibuv
 
 import Glibc
+import Logging
 
 /// A TCP or Unix-domain socket server that runs each connection in a greenlet of its
 /// own — gevent's `StreamServer`.
@@ -16,9 +17,9 @@ import Glibc
 /// ```
 ///
 /// The handler's stream is closed when the handler returns or throws; an error it throws
-/// is reported on standard error (as gevent prints a handler's traceback) and ends only
+/// is reported through its logger (as gevent prints a handler's traceback) and ends only
 /// that connection. ``stop(timeout:)`` is graceful; the hub's shutdown (the end of
-/// ``Hub/run(_:)``, SIGINT, SIGTERM) stops every running server.
+/// ``Hub/run(logger:_:)``, SIGINT, SIGTERM) stops every running server.
 @Hub
 public final class StreamServer {
     /// The address the server listens on; the socket's path for a Unix-socket server.
@@ -31,6 +32,8 @@ public final class StreamServer {
     /// At most this many connections are served at once; further clients wait in the
     /// kernel's backlog until one ends (`nil`: no limit).
     public let maxConnections: Int?
+    /// Receives the reports of failed accepts and of handlers that threw.
+    public let logger: Logger
 
     /// Accepts one connection from the listening socket as the stream type the server was
     /// made for, and binds it to the handler, which takes that type: no downcast.
@@ -44,13 +47,16 @@ public final class StreamServer {
     private var shutdownHook: ShutdownHook?
 
     /// A server for `host:port` (port 0: any free port) that runs `handler` for each
-    /// connection. Nothing happens until ``start()`` or ``serveForever()``.
+    /// connection. Nothing happens until ``start()`` or ``serveForever()``. Reports go to
+    /// `logger` (``Hub/logger`` when `nil`).
     public init(
         host: String = "127.0.0.1",
         port: Int = 0,
         maxConnections: Int? = nil,
+        logger: Logger? = nil,
         handler: @escaping @Hub @Sendable (TCPStream) async throws -> Void
     ) {
+        self.logger = logger ?? Hub.logger
         self.host = host
         self.port = port
         unixPath = nil
@@ -63,12 +69,14 @@ public final class StreamServer {
 
     /// A server for the Unix-domain socket at `unixPath` that runs `handler` for each
     /// connection. ``start()`` replaces a stale socket file at that path; ``stop(timeout:)``
-    /// removes it.
+    /// removes it. Reports go to `logger` (``Hub/logger`` when `nil`).
     public init(
         unixPath: String,
         maxConnections: Int? = nil,
+        logger: Logger? = nil,
         handler: @escaping @Hub @Sendable (UnixStream) async throws -> Void
     ) {
+        self.logger = logger ?? Hub.logger
         host = unixPath
         port = 0
         self.unixPath = unixPath
@@ -225,7 +233,7 @@ public final class StreamServer {
 
     private func incoming(_ status: Int32) {
         guard status == 0 else {
-            HubDiagnostics.report("Sprout: StreamServer on \(endpoint) could not accept: \(HubError(code: status, operation: "accept"))")
+            logger.error("StreamServer on \(endpoint) could not accept: \(HubError(code: status, operation: "accept"))")
             return
         }
         if let maxConnections, connections.count >= maxConnections {
@@ -243,7 +251,7 @@ public final class StreamServer {
         do {
             connection = try accept(listener)
         } catch {
-            HubDiagnostics.report("Sprout: StreamServer on \(endpoint) could not accept: \(error)")
+            logger.error("StreamServer on \(endpoint) could not accept: \(error)")
             return
         }
         let id = nextConnection
@@ -260,7 +268,7 @@ public final class StreamServer {
     private func connectionEnded(_ id: UInt64) {
         guard let (greenlet, stream) = connections.removeValue(forKey: id) else { return }
         if let error = greenlet.error, !(error is GreenletExit), !(error is CancellationError) {
-            HubDiagnostics.report("Sprout: StreamServer \(endpoint) handler for \(stream.peerDescription()) failed: \(error)")
+            logger.error("StreamServer \(endpoint) handler for \(stream.peerDescription()) failed: \(error)")
         }
         if acceptDeferred {
             acceptDeferred = false

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// Sprout's own threads for blocking calls — gevent's threadpool, Tokio's blocking pool.
 ///
@@ -68,7 +69,7 @@ final class BlockingPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             threads -= 1
             pthread_mutex_unlock(mutex)
-            HubDiagnostics.report("Sprout: could not start a blocking-pool thread (pthread_create: \(rc)); jobs wait for the running ones")
+            Hub.logger.warning("could not start a blocking-pool thread (pthread_create: \(rc)); jobs wait for the running ones")
         }
     }
 

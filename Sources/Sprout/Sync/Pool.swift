@@ -1,6 +1,6 @@
 /// A group of greenlets that never runs more than `size` at once — gevent's `Pool`:
-/// ``spawn(name:file:line:_:)`` parks until a slot is free; ``map(_:_:)``, ``imap(_:maxPending:_:)``
-/// and ``imapUnordered(_:maxPending:_:)`` run a function over a sequence through the pool,
+/// ``spawn(name:file:line:_:)`` parks until a slot is free; ``map(_:progress:_:)``, ``imap(_:maxPending:progress:_:)``
+/// and ``imapUnordered(_:maxPending:progress:_:)`` run a function over a sequence through the pool,
 /// reading the sequence only as fast as slots free up, so an endless sequence works.
 ///
 /// ```swift

@@ -17,6 +17,10 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
     private let pool: Pool
     private let body: Body
     private let ordered: Bool
+    private let progress: (@Hub (MapProgress) -> Void)?
+    private let total: Int?
+    private let startTime = monotonicNanoseconds()
+    private var done = 0
     /// Permits for items read but not yet consumed; `nil` for `map`, which keeps all.
     private let window: Semaphore?
     private var input: Input.Iterator
@@ -34,10 +38,13 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
     private var failure: (any Error)?
     private var consumer: Waiter<Void>?
 
-    init(pool: Pool, input: Input, ordered: Bool, window: Int?, body: @escaping Body) {
+    init(pool: Pool, input: Input, ordered: Bool, window: Int?,
+         progress: (@Hub (MapProgress) -> Void)?, body: @escaping Body) {
         self.pool = pool
         self.body = body
         self.ordered = ordered
+        self.progress = progress
+        total = (input as? any Collection)?.count
         self.window = window.map { Semaphore(value: max(1, $0)) }
         self.input = input.makeIterator()
     }
@@ -128,6 +135,9 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
                     output = try await body(item)
                 } catch {
                     busy -= 1
+                    // The failure ends the map; a progress line still shows it.
+                    done += 1
+                    progress?(MapProgress(done: done, total: total, failed: 1, since: startTime))
                     throw error
                 }
                 busy -= 1
@@ -144,6 +154,8 @@ final class PoolMapRun<Input: Sequence, Output: Sendable> where Input.Element: S
     private func deliver(_ output: Output, at index: Int) {
         inFlight -= 1
         if ordered { readyInOrder[index] = output } else { readyAnyOrder.insert(output) }
+        done += 1
+        progress?(MapProgress(done: done, total: total, failed: 0, since: startTime))
         consumer?.wake()
     }
 }

@@ -1,4 +1,4 @@
-/// The results of ``Pool/imap(_:maxPending:_:)`` or ``Pool/imapUnordered(_:maxPending:_:)``,
+/// The results of ``Pool/imap(_:maxPending:progress:_:)`` or ``Pool/imapUnordered(_:maxPending:progress:_:)``,
 /// as they come. Single-pass, like `AsyncStream`: iterating again continues where the last
 /// iteration stopped. When the last copy of the sequence and its iterators goes away, the
 /// run stops and its greenlets are killed, so breaking out of a loop leaks nothing.

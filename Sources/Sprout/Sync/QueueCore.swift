@@ -1,3 +1,5 @@
+import Logging
+
 /// The untyped engine under every ``GreenletQueue`` and ``Channel``: items travel as
 /// `any Sendable`, so this code is compiled once, with no generic type to look up at run
 /// time. (Unspecialized generic code spent over half its time in metadata lookups.)
@@ -96,7 +98,7 @@ final class QueueCore: Sendable {
 
     @usableFromInline func putDetached(_ item: Item) {
         if isClosed {
-            HubDiagnostics.report("Sprout: an item put from another thread reached a closed queue and was dropped")
+            Hub.logger.warning("an item put from another thread reached a closed queue and was dropped")
         } else if !offer(item) {
             putters.append(nil, item)
         }
@@ -199,7 +201,7 @@ final class QueueCore: Sendable {
         getters.wakeAll(with: .closed)
         let dropped = putters.wakeAll(with: false)
         if dropped > 0 {
-            HubDiagnostics.report("Sprout: a queue was closed with \(dropped) item(s) put from another thread still waiting for room; they were dropped")
+            Hub.logger.warning("a queue was closed with \(dropped) item(s) put from another thread still waiting for room; they were dropped")
         }
     }
 

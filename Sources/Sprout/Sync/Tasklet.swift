@@ -1,3 +1,5 @@
+import Logging
+
 /// A greenlet you hand control to explicitly, the way the `greenlet` library does:
 /// `gr.switch(value)` suspends the caller and resumes `gr` (starting it the first time),
 /// and returns whatever is passed back when someone switches to the caller again.
@@ -153,7 +155,7 @@ public final class Tasklet: Sendable {
             ancestor = candidate.parent
         }
         if case .failure(let error) = result, !(error is CancellationError) {
-            HubDiagnostics.report("Sprout: a tasklet failed and no parent was waiting to receive its error: \(error)")
+            Hub.logger.error("a tasklet failed and no parent was waiting to receive its error: \(error)")
         }
     }
 }

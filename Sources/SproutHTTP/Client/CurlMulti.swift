@@ -2,6 +2,7 @@ import CCurl
 import Sprout
 
 import Glibc
+import Logging
 
 /// One libcurl multi handle driven by the hub: curl tells us which sockets to watch
 /// (`CURLMOPT_SOCKETFUNCTION` → a ``CurlSocketSet`` the hub watches as one descriptor)
@@ -182,7 +183,7 @@ final class CurlMulti {
         do {
             try sockets?.watch(fd, events: CurlSocketSet.events(forCurlPoll: what))
         } catch {
-            HubDiagnostics.report("SproutHTTP: cannot watch socket \(fd) for libcurl: \(error)")
+            Logger(label: "sprout.http").error("cannot watch socket \(fd) for libcurl: \(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Sprout
+import Logging
 
 /// A small HTTP/1.1 server on ``StreamServer``: one greenlet per connection, keep-alive,
 /// `Content-Length` and chunked bodies both ways, and a graceful stop. Requests are read
@@ -36,49 +37,60 @@ public final class HTTPServer {
     private let sweepInterval: Double
     private var sweep: HubTimer?
     private var date = HTTPDateLine()
+    /// Receives the server's reports: handlers that threw, responses that cannot be sent.
+    public let logger: Logger
 
     /// A server for `host:port` (port 0: any free port) answering with `handler`, with the
     /// default ``Configuration`` (safe timeouts and limits). Nothing happens until ``start()``.
-    public convenience init(host: String = "127.0.0.1", port: Int = 0, handler: @escaping Handler) {
-        self.init(host: host, port: port, validated: Configuration(), handler: handler)
+    /// Reports (a handler that threw, a response that cannot be sent) go to `logger`,
+    /// `Logger(label: "sprout.http")` when `nil`.
+    public convenience init(host: String = "127.0.0.1", port: Int = 0, logger: Logger? = nil, handler: @escaping Handler) {
+        self.init(host: host, port: port, validated: Configuration(), logger: logger, handler: handler)
     }
 
     /// A server for `host:port` (port 0: any free port) answering with `handler`, held to
-    /// `configuration`. Nothing happens until ``start()``.
+    /// `configuration`. Nothing happens until ``start()``. Reports go to `logger`,
+    /// `Logger(label: "sprout.http")` when `nil`.
     ///
     /// - Throws: ``HTTPServerConfigurationError`` for a setting out of range.
     public convenience init(
         host: String = "127.0.0.1",
         port: Int = 0,
         configuration: Configuration,
+        logger: Logger? = nil,
         handler: @escaping Handler
     ) throws(HTTPServerConfigurationError) {
         try configuration.validate()
-        self.init(host: host, port: port, validated: configuration, handler: handler)
+        self.init(host: host, port: port, validated: configuration, logger: logger, handler: handler)
     }
 
     /// A server answering with `router`'s routes, with the default ``Configuration``.
-    public convenience init(host: String = "127.0.0.1", port: Int = 0, router: HTTPRouter) {
-        self.init(host: host, port: port, validated: Configuration()) { request in
+    /// Reports go to `logger`, `Logger(label: "sprout.http")` when `nil`.
+    public convenience init(host: String = "127.0.0.1", port: Int = 0, logger: Logger? = nil, router: HTTPRouter) {
+        self.init(host: host, port: port, validated: Configuration(), logger: logger) { request in
             try await router.respond(to: request)
         }
     }
 
-    /// A server answering with `router`'s routes, held to `configuration`.
+    /// A server answering with `router`'s routes, held to `configuration`. Reports go to
+    /// `logger`, `Logger(label: "sprout.http")` when `nil`.
     ///
     /// - Throws: ``HTTPServerConfigurationError`` for a setting out of range.
     public convenience init(
         host: String = "127.0.0.1",
         port: Int = 0,
         configuration: Configuration,
+        logger: Logger? = nil,
         router: HTTPRouter
     ) throws(HTTPServerConfigurationError) {
-        try self.init(host: host, port: port, configuration: configuration) { request in
+        try self.init(host: host, port: port, configuration: configuration, logger: logger) { request in
             try await router.respond(to: request)
         }
     }
 
-    private init(host: String, port: Int, validated configuration: Configuration, handler: @escaping Handler) {
+    private init(host: String, port: Int, validated configuration: Configuration, logger: Logger?, handler: @escaping Handler) {
+        let logger = logger ?? Logger(label: "sprout.http")
+        self.logger = logger
         self.configuration = configuration
         limits = configuration.limits
         self.handler = handler
@@ -89,7 +101,7 @@ public final class HTTPServer {
         let shortest = min(configuration.headTimeout, configuration.bodyTimeout, configuration.keepAliveTimeout,
                            configuration.writeTimeout)
         sweepInterval = min(max(shortest / 4, 0.005), 1)
-        server = StreamServer(host: host, port: port, maxConnections: configuration.maxConnections) { [unowned self] stream in
+        server = StreamServer(host: host, port: port, maxConnections: configuration.maxConnections, logger: logger) { [unowned self] stream in
             await serve(stream)
         }
     }
@@ -217,7 +229,7 @@ public final class HTTPServer {
                 } catch is CancellationError {
                     return
                 } catch {
-                    HubDiagnostics.report("SproutHTTP: handler for \(request.method) \(request.target) failed: \(error)")
+                    logger.error("handler for \(request.method) \(request.target) failed: \(error)")
                     try await answerInternalError(stream, headOnly: headOnly, into: &output)
                     return
                 }
@@ -234,8 +246,8 @@ public final class HTTPServer {
                     }
                 } catch {
                     // Nothing of it is written: a CR LF from the handler's input cannot split it.
-                    HubDiagnostics.report(
-                        "SproutHTTP: handler for \(request.method) \(request.target) returned a response that cannot be sent: \(error)")
+                    logger.error(
+                        "handler for \(request.method) \(request.target) returned a response that cannot be sent: \(error)")
                     try await answerInternalError(stream, headOnly: headOnly, into: &output)
                     return
                 }
@@ -246,7 +258,7 @@ public final class HTTPServer {
                     } catch {
                         // Closing without the last chunk tells the client the body is incomplete.
                         if !(error is CancellationError) {
-                            HubDiagnostics.report("SproutHTTP: streamed body for \(request.target) failed: \(error)")
+                            logger.error("streamed body for \(request.target) failed: \(error)")
                         }
                         return
                     }

@@ -1,5 +1,6 @@
 // Whole-process scenarios for the hub tests: each runs in a process of its own, so exit
 // codes, signals and reports on stderr belong to it alone.
+import Logging
 import Sprout
 
 import Glibc
@@ -76,6 +77,15 @@ case "unobserved":
             _ = try await watched.get()
         } catch {
             say("caught \(error)")
+        }
+        try await sleep(0.05)
+    }
+
+case "run-logger":
+    // Hub.run(logger:) sends the hub's reports to that logger, here one writing stdout.
+    try Hub.run(logger: Logger(label: "helper.hub") { StreamLogHandler.standardOutput(label: $0) }) {
+        spawn(name: "forgotten") { () async throws -> Int in
+            throw Failure(text: "nobody looked at me")
         }
         try await sleep(0.05)
     }

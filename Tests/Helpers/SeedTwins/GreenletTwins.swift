@@ -3,21 +3,24 @@ import SproutHTTP
 
 /// The greenlet and gevent examples of seed 004.
 let greenletTwins: [String: @Hub @Sendable () async throws -> Void] = [
-    // greenlet's explicit `gr2.switch()` is a yield here: greenlets switch only where they
-    // wait, and `sleep(0)` lets the other one run until it waits in turn.
+    // greenlet's explicit switches: a Tasklet is a greenlet you hand control to by name.
     "greenlet-switch": {
-        let test1 = spawn {
+        let gr1 = Tasklet(), gr2 = Tasklet()
+        gr1.run = { _ in
             print(12)
-            try await sleep(0)
+            try await gr2.switch()
             print(34)
-            try await sleep(0)
+            try await gr2.switch()
+            return nil
         }
-        let test2 = spawn {
+        gr2.run = { _ in
             print(56)
-            try await sleep(0)
+            try await gr1.switch()
             print(78)
+            return nil
         }
-        try await joinAll([test1, test2])
+        try await gr1.switch()   // returns when gr2 ends: its parent is this code
+        gr1.kill()               // gr1 still waits in its second switch, as in greenlet
     },
     "gevent-sleep0": {
         let foo = spawn {

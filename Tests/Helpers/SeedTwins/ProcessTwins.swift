@@ -85,7 +85,26 @@ struct MyProcess: ProcessJob {
     }
 }
 
-/// Seeds 000 and 001: `Process`, `start`, `join`, daemons.
+/// `task(name)` of seed 003: prints the name, then sleeps.
+struct NameTask: ProcessJob {
+    var name: String
+    func run() -> Done {
+        print("name", name)
+        usleep(UInt32(seedSleep * 1e6))
+        return Done()
+    }
+}
+
+/// `foo(i)` of seed 004.
+struct SayHi: ProcessJob {
+    var i: Int
+    func run() -> Done {
+        print("say hi", i)
+        return Done()
+    }
+}
+
+/// Seeds 000, 001, 003 and 004: `Process`, `start`, `join`, daemons.
 let processTwins: [String: @Hub @Sendable () async throws -> Void] = [
     "process-join": {
         let child = ChildProcess(Add(end: 100, name: "北门吹雪"), name: "北门吹雪")
@@ -126,6 +145,26 @@ let processTwins: [String: @Hub @Sendable () async throws -> Void] = [
         }
         try await joinAll(children)
         print("最后打印子进程id", getppid())
+    },
+    // Seed 003: three processes started, then joined; they sleep at the same time.
+    "three-processes": {
+        let start = ContinuousClock.now
+        let p1 = ChildProcess(NameTask(name: "safly1"))
+        let p2 = ChildProcess(NameTask(name: "safly2"))
+        let p3 = ChildProcess(NameTask(name: "safly3"))
+        try p1.start()
+        try p2.start()
+        try p3.start()
+        try await p1.join()
+        try await p2.join()
+        try await p3.join()
+        print("main")
+        let elapsed = start.duration(to: .now).components
+        print(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+    },
+    // Seed 004: ten processes, each says hi.
+    "say-hi": {
+        for i in 0..<10 { try ChildProcess(SayHi(i: i)).start() }
     },
     // The seed sleeps 0.5 s between stars, 2 s in func2 and 1 s in the main code.
     "daemon": {

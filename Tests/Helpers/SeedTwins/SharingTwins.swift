@@ -93,6 +93,45 @@ struct FooWithLock: ProcessJob {
     }
 }
 
+/// `square_list(mylist, result, square_sum)` of seed 002 (its code is a picture in the
+/// post; this is the well-known example it describes): squares into the shared Array, their
+/// sum into the shared Value, both printed from the child.
+struct SquareList: ProcessJob {
+    var mylist: [Int32]
+    var result: SharedArray<Int32>
+    var squareSum: SharedValue<Int32>
+    func run() -> Done {
+        for (idx, num) in mylist.enumerated() { result[idx] = num * num }
+        squareSum.value = result.values.reduce(0, +)
+        print("Result(in process p1): \(result.values)")
+        print("Sum of squares(in process p1): \(squareSum.value)")
+        return Done()
+    }
+}
+
+/// `Foo(i)` of seed 004's "method one": sets `temp[i]` (no lock) and prints the array.
+struct SetInArray: ProcessJob {
+    var temp: SharedArray<Int32>
+    var i: Int
+    func run() -> Done {
+        temp[i] = Int32(100 + i)
+        for item in temp.values { print(i, "----->", item) }
+        return Done()
+    }
+}
+
+/// `Foo(i)` of seed 004's "method two": sets `dic[i]` and prints `dic.values()`.
+struct SetInDictionary: ProcessJob {
+    var dic: SharedDictionary<Int, Int>
+    var i: Int
+    func run() async throws -> Done {
+        try await dic.set(i, 100 + i)
+        // Python 2 lists small integer keys in order.
+        print(try await dic.snapshot().sorted { $0.key < $1.key }.map(\.value))
+        return Done()
+    }
+}
+
 /// Queues, pipes, Manager objects and shared memory in seeds 000, 002 and 004.
 let sharingTwins: [String: @Hub @Sendable () async throws -> Void] = [
     "process-queue": {
@@ -144,6 +183,30 @@ let sharingTwins: [String: @Hub @Sendable () async throws -> Void] = [
         try await joinAll(jobs)
         // Sorted: Python prints them in the order the workers happened to write them.
         print(try await returnDict.snapshot().values.sorted())
+    },
+    // Seed 002: `Array('i', 4)` and `Value('i')` written by a child, read by the parent.
+    "value-and-array": {
+        let result = try SharedArray<Int32>(repeating: 0, count: 4)
+        let squareSum = try SharedValue<Int32>(0)
+        let p1 = ChildProcess(SquareList(mylist: [1, 2, 3, 4], result: result, squareSum: squareSum))
+        try p1.start()
+        try await p1.join()
+        print("Result(in main program): \(result.values)")
+        print("Sum of squares(in main program): \(squareSum.value)")
+    },
+    // Seed 004, method one: two processes change an Array without a lock.
+    "array-no-lock": {
+        let temp = try SharedArray<Int32>([11, 22, 33, 44])
+        for i in 0..<2 { try ChildProcess(SetInArray(temp: temp, i: i)).start() }
+    },
+    // Seed 004, method two: a Manager dict, each process joined before the next starts.
+    "manager-dict-values": {
+        let dic = try SharedDictionary<Int, Int>()
+        for i in 0..<2 {
+            let p = ChildProcess(SetInDictionary(dic: dic, i: i))
+            try p.start()
+            try await p.join()
+        }
     },
     "array-with-lock": {
         let lock = try ProcessRLock()

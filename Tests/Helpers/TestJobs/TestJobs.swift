@@ -7,7 +7,7 @@ public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
-    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, ParentPID.self,
+    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self,
 ]
 
 /// n².
@@ -306,6 +306,24 @@ public struct RecordRun: ProcessJob {
         if id >= 0 { runs.withLock { buffer, _ in buffer[id] += 1 } }
         _ = SlowSquare(0, micros: spinMicroseconds).run()
         return id &* 3
+    }
+}
+
+/// Counts its run at `runs[id]`, then, when `die` is set, kills its own worker with
+/// SIGKILL; returns `id`.
+public struct RecordOrDie: ProcessJob {
+    public var id: Int
+    public var runs: SharedArray<Int32>
+    public var die: Bool
+    public init(id: Int, runs: SharedArray<Int32>, die: Bool = false) {
+        self.id = id
+        self.runs = runs
+        self.die = die
+    }
+    public func run() -> Int {
+        runs.withLock { buffer, _ in buffer[id] += 1 }
+        if die { raise(SIGKILL) }
+        return id
     }
 }
 

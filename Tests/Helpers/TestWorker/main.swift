@@ -19,7 +19,8 @@ try ProcessPool.serveIfWorker(jobs: testJobs)
 // prints "pids A B" and returns: the first is waited for, the second terminated.
 // `idle-pool` runs 300 round trips on a 1-worker pool, then prints the CPU time (µs) its
 // hub thread used over 0.6 s idle and while a 0.6 s job ran: "hub-cpu-us IDLE WAITING".
-// `progress-map` maps 12 slow squares, then 3 failing jobs, each with a ProgressLine.
+// `progress-map` maps 12 slow squares, then 3 failing jobs, then 8 naps on a greenlet Pool,
+// each with a ProgressLine.
 if CommandLine.arguments.dropFirst().first == "progress-map" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 2)
@@ -27,6 +28,8 @@ if CommandLine.arguments.dropFirst().first == "progress-map" {
         _ = try await pool.map((0..<12).map { SlowSquare($0, micros: 20_000) }, chunkSize: 1, progress: squares.update)
         let failures = ProgressLine(label: "fails")
         for try await _ in pool.mapResults((0..<3).map { Fail(code: $0) }, chunkSize: 1, progress: failures.update) {}
+        let greenlets = ProgressLine(label: "greenlets")
+        _ = try await Pool(size: 4).map(0..<8, progress: greenlets.update) { n in try await sleep(0.02) }
         await pool.terminate()
     }
 }

@@ -2,6 +2,7 @@ import Testing
 import Synchronization
 @testable import Sprout
 @testable import SproutHTTP
+import SproutTestSupport
 
 import Glibc
 
@@ -115,18 +116,18 @@ struct HTTPServerTests {
     @Test
     func aResponseWithCRLFInAHeaderIsNeverWritten() async throws {
         try await onHub {
-            let server = HTTPServer(host: "127.0.0.1", port: 0) { request in
+            let log = LogCapture()
+            let server = HTTPServer(host: "127.0.0.1", port: 0, logger: log.logger(label: "sprout.http")) { request in
                 HTTPServerResponse(headers: ["X-Echo": "a\r\nSet-Cookie: evil=\(request.query ?? "")"], text: "echo")
             }
             try server.start()
-            let reports = Mutex<[String]>([])
-            HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
-            defer { HubDiagnostics.setReporter(nil) }
             let answer = try await exchange(server.port, "GET /?1 HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(answer.hasPrefix("HTTP/1.1 500 "), "\(answer.debugDescription)")
             #expect(!answer.contains("evil"))
             #expect(!answer.contains("echo"))
-            #expect(reports.withLock { $0.contains { $0.contains("X-Echo") && $0.contains("cannot be sent") } })
+            let reports = log.records(containing: "cannot be sent")
+            #expect(reports.count == 1 && reports[0].message.contains("X-Echo"), "\(log.records)")
+            #expect(reports.first?.level == .error && reports.first?.label == "sprout.http")
             await server.stop(timeout: 1)
         }
     }
@@ -163,14 +164,14 @@ struct HTTPServerTests {
             var router = HTTPRouter()
             router.add(.get, "/broken") { _ in throw Broken() }
             router.add(.get, "/page") { _ in HTTPServerResponse(text: "twelve bytes") }
-            let server = HTTPServer(host: "127.0.0.1", port: 0, router: router)
+            let log = LogCapture()
+            let server = HTTPServer(host: "127.0.0.1", port: 0, logger: log.logger(label: "sprout.http"), router: router)
             try server.start()
-            let reports = Mutex<[String]>([])
-            HubDiagnostics.setReporter { line in reports.withLock { $0.append(line) } }
-            defer { HubDiagnostics.setReporter(nil) }
             let broken = try await exchange(server.port, "GET /broken HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(broken.hasPrefix("HTTP/1.1 500 "))
-            #expect(reports.withLock { $0.contains { $0.contains("/broken") && $0.contains("Broken") } })
+            let reports = log.records(containing: "/broken")
+            #expect(reports.count == 1 && reports[0].message.contains("Broken"), "\(log.records)")
+            #expect(reports.first?.level == .error && reports.first?.label == "sprout.http")
             let head = try await exchange(server.port, "HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(head.hasPrefix("HTTP/1.1 200 OK"))
             #expect(head.contains("Content-Length: 12\r\n"))

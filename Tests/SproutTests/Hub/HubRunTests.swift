@@ -35,6 +35,9 @@ struct HubRunTests {
         #expect(run.status == .exited(0))
         #expect(occurrences(of: "has been blocked for", in: run.stderr) == 1, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("sleepy-greenlet"))
+        // With no LoggingSystem.bootstrap, swift-log's default handler writes the report on
+        // stderr as one line: level, the hub's label, the message.
+        #expect(run.stderr.contains(" warning sprout.hub: [Sprout] the hub has been blocked for "), "stderr: \(run.stderr)")
     }
 
     @Test func anUnreadErrorIsReportedExactlyOnceAndAReadOneNever() async throws {
@@ -44,6 +47,15 @@ struct HubRunTests {
         #expect(occurrences(of: "nobody looked at me", in: run.stderr) == 1, "stderr: \(run.stderr)")
         #expect(occurrences(of: "forgotten", in: run.stderr) == 1)
         #expect(!run.stderr.contains("somebody looked at me"))
+        #expect(run.stderr.contains(" error sprout.hub: [Sprout] greenlet"), "stderr: \(run.stderr)")
+    }
+
+    @Test func runSendsTheHubsReportsToItsLogger() async throws {
+        let run = try await runHelper(["run-logger"])
+        #expect(run.status == .exited(0))
+        #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+        #expect(occurrences(of: " error helper.hub: [Sprout] ", in: run.stdout) == 1, "stdout: \(run.stdout)")
+        #expect(run.stdout.contains("nobody looked at me"))
     }
 
     @Test func mainGreenletsErrorComesOutOfRunAndIsNotReported() async throws {

@@ -17,8 +17,9 @@ struct ProgressLineTests {
         let shown = String(decoding: output.standardOutput, as: UTF8.self)
         #expect(shown.contains("\rsquares: 12/12 100% | "), "\(shown.debugDescription)")
         #expect(shown.contains("\rfails: 3/3 100% | ") && shown.contains(" | 3 failed"), "\(shown.debugDescription)")
+        #expect(shown.contains("\rgreenlets: 8/8 100% | "), "\(shown.debugDescription)")
         // The terminal turns each newline into "\r\n"; count the newline bytes.
-        #expect(output.standardOutput.filter { $0 == 10 }.count == 2, "one line per map, redrawn in place: \(shown.debugDescription)")
+        #expect(output.standardOutput.filter { $0 == 10 }.count == 3, "one line per map, redrawn in place: \(shown.debugDescription)")
     }
 
     @Test func drawsNothingWhenStandardErrorIsNotATerminal() async throws {

@@ -104,7 +104,7 @@ struct ProcessPoolMapTests {
                 let pairs = [(2, 10), (3, 20)]
                 let outputs = try await pool.starmap(pairs) { micros, n in SlowSquare(n, micros: micros) }
                 #expect(outputs == [100, 400])
-                var last: ProcessProgress?
+                var last: MapProgress?
                 _ = try await pool.map((0..<40).map(Square.init)) { last = $0 }
                 #expect(last?.done == 40 && last?.total == 40)
                 #expect((last?.rate ?? 0) > 0)

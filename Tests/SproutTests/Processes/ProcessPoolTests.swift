@@ -1,5 +1,6 @@
 import Testing
 @testable import Sprout
+import SproutTestSupport
 import SproutTestJobs
 
 import Glibc
@@ -72,6 +73,32 @@ struct ProcessPoolTests {
                 } throws: { error in
                     guard case ProcessPoolError.unregisteredJob(let name, let served)? = error as? ProcessPoolError else { return false }
                     return name.hasSuffix("NotRegistered") && served.contains(Square.jobName)
+                }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// What a worker writes on stderr reaches the pool's logger line by line, each line
+    /// carrying the worker's pid; its death is one warning naming the replacement.
+    @Test func workerStderrAndItsDeathGoToThePoolsLogger() async throws {
+        let capture = LogCapture()
+        let left = try await onHub {
+            try await withTestPool(workers: 1, logger: capture.logger(label: "sprout.pool")) { (pool: ProcessPool) async throws in
+                do {
+                    _ = try await pool.run(Die(signal: SIGKILL))
+                    Issue.record("no error")
+                } catch let crash as WorkerCrashed {
+                    let lines = capture.records(containing: "dying on purpose")
+                    #expect(lines.count == 1, "\(capture.records)")
+                    #expect(lines.first?.message == "worker \(crash.pid): dying on purpose")
+                    #expect(lines.first?.metadata["pid"] == "\(crash.pid)")
+                    #expect(lines.first?.level == .notice && lines.first?.label == "sprout.pool")
+                    let deaths = capture.records(containing: "worker \(crash.pid) ended")
+                    #expect(deaths.count == 1, "\(capture.records)")
+                    #expect(deaths.first?.level == .warning)
+                    let replacement = try #require(pool.workerPIDs.first)
+                    #expect(deaths.first?.message.hasSuffix("holding 1 job(s); replaced by worker \(replacement)") == true)
                 }
             }
         }
@@ -209,6 +236,61 @@ struct ProcessPoolTests {
                 }
                 #expect(try await pool.run(Square(12)) == 144)
                 #expect(pool.workerPIDs != before, "a worker whose result did not decode is replaced")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// Tiny jobs' answers are held back and written together; a worker killed with answers
+    /// held back loses none of them: the jobs that ran end with their values, once, and only
+    /// the job running at the kill fails with WorkerCrashed.
+    @Test func answersHeldBackByAKilledWorkerStillArrive() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let runs = try SharedArray<Int32>(repeating: 0, count: 21)
+                // One chunk: the worker gets all 21 frames in one write and runs them back to back.
+                let jobs = (0..<21).map { RecordOrDie(id: $0, runs: runs, die: $0 == 20) }
+                var outcomes: [Result<Int, any Error>] = []
+                for try await outcome in pool.mapResults(jobs, chunkSize: 21) { outcomes.append(outcome) }
+                #expect(outcomes.count == 21)
+                for (index, outcome) in outcomes.enumerated() where index < 20 {
+                    #expect((try? outcome.get()) == index, "job \(index) ran before the kill: \(outcome)")
+                }
+                if case .failure(let error) = outcomes.last {
+                    #expect(error is WorkerCrashed, "the job running at the kill: \(error)")
+                } else {
+                    Issue.record("the job that killed its worker returned")
+                }
+                #expect(runs.withLock { buffer, _ in Array(buffer) } == Array(repeating: 1, count: 21), "each job ran once")
+                #expect(try await pool.run(Square(5)) == 25)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A job cancelled after it was sent to its worker, before the worker reached it, is
+    /// skipped there: it never runs, the job running meanwhile is not disturbed, and the
+    /// worker is not replaced.
+    @Test func aJobCancelledBeforeItsWorkerReachesItIsSkipped() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Tiny jobs first, so the pool sends the next jobs behind the running one.
+                for value in 0..<50 { _ = try await pool.run(Square(value)) }
+                let runs = try SharedArray<Int32>(repeating: 0, count: 2)
+                let before = pool.workerPIDs
+                let slow = try pool.submit(SlowSquare(3, micros: 300_000))
+                let next = try pool.submit(RecordOrDie(id: 0, runs: runs))
+                let later = try pool.submit(RecordOrDie(id: 1, runs: runs))
+                #expect(pool.workers.first?.outstanding.count == 3, "sent behind the running job")
+                next.cancel()
+                later.cancel()
+                #expect(try await slow.get(timeout: 10) == 9)
+                for handle in [next, later] {
+                    await #expect(throws: JobCancelled.self) { _ = try await handle.get(timeout: 10) }
+                }
+                #expect(try await pool.run(Square(6)) == 36)
+                #expect(runs.withLock { buffer, _ in Array(buffer) } == [0, 0], "neither cancelled job ran")
+                #expect(pool.workerPIDs == before, "the worker was not replaced")
             }
         }
         #expect(left.isEmpty)

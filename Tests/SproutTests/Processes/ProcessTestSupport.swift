@@ -1,3 +1,4 @@
+import Logging
 @testable import Sprout
 
 import Glibc
@@ -55,11 +56,12 @@ func withTestPool(
     workers: Int = 2,
     maxTasksPerWorker: Int? = nil,
     initializer: (any ProcessJob)? = nil,
+    logger: Logger? = nil,
     _ body: @Hub (ProcessPool) async throws -> Void
 ) async throws -> [Int32] {
     let pool = try await ProcessPool(workers: workers, executable: workerExecutable,
                                       maxTasksPerWorker: maxTasksPerWorker, initializer: initializer,
-                                      killGrace: 0.2)
+                                      killGrace: 0.2, logger: logger)
     do {
         try await body(pool)
     } catch {

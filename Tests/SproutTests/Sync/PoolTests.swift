@@ -71,6 +71,30 @@ struct PoolTests {
         #expect(try await pool.join(timeout: 1))
     }
 
+    @Test func mapsReportProgressAfterEachCall() async throws {
+        let pool = Pool(size: 4)
+        var seen: [MapProgress] = []
+        let results = try await pool.map(0..<20, progress: { seen.append($0) }) { n in
+            try await sleep(0.001)
+            return n
+        }
+        #expect(results == Array(0..<20))
+        #expect(seen.map(\.done) == Array(1...20))
+        #expect(seen.allSatisfy { $0.total == 20 && $0.failed == 0 })
+        #expect((seen.last?.rate ?? 0) > 0)
+
+        // An endless input has no total; a failure is counted before it ends the map.
+        struct Boom: Error {}
+        var last: MapProgress?
+        await #expect(throws: Boom.self) {
+            for try await _ in pool.imapUnordered(0..., progress: { last = $0 }, { n -> Int in
+                if n == 5 { throw Boom() }
+                return n
+            }) {}
+        }
+        #expect(last?.total == nil && last?.failed == 1)
+    }
+
     @Test func imapIsOrderedLazyAndWorksOnEndlessInput() async throws {
         let pool = Pool(size: 8)
         var read = 0

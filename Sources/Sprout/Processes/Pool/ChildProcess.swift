@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Synchronization
 
 /// One job in a child process of its own — multiprocessing's `Process(target=...)`.
@@ -25,6 +26,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public let killGrace: Double
     private let executable: String
     private let coder: any ProcessCoder
+    private let logger: Logger
     private var worker: WorkerProcess?
     private var task: PoolTask?
     private var outcome: Result<Job.Output, any Error>?
@@ -34,9 +36,12 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     /// Completed when the child has exited; what ``Joinable`` reads.
     private nonisolated let exit = ChildExit<Job.Output>()
 
-    /// Prepares a child for `job`; ``start()`` starts it.
+    /// Prepares a child for `job`; ``start()`` starts it. Each line the child writes on its
+    /// standard error goes to `logger` (`Logger(label: "sprout.pool")` when `nil`), prefixed
+    /// with its pid.
     public init(_ job: Job, name: String? = nil, daemon: Bool = false, executable: String? = nil,
-                coder: any ProcessCoder = JSONProcessCoder(), killGrace: Double = 1) {
+                coder: any ProcessCoder = JSONProcessCoder(), killGrace: Double = 1, logger: Logger? = nil) {
+        self.logger = logger ?? Logger(label: HubLogger.poolLabel)
         self.job = job
         self.name = name ?? "ChildProcess-\(childNumbers.add(1, ordering: .relaxed).newValue)"
         self.daemon = daemon
@@ -66,6 +71,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
             // program, as multiprocessing.Process's is (the seeds print os.getppid()).
             start: .spawn,
             coder: coder,
+            logger: logger,
             onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },
             afterFrames: {},
             onExit: { [weak self] worker, status in self?.exited(worker, status: status) }

@@ -9,7 +9,7 @@ final class MapRun<Job: ProcessJob> {
     private let ordered: Bool
     private let fixedChunk: Int?
     private let total: Int?
-    private let progress: (@Hub (ProcessProgress) -> Void)?
+    private let progress: (@Hub (MapProgress) -> Void)?
     private var input: AnyIterator<Job>?
     private var nextInput = 0
     private var nextOutput = 0
@@ -25,7 +25,7 @@ final class MapRun<Job: ProcessJob> {
     private var reader: Waiter<Void>?
 
     init<S: Sequence>(pool: ProcessPool, jobs: S, ordered: Bool, chunkSize: Int?,
-                      progress: (@Hub (ProcessProgress) -> Void)?) where S.Element == Job {
+                      progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
         self.pool = pool
         self.ordered = ordered
         fixedChunk = chunkSize.map { max(1, $0) }
@@ -91,11 +91,7 @@ final class MapRun<Job: ProcessJob> {
         }
         done += 1
         if case .failure = outcome { failed += 1 }
-        if let progress {
-            let seconds = Double(monotonicNanoseconds() - started) / 1e9
-            progress(ProcessProgress(done: done, total: total, failed: failed,
-                                     rate: seconds > 0 ? Double(done) / seconds : 0))
-        }
+        progress?(MapProgress(done: done, total: total, failed: failed, since: started))
         reader?.wake()
     }
 

@@ -26,7 +26,7 @@ extension ProcessPool {
     public func mapAsync<S: Sequence & Sendable>(
         _ jobs: S,
         chunkSize: Int? = nil,
-        progress: (@Hub @Sendable (ProcessProgress) -> Void)? = nil
+        progress: (@Hub @Sendable (MapProgress) -> Void)? = nil
     ) -> Greenlet<[S.Element.Output]> where S.Element: ProcessJob {
         spawn(name: "ProcessPool.mapAsync") { [self] in
             try await map(jobs, chunkSize: chunkSize, progress: progress)

@@ -10,7 +10,7 @@ extension ProcessPool {
     public func map<S: Sequence>(
         _ jobs: S,
         chunkSize: Int? = nil,
-        progress: (@Hub (ProcessProgress) -> Void)? = nil
+        progress: (@Hub (MapProgress) -> Void)? = nil
     ) async throws -> [S.Element.Output] where S.Element: ProcessJob {
         var outputs: [S.Element.Output] = []
         outputs.reserveCapacity(jobs.underestimatedCount)
@@ -27,9 +27,10 @@ extension ProcessPool {
     public func starmap<S: Sequence, Job: ProcessJob>(
         _ arguments: S,
         chunkSize: Int? = nil,
+        progress: (@Hub (MapProgress) -> Void)? = nil,
         _ make: (S.Element) -> Job
     ) async throws -> [Job.Output] {
-        try await map(arguments.map(make), chunkSize: chunkSize)
+        try await map(arguments.map(make), chunkSize: chunkSize, progress: progress)
     }
 
     /// The outputs in input order as they become available — `Pool.imap`. Lazy and
@@ -37,7 +38,7 @@ extension ProcessPool {
     public func imap<S: Sequence>(
         _ jobs: S,
         chunkSize: Int? = nil,
-        progress: (@Hub (ProcessProgress) -> Void)? = nil
+        progress: (@Hub (MapProgress) -> Void)? = nil
     ) -> ProcessMapSequence<S.Element> where S.Element: ProcessJob {
         ProcessMapSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: true,
                                                         chunkSize: chunkSize, progress: progress)))
@@ -47,7 +48,7 @@ extension ProcessPool {
     public func imapUnordered<S: Sequence>(
         _ jobs: S,
         chunkSize: Int? = nil,
-        progress: (@Hub (ProcessProgress) -> Void)? = nil
+        progress: (@Hub (MapProgress) -> Void)? = nil
     ) -> ProcessMapSequence<S.Element> where S.Element: ProcessJob {
         ProcessMapSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: false,
                                                         chunkSize: chunkSize, progress: progress)))
@@ -59,7 +60,7 @@ extension ProcessPool {
         _ jobs: S,
         chunkSize: Int? = nil,
         ordered: Bool = true,
-        progress: (@Hub (ProcessProgress) -> Void)? = nil
+        progress: (@Hub (MapProgress) -> Void)? = nil
     ) -> ProcessResultSequence<S.Element> where S.Element: ProcessJob {
         ProcessResultSequence(lifetime: MapLifetime(MapRun(pool: self, jobs: jobs, ordered: ordered,
                                                            chunkSize: chunkSize, progress: progress)))

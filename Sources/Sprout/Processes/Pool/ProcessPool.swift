@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// A supervised pool of worker processes for CPU-heavy jobs — multiprocessing's `Pool` and
 /// `ProcessPoolExecutor`, awaited from greenlets without ever blocking the hub.
@@ -6,14 +7,15 @@ import Glibc
 /// Workers are this same program started again (`main` must call
 /// ``serveIfWorker(jobs:coder:)`` first thing). Jobs are ``ProcessJob`` values sent over a
 /// Unix socket per worker. The pool never breaks: a worker that crashes, exits or is
-/// killed fails only the jobs it had started (with ``WorkerCrashed``) and is replaced;
-/// jobs it had not started go back to the queue; cancelling a running job kills its
-/// worker (SIGTERM, then SIGKILL) and replaces it.
+/// killed fails only the job it was running (with ``WorkerCrashed``) and is replaced;
+/// jobs it had not started go back to the queue; cancelling a job skips it if its worker
+/// has not reached it, and kills and replaces the worker (SIGTERM, then SIGKILL) if it runs.
 ///
 /// Every job ends exactly one way — its value, its error, ``WorkerCrashed``,
 /// ``JobCancelled`` or ``Timeout`` — and runs at most once unless `retries:` asks for more:
-/// each worker counts the jobs it starts in shared memory, so after a crash the parent
-/// knows which jobs ran. Workers killed by a signal before they are ready are restarted
+/// each worker counts the jobs it starts, and holds back tiny jobs' answers, in shared
+/// memory (its ledger), so after a crash the parent knows which jobs ran and still gets
+/// the answers of those that finished. Workers killed by a signal before they are ready are restarted
 /// with a backoff (10 ms doubling to 100 ms) and fail no job; workers that exit on their own
 /// or time out before they are ready three times in a row fail the waiting jobs with
 /// ``ProcessPoolError/workersFailedToStart(attempts:reason:)``, and the next job tries again.
@@ -47,6 +49,9 @@ public final class ProcessPool {
     /// The largest encoded job or output, in bytes.
     public nonisolated let maxPayloadBytes: Int
     let maxTasksPerWorker: Int?
+    /// Receives the pool's reports: each line a worker writes on its standard error
+    /// (prefixed with its pid), workers that died and their replacements, start-up failures.
+    public nonisolated let logger: Logger
     private let executable: String
     private let environment: [String]
     private let initializer: (name: [UInt8], job: [UInt8])?
@@ -90,6 +95,8 @@ public final class ProcessPool {
     ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)`` throws
     ///     ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` before sending) and the largest
     ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
+    ///   - logger: where the pool reports (see ``logger``); `Logger(label: "sprout.pool")`
+    ///     when `nil`.
     /// - Throws: ``ProcessPoolError/insideWorker`` inside a worker;
     ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
     ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
@@ -103,9 +110,11 @@ public final class ProcessPool {
         killGrace: Double = 1,
         startTimeout: Double = 10,
         start: WorkerStart = .automatic,
-        maxPayloadBytes: Int = 1 << 30
+        maxPayloadBytes: Int = 1 << 30,
+        logger: Logger? = nil
     ) async throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
+        self.logger = logger ?? Logger(label: HubLogger.poolLabel)
         size = max(1, workers ?? ProcessPool.cpuCount)
         self.executable = executable ?? ProcessPool.currentExecutable
         self.maxTasksPerWorker = maxTasksPerWorker.map { max(1, $0) }
@@ -253,17 +262,16 @@ public final class ProcessPool {
         dispatch()
     }
 
-    /// Cancels `task`: dropped if queued; if its worker has started it, the worker is killed
-    /// (SIGTERM, grace, SIGKILL) and replaced, and its other tasks are settled when it has
-    /// exited, by how many it had started.
+    /// Cancels `task`: dropped if queued; sent to a worker that has not reached it, skipped
+    /// there; if its worker has started it, the worker is killed (SIGTERM, grace, SIGKILL)
+    /// and replaced, and its other tasks are settled when it has exited (answers it wrote
+    /// or held back still arrive; the jobs it never started go back to the queue).
     func cancel(_ task: PoolTask, with error: any Error) {
         guard !task.isDone else { return }
         task.finish(.failure(error))
         for worker in workers {
             guard let index = worker.outstanding.firstIndex(where: { $0 === task }) else { continue }
-            // Started, or the next to start: the worker is stopped before it runs. Sent further
-            // behind, the job cannot be taken back; its answer, if any, is ignored.
-            guard index - worker.outstanding.startIndex <= worker.startedUnanswered else { return }
+            guard worker.withdraw(task, at: index - worker.outstanding.startIndex) else { return }
             retire(worker, kill: true)
             replaceIfNeeded()
             dispatch()
@@ -346,6 +354,7 @@ public final class ProcessPool {
             startTimeout: startTimeout,
             initializer: initializer,
             coder: coder,
+            logger: logger,
             onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },
             afterFrames: { [weak self] in
                 // Once per read, not per answer: new frames for many answers share a write.
@@ -371,6 +380,8 @@ public final class ProcessPool {
             } else {
                 task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
             }
+            // A worker being stopped only settles the jobs it had.
+            guard worker.isServing else { return }
             if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
                 retire(worker, kill: false)
                 replaceIfNeeded()
@@ -391,13 +402,31 @@ public final class ProcessPool {
     }
 
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
+        let unexpected = workers.contains { $0 === worker }
+        let held = worker.outstanding.count
         workers.removeAll { $0 === worker }
         retiring.removeAll { $0 === worker }
         if worker.diedIn == .starting { diedStarting(worker, status: status) }
         settle(worker, status: status)
+        let before = Set(workers.map(\.pid))
         replaceIfNeeded()
+        if unexpected { reportDeath(of: worker, status: status, held: held, replacements: workers.filter { !before.contains($0.pid) }) }
         dispatch()
         wakeWaiters()
+    }
+
+    /// One report per worker that died while the pool still wanted it.
+    private func reportDeath(of worker: WorkerProcess, status: ExitStatus, held: Int, replacements: [WorkerProcess]) {
+        let when = worker.diedIn == .starting ? "before it was ready" : "holding \(held) job(s)"
+        let next: String
+        if let replacement = replacements.first {
+            next = "replaced by worker \(replacement.pid)"
+        } else if restartTimer != nil {
+            next = "a replacement starts in \(restartDelay) s (workers keep dying at start-up)"
+        } else {
+            next = "not replaced"
+        }
+        logger.warning("worker \(worker.pid) ended (\(status)) \(when); \(next)", metadata: ["pid": "\(worker.pid)"])
     }
 
     /// Counts a worker that died before it was ready. Killed by a signal it only slows the
@@ -418,6 +447,7 @@ public final class ProcessPool {
 
     /// Fails the waiting jobs with `error` and starts no worker until the next job comes.
     private func giveUpStarting(_ error: ProcessPoolError) {
+        logger.error("\(error)")
         startError = error
         for task in pending.removeAll() { task.finish(.failure(error)) }
         wakeWaiters()
@@ -491,15 +521,16 @@ public final class ProcessPool {
     }
 
     /// Stops `worker`: closing its channel lets it finish and exit; `kill` sends SIGTERM
-    /// and, after the grace period, SIGKILL.
+    /// and, after the grace period, SIGKILL, and keeps the channel open until the worker has
+    /// exited, so the answers it wrote before still arrive.
     private func retire(_ worker: WorkerProcess, kill: Bool) {
         workers.removeAll { $0 === worker }
         if !retiring.contains(where: { $0 === worker }) { retiring.append(worker) }
         worker.drain()
-        worker.closeChannel()
         if kill {
             worker.terminate(grace: killGrace)
         } else {
+            worker.closeChannel()
             // A worker that ignores end-of-file is not left behind.
             worker.terminate(grace: 5)
         }

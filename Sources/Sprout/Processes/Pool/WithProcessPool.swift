@@ -1,8 +1,10 @@
+import Logging
+
 /// Creates a pool, runs `body` with it, and ends the pool — Python's `with Pool() as pool`.
 /// When `body` returns, the pool is closed and joined (its jobs finish); when it throws,
-/// the pool is terminated.
+/// the pool is terminated. The pool's reports go to `logger` (see ``ProcessPool``).
 ///
-/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:)``
+/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:maxPayloadBytes:logger:)``
 ///   throws; `CancellationError` if the caller is killed.
 @Hub
 public func withProcessPool<T: Sendable>(
@@ -10,10 +12,11 @@ public func withProcessPool<T: Sendable>(
     executable: String? = nil,
     maxTasksPerWorker: Int? = nil,
     initializer: (any ProcessJob)? = nil,
+    logger: Logger? = nil,
     _ body: @Hub (ProcessPool) async throws -> T
 ) async throws -> T {
     let pool = try await ProcessPool(workers: workers, executable: executable,
-                                     maxTasksPerWorker: maxTasksPerWorker, initializer: initializer)
+                                     maxTasksPerWorker: maxTasksPerWorker, initializer: initializer, logger: logger)
     let result: T
     do {
         result = try await body(pool)

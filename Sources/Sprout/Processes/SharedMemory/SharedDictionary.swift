@@ -22,7 +22,7 @@ public final class SharedDictionary<Key: Codable & Hashable & Sendable, Value: C
         case replace(Key, Value?, ifVersion: UInt64)
     }
 
-    private struct Reply: Codable {
+    private struct Reply: ManagedReply {
         var value: Value?
         var all: [Key: Value]?
         var keys: [Key]?
@@ -31,18 +31,14 @@ public final class SharedDictionary<Key: Codable & Hashable & Sendable, Value: C
         var applied: Bool?
     }
 
-    private let channel: ManagerChannel<Request, Reply>
-    /// The entries, in the serving process only.
-    private let store: ManagedState<[Key: Value]>?
+    private let object: ManagedObject<[Key: Value], Request, Reply>
 
     /// An empty dictionary, served by this process from now on.
     ///
     /// - Throws: ``ProcessChannelError/system(operation:code:)`` if the socket cannot be made.
     @Hub
     public init() throws {
-        let store = ManagedState<[Key: Value]>([:])
-        self.store = store
-        channel = try ManagerChannel(kind: "dict") { Self.answer($0, store: store) }
+        object = try ManagedObject(kind: "dict", initial: [:], answer: Self.answer)
     }
 
     /// The value for `key`, or `nil` — `d.get(k)`.
@@ -96,32 +92,24 @@ public final class SharedDictionary<Key: Codable & Hashable & Sendable, Value: C
     /// - Throws: what `body` throws (nothing is stored then); ``ProcessChannelError``.
     @discardableResult
     public nonisolated(nonsending) func update<R>(_ key: Key, _ body: (inout Value?) throws -> R) async throws -> R {
-        if let store { return try store.change { try body(&$0[key]) } }
-        while true {
-            let read = try await channel.ask(.read(key))
-            var value = read.value
-            let result = try body(&value)
-            if try await channel.ask(.replace(key, value, ifVersion: read.version ?? 0)).applied == true { return result }
-        }
+        try await object.update(\.[key], read: .read(key), value: \.value,
+                                replace: { .replace(key, $0, ifVersion: $1) }, body)
     }
 
     private func perform(_ request: Request) async throws -> Reply {
-        if let store { return Self.answer(request, store: store) }
-        return try await channel.ask(request)
+        try await object.perform(request)
     }
 
     /// Encodes the name of the socket the owner serves on.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(channel.address)
+        try object.encode(to: encoder)
     }
 
     /// Connects to the dictionary's owner.
     ///
     /// - Throws: ``ProcessChannelError`` if the owner cannot be reached.
     public init(from decoder: any Decoder) throws {
-        channel = try ManagerChannel(connectingTo: decoder.singleValueContainer().decode(String.self))
-        store = nil
+        object = try ManagedObject(from: decoder)
     }
 
     private static func answer(_ request: Request, store: ManagedState<[Key: Value]>) -> Reply {

@@ -21,7 +21,7 @@ public final class SharedList<Element: Codable & Sendable>: Codable, Sendable {
         case replace([Element], ifVersion: UInt64)
     }
 
-    private struct Reply: Codable {
+    private struct Reply: ManagedReply {
         var element: Element?
         var all: [Element]?
         var count: Int?
@@ -30,18 +30,14 @@ public final class SharedList<Element: Codable & Sendable>: Codable, Sendable {
         var outOfRange: Bool?
     }
 
-    private let channel: ManagerChannel<Request, Reply>
-    /// The elements, in the serving process only.
-    private let store: ManagedState<[Element]>?
+    private let object: ManagedObject<[Element], Request, Reply>
 
     /// A list holding `elements`, served by this process from now on.
     ///
     /// - Throws: ``ProcessChannelError/system(operation:code:)`` if the socket cannot be made.
     @Hub
     public init(_ elements: [Element] = []) throws {
-        let store = ManagedState(elements)
-        self.store = store
-        channel = try ManagerChannel(kind: "list") { Self.answer($0, store: store) }
+        object = try ManagedObject(kind: "list", initial: elements, answer: Self.answer)
     }
 
     /// Adds `element` at the end — `l.append(x)`.
@@ -94,32 +90,24 @@ public final class SharedList<Element: Codable & Sendable>: Codable, Sendable {
     /// - Throws: what `body` throws (nothing is stored then); ``ProcessChannelError``.
     @discardableResult
     public nonisolated(nonsending) func update<R>(_ body: (inout [Element]) throws -> R) async throws -> R {
-        if let store { return try store.change(body) }
-        while true {
-            let read = try await channel.ask(.read)
-            var elements = read.all ?? []
-            let result = try body(&elements)
-            if try await channel.ask(.replace(elements, ifVersion: read.version ?? 0)).applied == true { return result }
-        }
+        try await object.update(\.self, read: .read, value: { $0.all ?? [] },
+                                replace: { .replace($0, ifVersion: $1) }, body)
     }
 
     private func perform(_ request: Request) async throws -> Reply {
-        if let store { return Self.answer(request, store: store) }
-        return try await channel.ask(request)
+        try await object.perform(request)
     }
 
     /// Encodes the name of the socket the owner serves on.
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(channel.address)
+        try object.encode(to: encoder)
     }
 
     /// Connects to the list's owner.
     ///
     /// - Throws: ``ProcessChannelError`` if the owner cannot be reached.
     public init(from decoder: any Decoder) throws {
-        channel = try ManagerChannel(connectingTo: decoder.singleValueContainer().decode(String.self))
-        store = nil
+        object = try ManagedObject(from: decoder)
     }
 
     /// `index` as a position in a list of `count`, counting negative ones from the end.

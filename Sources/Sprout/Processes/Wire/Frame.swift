@@ -17,16 +17,19 @@ package struct Frame: Sendable {
     /// checked where payloads are encoded (``encodeJob(_:coder:limit:)``, the worker's
     /// output limit), so `length` is at most ``maxPayload`` here.
     static func appendHeader(kind: FrameKind, id: UInt64, length: Int, to buffer: inout [UInt8]) {
-        precondition(length >= 0 && length <= maxPayload, "Sprout: a frame of \(length) bytes was not checked where it was encoded")
-        let size = UInt32(truncatingIfNeeded: length)
-        buffer.append(UInt8(truncatingIfNeeded: size))
-        buffer.append(UInt8(truncatingIfNeeded: size >> 8))
-        buffer.append(UInt8(truncatingIfNeeded: size >> 16))
-        buffer.append(UInt8(truncatingIfNeeded: size >> 24))
-        buffer.append(kind.rawValue)
-        for shift in stride(from: 0, to: 64, by: 8) {
-            buffer.append(UInt8(truncatingIfNeeded: id >> UInt64(shift)))
+        withUnsafeTemporaryAllocation(byteCount: headerSize, alignment: 8) { header in
+            writeHeader(kind: kind, id: id, length: length, to: header.baseAddress!)
+            buffer.append(contentsOf: header)
         }
+    }
+
+    /// Writes the frame's header for a payload of `length` bytes (at most ``maxPayload``)
+    /// at `target`, which has room for ``headerSize`` bytes.
+    static func writeHeader(kind: FrameKind, id: UInt64, length: Int, to target: UnsafeMutableRawPointer) {
+        precondition(length >= 0 && length <= maxPayload, "Sprout: a frame of \(length) bytes was not checked where it was encoded")
+        target.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, as: UInt32.self)
+        target.storeBytes(of: kind.rawValue, toByteOffset: 4, as: UInt8.self)
+        target.storeBytes(of: id.littleEndian, toByteOffset: 5, as: UInt64.self)
     }
 
     /// Appends a whole frame to `buffer`.

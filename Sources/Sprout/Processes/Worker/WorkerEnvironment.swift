@@ -9,19 +9,23 @@ package enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 2
+    static let protocolVersion = 3
 
-    /// Names the worker's started-jobs counter: shared memory holding how many jobs the
-    /// worker has started (jobs run in the order sent), read by the parent when the worker
-    /// dies to tell the jobs that started (they fail) from those that never did (re-queued).
-    static let startedMarker = "SPROUT_WORKER_STARTED"
+    /// Names the worker's ``WorkerLedger``: shared memory where it counts the jobs it
+    /// starts, finds the jobs cancelled after they were sent, and holds back answers.
+    static let ledgerMarker = "SPROUT_WORKER_LEDGER"
 
-    /// Maps this worker's started-jobs counter for the rest of its life; `nil` outside a worker.
-    static func openStartedCounter() -> UnsafeMutablePointer<UInt64>? {
-        guard let value = getenv(startedMarker),
-              let region = try? SharedRegion(opening: String(cString: value)) else { return nil }
-        // Never released: the worker uses the slot until it exits.
-        return Unmanaged.passRetained(region).takeUnretainedValue().base.bindMemory(to: UInt64.self, capacity: 1)
+    /// Maps this worker's ledger for the rest of its life; a private one (nobody reads it
+    /// after a crash) outside a pool worker.
+    static func openLedger() -> WorkerLedger {
+        if let value = getenv(ledgerMarker),
+           let region = try? SharedRegion(opening: String(cString: value), atLeast: WorkerLedger.size) {
+            // Never released: the worker uses the ledger until it exits.
+            return WorkerLedger(base: Unmanaged.passRetained(region).takeUnretainedValue().base)
+        }
+        let base = UnsafeMutableRawPointer.allocate(byteCount: WorkerLedger.size, alignment: 16)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: WorkerLedger.size)
+        return WorkerLedger(base: base)
     }
 
     /// In a worker, the frame id of the job running now (0 for none): for code that speaks

@@ -1,5 +1,6 @@
 import Glibc
 import FoundationEssentials
+import Logging
 
 /// A worker's life: say hello, then read job frames and answer each, until the channel ends.
 struct WorkerLoop {
@@ -19,17 +20,17 @@ struct WorkerLoop {
     }
 
     private func serveJobs() async -> Never {
-        // Mapped before the hello: the parent removes the counter's name once it has that.
-        let started = WorkerEnvironment.openStartedCounter()
+        // Mapped before the hello: the parent removes the ledger's name once it has that.
+        let ledger = WorkerEnvironment.openLedger()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
         var out: [UInt8] = []
         Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
         send(out)
-        out.removeAll(keepingCapacity: true)
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-        // Answers are gathered and written together: the started-jobs counter in shared
-        // memory, not the answers, tells the parent which jobs a crash found started.
+        // Answers are held back in the ledger's outbox and written together: a crash loses
+        // none of them (the parent reads the outbox), and the started-jobs count tells the
+        // parent which of the rest had started.
         var oldestUnsent: UInt64 = 0
         var lastJob: UInt64 = 0
         var spin = false
@@ -37,34 +38,34 @@ struct WorkerLoop {
             do {
                 while let frame = try reader.next() {
                     // Answers wait for company only behind tiny jobs, and not for long.
-                    if !out.isEmpty && (lastJob > Self.tinyJob || monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay) {
-                        send(out)
-                        out.removeAll(keepingCapacity: true)
+                    if ledger.committed > 0 && (lastJob > Self.tinyJob || monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay) {
+                        flush(ledger)
                     }
                     let began = monotonicNanoseconds()
-                    // Bumped before the job runs, so a job the parent sees as not started
+                    // Counted before the job runs, so a job the parent sees as not started
                     // never ran; the initializer is not one of the counted jobs.
-                    if frame.kind != .initialize, let started { started.pointee &+= 1 }
+                    let cancelled = frame.kind != .initialize && ledger.start(frame.id)
                     WorkerEnvironment.runningJobID = frame.id
-                    let (kind, payload) = await run(frame)
+                    let (kind, payload) = await run(frame, cancelled: cancelled)
                     let finished = monotonicNanoseconds()
                     lastJob = finished - began
-                    if out.isEmpty { oldestUnsent = finished }
-                    Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
-                    if out.count >= 1 << 16 {
-                        send(out)
-                        out.removeAll(keepingCapacity: true)
+                    if ledger.committed == 0 { oldestUnsent = finished }
+                    if !ledger.commit(kind: kind, id: frame.id, payload: payload) {
+                        flush(ledger)
+                        if !ledger.commit(kind: kind, id: frame.id, payload: payload) {
+                            // Larger than the outbox: sent at once, as the answers before it were.
+                            out.removeAll(keepingCapacity: false)
+                            Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
+                            send(out)
+                        }
                     }
                 }
             } catch {
-                HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+                Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
                 exit(70)
             }
             // Nothing more to run: the answers go out before the worker sleeps.
-            if !out.isEmpty {
-                send(out)
-                out.removeAll(keepingCapacity: true)
-            }
+            flush(ledger)
             let count = receive(into: chunk, spin: &spin)
             if count > 0 {
                 reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
@@ -73,6 +74,16 @@ struct WorkerLoop {
                 exit(0)
             }
         }
+    }
+
+    /// Writes the answers held back in the outbox to the channel, then empties it. Killed
+    /// between the two, the worker leaves answers the parent has already read: it skips
+    /// them by their ids.
+    private func flush(_ ledger: WorkerLedger) {
+        let count = ledger.committed
+        guard count > 0 else { return }
+        send(UnsafeRawBufferPointer(start: ledger.outbox, count: count))
+        ledger.clearOutbox()
     }
 
     /// Jobs shorter than this (ns) are tiny: their answers are written together.
@@ -104,9 +115,9 @@ struct WorkerLoop {
         return count
     }
 
-    private func run(_ frame: Frame) async -> (FrameKind, [UInt8]) {
+    private func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
-            HubDiagnostics.report("Sprout worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
+            Logger(label: HubLogger.poolLabel).error("worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
         }
         let name: String
@@ -117,7 +128,7 @@ struct WorkerLoop {
             payload.removeFirst()
             descriptors = DescriptorChannel.receive(on: WorkerEnvironment.descriptorFD)
             if descriptors.count != Int(count) {
-                HubDiagnostics.report("Sprout worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
+                Logger(label: HubLogger.poolLabel).error("worker \(getpid()): expected \(count) descriptors, got \(descriptors.count)")
             }
         }
         // Descriptors a job carries are open while it runs and closed after.
@@ -125,9 +136,12 @@ struct WorkerLoop {
         do {
             (name, body) = try Frame.splitJob(payload)
         } catch {
-            HubDiagnostics.report("Sprout worker \(getpid()): \(error); exiting")
+            Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
             exit(70)
         }
+        // Cancelled after it was sent: the parent has already ended it, the answer only
+        // keeps the order of answers.
+        if cancelled { return (.failure, RegisteredJob.encodeFailure(JobCancelled(job: name), coder: coder)) }
         guard let job = jobs[name] else {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
@@ -145,17 +159,19 @@ struct WorkerLoop {
     }
 
     private func send(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(channel, buffer.baseAddress! + offset, buffer.count - offset)
-                if count > 0 {
-                    offset += count
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    exit(0)
-                }
+        bytes.withUnsafeBytes { send($0) }
+    }
+
+    private func send(_ buffer: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < buffer.count {
+            let count = write(channel, buffer.baseAddress! + offset, buffer.count - offset)
+            if count > 0 {
+                offset += count
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                exit(0)
             }
         }
     }

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 
 /// The parent's side of one pool worker, and the one owner of the worker protocol: the
 /// child process, its channel (a Unix socket), its standard error (passed through to ours,
@@ -57,8 +58,14 @@ final class WorkerProcess {
     private let coder: any ProcessCoder
 
     private let channel: Int32
-    /// Shared memory where the worker counts the jobs it has started.
-    private let startedCounter: SharedRegion
+    /// The shared memory behind ``ledger``.
+    private let ledgerRegion: SharedRegion
+    /// Where the worker counts the jobs it starts, finds cancelled ones, and holds back
+    /// answers: what tells the parent, after a crash, which jobs ran.
+    private let ledger: WorkerLedger
+    /// Set when the channel ended inside a frame; a protocol violation unless a signal
+    /// killed the worker mid-write.
+    private var truncation: ChannelError?
     /// Where descriptors a job carries are sent, one datagram per job in the order of the
     /// jobs' frames (the worker takes a job's datagram when it starts that job).
     private var descriptorChannel: Int32
@@ -71,6 +78,10 @@ final class WorkerProcess {
     private var stderrFD: Int32
     private var stderrWatcher: FDWatcher?
     private var tail = StderrTail()
+    /// Receives each line the worker writes on its standard error, prefixed with its pid.
+    private let logger: Logger
+    /// The start of a stderr line whose end has not arrived yet.
+    private var partialLine: [UInt8] = []
     private var reader = FrameReader()
     private var outbox: [UInt8] = []
     private var outboxHead = 0
@@ -88,7 +99,7 @@ final class WorkerProcess {
     ///
     /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
     init(executable: String, environment: [String], start: WorkerStart = .automatic, startTimeout: Double? = nil,
-         initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder,
+         initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder, logger: Logger,
          onEvent: @escaping (WorkerProcess, Event) -> Void,
          afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
         var pair: [Int32] = [-1, -1]
@@ -110,13 +121,14 @@ final class WorkerProcess {
         }
         let slot: SharedRegion
         do {
-            slot = try SharedRegion(size: 8)
+            slot = try SharedRegion(size: WorkerLedger.size)
         } catch {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
-        startedCounter = slot
-        let workerEnvironment = environment + ["\(WorkerEnvironment.startedMarker)=\(slot.name)"]
+        ledgerRegion = slot
+        ledger = WorkerLedger(base: slot.base)
+        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
         if let server = ForkServerConnection.server(for: executable, start: start),
            let forked = try? server.startWorker(environment: workerEnvironment, descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
             child = forked
@@ -142,6 +154,7 @@ final class WorkerProcess {
         self.afterFrames = afterFrames
         self.initializer = initializer
         self.coder = coder
+        self.logger = logger
         _ = fcntl(channel, F_SETFL, fcntl(channel, F_GETFL) | O_NONBLOCK)
         _ = fcntl(stderrFD, F_SETFL, fcntl(stderrFD, F_GETFL) | O_NONBLOCK)
         _ = fcntl(descriptorChannel, F_SETFL, fcntl(descriptorChannel, F_GETFL) | O_NONBLOCK)
@@ -152,6 +165,12 @@ final class WorkerProcess {
         watchChannel()
         child.onExit { [self] status in
             drainChannel()
+            recoverHeldBackAnswers()
+            if let truncation, violation == nil, startedUnanswered > 0 {
+                // Cut off mid-write by a signal, the worker crashed; ending a frame short on
+                // its own, it broke the protocol.
+                if case .signaled = status {} else { violation = truncation }
+            }
             drainStderr()
             closeChannel()
             closeStderr()
@@ -185,7 +204,7 @@ final class WorkerProcess {
 
     /// How many jobs the worker has started (it counts them in shared memory before running
     /// each); exact once it has died.
-    var jobsStarted: Int { Int(truncatingIfNeeded: startedCounter.base.load(as: UInt64.self)) }
+    var jobsStarted: Int { Int(truncatingIfNeeded: ledger.started) }
 
     /// How many of `outstanding`, from the oldest, the worker has started: run or running,
     /// their answers not yet read. Jobs run in the order sent, so the rest never started.
@@ -268,8 +287,10 @@ final class WorkerProcess {
         if phase != .dead { phase = .draining }
     }
 
-    /// Takes back every unanswered task (for re-queueing or failing), leaving none.
+    /// Takes back every unanswered task (for re-queueing or failing), leaving none; the
+    /// worker's answers are no longer read.
     func takeOutstanding() -> [PoolTask] {
+        closeChannel()
         batches = 0
         defer { updateSpin() }
         return sent.removeAll()
@@ -365,7 +386,7 @@ final class WorkerProcess {
                 do {
                     try reader.checkComplete()
                 } catch {
-                    if !outstanding.isEmpty { violation = error }
+                    truncation = error
                 }
                 closeChannel()
                 return
@@ -377,7 +398,7 @@ final class WorkerProcess {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
                 // The worker has mapped its started-jobs counter before saying hello.
-                if frame.kind == .hello { startedCounter.removeName() }
+                if frame.kind == .hello { ledgerRegion.removeName() }
                 handle(frame)
             }
         } catch {
@@ -428,6 +449,26 @@ final class WorkerProcess {
         case .job, .initialize, .jobWithDescriptors:
             protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
+    }
+
+    /// Delivers the answers a dead worker held back in its outbox, in order, for the jobs
+    /// still unanswered: a job that ran is never reported crashed nor run again. Frames
+    /// that reached the channel before the worker died are skipped by their ids.
+    private func recoverHeldBackAnswers() {
+        guard !sent.isEmpty, phase == .busy || phase == .draining else { return }
+        for frame in ledger.committedFrames() where frame.id == outstanding.first?.id {
+            guard frame.kind == .result || frame.kind == .failure else { break }
+            handle(frame)
+        }
+    }
+
+    /// Stops `task`, which was sent to this worker and sits `position` places behind its
+    /// oldest unanswered task, from running: a job the worker has not reached is skipped
+    /// (its id goes into the ledger's cancel table). Returns true when the worker had
+    /// already started it, so only stopping the worker stops the job.
+    func withdraw(_ task: PoolTask, at position: Int) -> Bool {
+        let started = Int(truncatingIfNeeded: ledger.cancel(task.id))
+        return position < min(max(started - tasksDone, 0), outstanding.count)
     }
 
     /// The job types the hello listed.
@@ -483,19 +524,43 @@ final class WorkerProcess {
             if count > 0 {
                 let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<count])
                 tail.append(piece)
-                var offset = 0
-                while offset < count {
-                    let written = write(2, piece.baseAddress! + offset, count - offset)
-                    if written <= 0 { break }
-                    offset += written
-                }
+                logLines(piece)
             } else if count < 0 && errno == EINTR {
                 continue
             } else {
-                if count == 0 { closeStderr() }
+                if count == 0 {
+                    if !partialLine.isEmpty { logLine(partialLine[...]) }
+                    partialLine = []
+                    closeStderr()
+                }
                 return
             }
         }
+    }
+
+    /// Logs each complete line of `bytes`, keeping an unfinished last line for the next read
+    /// (a line longer than 16 KiB is logged in pieces, so a worker cannot grow it unbounded).
+    private func logLines(_ bytes: UnsafeRawBufferPointer) {
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+            if partialLine.isEmpty {
+                logLine(bytes[start..<index])
+            } else {
+                partialLine.append(contentsOf: bytes[start..<index])
+                logLine(partialLine[...])
+                partialLine.removeAll(keepingCapacity: true)
+            }
+            start = index + 1
+        }
+        partialLine.append(contentsOf: bytes[start...])
+        if partialLine.count > 16 << 10 {
+            logLine(partialLine[...])
+            partialLine.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func logLine<Bytes: Collection<UInt8>>(_ line: Bytes) {
+        logger.notice("worker \(pid): \(String(decoding: line, as: UTF8.self))", metadata: ["pid": "\(pid)"])
     }
 
     private func closeStderr() {
