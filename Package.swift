@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "SproutTestSupport", targets: ["SproutTestSupport"]),
     ],
     dependencies: [
+        // Deque: the one first-in first-out buffer of the library (the hub's run queue, wait
+        // lists, queues, the pool's task queues).
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Every report the library makes goes through a `Logging.Logger` (labels sprout.hub,
         // sprout.pool, sprout.http), so an application routes them with its own handler.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -32,7 +35,10 @@ let package = Package(
         .systemLibrary(name: "CSproutLinux", path: "CSproutLinux"),
         .target(
             name: "Sprout",
-            dependencies: ["CLibuv", "CSproutLinux", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CLibuv", "CSproutLinux", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .systemLibrary(
             name: "CCurl",
@@ -42,7 +48,10 @@ let package = Package(
         ),
         .target(
             name: "SproutHTTP",
-            dependencies: ["Sprout", "CCurl", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Sprout", "CCurl", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .systemLibrary(
             name: "CLibpq",

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The given greenlets (or process jobs) of one type one by one, as they finish — gevent's
 /// `iwait`. Each comes back as its own type, so its value is read without a cast:
 ///
@@ -78,8 +80,9 @@ final class CompletionCollector<Element: Sendable> {
     private let throwsOnTimeout: Bool
     private var started = false
     private var deadline: Deadline?
-    private var done: [Element] = []
-    private var doneHead = 0
+    private var done = Deque<Element>()
+    /// How many of `done` were handed out.
+    private var returned = 0
     private var waiter: Waiter<Void>?
 
     nonisolated init(_ items: [Element], handle: @escaping @Sendable (Element) -> any Joinable, timeout: Double?,
@@ -114,12 +117,12 @@ final class CompletionCollector<Element: Sendable> {
 
     func next() async throws -> Element? {
         if !started { start() }
-        guard doneHead < count else { return nil }
-        while doneHead == done.count {
+        guard returned < count else { return nil }
+        while done.isEmpty {
             if deadline?.hasPassed == true { return try outOfTime() }
             // Entering `park` may hop executors (a caller that is not a greenlet): look again.
             let wake = await park(Waiter<Void>(), timeout: deadline?.secondsLeft) { parked in
-                if doneHead < done.count { parked.wake() } else { waiter = parked }
+                if !done.isEmpty { parked.wake() } else { waiter = parked }
             }
             waiter = nil
             switch wake {
@@ -128,8 +131,7 @@ final class CompletionCollector<Element: Sendable> {
             case .cancelled: throw CancellationError()
             }
         }
-        let item = done[doneHead]
-        doneHead += 1
-        return item
+        returned += 1
+        return done.removeFirst()
     }
 }

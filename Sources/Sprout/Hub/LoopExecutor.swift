@@ -1,4 +1,5 @@
 import CLibuv
+import DequeModule
 import Synchronization
 
 import Glibc
@@ -55,8 +56,10 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
 
     // Loop-thread state, touched for every job: run-time exclusivity checks on it would
     // cost more than the bookkeeping itself.
-    @exclusivity(unchecked) private var ring: [HubWork] = []
-    @exclusivity(unchecked) private var ringHead = 0
+    @exclusivity(unchecked) private var ring = Deque<HubWork>()
+    /// Set when a drain starts with a burst in the ring, whose storage is given back once
+    /// the ring is empty (an everyday ring keeps its own).
+    @exclusivity(unchecked) private var ringHoldsBurst = false
     @exclusivity(unchecked) private var spinning = false
     /// While a `.resume` item runs, the job its continuation enqueues is caught here and
     /// run at once: it already waited its turn in the ring as the `.resume` item.
@@ -221,13 +224,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     }
 
     private func drain() {
-        guard ringHead < ring.count else { return }
+        guard !ring.isEmpty else { return }
+        if ring.count > 4096 { ringHoldsBurst = true }
         draining.store(true, ordering: .relaxed)
         var budget = Self.drainBudget
         let deadline = coarseNanoseconds() + Self.drainNanoseconds
-        while budget > 0 && ringHead < ring.count {
-            let work = ring[ringHead]
-            ringHead += 1
+        while budget > 0, let work = ring.popFirst() {
             budget -= 1
             itemsStarted.add(1, ordering: .relaxed)
             switch work {
@@ -250,14 +252,13 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         }
         runningTask = 0
         draining.store(false, ordering: .relaxed)
-        if ringHead == ring.count {
-            ring.removeAll(keepingCapacity: ring.capacity <= 4096)
-            ringHead = 0
+        if ring.isEmpty {
+            if ringHoldsBurst {
+                ring = Deque()
+                ringHoldsBurst = false
+            }
             spinning = false
             uv_idle_stop(spinHandle)
-        } else if ringHead >= 4096 {
-            ring.removeFirst(ringHead)
-            ringHead = 0
         }
         // Timers compare against the loop's cached clock; a long batch makes it stale.
         uv_update_time(loop)

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// A first-come first-served list of parked waiters, each with a payload (a putter's item,
 /// say), shared by every Sync primitive.
 ///
@@ -7,14 +9,13 @@
 /// An entry without a waiter is *detached* (a put from another thread): always live.
 @Hub
 struct WaitList<Value: Sendable, Payload> {
-    private var entries: [(waiter: Waiter<Value>?, payload: Payload)] = []
-    private var head = 0
+    private var entries = Deque<(waiter: Waiter<Value>?, payload: Payload)>()
     private var abandoned = 0
 
     nonisolated init() {}
 
     /// True when no entry, live or abandoned, is left.
-    var isEmpty: Bool { head == entries.count }
+    var isEmpty: Bool { entries.isEmpty }
 
     mutating func append(_ waiter: Waiter<Value>?, _ payload: Payload) {
         entries.append((waiter, payload))
@@ -22,13 +23,7 @@ struct WaitList<Value: Sendable, Payload> {
 
     /// Wakes the oldest live waiter with `value` and returns its payload; `nil` if none is left.
     mutating func popLive(waking value: Value) -> Payload? {
-        while head < entries.count {
-            let entry = entries[head]
-            head += 1
-            if head == entries.count {
-                entries.removeAll(keepingCapacity: true)
-                head = 0
-            }
+        while let entry = entries.popFirst() {
             if entry.waiter?.wake(with: value) ?? true { return entry.payload }
         }
         return nil
@@ -39,11 +34,10 @@ struct WaitList<Value: Sendable, Payload> {
     @discardableResult
     mutating func wakeAll(with value: Value) -> Int {
         var detached = 0
-        for entry in entries[head...] {
+        for entry in entries {
             if let waiter = entry.waiter { waiter.wake(with: value) } else { detached += 1 }
         }
         entries.removeAll()
-        head = 0
         abandoned = 0
         return detached
     }
@@ -51,9 +45,8 @@ struct WaitList<Value: Sendable, Payload> {
     /// Called by a waiter that came back timed out or cancelled.
     mutating func noteAbandoned() {
         abandoned += 1
-        if abandoned >= 16, abandoned * 2 >= entries.count - head {
-            entries = entries[head...].filter { $0.waiter?.isWaiting ?? true }
-            head = 0
+        if abandoned >= 16, abandoned * 2 >= entries.count {
+            entries.removeAll { !($0.waiter?.isWaiting ?? true) }
             abandoned = 0
         }
     }

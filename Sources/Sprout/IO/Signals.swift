@@ -1,4 +1,5 @@
 import CLibuv
+import DequeModule
 
 /// Signals delivered to greenlets: create it for the signals you want, then await them
 /// one by one or with `for try await` — without a raw `signal()` handler that would fight
@@ -25,7 +26,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     private var watchers: [SignalWatcher] = []
     /// The signals this instance claims from the hub (``SignalClaims``).
     private var claimed: [Int32] = []
-    private var arrived: [Int32] = []
+    private var arrived = Deque<Int32>()
     private var waiters: [Waiter<Void>] = []
     private var closed = false
 

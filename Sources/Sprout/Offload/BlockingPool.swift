@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import Logging
 
@@ -23,8 +24,7 @@ final class BlockingPool: @unchecked Sendable {
     // Guarded by `mutex`; a condition variable needs a pthread mutex, not `Mutex`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let jobReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var queue: [Job] = []
-    private var queueStart = 0
+    private var queue = Deque<Job>()
     private var threads = 0
     private var idle = 0
     /// Idle threads already signalled for a job, so a second job starts a thread instead.
@@ -86,22 +86,16 @@ final class BlockingPool: @unchecked Sendable {
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
         deadline.tv_sec += Self.idleSeconds
-        while queueStart == queue.count {
+        while queue.isEmpty {
             idle += 1
             let rc = pthread_cond_timedwait(jobReady, mutex, &deadline)
             idle -= 1
             if wakeupsPending > 0 { wakeupsPending -= 1 }
-            if rc == ETIMEDOUT && queueStart == queue.count {
+            if rc == ETIMEDOUT && queue.isEmpty {
                 threads -= 1
                 return nil
             }
         }
-        let job = queue[queueStart]
-        queueStart += 1
-        if queueStart == queue.count {
-            queue.removeAll(keepingCapacity: true)
-            queueStart = 0
-        }
-        return job
+        return queue.removeFirst()
     }
 }

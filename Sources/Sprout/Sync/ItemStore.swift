@@ -1,50 +1,52 @@
-/// The items a queue holds, in its ``QueueOrder``: a ring-like array for FIFO, a stack for
-/// LIFO, a binary min-heap for priority.
+import DequeModule
+
+/// The items a queue holds, in its ``QueueOrder``: a `Deque` for FIFO, an array used as a
+/// stack for LIFO and as a binary min-heap for priority.
 ///
 /// Typed and inlinable, so a queue's put and get that need not wait are specialized for
 /// the item type in the caller's module: no existential box, no dynamic cast per item.
 @usableFromInline
 struct ItemStore<Element: Sendable>: Sendable {
     @usableFromInline let order: QueueOrder.Kind
+    /// A FIFO queue's items.
+    @usableFromInline var fifo = Deque<Element>()
+    /// A LIFO or priority queue's items.
     @usableFromInline var items: [Element] = []
-    @usableFromInline var head = 0
 
     @usableFromInline init(order: QueueOrder) {
         self.order = order.kind
     }
 
-    @inlinable var count: Int { items.count - head }
+    // One of the two is always empty: no need to look at the order.
+    @inlinable var count: Int { fifo.count + items.count }
 
     /// The item ``removeNext()`` would return.
     var next: Element? {
         guard count > 0 else { return nil }
         switch order {
-        case .fifo: return items[head]
+        case .fifo: return fifo.first
         case .lifo: return items.last
         case .priority: return items.first
         }
     }
 
     @inlinable mutating func insert(_ item: Element) {
-        items.append(item)
-        if case .priority(let less) = order { siftUp(items.count - 1, less) }
+        switch order {
+        case .fifo:
+            fifo.append(item)
+        case .lifo:
+            items.append(item)
+        case .priority(let less):
+            items.append(item)
+            siftUp(items.count - 1, less)
+        }
     }
 
     /// Removes the next item; only called when `count > 0`.
     @inlinable mutating func removeNext() -> Element {
         switch order {
         case .fifo:
-            let item = items[head]
-            head += 1
-            if head == items.count {
-                items.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head >= 1024, head * 2 >= items.count {
-                // Drop the consumed prefix only when it dominates: amortized O(1).
-                items.removeFirst(head)
-                head = 0
-            }
-            return item
+            return fifo.removeFirst()
         case .lifo:
             return items.removeLast()
         case .priority(let less):

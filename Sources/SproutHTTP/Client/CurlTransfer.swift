@@ -1,4 +1,5 @@
 import CCurl
+import DequeModule
 import Sprout
 
 import Glibc
@@ -36,8 +37,7 @@ final class CurlTransfer {
     @exclusivity(unchecked) private var bodyTooLarge = false
 
     // Streaming: chunks not yet taken, and whether curl is paused because too many are queued.
-    @exclusivity(unchecked) private var chunks: [[UInt8]] = []
-    @exclusivity(unchecked) private var chunksHead = 0
+    @exclusivity(unchecked) private var chunks = Deque<[UInt8]>()
     @exclusivity(unchecked) private var bufferedBytes = 0
     @exclusivity(unchecked) private var paused = false
     /// How much a streamed body may buffer before curl is paused.
@@ -266,14 +266,7 @@ final class CurlTransfer {
     /// The next streamed chunk, or `nil` once the body is complete. Resumes curl when the
     /// queue has drained below half its limit.
     func takeChunk() -> [UInt8]? {
-        guard chunksHead < chunks.count else { return nil }
-        let chunk = chunks[chunksHead]
-        chunks[chunksHead] = []
-        chunksHead += 1
-        if chunksHead == chunks.count {
-            chunks.removeAll(keepingCapacity: true)
-            chunksHead = 0
-        }
+        guard let chunk = chunks.popFirst() else { return nil }
         bufferedBytes -= chunk.count
         if paused && bufferedBytes < Self.streamBufferLimit / 2 {
             paused = false

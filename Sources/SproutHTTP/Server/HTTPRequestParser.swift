@@ -1,3 +1,5 @@
+import Glibc
+
 /// An incremental HTTP/1.x request parser: feed it bytes as they arrive with
 /// ``append(_:)``, take complete requests with ``next()``. Pipelined requests come out
 /// one by one. Pure Swift, no I/O, so it is tested (and fuzzed) on bytes alone.
@@ -215,15 +217,16 @@ package struct HTTPRequestParser: Sendable {
         let stop = min(buffer.count, position + limits.maxHeadBytes + 4)
         let from = max(position, scanned)
         let (found, resume) = buffer.withUnsafeBufferPointer { bytes -> (Int?, Int) in
-            var index = from
-            while index + 3 < stop {
-                // Looks at the fourth byte first: anything but CR or LF there rules out
-                // four starting positions at once.
-                if bytes[index + 3] != 10 { index += bytes[index + 3] == 13 ? 1 : 4; continue }
-                if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 { return (index, index) }
-                index += 1
+            guard let base = bytes.baseAddress else { return (nil, from) }
+            // Jumps from LF to LF with memchr (vectorised; a head has few lines), checking
+            // the three bytes before each: the earliest LF that can end a head is at from + 3.
+            var index = from + 3
+            while index < stop, let hit = memchr(base + index, 10, stop - index) {
+                let lf = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+                if bytes[lf - 1] == 13 && bytes[lf - 2] == 10 && bytes[lf - 3] == 13 { return (lf - 3, lf - 3) }
+                index = lf + 1
             }
-            return (nil, index)
+            return (nil, max(from, stop - 3))
         }
         scanned = resume
         return found
@@ -417,17 +420,6 @@ private func fieldKind(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> FieldKind {
     }
 }
 
-private func equalsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lowercase: StaticString) -> Bool {
-    let wanted = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-    guard bytes.count == wanted.count else { return false }
-    var index = bytes.startIndex
-    for byte in wanted {
-        if asciiLower(bytes[index]) != byte { return false }
-        index += 1
-    }
-    return true
-}
-
 /// The CRLF-separated lines of a request head (which has no final CRLF).
 private struct HeadLines {
     let head: UnsafeBufferPointer<UInt8>
@@ -441,13 +433,15 @@ private struct HeadLines {
     mutating func next() -> Slice<UnsafeBufferPointer<UInt8>>? {
         if done { return nil }
         var index = position
-        while index + 1 < head.count {
-            if head[index] == 13 && head[index + 1] == 10 {
-                let line = head[position..<index]
-                position = index + 2
+        // CR by memchr (vectorised), then its LF; the last byte cannot start a CRLF.
+        while index + 1 < head.count, let hit = memchr(head.baseAddress! + index, 13, head.count - 1 - index) {
+            let cr = head.baseAddress!.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
+            if head[cr + 1] == 10 {
+                let line = head[position..<cr]
+                position = cr + 2
                 return line
             }
-            index += 1
+            index = cr + 1
         }
         done = true
         return head[position...]

@@ -4,8 +4,9 @@ import Sprout
 enum HTTPResponseEncoder {
     /// Appends the status line and headers for `response`, and the `date` line unless it
     /// has a `Date`; the body framing is a `Content-Length` of `contentLength` or, when
-    /// `nil`, chunked. Each field is checked as it is copied, so a response that cannot be
-    /// sent is refused before any of it leaves `out`.
+    /// `nil`, chunked. Each field is checked as it is copied (one pass over its bytes); a
+    /// response that cannot be sent throws, leaving `out` part-written for the caller to
+    /// discard, so none of it reaches the peer.
     ///
     /// - Throws: what ``HTTPServerResponse/validate()`` throws.
     static func encodeHead(
@@ -16,37 +17,50 @@ enum HTTPResponseEncoder {
         into out: inout [UInt8]
     ) throws(HTTPResponseError) {
         if response.status == 200 {
-            out.append(contentsOf: okStatusLine)
+            appendStatic("HTTP/1.1 200 OK\r\n", to: &out)
         } else {
             guard (100...999).contains(response.status) else { throw .invalidStatus(response.status) }
             out.append(contentsOf: "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n".utf8)
         }
         var hasDate = false
         for field in response.headers {
-            try check(field)
-            if field.name.caseInsensitiveEquals("Content-Length") || field.name.caseInsensitiveEquals("Transfer-Encoding")
-                || field.name.caseInsensitiveEquals("Connection") {
-                continue
+            // Through each string's contiguous UTF-8, checked and copied in one pass: this
+            // runs for every header of every response.
+            var name = field.name
+            let kind = name.withUTF8 { bytes in
+                let kind = ResponseFieldKind(name: bytes)
+                if kind == .date || kind == .other {
+                    out.append(contentsOf: bytes)
+                    out.append(UInt8(ascii: ":"))
+                    out.append(UInt8(ascii: " "))
+                }
+                return kind
             }
-            if field.name.utf8.count == 4 && field.name.caseInsensitiveEquals("Date") { hasDate = true }
-            appendUTF8(field.name, to: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(UInt8(ascii: " "))
-            appendUTF8(field.value, to: &out)
-            out.append(13)
-            out.append(10)
+            if kind == .invalid { throw .invalidHeaderName(field.name) }
+            var value = field.value
+            let valueIsClean = value.withUTF8 { bytes in
+                for byte in bytes where !isFieldValueByte(byte) { return false }
+                if kind != .framing {
+                    out.append(contentsOf: bytes)
+                    out.append(13)
+                    out.append(10)
+                }
+                return true
+            }
+            if !valueIsClean { throw .invalidHeaderValue(name: field.name) }
+            if kind == .date { hasDate = true }
         }
         // A handler's own Date wins; otherwise the server's clock gives one.
         if !hasDate { date.append(to: &out) }
         if let contentLength {
-            out.append(contentsOf: contentLengthPrefix)
+            appendStatic("Content-Length: ", to: &out)
             appendDecimal(contentLength, to: &out)
             out.append(13)
             out.append(10)
         } else {
-            out.append(contentsOf: chunkedLine)
+            appendStatic("Transfer-Encoding: chunked\r\n", to: &out)
         }
-        out.append(contentsOf: keepAlive ? keepAliveEnd : closeEnd)
+        appendStatic(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n", to: &out)
     }
 
     /// Appends a whole response the server makes itself (a refusal, a 500): a text body,
@@ -54,11 +68,11 @@ enum HTTPResponseEncoder {
     static func encodeError(status: Int, message: String, headOnly: Bool, date: inout HTTPDateLine, into out: inout [UInt8]) {
         out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n".utf8)
         date.append(to: &out)
-        out.append(contentsOf: contentLengthPrefix)
+        appendStatic("Content-Length: ", to: &out)
         appendDecimal(message.utf8.count, to: &out)
         out.append(13)
         out.append(10)
-        out.append(contentsOf: closeEnd)
+        appendStatic("Connection: close\r\n\r\n", to: &out)
         if !headOnly { out.append(contentsOf: message.utf8) }
     }
 
@@ -82,19 +96,11 @@ enum HTTPResponseEncoder {
         guard valueIsClean else { throw .invalidHeaderValue(name: field.name) }
     }
 
-    private static let contentLengthPrefix = Array("Content-Length: ".utf8)
-    private static let chunkedLine = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let keepAliveEnd = Array("Connection: keep-alive\r\n\r\n".utf8)
-    private static let closeEnd = Array("Connection: close\r\n\r\n".utf8)
-
-    /// Appends `text`'s UTF-8 through its contiguous storage, several times faster than
-    /// appending its `utf8` view (this runs for every header of every response).
-    private static func appendUTF8(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { out.append(contentsOf: $0) }
+    /// Appends a constant's bytes. A `StaticString` lives in the binary: no lazy global to
+    /// check and no array to retain, as a `static let` array would need on every response.
+    private static func appendStatic(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
-
-    private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
 
     /// Appends the decimal digits of a non-negative `value` without building a String
     /// (this runs for every response).
@@ -152,6 +158,35 @@ enum HTTPResponseEncoder {
         case 503: "Service Unavailable"
         case 505: "HTTP Version Not Supported"
         default: "Status"
+        }
+    }
+}
+
+/// What a response header's name means to the encoder.
+private enum ResponseFieldKind {
+    /// Not a token: the response cannot be sent.
+    case invalid
+    /// `Content-Length`, `Transfer-Encoding`, `Connection`: the server writes its own.
+    case framing
+    /// `Date`: the handler's own replaces the server's.
+    case date
+    case other
+
+    /// The kind of `name`, checked to be a token; special names are told by length first.
+    init(name: UnsafeBufferPointer<UInt8>) {
+        guard !name.isEmpty else { self = .invalid; return }
+        for byte in name where !isTokenByte(byte) {
+            self = .invalid
+            return
+        }
+        let bytes = name[...]
+        switch name.count {
+        case 4 where equalsIgnoringCase(bytes, "date"): self = .date
+        case 10 where equalsIgnoringCase(bytes, "connection"),
+             14 where equalsIgnoringCase(bytes, "content-length"),
+             17 where equalsIgnoringCase(bytes, "transfer-encoding"):
+            self = .framing
+        default: self = .other
         }
     }
 }

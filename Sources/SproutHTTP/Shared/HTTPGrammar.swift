@@ -18,3 +18,15 @@ func isTokenByte(_ byte: UInt8) -> Bool {
 func isFieldValueByte(_ byte: UInt8) -> Bool {
     byte >= 32 ? byte != 127 : byte == 9
 }
+
+/// True when `bytes` spell `lowercase` in any case (ASCII); compares bytes, builds no string.
+func equalsIgnoringCase(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ lowercase: StaticString) -> Bool {
+    let wanted = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+    guard bytes.count == wanted.count else { return false }
+    var index = bytes.startIndex
+    for byte in wanted {
+        if asciiLower(bytes[index]) != byte { return false }
+        index += 1
+    }
+    return true
+}

@@ -18,9 +18,9 @@ public final class JobQueue {
     private let listener: PostgresConnection
     /// Jobs a greenlet of this client waits on: id → who records the outcome.
     private var waiting: [Int: (StoredOutcome) -> Void] = [:]
-    /// Finished ids announced before anyone here waited on them (a fast job finishing
-    /// before `submit` returned to its caller); bounded.
-    private var finishedUnclaimed: Set<Int> = []
+    /// Jobs announced finished before anyone here waited on them (a fast job finishing
+    /// before `submit` returned to its caller), with their outcome when it came inline; bounded.
+    private var finishedEarly: [Int: StoredOutcome?] = [:]
     private var listening: Greenlet<Void>?
     /// True once ``close()`` ran.
     public private(set) var isClosed = false
@@ -209,28 +209,35 @@ public final class JobQueue {
         for start in stride(from: 0, to: jobs.count, by: 1000) {
             let batch = jobs[start..<min(jobs.count, start + 1000)]
             let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
-            let ids = try await db.query(
-                "SELECT nextval(pg_get_serial_sequence('sprout_jobs', 'id'))::bigint FROM generate_series(1, $1::int)",
-                [.int(batch.count)]
-            ).rows.map { $0[0].int! }
-            try await db.query("""
-                WITH inserted AS (
+            // One statement: ids drawn in input order, rows inserted, idle hosts woken.
+            let ids = try await db.query("""
+                WITH batch AS MATERIALIZED (
+                    SELECT nextval(pg_get_serial_sequence('sprout_jobs', 'id')) AS id, payload, ordinal
+                    FROM unnest($1::text[]) WITH ORDINALITY AS batch(payload, ordinal)
+                    ORDER BY ordinal
+                ), inserted AS (
                     INSERT INTO sprout_jobs (id, job_type, payload, priority, timeout_seconds, retries, max_attempts)
-                    SELECT id, $2, payload, $4::int, $5::float8, $6::int, $7::int
-                    FROM unnest($1::bigint[], $3::text[]) AS batch(id, payload)
-                    RETURNING 1
+                    SELECT id, $2, payload, $3::int, $4::float8, $5::int, $6::int FROM batch
+                ), woken AS (
+                    SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                SELECT count(*)::int, pg_notify('\(JobQueueSchema.availableChannel)', '') FROM inserted
-                """, [PostgresArrayLiteral.integers(ids), .text(Job.jobName), PostgresArrayLiteral.text(payloads),
-                      .int(priority), timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))])
+                SELECT batch.id FROM batch, woken ORDER BY batch.ordinal
+                """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
+                      timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))]
+            ).rows.map { $0[0].int! }
             for id in ids {
                 let handle = QueuedJob<Job.Output>(id: id, queue: self)
                 wait(on: handle)
                 handles.append(handle)
             }
         }
-        let early = handles.map(\.id).filter { finishedUnclaimed.remove($0) != nil }
-        if !early.isEmpty { try await fetchOutcomes(early) }
+        guard !finishedEarly.isEmpty else { return handles }
+        var unread: [Int] = []
+        for handle in handles {
+            guard let early = finishedEarly.removeValue(forKey: handle.id) else { continue }
+            if let outcome = early { waiting.removeValue(forKey: handle.id)?(outcome) } else { unread.append(handle.id) }
+        }
+        if !unread.isEmpty { try await fetchOutcomes(unread) }
         return handles
     }
 
@@ -241,21 +248,34 @@ public final class JobQueue {
         waiting[handle.id] = { stored in handle.finish(stored.result(as: Output.self, id: handle.id)) }
     }
 
-    /// Reads the completion channel: each notification names finished ids; the outcomes of
-    /// those waited on here are read in one query.
+    /// Reads the completion channel: each notification has a line per finished job, its id
+    /// and, for a short output, the output itself (see ``JobQueueSchema/notifyDone(from:)``);
+    /// the outcomes not given inline are read in one query.
     private func receiveCompletions() async throws {
         while !isClosed {
-            var ids: [Int] = []
+            var unread: [Int] = []
             guard let first = try await listener.nextNotification() else { continue }
             var notification: PostgresNotification? = first
             while let next = notification {
-                ids += next.payload.split(separator: ",").compactMap { Int($0) }
+                for line in next.payload.split(separator: "\n") {
+                    let space = line.firstIndex(of: " ")
+                    guard let id = Int(line[..<(space ?? line.endIndex)]) else { continue }
+                    let inline = space.map { StoredOutcome.succeeded(String(line[line.index(after: $0)...])) }
+                    if let record = waiting[id] {
+                        if let inline {
+                            waiting[id] = nil
+                            record(inline)
+                        } else {
+                            unread.append(id)
+                        }
+                    } else {
+                        finishedEarly.updateValue(inline, forKey: id)
+                    }
+                }
                 notification = try await listener.nextNotification(timeout: 0)
             }
-            let wanted = ids.filter { waiting[$0] != nil }
-            for id in ids where waiting[id] == nil { finishedUnclaimed.insert(id) }
-            if finishedUnclaimed.count > 100_000 { finishedUnclaimed.removeAll() }
-            if !wanted.isEmpty { try await fetchOutcomes(wanted) }
+            if finishedEarly.count > 100_000 { finishedEarly.removeAll() }
+            if !unread.isEmpty { try await fetchOutcomes(unread) }
         }
     }
 

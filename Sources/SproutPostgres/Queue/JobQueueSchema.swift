@@ -11,6 +11,25 @@ enum JobQueueSchema {
     static let doneChannel = "sprout_jobs_done"
     static let cancelChannel = "sprout_jobs_cancel"
     private static let migrationLockKey = 0x5370_726F_7574 // "Sprout"
+    /// Outputs up to this many bytes travel inside the done notification.
+    static let inlineOutputLimit = 200
+
+    /// A `SELECT` that announces the finished jobs of `relation` (columns `id`, `state`,
+    /// `result`) on ``doneChannel``: one line per job, its id, then a space and its output
+    /// when it succeeded with a short one-line output, so the waiting client needs no query
+    /// to read it. Lines are grouped into payloads under PostgreSQL's 8,000-byte limit.
+    static func notifyDone(from relation: String) -> String {
+        """
+        SELECT count(*) AS sent FROM (
+            SELECT pg_notify('\(doneChannel)', string_agg(entry, E'\\n' ORDER BY id)) FROM (
+                SELECT id, entry, sum(octet_length(entry) + 1) OVER (ORDER BY id) / 7000 AS chunk FROM (
+                    SELECT id, id::text || CASE WHEN state = 'succeeded' AND octet_length(result) <= \(inlineOutputLimit)
+                                                  AND strpos(result, E'\\n') = 0 THEN ' ' || result ELSE '' END AS entry
+                    FROM \(relation)) AS finished
+            ) AS lines GROUP BY chunk
+        ) AS notes
+        """
+    }
 
     /// Migration `n` brings the schema from version `n` to `n + 1`.
     private static let migrations = [

@@ -8,10 +8,11 @@ public struct JobQueueWorkerOptions: Sendable {
     /// it every third of that while the job runs. A host cut off for longer loses its jobs.
     public var leaseSeconds: Double = 30
     /// Jobs claimed per statement at most.
-    public var claimBatch: Int = 50
-    /// Jobs held per local process (running or next in line), so a process never waits
-    /// for a round trip to the database between two jobs.
-    public var jobsPerProcess: Int = 16
+    public var claimBatch: Int = 100
+    /// Jobs held per local process at most (running or next in line). A host holds one job
+    /// per process plus as many as its processes finish during two statements, so tiny jobs
+    /// go by the hundred per commit while long ones stay available to other hosts.
+    public var jobsPerProcess: Int = 64
     /// Finished rows older than this are deleted (checked about once a minute).
     public var keepFinishedSeconds: Double = 86_400
     /// This host's name in the `worker` column; `hostname:pid` by default.

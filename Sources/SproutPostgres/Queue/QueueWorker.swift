@@ -39,6 +39,12 @@ final class QueueWorker {
     private let encoder = JSONEncoder()
     /// Answers the table refused because the lease had passed to another host.
     private(set) var refusedAnswers = 0
+    /// Jobs finished per second and seconds per statement, smoothed: how many jobs this host
+    /// holds follows from them (see ``heldAtMost``).
+    private var jobsPerSecond = 0.0
+    private var statementSeconds = 0.0
+    private var finishedSinceStatement = 0
+    private var lastStatement = monotonicNanoseconds()
 
     init(url: String, jobs: [any ProcessJob.Type], pool: ProcessPool, options: JobQueueWorkerOptions) {
         self.url = url
@@ -48,7 +54,13 @@ final class QueueWorker {
     }
 
     private var statementTimeout: Double { max(0.5, options.leaseSeconds / 3) }
-    private var heldAtMost: Int { pool.size * max(1, options.jobsPerProcess) }
+    /// One job per process, plus as many as the processes finish during two statements: tiny
+    /// jobs are held by the hundred (one commit per batch, not per job), long ones one per
+    /// process (another host can take the rest). At most `jobsPerProcess` per process.
+    private var heldAtMost: Int {
+        let cover = Int((2 * jobsPerSecond * statementSeconds).rounded(.up))
+        return min(pool.size * max(1, options.jobsPerProcess), pool.size + cover)
+    }
     private var capacity: Int { heldAtMost - running.count }
 
     /// Runs until SIGTERM (or ``drain()``) and every claimed job is recorded.
@@ -71,12 +83,14 @@ final class QueueWorker {
         while true {
             wake.clear()
             do {
-                try await flushOutcomes()
                 if draining && running.isEmpty && outcomes.isEmpty { break }
-                // Refill at half: claiming one job per finished job would cost a round trip each.
-                if !draining && (capacity >= heldAtMost / 2 || running.isEmpty) && capacity > 0 {
-                    let wanted = min(capacity, options.claimBatch)
-                    if try await claim(wanted) == wanted { continue }
+                // Answers go at once, with a claim riding along for free; a claim on its own
+                // waits until half the held jobs are done (one round trip per job otherwise).
+                let claimable = !draining && capacity > 0 ? min(capacity, options.claimBatch) : 0
+                let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.isEmpty ? claimable : 0
+                if !outcomes.isEmpty || wanted > 0 {
+                    let claimed = try await answerAndClaim(wanted)
+                    if !outcomes.isEmpty || (wanted > 0 && claimed == wanted) { continue }
                 }
             } catch let error as PostgresError where error.isConnectionFault {
                 dropConnection()
@@ -108,29 +122,67 @@ final class QueueWorker {
         db = nil
     }
 
-    /// Claims up to `count` available jobs of the registered types and starts them.
-    private func claim(_ count: Int) async throws -> Int {
+    /// Records up to 500 finished jobs whose lease is still this host's and claims up to
+    /// `count` more, in one statement: one round trip and one commit per batch. Accepted
+    /// answers are announced on the done channel with their output inline (see
+    /// ``JobQueueSchema/notifyDone``); a claim alone commits without waiting for the disk
+    /// (lost in a server crash, its jobs are simply available again and its answers refused).
+    ///
+    /// - Returns: how many jobs were claimed.
+    private func answerAndClaim(_ count: Int) async throws -> Int {
+        let batch = Array(outcomes.prefix(500))
+        let started = monotonicNanoseconds()
+        let interval = Double(started - lastStatement) / 1e9
+        jobsPerSecond = (jobsPerSecond + Double(finishedSinceStatement) / max(interval, 1e-4)) / 2
+        finishedSinceStatement = 0
+        lastStatement = started
         let rows = try await database().query("""
-            WITH picked AS (
+            WITH durability AS (
+                SELECT set_config('synchronous_commit', CASE WHEN cardinality($1::bigint[]) = 0 THEN 'off' ELSE 'on' END, true)
+            ), answers AS (
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+                    AS answer(id, token, state, result, error)
+            ), done AS (
+                UPDATE sprout_jobs AS job
+                SET state = answers.state, result = answers.result, error = answers.error,
+                    finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+                FROM answers
+                WHERE job.id = answers.id AND job.lease_token = answers.token AND job.state = 'running'
+                RETURNING job.id, job.state, job.result
+            ), announced AS (
+                \(JobQueueSchema.notifyDone(from: "done"))
+            ), picked AS (
                 SELECT id FROM sprout_jobs
-                WHERE state = 'available' AND job_type = ANY($1::text[])
+                WHERE state = 'available' AND job_type = ANY($6::text[])
                 ORDER BY priority DESC, id
-                LIMIT $2::int
+                LIMIT $7::int
                 FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE sprout_jobs AS job
+                SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
+                    lease_expires_at = now() + make_interval(secs => $8::float8), worker = $9, started_at = now()
+                FROM picked WHERE job.id = picked.id
+                RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
+            ), summary AS (
+                SELECT (SELECT count(*) FROM done)::int AS accepted FROM durability, announced
             )
-            UPDATE sprout_jobs AS job
-            SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
-                lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
-            FROM picked WHERE job.id = picked.id
-            RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
-            """, [PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
+            SELECT summary.accepted, claimed.* FROM summary LEFT JOIN claimed ON true
+            """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
+                  PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
+                  PostgresArrayLiteral.text(batch.map(\.error)),
+                  PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
             timeout: statementTimeout).rows
+        statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
+        refusedAnswers += batch.count - (rows.first?[0].int ?? 0)
+        outcomes.removeFirst(batch.count)
+        var claimed = 0
         for row in rows {
-            guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
+            guard let id = row[1].int, let name = row[2].string, let payload = row[3].string, let token = row[4].string else { continue }
+            claimed += 1
             start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
-                  timeout: row[4].double, retries: row[5].int ?? 0)
+                  timeout: row[5].double, retries: row[6].int ?? 0)
         }
-        return rows.count
+        return claimed
     }
 
     private func start(id: Int, token: String, type: any ProcessJob.Type, name: String, payload: String, timeout: Double?, retries: Int) {
@@ -183,6 +235,7 @@ final class QueueWorker {
 
     private func record(id: Int, token: String, _ outcome: Result<String, JobQueueError>) {
         guard running.removeValue(forKey: id) != nil || !outcomes.contains(where: { $0.id == id }) else { return }
+        finishedSinceStatement += 1
         switch outcome {
         case .success(let json):
             outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
@@ -192,35 +245,6 @@ final class QueueWorker {
                                     result: nil, error: json))
         }
         wake.set()
-    }
-
-    /// Records the finished jobs whose lease is still this host's, in batches of 500 (the
-    /// ids of a batch travel in one `NOTIFY` payload, limited to 8,000 bytes).
-    private func flushOutcomes() async throws {
-        while !outcomes.isEmpty {
-            let batch = Array(outcomes.prefix(500))
-            let accepted = try await database().query("""
-                WITH answers AS (
-                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
-                        AS answer(id, token, state, result, error)
-                ), done AS (
-                    UPDATE sprout_jobs AS job
-                    SET state = answers.state, result = answers.result, error = answers.error,
-                        finished_at = now(), lease_token = NULL, lease_expires_at = NULL
-                    FROM answers
-                    WHERE job.id = answers.id AND job.lease_token = answers.token AND job.state = 'running'
-                    RETURNING job.id
-                )
-                SELECT (SELECT count(*) FROM done)::int,
-                       (SELECT pg_notify('\(JobQueueSchema.doneChannel)', ids)
-                        FROM (SELECT string_agg(id::text, ',') AS ids FROM done) AS finished WHERE ids IS NOT NULL)
-                """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
-                      PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
-                      PostgresArrayLiteral.text(batch.map(\.error))],
-                timeout: statementTimeout).rows[0][0].int ?? 0
-            refusedAnswers += batch.count - accepted
-            outcomes.removeFirst(batch.count)
-        }
     }
 
     // MARK: - Wake-ups, heartbeats, expired leases
@@ -288,13 +312,15 @@ final class QueueWorker {
                     finished_at = CASE WHEN job.attempts < job.max_attempts THEN NULL ELSE now() END,
                     lease_token = NULL, lease_expires_at = NULL, worker = NULL
                 FROM expired WHERE job.id = expired.id
-                RETURNING job.id, job.state
+                RETURNING job.id, job.state, job.result
+            ), failed AS (
+                SELECT * FROM reaped WHERE state = 'failed'
+            ), announced AS (
+                \(JobQueueSchema.notifyDone(from: "failed"))
             )
             SELECT (SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                     WHERE EXISTS (SELECT 1 FROM reaped WHERE state = 'available')),
-                   (SELECT pg_notify('\(JobQueueSchema.doneChannel)', ids)
-                    FROM (SELECT string_agg(id::text, ',') AS ids FROM reaped WHERE state = 'failed') AS failed
-                    WHERE ids IS NOT NULL)
+                   (SELECT sent FROM announced)
             """, timeout: statementTimeout)
     }
 }

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// One lazy, bounded map over a pool: it pulls jobs from the input only while fewer than
 /// a window's worth are queued, running or finished-but-unread, sends them in chunks, and
 /// hands results to its reader in input order or as they finish.
@@ -16,8 +18,7 @@ final class MapRun<Job: ProcessJob> {
     /// Pulled from the input and not yet read by the consumer.
     private var inFlight = 0
     private var finished: [Int: Outcome] = [:]
-    private var finishedInOrder: [(Int, Outcome)] = []
-    private var finishedHead = 0
+    private var finishedInOrder = Deque<(Int, Outcome)>()
     private var live: [Int: PoolTask] = [:]
     private var done = 0
     private var failed = 0
@@ -125,14 +126,7 @@ final class MapRun<Job: ProcessJob> {
             nextOutput += 1
             return outcome
         }
-        guard finishedHead < finishedInOrder.count else { return nil }
-        let outcome = finishedInOrder[finishedHead].1
-        finishedHead += 1
-        if finishedHead == finishedInOrder.count {
-            finishedInOrder.removeAll(keepingCapacity: true)
-            finishedHead = 0
-        }
-        return outcome
+        return finishedInOrder.popFirst()?.1
     }
 
     /// Stops the map: reads no more input and drops its queued jobs (running ones finish

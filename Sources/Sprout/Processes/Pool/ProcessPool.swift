@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import Logging
 
@@ -60,7 +61,7 @@ public final class ProcessPool {
     private(set) var workers: [WorkerProcess] = []
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
-    private var pending = TaskQueue()
+    private var pending = Deque<PoolTask>()
     private(set) var state = State.open
     private(set) var served: Set<String> = []
     /// Workers that exited on their own or timed out before they were ready, in a row.
@@ -341,7 +342,7 @@ public final class ProcessPool {
         guard !live.isEmpty else { return }
         for task in live { task.endsBatch = false }
         live[live.count - 1].endsBatch = true
-        pending.pushFront(live)
+        pending.prepend(contentsOf: live)
     }
 
     // MARK: Workers
@@ -449,7 +450,7 @@ public final class ProcessPool {
     private func giveUpStarting(_ error: ProcessPoolError) {
         logger.error("\(error)")
         startError = error
-        for task in pending.removeAll() { task.finish(.failure(error)) }
+        for task in exchange(&pending, with: []) { task.finish(.failure(error)) }
         wakeWaiters()
     }
 
@@ -592,7 +593,7 @@ public final class ProcessPool {
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         }
         close()
         if wait { try await join() }
@@ -608,7 +609,7 @@ public final class ProcessPool {
             state = .terminated
             if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
-            for task in pending.removeAll() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             for worker in workers + retiring {
                 for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
                 retire(worker, kill: true)

@@ -1,3 +1,4 @@
+import DequeModule
 import Glibc
 import Logging
 
@@ -37,8 +38,8 @@ final class WorkerProcess {
     /// The phase the worker was in when it died, once it has.
     private(set) var diedIn: Phase?
     /// Tasks sent and not yet answered, oldest (the one running) first.
-    var outstanding: ArraySlice<PoolTask> { sent.elements }
-    private var sent = TaskQueue()
+    var outstanding: Deque<PoolTask> { sent }
+    private var sent = Deque<PoolTask>()
     /// Whether the worker holds a request for the hub's ``PollSpin``: while it has tasks
     /// unanswered, since a small job's answer comes back sooner than the hub sleeps and wakes.
     private var holdsSpin = false
@@ -71,8 +72,7 @@ final class WorkerProcess {
     private var descriptorChannel: Int32
     /// Jobs whose descriptors wait for room on the descriptor channel, oldest first: sends
     /// never block the hub, and a full channel is watched until it drains.
-    private var descriptorQueue: [PoolTask] = []
-    private var descriptorQueueHead = 0
+    private var descriptorQueue = Deque<PoolTask>()
     private var descriptorWatcher: FDWatcher?
     private var channelWatcher: FDWatcher?
     private var stderrFD: Int32
@@ -245,8 +245,7 @@ final class WorkerProcess {
     /// queue is empty. A job cancelled meanwhile (its duplicates closed) still gets its
     /// datagram, empty, so the worker's count of datagrams stays in step with its jobs.
     private func sendDescriptors() {
-        while descriptorQueueHead < descriptorQueue.count, descriptorChannel >= 0 {
-            let task = descriptorQueue[descriptorQueueHead]
+        while let task = descriptorQueue.first, descriptorChannel >= 0 {
             let code = DescriptorChannel.send(task.isDone ? [] : task.descriptors, on: descriptorChannel)
             if code == EAGAIN || code == EWOULDBLOCK {
                 watchDescriptorChannel(true)
@@ -258,10 +257,8 @@ final class WorkerProcess {
                 protocolBroken(.corruptFrame("passing descriptors failed: \(String(cString: strerror(code)))"))
                 return
             }
-            descriptorQueueHead += 1
+            descriptorQueue.removeFirst()
         }
-        descriptorQueue.removeAll(keepingCapacity: descriptorQueue.capacity <= 1024)
-        descriptorQueueHead = 0
         watchDescriptorChannel(false)
     }
 
@@ -293,7 +290,7 @@ final class WorkerProcess {
         closeChannel()
         batches = 0
         defer { updateSpin() }
-        return sent.removeAll()
+        return Array(exchange(&sent, with: []))
     }
 
     /// Removes the oldest unanswered task, which `id` must name.
@@ -510,7 +507,6 @@ final class WorkerProcess {
         channelWatcher = nil
         watchDescriptorChannel(false)
         descriptorQueue = []
-        descriptorQueueHead = 0
         close(channel)
         close(descriptorChannel)
         descriptorChannel = -1
