@@ -29,7 +29,7 @@ public enum FetchDemo {
     /// ``Pool`` (its ``ProgressLine`` on standard error when that is a terminal), and
     /// reports the timings and the speedup through `print`.
     ///
-    /// - Throws: ``HTTPError`` if a fetch fails; ``HubError`` if the server cannot listen;
+    /// - Throws: ``HTTPError`` if a fetch fails; ``IOError`` if the server cannot listen;
     ///   `CancellationError` if the greenlet is killed.
     @Hub
     @discardableResult

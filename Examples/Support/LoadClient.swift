@@ -27,7 +27,7 @@ public enum LoadClient {
     /// returns at once otherwise. Call it first thing in `main`, after
     /// ``ProcessPool/serveIfWorker(jobs:coder:)``.
     ///
-    /// - Throws: ``HubError`` or ``HTTPError`` only if the hub or the client cannot start.
+    /// - Throws: ``IOError`` or ``HTTPError`` only if the hub or the client cannot start.
     public static func runIfRequested() throws {
         let arguments = CommandLine.arguments
         guard arguments.count == 5, arguments[1] == flag,

@@ -46,7 +46,7 @@ public struct OffloadExperiment: Sendable {
     /// Runs one hub mode (``OffloadMode/baseline`` runs ``runBaseline()`` on a thread of
     /// Sprout's pool instead, so the hub stays idle).
     ///
-    /// - Throws: ``HubError`` if the server cannot listen or the client cannot start;
+    /// - Throws: ``IOError`` if the server cannot listen or the client cannot start;
     ///   ``ProcessPoolError`` if the pool cannot start; `CancellationError` if killed.
     @Hub
     public func run(_ mode: OffloadMode) async throws -> OffloadMeasurement {

@@ -17,7 +17,9 @@ final class QueueHost {
     init(_ url: String, processes: Int = 2, lease: Double = 5, namespace: String? = nil) throws {
         let worker = [builtExecutable("sprout-queue-worker"), url, String(processes), String(lease)]
         let command = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] + worker } ?? worker
-        child = try Command(command[0], arguments: Array(command.dropFirst()), standardOutput: .pipe).spawn()
+        // Its standard input is a pipe from this process: at end of file (this process is
+        // gone, maybe killed by SIGKILL) the host exits rather than outlive the test.
+        child = try Command(command[0], arguments: Array(command.dropFirst()), standardInput: .pipe, standardOutput: .pipe).spawn()
     }
 
     var pid: Int32 { child.pid }

@@ -32,7 +32,7 @@ extension AnyGreenlet {
 
 extension Greenlet: AnyGreenlet {}
 
-/// The greenlet the caller runs in — inside a ``withTimeout(_:_:)`` body, the greenlet that
+/// The greenlet the caller runs in — inside a ``withTimeout(_:_:)-(Double?,_)`` body, the greenlet that
 /// called it — or `nil` outside any greenlet: gevent's `getcurrent()`. The handle can be
 /// joined, killed (the caller's next Sprout wait throws `CancellationError`) or handed to
 /// another greenlet that does so.

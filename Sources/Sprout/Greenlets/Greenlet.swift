@@ -3,7 +3,7 @@ import Synchronization
 /// The error a killed greenlet ends with: gevent's `GreenletExit`.
 ///
 /// Killing is deliberate, so a greenlet that ends this way is never reported as an
-/// unobserved failure, and ``joinAll(_:timeout:raiseError:count:)`` does not raise it.
+/// unobserved failure, and ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` does not raise it.
 public struct GreenletExit: Error, CustomStringConvertible, Sendable {
     /// The killed greenlet's name.
     public let greenlet: String
@@ -19,7 +19,7 @@ private struct GreenletControl {
     var parked: (any ParkedWaiter)?
 }
 
-/// A lightweight task running on the hub, gevent's `Greenlet`: made by ``spawn(name:_:)``,
+/// A lightweight task running on the hub, gevent's `Greenlet`: made by ``spawn(name:file:line:_:)``,
 /// it switches to other greenlets whenever it waits on a Sprout operation.
 ///
 /// Its outcome is read with ``Completion/get(timeout:)``, ``Completion/value``,

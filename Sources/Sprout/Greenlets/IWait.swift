@@ -25,7 +25,7 @@ public func iwait(_ items: [any Joinable], timeout: Double? = nil, count: Int? =
 }
 
 /// The handles of one type one by one as they finish — `concurrent.futures.as_completed`.
-/// Unlike ``iwait(_:timeout:count:)-(_,_,_)``, running out of time is an error: iterating
+/// Unlike ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)``, running out of time is an error: iterating
 /// throws ``Timeout`` if `timeout` seconds pass (from the start of iteration) before all
 /// have finished.
 ///
@@ -36,7 +36,7 @@ public func asCompleted<Item: Joinable>(_ items: [Item], timeout: Double? = nil)
     CompletionSequence(items: items, handle: { $0 }, timeout: timeout, count: items.count, throwsOnTimeout: true)
 }
 
-/// The sequence ``iwait(_:timeout:count:)-(_,_,_)`` and ``asCompleted(_:timeout:)`` return:
+/// The sequence ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` and ``asCompleted(_:timeout:)`` return:
 /// items in order of completion.
 ///
 /// Iterating throws `CancellationError` if the iterating greenlet is killed, and — from

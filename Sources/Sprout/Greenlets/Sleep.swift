@@ -5,7 +5,7 @@
 /// run queue, behind every greenlet that is ready, and resumes after them.
 ///
 /// - Throws: `CancellationError` if the greenlet is killed (or an enclosing
-///   ``withTimeout(_:_:)`` expires) before or while it sleeps.
+///   ``withTimeout(_:_:)-(Double?,_)`` expires) before or while it sleeps.
 @Hub
 public func sleep(_ seconds: Double) async throws {
     if seconds <= 0 {

@@ -6,6 +6,8 @@
 ///
 /// - Parameters:
 ///   - name: a name for reports; `greenlet-<id>` when `nil`.
+///   - file: where the greenlet was spawned, for reports (leave the default).
+///   - line: the line it was spawned at, for reports (leave the default).
 ///   - body: the greenlet's code.
 @discardableResult
 public func spawn<Value: Sendable>(

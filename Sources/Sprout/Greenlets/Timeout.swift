@@ -55,7 +55,7 @@ public func withTimeout<T: Sendable>(
     }
 }
 
-/// Like ``withTimeout(_:_:)``, but returns `fallback` instead of throwing when the
+/// Like ``withTimeout(_:_:)-(Double?,_)``, but returns `fallback` instead of throwing when the
 /// deadline passes — gevent's `with_timeout(..., timeout_value=...)`.
 ///
 /// - Throws: whatever `body` throws; `CancellationError` if the calling greenlet is killed.

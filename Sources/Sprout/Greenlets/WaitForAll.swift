@@ -1,6 +1,6 @@
 /// Waits until every other greenlet has finished, including those spawned meanwhile —
 /// gevent's `gevent.wait()` with no arguments, "run until there is nothing left to do".
-/// The calling greenlet (and, for a helper such as a ``withTimeout(_:_:)`` body, the
+/// The calling greenlet (and, for a helper such as a ``withTimeout(_:_:)-(Double?,_)`` body, the
 /// greenlet it acts for) is not waited for.
 ///
 /// - Parameter timeout: give up after this many seconds (`nil`: no limit).

@@ -23,7 +23,7 @@ public struct GreenletContext: Sendable {
     /// Where the greenlet was spawned, as `file:line`.
     public var location: String { "\(file):\(line)" }
 
-    /// The greenlet the current task runs — inside a ``withTimeout(_:_:)`` body, the greenlet
+    /// The greenlet the current task runs — inside a ``withTimeout(_:_:)-(Double?,_)`` body, the greenlet
     /// that called it — or `nil` outside any greenlet.
     public static var current: GreenletContext? {
         withUnsafeCurrentTask { task in

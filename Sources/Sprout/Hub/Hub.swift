@@ -2,7 +2,7 @@ import CLibuv
 
 /// The hub: the one event loop of the process, and the global actor whose code runs on it.
 ///
-/// Code marked `@Hub` runs on the hub's thread; greenlet bodies given to ``spawn(name:_:)``
+/// Code marked `@Hub` runs on the hub's thread; greenlet bodies given to ``spawn(name:file:line:_:)``
 /// are `@Hub`, so greenlets share hub-isolated state the way gevent code shares module
 /// state — and the compiler, not a convention, keeps other threads out of it.
 ///

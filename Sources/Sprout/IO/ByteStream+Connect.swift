@@ -5,10 +5,10 @@ extension ByteStream {
     /// issues it with the request and callback given. On failure, timeout or kill the
     /// stream is closed (which also makes libuv finish the request).
     ///
-    /// - Throws: ``HubError`` named `operation` (`ETIMEDOUT` after `timeout`);
+    /// - Throws: ``IOError`` `connect` to `peer` (`ETIMEDOUT` after `timeout`);
     ///   `CancellationError` if the greenlet is killed.
     func awaitConnect(
-        _ operation: String,
+        to peer: String,
         timeout: Double?,
         start: (UnsafeMutablePointer<uv_connect_t>, uv_connect_cb) -> Int32
     ) async throws {
@@ -24,17 +24,17 @@ extension ByteStream {
             _ = RequestCompletion<Int32>.take(request.pointee.data)
             request.deallocate()
             abort()
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "connect", peer: peer)
         }
         switch await park(completion.waiter, timeout: timeout) {
         case .value(0):
             return
         case .value(let status):
             abort()
-            throw HubError(code: status, operation: operation)
+            throw IOError(code: status, operation: "connect", peer: peer)
         case .timedOut:
             abort()
-            throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: operation)
+            throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "connect", peer: peer)
         case .cancelled:
             abort()
             throw CancellationError()

@@ -3,15 +3,15 @@ import CLibuv
 extension ByteStream {
     /// Reads exactly `count` bytes, waiting as long as it takes.
     ///
-    /// - Throws: ``HubError`` `EOF` if the stream ends first (the bytes that did arrive
-    ///   stay buffered for the next read); ``HubError`` if the connection fails;
+    /// - Throws: ``IOError`` `EOF` if the stream ends first (the bytes that did arrive
+    ///   stay buffered for the next read); ``IOError`` if the connection fails;
     ///   `CancellationError` if the greenlet is killed.
     public func readExactly(_ count: Int) async throws -> [UInt8] {
         precondition(count >= 0, "readExactly needs a count of zero or more")
         guard try await fill(count) else {
-            throw HubError(
+            throw IOError(
                 code: Int32(UV_EOF.rawValue),
-                operation: "read \(count) bytes from \(peerDescription()): the stream ended after \(bufferedCount)"
+                operation: "read \(count) bytes (the stream ended after \(bufferedCount)) from", peer: peerDescription()
             )
         }
         return take(count)
@@ -22,9 +22,9 @@ extension ByteStream {
     ///
     /// - Returns: the bytes through the delimiter; an empty array if the stream ends
     ///   with nothing buffered (a clean end between messages).
-    /// - Throws: ``HubError`` `ENOBUFS` if `maxLength` bytes arrive without the delimiter
-    ///   (they stay buffered); ``HubError`` `EOF` if the stream ends in the middle of a
-    ///   message; ``HubError`` if the connection fails; `CancellationError` if killed.
+    /// - Throws: ``IOError`` `ENOBUFS` if `maxLength` bytes arrive without the delimiter
+    ///   (they stay buffered); ``IOError`` `EOF` if the stream ends in the middle of a
+    ///   message; ``IOError`` if the connection fails; `CancellationError` if killed.
     public func readUntil(_ delimiter: [UInt8], maxLength: Int = 65536) async throws -> [UInt8] {
         precondition(!delimiter.isEmpty, "readUntil needs a non-empty delimiter")
         var searchFrom = 0
@@ -38,28 +38,28 @@ extension ByteStream {
             searchFrom = max(0, window.count - delimiter.count + 1)
             guard try await fill(window.count + 1) else {
                 if bufferedCount == 0 { return [] }
-                throw HubError(
+                throw IOError(
                     code: Int32(UV_EOF.rawValue),
-                    operation: "read until delimiter from \(peerDescription()): the stream ended after \(bufferedCount) bytes without it"
+                    operation: "read until delimiter (the stream ended after \(bufferedCount) bytes without it) from", peer: peerDescription()
                 )
             }
         }
-        throw HubError(
+        throw IOError(
             code: Int32(UV_ENOBUFS.rawValue),
-            operation: "read until delimiter from \(peerDescription()): not within \(maxLength) bytes"
+            operation: "read until delimiter (not within \(maxLength) bytes) from", peer: peerDescription()
         )
     }
 
     /// Reads everything until the peer ends the stream.
     ///
-    /// - Throws: ``HubError`` `ENOBUFS` if more than `maxLength` bytes arrive;
-    ///   ``HubError`` if the connection fails; `CancellationError` if killed.
+    /// - Throws: ``IOError`` `ENOBUFS` if more than `maxLength` bytes arrive;
+    ///   ``IOError`` if the connection fails; `CancellationError` if killed.
     public func readToEnd(maxLength: Int = 16 << 20) async throws -> [UInt8] {
         while try await fill(bufferedCount + 1) {
             if bufferedCount > maxLength {
-                throw HubError(
+                throw IOError(
                     code: Int32(UV_ENOBUFS.rawValue),
-                    operation: "read to end from \(peerDescription()): more than \(maxLength) bytes"
+                    operation: "read to end (more than \(maxLength) bytes) from", peer: peerDescription()
                 )
             }
         }

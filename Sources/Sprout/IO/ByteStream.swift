@@ -37,8 +37,8 @@ public class ByteStream {
     @exclusivity(unchecked) private var bufferedStart = 0
     @exclusivity(unchecked) private var reading = false
     @exclusivity(unchecked) private var atEnd = false
-    @exclusivity(unchecked) private var readFailure: HubError?
-    @exclusivity(unchecked) private var writeFailure: HubError?
+    @exclusivity(unchecked) private var readFailure: IOError?
+    @exclusivity(unchecked) private var writeFailure: IOError?
     @exclusivity(unchecked) private var readWaiters: [Waiter<Void>] = []
     /// The last reader's waiter, parked on again by the next read once nothing else
     /// holds it (a read that timed out or was killed may still sit in `readWaiters`).
@@ -76,7 +76,7 @@ public class ByteStream {
     /// Returns the next bytes that arrive, at most `maxBytes`, waiting until some do.
     ///
     /// - Returns: between 1 and `maxBytes` bytes; an empty array at end of stream.
-    /// - Throws: ``HubError`` if the connection fails (`ECONNRESET`) or the stream is
+    /// - Throws: ``IOError`` if the connection fails (`ECONNRESET`) or the stream is
     ///   closed; `CancellationError` if the greenlet is killed.
     @inlinable
     public final nonisolated(nonsending) func read(upTo maxBytes: Int = 65536) async throws -> [UInt8] {
@@ -128,7 +128,7 @@ public class ByteStream {
     // The hub-isolated steps of the inlined reads and writes, as constants: calling one
     // through `Hub.onHubThread` allocates nothing.
 
-    @usableFromInline nonisolated static let readStepOnHub: @Sendable @Hub ((ByteStream, Int)) throws(HubError) -> ReadStep = {
+    @usableFromInline nonisolated static let readStepOnHub: @Sendable @Hub ((ByteStream, Int)) throws(IOError) -> ReadStep = {
         let (stream, maxBytes) = $0
         switch try stream.fillStep(1) {
         case .ready: return .bytes(stream.take(min(maxBytes, stream.bufferedCount)))
@@ -176,7 +176,7 @@ public class ByteStream {
         case wait(Waiter<Void>)
     }
 
-    private func fillStep(_ count: Int) throws(HubError) -> FillStep {
+    private func fillStep(_ count: Int) throws(IOError) -> FillStep {
         if bufferedCount >= count { return .ready }
         if let readFailure { throw readFailure }
         if atEnd { return .ended }
@@ -227,7 +227,7 @@ public class ByteStream {
         guard !reading, !handleClosed else { return }
         let rc = Self.startReading(stream)
         if rc != 0 {
-            readFailure = HubError(code: rc, operation: "read from \(peerDescription())")
+            readFailure = IOError(code: rc, operation: "read from", peer: peerDescription())
             return
         }
         reading = true
@@ -274,7 +274,7 @@ public class ByteStream {
             atEnd = true
             stopReading()
         } else if count < 0 {
-            readFailure = HubError(code: Int32(count), operation: "read from \(peerDescription())")
+            readFailure = IOError(code: Int32(count), operation: "read from", peer: peerDescription())
             stopReading()
         } else {
             return  // EAGAIN: libuv hands back an empty read; nothing to do.
@@ -302,7 +302,7 @@ public class ByteStream {
     /// Returning does not mean the peer has the bytes; ``close()`` still delivers what
     /// is queued. Writes from several greenlets are not interleaved within one call.
     ///
-    /// - Throws: ``HubError`` if the connection fails (`EPIPE`, `ECONNRESET`), after
+    /// - Throws: ``IOError`` if the connection fails (`EPIPE`, `ECONNRESET`), after
     ///   ``shutdownWrite()`` or ``close()``; `CancellationError` if the greenlet is
     ///   killed while it waits (the bytes stay queued).
     @inlinable
@@ -314,7 +314,7 @@ public class ByteStream {
         try await waitBelowHighWater()
     }
 
-    @usableFromInline nonisolated static let startWriteOnHub: @Sendable @Hub ((ByteStream, [UInt8])) throws(HubError) -> Bool = {
+    @usableFromInline nonisolated static let startWriteOnHub: @Sendable @Hub ((ByteStream, [UInt8])) throws(IOError) -> Bool = {
         try $0.0.startWrite($0.1)
     }
 
@@ -332,17 +332,17 @@ public class ByteStream {
 
     /// Hands `bytes` to the kernel, queueing what it cannot take yet; returns `true` unless
     /// the writer must wait for the queue to drain below ``writeHighWater``.
-    private func startWrite(_ bytes: [UInt8]) throws(HubError) -> Bool {
+    private func startWrite(_ bytes: [UInt8]) throws(IOError) -> Bool {
         if let writeFailure { throw writeFailure }
         if isClosed { throw closedError("write to") }
-        if writeShut { throw HubError(code: Int32(UV_EPIPE.rawValue), operation: "write to \(peerDescription()) after shutdownWrite") }
+        if writeShut { throw IOError(code: Int32(UV_EPIPE.rawValue), operation: "write after shutdownWrite to", peer: peerDescription()) }
         if bytes.isEmpty { return true }
         var offset = 0
         if writesInFlight == 0 {
             let written = Self.tryWrite(stream, bytes)
             if written == Int32(bytes.count) { return true }
             if written < 0 && written != Int32(UV_EAGAIN.rawValue) {
-                let error = HubError(code: written, operation: "write to \(peerDescription())")
+                let error = IOError(code: written, operation: "write to", peer: peerDescription())
                 writeFailure = error
                 throw error
             }
@@ -384,7 +384,7 @@ public class ByteStream {
 
     /// Queues `bytes[offset...]` with `uv_write`, copied next to the request so the caller's
     /// array is free at once; the request holds the stream until its callback.
-    private func enqueueWrite(_ bytes: [UInt8], from offset: Int) throws(HubError) {
+    private func enqueueWrite(_ bytes: [UInt8], from offset: Int) throws(IOError) {
         let count = bytes.count - offset
         let requestSize = (MemoryLayout<uv_write_t>.stride + 15) & ~15
         let memory = UnsafeMutableRawPointer.allocate(byteCount: requestSize + count, alignment: 16)
@@ -396,7 +396,7 @@ public class ByteStream {
         if rc != 0 {
             Unmanaged<ByteStream>.fromOpaque(request.pointee.data).release()
             memory.deallocate()
-            let error = HubError(code: rc, operation: "write to \(peerDescription())")
+            let error = IOError(code: rc, operation: "write to", peer: peerDescription())
             writeFailure = error
             throw error
         }
@@ -422,7 +422,7 @@ public class ByteStream {
     private func didWrite(_ status: Int32) {
         writesInFlight -= 1
         if status < 0 && writeFailure == nil && status != Int32(UV_ECANCELED.rawValue) {
-            writeFailure = HubError(code: status, operation: "write to \(peerDescription())")
+            writeFailure = IOError(code: status, operation: "write to", peer: peerDescription())
         }
         if status < 0 || uv_stream_get_write_queue_size(stream) <= writeHighWater / 2 || writesInFlight == 0 {
             let waiters = drainWaiters
@@ -435,7 +435,7 @@ public class ByteStream {
     /// Waits until every queued byte has been handed to the kernel — before a program
     /// exits, since the hub's shutdown closes streams and drops what is still queued.
     ///
-    /// - Throws: ``HubError`` if the connection fails; `CancellationError` if killed.
+    /// - Throws: ``IOError`` if the connection fails; `CancellationError` if killed.
     public func flush() async throws {
         try await waitForQueue { $0.writesInFlight > 0 }
     }
@@ -445,7 +445,7 @@ public class ByteStream {
     /// Ends the writing direction (a TCP FIN) once queued bytes are sent, keeping the
     /// reading direction open — a half-close; the peer reads end of stream.
     ///
-    /// - Throws: ``HubError`` if the shutdown fails; `CancellationError` if the greenlet
+    /// - Throws: ``IOError`` if the shutdown fails; `CancellationError` if the greenlet
     ///   is killed before it completes.
     public func shutdownWrite() async throws {
         if isClosed { throw closedError("shut down writing to") }
@@ -462,11 +462,11 @@ public class ByteStream {
         if rc != 0 {
             _ = RequestCompletion<Int32>.take(request.pointee.data)
             request.deallocate()
-            throw HubError(code: rc, operation: "shut down writing to \(peerDescription())")
+            throw IOError(code: rc, operation: "shut down writing to", peer: peerDescription())
         }
         switch await park(completion.waiter) {
         case .value(let status) where status < 0 && status != Int32(UV_ENOTCONN.rawValue):
-            throw HubError(code: status, operation: "shut down writing to \(peerDescription())")
+            throw IOError(code: status, operation: "shut down writing to", peer: peerDescription())
         case .value, .timedOut: return
         case .cancelled: throw CancellationError()
         }
@@ -502,19 +502,19 @@ public class ByteStream {
     /// its own, in blocking mode, that the caller now owns and must close (once the job is
     /// submitted: the job carries its own copy); the stream is closed.
     ///
-    /// - Throws: ``HubError`` (`EBADF`) if the stream is closed; (`EBUSY`) if it holds bytes
+    /// - Throws: ``IOError`` (`EBADF`) if the stream is closed; (`EBUSY`) if it holds bytes
     ///   read ahead and unread, or writes not yet taken by the kernel, which would be lost;
     ///   the error of `dup` if the descriptor cannot be copied.
-    public func detachDescriptor() throws(HubError) -> Int32 {
+    public func detachDescriptor() throws(IOError) -> Int32 {
         guard !isClosed, !handleClosed else { throw closedError("detach") }
         guard bufferedCount == 0, writesInFlight == 0 else {
-            throw HubError(code: Int32(UV_EBUSY.rawValue), operation: "detach \(peerDescription()) with bytes in flight")
+            throw IOError(code: Int32(UV_EBUSY.rawValue), operation: "detach with bytes in flight", peer: peerDescription())
         }
         var fd: uv_os_fd_t = -1
         let found = UnsafeMutableRawPointer(stream).withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_fileno($0, &fd) }
-        guard found == 0 else { throw HubError(code: found, operation: "detach \(peerDescription())") }
+        guard found == 0 else { throw IOError(code: found, operation: "detach", peer: peerDescription()) }
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { throw HubError(code: -errno, operation: "dup \(peerDescription())") }
+        guard copy >= 0 else { throw IOError(code: -errno, operation: "dup", peer: peerDescription()) }
         // The copy shares the socket's file status flags: libuv's non-blocking mode would
         // make a worker's plain `read` fail with EAGAIN.
         _ = fcntl(copy, F_SETFL, fcntl(copy, F_GETFL) & ~O_NONBLOCK)
@@ -540,8 +540,8 @@ public class ByteStream {
         closeHandle(stream)
     }
 
-    private func closedError(_ verb: String) -> HubError {
-        HubError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) \(peerDescription()) after close")
+    private func closedError(_ verb: String) -> IOError {
+        IOError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) after close", peer: peerDescription())
     }
 }
 

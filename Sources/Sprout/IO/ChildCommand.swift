@@ -36,20 +36,24 @@ public final class ChildCommand {
 
     /// Waits for the child to exit.
     ///
-    /// - Throws: ``HubError`` `ETIMEDOUT` if `timeout` seconds pass first (the child keeps
+    /// - Throws: ``IOError`` `ETIMEDOUT` if `timeout` seconds pass first (the child keeps
     ///   running); `CancellationError` if the greenlet is killed.
     public func wait(timeout: Double? = nil) async throws -> ExitStatus {
         guard let status = try await child.wait(timeout: timeout) else {
-            throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for \(commandLine) (pid \(pid))")
+            throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for", peer: "\(commandLine) (pid \(pid))")
         }
         return status
     }
 
     /// Sends `signal` (SIGTERM by default) to the child; does nothing once it has exited.
     ///
-    /// - Throws: ``HubError`` if the signal cannot be sent.
-    public func kill(_ signal: Int32 = SIGTERM) throws(HubError) {
-        try child.signal(signal)
+    /// - Throws: ``IOError`` if the signal cannot be sent.
+    public func kill(_ signal: Int32 = SIGTERM) throws(IOError) {
+        do {
+            try child.signal(signal)
+        } catch {
+            throw IOError(code: error.code, operation: "send \(signalName(signal)) to", peer: "\(commandLine) (pid \(pid))")
+        }
     }
 
     /// Kills the child with SIGKILL, waits for it and closes the pipes; for paths where

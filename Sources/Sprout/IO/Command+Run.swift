@@ -5,10 +5,10 @@ import Glibc
 extension Command {
     /// Starts the command and returns at once with its handle.
     ///
-    /// - Throws: ``HubError`` if it cannot start (`spawn nosuch: ENOENT`, a pipe that
+    /// - Throws: ``IOError`` if it cannot start (`spawn nosuch: ENOENT`, a pipe that
     ///   cannot be made).
     @Hub
-    public func spawn() throws(HubError) -> ChildCommand {
+    public func spawn() throws(IOError) -> ChildCommand {
         var spec = ChildSpec(executable: executable)
         spec.arguments = arguments
         spec.environment = environment.map { $0.map { "\($0.key)=\($0.value)" } }
@@ -46,7 +46,12 @@ extension Command {
             }
         }
         spec.stdio = stdio
-        let child = try SpawnedChild(spec)
+        let child: SpawnedChild
+        do {
+            child = try SpawnedChild(spec)
+        } catch {
+            throw IOError(code: error.code, operation: "spawn", peer: executable)
+        }
         failed = false
         let running = ChildCommand(child: child, commandLine: commandLine, pipes: pipes)
         if case .bytes(let bytes) = standardInput, let input = pipes[0] {
@@ -68,7 +73,7 @@ extension Command {
     /// - Parameters:
     ///   - timeout: seconds the command may run (`nil`: no limit).
     ///   - maxBytes: the most output kept per stream; more is an error.
-    /// - Throws: ``HubError`` if it cannot start, `ETIMEDOUT` (`run sleep 10: ETIMEDOUT`)
+    /// - Throws: ``IOError`` if it cannot start, `ETIMEDOUT` (`run sleep 10: ETIMEDOUT`)
     ///   when `timeout` passes, `ENOBUFS` when output exceeds `maxBytes`;
     ///   `CancellationError` if the greenlet is killed. A non-zero exit is not an error:
     ///   check ``CommandOutput/status``.
@@ -79,7 +84,6 @@ extension Command {
         if case .inherit = command.standardError { command.standardError = .pipe }
         if case .inherit = command.standardInput { command.standardInput = .null }
         let child = try command.spawn()
-        let operation = "run \(commandLine)"
         do {
             return try await withTimeout(timeout) {
                 let errors = Sprout.spawn(name: "stderr of \(command.executable)") {
@@ -95,7 +99,7 @@ extension Command {
             }
         } catch let timedOut as Timeout where !Task.isCancelled {
             await child.killAndReap()
-            throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "\(operation) (after \(timedOut.seconds) s)")
+            throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "run (for \(timedOut.seconds) s)", peer: commandLine)
         } catch {
             await child.killAndReap()
             throw error

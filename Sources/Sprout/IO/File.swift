@@ -48,11 +48,14 @@ public final class File {
 
     /// Opens `path`.
     ///
-    /// - Parameter permissions: for a file that `mode` creates (before the umask).
-    /// - Throws: ``HubError`` (`open /etc/missing: ENOENT`, `EACCES`);
+    /// - Parameters:
+    ///   - path: the file's path.
+    ///   - mode: reading, writing, appending, creating (``Mode``).
+    ///   - permissions: for a file that `mode` creates (before the umask).
+    /// - Throws: ``IOError`` (`open /etc/missing: ENOENT`, `EACCES`);
     ///   `CancellationError` if the greenlet is killed.
     public static func open(_ path: String, mode: Mode = .read, permissions: Int32 = 0o644) async throws -> File {
-        let fd = try await runFileRequest("open \(path)") { request, callback in
+        let fd = try await runFileRequest("open", path) { request, callback in
             uv_fs_open(Hub.loop, request, path, mode.flags | O_CLOEXEC, permissions, callback)
         }
         return File(path: path, fd: Int32(fd))
@@ -61,13 +64,13 @@ public final class File {
     /// Reads the next bytes, at most `maxBytes`.
     ///
     /// - Returns: the bytes read; an empty array at end of file.
-    /// - Throws: ``HubError`` (`read /path: EISDIR`, `EBADF` after ``close()``);
+    /// - Throws: ``IOError`` (`read /path: EISDIR`, `EBADF` after ``close()``);
     ///   `CancellationError` if the greenlet is killed.
     public func read(upTo maxBytes: Int = 65536) async throws -> [UInt8] {
         precondition(maxBytes > 0, "read(upTo:) needs a positive maxBytes")
         let fd = try openDescriptor("read")
         let buffer = FileBuffer(count: maxBytes)
-        let count = try await runFileRequest("read \(path)", keeping: buffer) { request, callback in
+        let count = try await runFileRequest("read", path, keeping: buffer) { request, callback in
             var slice = uv_buf_init(buffer.memory.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(maxBytes))
             return uv_fs_read(Hub.loop, request, fd, &slice, 1, -1, callback)
         }
@@ -76,7 +79,7 @@ public final class File {
 
     /// Writes all of `bytes` at the current position (the end, in `.append` mode).
     ///
-    /// - Throws: ``HubError`` (`write /path: ENOSPC`, `EBADF` after ``close()`` or on a
+    /// - Throws: ``IOError`` (`write /path: ENOSPC`, `EBADF` after ``close()`` or on a
     ///   file opened for reading); `CancellationError` if the greenlet is killed (part of
     ///   the bytes may have been written).
     public func write(_ bytes: [UInt8]) async throws {
@@ -88,7 +91,7 @@ public final class File {
             bytes.withUnsafeBytes { raw in
                 buffer.memory.baseAddress!.copyMemory(from: raw.baseAddress! + offset, byteCount: chunk)
             }
-            offset += try await runFileRequest("write \(path)", keeping: buffer) { request, callback in
+            offset += try await runFileRequest("write", path, keeping: buffer) { request, callback in
                 var slice = uv_buf_init(buffer.memory.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(chunk))
                 return uv_fs_write(Hub.loop, request, fd, &slice, 1, -1, callback)
             }
@@ -110,14 +113,14 @@ public final class File {
         fd = -1
     }
 
-    private func openDescriptor(_ verb: String) throws(HubError) -> Int32 {
-        guard fd >= 0 else { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) \(path) after close") }
+    private func openDescriptor(_ verb: String) throws(IOError) -> Int32 {
+        guard fd >= 0 else { throw IOError(code: Int32(UV_EBADF.rawValue), operation: "\(verb) after close", peer: path) }
         return fd
     }
 
     /// Reads a whole file.
     ///
-    /// - Throws: ``HubError`` (`open /path: ENOENT`, `ENOBUFS` for a file larger than
+    /// - Throws: ``IOError`` (`open /path: ENOENT`, `ENOBUFS` for a file larger than
     ///   `maxBytes`); `CancellationError` if the greenlet is killed.
     public static func read(_ path: String, maxBytes: Int = 1 << 30) async throws -> [UInt8] {
         let file = try await open(path)
@@ -128,7 +131,7 @@ public final class File {
             if chunk.isEmpty { return contents }
             contents += chunk
             if contents.count > maxBytes {
-                throw HubError(code: Int32(UV_ENOBUFS.rawValue), operation: "read \(path): more than \(maxBytes) bytes")
+                throw IOError(code: Int32(UV_ENOBUFS.rawValue), operation: "read more than \(maxBytes) bytes from", peer: path)
             }
         }
     }
@@ -136,7 +139,7 @@ public final class File {
     /// Writes `bytes` as the whole content of `path` (created or replaced), or at its end
     /// with `append`.
     ///
-    /// - Throws: ``HubError`` (`open /path: EACCES`, `write /path: ENOSPC`);
+    /// - Throws: ``IOError`` (`open /path: EACCES`, `write /path: ENOSPC`);
     ///   `CancellationError` if the greenlet is killed.
     public static func write(_ bytes: [UInt8], to path: String, append: Bool = false) async throws {
         let file = try await open(path, mode: append ? .append : .write)
@@ -146,9 +149,9 @@ public final class File {
 
     /// Removes the file at `path`.
     ///
-    /// - Throws: ``HubError`` (`remove /path: ENOENT`); `CancellationError` if killed.
+    /// - Throws: ``IOError`` (`remove /path: ENOENT`); `CancellationError` if killed.
     public static func remove(_ path: String) async throws {
-        _ = try await runFileRequest("remove \(path)") { request, callback in
+        _ = try await runFileRequest("remove", path) { request, callback in
             uv_fs_unlink(Hub.loop, request, path, callback)
         }
     }

@@ -7,10 +7,11 @@ import Glibc
 /// not yet started is cancelled, and a file that a late `open` returns is closed.
 ///
 /// - Returns: the request's non-negative result (bytes, a descriptor).
-/// - Throws: ``HubError`` named `operation`; `CancellationError` if the greenlet is killed.
+/// - Throws: ``IOError`` named `operation` on `path`; `CancellationError` if the greenlet is killed.
 @Hub
 func runFileRequest(
     _ operation: String,
+    _ path: String,
     keeping buffer: FileBuffer? = nil,
     _ start: (UnsafeMutablePointer<uv_fs_t>, uv_fs_cb) -> Int32
 ) async throws -> Int {
@@ -35,7 +36,7 @@ func runFileRequest(
         _ = RequestCompletion<Int>.take(request.pointee.data)
         uv_fs_req_cleanup(request)
         request.deallocate()
-        throw HubError(code: rc, operation: operation)
+        throw IOError(code: rc, operation: operation, peer: path)
     }
     let wake = await park(completion.waiter) { waiter in
         // Runs before the callback could free the request.
@@ -45,7 +46,7 @@ func runFileRequest(
     }
     switch wake {
     case .value(let result) where result < 0:
-        throw HubError(code: Int32(result), operation: operation)
+        throw IOError(code: Int32(result), operation: operation, peer: path)
     case .value(let result):
         return result
     case .timedOut, .cancelled:

@@ -16,19 +16,19 @@ public final class PipeStream: ByteStream {
     /// libuv puts the descriptor in non-blocking mode, which other processes sharing the
     /// same open pipe also see.
     ///
-    /// - Throws: ``HubError`` if the descriptor is not a pipe, socket or terminal
+    /// - Throws: ``IOError`` if the descriptor is not a pipe, socket or terminal
     ///   (`EINVAL` for a regular file: use ``File`` for those).
-    public init(fd: Int32, label: String? = nil) throws(HubError) {
+    public init(fd: Int32, label: String? = nil) throws(IOError) {
         self.fd = fd
         self.label = label ?? "fd \(fd)"
-        let operation = "open \(self.label) as a stream"
+        let operation = "open as a stream"
         switch uv_guess_handle(fd) {
         case UV_TTY:
             let handle = UnsafeMutablePointer<uv_tty_t>.allocate(capacity: 1)
             let rc = uv_tty_init(Hub.loop, handle, fd, 0)
             if rc != 0 {
                 handle.deallocate()
-                throw HubError(code: rc, operation: operation)
+                throw IOError(code: rc, operation: operation, peer: self.label)
             }
             super.init(handle: UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self))
         case UV_NAMED_PIPE, UV_TCP, UV_UDP:
@@ -40,31 +40,31 @@ public final class PipeStream: ByteStream {
             } else {
                 handle.deallocate()
             }
-            if rc != 0 { throw HubError(code: rc, operation: operation) }
+            if rc != 0 { throw IOError(code: rc, operation: operation, peer: self.label) }
             super.init(handle: UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self))
         default:
-            throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) (not a pipe, socket or terminal)")
+            throw IOError(code: Int32(UV_EINVAL.rawValue), operation: "open as a stream (not a pipe, socket or terminal)", peer: self.label)
         }
     }
 
     /// This process's standard input as a stream (a pipe or terminal).
     ///
-    /// - Throws: ``HubError`` `EINVAL` when standard input is a regular file.
-    public static func standardInput() throws(HubError) -> PipeStream {
+    /// - Throws: ``IOError`` `EINVAL` when standard input is a regular file.
+    public static func standardInput() throws(IOError) -> PipeStream {
         try PipeStream(fd: 0, label: "standard input")
     }
 
     /// This process's standard output as a stream (a pipe or terminal).
     ///
-    /// - Throws: ``HubError`` `EINVAL` when standard output is a regular file.
-    public static func standardOutput() throws(HubError) -> PipeStream {
+    /// - Throws: ``IOError`` `EINVAL` when standard output is a regular file.
+    public static func standardOutput() throws(IOError) -> PipeStream {
         try PipeStream(fd: 1, label: "standard output")
     }
 
     /// This process's standard error as a stream (a pipe or terminal).
     ///
-    /// - Throws: ``HubError`` `EINVAL` when standard error is a regular file.
-    public static func standardError() throws(HubError) -> PipeStream {
+    /// - Throws: ``IOError`` `EINVAL` when standard error is a regular file.
+    public static func standardError() throws(IOError) -> PipeStream {
         try PipeStream(fd: 2, label: "standard error")
     }
 
@@ -74,10 +74,10 @@ public final class PipeStream: ByteStream {
     /// blocking descriptor (close-on-exec) to hand to a child.
     ///
     /// - Parameter parentReads: true when this process reads from the pipe.
-    package static func makePipe(parentReads: Bool, label: String) throws(HubError) -> (stream: PipeStream, childEnd: Int32) {
+    package static func makePipe(parentReads: Bool, label: String) throws(IOError) -> (stream: PipeStream, childEnd: Int32) {
         var fds: [uv_file] = [-1, -1]
         let rc = uv_pipe(&fds, 0, 0)
-        if rc != 0 { throw HubError(code: rc, operation: "create pipe for \(label)") }
+        if rc != 0 { throw IOError(code: rc, operation: "create pipe for", peer: label) }
         let (mine, theirs) = parentReads ? (fds[0], fds[1]) : (fds[1], fds[0])
         do {
             return (try PipeStream(fd: mine, label: label), theirs)

@@ -32,16 +32,16 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
 
     /// Starts watching `signals` now.
     ///
-    /// - Throws: ``HubError`` if libuv cannot watch one of them (`EINVAL` for SIGKILL
+    /// - Throws: ``IOError`` if libuv cannot watch one of them (`EINVAL` for SIGKILL
     ///   or SIGSTOP, which cannot be caught).
-    public convenience init(_ signals: Int32...) throws(HubError) {
+    public convenience init(_ signals: Int32...) throws(IOError) {
         try self.init(signals)
     }
 
     /// Starts watching `signals` now.
     ///
-    /// - Throws: ``HubError`` if libuv cannot watch one of them.
-    public init(_ signals: [Int32]) throws(HubError) {
+    /// - Throws: ``IOError`` if libuv cannot watch one of them.
+    public init(_ signals: [Int32]) throws(IOError) {
         for signal in signals {
             do {
                 // Keeps the loop alive: someone is waiting for this signal.
@@ -52,7 +52,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 claimed.append(signal)
             } catch {
                 close()
-                throw error
+                throw IOError(code: error.code, operation: "watch", peer: signalName(signal))
             }
         }
     }
@@ -64,11 +64,11 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     /// Waits for the next of the watched signals.
     ///
     /// - Returns: the signal's number.
-    /// - Throws: ``HubError`` `ETIMEDOUT` after `timeout` seconds, `ECANCELED` after
+    /// - Throws: ``IOError`` `ETIMEDOUT` after `timeout` seconds, `ECANCELED` after
     ///   ``close()``; `CancellationError` if the greenlet is killed.
     public func wait(timeout: Double? = nil) async throws -> Int32 {
         guard let signal = try await nextSignal(timeout: timeout) else {
-            throw HubError(code: Int32(UV_ECANCELED.rawValue), operation: "wait for a signal after close")
+            throw IOError(code: Int32(UV_ECANCELED.rawValue), operation: "wait for a signal after close")
         }
         return signal
     }
@@ -84,7 +84,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
                 enlist: { waiters.append($0) },
                 abandoned: { waiters.removeAll { !$0.isWaiting } }
             )
-            if !woken { throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal") }
+            if !woken { throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "wait for a signal") }
         }
         return arrived.removeFirst()
     }

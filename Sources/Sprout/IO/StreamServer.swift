@@ -37,7 +37,7 @@ public final class StreamServer {
 
     /// Accepts one connection from the listening socket as the stream type the server was
     /// made for, and binds it to the handler, which takes that type: no downcast.
-    private let accept: @Hub (UnsafeMutablePointer<uv_stream_t>) throws(HubError) -> Connection
+    private let accept: @Hub (UnsafeMutablePointer<uv_stream_t>) throws(IOError) -> Connection
     private var listener: UnsafeMutablePointer<uv_stream_t>?
     private var connections: [UInt64: (greenlet: Greenlet<Void>, stream: ByteStream)] = [:]
     private var nextConnection: UInt64 = 0
@@ -61,7 +61,7 @@ public final class StreamServer {
         self.port = port
         unixPath = nil
         self.maxConnections = maxConnections
-        accept = { listener throws(HubError) in
+        accept = { listener throws(IOError) in
             let stream = try TCPStream.accept(from: listener)
             return Connection(stream: stream, serve: { try await handler(stream) })
         }
@@ -81,7 +81,7 @@ public final class StreamServer {
         port = 0
         self.unixPath = unixPath
         self.maxConnections = maxConnections
-        accept = { listener throws(HubError) in
+        accept = { listener throws(IOError) in
             let stream = try UnixStream.accept(from: listener, path: unixPath)
             return Connection(stream: stream, serve: { try await handler(stream) })
         }
@@ -98,12 +98,11 @@ public final class StreamServer {
     /// Binds and listens; connections are accepted from now on, while the hub runs.
     /// Starting a started server does nothing.
     ///
-    /// - Throws: ``HubError`` (`listen 127.0.0.1:8080: EADDRINUSE`), `EINVAL` for a host
+    /// - Throws: ``IOError`` (`listen 127.0.0.1:8080: EADDRINUSE`), `EINVAL` for a host
     ///   that is not a numeric address or `localhost`; `ECANCELED` after ``stop(timeout:)``.
-    public func start() throws(HubError) {
+    public func start() throws(IOError) {
         guard listener == nil else { return }
-        let operation = "listen \(endpoint)"
-        if stopped { throw HubError(code: Int32(UV_ECANCELED.rawValue), operation: "\(operation) after stop") }
+        if stopped { throw IOError(code: Int32(UV_ECANCELED.rawValue), operation: "listen after stop", peer: "\(endpoint)") }
         let handle: UnsafeMutablePointer<uv_stream_t>
         if let unixPath {
             handle = try Self.bindUnix(unixPath)
@@ -114,7 +113,7 @@ public final class StreamServer {
         let rc = Self.listen(handle)
         if rc != 0 {
             closeHandle(handle)
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "listen", peer: "\(endpoint)")
         }
         listener = handle
         if unixPath == nil,
@@ -133,38 +132,38 @@ public final class StreamServer {
         }
     }
 
-    private func bindTCP() throws(HubError) -> UnsafeMutablePointer<uv_stream_t> {
-        let operation = "listen \(endpoint)"
+    private func bindTCP() throws(IOError) -> UnsafeMutablePointer<uv_stream_t> {
+        let peer = "\(endpoint)"
         guard let address = SocketAddress(host: host == "localhost" ? "127.0.0.1" : host, port: port) else {
-            throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) (not a numeric address)")
+            throw IOError(code: Int32(UV_EINVAL.rawValue), operation: "listen (not a numeric address)", peer: peer)
         }
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         var rc = uv_tcp_init(Hub.loop, handle)
         if rc != 0 {
             handle.deallocate()
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "listen", peer: peer)
         }
         rc = address.withSockaddr { uv_tcp_bind(handle, $0, 0) }
         if rc != 0 {
             closeHandle(handle)
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "listen", peer: peer)
         }
         return UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
     }
 
-    private static func bindUnix(_ path: String) throws(HubError) -> UnsafeMutablePointer<uv_stream_t> {
-        let operation = "listen \(path)"
+    private static func bindUnix(_ path: String) throws(IOError) -> UnsafeMutablePointer<uv_stream_t> {
+        let peer = path
         removeStaleSocket(path)
         let handle = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
         var rc = uv_pipe_init(Hub.loop, handle, 0)
         if rc != 0 {
             handle.deallocate()
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "listen", peer: peer)
         }
         rc = uv_pipe_bind(handle, path)
         if rc != 0 {
             closeHandle(handle)
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: "listen", peer: peer)
         }
         return UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
     }
@@ -233,7 +232,7 @@ public final class StreamServer {
 
     private func incoming(_ status: Int32) {
         guard status == 0 else {
-            logger.error("StreamServer on \(endpoint) could not accept: \(HubError(code: status, operation: "accept"))")
+            logger.error("StreamServer on \(endpoint) could not accept: \(IOError(code: status, operation: "accept on", peer: "\(endpoint)"))")
             return
         }
         if let maxConnections, connections.count >= maxConnections {

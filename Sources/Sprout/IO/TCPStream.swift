@@ -9,12 +9,12 @@ public final class TCPStream: ByteStream {
     private var cachedRemote: SocketAddress?
 
     /// A fresh, unconnected TCP handle on the hub.
-    package init() throws(HubError) {
+    package init() throws(IOError) {
         let handle = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         let rc = uv_tcp_init(Hub.loop, handle)
         if rc != 0 {
             handle.deallocate()
-            throw HubError(code: rc, operation: "create TCP socket")
+            throw IOError(code: rc, operation: "create TCP socket")
         }
         super.init(handle: UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self))
     }
@@ -26,9 +26,12 @@ public final class TCPStream: ByteStream {
     /// Connects to `host` (a name or a numeric IPv4/IPv6 address) on `port`, trying each
     /// address the resolver returns in turn.
     ///
-    /// - Parameter timeout: seconds for the lookup and the connection together (`nil`:
-    ///   the kernel's own limit).
-    /// - Throws: ``HubError`` from the last address tried, e.g.
+    /// - Parameters:
+    ///   - host: a name or a numeric IPv4 or IPv6 address.
+    ///   - port: the port to connect to.
+    ///   - timeout: seconds for the lookup and the connection together (`nil`: the
+    ///     kernel's own limit).
+    /// - Throws: ``IOError`` from the last address tried, e.g.
     ///   `connect 127.0.0.1:9: ECONNREFUSED`; `ETIMEDOUT` when `timeout` passes; a
     ///   resolver error for an unknown name; `CancellationError` if the greenlet is killed.
     public static func connect(host: String, port: Int, timeout: Double? = nil) async throws -> TCPStream {
@@ -38,7 +41,7 @@ public final class TCPStream: ByteStream {
         for address in addresses {
             do {
                 return try await connect(to: address, timeout: deadline?.secondsLeft)
-            } catch let error as HubError {
+            } catch let error as IOError {
                 lastError = error
                 if error.code == Int32(UV_ETIMEDOUT.rawValue) && deadline != nil { break }
             }
@@ -48,11 +51,11 @@ public final class TCPStream: ByteStream {
 
     /// Connects to one address.
     ///
-    /// - Throws: ``HubError`` (`connect [::1]:80: ECONNREFUSED`, `ETIMEDOUT` after
+    /// - Throws: ``IOError`` (`connect [::1]:80: ECONNREFUSED`, `ETIMEDOUT` after
     ///   `timeout`); `CancellationError` if the greenlet is killed.
     public static func connect(to address: SocketAddress, timeout: Double? = nil) async throws -> TCPStream {
         let connection = try TCPStream()
-        try await connection.awaitConnect("connect \(address)", timeout: timeout) { request, callback in
+        try await connection.awaitConnect(to: "\(address)", timeout: timeout) { request, callback in
             address.withSockaddr { uv_tcp_connect(request, connection.tcp, $0, callback) }
         }
         connection.cachedRemote = address
@@ -76,10 +79,10 @@ public final class TCPStream: ByteStream {
 
     /// Turns Nagle's algorithm back on (`false`) or off (`true`, the default).
     ///
-    /// - Throws: ``HubError`` if the socket option cannot be set.
-    public func setNoDelay(_ enabled: Bool) throws(HubError) {
+    /// - Throws: ``IOError`` if the socket option cannot be set.
+    public func setNoDelay(_ enabled: Bool) throws(IOError) {
         let rc = uv_tcp_nodelay(tcp, enabled ? 1 : 0)
-        if rc != 0 { throw HubError(code: rc, operation: "set TCP_NODELAY on \(peerDescription())") }
+        if rc != 0 { throw IOError(code: rc, operation: "set TCP_NODELAY on", peer: peerDescription()) }
     }
 
     package override func peerDescription() -> String {
@@ -87,12 +90,12 @@ public final class TCPStream: ByteStream {
     }
 
     /// Accepts one pending connection from `server`.
-    package static func accept(from server: UnsafeMutablePointer<uv_stream_t>) throws(HubError) -> TCPStream {
+    package static func accept(from server: UnsafeMutablePointer<uv_stream_t>) throws(IOError) -> TCPStream {
         let connection = try TCPStream()
         let rc = uv_accept(server, connection.stream)
         if rc != 0 {
             connection.abort()
-            throw HubError(code: rc, operation: "accept")
+            throw IOError(code: rc, operation: "accept")
         }
         uv_tcp_nodelay(connection.tcp, 1)
         return connection

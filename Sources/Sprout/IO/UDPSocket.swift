@@ -21,32 +21,32 @@ public final class UDPSocket {
     private var queue: [(bytes: [UInt8], from: SocketAddress)] = []
     private var queueStart = 0
     private var receiving = false
-    private var failure: HubError?
+    private var failure: IOError?
     private var waiters: [Waiter<Void>] = []
     /// True once ``close()`` has been called.
     public private(set) var isClosed = false
 
     /// A UDP socket bound to `host:port` (a numeric address; port 0 picks a free port).
     ///
-    /// - Throws: ``HubError`` (`bind udp 127.0.0.1:53: EACCES`, `EINVAL` for a host that
+    /// - Throws: ``IOError`` (`bind udp 127.0.0.1:53: EACCES`, `EINVAL` for a host that
     ///   is not numeric).
-    public init(host: String = "127.0.0.1", port: Int = 0) throws(HubError) {
-        let operation = "bind udp \(host):\(port)"
+    public init(host: String = "127.0.0.1", port: Int = 0) throws(IOError) {
+        let operation = "bind udp", peer = "\(host):\(port)"
         guard let address = SocketAddress(host: host, port: port) else {
-            throw HubError(code: Int32(UV_EINVAL.rawValue), operation: "\(operation) (not a numeric address)")
+            throw IOError(code: Int32(UV_EINVAL.rawValue), operation: "bind udp (not a numeric address)", peer: peer)
         }
         handle = .allocate(capacity: 1)
         var rc = uv_udp_init(Hub.loop, handle)
         if rc != 0 {
             handle.deallocate()
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: operation, peer: peer)
         }
         handle.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         rc = address.withSockaddr { uv_udp_bind(handle, $0, 0) }
         if rc != 0 {
             isClosed = true
             closeHandle(handle)
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: operation, peer: peer)
         }
     }
 
@@ -61,19 +61,19 @@ public final class UDPSocket {
 
     /// Sends one datagram to `address`.
     ///
-    /// - Throws: ``HubError`` (`send udp to 127.0.0.1:9: EMSGSIZE`, after ``close()``:
+    /// - Throws: ``IOError`` (`send udp to 127.0.0.1:9: EMSGSIZE`, after ``close()``:
     ///   `EBADF`); `CancellationError` if the greenlet is killed while the datagram waits
     ///   for the kernel.
     public func send(_ bytes: [UInt8], to address: SocketAddress) async throws {
-        let operation = "send udp to \(address)"
-        if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "\(operation) after close") }
+        let operation = "send udp to", peer = "\(address)"
+        if isClosed { throw IOError(code: Int32(UV_EBADF.rawValue), operation: "send udp after close to", peer: peer) }
         let sent = bytes.withUnsafeBytes { raw in
             var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: raw.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) },
                                      UInt32(raw.count))
             return address.withSockaddr { uv_udp_try_send(handle, &buffer, 1, $0) }
         }
         if sent >= 0 { return }
-        if sent != Int32(UV_EAGAIN.rawValue) { throw HubError(code: sent, operation: operation) }
+        if sent != Int32(UV_EAGAIN.rawValue) { throw IOError(code: sent, operation: operation, peer: peer) }
         // The kernel's buffer is full (or sends are queued): queue it and wait for it to go.
         let count = bytes.count
         let requestSize = (MemoryLayout<uv_udp_send_t>.stride + 15) & ~15
@@ -96,11 +96,11 @@ public final class UDPSocket {
         if rc != 0 {
             _ = RequestCompletion<Int32>.take(request.pointee.data)
             memory.deallocate()
-            throw HubError(code: rc, operation: operation)
+            throw IOError(code: rc, operation: operation, peer: peer)
         }
         switch await park(completion.waiter) {
         case .value(let status) where status < 0:
-            throw HubError(code: status, operation: operation)
+            throw IOError(code: status, operation: operation, peer: peer)
         case .value, .timedOut: return
         case .cancelled: throw CancellationError()
         }
@@ -111,13 +111,13 @@ public final class UDPSocket {
     /// - Parameter timeout: seconds to wait (`nil`: as long as it takes).
     /// - Returns: the datagram (possibly empty) and its sender; datagrams longer than
     ///   64 KiB are truncated.
-    /// - Throws: ``HubError`` (`ETIMEDOUT` after `timeout`, `EBADF` after ``close()``, a
+    /// - Throws: ``IOError`` (`ETIMEDOUT` after `timeout`, `EBADF` after ``close()``, a
     ///   receive error); `CancellationError` if the greenlet is killed.
     public func receive(timeout: Double? = nil) async throws -> (bytes: [UInt8], from: SocketAddress) {
         let deadline = Deadline(timeout: timeout)
         while queueStart == queue.count {
             if let failure { throw failure }
-            if isClosed { throw HubError(code: Int32(UV_EBADF.rawValue), operation: "receive udp after close") }
+            if isClosed { throw IOError(code: Int32(UV_EBADF.rawValue), operation: "receive udp after close") }
             startReceiving()
             let woken = try await parkUnlessReady(
                 timeout: deadline?.secondsLeft,
@@ -126,7 +126,7 @@ public final class UDPSocket {
                 abandoned: { waiters.removeAll { !$0.isWaiting } }
             )
             if !woken {
-                throw HubError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on \(localAddress?.description ?? "socket")")
+                throw IOError(code: Int32(UV_ETIMEDOUT.rawValue), operation: "receive udp on", peer: localAddress?.description)
             }
         }
         let datagram = queue[queueStart]
@@ -151,7 +151,7 @@ public final class UDPSocket {
         guard !receiving else { return }
         let rc = Self.startReceiving(handle)
         if rc != 0 {
-            failure = HubError(code: rc, operation: "receive udp")
+            failure = IOError(code: rc, operation: "receive udp")
             return
         }
         receiving = true
@@ -177,7 +177,7 @@ public final class UDPSocket {
 
     private func received(_ count: Int, _ datagram: ([UInt8], SocketAddress)?) {
         if count < 0 {
-            failure = HubError(code: Int32(count), operation: "receive udp")
+            failure = IOError(code: Int32(count), operation: "receive udp")
         } else if let datagram {
             queue.append((datagram.0, datagram.1))
         }

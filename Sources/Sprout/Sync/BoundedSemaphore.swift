@@ -16,7 +16,7 @@ public final class BoundedSemaphore: Sendable {
     /// Permits free now.
     public var value: Int { permits.value }
 
-    /// Takes a permit; see ``Semaphore/acquire(timeout:)``.
+    /// Takes a permit; see ``Semaphore/acquire(timeout:)-(Double?)``.
     ///
     /// - Returns: `false` if `timeout` passed first.
     /// - Throws: `CancellationError` if killed while waiting.

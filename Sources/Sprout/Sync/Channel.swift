@@ -1,4 +1,4 @@
-/// An unbuffered queue — gevent's `Channel`: ``put(_:timeout:)`` parks until a getter
+/// An unbuffered queue — gevent's `Channel`: ``put(_:timeout:)-(_,Double?)`` parks until a getter
 /// takes the item, so every item is a hand-off between two greenlets.
 ///
 /// Putters and getters are served first come, first served; a putter that times out or

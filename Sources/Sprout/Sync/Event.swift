@@ -1,4 +1,4 @@
-/// A flag greenlets can wait for — gevent's `Event`: ``wait(timeout:)`` parks until
+/// A flag greenlets can wait for — gevent's `Event`: ``wait(timeout:)-(Double?)`` parks until
 /// someone calls ``set()``, then every waiter wakes (in the order they came) and later
 /// waits return at once until ``clear()``.
 ///

@@ -1,5 +1,5 @@
 /// First in, first out: the kind of ``Queue``.
-public enum FIFOBuffer<Element: Sendable>: QueueBuffer {
+public enum FIFOBuffer<Element: Sendable>: QueueBuffer, OrderedQueueBuffer {
     /// The order items come out in.
-    public static var order: QueueOrder { .fifo }
+    static var order: QueueOrder { .fifo }
 }

@@ -1,5 +1,5 @@
-/// A queue between greenlets, gevent's `gevent.queue.Queue` family: ``put(_:timeout:)``
-/// parks when the queue is full, ``get(timeout:)`` parks when it is empty, and both have
+/// A queue between greenlets, gevent's `gevent.queue.Queue` family: ``put(_:timeout:)-(_,Double?)``
+/// parks when the queue is full, ``get(timeout:)-(Double?)`` parks when it is empty, and both have
 /// non-blocking forms. The buffer decides the order: use it through ``Queue``,
 /// ``LifoQueue`` or ``PriorityQueue`` (and ``Channel`` for a queue without a buffer).
 ///
@@ -30,7 +30,8 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
 
     /// A queue holding at most `maxSize` items (`nil`: unbounded; `0`: hand-off only).
     public nonisolated init(maxSize: Int? = nil) {
-        items = TypedQueueStorage(order: Buffer.order)
+        // Sprout's buffer kinds name their order; any other kind is first in, first out.
+        items = TypedQueueStorage(order: (Buffer.self as? any OrderedQueueBuffer.Type)?.order ?? .fifo)
         core = QueueCore(maxSize: maxSize, storage: items)
     }
 
@@ -51,7 +52,9 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
 
     /// Puts `item` in the queue, parking while it is full.
     ///
-    /// - Parameter timeout: seconds to wait for room (`nil`: as long as it takes).
+    /// - Parameters:
+    ///   - item: what to put.
+    ///   - timeout: seconds to wait for room (`nil`: as long as it takes).
     /// - Throws: ``QueueError/closed`` if the queue is closed before or while waiting;
     ///   ``QueueError/full`` if `timeout` passes first; `CancellationError` if the greenlet
     ///   is killed while waiting. In every failure the item was not put.

@@ -1,5 +1,5 @@
 /// Last in, first out: the kind of ``LifoQueue``.
-public enum LIFOBuffer<Element: Sendable>: QueueBuffer {
+public enum LIFOBuffer<Element: Sendable>: QueueBuffer, OrderedQueueBuffer {
     /// The order items come out in.
-    public static var order: QueueOrder { .lifo }
+    static var order: QueueOrder { .lifo }
 }

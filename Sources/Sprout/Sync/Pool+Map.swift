@@ -3,9 +3,12 @@ extension Pool {
     /// in input order — gevent's `Pool.map`. At most ``size`` calls run at once (fewer if
     /// the pool is busy with other greenlets); `input` is read as calls start.
     ///
-    /// - Parameter progress: called on the hub after each call ends, with how many are done
-    ///   (of how many, when `input` is a collection) and the rate: pass
-    ///   ``ProgressLine/update(_:)`` for a progress line on a terminal, as tqdm gives.
+    /// - Parameters:
+    ///   - input: the elements, read as calls start.
+    ///   - progress: called on the hub after each call ends, with how many are done (of how
+    ///     many, when `input` is a collection) and the rate: pass ``ProgressLine/update(_:)``
+    ///     for a progress line on a terminal, as tqdm gives.
+    ///   - body: the function, called in a pool greenlet for each element.
     /// - Throws: the first error `body` throws (the other calls are then killed);
     ///   `CancellationError` if the calling greenlet is killed (the calls are killed too).
     public func map<Input: Sequence, Output: Sendable>(
@@ -31,8 +34,10 @@ extension Pool {
     /// so `input` may be endless.
     ///
     /// - Parameters:
+    ///   - input: the elements, read only as results are consumed.
     ///   - maxPending: results read ahead of the consumer (default: twice ``size``).
     ///   - progress: called on the hub after each call ends; see ``map(_:progress:_:)``.
+    ///   - body: the function, called in a pool greenlet for each element.
     public func imap<Input: Sequence, Output: Sendable>(
         _ input: Input,
         maxPending: Int? = nil,

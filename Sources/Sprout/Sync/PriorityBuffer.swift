@@ -1,6 +1,6 @@
 /// Smallest first: the kind of ``PriorityQueue``. Equal items come out in no particular
 /// order, as with gevent's `PriorityQueue`.
-public enum PriorityBuffer<Element: Sendable & Comparable>: QueueBuffer {
+public enum PriorityBuffer<Element: Sendable & Comparable>: QueueBuffer, OrderedQueueBuffer {
     /// The order items come out in.
-    public static var order: QueueOrder { .priority(of: Element.self) }
+    static var order: QueueOrder { .priority(of: Element.self) }
 }

@@ -1,5 +1,6 @@
-/// The order a queue hands its items out in; see ``QueueBuffer``.
-public struct QueueOrder: Sendable {
+/// The order a queue hands its items out in, named by its ``QueueBuffer``.
+@usableFromInline
+struct QueueOrder: Sendable {
     @usableFromInline enum Kind: Sendable {
         case fifo
         case lifo
@@ -10,11 +11,11 @@ public struct QueueOrder: Sendable {
     @usableFromInline let kind: Kind
 
     /// First in, first out.
-    public static var fifo: QueueOrder { QueueOrder(kind: .fifo) }
+    static var fifo: QueueOrder { QueueOrder(kind: .fifo) }
     /// Last in, first out.
-    public static var lifo: QueueOrder { QueueOrder(kind: .lifo) }
+    static var lifo: QueueOrder { QueueOrder(kind: .lifo) }
     /// Smallest first, for items of type `Element`.
-    public static func priority<Element: Sendable & Comparable>(of _: Element.Type) -> QueueOrder {
+    static func priority<Element: Sendable & Comparable>(of _: Element.Type) -> QueueOrder {
         QueueOrder(kind: .priority { ($0 as! Element) < ($1 as! Element) })
     }
 }

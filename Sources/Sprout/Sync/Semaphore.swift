@@ -1,4 +1,4 @@
-/// A counter of permits greenlets wait for — gevent's `Semaphore`: ``acquire(timeout:)``
+/// A counter of permits greenlets wait for — gevent's `Semaphore`: ``acquire(timeout:)-(Double?)``
 /// takes one, parking while none is free; ``release()`` gives one back.
 ///
 /// A released permit goes straight to the greenlet that has waited longest (first come,

@@ -14,7 +14,7 @@ import Logging
 /// gr1.kill()                  // gr1 is still parked in its second switch
 /// ```
 ///
-/// Each tasklet is a real greenlet underneath (parking on a ``Waiter``), so it may also
+/// Each tasklet is a real greenlet underneath (parking on a hub waiter), so it may also
 /// sleep, do I/O and use queues between switches. When a tasklet's body ends, its result
 /// (or error) goes to its *parent*: the tasklet that was current when it was created, or,
 /// for one created outside any tasklet, the code outside all tasklets whose switch chain

@@ -25,7 +25,7 @@ final class CurlSocketSet {
     /// An empty set; the hub calls `onReady` whenever a socket in it is ready (then
     /// ``forEachReady(_:)`` says which).
     ///
-    /// - Throws: ``HubError`` if the kernel refuses an epoll descriptor (out of descriptors).
+    /// - Throws: `HubError` (Sprout) if the kernel refuses an epoll descriptor (out of descriptors).
     init(onReady: @escaping () -> Void) throws(HubError) {
         fd = epoll_create1(Int32(EPOLL_CLOEXEC))
         if fd < 0 { throw HubError(code: -errno, operation: "create an epoll set for libcurl's sockets") }
@@ -54,7 +54,7 @@ final class CurlSocketSet {
     /// Watches `socket` for `events` (adding it, or changing what it is watched for; nothing
     /// when that is already so).
     ///
-    /// - Throws: ``HubError`` if epoll refuses the descriptor.
+    /// - Throws: `HubError` (Sprout) if epoll refuses the descriptor.
     func watch(_ socket: Int32, events: UInt32) throws(HubError) {
         let previous = registered[socket]
         if previous == events { return }

@@ -1,6 +1,6 @@
 import Sprout
 
-/// Writes a streamed response body, one chunk per ``write(_:)``, for
+/// Writes a streamed response body, one chunk per `write`, for
 /// ``HTTPServerResponse/Body/stream(_:)``.
 @Hub
 public final class HTTPChunkWriter {
@@ -16,7 +16,7 @@ public final class HTTPChunkWriter {
     /// Sends `bytes` as one chunk (nothing for an empty array); waits while the client is
     /// slow to read, so memory stays bounded, for up to the server's write timeout.
     ///
-    /// - Throws: ``HubError`` if the client went away or took nothing for longer than the
+    /// - Throws: `IOError` (Sprout) if the client went away or took nothing for longer than the
     ///   write timeout; `CancellationError` if killed.
     public func write(_ bytes: [UInt8]) async throws {
         guard !headOnly, !bytes.isEmpty else { return }
@@ -27,7 +27,7 @@ public final class HTTPChunkWriter {
 
     /// Sends the UTF-8 bytes of `text` as one chunk.
     ///
-    /// - Throws: ``HubError`` if the client went away; `CancellationError` if killed.
+    /// - Throws: `IOError` (Sprout) if the client went away; `CancellationError` if killed.
     public func write(_ text: String) async throws {
         try await write(Array(text.utf8))
     }

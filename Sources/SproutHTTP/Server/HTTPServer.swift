@@ -1,7 +1,7 @@
 import Sprout
 import Logging
 
-/// A small HTTP/1.1 server on ``StreamServer``: one greenlet per connection, keep-alive,
+/// A small HTTP/1.1 server on Sprout's `StreamServer`: one greenlet per connection, keep-alive,
 /// `Content-Length` and chunked bodies both ways, and a graceful stop. Requests are read
 /// by the strict rules of RFC 9112; a request that breaks them or the limits of its
 /// ``Configuration`` is answered with 400, 413, 431, 501 or 505 and the connection closed.
@@ -117,8 +117,8 @@ public final class HTTPServer {
 
     /// Binds and listens.
     ///
-    /// - Throws: ``HubError`` if the address cannot be bound (`EADDRINUSE`).
-    public func start() throws(HubError) {
+    /// - Throws: `IOError` (Sprout) if the address cannot be bound (`EADDRINUSE`).
+    public func start() throws(IOError) {
         try server.start()
     }
 

@@ -96,23 +96,76 @@ public struct PostgresTestServer: Sendable {
             try? await removeDirectory(directory)
             throw error
         }
+        do {
+            watchdogs[directory] = try Command(
+                "/bin/sh", arguments: ["-c", watchdogScript, "sprout-pg-watchdog", asRoot ? "root" : "", bin, directory],
+                standardInput: .pipe, standardOutput: .null, standardError: .pipe, newProcessGroup: true
+            ).spawn()
+        } catch {
+            // The server runs: stop it by hand, as its watchdog would have.
+            _ = try? await Command(bin + "/pg_ctl", arguments: ["-D", data, "-m", "immediate", "-w", "stop"]).output(timeout: 60)
+            try? await removeDirectory(directory)
+            throw PostgresTestServerError(step: "start the watchdog", output: "\(error)")
+        }
         return PostgresTestServer(url: "postgresql://postgres@127.0.0.1:\(port)/postgres", port: port, directory: directory)
     }
+
+    /// Closes this process's end of the watchdog's pipe without waiting, as the kernel does
+    /// when this process dies: for the test that checks the watchdog.
+    @Hub
+    package func abandon() {
+        Self.watchdogs.removeValue(forKey: directory)?.standardInput?.close()
+    }
+
+    /// The watchdog of each running server, by directory: a shell whose standard input is a
+    /// pipe from this process. When that pipe closes — ``stop()`` closes it, and so does the
+    /// kernel when this process dies, even by SIGKILL — it stops the server at once and
+    /// deletes its directory, so no server outlives its test process.
+    @Hub private static var watchdogs: [String: ChildCommand] = [:]
+
+    /// `$1` is `root` when the server runs as the `postgres` user, `$2` PostgreSQL's bin
+    /// directory, `$3` the server's temporary directory. SIGTERM, SIGINT and SIGHUP (this
+    /// process's shutdown, a terminal's Ctrl-C) stop the server too; the exit status is
+    /// `pg_ctl stop`'s.
+    private static let watchdogScript = #"""
+        owner="$1" bin="$2" dir="$3"
+        stop() {
+            trap '' TERM INT HUP
+            if [ "$owner" = root ]; then
+                /usr/sbin/runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+            else
+                "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+            fi
+            status=$?
+            rm -rf "$dir"
+            exit $status
+        }
+        trap stop TERM INT HUP
+        read -r _ || :
+        stop
+        """#
 
     /// Stops the server at once (no checkpoint: its data is thrown away) and deletes its directory.
     ///
     /// - Throws: ``PostgresTestServerError`` if `pg_ctl stop` fails.
+    /// - Throws: ``PostgresTestServerError`` if `pg_ctl stop` fails or the watchdog does
+    ///   not finish within 60 seconds.
     @Hub
     public func stop() async throws {
-        guard let bin = Self.binDirectory else { return }
-        let arguments = ["-D", directory + "/data", "-m", "immediate", "-w", "stop"]
-        let command = geteuid() == 0
-            ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/pg_ctl"] + arguments)
-            : Command(bin + "/pg_ctl", arguments: arguments)
-        let output = try await command.output(timeout: 60)
-        try await Self.removeDirectory(directory)
-        guard output.succeeded else {
-            throw PostgresTestServerError(step: "pg_ctl stop", output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
+        guard let watchdog = Self.watchdogs.removeValue(forKey: directory) else { return }
+        // End of file tells the watchdog to stop the server.
+        watchdog.standardInput?.close()
+        let errors = spawn { try await watchdog.standardError?.readToEnd() ?? [] }
+        let status: Sprout.ExitStatus
+        do {
+            status = try await watchdog.wait(timeout: 60)
+        } catch {
+            try? watchdog.kill(SIGKILL)
+            throw PostgresTestServerError(step: "pg_ctl stop", output: "the watchdog did not finish: \(error)")
+        }
+        let output = (try? await errors.get(timeout: 5)) ?? []
+        guard status == .exited(0) else {
+            throw PostgresTestServerError(step: "pg_ctl stop", output: "\(status): " + String(decoding: output, as: UTF8.self))
         }
     }
 

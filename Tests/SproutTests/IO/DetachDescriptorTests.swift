@@ -36,15 +36,15 @@ struct DetachDescriptorTests {
     }
 
     @Test func bytesReadAheadRefuseTheDetach() async throws {
-        let error = try await onHub { () async throws -> HubError? in
-            let outcome = Queue<HubError?>()
+        let error = try await onHub { () async throws -> IOError? in
+            let outcome = Queue<IOError?>()
             let server = StreamServer(host: "127.0.0.1", port: 0) { connection in
                 _ = try await connection.readExactly(1)   // "a" read, "b" left in the stream's buffer
                 do {
                     let fd = try connection.detachDescriptor()
                     close(fd)
                     try outcome.putNowait(nil)
-                } catch let error as HubError {
+                } catch let error as IOError {
                     try outcome.putNowait(error)
                 }
             }

@@ -20,14 +20,16 @@ struct FileTests {
             #expect(try await file.read(upTo: 3) == Array(big[0..<3]))
             #expect(try await file.read(upTo: 2) == Array(big[3..<5]))
             file.close()
-            await #expect(throws: HubError.self) { try await file.read() }
+            await #expect(throws: IOError.self) { try await file.read() }
             try await File.remove(path)
             do {
                 _ = try await File.read(path)
                 Issue.record("read a removed file")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "ENOENT")
-                #expect(error.operation == "open \(path)")
+                #expect(error.operation == "open")
+                #expect(error.peer == path)
+                #expect(error.errno == ENOENT)
             }
         }
     }
@@ -37,12 +39,12 @@ struct FileTests {
         let path = Self.path("limit.txt")
         try await onHub {
             try await File.write([UInt8](repeating: 1, count: 100), to: path)
-            await #expect(throws: HubError.self) { try await File.read(path, maxBytes: 10) }
+            await #expect(throws: IOError.self) { try await File.read(path, maxBytes: 10) }
             try await File.remove(path)
             do {
                 _ = try await File.read("/tmp")
                 Issue.record("read a directory as a file")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "EISDIR")
             }
         }

@@ -13,7 +13,7 @@ struct SignalsTests {
             do {
                 _ = try await Signals.wait(for: SIGUSR2, timeout: 0.05)
                 Issue.record("a signal arrived from nowhere")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "ETIMEDOUT")
             }
             let signals = try Signals(SIGUSR2)
@@ -35,7 +35,7 @@ struct SignalsTests {
                 _ = try Signals(SIGKILL)
                 return false
             } catch {
-                return (error as? HubError)?.name == "EINVAL"
+                return (error as? IOError)?.name == "EINVAL"
             }
         }
         #expect(refused)

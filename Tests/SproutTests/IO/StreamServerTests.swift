@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import Sprout
 
@@ -13,9 +14,11 @@ struct StreamServerTests {
             do {
                 try other.start()
                 Issue.record("two servers bound the same port")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "EADDRINUSE")
-                #expect(error.operation == "listen 127.0.0.1:\(server.port)")
+                #expect(error.operation == "listen")
+                #expect(error.peer == "127.0.0.1:\(server.port)")
+                #expect(error.errno == EADDRINUSE)
             }
             await server.stop(timeout: 0)
             #expect(!server.isServing)
@@ -38,7 +41,7 @@ struct StreamServerTests {
             let stopping = spawn { await server.stop(timeout: 5) }
             try await sleep(0.05)
             // No new connections once stopping began...
-            await #expect(throws: HubError.self) { try await TCPStream.connect(host: "127.0.0.1", port: port) }
+            await #expect(throws: IOError.self) { try await TCPStream.connect(host: "127.0.0.1", port: port) }
             // ...but the running handler finishes its reply.
             #expect(try await stream.readToEnd() == Array("done".utf8))
             try await stopping.get()
@@ -104,7 +107,7 @@ struct StreamServerTests {
             serving.cancel()
             #expect(try await serving.join(timeout: 2))
             #expect(!server.isServing)
-            await #expect(throws: HubError.self) { try await TCPStream.connect(host: "127.0.0.1", port: server.port) }
+            await #expect(throws: IOError.self) { try await TCPStream.connect(host: "127.0.0.1", port: server.port) }
         }
     }
 }

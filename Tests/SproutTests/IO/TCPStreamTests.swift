@@ -55,7 +55,7 @@ struct TCPStreamTests {
             do {
                 _ = try await TCPStream.connect(host: "127.0.0.1", port: port)
                 Issue.record("connect to a closed port succeeded")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "ECONNREFUSED")
                 #expect(error.description.hasPrefix("connect 127.0.0.1:\(port): ECONNREFUSED"))
             }
@@ -90,12 +90,12 @@ struct TCPStreamTests {
             }
             try server.start()
             let stream = try await TCPStream.connect(host: "127.0.0.1", port: server.port)
-            await #expect(throws: HubError.self) { try await stream.readUntil([10], maxLength: 20) }
+            await #expect(throws: IOError.self) { try await stream.readUntil([10], maxLength: 20) }
             #expect(try await stream.readUntil([10], maxLength: 51).count == 51)
             do {
                 _ = try await stream.readUntil([10])
                 Issue.record("readUntil returned without a delimiter")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "EOF")
             }
             #expect(try await stream.read() == Array("tail".utf8))

@@ -52,14 +52,14 @@ struct UDPSocketTests {
             do {
                 _ = try await socket.receive(timeout: 0.1)
                 Issue.record("received from nobody")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "ETIMEDOUT")
             }
             let receiver = spawn { try await socket.receive() }
             try await sleep(0.05)
             socket.close()
             #expect(try await receiver.join(timeout: 2))
-            #expect((receiver.error as? HubError)?.name == "EBADF")
+            #expect((receiver.error as? IOError)?.name == "EBADF")
         }
     }
 }

@@ -43,7 +43,7 @@ struct UnixStreamTests {
             do {
                 _ = try await UnixStream.connect(path: path)
                 Issue.record("connected to a socket that does not exist")
-            } catch let error as HubError {
+            } catch let error as IOError {
                 #expect(error.name == "ENOENT")
                 #expect(error.description.hasPrefix("connect \(path): ENOENT"))
             }

@@ -26,7 +26,7 @@ struct WaitForDescriptorTests {
 
     @Test
     func aBadDescriptorIsATypedError() async throws {
-        await #expect(throws: HubError.self) {
+        await #expect(throws: IOError.self) {
             try await onHub { try await waitReadable(-1, timeout: 1) }
         }
     }

@@ -8,9 +8,10 @@ import Glibc
 @Suite("ProcessPool under kills", .heavy(timeLimit: .seconds(150 * testScale)))
 struct ProcessPoolChaosTests {
     /// At least 20,000 jobs (times SPROUT_TEST_SCALE) while at least 1,000 SIGKILLs hit
-    /// random workers, starting ones included, at random 1–5 ms intervals. Every job ends
-    /// exactly once with its value or WorkerCrashed, none runs twice, and the pool neither
-    /// breaks nor leaks.
+    /// random workers, starting ones included, at random 1–5 ms intervals; then 1,000 more
+    /// jobs and a graceful `shutdown()`, with the kills going on until it returns. Every
+    /// job ends exactly once with its value or WorkerCrashed, none runs twice, the pool
+    /// neither breaks nor leaks, and no worker is left.
     @Test func killsAtAnyMomentNeverBreakThePool() async throws {
         let jobCount = 20_000 * testScale
         let killCount = 1_000 * testScale
@@ -70,12 +71,14 @@ let startGateVariable = "SPROUT_TEST_START_GATE"
 struct ChaosReport: Sendable, CustomStringConvertible {
     var jobs = 0
     var kills = 0
+    /// Of `kills`, those delivered while `shutdown()` ran.
+    var shutdownKills = 0
     var crashed = 0
     var seconds = 0.0
     var survivors: [Int32] = []
 
     var description: String {
-        "\(jobs) jobs, \(kills) SIGKILLs, \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s"
+        "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s"
     }
 }
 
@@ -120,17 +123,20 @@ func residentBytes() -> Int {
     return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-/// Whether the chaos test's killer has delivered all its signals.
+/// Whether the chaos test's killer has delivered all its signals, and whether the one that
+/// kills during shutdown should stop.
 @Hub
 private final class KillerState {
     var done = false
+    var stop = false
 }
 
 @Hub
 private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> ChaosReport {
     var random = SeededGenerator(seed: seed)
-    // Room for the jobs submitted while the kills go on after the first `jobCount`.
-    let capacity = jobCount * 8
+    // Room for the jobs submitted while the kills go on after the first `jobCount`, and
+    // for the last round, submitted before shutdown.
+    let capacity = jobCount * 8 + 1_000
     let runs = try SharedArray<Int32>(repeating: 0, count: capacity)
     let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2)
     var report = ChaosReport()
@@ -176,7 +182,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
                 }
             }
         }
-        while (submitted < jobCount || !killing.done) && submitted + 1_000 <= capacity {
+        while (submitted < jobCount || !killing.done) && submitted + 2_000 <= capacity {
             let spin = Int.random(in: 60...140, using: &random)
             let handles = try (submitted..<(submitted + 1_000)).map {
                 try pool.submit(RecordRun(id: $0, runs: runs, spinMicroseconds: spin))
@@ -203,6 +209,38 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         let grown = residentBytes()
         #expect(grown <= max(resident + resident / 10, resident + 16 << 20),
                 "resident memory \(resident >> 20) MiB after the warm-up, \(grown >> 20) MiB after the kills")
+
+        // A graceful shutdown while the kills go on: queued and running jobs still end once
+        // each, shutdown returns, and every worker — replacements included — is gone.
+        let last = (first: submitted, handles: try (submitted..<(submitted + 1_000)).map {
+            // Long enough (about 150 ms on two workers) for tens of kills to land.
+            try pool.submit(RecordRun(id: $0, runs: runs, spinMicroseconds: 300))
+        })
+        submitted += 1_000
+        let stopping = KillerState()
+        let shutdownKiller = spawn { () async throws -> Int in
+            var random = SeededGenerator(seed: killerSeed &+ 1)
+            var delivered = 0
+            while !stopping.stop {
+                try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
+                guard let pid = pool.workerPIDs.randomElement(using: &random) else { continue }
+                if kill(pid, SIGKILL) == 0 { delivered += 1 }
+            }
+            return delivered
+        }
+        try await withTimeout(60) { try await pool.shutdown() }
+        stopping.stop = true
+        let shutdownKills = try await shutdownKiller.get()
+        report.kills += shutdownKills
+        try await settle(last)
+        #expect(values + report.crashed == submitted, "every job ended exactly once, also through shutdown")
+        let twiceAtShutdown = runs.values[last.first..<submitted].enumerated().filter { $0.element > 1 }.map(\.offset)
+        #expect(twiceAtShutdown.isEmpty, "jobs that ran more than once during shutdown: \(twiceAtShutdown.prefix(20))")
+        #expect(pool.workerPIDs.isEmpty, "shutdown returned with workers running")
+        #expect(shutdownKills >= 1, "no kill landed during shutdown: make the last round longer")
+        #expect(report.crashed <= report.kills, "\(report.crashed) WorkerCrashed for \(report.kills) SIGKILLs")
+        report.jobs = submitted
+        report.shutdownKills = shutdownKills
     } catch {
         await pool.terminate()
         throw error

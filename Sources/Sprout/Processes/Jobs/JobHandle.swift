@@ -1,8 +1,8 @@
 /// A job submitted to a ``ProcessPool``: a future for its output — `AsyncResult` from
 /// `apply_async`, `Future` from `ProcessPoolExecutor.submit`.
 ///
-/// It is ``Joinable``, so ``joinAll(_:timeout:raiseError:count:)`` and
-/// ``iwait(_:timeout:count:)`` take job handles and greenlets alike. Waiting, values and
+/// It is ``Joinable``, so ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and
+/// ``iwait(_:timeout:count:)->CompletionSequence<Joinable>`` take job handles and greenlets alike. Waiting, values and
 /// errors work as for every ``Completion``: ``Completion/get(timeout:)`` throws
 /// ``JobFailed`` if the job threw, ``WorkerCrashed`` if its worker died, ``JobCancelled``
 /// or ``Timeout`` if it was cancelled or its own deadline passed, or a

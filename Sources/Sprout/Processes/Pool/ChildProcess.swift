@@ -11,7 +11,7 @@ import Synchronization
 /// for non-daemon processes. Either way a child whose parent dies exits too.
 ///
 /// It is ``Joinable`` — ready once the child has exited, its value the job's output — so
-/// ``joinAll(_:timeout:raiseError:count:)`` and ``iwait(_:timeout:count:)-(_,_,_)`` take
+/// ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` take
 /// children as they take greenlets and job handles.
 @Hub
 public final class ChildProcess<Job: ProcessJob>: Joinable {
@@ -58,9 +58,10 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public func start() throws {
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
-        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: Frame.maxPayload)
+        let name = Array(Job.jobName.utf8)
+        let (payload, descriptors) = try encodeJob(job, name: name.count, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
-        task = PoolTask(id: 1, name: Array(Job.jobName.utf8), payload: payload, job: job, retries: 0) { [weak self] outcome in
+        task = PoolTask(id: 1, name: name, payload: payload, job: job, retries: 0) { [weak self] outcome in
             deliverOutput(outcome, of: Job.self, coder: coder) { self?.outcome = $0 }
         }
         task?.descriptors = descriptors

@@ -21,7 +21,7 @@ extension ProcessPool {
     /// Starts ``map(_:chunkSize:progress:)`` in a greenlet of its own and returns at once
     /// with a handle on the whole map — `Pool.map_async`. The handle's value is every
     /// output in input order; its error is the first failed job's. Callbacks go on the
-    /// handle (``Completion/onDone(_:)-(_)``, multiprocessing's `callback=` and
+    /// handle (``Completion``'s `onDone { result in … }`, multiprocessing's `callback=` and
     /// `error_callback=`); killing it cancels the jobs not yet done.
     public func mapAsync<S: Sequence & Sendable>(
         _ jobs: S,

@@ -175,6 +175,7 @@ public final class ProcessPool {
     /// `Pool.apply_async`.
     ///
     /// - Parameters:
+    ///   - job: the job; its type must be registered with the workers.
     ///   - timeout: cancel the job (killing its worker if it runs) after this many seconds;
     ///     it then fails with ``Timeout``.
     ///   - retries: how many times a crash of its worker re-queues the job before it fails
@@ -225,7 +226,7 @@ public final class ProcessPool {
         }
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
-        let (payload, descriptors) = try encodeJob(job, coder: coder, limit: maxPayloadBytes)
+        let (payload, descriptors) = try encodeJob(job, name: utf8.count, coder: coder, limit: maxPayloadBytes)
         let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
         task.descriptors = descriptors
         task.pool = self

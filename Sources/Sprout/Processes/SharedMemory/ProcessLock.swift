@@ -76,7 +76,7 @@ public final class ProcessLock: Codable, @unchecked Sendable {
     /// Waits for the lock and takes it without blocking the hub: the greenlet sleeps between
     /// tries while other greenlets run (a lock in shared memory cannot wake a waiter in
     /// another process, so this polls, backing off from 50 µs to 5 ms between tries).
-    /// Bound the wait with ``withTimeout(_:_:)``.
+    /// Bound the wait with ``withTimeout(_:_:)-(Double?,_)``.
     ///
     /// - Returns: `true` if its previous holder died holding it, as ``lock()``.
     /// - Throws: `CancellationError` if the greenlet is killed (or an enclosing timeout

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// Send it to workers inside a job (it is `Codable`; the shared memory's name travels).
 /// Waiting switches greenlets on the hub and sleeps the thread in a worker's job; bound it
-/// with ``withTimeout(_:_:)``.
+/// with ``withTimeout(_:_:)-(Double?,_)``.
 public final class ProcessRLock: Codable, Sendable {
     private let words: SharedWords
     private enum Word { static let pid = 0, owner = 1, depth = 2 }

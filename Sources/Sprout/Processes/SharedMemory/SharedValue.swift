@@ -2,7 +2,7 @@
 /// `Value('i', 0)`.
 ///
 /// Send it to workers inside a job (it is `Codable`; the shared memory's name travels).
-/// Use ``withLock(_:)`` for read-modify-write updates so increments from many processes
+/// Use ``withLock(_:)-((Value)->T)`` for read-modify-write updates so increments from many processes
 /// add up.
 public final class SharedValue<Value: SharedScalar>: Codable, @unchecked Sendable {
     private let storage: SharedArray<Value>

@@ -21,10 +21,12 @@ func deliverOutput<Job: ProcessJob>(_ outcome: Result<ArraySlice<UInt8>, any Err
 }
 
 /// Encodes `job` with `coder`, gathering the descriptors it carries; the job frame it will
-/// travel in (name and payload) must fit in `limit` bytes.
+/// travel in (its type's name, `name` UTF-8 bytes, and the payload) must fit in `limit`
+/// bytes. The caller passes the name's length: working out `Job.jobName` reflects on the
+/// type, which costs more than encoding a small job.
 ///
 /// - Throws: ``ProcessPoolError/coding(job:detail:)``; ``ProcessPoolError/jobTooLarge(job:bytes:limit:)``.
-func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder, limit: Int) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
+func encodeJob<Job: ProcessJob>(_ job: Job, name: Int, coder: any ProcessCoder, limit: Int) throws(ProcessPoolError) -> ([UInt8], [Int32]) {
     let collector = DescriptorCollector()
     do {
         let payload = try DescriptorTransfer.$outgoing.withValue(collector) { try coder.encode(job) }
@@ -32,7 +34,6 @@ func encodeJob<Job: ProcessJob>(_ job: Job, coder: any ProcessCoder, limit: Int)
             for fd in collector.fds { close(fd) }
             throw ProcessPoolError.coding(job: Job.jobName, detail: "more than \(DescriptorChannel.maxPerJob) descriptors")
         }
-        let name = Job.jobName.utf8.count
         guard name <= Int(UInt16.max) else {
             for fd in collector.fds { close(fd) }
             throw ProcessPoolError.coding(job: Job.jobName, detail: "a job type name of \(name) bytes (at most 65535)")
