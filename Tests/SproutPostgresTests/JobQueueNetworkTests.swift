@@ -88,7 +88,7 @@ struct NetworkNamespaces {
     /// CAP_NET_ADMIN in its effective set, and iproute2 installed.
     nonisolated static var canCreate: Bool {
         guard geteuid() == 0, access("/usr/sbin/ip", X_OK) == 0,
-              let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let status = readFile("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
               let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
         else { return false }

@@ -35,7 +35,7 @@ final class QueueHost {
     private static func children(of parent: Int32) -> [Int32] {
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
         return threads.flatMap { thread -> [Int32] in
-            let text = (try? String(contentsOfFile: "/proc/\(parent)/task/\(thread)/children", encoding: .utf8)) ?? ""
+            let text = readFile("/proc/\(parent)/task/\(thread)/children") ?? ""
             return text.split(separator: " ").compactMap { Int32($0) }
         }
     }

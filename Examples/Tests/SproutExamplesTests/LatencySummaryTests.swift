@@ -1,10 +1,12 @@
 import SproutExamplesSupport
+import SproutTestSupport
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
 struct LatencySummaryTests {
     @Test func nearestRankPercentiles() {
-        let summary = LatencySummary((1...100).map { UInt64($0) }.shuffled())
+        var generator = SplitMix64(seed: testSeed())
+        let summary = LatencySummary((1...100).map { UInt64($0) }.shuffled(using: &generator))
         #expect(summary.count == 100)
         #expect(summary.p50 == 50)
         #expect(summary.p99 == 99)

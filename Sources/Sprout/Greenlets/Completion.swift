@@ -9,7 +9,7 @@ import Logging
 ///
 /// Subclasses say how the outcome arrives and what `cancel()` means.
 public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
-    private let state = Mutex(CompletionState())
+    private let state = ThreadMutex(CompletionState())
 
     init() {}
 

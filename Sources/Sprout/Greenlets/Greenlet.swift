@@ -30,7 +30,7 @@ private struct GreenletControl {
 public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet, @unchecked Sendable {
     /// The greenlet's id, name and spawn location.
     public let context: GreenletContext
-    private let control = Mutex(GreenletControl())
+    private let control = ThreadMutex(GreenletControl())
 
     init(context: GreenletContext) {
         self.context = context

@@ -51,7 +51,7 @@ extension Hub {
         if isCurrent { throw RunError.calledFromHub }
         if LoopExecutor.shared.isStopped { throw RunError.alreadyShutDown }
         if let logger { Hub.logger = logger }
-        let outcome = Mutex<(Result<T, any Error>, Ending)?>(nil)
+        let outcome = ThreadMutex<(Result<T, any Error>, Ending)?>(nil)
         _ = startHelperTask {
             await ProgramLifecycle.runMain(body) { result in outcome.withLock { $0 = result } }
         }

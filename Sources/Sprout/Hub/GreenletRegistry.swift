@@ -39,7 +39,7 @@ enum HubTask {
 final class GreenletRegistry: Sendable {
     static let shared = GreenletRegistry()
 
-    private let running = Mutex(TaskTable<HubTask>())
+    private let running = ThreadMutex(TaskTable<HubTask>())
 
     /// Registers a greenlet whose task was just created.
     func add(task: UInt, _ greenlet: any RunningGreenlet) {

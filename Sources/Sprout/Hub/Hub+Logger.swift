@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 
 extension Hub {
     /// The logger that receives the hub's reports (label `sprout.hub`): an error a greenlet
@@ -22,5 +21,5 @@ enum HubLogger {
     static let label = "sprout.hub"
     /// The process pool's reports: worker stderr lines, workers that died or cannot start.
     static let poolLabel = "sprout.pool"
-    static let chosen = Mutex<Logger?>(nil)
+    static let chosen = ThreadMutex<Logger?>(nil)
 }

@@ -67,7 +67,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     @exclusivity(unchecked) private var caughtJob: UnownedJob?
     private var loopClosedResult: Int32 = 0
 
-    private let inbox = Mutex(Inbox())
+    private let inbox = ThreadMutex(Inbox())
     private let hubThread = Atomic<UInt>(0)
     private let finished = Latch()
 

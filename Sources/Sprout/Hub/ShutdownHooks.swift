@@ -43,4 +43,4 @@ private struct HookList {
     var next: UInt64 = 0
 }
 
-private let shutdownHooks = Mutex(HookList())
+private let shutdownHooks = ThreadMutex(HookList())

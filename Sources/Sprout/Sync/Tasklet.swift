@@ -41,7 +41,9 @@ public final class Tasklet: Sendable {
     public static var current: Tasklet? { running }
 
     /// The code to run on the first switch to this tasklet; settable until then
-    /// (like greenlet's `run` attribute), so two tasklets can refer to each other.
+    /// (like greenlet's `run` attribute), so two tasklets can refer to each other. It is
+    /// `nil` once the tasklet has started (greenlet deletes `run` then too), so tasklets
+    /// whose code refers to each other do not keep each other alive once started.
     public var run: Body?
     /// Where the result goes when the body ends; see the type's documentation.
     public private(set) var parent: Tasklet?
@@ -128,6 +130,7 @@ public final class Tasklet: Sendable {
             waiter.wake(with: .success(value))
         case .unstarted:
             guard let body = run else { throw .noBody }
+            run = nil
             if parent == nil { parent = caller.root }
             state = .running
             greenlet = spawn(name: "tasklet") { [self] in

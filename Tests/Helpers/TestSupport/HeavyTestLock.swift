@@ -1,4 +1,4 @@
-import Synchronization
+import Sprout
 
 /// The one process-wide lock that heavy tests take in turn. It is asynchronous: a test
 /// waiting for it suspends and gives its thread back, since Swift's cooperative pool has
@@ -13,7 +13,7 @@ final class HeavyTestLock: Sendable {
         var next = 0
     }
 
-    private let state = Mutex(State())
+    private let state = ThreadMutex(State())
 
     /// Waits until the lock is free and takes it. Cancellation does not end the wait: a
     /// test that got the lock must run, and one that did not has not started.

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import Sprout
 
 /// Collects what loggers made by ``logger(label:)`` receive, so a test checks each report's
 /// label, level and message — passed as a `logger:` argument, or set as `Hub.logger`
@@ -15,7 +15,7 @@ public final class LogCapture: Sendable {
         public var description: String { "\(level) \(label): \(message) \(metadata)" }
     }
 
-    private let captured = Mutex<[Record]>([])
+    private let captured = ThreadMutex<[Record]>([])
 
     public init() {}
 

@@ -218,15 +218,9 @@ struct HTTPRequestParserTests {
     /// parser's refusals (which random bytes alone almost never do).
     @Test
     func mutatedRequestsAgreeWholeAndSplitAndReachTheErrorPaths() {
-        let seed = UInt64(truncatingIfNeeded: time(nil))
-        print("mutatedRequestsAgreeWholeAndSplitAndReachTheErrorPaths seed \(seed)")
-        var state = seed | 1
-        func random(_ bound: Int) -> Int {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return Int(state % UInt64(bound))
-        }
+        let seed = testSeed()
+        var generator = SplitMix64(seed: seed)
+        func random(_ bound: Int) -> Int { Int.random(in: 0..<bound, using: &generator) }
         let seeds = [
             "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
             "POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;e=1\r\ndefg\r\n0\r\nT: x\r\n\r\nGET / HTTP/1.0\r\n\r\n",
@@ -268,7 +262,8 @@ struct HTTPRequestParserTests {
     /// A large head fed one byte at a time takes time linear in its size: each byte is
     /// looked at a bounded number of times, so the byte-by-byte parse stays within a fixed
     /// factor of the whole one (a search restarting from the head's start takes minutes).
-    @Test
+    /// Heavy: it times the parser, which neighbours running beside it would slow.
+    @Test(.heavy)
     func aLargeHeadFedByteByByteTakesLinearTime() {
         let limits = HTTPRequestParser.Limits(maxHeadBytes: 1 << 20, maxHeaderCount: 10_000, maxBodyBytes: 0)
         var text = "GET / HTTP/1.1\r\nHost: x\r\n"

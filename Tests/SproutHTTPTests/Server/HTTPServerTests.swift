@@ -1,5 +1,4 @@
 import Testing
-import Synchronization
 @testable import Sprout
 @testable import SproutHTTP
 import SproutTestSupport

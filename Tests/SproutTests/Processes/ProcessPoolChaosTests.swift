@@ -16,7 +16,7 @@ struct ProcessPoolChaosTests {
         let jobCount = 20_000 * testScale
         let killCount = 1_000 * testScale
         let seed = testSeed()
-        print("ProcessPool chaos: seed \(seed) (SPROUT_TEST_SEED reruns it), \(jobCount) jobs, \(killCount) kills")
+        print("ProcessPool chaos: \(jobCount) jobs, \(killCount) kills")
         let report = try await onHub(seconds: 110 * Double(testScale)) {
             try await chaos(jobCount: jobCount, killCount: killCount, seed: seed)
         }
@@ -82,25 +82,6 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     }
 }
 
-/// The seed of a randomized test: SPROUT_TEST_SEED, or a fresh one.
-func testSeed() -> UInt64 {
-    if let text = getenv("SPROUT_TEST_SEED"), let seed = UInt64(String(cString: text)) { return seed }
-    return UInt64.random(in: 1...UInt64.max)
-}
-
-/// A small seeded generator (SplitMix64), so a failing run can be repeated.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The number of descriptors this process has open.
 func openDescriptorCount() -> Int {
     guard let directory = opendir("/proc/self/fd") else { return -1 }
@@ -133,7 +114,7 @@ private final class KillerState {
 
 @Hub
 private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> ChaosReport {
-    var random = SeededGenerator(seed: seed)
+    var random = SplitMix64(seed: seed)
     // Room for the jobs submitted while the kills go on after the first `jobCount`, and
     // for the last round, submitted before shutdown.
     let capacity = jobCount * 8 + 1_000
@@ -153,7 +134,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         let killing = KillerState()
         let killerSeed = random.next()
         let killer = spawn { () async throws -> Int in
-            var random = SeededGenerator(seed: killerSeed)
+            var random = SplitMix64(seed: killerSeed)
             var delivered = 0
             defer { killing.done = true }
             while delivered < killCount {
@@ -219,7 +200,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         submitted += 1_000
         let stopping = KillerState()
         let shutdownKiller = spawn { () async throws -> Int in
-            var random = SeededGenerator(seed: killerSeed &+ 1)
+            var random = SplitMix64(seed: killerSeed &+ 1)
             var delivered = 0
             while !stopping.stop {
                 try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)

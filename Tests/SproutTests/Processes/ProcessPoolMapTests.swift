@@ -131,14 +131,16 @@ struct ProcessPoolMapTests {
     func chaosNoTaskIsLostWhileWorkersAreKilled() async throws {
         let count = 10_000 * testScale
         let kills = 200 * testScale
+        let seed = testSeed()
         let left = try await onHub {
             try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
                 let killer = spawn { () async throws -> Int in
+                    var random = SplitMix64(seed: seed)
                     var sent = 0
                     while sent < kills {
                         try await sleep(0.004)
                         let ready = pool.workers.filter(\.isServing).map(\.pid)
-                        guard let victim = ready.randomElement() else { continue }
+                        guard let victim = ready.randomElement(using: &random) else { continue }
                         kill(victim, SIGKILL)
                         sent += 1
                     }

@@ -33,6 +33,30 @@ struct TaskletTests {
         gr1.kill()
     }
 
+    /// Tasklets whose code refers to each other, as in the seeds' example, are freed once
+    /// they have ended: a started tasklet drops its `run`, which held the other one.
+    @Test func taskletsThatReferToEachOtherAreFreedOnceEnded() async throws {
+        weak var first: Tasklet?
+        weak var second: Tasklet?
+        do {
+            let gr1 = Tasklet(), gr2 = Tasklet()
+            gr1.run = { _ in try await gr2.switch() }
+            gr2.run = { _ in try await gr1.switch() }
+            // gr1 starts gr2, gr2 switches back, gr1 ends and hands its result out here.
+            try await gr1.switch()
+            #expect(gr1.isFinished && !gr2.isFinished)
+            gr2.kill()
+            first = gr1
+            second = gr2
+        }
+        let deadline = monotonicNanoseconds() + slack(nanoseconds: 2_000_000_000)
+        while first != nil || second != nil, monotonicNanoseconds() < deadline {
+            try await sleep(0.01)
+        }
+        #expect(first == nil, "the finished tasklet is still alive")
+        #expect(second == nil, "the killed tasklet is still alive")
+    }
+
     @Test func valuesTravelWithTheSwitch() async throws {
         let consumer = Tasklet { first in
             var total = first as! Int

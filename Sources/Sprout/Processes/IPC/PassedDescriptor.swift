@@ -56,7 +56,7 @@ enum DescriptorTransfer {
 
 /// Gathers the duplicates a job's encoding attaches.
 final class DescriptorCollector: Sendable {
-    private let list = Mutex<[Int32]>([])
+    private let list = ThreadMutex<[Int32]>([])
 
     /// Adds `fd`; returns its index in the job.
     func add(_ fd: Int32) -> Int {

@@ -6,10 +6,10 @@ import Synchronization
 /// version; the owner applies it only if nothing changed meanwhile, else the copy retries.
 /// So an update is atomic without a lock that a killed worker could leave held.
 final class ManagedState<State: Sendable>: Sendable {
-    private let guarded: Mutex<(state: State, version: UInt64)>
+    private let guarded: ThreadMutex<(state: State, version: UInt64)>
 
     init(_ initial: State) {
-        guarded = Mutex((initial, 0))
+        guarded = ThreadMutex((initial, 0))
     }
 
     /// Reads the state.

@@ -15,14 +15,17 @@ package enum WorkerEnvironment {
     /// starts, finds the jobs cancelled after they were sent, and holds back answers.
     static let ledgerMarker = "SPROUT_WORKER_LEDGER"
 
-    /// Maps this worker's ledger for the rest of its life; a private one (nobody reads it
-    /// after a crash) outside a pool worker.
+    /// The shared memory of this worker's ledger, mapped on first use and held by this
+    /// global for the worker's whole life (so never unmapped, and LeakSanitizer sees its
+    /// owner); `nil` outside a pool worker.
+    private static let ledgerRegion: SharedRegion? = getenv(ledgerMarker).flatMap { value in
+        try? SharedRegion(opening: String(cString: value), atLeast: WorkerLedger.size)
+    }
+
+    /// This worker's ledger; a private one (nobody reads it after a crash) outside a pool
+    /// worker.
     static func openLedger() -> WorkerLedger {
-        if let value = getenv(ledgerMarker),
-           let region = try? SharedRegion(opening: String(cString: value), atLeast: WorkerLedger.size) {
-            // Never released: the worker uses the ledger until it exits.
-            return WorkerLedger(base: Unmanaged.passRetained(region).takeUnretainedValue().base)
-        }
+        if let region = ledgerRegion { return WorkerLedger(base: region.base) }
         let base = UnsafeMutableRawPointer.allocate(byteCount: WorkerLedger.size, alignment: 16)
         base.initializeMemory(as: UInt8.self, repeating: 0, count: WorkerLedger.size)
         return WorkerLedger(base: base)
