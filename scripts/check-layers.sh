@@ -16,6 +16,7 @@
 # C modules: CLibuv only in Sprout/Hub and Sprout/IO, CCurl only in SproutHTTP, CLibpq only
 # in SproutPostgres. The hub's timer heap and poll spin (LoopExecutor.shared.timers /
 # .pollSpin) only in Sprout/Hub: the rest use Hub.schedule(after:) and friends.
+# Sprout/IO makes no HubError: what it throws is IOError (a hub call's error is turned into one).
 #
 # A name a file binds itself (a local, a member, a parameter) is that file's own.
 #
@@ -36,18 +37,20 @@ if [ "${1:-}" = "--self-test" ]; then
     printf 'func layerSelfTest(_ g: Greenlet<Int>) {}\n' > "$work/Sources/Sprout/Hub/LayerSelfTestName.swift"
     printf 'import CCurl\n' > "$work/Sources/Sprout/Hub/LayerSelfTestImport.swift"
     printf 'func layerSelfTestTimers() { _ = LoopExecutor.shared.timers }\n' > "$work/Sources/Sprout/Sync/LayerSelfTestTimers.swift"
+    printf 'func layerSelfTestError() -> any Error { HubError(code: -1, operation: "x") }\n' > "$work/Sources/Sprout/IO/LayerSelfTestError.swift"
     set +e
     "$0" "$work/Sources" > "$work/out" 2>&1
     rc=$?
     set -e
     if [ "$rc" -ne 1 ] || ! grep -q "LayerSelfTestName.swift:1: Sprout/Hub names Greenlet" "$work/out" \
         || ! grep -q "LayerSelfTestImport.swift:1: Sprout/Hub imports CCurl" "$work/out" \
-        || ! grep -q "LayerSelfTestTimers.swift:1: Sprout/Sync reaches LoopExecutor.shared.timers" "$work/out"; then
+        || ! grep -q "LayerSelfTestTimers.swift:1: Sprout/Sync reaches LoopExecutor.shared.timers" "$work/out" \
+        || ! grep -q "LayerSelfTestError.swift:1: Sprout/IO makes a HubError" "$work/out"; then
         echo "self-test: the check did not fail as it should (exit $rc):" >&2
         cat "$work/out" >&2
         exit 1
     fi
-    echo "check-layers self-test passed (a wrong reference, a wrong import and a reach into the hub fail the check)"
+    echo "check-layers self-test passed (a wrong reference, a wrong import, a reach into the hub and a HubError made in IO/ fail the check)"
     exit 0
 fi
 
@@ -73,6 +76,7 @@ IMPORTS = {
 }
 # Hub internals reached through the executor: only Hub/ may; the rest call Hub's own API
 # (Hub.schedule(after:), Hub.cancelTimer, Hub.requestPollSpin/releasePollSpin).
+HUB_ERROR = re.compile(r"\bHubError\s*\(")
 HUB_INTERNALS = re.compile(r"\bLoopExecutor\s*\.\s*shared\s*\.\s*(timers|pollSpin)\b")
 # (folder, name): why this folder may name something from above. Keep it short.
 ALLOWED = {
@@ -205,6 +209,8 @@ for path, layer, code in sorted(files):
             if allowed is not None and layer not in allowed:
                 breaches.append(f"{path}:{number}: {layer} imports {m.group(1)} (allowed only in {', '.join(sorted(allowed))})")
             continue
+        if layer == "Sprout/IO" and HUB_ERROR.search(line):
+            breaches.append(f"{path}:{number}: Sprout/IO makes a HubError (it throws IOError)")
         m = HUB_INTERNALS.search(line)
         if m and layer != "Sprout/Hub":
             breaches.append(f"{path}:{number}: {layer} reaches LoopExecutor.shared.{m.group(1)} (use the Hub's own calls)")

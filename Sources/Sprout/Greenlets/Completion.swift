@@ -8,7 +8,7 @@ import Logging
 /// reference goes away unread).
 ///
 /// Subclasses say how the outcome arrives and what `cancel()` means.
-public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
+public class Completion<Value: Sendable>: Joinable, WaitSubject, @unchecked Sendable {
     private let state = ThreadMutex(CompletionState())
 
     init() {}
@@ -25,6 +25,8 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
 
     /// How an unread error's report names this completion.
     var reportName: String { "\(Self.self)" }
+
+    package var waitName: String { reportName }
 
     /// Errors that end it on purpose (a kill, a cancel) and are never reported unread.
     func isDeliberate(_ error: any Error) -> Bool { false }
@@ -63,7 +65,8 @@ public class Completion<Value: Sendable>: Joinable, @unchecked Sendable {
     @discardableResult
     public func join(timeout: Double? = nil) async throws -> Bool {
         if isReady { return true }
-        let waiter = Waiter<Void>()
+        let waiter = Waiter<Void>(purpose: "join() or get()")
+        waiter.subject = self
         let wake = await park(waiter, timeout: timeout) { waiter in
             guard let token = addCallback({ waiter.wake() }) else {
                 waiter.wake()

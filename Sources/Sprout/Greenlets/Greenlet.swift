@@ -63,6 +63,11 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
         control.withLock { $0.parked = waiter }
     }
 
+    /// The waiter the greenlet is parked on now, if it is parked in a Sprout wait.
+    var parkedWaiter: (any ParkedWaiter)? {
+        control.withLock { $0.parked }
+    }
+
     /// Kills the greenlet (see ``cancel()``) and, when `block` is true, waits up to
     /// `timeout` seconds (forever when `nil`) for it to finish — gevent's `kill`.
     ///

@@ -43,7 +43,12 @@ extension Hub {
     /// The hub's reports (an error nobody read, a job that blocks the hub) go to `logger`,
     /// which becomes ``logger``; when `nil`, ``logger`` stays as it is.
     ///
-    /// - Throws: what `body` throws; ``RunError`` if the hub cannot run.
+    /// A main greenlet that waits with nothing left that could wake it (`Event().wait()`
+    /// with no one to set it) is killed, and `run` throws ``LoopExit`` naming the wait,
+    /// as gevent raises `LoopExit` rather than hang.
+    ///
+    /// - Throws: what `body` throws; ``LoopExit`` if it would wait forever; ``RunError`` if
+    ///   the hub cannot run.
     public static func run<T: Sendable>(
         logger: Logger? = nil,
         _ body: @escaping @Hub @Sendable () async throws -> T
@@ -69,6 +74,12 @@ extension Hub {
     }
 }
 
+/// The ``LoopExit`` of a main greenlet found waiting with nothing left to wake it.
+@Hub
+private final class StrandedMain {
+    var exit: LoopExit?
+}
+
 /// The program's lifecycle around its main greenlet.
 private enum ProgramLifecycle {
     /// Runs the main greenlet, waits for it or a signal, then tears everything down.
@@ -88,12 +99,19 @@ private enum ProgramLifecycle {
             }
         }
         let main = spawn(name: "main") { try await body() }
+        let stranded = StrandedMain()
+        LoopExecutor.shared.whenNothingCanWake = {
+            guard stranded.exit == nil, let waiter = main.parkedWaiter else { return }
+            stranded.exit = LoopExit(waitingIn: waiter.waitDescription)
+            main.cancel()
+        }
         main.onDone { ended.wake(with: .returned) }
         let ending: Ending
         switch await park(ended) {
         case .value(let value): ending = value
         case .timedOut, .cancelled: ending = .returned
         }
+        LoopExecutor.shared.whenNothingCanWake = nil
         if case .signal = ending { main.cancel() }
 
         let stuck = (try? await Hub.killAll()) ?? []
@@ -108,7 +126,9 @@ private enum ProgramLifecycle {
         for hook in Hub.takeShutdownHooks() { await hook() }
         for watcher in watchers { watcher.close() }
 
-        report((main.takeOutcome() ?? .failure(GreenletExit(greenlet: main.name)), ending))
+        var outcome = main.takeOutcome() ?? .failure(GreenletExit(greenlet: main.name))
+        if case .failure = outcome, let exit = stranded.exit { outcome = .failure(exit) }
+        report((outcome, ending))
         BlockingMonitor.shared.stop()
         // The last thing on the loop: no job may be queued after this one.
         LoopExecutor.shared.closeLoop()

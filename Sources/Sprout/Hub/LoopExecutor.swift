@@ -33,6 +33,12 @@ private struct Inbox: ~Copyable {
 /// Jobs from other threads go into a mutex-guarded inbox, with one `uv_async_send`
 /// when the inbox goes from empty to non-empty. The ring is drained from a
 /// `uv_check_t` with a budget, so I/O is polled between batches.
+///
+/// The wake-up handle is unreferenced unless work handed to another thread is pending
+/// (``holdOpen()``), so `uv_run` returns once nothing on the loop — no timer, I/O, child
+/// process, signal watcher, queued job or thread work — can run code again: the hub then
+/// calls ``whenNothingCanWake`` (where `Hub.run` fails a main greenlet that waits forever)
+/// and waits for work from other threads.
 package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     package static let shared = LoopExecutor()
 
@@ -66,6 +72,14 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     @exclusivity(unchecked) private var catchingResumedJob = false
     @exclusivity(unchecked) private var caughtJob: UnownedJob?
     private var loopClosedResult: Int32 = 0
+    /// Set by ``closeLoop()``: the loop thread leaves once the handles are closed.
+    @exclusivity(unchecked) private var closing = false
+    /// How many pieces of work other threads do for the hub (``holdOpen()``).
+    @exclusivity(unchecked) private var holds = 0
+    /// Runs on the hub thread each time nothing on the loop can run code any more: no
+    /// referenced handle, request or queued job is left, and no thread work is pending.
+    /// Hub-thread only.
+    @exclusivity(unchecked) package var whenNothingCanWake: (@Sendable @Hub () -> Void)?
 
     private let inbox = ThreadMutex(Inbox())
     private let hubThread = Atomic<UInt>(0)
@@ -99,6 +113,9 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             LoopExecutor.from(handle!.pointee.data).takeInbox()
         }
         wakeHandle.pointee.data = me
+        // Other threads may always hand work over, but only work Sprout knows is coming
+        // (``holdOpen()``) keeps the loop from finding that nothing can wake a greenlet.
+        uv_unref(UnsafeMutableRawPointer(wakeHandle).assumingMemoryBound(to: uv_handle_t.self))
         uv_check_init(loop, drainHandle)
         drainHandle.pointee.data = me
         uv_check_start(drainHandle) { handle in
@@ -107,9 +124,9 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             executor.drain()
         }
         uv_unref(UnsafeMutableRawPointer(drainHandle).assumingMemoryBound(to: uv_handle_t.self))
+        // Referenced, and active exactly while jobs are queued: `uv_run` cannot return then.
         uv_idle_init(loop, spinHandle)
         spinHandle.pointee.data = me
-        uv_unref(UnsafeMutableRawPointer(spinHandle).assumingMemoryBound(to: uv_handle_t.self))
         startThread()
         BlockingMonitor.shared.startIfNeeded()
     }
@@ -132,7 +149,21 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         takeInbox()
-        uv_run(loop, UV_RUN_DEFAULT)
+        while true {
+            uv_run(loop, UV_RUN_DEFAULT)
+            if closing { break }
+            // Nothing on the loop can run code now; only another thread can bring work.
+            takeInbox()
+            if ring.isEmpty && holds == 0, let hook = whenNothingCanWake {
+                Hub.assumeIsolated { hook() }
+            }
+            if !ring.isEmpty || holds > 0 { continue }
+            let wake = UnsafeMutableRawPointer(wakeHandle).assumingMemoryBound(to: uv_handle_t.self)
+            uv_ref(wake)
+            uv_run(loop, UV_RUN_ONCE)
+            if closing { continue }
+            uv_unref(wake)
+        }
         loopClosedResult = uv_loop_close(loop)
         timers.closeDescriptor()
         finished.open()
@@ -194,6 +225,20 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         case false?: break
         case nil: Hub.logger.error("work was submitted after the hub shut down and cannot run")
         }
+    }
+
+    /// Keeps the loop from finding that nothing can wake a greenlet while another thread
+    /// works for the hub (an ``offloadBlocking(_:)`` call); each call is ended by one
+    /// ``releaseHold()`` on the hub thread. Hub-thread only.
+    func holdOpen() {
+        holds += 1
+        if holds == 1 { uv_ref(UnsafeMutableRawPointer(wakeHandle).assumingMemoryBound(to: uv_handle_t.self)) }
+    }
+
+    /// Ends one ``holdOpen()``. Hub-thread only.
+    func releaseHold() {
+        holds -= 1
+        if holds == 0 && !closing { uv_unref(UnsafeMutableRawPointer(wakeHandle).assumingMemoryBound(to: uv_handle_t.self)) }
     }
 
     /// Runs `body` on the hub thread at a later point (never inline).
@@ -291,6 +336,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     /// ``waitUntilClosed()`` reports the result of `uv_loop_close`.
     func closeLoop() {
         precondition(isHubThread)
+        closing = true
         inbox.withLock { $0.stopped = true }
         uv_walk(loop, { handle, _ in
             if uv_is_closing(handle) == 0 {

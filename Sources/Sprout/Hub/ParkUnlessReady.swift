@@ -7,17 +7,20 @@
 /// that is not a greenlet), so whatever was checked before may have changed.
 /// `ready()` may also take what it found (a semaphore's permit).
 ///
+/// `purpose` names the operation in the error that says it would wait forever.
+///
 /// - Returns: `true` if ready or woken, `false` if `timeout` passed first.
 /// - Throws: `CancellationError` if the greenlet is killed while waiting.
 @Hub
 func parkUnlessReady(
     timeout: Double?,
+    purpose: StaticString = "a Sprout wait",
     ready: () -> Bool,
     enlist: (Waiter<Void>) -> Void,
     abandoned: () -> Void
 ) async throws -> Bool {
     if ready() { return true }
-    let wake = await park(Waiter<Void>(), timeout: timeout) { waiter in
+    let wake = await park(Waiter<Void>(purpose: purpose), timeout: timeout) { waiter in
         if ready() { waiter.wake() } else { enlist(waiter) }
     }
     switch wake {

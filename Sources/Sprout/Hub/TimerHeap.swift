@@ -33,6 +33,8 @@ package final class TimerHeap {
     private var armedDeadline = UInt64.max
     private let timerFD: Int32
     private let watcher: UnsafeMutablePointer<uv_poll_t>
+    /// Whether the watcher keeps the loop running: exactly while a deadline is pending.
+    private var referenced = false
 
     init(loop: UnsafeMutablePointer<uv_loop_t>) {
         self.loop = loop
@@ -44,7 +46,8 @@ package final class TimerHeap {
         uv_poll_start(watcher, Int32(UV_READABLE.rawValue)) { handle, _, _ in
             Unmanaged<TimerHeap>.fromOpaque(handle!.pointee.data).takeUnretainedValue().expired()
         }
-        // Active but unreferenced: a sleeping greenlet is kept alive by its task, not by libuv.
+        // Active, and referenced only while a deadline is pending: a pending deadline is
+        // code that will run, so the loop has not run out of things that could wake a greenlet.
         uv_unref(UnsafeMutableRawPointer(watcher).assumingMemoryBound(to: uv_handle_t.self))
     }
 
@@ -70,11 +73,23 @@ package final class TimerHeap {
         if heap.isEmpty {
             disarm()
             armedDeadline = .max
+            setReferenced(false)
         }
     }
 
+    private func setReferenced(_ on: Bool) {
+        guard on != referenced else { return }
+        referenced = on
+        let handle = UnsafeMutableRawPointer(watcher).assumingMemoryBound(to: uv_handle_t.self)
+        if on { uv_ref(handle) } else { uv_unref(handle) }
+    }
+
     private func arm() {
-        guard let first = heap.first else { return }
+        guard let first = heap.first else {
+            setReferenced(false)
+            return
+        }
+        setReferenced(true)
         if first.deadline == armedDeadline { return }
         armedDeadline = first.deadline
         // An absolute deadline on the clock uv_hrtime reads; an all-zero value would disarm.

@@ -34,8 +34,20 @@ package final class Waiter<Value: Sendable>: ParkedWaiter {
     @exclusivity(unchecked) private var greenletParkedInPlace: (any RunningGreenlet)?
     /// Called once if the waiter times out or is cancelled, so a wait list can drop it.
     @exclusivity(unchecked) package var onAbandon: (() -> Void)?
+    /// The operation that waits, for the error that says it would wait forever.
+    package let purpose: StaticString
+    /// What it waits for, when that has a name (the greenlet a join waits for).
+    @exclusivity(unchecked) package var subject: (any WaitSubject)?
 
-    package init() {}
+    /// A waiter for `purpose` ("Event.wait()"), which ``waitDescription`` names.
+    package init(purpose: StaticString = "a Sprout wait") {
+        self.purpose = purpose
+    }
+
+    /// The operation that waits, and what for when known: "join() of greenlet 'worker'".
+    package var waitDescription: String {
+        subject.map { "\(purpose) of \($0.waitName)" } ?? "\(purpose)"
+    }
 
     /// True until the waiter has been woken, timed out or been cancelled.
     package var isWaiting: Bool { !finished }
@@ -223,6 +235,15 @@ private func parkOutsideGreenlet<Value: Sendable>(
 protocol ParkedWaiter: AnyObject, Sendable {
     /// Wakes the waiter as cancelled, or makes its coming park return at once.
     func cancel()
+    /// The operation that waits, and what for when known.
+    var waitDescription: String { get }
+}
+
+/// Something a greenlet can wait for that has a name to give in an error (a greenlet,
+/// an ``AsyncResult``, a job).
+package protocol WaitSubject: AnyObject {
+    /// How an error names it: "greenlet 'worker' (spawned at main.swift:12)".
+    var waitName: String { get }
 }
 
 /// Converts seconds to whole nanoseconds, saturating for huge or infinite values.

@@ -8,13 +8,7 @@
 ///   poll error; `CancellationError` if the greenlet is killed.
 @Hub
 public func waitReadable(_ fd: Int32, timeout: Double? = nil) async throws -> Bool {
-    do {
-        let watcher = try FDWatcher(fd: fd)
-        defer { watcher.close() }
-        return try await watcher.waitReadable(timeout: timeout)
-    } catch let error as HubError {
-        throw IOError(code: error.code, operation: "wait to read", peer: "fd \(fd)")
-    }
+    try await waitOn(fd, readable: true, timeout: timeout)
 }
 
 /// Waits until `fd` is writable (or has an error pending) — gevent's `wait_write`; see
@@ -25,11 +19,20 @@ public func waitReadable(_ fd: Int32, timeout: Double? = nil) async throws -> Bo
 ///   `CancellationError` if the greenlet is killed.
 @Hub
 public func waitWritable(_ fd: Int32, timeout: Double? = nil) async throws -> Bool {
+    try await waitOn(fd, readable: false, timeout: timeout)
+}
+
+/// One wait of ``waitReadable(_:timeout:)`` or ``waitWritable(_:timeout:)``, with the
+/// hub's watcher error turned into the I/O operation's.
+@Hub
+private func waitOn(_ fd: Int32, readable: Bool, timeout: Double?) async throws -> Bool {
     do {
         let watcher = try FDWatcher(fd: fd)
         defer { watcher.close() }
-        return try await watcher.waitWritable(timeout: timeout)
+        return readable
+            ? try await watcher.waitReadable(timeout: timeout)
+            : try await watcher.waitWritable(timeout: timeout)
     } catch let error as HubError {
-        throw IOError(code: error.code, operation: "wait to write", peer: "fd \(fd)")
+        throw IOError(code: error.code, operation: readable ? "wait to read" : "wait to write", peer: "fd \(fd)")
     }
 }

@@ -15,13 +15,17 @@
 /// - Throws: what `body` throws; `CancellationError` if the greenlet is killed.
 @Hub
 public func offloadBlocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    let waiter = Waiter<Result<T, any Error>>()
+    let waiter = Waiter<Result<T, any Error>>(purpose: "offloadBlocking { }")
     let wake = await park(waiter) { waiter in
         let ticket = OffloadTicket()
+        // Until its answer is back on the hub, the call is something that can wake a greenlet.
+        LoopExecutor.shared.holdOpen()
         BlockingPool.shared.submit(BlockingPool.Job {
-            guard !ticket.isAbandoned else { return }
-            let result = Result { try body() }
-            Hub.later { _ = waiter.wake(with: result) }
+            let result = ticket.isAbandoned ? nil : Result { try body() }
+            Hub.later {
+                LoopExecutor.shared.releaseHold()
+                if let result { _ = waiter.wake(with: result) }
+            }
         })
         waiter.onAbandon = { ticket.abandon() }
     }

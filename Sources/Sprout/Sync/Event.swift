@@ -45,6 +45,7 @@ public final class Event: Sendable {
     public func wait(timeout: Double? = nil) async throws -> Bool {
         try await parkUnlessReady(
             timeout: timeout,
+            purpose: "Event.wait()",
             ready: { isSet },
             enlist: { waiters.append($0, ()) },
             abandoned: { waiters.noteAbandoned() }

@@ -58,7 +58,7 @@ final class QueueCore: Sendable {
         if try putWithoutWaiting(item) { return }
         // Entering `park` may hop executors (a caller that is not a greenlet), so the
         // state is looked at again where the waiter is registered, with no suspension between.
-        let wake = await park(Waiter<Bool>(), timeout: timeout) { waiter in
+        let wake = await park(Waiter<Bool>(purpose: "a queue's put()"), timeout: timeout) { waiter in
             if isClosed {
                 waiter.wake(with: false)
             } else if offer(item) {
@@ -140,7 +140,7 @@ final class QueueCore: Sendable {
     @usableFromInline func getWaiting(timeout: Double?) async throws -> Item {
         // Tried again: a caller off the hub could not try before it got here.
         if let item = try getWithoutWaiting() { return item }
-        let wake = await park(Waiter<Delivery>(), timeout: timeout) { waiter in
+        let wake = await park(Waiter<Delivery>(purpose: "a queue's get()"), timeout: timeout) { waiter in
             // Looked at again: see `put`.
             if let item = take() {
                 waiter.wake(with: .item(item))

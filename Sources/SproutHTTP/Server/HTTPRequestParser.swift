@@ -122,7 +122,7 @@ package struct HTTPRequestParser: Sendable {
         while true {
             switch state {
             case .head:
-                guard let end = findHeadEnd() else {
+                guard let end = try findHeadEnd() else {
                     if buffer.count - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
                     return nil
                 }
@@ -213,21 +213,29 @@ package struct HTTPRequestParser: Sendable {
 
     /// The index of the CRLF CRLF ending the head that starts at `position`, searching
     /// on from `scanned`; only the first `maxHeadBytes + 4` bytes need searching.
-    private mutating func findHeadEnd() -> Int? {
+    ///
+    /// - Throws: ``HTTPParseError/badRequest(_:)`` for an LF without its CR: a head's lines
+    ///   end in CRLF only (RFC 9112 lets a recipient take a bare LF as a line end, and two
+    ///   parsers that differ on it frame requests differently), so a client sending bare
+    ///   LFs is answered at once instead of waiting for a head end that never comes.
+    private mutating func findHeadEnd() throws(HTTPParseError) -> Int? {
         let stop = min(buffer.count, position + limits.maxHeadBytes + 4)
         let from = max(position, scanned)
+        let start = position
         let (found, resume) = buffer.withUnsafeBufferPointer { bytes -> (Int?, Int) in
             guard let base = bytes.baseAddress else { return (nil, from) }
-            // Jumps from LF to LF with memchr (vectorised; a head has few lines), checking
-            // the three bytes before each: the earliest LF that can end a head is at from + 3.
-            var index = from + 3
+            // Jumps from LF to LF with memchr (vectorised; a head has few lines), looking
+            // back from each: every LF is examined once, however the input is split.
+            var index = from
             while index < stop, let hit = memchr(base + index, 10, stop - index) {
                 let lf = base.distance(to: UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)))
-                if bytes[lf - 1] == 13 && bytes[lf - 2] == 10 && bytes[lf - 3] == 13 { return (lf - 3, lf - 3) }
+                if lf == start || bytes[lf - 1] != 13 { return (lf, -1) }
+                if lf - 3 >= start && bytes[lf - 2] == 10 && bytes[lf - 3] == 13 { return (lf - 3, lf - 3) }
                 index = lf + 1
             }
-            return (nil, max(from, stop - 3))
+            return (nil, stop)
         }
+        if resume < 0 { throw .badRequest("LF without CR in the request head") }
         scanned = resume
         return found
     }

@@ -90,6 +90,72 @@ case "run-logger":
         try await sleep(0.05)
     }
 
+case "loop-exit":
+    // A main greenlet waiting with nothing left that could wake it: Hub.run throws LoopExit.
+    let shape = CommandLine.arguments.dropFirst(2).first ?? ""
+    let started = monotonicNanoseconds()
+    do {
+        try Hub.run {
+            switch shape {
+            case "event": try await Event().wait()
+            case "queue": _ = try await Queue<Int>().get()
+            case "async-result": _ = try await AsyncResult<Int>().get()
+            case "join-all":
+                let parked = spawn(name: "parked-forever") { try await Event().wait() }
+                try await joinAll([parked])
+            case "after-switch":
+                // The hub ran a turn before the wait: the check is not only made at start.
+                try await sleep(0)
+                try await Event().wait()
+            default: throw Failure(text: "unknown shape \(shape)")
+            }
+        }
+        say("returned")
+    } catch let exit as LoopExit {
+        say("LoopExit after \((monotonicNanoseconds() - started) / 1_000_000) ms: \(exit)")
+    }
+
+case "loop-wakes":
+    // Each shape waits on an Event that something still alive sets after 0.2 s: no LoopExit.
+    let shape = CommandLine.arguments.dropFirst(2).first ?? ""
+    let listener = shape == "socket" ? delayedTCPPeer() : (fd: Int32(-1), port: 0)
+    try Hub.run {
+        let event = Event()
+        switch shape {
+        case "timer":
+            spawn { try await sleep(0.2); event.set() }
+        case "socket":
+            // Read on a live connection whose peer (a thread Sprout does not know) writes late.
+            spawn {
+                let stream = try await TCPStream.connect(host: "127.0.0.1", port: listener.port)
+                _ = try await stream.readExactly(1)
+                stream.close()
+                event.set()
+            }
+        case "child":
+            spawn {
+                _ = try await Command("/bin/sleep", arguments: ["0.2"]).output(timeout: 10)
+                event.set()
+            }
+        case "offload":
+            spawn {
+                _ = try await offloadBlocking { usleep(200_000) }
+                event.set()
+            }
+        case "signal":
+            let signals = try Signals([SIGUSR1])
+            _ = startDetachedThread { usleep(200_000); kill(getpid(), SIGUSR1) }
+            spawn {
+                _ = try await signals.wait()
+                signals.close()
+                event.set()
+            }
+        default: throw Failure(text: "unknown shape \(shape)")
+        }
+        try await event.wait()
+    }
+    say("woken")
+
 case "main-throws":
     // The main greenlet's error comes out of Hub.run, and is not also reported.
     do {
@@ -111,4 +177,30 @@ case "many":
 default:
     print("usage: sprout-test-helper teardown|signal|block|unobserved|main-throws|many")
     exit(2)
+}
+
+/// A listening socket on 127.0.0.1 whose one accepted connection gets a byte 0.2 s later,
+/// from a thread of its own.
+func delayedTCPPeer() -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+            _ = bind(fd, raw, length)
+            _ = getsockname(fd, raw, &length)
+        }
+    }
+    listen(fd, 1)
+    _ = startDetachedThread {
+        let connection = accept(fd, nil, nil)
+        usleep(200_000)
+        var byte: UInt8 = 1
+        _ = write(connection, &byte, 1)
+        usleep(100_000)
+        close(connection)
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }

@@ -320,6 +320,8 @@ struct HTTPClientTests {
             let server = StreamServer(host: "127.0.0.1", port: 0) { stream in
                 _ = try await stream.readUntil(Array("\r\n\r\n".utf8), maxLength: 65536)
                 try await stream.write(Array("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".utf8) + [UInt8](repeating: 1, count: 1000))
+                // Detaching needs every queued byte taken by the kernel.
+                try await stream.flush()
                 let fd = try stream.detachDescriptor()
                 var noLinger = linger(l_onoff: 1, l_linger: 0)
                 _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &noLinger, socklen_t(MemoryLayout<linger>.size))

@@ -86,7 +86,7 @@ private let knownDifferences: [String: String] = [
     "attack-te-http10.http":
         "h11 reads Transfer-Encoding on HTTP/1.0; RFC 9112 §6.1 says to treat that framing as faulty, and Sprout refuses it",
     "bare-lf.http":
-        "h11 takes a bare LF as a line end (RFC 9112 §2.2 allows, not requires, it); Sprout takes only CRLF, so LF LF does not end a head and it waits (431 at the head limit, or the head deadline)",
+        "h11 takes a bare LF as a line end (RFC 9112 §2.2 allows, not requires, it); Sprout takes only CRLF and refuses a bare LF in a head (400)",
     "same-lengths.http":
         "h11 folds identical Content-Length fields into one; Sprout accepts them too (RFC 9110 §8.6) but hands the handler the fields as received",
 ]

@@ -159,6 +159,25 @@ struct HTTPRequestParserTests {
         }
     }
 
+    /// A head whose lines end in a bare LF is refused as soon as the LF arrives, not left
+    /// waiting for a CRLF CRLF that such a client never sends (it would hang until the
+    /// head deadline); whole or byte by byte alike.
+    @Test
+    func aBareLFInTheHeadIs400AtOnce() {
+        let cases = [
+            "GET / HTTP/1.1\nHost: x\n\n",
+            "GET / HTTP/1.1\r\nHost: x\n",
+            "\nGET / HTTP/1.1\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\nb\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\n",
+        ]
+        for text in cases {
+            let bytes = Array(text.utf8)
+            #expect(outcome(bytes).error == .badRequest("LF without CR in the request head"), "\(text.debugDescription)")
+            #expect(outcome(bytes, cuts: Array(0..<bytes.count)) == outcome(bytes), "\(text.debugDescription) byte by byte")
+        }
+    }
+
     @Test(arguments: framingAttacks)
     func framingAttackIsRefused(_ attack: FramingAttack) {
         let bytes = Array(attack.request.utf8)
