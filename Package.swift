@@ -30,10 +30,13 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
+        // Linux calls Swift's Glibc module leaves out (pidfd, prctl, close_range), for the
+        // pool's fork server.
+        .systemLibrary(name: "CSproutLinux", path: "CSproutLinux"),
         .target(
             name: "Sprout",
             dependencies: [
-                "CLibuv", .product(name: "DequeModule", package: "swift-collections"),
+                "CLibuv", "CSproutLinux", .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -69,11 +69,16 @@ let package = Package(
             ],
             path: "Bench"
         ),
-        // The process pool's benchmarks, in a program of their own: pool workers are the
-        // program started again, so it links nothing a worker would not load otherwise.
+        // The process pool's benchmarks. It links SproutHTTP and Foundation on purpose, as
+        // most programs will: worker start-up (pool-ready, pool-replace) is measured from
+        // such a program, where running the program again costs its whole start-up.
         .executableTarget(
             name: "SproutBenchPool",
-            dependencies: [.product(name: "Sprout", package: "Sprout"), "SproutBenchSupport"],
+            dependencies: [
+                .product(name: "Sprout", package: "Sprout"),
+                .product(name: "SproutHTTP", package: "Sprout"),
+                "SproutBenchSupport",
+            ],
             path: "BenchPool"
         ),
         // The seeds' server that hands each connection to a pool worker.

@@ -16,12 +16,32 @@ swift build -c release --package-path Examples --product sprout-distributed 2>&1
 demo="$(swift build -c release --package-path Examples --show-bin-path)/sprout-distributed"
 
 workers=()
+submitter=""
+watchdog=""
 cleanup() {
-    for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${workers[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ -z "$watchdog" ] || kill -TERM "$watchdog" 2>/dev/null || true
+    for pid in $submitter "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in $submitter "${workers[@]}"; do wait "$pid" 2>/dev/null || true; done
     postgres_stop
 }
 trap cleanup EXIT
+# Ctrl-C or kill: leave through the EXIT trap (the submitter runs in the background so the
+# shell takes the signal at once, not when it finishes).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A kill -9 of this script runs no trap: a watchdog stops the submitter, the hosts and the
+# server once it is gone (it ignores the terminal's Ctrl-C; the EXIT trap stops it with SIGTERM).
+watch_script() {
+    trap '' INT HUP
+    trap 'exit 0' TERM
+    while kill -0 $$ 2>/dev/null; do sleep 0.5; done
+    # Hosts drain on SIGTERM; any still there after 2 s are killed (the server is going).
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+    sleep 2
+    for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
+    postgres_stop
+}
 
 postgres_start
 echo "== PostgreSQL on 127.0.0.1:$POSTGRES_PORT ($POSTGRES_DIR)"
@@ -30,4 +50,8 @@ for _ in 1 2 3; do
     workers+=($!)
 done
 echo "== worker hosts: ${workers[*]}; submitting $jobs jobs, killing host ${workers[0]} midway"
-"$demo" submit "$POSTGRES_URL" "$jobs" "${workers[0]}"
+"$demo" submit "$POSTGRES_URL" "$jobs" "${workers[0]}" &
+submitter=$!
+watch_script "$submitter" "${workers[@]}" </dev/null >/dev/null 2>&1 &
+watchdog=$!
+wait "$submitter"

@@ -76,7 +76,7 @@ PY
 mkdir -p "$output"
 for module in Sprout SproutHTTP; do
     graphs=$(mktemp -d)
-    swift-symbolgraph-extract -module-name "$module" -I "$modules" -I CLibuv -I CCurl -I CLibpq \
+    swift-symbolgraph-extract -module-name "$module" -I "$modules" -I CLibuv -I CSproutLinux -I CCurl -I CLibpq \
         -target "$(uname -m)-unknown-linux-gnu" -minimum-access-level public -skip-synthesized-members \
         -output-dir "$graphs"
     python3 - "$graphs/$module.symbols.json" <<'PY'

@@ -49,6 +49,27 @@ let processWorkloads: [Workload] = [
         }
         report(milliseconds)
     },
+    Workload(name: "pool-replace", usage: "pool-replace N: median ms from SIGKILL on the only worker of an idle pool until a job has run on its replacement, over N kills") { arguments in
+        let count = intArgument(arguments, 0, 20)
+        let milliseconds = try Hub.run {
+            let pool = try await ProcessPool(workers: 1)
+            for _ in 0..<50 { _ = try await pool.run(Noop()) }
+            var times: [Double] = []
+            for _ in 0..<count {
+                let worker = pool.workerPIDs[0]
+                let start = now()
+                kill(worker, SIGKILL)
+                // The job goes to the replacement: one the dead worker never started is
+                // queued again, not failed.
+                _ = try await pool.run(Noop())
+                times.append(now() - start)
+                precondition(pool.workerPIDs != [worker])
+            }
+            await pool.terminate()
+            return times.sorted()[times.count / 2] * 1000
+        }
+        report(milliseconds)
+    },
     Workload(name: "pool-roundtrip", usage: "pool-roundtrip N: µs per job run one at a time on an idle 1-worker pool") { arguments in
         let count = intArgument(arguments, 0, 20_000)
         let micros = try Hub.run {

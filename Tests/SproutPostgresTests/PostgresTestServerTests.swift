@@ -21,8 +21,19 @@ struct PostgresTestServerTests {
             server.abandon()
             // Throws `Timeout` if the postmaster or its directory is still there.
             try await waitFor(timeout: slack(10)) {
-                kill(postmaster, 0) != 0 && access(server.directory, F_OK) != 0
+                hasEnded(postmaster) && access(server.directory, F_OK) != 0
             }
         }
     }
+}
+
+/// Whether `pid` has ended: gone, or a zombie nobody has reaped. pg_ctl daemonizes the
+/// postmaster, and a test process that used a fork server earlier (ForkServerTests) is a
+/// child subreaper, so the ended postmaster comes back to it as a zombie, which `kill(pid, 0)`
+/// still finds.
+private func hasEnded(_ pid: Int32) -> Bool {
+    if kill(pid, 0) != 0 { return true }
+    // The state is the first field after the command name's closing parenthesis.
+    guard let stat = readFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+    return stat[close...].dropFirst().trimmingPrefix(" ").first == "Z"
 }

@@ -24,12 +24,18 @@ final class QueueHost {
 
     var pid: Int32 { child.pid }
 
-    /// The pids of its pool's worker processes now (children of any of its threads: the
-    /// hub thread starts them).
+    /// The pids of its pool's worker processes now, and of the fork server they are forked
+    /// from: its children and theirs.
     var poolPIDs: [Int32] {
-        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let children = Self.children(of: pid)
+        return children + children.flatMap(Self.children(of:))
+    }
+
+    /// The children of process `parent` (of any of its threads: the hub thread starts them).
+    private static func children(of parent: Int32) -> [Int32] {
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(parent)/task")) ?? []
         return threads.flatMap { thread -> [Int32] in
-            let text = readFile("/proc/\(pid)/task/\(thread)/children") ?? ""
+            let text = readFile("/proc/\(parent)/task/\(thread)/children") ?? ""
             return text.split(separator: " ").compactMap { Int32($0) }
         }
     }

@@ -6,7 +6,10 @@ better Sprout is) with its min / median / max over paired runs.
 Workloads are declared in workloads/*.json; each is a list of
   {"name": ..., "unit": ..., "better": "higher"|"lower", "goal": ...,
    "sprout": [argv...], "peers": {"label": [argv...], ...},
-   "tools": [wrk|node|cc|valgrind...]}   (optional: what setup.sh must find or install)
+   "tools": [wrk|node|cc|valgrind...],   (optional: what setup.sh must find or install)
+   "runs": N,                            (optional: paired runs for this workload, instead of
+                                          --repeat: cheap start-up workloads take 20)
+   "timeout": SECONDS}                   (optional: the cap on one run, instead of --timeout)
 An argv may use {python} (the virtualenv's python), {release} (the release build folder
 of the Examples package, where the benchmark programs are) and {here} (this folder).
 Every program prints 'RESULT <number>' on a line.
@@ -106,20 +109,29 @@ def main():
     python = ensure_venv()
     release = build_sprout()
 
-    rows = []
+    rows, failures = [], []
     for w in workloads:
         higher = w["better"] == "higher"
         sprout_argv = expand(w["sprout"], python, release)
         for label, peer in w["peers"].items():
             peer_argv = expand(peer, python, release)
             sprout_values, peer_values, ratios = [], [], []
-            for _ in range(args.repeat):
-                # Interleaved, so drift on a shared machine hits both sides alike.
-                s = measure(sprout_argv, args.timeout)
-                p = measure(peer_argv, args.timeout)
-                sprout_values.append(s)
-                peer_values.append(p)
-                ratios.append(s / p if higher else p / s)
+            timeout = w.get("timeout", args.timeout)
+            try:
+                for _ in range(w.get("runs", args.repeat)):
+                    # Interleaved, so drift on a shared machine hits both sides alike.
+                    s = measure(sprout_argv, timeout)
+                    p = measure(peer_argv, timeout)
+                    sprout_values.append(s)
+                    peer_values.append(p)
+                    ratios.append(s / p if higher else p / s)
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                # One failed workload must not lose the rows already measured.
+                print(f"  {w['name']} vs {label}: FAILED after {len(ratios)} paired runs: {error}", file=sys.stderr)
+                failures.append(f"{w['name']} vs {label}")
+                if not ratios:
+                    continue
+                sprout_values = sprout_values[:len(ratios)]
             row = (w["name"], w["unit"], statistics.median(sprout_values), label,
                    statistics.median(peer_values), min(ratios), statistics.median(ratios),
                    max(ratios), w.get("goal", ""))
@@ -141,7 +153,9 @@ def main():
             cells = [r[0], r[1], fmt(r[2]), r[3], fmt(r[4]), f"{r[5]:.2f}x", f"{r[6]:.2f}x",
                      f"{r[7]:.2f}x", r[8]]
             print("  ".join(str(c).ljust(wd) for c, wd in zip(cells, widths)))
-    print(f"(ratio = how many times better Sprout is; {args.repeat} paired runs each, release build, "
+    if failures:
+        print(f"(FAILED, rows above from the runs that finished: {', '.join(failures)})")
+    print(f"(ratio = how many times better Sprout is; {args.repeat} paired runs each (or as a workload sets), release build, "
           f"{os.cpu_count()} cores)")
 
 

@@ -47,6 +47,13 @@ package final class FDWatcher {
         watch(events.union(waitingEvents))
     }
 
+    /// Lets the loop end while this watcher is active, for a watcher that outlives every
+    /// wait (a fork server's control socket): only real work keeps the loop alive.
+    package func letLoopEnd() {
+        guard !closed else { return }
+        uv_unref(UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_handle_t.self))
+    }
+
     /// Stops the callbacks given to `setCallback`.
     package func stopCallbacks() {
         callback = nil

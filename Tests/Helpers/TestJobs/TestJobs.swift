@@ -7,7 +7,7 @@ public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
-    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self,
+    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self,
 ]
 
 /// n².
@@ -107,6 +107,12 @@ public struct WhoAmI: ProcessJob {
         if pause > 0 { usleep(UInt32(pause * 1e6)) }
         return getpid()
     }
+}
+
+/// The worker's parent's pid: the pool's process, or the fork server that forked it.
+public struct ParentPID: ProcessJob {
+    public init() {}
+    public func run() -> Int32 { getppid() }
 }
 
 nonisolated(unsafe) private var marker = ""

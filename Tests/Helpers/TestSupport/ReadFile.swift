@@ -7,14 +7,20 @@ import Glibc
 /// (LeakSanitizer reported a leak inside Foundation's `String(contentsOfFile:)` reading
 /// /proc in the PostgreSQL tests; this reads with the C library only.)
 public func readFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
+    readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// The whole contents of the file at `path`, or `nil` if it cannot be opened; read as
+/// ``readFile(_:)`` reads.
+public func readFileBytes(_ path: String) -> [UInt8]? {
+    guard let file = fopen(path, "rb") else { return nil }
     defer { fclose(file) }
     var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
+    var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
         let count = fread(&chunk, 1, chunk.count, file)
         if count <= 0 { break }
         bytes += chunk[0..<count]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }

@@ -47,6 +47,17 @@ if CommandLine.arguments.dropFirst().first == "child-parent" {
         fflush(nil)
     }
 }
+// `fork-server-parents` runs two jobs on a 2-worker pool and prints "parents P A B": this
+// program's pid and the parent pid each job found (the fork server forked at start-up).
+if CommandLine.arguments.dropFirst().first == "fork-server-parents" {
+    try Hub.run {
+        let pool = try await ProcessPool(workers: 2)
+        let parents = try await pool.map([ParentPID(), ParentPID()], chunkSize: 1)
+        print("parents \(getpid()) " + parents.map(String.init).joined(separator: " "))
+        fflush(nil)
+        await pool.terminate()
+    }
+}
 if CommandLine.arguments.dropFirst().first == "pool-parent" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 2)
@@ -82,3 +93,4 @@ func threadCPUMicroseconds() -> Int {
     getrusage(__rusage_who_t(1), &usage)
     return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
 }
+

@@ -204,14 +204,6 @@ private func corpusFiles(_ folder: String) throws -> [String] {
 }
 
 private func bytes(of path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw HubError(code: -errno, operation: "open \(path)") }
-    defer { fclose(file) }
-    var contents: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count <= 0 { break }
-        contents += buffer[..<count]
-    }
+    guard let contents = readFileBytes(path) else { throw HubError(code: -errno, operation: "open \(path)") }
     return contents
 }

@@ -24,6 +24,12 @@ func isAlive(_ pid: Int32) -> Bool {
     return state != "Z" && state != "X"
 }
 
+/// The parent of process `pid`, or -1 if it cannot be read.
+func parentPID(_ pid: Int32) -> Int32 {
+    // The parent is field 4 of the file, 2 after the command name.
+    statFields("/proc/\(pid)/stat").flatMap { $0.count > 1 ? Int32($0[1]) : nil } ?? -1
+}
+
 /// CPU time (user + system, in clock ticks) that the process or thread whose `stat` file
 /// is at `path` has used; 0 if it cannot be read.
 func cpuTicks(_ path: String) -> Int {

@@ -68,6 +68,9 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         worker = try WorkerProcess(
             executable: executable,
             environment: ProcessPool.workerEnvironment(),
+            // Run again, not forked from the fork server: the child's parent is this
+            // program, as multiprocessing.Process's is (the seeds print os.getppid()).
+            start: .spawn,
             coder: coder,
             logger: logger,
             onEvent: { [weak self] worker, event in self?.handle(event, from: worker) },

@@ -1,7 +1,15 @@
 extension ProcessPool {
     /// Turns this process into a pool worker if it was started as one, and never returns
     /// then; in any other process it returns at once. Call it first thing in `main`, before
-    /// anything else runs — pool workers are this same program started again.
+    /// anything else runs — pool workers are this same program.
+    ///
+    /// In a program that is not a worker and still has one thread, it forks the *fork
+    /// server*: a small copy of the program, taken now while forking is safe, from which
+    /// pools fork their workers in about a millisecond instead of running the program
+    /// again (like multiprocessing's `forkserver`). It exits with the program.
+    /// `SPROUT_FORK_SERVER=0` in the environment turns it off. A program started as a fork
+    /// server (a pool's ``WorkerStart/forkServer``, or a replacement for one that died)
+    /// serves as one from here and never returns.
     ///
     /// A worker serves the job types in `jobs` (a pool sending another type fails before
     /// sending), ignores SIGINT (the parent owns Ctrl-C), and exits when its parent closes
@@ -13,7 +21,13 @@ extension ProcessPool {
     ///   - coder: the coder the pool uses (JSON by default).
     /// - Throws: nothing today; reserved so a future check of `jobs` is not source-breaking.
     public nonisolated static func serveIfWorker(jobs: [any ProcessJob.Type], coder: any ProcessCoder = JSONProcessCoder()) throws {
-        guard let channel = WorkerEnvironment.workerChannel else { return }
+        if let control = ForkServer.controlFromEnvironment {
+            ForkServer.serve(control: control, jobs: RegisteredJob.table(jobs), coder: coder)
+        }
+        guard let channel = WorkerEnvironment.workerChannel else {
+            ForkServer.startEarly(jobs: RegisteredJob.table(jobs), coder: coder)
+            return
+        }
         WorkerLoop(channel: channel, jobs: RegisteredJob.table(jobs), coder: coder).serve()
     }
 }

@@ -57,6 +57,7 @@ public final class ProcessPool {
     private let environment: [String]
     private let initializer: (name: [UInt8], job: [UInt8])?
     private let startTimeout: Double
+    private let start: WorkerStart
     private(set) var workers: [WorkerProcess] = []
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
@@ -90,6 +91,8 @@ public final class ProcessPool {
     ///   - coder: how jobs and results are encoded; must match the workers'.
     ///   - killGrace: seconds between SIGTERM and SIGKILL when a running job is cancelled.
     ///   - startTimeout: seconds a worker may take to become ready.
+    ///   - start: how workers are started (forked from the fork server when this program
+    ///     has one, by default).
     ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)`` throws
     ///     ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` before sending) and the largest
     ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
@@ -107,6 +110,7 @@ public final class ProcessPool {
         coder: any ProcessCoder = JSONProcessCoder(),
         killGrace: Double = 1,
         startTimeout: Double = 10,
+        start: WorkerStart = .automatic,
         maxPayloadBytes: Int = 1 << 30,
         logger: Logger? = nil
     ) async throws {
@@ -118,6 +122,7 @@ public final class ProcessPool {
         self.coder = coder
         self.killGrace = killGrace
         self.startTimeout = startTimeout
+        self.start = start
         self.maxPayloadBytes = min(max(maxPayloadBytes, 64), Frame.maxPayload)
         environment = ProcessPool.workerEnvironment() + ["\(WorkerEnvironment.outputLimitMarker)=\(self.maxPayloadBytes)"]
         if let initializer {
@@ -347,6 +352,7 @@ public final class ProcessPool {
         let worker = try WorkerProcess(
             executable: executable,
             environment: environment,
+            start: start,
             startTimeout: startTimeout,
             initializer: initializer,
             coder: coder,
@@ -631,14 +637,19 @@ public final class ProcessPool {
 
     /// The parent's environment plus the worker marker.
     static func workerEnvironment() -> [String] {
+        inheritedEnvironment() + ["\(WorkerEnvironment.marker)=\(WorkerEnvironment.channelFD)"]
+    }
+
+    /// The parent's environment without the markers that make a process a worker or a
+    /// fork server.
+    static func inheritedEnvironment() -> [String] {
         var result: [String] = []
         var entry = environ
         while let pointer = entry.pointee {
             let line = String(cString: pointer)
-            if !line.hasPrefix(WorkerEnvironment.marker + "=") { result.append(line) }
+            if !line.hasPrefix(WorkerEnvironment.marker + "=") && !line.hasPrefix(ForkServer.marker + "=") { result.append(line) }
             entry += 1
         }
-        result.append("\(WorkerEnvironment.marker)=\(WorkerEnvironment.channelFD)")
         return result
     }
 }

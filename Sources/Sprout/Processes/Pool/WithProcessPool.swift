@@ -4,7 +4,7 @@ import Logging
 /// When `body` returns, the pool is closed and joined (its jobs finish); when it throws,
 /// the pool is terminated. The pool's reports go to `logger` (see ``ProcessPool``).
 ///
-/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:maxPayloadBytes:logger:)``
+/// - Throws: what `body` throws; what ``ProcessPool/init(workers:executable:maxTasksPerWorker:initializer:coder:killGrace:startTimeout:start:maxPayloadBytes:logger:)``
 ///   throws; `CancellationError` if the caller is killed.
 @Hub
 public func withProcessPool<T: Sendable>(

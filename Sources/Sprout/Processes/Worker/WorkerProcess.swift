@@ -32,7 +32,7 @@ final class WorkerProcess {
         case answered(PoolTask, Frame, seconds: Double)
     }
 
-    let child: SpawnedChild
+    let child: any WorkerChild
     var pid: Int32 { child.pid }
     private(set) var phase = Phase.starting
     /// The phase the worker was in when it died, once it has.
@@ -92,11 +92,13 @@ final class WorkerProcess {
     private let onEvent: (WorkerProcess, Event) -> Void
     private let afterFrames: () -> Void
 
-    /// Starts `executable` as a worker; it must say hello within `startTimeout` seconds
-    /// (no limit when `nil`), then runs `initializer` (if any) before it is ready.
+    /// Starts `executable` as a worker — forked by its fork server when `start` finds one
+    /// (``ForkServerConnection``), else by running it again; it must say hello within
+    /// `startTimeout` seconds (no limit when `nil`), then runs `initializer` (if any) before
+    /// it is ready.
     ///
     /// - Throws: ``HubError`` if the channel, the pipe or the process cannot be made.
-    init(executable: String, environment: [String], startTimeout: Double? = nil,
+    init(executable: String, environment: [String], start: WorkerStart = .automatic, startTimeout: Double? = nil,
          initializer: (name: [UInt8], job: [UInt8])? = nil, coder: any ProcessCoder, logger: Logger,
          onEvent: @escaping (WorkerProcess, Event) -> Void,
          afterFrames: @escaping () -> Void, onExit: @escaping (WorkerProcess, ExitStatus) -> Void) throws(HubError) {
@@ -126,14 +128,21 @@ final class WorkerProcess {
         }
         ledgerRegion = slot
         ledger = WorkerLedger(base: slot.base)
-        var spec = ChildSpec(executable: executable)
-        spec.environment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
-        spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
-        do {
-            child = try SpawnedChild(spec)
-        } catch {
-            for fd in pair + errorPipe + passing { close(fd) }
-            throw error
+        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
+        if let server = ForkServerConnection.server(for: executable, start: start),
+           let forked = try? server.startWorker(environment: workerEnvironment, descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
+            child = forked
+        } else {
+            // No fork server, or it failed: the program is run again, as without one.
+            var spec = ChildSpec(executable: executable)
+            spec.environment = workerEnvironment
+            spec.stdio = [.ignore, .inherit(1), .inherit(errorPipe[1]), .inherit(pair[1]), .inherit(passing[1])]
+            do {
+                child = try SpawnedChild(spec)
+            } catch {
+                for fd in pair + errorPipe + passing { close(fd) }
+                throw error
+            }
         }
         close(pair[1])
         close(errorPipe[1])

@@ -1,0 +1,170 @@
+import CSproutLinux
+import Glibc
+import Synchronization
+
+/// The fork server: a small process, forked from the program while it is still
+/// single-threaded (``ProcessPool/serveIfWorker(jobs:coder:)`` does it), that forks pool
+/// workers on request. A worker forked from it is ready in about a millisecond whatever the
+/// program links, where running the program again costs its whole start-up; forking the
+/// program itself later is unsafe, as its hub and Swift's pool have threads by then
+/// (Python's `forkserver` start method, for the same reasons).
+///
+/// The server waits for its workers and reports each one's exit status and signal to the
+/// parent (``ForkServerMessage``); the parent is a child subreaper, so if the server dies,
+/// its workers become the parent's children and are reaped there (``ForkedChild``). The
+/// server exits when the parent closes the control socket. This side runs in the server
+/// and the workers; the parent's side is ``ForkServerConnection``.
+enum ForkServer {
+    /// Set in a program started again as a fork server; its value is the control socket's
+    /// descriptor.
+    static let marker = "SPROUT_FORK_SERVER_FD"
+    /// `SPROUT_FORK_SERVER=0` turns the early fork server off: workers are then started by
+    /// running the program again.
+    static let switchMarker = "SPROUT_FORK_SERVER"
+    /// The descriptor a fork server started again finds its control socket on.
+    static let controlFD: Int32 = 3
+
+    /// The control socket's descriptor when this program was started as a fork server.
+    static var controlFromEnvironment: Int32? {
+        getenv(marker).flatMap { Int32(String(cString: $0)) }
+    }
+
+    /// The control socket and pid of the server forked at start-up, until the hub takes them.
+    private static let early = Mutex<(control: Int32, pid: Int32)?>(nil)
+
+    /// The early server's control socket and pid, once (the hub's connection owns them after).
+    static func takeEarly() -> (control: Int32, pid: Int32)? {
+        early.withLock { server in
+            defer { server = nil }
+            return server
+        }
+    }
+
+    /// Forks the early fork server, if this process is single-threaded and it is not turned
+    /// off. Any failure leaves workers to be started by running the program again.
+    static func startEarly(jobs: [String: RegisteredJob], coder: any ProcessCoder) {
+        if let value = getenv(switchMarker), String(cString: value) == "0" { return }
+        guard threadCount() == 1 else { return }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &pair) == 0 else { return }
+        // Orphaned workers (their server killed) come back here, where their exit is seen.
+        _ = sprout_set_child_subreaper()
+        let pid = fork()
+        if pid == 0 {
+            close(pair[0])
+            serve(control: pair[1], jobs: jobs, coder: coder)
+        }
+        close(pair[1])
+        guard pid > 0 else {
+            close(pair[0])
+            return
+        }
+        early.withLock { $0 = (pair[0], pid) }
+    }
+
+    /// The server's loop: forks a worker for each request, reports each worker's end, and
+    /// exits when the parent closes the control socket.
+    static func serve(control: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder) -> Never {
+        // The terminal's Ctrl-C reaches the whole process group: the parent decides.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        // The server holds none of the parent's files: a reader of the parent's output sees
+        // its end when the parent (and its workers) are done, not when the server is.
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        for fd: Int32 in 0...2 { dup2(null, fd) }
+        close(null)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ForkServerMessage.maxBytes, alignment: 8)
+        var workers: [(pid: Int32, pidfd: Int32)] = []
+        while true {
+            var polled = [pollfd(fd: control, events: Int16(POLLIN), revents: 0)]
+                + workers.map { pollfd(fd: $0.pidfd, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&polled, nfds_t(polled.count), -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                exit(70)
+            }
+            for (index, entry) in polled.enumerated().dropFirst().reversed() where entry.revents != 0 {
+                var signal: Int32 = 0, code: Int32 = 0
+                guard sprout_reap_pidfd(entry.fd, &signal, &code) == 1 else { continue }
+                let worker = workers.remove(at: index - 1)
+                close(worker.pidfd)
+                _ = ForkServerMessage(kind: .exited, numbers: [worker.pid, signal, code]).send(on: control)
+            }
+            guard polled[0].revents != 0 else { continue }
+            switch ForkServerMessage.receive(on: control, buffer: buffer) {
+            case .end:
+                // The parent is gone or done; the workers notice on their own channels.
+                exit(0)
+            case .nothing, .invalid:
+                continue
+            case .message(let request):
+                guard request.kind == .startWorker, request.descriptors.count == 4 else {
+                    for fd in request.descriptors { close(fd) }
+                    continue
+                }
+                let pid = fork()
+                if pid == 0 {
+                    becomeWorker(descriptors: request.descriptors, environment: request.payload, jobs: jobs, coder: coder)
+                }
+                let failure = errno
+                for fd in request.descriptors { close(fd) }
+                guard pid > 0 else {
+                    _ = ForkServerMessage(kind: .failed, numbers: [failure]).send(on: control)
+                    continue
+                }
+                // The worker cannot have been reaped yet (only this process reaps it), so
+                // the pidfd names it and no later process with the same pid.
+                let pidfd = sprout_pidfd_open(pid)
+                if pidfd < 0 {
+                    let failure = errno
+                    kill(pid, SIGKILL)
+                    var status: Int32 = 0
+                    waitpid(pid, &status, 0)
+                    _ = ForkServerMessage(kind: .failed, numbers: [failure]).send(on: control)
+                    continue
+                }
+                workers.append((pid, pidfd))
+                _ = ForkServerMessage(kind: .started, numbers: [pid], descriptors: [pidfd]).send(on: control)
+            }
+        }
+    }
+
+    /// In the forked worker: puts its descriptors where a worker expects them (stdout,
+    /// stderr, channel 3, descriptor channel 4), closes the rest, takes the parent's
+    /// environment and serves.
+    private static func becomeWorker(descriptors: [Int32], environment: [UInt8], jobs: [String: RegisteredJob],
+                                     coder: any ProcessCoder) -> Never {
+        // Moved above the targets first, so no dup2 overwrites a descriptor still to move.
+        let moved = descriptors.map { fcntl($0, F_DUPFD, 10) }
+        for (fd, target) in zip(moved, [1, 2, WorkerEnvironment.channelFD, WorkerEnvironment.descriptorFD] as [Int32]) {
+            dup2(fd, target)
+        }
+        _ = sprout_close_from(WorkerEnvironment.descriptorFD + 1)
+        clearenv()
+        for line in environment.split(separator: 0) {
+            // putenv keeps the pointer: the strings live as long as the worker.
+            _ = putenv(strdup(String(decoding: line, as: UTF8.self)))
+        }
+        // Swift's runtime locks record their owner by thread id, cached per thread, and this
+        // thread's cache holds the id of the thread that forked the server (fork copies it):
+        // a lock this thread held while another waited could never be released (seen: the
+        // hub's start deadlocked in a worker). A new thread has an id and cache of its own,
+        // so the worker runs there and this thread only waits.
+        let rc = startDetachedThread {
+            WorkerLoop(channel: WorkerEnvironment.channelFD, jobs: jobs, coder: coder).serve()
+        }
+        if rc != 0 { _exit(70) }
+        while true { pause() }
+    }
+
+    /// How many threads this process has (forking is safe only with one).
+    private static func threadCount() -> Int {
+        guard let directory = opendir("/proc/self/task") else { return Int.max }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            if entry.pointee.d_name.0 != CChar(UInt8(ascii: ".")) { count += 1 }
+        }
+        return count
+    }
+}
