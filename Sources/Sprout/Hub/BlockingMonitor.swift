@@ -69,9 +69,10 @@ final class BlockingMonitor: Sendable {
                 reported = true
                 let task = executor.currentTask.load(ordering: .relaxed)
                 let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
-                let stack = executor.hubPThread.flatMap(HubThreadStack.capture(of:)).map { frames in
-                    "\nthe hub thread's stack when it was seen blocked:\n"
-                        + frames.prefix(24).enumerated().map { "  #\($0.offset) \(SymbolNames.describe($0.element))" }.joined(separator: "\n")
+                let stack = HubThreadStack.capture().map { frames in
+                    "\nthe hub thread's stack when it was seen blocked:\n" + frames.prefix(24).enumerated().map {
+                        "  #\($0.offset) \(SymbolNames.describe($0.element, isReturnAddress: $0.offset > 0))"
+                    }.joined(separator: "\n")
                 } ?? ""
                 Hub.logger.warning("""
                     the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); \

@@ -170,12 +170,6 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         finished.open()
     }
 
-    /// The hub's thread, once it runs (for the blocking monitor, which takes its stack).
-    var hubPThread: pthread_t? {
-        let hub = hubThread.load(ordering: .acquiring)
-        return hub == 0 ? nil : pthread_t(hub)
-    }
-
     /// True on the hub's own thread.
     package var isHubThread: Bool {
         let hub = hubThread.load(ordering: .relaxed)

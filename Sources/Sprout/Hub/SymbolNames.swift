@@ -9,10 +9,13 @@ import Glibc
 /// Swift names demangled. Off the hub: it reads files and allocates.
 enum SymbolNames {
     /// The symbol tables read so far, by file path (`nil` when a file has none).
-    private static let tables = Mutex<[String: SymbolTable?]>([:])
+    private static let tables = ThreadMutex<[String: SymbolTable?]>([:])
 
-    /// "usleep + 0x24", "blockTheHubForTest() + 0x1c in sprout-test-helper", or the raw address.
-    static func describe(_ address: UnsafeRawPointer) -> String {
+    /// "usleep + 36 in libc.so.6", "blockTheHubForTest() + 28 in sprout-test-helper", or the
+    /// raw address. A return address is looked up one byte back, inside the call that
+    /// pushed it: a call that ends its function returns to the next one's first byte.
+    static func describe(_ address: UnsafeRawPointer, isReturnAddress: Bool) -> String {
+        let address = isReturnAddress ? address - 1 : address
         var info = Dl_info()
         guard dladdr(address, &info) != 0, let base = info.dli_fbase else { return "\(address)" }
         let file = info.dli_fname.map { String(cString: $0) } ?? "?"
