@@ -28,6 +28,9 @@ enum HubThreadStack {
     /// -1 while a capture is asked for and not done; then the number of frames.
     static let count = Atomic<Int32>(0)
     private static let installed = Atomic<Bool>(false)
+    /// The kernel returns from the handler through this code (`sa_restorer`); in a
+    /// backtrace taken in the handler, the frame after it is where the thread was stopped.
+    private static let trampoline = Atomic<UInt>(0)
     /// The hub thread's kernel thread id (0 until it runs) and its pthread handle.
     private static let threadID = Atomic<Int32>(0)
     private static let thread = Atomic<UInt>(0)
@@ -54,6 +57,10 @@ enum HubThreadStack {
         action.sa_flags = SA_RESTART
         sigemptyset(&action.sa_mask)
         sigaction(signal, &action, nil)
+        // The C library fills in the return trampoline; the handler's frames end there.
+        var installedAction = sigaction()
+        sigaction(signal, nil, &installedAction)
+        trampoline.store(installedAction.sa_restorer.map { UInt(bitPattern: unsafeBitCast($0, to: Int.self)) } ?? 0, ordering: .relaxed)
     }
 
     /// The hub thread's stack now, innermost frame first: its program counter, then return
@@ -81,9 +88,10 @@ enum HubThreadStack {
         for _ in 0..<100 {
             let taken = count.load(ordering: .acquiring)
             if taken >= 0 {
-                // Frame 0 is the handler, frame 1 the kernel's signal trampoline; frame 2 is
-                // where the thread was interrupted.
-                return (0..<Int(taken)).dropFirst(2).compactMap { frames[$0].map(UnsafeRawPointer.init) }
+                let taken = (0..<Int(taken)).compactMap { frames[$0].map(UnsafeRawPointer.init) }
+                let restorer = trampoline.load(ordering: .relaxed)
+                guard let last = taken.firstIndex(where: { UInt(bitPattern: $0) == restorer }) else { return nil }
+                return Array(taken[(last + 1)...])
             }
             var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
             nanosleep(&pause, nil)

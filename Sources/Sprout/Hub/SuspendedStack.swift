@@ -11,8 +11,8 @@ import Glibc
 /// points into executable code just after a call instruction. From the first word that
 /// heads a frame record (saved frame pointer, then return address: Swift and C code built
 /// with frame pointers, as Swift builds on x86-64 Linux) the walk follows the frame chain,
-/// which leaves out stale words; below it (libc's wrappers, built without frame pointers)
-/// the scan is all there is. x86-64 only, like Sprout.
+/// which leaves out stale words; below it and above where it ends (libc's and libuv's
+/// code, built without frame pointers) the scan is all there is. x86-64 only, like Sprout.
 enum SuspendedStack {
     /// What `/proc/self/task/<tid>/syscall` says of a thread.
     enum State: Equatable {
@@ -81,10 +81,12 @@ enum SuspendedStack {
                 while frames.count < maximumFrames, let returnAddress = word(at: record + 8),
                       isReturnAddress(returnAddress) {
                     frames.append(returnAddress)
-                    guard let next = word(at: record), next > record else { break }
+                    guard let next = word(at: record), next > record, word(at: next + 8).map(isReturnAddress) == true else { break }
                     record = next
                 }
-                break
+                // The chain ends at code built without frame pointers (libuv): scan on above it.
+                slot = record + 16
+                continue
             }
             if isReturnAddress(value) { frames.append(value) }
             slot += 8

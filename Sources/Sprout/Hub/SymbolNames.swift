@@ -59,7 +59,11 @@ private func swift_demangle(
 private struct SymbolTable: Sendable {
     private var starts: [UInt64] = []
     private var sizes: [UInt64] = []
-    private var names: [String] = []
+    /// Where each name starts in `strings`; names are decoded only when looked up (a debug
+    /// test binary holds 65,000 of them).
+    private var nameOffsets: [Int] = []
+    /// The file's string table (`.strtab`), NUL-terminated names.
+    private var strings: [UInt8] = []
     /// True for a shared object or position-independent executable: symbol values are
     /// offsets from where it is loaded.
     let isPositionIndependent: Bool
@@ -87,7 +91,7 @@ private struct SymbolTable: Sendable {
         let sectionCount = Int(read(60, as: UInt16.self))
         guard sectionSize == 64, sectionTable + sectionCount * 64 <= size else { return nil }
         var symbols: [(start: UInt64, size: UInt64, name: Int)] = []
-        var strings = (offset: 0, size: 0)
+        var stringTable = (offset: 0, size: 0)
         for index in 0..<sectionCount {
             let header = sectionTable + index * 64
             guard read(header + 4, as: UInt32.self) == 2 else { continue }  // SHT_SYMTAB
@@ -96,8 +100,8 @@ private struct SymbolTable: Sendable {
             let link = Int(read(header + 40, as: UInt32.self))
             guard offset + length <= size, link < sectionCount else { return nil }
             let stringHeader = sectionTable + link * 64
-            strings = (Int(read(stringHeader + 24, as: UInt64.self)), Int(read(stringHeader + 32, as: UInt64.self)))
-            guard strings.offset + strings.size <= size else { return nil }
+            stringTable = (Int(read(stringHeader + 24, as: UInt64.self)), Int(read(stringHeader + 32, as: UInt64.self)))
+            guard stringTable.offset + stringTable.size <= size else { return nil }
             for entry in stride(from: offset, to: offset + length - 23, by: 24) {
                 guard bytes[entry + 4] & 0xf == 2 else { continue }  // STT_FUNC
                 let start = read(entry + 8, as: UInt64.self)
@@ -107,13 +111,11 @@ private struct SymbolTable: Sendable {
         }
         guard !symbols.isEmpty else { return nil }
         symbols.sort { $0.start < $1.start }
-        for symbol in symbols where symbol.name < strings.size {
+        strings = Array(UnsafeRawBufferPointer(rebasing: bytes[stringTable.offset..<stringTable.offset + stringTable.size]))
+        for symbol in symbols where symbol.name < strings.count {
             starts.append(symbol.start)
             sizes.append(symbol.size)
-            let name = strings.offset + symbol.name
-            var end = name
-            while end < strings.offset + strings.size && bytes[end] != 0 { end += 1 }
-            names.append(String(decoding: bytes[name..<end], as: UTF8.self))
+            nameOffsets.append(symbol.name)
         }
     }
 
@@ -129,6 +131,7 @@ private struct SymbolTable: Sendable {
         let index = low - 1
         let distance = address - starts[index]
         guard sizes[index] == 0 || distance < sizes[index] else { return nil }
-        return (names[index], distance)
+        let name = strings[nameOffsets[index]...].prefix { $0 != 0 }
+        return (String(decoding: name, as: UTF8.self), distance)
     }
 }
