@@ -7,8 +7,6 @@
 #ifdef __linux__
 #include <execinfo.h>
 #include <dlfcn.h>
-#endif
-#ifdef __linux__
 #include <sys/timerfd.h>
 #endif
 #endif
