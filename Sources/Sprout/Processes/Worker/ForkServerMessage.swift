@@ -4,15 +4,15 @@ import Glibc
 /// a payload, and descriptors passed with `SCM_RIGHTS`.
 ///
 /// Parent → server: `w` + the worker's environment (`NAME=value` strings, each ended by a
-/// NUL) with its stdout, stderr, channel and descriptor-channel ends. Server → parent:
-/// `s` + pid (the worker started) with a pidfd for it; `e` + errno (it could not fork);
-/// `x` + pid, signal, exit code (a worker it started has ended).
+/// NUL) with its stdout, stderr, channel and descriptor-channel ends. Worker → parent:
+/// `s` + pid (it started) with a pidfd for it. Server or worker → parent: `e` + errno (no
+/// worker: the fork failed), or `e` + errno + pid (the worker could not make its pidfd and
+/// exited: the parent reaps it by pid).
 struct ForkServerMessage {
     enum Kind: UInt8 {
         case startWorker = 0x77 // w
         case started = 0x73     // s
         case failed = 0x65      // e
-        case exited = 0x78      // x
     }
 
     var kind: Kind
