@@ -4,12 +4,15 @@
 // _GNU_SOURCE / in <sys/pidfd.h>): the fork server's process handling needs them.
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef CLONE_PARENT
+#define CLONE_PARENT 0x00008000
+#endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -24,9 +27,12 @@ static inline int sprout_pidfd_send_signal(int pidfd, int sig) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
-/// Makes this process adopt its orphaned descendants (they are re-parented here, not to init).
-static inline int sprout_set_child_subreaper(void) {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+/// Forks this process as a sibling: the new process's parent is this process's parent
+/// (CLONE_PARENT), which reaps it and gets its SIGCHLD; this process's death leaves it
+/// where it is. Like fork(), returns 0 in the new process, its pid here, or -1 and errno.
+/// The raw clone skips glibc's fork handlers: call it only while this process has one thread.
+static inline pid_t sprout_fork_sibling(void) {
+    return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
 }
 
 /// Closes every descriptor from `lowest` up.

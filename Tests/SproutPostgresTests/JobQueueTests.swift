@@ -78,6 +78,40 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aCancellationSentWhileTheHostWasNotListeningStillKillsTheJob() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 90) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url, processes: 1)
+            defer { host.kill() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
+            let long = try await queue.submit(Nap(seconds: 30))
+            try await waitFor { try await queue.counts()["running"] == 1 }
+            // The host's listener is the session whose last statement listened for
+            // cancellations. Cut it and cancel before the host listens again (it waits 0.2 s
+            // before reconnecting): the cancellation's NOTIFY reaches nobody, as one sent
+            // before a fresh host's first LISTEN does.
+            let listener = "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN \"sprout_jobs_cancel\"'"
+            var found: Int?
+            try await waitFor {
+                found = try await db.query(listener).rows.first?[0].int
+                return found != nil
+            }
+            let pid = try #require(found)
+            try await db.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+            try await waitFor { try await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", [.int(pid)]).rows.isEmpty }
+            try await queue.cancel(jobID: long.id)
+            await #expect(throws: JobQueueError.cancelled(job: "\(long.id)")) { _ = try await long.get(timeout: 20) }
+            // The host found the cancellation in the table once it listened again and killed
+            // the process running the nap: its only process serves the next job at once.
+            #expect(try await queue.submit(Square(4)).get(timeout: 20) == 16)
+            _ = try await host.stop()
+        }
+    }
+
     @Test func claimsNeverOverlapAcrossHosts() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 120) {

@@ -28,9 +28,9 @@ struct PostgresTestServerTests {
 }
 
 /// Whether `pid` has ended: gone, or a zombie nobody has reaped. pg_ctl daemonizes the
-/// postmaster, and a test process that used a fork server earlier (ForkServerTests) is a
-/// child subreaper, so the ended postmaster comes back to it as a zombie, which `kill(pid, 0)`
-/// still finds.
+/// postmaster, which then belongs to init, and a container's first process may reap nothing
+/// (this machine's does not): the ended postmaster stays a zombie, which `kill(pid, 0)` still
+/// finds.
 private func hasEnded(_ pid: Int32) -> Bool {
     if kill(pid, 0) != 0 { return true }
     // The state is the first field after the command name's closing parenthesis.

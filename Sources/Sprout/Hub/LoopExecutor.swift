@@ -148,6 +148,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        HubThreadStack.prepareOnHubThread()
         takeInbox()
         while true {
             uv_run(loop, UV_RUN_DEFAULT)

@@ -34,6 +34,10 @@ final class QueueWorker {
     private var outcomes: [Outcome] = []
     private let wake = Event()
     private var draining = false
+    /// Set each time the listener starts listening: cancellations sent while it did not (before
+    /// its first `LISTEN`, or while its connection was remade) reached nobody, so the serving
+    /// loop asks the table which of its running jobs were withdrawn.
+    private var listenedSinceCheck = false
     private var stopped = false
     private var lastPrune: UInt64 = 0
     private let encoder = JSONEncoder()
@@ -84,6 +88,10 @@ final class QueueWorker {
             wake.clear()
             do {
                 if draining && running.isEmpty && outcomes.isEmpty { break }
+                if listenedSinceCheck {
+                    try await cancelWithdrawnJobs()
+                    listenedSinceCheck = false
+                }
                 // Answers go at once, with a claim riding along for free; a claim on its own
                 // waits until half the held jobs are done (one round trip per job otherwise).
                 let claimable = !draining && capacity > 0 ? min(capacity, options.claimBatch) : 0
@@ -185,6 +193,24 @@ final class QueueWorker {
         return claimed
     }
 
+    /// Cancels the running jobs whose lease is no longer this host's (cancelled, or taken
+    /// over after it expired). Runs in the serving loop, between its statements, so every job
+    /// this host has claimed so far is in `running`; a job claimed later cannot have been
+    /// cancelled before the listener listened (a cancelled job is never claimed).
+    private func cancelWithdrawnJobs() async throws {
+        guard !running.isEmpty else { return }
+        let held = Array(running)
+        let rows = try await database().query("""
+            SELECT held.id FROM unnest($1::bigint[], $2::uuid[]) AS held(id, token)
+            WHERE NOT EXISTS (SELECT 1 FROM sprout_jobs AS job
+                              WHERE job.id = held.id AND job.lease_token = held.token AND job.state = 'running')
+            """, [PostgresArrayLiteral.integers(held.map(\.key)), PostgresArrayLiteral.text(held.map(\.value.token))],
+            timeout: statementTimeout).rows
+        for row in rows {
+            if let id = row[0].int { running[id]?.cancel() }
+        }
+    }
+
     private func start(id: Int, token: String, type: any ProcessJob.Type, name: String, payload: String, timeout: Double?, retries: Int) {
         let cancel = run(type, name: name, payload: payload, timeout: timeout, retries: retries) { [weak self] outcome in
             self?.record(id: id, token: token, outcome)
@@ -257,7 +283,8 @@ final class QueueWorker {
                 defer { listener.close() }
                 try await listener.listen(JobQueueSchema.availableChannel)
                 try await listener.listen(JobQueueSchema.cancelChannel)
-                // Jobs may have arrived while nobody listened.
+                // Jobs may have arrived, and running ones been cancelled, while nobody listened.
+                listenedSinceCheck = true
                 wake.set()
                 for try await notification in listener.notificationStream() {
                     if notification.channel == JobQueueSchema.cancelChannel {

@@ -7,7 +7,7 @@ public let testJobs: [any ProcessJob.Type] = [
     Square.self, Fail.self, Nap.self, BusyLoop.self, Die.self, CorruptChannel.self,
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
-    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self,
+    DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
 ]
 
 /// n².
@@ -109,10 +109,18 @@ public struct WhoAmI: ProcessJob {
     }
 }
 
-/// The worker's parent's pid: the pool's process, or the fork server that forked it.
+/// The worker's parent's pid: the pool's process (also for a worker a fork server forked).
 public struct ParentPID: ProcessJob {
     public init() {}
     public func run() -> Int32 { getppid() }
+}
+
+/// The worker's first command-line argument after the program's name, "-" if none: a
+/// worker forked from the program's early fork server has the program's own, one started
+/// again has none.
+public struct FirstArgument: ProcessJob {
+    public init() {}
+    public func run() -> String { CommandLine.arguments.dropFirst().first ?? "-" }
 }
 
 nonisolated(unsafe) private var marker = ""

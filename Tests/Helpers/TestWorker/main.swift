@@ -47,13 +47,15 @@ if CommandLine.arguments.dropFirst().first == "child-parent" {
         fflush(nil)
     }
 }
-// `fork-server-parents` runs two jobs on a 2-worker pool and prints "parents P A B": this
-// program's pid and the parent pid each job found (the fork server forked at start-up).
+// `fork-server-parents` runs two jobs on a 2-worker pool and prints "parents P A B C D": this
+// program's pid, the parent pid each job found, and each worker's first argument ("-" if
+// none; a worker forked from the early fork server has this program's own).
 if CommandLine.arguments.dropFirst().first == "fork-server-parents" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 2)
         let parents = try await pool.map([ParentPID(), ParentPID()], chunkSize: 1)
-        print("parents \(getpid()) " + parents.map(String.init).joined(separator: " "))
+        let arguments = try await pool.map([FirstArgument(), FirstArgument()], chunkSize: 1)
+        print("parents \(getpid()) " + (parents.map(String.init) + arguments).joined(separator: " "))
         fflush(nil)
         await pool.terminate()
     }

@@ -4,18 +4,20 @@ import SproutTestJobs
 
 import Glibc
 
-/// Workers forked from a fork server (``WorkerStart/forkServer``): their exit statuses and
-/// signals reach the pool, and the pool outlives its fork server.
+/// Workers forked from a fork server (``WorkerStart/forkServer``): they are the pool's
+/// process's children, their exit statuses and signals reach the pool, the pool outlives
+/// its fork server, and the program adopts none of its children's orphans.
 @Suite("Fork server", .heavy)
 struct ForkServerTests {
-    /// Workers are the fork server's children, run jobs, and a worker's end reaches the
-    /// pool with its signal or exit code (the server reports it).
+    /// Workers forked by the server are this process's children, run jobs, and a worker's
+    /// end reaches the pool with its signal or exit code.
     @Test func workersForkedFromTheServerReportHowTheyEnded() async throws {
         let left = try await onHub {
             defer { ForkServerConnection.closeAll() }
             let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
             let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
-            #expect(try await pool.run(ParentPID(), timeout: 10) == server, "workers are the fork server's children")
+            #expect(pool.workers.allSatisfy { $0.child is ForkedChild }, "the workers were forked by the server")
+            #expect(try await pool.run(ParentPID(), timeout: 10) == getpid(), "workers are the pool's process's children")
             #expect(try await pool.run(Square(7), timeout: 10) == 49)
             await #expect {
                 _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
@@ -28,6 +30,7 @@ struct ForkServerTests {
                 (error as? WorkerCrashed)?.status == .exited(7)
             }
             #expect(try await pool.run(Square(8), timeout: 10) == 64, "crashed workers were replaced")
+            #expect(pool.workers.allSatisfy { $0.child is ForkedChild }, "by workers the server forked")
             await pool.terminate()
             ForkServerConnection.closeAll()
             return try await survivors(pool.spawnedPIDs + [server])
@@ -36,21 +39,23 @@ struct ForkServerTests {
     }
 
     /// A program that calls `serveIfWorker` first forks its fork server there, and its
-    /// pool's workers are forked from it.
+    /// pool's workers are forked from it (they have the program's own arguments) as the
+    /// program's children.
     @Test func aProgramForksItsForkServerAtStartUp() async throws {
         let line = try await onHub {
             let program = try TestProgram(workerExecutable, ["fork-server-parents"])
             defer { program.finish() }
             return try await program.readLine(timeout: 20)
         }
-        let pids = (line ?? "").split(separator: " ").dropFirst().compactMap { Int32($0) }
-        try #require(pids.count == 3, "printed \(line ?? "nothing")")
-        #expect(pids[1] == pids[2] && pids[1] != pids[0] && pids[1] > 1, "both workers' parent is the fork server: \(pids)")
+        let fields = (line ?? "").split(separator: " ").dropFirst().map(String.init)
+        try #require(fields.count == 5, "printed \(line ?? "nothing")")
+        #expect(fields[1] == fields[0] && fields[2] == fields[0], "both workers' parent is the program: \(fields)")
+        #expect(fields[3] == "fork-server-parents" && fields[4] == "fork-server-parents",
+                "both workers were forked from the program's fork server: \(fields)")
     }
 
     /// SIGKILL on the fork server: its workers keep serving, a worker killed afterwards still
-    /// reports its signal (it is re-parented to the pool's process and reaped there), and the
-    /// replacement comes from a new fork server.
+    /// reports its signal, and the replacement comes from a new fork server.
     @Test func thePoolOutlivesItsForkServer() async throws {
         let left = try await onHub {
             defer { ForkServerConnection.closeAll() }
@@ -59,7 +64,6 @@ struct ForkServerTests {
             kill(first, SIGKILL)
             #expect(try await survivors([first]).isEmpty)
             #expect(try await pool.run(Square(5), timeout: 10) == 25, "the old server's workers still serve")
-            #expect(try await pool.run(ParentPID(), timeout: 10) == getpid(), "workers were re-parented to the pool's process")
             await #expect {
                 _ = try await pool.run(Die(signal: SIGTERM), timeout: 10)
             } throws: { error in
@@ -68,11 +72,45 @@ struct ForkServerTests {
             #expect(try await pool.run(Square(6), timeout: 10) == 36)
             let second = try #require(ForkServerConnection.serverPID(for: workerExecutable))
             #expect(second != first, "a new fork server was started")
-            #expect(pool.workerPIDs.contains { parentPID($0) == second }, "the replacement came from the new server")
+            #expect(pool.workers.allSatisfy { $0.child is ForkedChild }, "the replacement came from the new server")
             await pool.terminate()
             ForkServerConnection.closeAll()
             return try await survivors(pool.spawnedPIDs + [first, second])
         }
         #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// A descendant that daemonizes (a double fork, as `pg_ctl start` does) goes to init
+    /// when its parent exits, not to a program that uses a fork server, so it leaves no
+    /// zombie behind there; the workers' statuses still reach the pool.
+    @Test func aDaemonizedDescendantIsNotAdopted() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            #expect(try await pool.run(Square(3), timeout: 10) == 9)
+            let daemon = try #require(await startDaemon(seconds: 0.2), "the shell printed the daemon's pid")
+            let deadline = monotonicNanoseconds() + nanoseconds(slack(3))
+            while parentPID(daemon) == getpid(), monotonicNanoseconds() < deadline { try await sleep(0.02) }
+            #expect(parentPID(daemon) != getpid(), "the daemon (pid \(daemon)) was adopted by this process")
+            await #expect {
+                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
+            } throws: { error in
+                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
+            }
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            return try await survivors(pool.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// Runs a shell that starts `sleep seconds` in the background and exits at once, the way
+    /// a daemon's launcher does; returns the sleep's pid.
+    @Hub
+    private func startDaemon(seconds: Double) async throws -> Int32? {
+        let script = "sleep \(seconds) </dev/null >/dev/null 2>&1 & echo $!"
+        let output = try await Command("/bin/sh", arguments: ["-c", script], standardOutput: .pipe).output(timeout: 10)
+        return String(decoding: output.standardOutput, as: UTF8.self).split(separator: "\n").first.flatMap { Int32($0) }
     }
 }

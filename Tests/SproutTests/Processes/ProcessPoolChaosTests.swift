@@ -11,17 +11,24 @@ struct ProcessPoolChaosTests {
     /// random workers, starting ones included, at random 1–5 ms intervals; then 1,000 more
     /// jobs and a graceful `shutdown()`, with the kills going on until it returns. Every
     /// job ends exactly once with its value or WorkerCrashed, none runs twice, the pool
-    /// neither breaks nor leaks, and no worker is left.
-    @Test func killsAtAnyMomentNeverBreakThePool() async throws {
+    /// neither breaks nor leaks, and no worker is left. With `.forkServer` about one kill in
+    /// twenty hits the fork server instead (also while it forks): the workers it forked
+    /// serve on, the next start runs a new one, and no server is left either.
+    @Test(arguments: [WorkerStart.spawn, .forkServer])
+    func killsAtAnyMomentNeverBreakThePool(start: WorkerStart) async throws {
         let jobCount = 20_000 * testScale
         let killCount = 1_000 * testScale
         let seed = testSeed()
-        print("ProcessPool chaos: \(jobCount) jobs, \(killCount) kills")
+        print("ProcessPool chaos (\(start)): \(jobCount) jobs, \(killCount) kills")
         let report = try await onHub(seconds: slack(110 * Double(testScale))) {
-            try await chaos(jobCount: jobCount, killCount: killCount, seed: seed)
+            defer { ForkServerConnection.closeAll() }
+            return try await chaos(jobCount: jobCount, killCount: killCount, start: start, seed: seed)
         }
-        print("ProcessPool chaos: \(report)")
-        #expect(report.survivors.isEmpty, "no worker is left after shutdown")
+        print("ProcessPool chaos (\(start)): \(report)")
+        #expect(report.survivors.isEmpty, "no worker or fork server is left after shutdown: \(report.survivors)")
+        if start == .forkServer {
+            #expect(report.serverKills >= killCount / 40, "too few kills hit the fork server")
+        }
     }
 
     /// A program whose workers cannot start (here: they exit before serving) fails the
@@ -73,12 +80,14 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     var kills = 0
     /// Of `kills`, those delivered while `shutdown()` ran.
     var shutdownKills = 0
+    /// Of `kills`, those that hit the fork server rather than a worker.
+    var serverKills = 0
     var crashed = 0
     var seconds = 0.0
     var survivors: [Int32] = []
 
     var description: String {
-        "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s"
+        "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s"
     }
 }
 
@@ -112,14 +121,54 @@ private final class KillerState {
     var stop = false
 }
 
+/// Picks the chaos test's victims: a random worker, starting or serving, or — for a pool
+/// whose workers come from a fork server — about one time in twenty that server.
 @Hub
-private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> ChaosReport {
+private final class Victims {
+    let pool: ProcessPool
+    let start: WorkerStart
+    /// Every fork server seen, for the survivors check.
+    private(set) var servers: Set<Int32> = []
+    /// Kills delivered to the workers and to the fork server.
+    private(set) var workerKills = 0
+    private(set) var serverKills = 0
+
+    init(pool: ProcessPool, start: WorkerStart) {
+        self.pool = pool
+        self.start = start
+        noteServer()
+    }
+
+    /// Records the running fork server, if any.
+    func noteServer() {
+        if let server = ForkServerConnection.serverPID(for: workerExecutable) { servers.insert(server) }
+    }
+
+    /// SIGKILLs one victim; true if the signal was delivered.
+    func killOne(using random: inout SplitMix64) -> Bool {
+        noteServer()
+        if start == .forkServer, Int.random(in: 0..<20, using: &random) == 0,
+           let server = ForkServerConnection.serverPID(for: workerExecutable), server > 0 {
+            guard kill(server, SIGKILL) == 0 else { return false }
+            serverKills += 1
+            return true
+        }
+        // A pid of 0 or -1 would signal the test runner's group (or everything).
+        guard let pid = pool.workerPIDs.randomElement(using: &random), pid > 0, kill(pid, SIGKILL) == 0 else { return false }
+        workerKills += 1
+        return true
+    }
+}
+
+@Hub
+private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt64) async throws -> ChaosReport {
     var random = SplitMix64(seed: seed)
     // Room for the jobs submitted while the kills go on after the first `jobCount`, and
     // for the last round, submitted before shutdown.
     let capacity = jobCount * 8 + 1_000
     let runs = try SharedArray<Int32>(repeating: 0, count: capacity)
-    let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2)
+    let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2, start: start)
+    let victims = Victims(pool: pool, start: start)
     var report = ChaosReport()
     do {
         for round in 0..<4 {
@@ -139,10 +188,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
             defer { killing.done = true }
             while delivered < killCount {
                 try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
-                // Any worker, starting or serving.
-                // A pid of 0 or -1 would signal the test runner's group (or everything).
-                guard let pid = pool.workerPIDs.randomElement(using: &random), pid > 0 else { continue }
-                if kill(pid, SIGKILL) == 0 { delivered += 1 }
+                if victims.killOne(using: &random) { delivered += 1 }
             }
             return delivered
         }
@@ -180,12 +226,15 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         report.seconds = Double(monotonicNanoseconds() - started) / 1e9
         #expect(report.kills >= killCount, "the jobs ended before the kills: make them longer")
         #expect(values + report.crashed == submitted, "every job ended exactly once")
-        #expect(report.crashed <= report.kills, "\(report.crashed) WorkerCrashed for \(report.kills) SIGKILLs")
+        #expect(report.crashed <= victims.workerKills, "\(report.crashed) WorkerCrashed for \(victims.workerKills) SIGKILLs of workers")
         let counts = runs.values
         let twice = counts[0..<submitted].enumerated().filter { $0.element > 1 }.map(\.offset)
         #expect(twice.isEmpty, "jobs that ran more than once: \(twice.prefix(20))")
 
         #expect(try await pool.run(Square(9), timeout: 10) == 81, "the pool answers afterwards")
+        // The last kill may have hit the fork server: workers started now come from a new
+        // one, so the descriptors below count one server, as after the warm-up.
+        for pid in pool.workerPIDs where pid > 0 { kill(pid, SIGKILL) }
         try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy(\.isServing) }
         #expect(openDescriptorCount() == descriptors, "open descriptors after the kills")
         let grown = residentBytes()
@@ -205,9 +254,7 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
             var delivered = 0
             while !stopping.stop {
                 try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
-                // A pid of 0 or -1 would signal the test runner's group (or everything).
-                guard let pid = pool.workerPIDs.randomElement(using: &random), pid > 0 else { continue }
-                if kill(pid, SIGKILL) == 0 { delivered += 1 }
+                if victims.killOne(using: &random) { delivered += 1 }
             }
             return delivered
         }
@@ -221,14 +268,17 @@ private func chaos(jobCount: Int, killCount: Int, seed: UInt64) async throws -> 
         #expect(twiceAtShutdown.isEmpty, "jobs that ran more than once during shutdown: \(twiceAtShutdown.prefix(20))")
         #expect(pool.workerPIDs.isEmpty, "shutdown returned with workers running")
         #expect(shutdownKills >= 1, "no kill landed during shutdown: make the last round longer")
-        #expect(report.crashed <= report.kills, "\(report.crashed) WorkerCrashed for \(report.kills) SIGKILLs")
+        #expect(report.crashed <= victims.workerKills, "\(report.crashed) WorkerCrashed for \(victims.workerKills) SIGKILLs of workers")
         report.jobs = submitted
         report.shutdownKills = shutdownKills
+        report.serverKills = victims.serverKills
     } catch {
         await pool.terminate()
         throw error
     }
     await pool.terminate()
-    report.survivors = try await survivors(pool.spawnedPIDs)
+    victims.noteServer()
+    ForkServerConnection.closeAll()
+    report.survivors = try await survivors(pool.spawnedPIDs + victims.servers)
     return report
 }

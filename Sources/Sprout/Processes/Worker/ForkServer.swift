@@ -9,11 +9,14 @@ import Synchronization
 /// program itself later is unsafe, as its hub and Swift's pool have threads by then
 /// (Python's `forkserver` start method, for the same reasons).
 ///
-/// The server waits for its workers and reports each one's exit status and signal to the
-/// parent (``ForkServerMessage``); the parent is a child subreaper, so if the server dies,
-/// its workers become the parent's children and are reaped there (``ForkedChild``). The
-/// server exits when the parent closes the control socket. This side runs in the server
-/// and the workers; the parent's side is ``ForkServerConnection``.
+/// The server forks each worker as its own sibling (`CLONE_PARENT`): the worker is the
+/// parent's child, so the parent reaps it and reads its exit status and signal itself
+/// (``ForkedChild``), and the server's death (the chaos test kills it) leaves the workers
+/// where they are. The parent therefore needs no child subreaper setting, which would also
+/// make it adopt every daemonizing descendant (a `pg_ctl start`-ed postmaster) and keep
+/// each as a zombie once it ended. The server exits when the parent closes the control
+/// socket. This side runs in the server and the workers; the parent's side is
+/// ``ForkServerConnection``.
 enum ForkServer {
     /// Set in a program started again as a fork server; its value is the control socket's
     /// descriptor.
@@ -47,8 +50,6 @@ enum ForkServer {
         guard threadCount() == 1 else { return }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &pair) == 0 else { return }
-        // Orphaned workers (their server killed) come back here, where their exit is seen.
-        _ = sprout_set_child_subreaper()
         let pid = fork()
         if pid == 0 {
             close(pair[0])
@@ -62,8 +63,8 @@ enum ForkServer {
         early.withLock { $0 = (pair[0], pid) }
     }
 
-    /// The server's loop: forks a worker for each request, reports each worker's end, and
-    /// exits when the parent closes the control socket.
+    /// The server's loop: forks a worker for each request, and exits when the parent closes
+    /// the control socket.
     static func serve(control: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder) -> Never {
         // The terminal's Ctrl-C reaches the whole process group: the parent decides.
         signal(SIGINT, SIG_IGN)
@@ -73,24 +74,9 @@ enum ForkServer {
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
         for fd: Int32 in 0...2 { dup2(null, fd) }
         close(null)
+        _ = fcntl(control, F_SETFL, fcntl(control, F_GETFL) & ~O_NONBLOCK)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ForkServerMessage.maxBytes, alignment: 8)
-        var workers: [(pid: Int32, pidfd: Int32)] = []
         while true {
-            var polled = [pollfd(fd: control, events: Int16(POLLIN), revents: 0)]
-                + workers.map { pollfd(fd: $0.pidfd, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&polled, nfds_t(polled.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                exit(70)
-            }
-            for (index, entry) in polled.enumerated().dropFirst().reversed() where entry.revents != 0 {
-                var signal: Int32 = 0, code: Int32 = 0
-                guard sprout_reap_pidfd(entry.fd, &signal, &code) == 1 else { continue }
-                let worker = workers.remove(at: index - 1)
-                close(worker.pidfd)
-                _ = ForkServerMessage(kind: .exited, numbers: [worker.pid, signal, code]).send(on: control)
-            }
-            guard polled[0].revents != 0 else { continue }
             switch ForkServerMessage.receive(on: control, buffer: buffer) {
             case .end:
                 // The parent is gone or done; the workers notice on their own channels.
@@ -98,33 +84,24 @@ enum ForkServer {
             case .nothing, .invalid:
                 continue
             case .message(let request):
-                guard request.kind == .startWorker, request.descriptors.count == 4 else {
+                guard request.kind == .startWorker, request.descriptors.count == 4, let sequence = request.numbers.first else {
                     for fd in request.descriptors { close(fd) }
                     continue
                 }
-                let pid = fork()
+                let pid = sprout_fork_sibling()
                 if pid == 0 {
-                    becomeWorker(descriptors: request.descriptors, environment: request.payload, jobs: jobs, coder: coder)
+                    // Said by the worker too: a server killed between the fork and its own
+                    // answer leaves no child the parent does not know of. A copy the parent
+                    // has no use for is dropped there; a full socket drops it here.
+                    _ = ForkServerMessage(kind: .started, numbers: [sequence, getpid()]).send(on: control, waiting: false)
+                    becomeWorker(descriptors: request.descriptors,
+                                 environment: request.payload[ForkServerMessage.sequenceBytes...],
+                                 jobs: jobs, coder: coder)
                 }
                 let failure = errno
                 for fd in request.descriptors { close(fd) }
-                guard pid > 0 else {
-                    _ = ForkServerMessage(kind: .failed, numbers: [failure]).send(on: control)
-                    continue
-                }
-                // The worker cannot have been reaped yet (only this process reaps it), so
-                // the pidfd names it and no later process with the same pid.
-                let pidfd = sprout_pidfd_open(pid)
-                if pidfd < 0 {
-                    let failure = errno
-                    kill(pid, SIGKILL)
-                    var status: Int32 = 0
-                    waitpid(pid, &status, 0)
-                    _ = ForkServerMessage(kind: .failed, numbers: [failure]).send(on: control)
-                    continue
-                }
-                workers.append((pid, pidfd))
-                _ = ForkServerMessage(kind: .started, numbers: [pid], descriptors: [pidfd]).send(on: control)
+                _ = ForkServerMessage(kind: pid > 0 ? .started : .failed, numbers: [sequence, pid > 0 ? pid : failure])
+                    .send(on: control)
             }
         }
     }
@@ -132,7 +109,7 @@ enum ForkServer {
     /// In the forked worker: puts its descriptors where a worker expects them (stdout,
     /// stderr, channel 3, descriptor channel 4), closes the rest, takes the parent's
     /// environment and serves.
-    private static func becomeWorker(descriptors: [Int32], environment: [UInt8], jobs: [String: RegisteredJob],
+    private static func becomeWorker(descriptors: [Int32], environment: ArraySlice<UInt8>, jobs: [String: RegisteredJob],
                                      coder: any ProcessCoder) -> Never {
         // Moved above the targets first, so no dup2 overwrites a descriptor still to move.
         let moved = descriptors.map { fcntl($0, F_DUPFD, 10) }

@@ -1,17 +1,16 @@
 import CSproutLinux
 import Glibc
 
-/// The parent's side of a fork server (``ForkServer``): asks it for workers, and turns its
-/// reports into each worker's exit. One per worker program; if the server dies, its
-/// workers are reaped here and the next worker start runs the program again as a new
-/// fork server. Hub-thread only.
+/// The parent's side of a fork server (``ForkServer``): asks it for workers, which are this
+/// program's children and reaped here (``ForkedChild``). One per worker program; if the
+/// server dies, its workers go on serving and the next worker start runs the program again
+/// as a new fork server. Hub-thread only.
 @Hub
 final class ForkServerConnection {
     private let control: Int32
-    private var watcher: FDWatcher?
-    private var children: [Int32: ForkedChild] = [:]
-    /// Exit reports read while waiting for a start's answer, delivered right after it.
-    private var pendingExits: [ForkServerMessage] = []
+    /// The last request's number: an answer to an earlier one (the worker's own copy of its
+    /// server's answer) is dropped.
+    private var sequence: Int32 = 0
     /// False once the server is gone.
     private(set) var isOpen = true
     /// The early server (this program's own child, reaped here) or one started again
@@ -30,12 +29,15 @@ final class ForkServerConnection {
         if let server = servers[executable], server.isOpen { return server }
         if servers[executable] == nil, executable == ProcessPool.currentExecutable, let early = ForkServer.takeEarly() {
             let pidfd = sprout_pidfd_open(early.pid)
-            if pidfd >= 0, let server = try? ForkServerConnection(control: early.control, server: ForkedChild(pid: early.pid, pidfd: pidfd)) {
+            if pidfd >= 0 {
+                let server = ForkServerConnection(control: early.control, server: ForkedChild(pid: early.pid, pidfd: pidfd))
                 servers[executable] = server
                 return server
             }
+            // It exits at its control socket's end: our child, reaped here.
             close(early.control)
-            if pidfd >= 0 { close(pidfd) }
+            var status: Int32 = 0
+            waitpid(early.pid, &status, 0)
         }
         guard start == .forkServer || servers[executable] != nil else { return nil }
         guard let server = try? ForkServerConnection(spawning: executable) else { return nil }
@@ -54,14 +56,12 @@ final class ForkServerConnection {
         servers[executable].flatMap { $0.isOpen ? $0.server.pid : nil }
     }
 
-    private init(control: Int32, server: any WorkerChild) throws(HubError) {
+    private init(control: Int32, server: any WorkerChild) {
         self.control = control
         self.server = server
         _ = fcntl(control, F_SETFL, fcntl(control, F_GETFL) | O_NONBLOCK)
-        watcher = try FDWatcher(fd: control)
-        watcher?.letLoopEnd()
-        watcher?.setCallback(events: .readable) { [unowned self] _, _ in readReports() }
         if let forked = server as? ForkedChild { forked.reapHere() }
+        server.onExit { [weak self] _ in self?.lost() }
     }
 
     /// Runs `executable` again as a fork server (it becomes one in its `serveIfWorker`).
@@ -70,7 +70,6 @@ final class ForkServerConnection {
         guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &pair) == 0 else {
             throw HubError(code: -errno, operation: "socketpair for a fork server")
         }
-        _ = sprout_set_child_subreaper()
         var spec = ChildSpec(executable: executable)
         spec.environment = ProcessPool.inheritedEnvironment() + ["\(ForkServer.marker)=\(ForkServer.controlFD)"]
         spec.stdio = [.ignore, .ignore, .inherit(2), .inherit(pair[1])]
@@ -82,14 +81,7 @@ final class ForkServerConnection {
             throw error
         }
         close(pair[1])
-        do {
-            try self.init(control: pair[0], server: child)
-        } catch {
-            try? child.signal(SIGKILL)
-            close(pair[0])
-            throw error
-        }
-        child.onExit { [weak self] _ in self?.lost() }
+        self.init(control: pair[0], server: child)
     }
 
     /// Forks a worker whose stdout, stderr, channel and descriptor channel are
@@ -99,17 +91,18 @@ final class ForkServerConnection {
     ///   the program again).
     func startWorker(environment: [String], descriptors: [Int32]) throws(HubError) -> ForkedChild {
         guard isOpen else { throw HubError(code: -EPIPE, operation: "ask a fork server that has ended for a worker") }
-        var payload: [UInt8] = []
+        dropStaleAnswers()
+        sequence &+= 1
+        var request = ForkServerMessage(kind: .startWorker, numbers: [sequence], descriptors: descriptors)
         for line in environment {
-            payload.append(contentsOf: line.utf8)
-            payload.append(0)
+            request.payload.append(contentsOf: line.utf8)
+            request.payload.append(0)
         }
-        let code = ForkServerMessage(kind: .startWorker, payload: payload, descriptors: descriptors).send(on: control)
+        let code = request.send(on: control)
         guard code == 0 else {
             lost()
             throw HubError(code: -code, operation: "ask the fork server for a worker")
         }
-        defer { if !pendingExits.isEmpty { _ = Hub.schedule(after: 0) { [weak self] in self?.deliverPendingExits() } } }
         // The answer comes within a fork's time (or a program start's, for a server just
         // started again): the hub waits for it the way uv_spawn waits for its exec.
         let deadline = monotonicNanoseconds() + Self.answerLimit
@@ -127,19 +120,14 @@ final class ForkServerConnection {
             }
             guard ready > 0 else { continue }
             switch ForkServerMessage.receive(on: control, buffer: Self.buffer) {
-            case .message(let answer) where answer.kind == .started:
-                guard answer.descriptors.count == 1, let pid = answer.numbers.first else {
-                    for fd in answer.descriptors { close(fd) }
-                    lost()
-                    throw HubError(code: -EPROTO, operation: "read the fork server's answer")
+            case .message(let answer):
+                for fd in answer.descriptors { close(fd) }
+                let numbers = answer.numbers
+                guard numbers.count == 2, numbers[0] == sequence else { continue }
+                guard answer.kind == .started else {
+                    throw HubError(code: -numbers[1], operation: "fork a worker in the fork server")
                 }
-                let child = ForkedChild(pid: pid, pidfd: answer.descriptors[0])
-                children[pid] = child
-                return child
-            case .message(let answer) where answer.kind == .failed:
-                throw HubError(code: -(answer.numbers.first ?? EIO), operation: "fork a worker in the fork server")
-            case .message(let report):
-                pendingExits.append(report)
+                return try adopt(pid: numbers[1])
             case .nothing, .invalid:
                 continue
             case .end:
@@ -149,47 +137,40 @@ final class ForkServerConnection {
         }
     }
 
-    /// The longest a start waits for the server's answer (ns).
-    private static let answerLimit: UInt64 = 10_000_000_000
-
-    private func readReports() {
-        while isOpen {
-            switch ForkServerMessage.receive(on: control, buffer: Self.buffer) {
-            case .message(let report):
-                for fd in report.descriptors { close(fd) }
-                deliver(report)
-            case .invalid:
-                continue
-            case .nothing:
-                return
-            case .end:
-                lost()
+    /// The worker `pid`, this program's child: its pid cannot name another process before it
+    /// is reaped here, so the pidfd opened from it is the worker's.
+    private func adopt(pid: Int32) throws(HubError) -> ForkedChild {
+        let pidfd = sprout_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            let code = errno
+            if code != ESRCH {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
             }
+            throw HubError(code: -code, operation: "open a pidfd for a forked worker")
+        }
+        let child = ForkedChild(pid: pid, pidfd: pidfd)
+        child.reapHere()
+        return child
+    }
+
+    /// Reads the answers left from earlier requests (each worker repeats its server's), so
+    /// they never fill the socket.
+    private func dropStaleAnswers() {
+        while case .message(let stale) = ForkServerMessage.receive(on: control, buffer: Self.buffer) {
+            for fd in stale.descriptors { close(fd) }
         }
     }
 
-    private func deliverPendingExits() {
-        let reports = pendingExits
-        pendingExits = []
-        for report in reports { deliver(report) }
-    }
+    /// The longest a start waits for the server's answer (ns).
+    private static let answerLimit: UInt64 = 10_000_000_000
 
-    private func deliver(_ report: ForkServerMessage) {
-        let numbers = report.numbers
-        guard report.kind == .exited, numbers.count == 3, let child = children.removeValue(forKey: numbers[0]) else { return }
-        child.exited(numbers[1] != 0 ? .signaled(numbers[1]) : .exited(numbers[2]))
-    }
-
-    /// The server is gone (or being closed): its workers are reaped here from now on.
+    /// The server is gone (or being closed): its control socket is closed, so a live server
+    /// exits; its workers, this program's children, are not affected.
     private func lost() {
         guard isOpen else { return }
         isOpen = false
-        watcher?.close()
-        watcher = nil
         close(control)
-        deliverPendingExits()
-        let orphans = children.values
-        children = [:]
-        for child in orphans { child.reapHere() }
     }
 }
