@@ -9,7 +9,8 @@ import Logging
 ///
 /// A watchdog thread samples the hub's job counter; the hub pays one relaxed atomic
 /// increment per job. Each blocked stretch is reported once, naming the greenlet that
-/// last resumed through a Sprout wait.
+/// last resumed through a Sprout wait, with the hub thread's stack at that moment
+/// (``HubThreadStack``) so the report names the function that blocks.
 final class BlockingMonitor: Sendable {
     static let shared = BlockingMonitor()
 
@@ -68,10 +69,15 @@ final class BlockingMonitor: Sendable {
                 reported = true
                 let task = executor.currentTask.load(ordering: .relaxed)
                 let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
+                let stack = HubThreadStack.capture().map { frames in
+                    "\nthe hub thread's stack when it was seen blocked:\n" + frames.prefix(24).enumerated().map {
+                        "  #\($0.offset) \(SymbolNames.describe($0.element, isReturnAddress: $0.offset > 0))"
+                    }.joined(separator: "\n")
+                } ?? ""
                 Hub.logger.warning("""
                     the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); \
                     every other greenlet and all I/O are waiting. Move blocking calls to \
-                    offloadBlocking { } and CPU-heavy work to a ProcessPool.
+                    offloadBlocking { } and CPU-heavy work to a ProcessPool.\(stack)
                     """)
             }
         }

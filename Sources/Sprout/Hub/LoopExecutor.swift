@@ -148,6 +148,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
         hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        HubThreadStack.prepareOnHubThread()
         takeInbox()
         while true {
             uv_run(loop, UV_RUN_DEFAULT)
@@ -355,4 +356,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     var isStopped: Bool {
         inbox.withLock { $0.stopped }
     }
+}
+
+/// Resumes `continuation` on a later turn of the hub, behind the work queued now: how a
+/// greenlet yields (`sleep(0)`). Hub thread only. A function of its own because that
+/// yield is inlined into other modules, which cannot name the executor.
+@usableFromInline
+func resumeOnLaterTurn(_ continuation: UnsafeContinuation<Void, Never>) {
+    LoopExecutor.shared.resumeLater(continuation)
 }

@@ -4,8 +4,17 @@ import SproutTestJobs
 import Glibc
 
 // A test makes workers that cannot start: while the file SPROUT_TEST_START_GATE names
-// exists, a worker exits before serving, as a program without serveIfWorker would.
+// exists, a worker exits with code 3 before serving, or — if the file starts with "trap" —
+// does what a program without serveIfWorker does: its main makes a pool inside the worker,
+// and the error it throws is not caught (a trap).
 if getenv("SPROUT_WORKER_FD") != nil, let gate = getenv("SPROUT_TEST_START_GATE"), access(gate, F_OK) == 0 {
+    if let file = fopen(gate, "r") {
+        let first = fgetc(file)
+        fclose(file)
+        if first == Int32(UInt8(ascii: "t")) {
+            try Hub.run { _ = try await ProcessPool(workers: 1) }
+        }
+    }
     let message = "sprout-test-worker: start gate closed\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
     exit(3)

@@ -9,14 +9,8 @@ import Glibc
 /// The tests set the process-wide logger, so they run one at a time with the other heavy ones.
 @Suite(.heavy)
 struct HubLoggerTests {
-    /// Runs `body` on the hub with `Hub.logger` capturing, then puts the old logger back.
     private func capturing(_ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void) async throws -> LogCapture {
-        let capture = LogCapture()
-        let previous = Hub.logger
-        Hub.logger = capture.logger(label: "sprout.hub")
-        defer { Hub.logger = previous }
-        try await onHub { try await body(capture) }
-        return capture
+        try await capturingHubLogger(body)
     }
 
     @Test func anUnreadGreenletErrorIsOneErrorRecord() async throws {
@@ -62,4 +56,15 @@ struct HubLoggerTests {
         #expect(reports.first?.level == .warning && reports.first?.label == "sprout.hub")
         #expect(reports.first?.message.contains("has been blocked for") == true)
     }
+}
+
+/// Runs `body` on the hub with `Hub.logger` capturing, then puts the old logger back (for
+/// `.heavy` suites only: the logger is the whole process's).
+func capturingHubLogger(_ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void) async throws -> LogCapture {
+    let capture = LogCapture()
+    let previous = Hub.logger
+    Hub.logger = capture.logger(label: "sprout.hub")
+    defer { Hub.logger = previous }
+    try await onHub { try await body(capture) }
+    return capture
 }

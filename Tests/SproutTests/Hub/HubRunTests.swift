@@ -38,6 +38,11 @@ struct HubRunTests {
         // With no LoggingSystem.bootstrap, swift-log's default handler writes the report on
         // stderr as one line: level, the hub's label, the message.
         #expect(run.stderr.contains(" warning sprout.hub: [Sprout] the hub has been blocked for "), "stderr: \(run.stderr)")
+        // The hub thread's stack, taken when the block was seen, names the blocking call
+        // and the function that made it.
+        #expect(run.stderr.contains("the hub thread's stack when it was seen blocked:"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("blockTheHubForTest()"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("#0 ") && (run.stderr.contains("usleep") || run.stderr.contains("nanosleep")), "stderr: \(run.stderr)")
     }
 
     @Test func anUnreadErrorIsReportedExactlyOnceAndAReadOneNever() async throws {

@@ -31,9 +31,11 @@ struct ProcessPoolChaosTests {
         }
     }
 
-    /// A program whose workers cannot start (here: they exit before serving) fails the
-    /// waiting jobs with the clear message within 2 s, and the next job tries again.
-    @Test func workersThatCannotStartFailTheWaitingJobsAndTheNextJobTriesAgain() async throws {
+    /// A program whose workers cannot start — they exit before serving, or trap as a
+    /// program without `serveIfWorker` does (its main makes a pool inside the worker) —
+    /// fails the waiting jobs with the clear message within 2 s, and the next job tries again.
+    @Test(arguments: [StartFailure.exit, .trap])
+    func workersThatCannotStartFailTheWaitingJobsAndTheNextJobTriesAgain(failure: StartFailure) async throws {
         let gate = "/tmp/sprout-start-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let left = try await onHub {
             setenv(startGateVariable, gate, 1)
@@ -46,7 +48,9 @@ struct ProcessPoolChaosTests {
             }
             unsetenv(startGateVariable)
             defer { unlink(gate) }
-            close(open(gate, O_CREAT | O_WRONLY, 0o600))
+            let file = open(gate, O_CREAT | O_WRONLY, 0o600)
+            if failure == .trap { _ = write(file, "trap", 4) }
+            close(file)
             let before = pool.workerPIDs
             for pid in before { kill(pid, SIGKILL) }
             let started = monotonicNanoseconds()
@@ -56,7 +60,11 @@ struct ProcessPoolChaosTests {
                     _ = try await handle.get(timeout: 5)
                 } throws: { error in
                     guard case .workersFailedToStart(let attempts, let reason)? = error as? ProcessPoolError else { return false }
-                    return attempts == 3 && reason.contains("exit code 3") && "\(error)".contains("serveIfWorker")
+                    let cause = switch failure {
+                    case .exit: reason.contains("exit code 3")
+                    case .trap: reason.contains("SIGILL") || reason.contains("SIGTRAP")
+                    }
+                    return attempts == 3 && cause && "\(error)".contains("serveIfWorker")
                 }
             }
             let seconds = Double(monotonicNanoseconds() - started) / 1e9
@@ -71,8 +79,15 @@ struct ProcessPoolChaosTests {
 }
 
 /// Set in a test worker's environment to a path: while a file is there, the worker exits
-/// with status 3 before serving, as a misconfigured program would.
+/// with status 3 before serving, or traps if the file says "trap", as misconfigured
+/// programs do.
 let startGateVariable = "SPROUT_TEST_START_GATE"
+
+/// How a test worker fails at start-up while its start gate is closed.
+enum StartFailure: Sendable {
+    case exit
+    case trap
+}
 
 /// What the chaos run saw.
 struct ChaosReport: Sendable, CustomStringConvertible {

@@ -36,6 +36,11 @@ public final class ProcessPool {
     /// operator) serves again within a tenth of a second of the last kill, long enough
     /// that such a killer costs at most a few spawns a second per worker.
     static let maxRestartDelay = 0.1
+    /// Signals a process gets from its own fault, not from someone else: a worker that
+    /// dies of one before its hello crashed at start-up. A program without `serveIfWorker`
+    /// does: its `main` runs again in the worker, makes a pool there, and the uncaught
+    /// error traps (SIGILL here, SIGTRAP on arm64).
+    static let faultSignals: Set<Int32> = [SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGSYS]
     /// How many times a job may go back to the queue because its worker died before
     /// starting it; then it fails with ``ProcessPoolError/requeuedTooOften(job:attempts:)``.
     /// Generous: a killer that takes every worker as soon as it is ready (200 kills in the
@@ -431,14 +436,13 @@ public final class ProcessPool {
         logger.warning("worker \(worker.pid) ended (\(status)) \(when); \(next)", metadata: ["pid": "\(worker.pid)"])
     }
 
-    /// Counts a worker that died before it was ready. Killed by a signal it only slows the
-    /// next start; exiting on its own or timing out, three times in a row, it means the
-    /// program cannot serve (no `serveIfWorker`, a crash at start): the waiting jobs fail.
+    /// Counts a worker that died before it was ready. Killed by a signal someone sent it
+    /// only slows the next start; exiting on its own, crashing (``faultSignals``) or timing
+    /// out, three times in a row, it means the program cannot serve (no `serveIfWorker`, a
+    /// crash at start): the waiting jobs fail.
     private func diedStarting(_ worker: WorkerProcess, status: ExitStatus) {
         restartDelay = min(Self.maxRestartDelay, max(Self.firstRestartDelay, restartDelay * 2))
-        var killedFromOutside = false
-        if case .signaled = status, worker.startFailure == nil { killedFromOutside = true }
-        guard !killedFromOutside else { return }
+        if case .signaled(let signal) = status, worker.startFailure == nil, !Self.faultSignals.contains(signal) { return }
         startFailures += 1
         guard startFailures >= 3 else { return }
         let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status)"

@@ -84,43 +84,32 @@ enum ForkServer {
             case .nothing, .invalid:
                 continue
             case .message(let request):
-                guard request.kind == .startWorker, request.descriptors.count == 4 else {
+                guard request.kind == .startWorker, request.descriptors.count == 4, let sequence = request.numbers.first else {
                     for fd in request.descriptors { close(fd) }
                     continue
                 }
                 let pid = sprout_fork_sibling()
                 if pid == 0 {
-                    announce(on: control)
-                    becomeWorker(descriptors: request.descriptors, environment: request.payload, jobs: jobs, coder: coder)
+                    // Said by the worker too: a server killed between the fork and its own
+                    // answer leaves no child the parent does not know of. A copy the parent
+                    // has no use for is dropped there; a full socket drops it here.
+                    _ = ForkServerMessage(kind: .started, numbers: [sequence, getpid()]).send(on: control, waiting: false)
+                    becomeWorker(descriptors: request.descriptors,
+                                 environment: request.payload[ForkServerMessage.sequenceBytes...],
+                                 jobs: jobs, coder: coder)
                 }
                 let failure = errno
                 for fd in request.descriptors { close(fd) }
-                if pid < 0 {
-                    _ = ForkServerMessage(kind: .failed, numbers: [failure]).send(on: control)
-                }
+                _ = ForkServerMessage(kind: pid > 0 ? .started : .failed, numbers: [sequence, pid > 0 ? pid : failure])
+                    .send(on: control)
             }
         }
-    }
-
-    /// In the forked worker: tells the parent its pid, with a pidfd for it. The worker says
-    /// it rather than the server, so a server killed right after the fork leaves no worker
-    /// the parent does not know of (its child, which it alone can reap).
-    private static func announce(on control: Int32) {
-        let pidfd = sprout_pidfd_open(getpid())
-        if pidfd < 0 {
-            // With its pid, so the parent reaps it.
-            _ = ForkServerMessage(kind: .failed, numbers: [errno, getpid()]).send(on: control)
-            _exit(70)
-        }
-        let code = ForkServerMessage(kind: .started, numbers: [getpid()], descriptors: [pidfd]).send(on: control)
-        if code != 0 { _exit(70) }
-        close(pidfd)
     }
 
     /// In the forked worker: puts its descriptors where a worker expects them (stdout,
     /// stderr, channel 3, descriptor channel 4), closes the rest, takes the parent's
     /// environment and serves.
-    private static func becomeWorker(descriptors: [Int32], environment: [UInt8], jobs: [String: RegisteredJob],
+    private static func becomeWorker(descriptors: [Int32], environment: ArraySlice<UInt8>, jobs: [String: RegisteredJob],
                                      coder: any ProcessCoder) -> Never {
         // Moved above the targets first, so no dup2 overwrites a descriptor still to move.
         let moved = descriptors.map { fcntl($0, F_DUPFD, 10) }

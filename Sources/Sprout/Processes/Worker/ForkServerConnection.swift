@@ -8,6 +8,9 @@ import Glibc
 @Hub
 final class ForkServerConnection {
     private let control: Int32
+    /// The last request's number: an answer to an earlier one (the worker's own copy of its
+    /// server's answer) is dropped.
+    private var sequence: Int32 = 0
     /// False once the server is gone.
     private(set) var isOpen = true
     /// The early server (this program's own child, reaped here) or one started again
@@ -88,12 +91,14 @@ final class ForkServerConnection {
     ///   the program again).
     func startWorker(environment: [String], descriptors: [Int32]) throws(HubError) -> ForkedChild {
         guard isOpen else { throw HubError(code: -EPIPE, operation: "ask a fork server that has ended for a worker") }
-        var payload: [UInt8] = []
+        dropStaleAnswers()
+        sequence &+= 1
+        var request = ForkServerMessage(kind: .startWorker, numbers: [sequence], descriptors: descriptors)
         for line in environment {
-            payload.append(contentsOf: line.utf8)
-            payload.append(0)
+            request.payload.append(contentsOf: line.utf8)
+            request.payload.append(0)
         }
-        let code = ForkServerMessage(kind: .startWorker, payload: payload, descriptors: descriptors).send(on: control)
+        let code = request.send(on: control)
         guard code == 0 else {
             lost()
             throw HubError(code: -code, operation: "ask the fork server for a worker")
@@ -115,31 +120,46 @@ final class ForkServerConnection {
             }
             guard ready > 0 else { continue }
             switch ForkServerMessage.receive(on: control, buffer: Self.buffer) {
-            case .message(let answer) where answer.kind == .started:
-                guard answer.descriptors.count == 1, let pid = answer.numbers.first else {
-                    for fd in answer.descriptors { close(fd) }
-                    lost()
-                    throw HubError(code: -EPROTO, operation: "read the fork server's answer")
-                }
-                let child = ForkedChild(pid: pid, pidfd: answer.descriptors[0])
-                child.reapHere()
-                return child
-            case .message(let answer) where answer.kind == .failed:
+            case .message(let answer):
+                for fd in answer.descriptors { close(fd) }
                 let numbers = answer.numbers
-                if numbers.count > 1 {
-                    // A worker that could not announce itself has exited: our child, reaped here.
-                    var status: Int32 = 0
-                    waitpid(numbers[1], &status, 0)
+                guard numbers.count == 2, numbers[0] == sequence else { continue }
+                guard answer.kind == .started else {
+                    throw HubError(code: -numbers[1], operation: "fork a worker in the fork server")
                 }
-                throw HubError(code: -(numbers.first ?? EIO), operation: "fork a worker in the fork server")
-            case .message(let other):
-                for fd in other.descriptors { close(fd) }
+                return try adopt(pid: numbers[1])
             case .nothing, .invalid:
                 continue
             case .end:
                 lost()
                 throw HubError(code: -EPIPE, operation: "ask the fork server for a worker (it ended)")
             }
+        }
+    }
+
+    /// The worker `pid`, this program's child: its pid cannot name another process before it
+    /// is reaped here, so the pidfd opened from it is the worker's.
+    private func adopt(pid: Int32) throws(HubError) -> ForkedChild {
+        let pidfd = sprout_pidfd_open(pid)
+        guard pidfd >= 0 else {
+            let code = errno
+            if code != ESRCH {
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
+            throw HubError(code: -code, operation: "open a pidfd for a forked worker")
+        }
+        let child = ForkedChild(pid: pid, pidfd: pidfd)
+        child.reapHere()
+        return child
+    }
+
+    /// Reads the answers left from earlier requests (each worker repeats its server's), so
+    /// they never fill the socket.
+    private func dropStaleAnswers() {
+        while case .message(let stale) = ForkServerMessage.receive(on: control, buffer: Self.buffer) {
+            for fd in stale.descriptors { close(fd) }
         }
     }
 

@@ -3,11 +3,10 @@ import Glibc
 /// One message on a fork server's control socket (a datagram socketpair): a kind byte,
 /// a payload, and descriptors passed with `SCM_RIGHTS`.
 ///
-/// Parent → server: `w` + the worker's environment (`NAME=value` strings, each ended by a
-/// NUL) with its stdout, stderr, channel and descriptor-channel ends. Worker → parent:
-/// `s` + pid (it started) with a pidfd for it. Server or worker → parent: `e` + errno (no
-/// worker: the fork failed), or `e` + errno + pid (the worker could not make its pidfd and
-/// exited: the parent reaps it by pid).
+/// Parent → server: `w` + the request's sequence number + the worker's environment
+/// (`NAME=value` strings, each ended by a NUL) with its stdout, stderr, channel and
+/// descriptor-channel ends. Server → parent: `s` + sequence + pid (the worker started; the
+/// worker sends the same message too), or `e` + sequence + errno (the fork failed).
 struct ForkServerMessage {
     enum Kind: UInt8 {
         case startWorker = 0x77 // w
@@ -19,6 +18,8 @@ struct ForkServerMessage {
     var payload: [UInt8] = []
     var descriptors: [Int32] = []
 
+    /// The bytes of a request's sequence number, before the environment.
+    static let sequenceBytes = 4
     /// The most descriptors one message carries.
     static let maxDescriptors = 8
     /// The largest message (an environment of 256 KiB is far beyond any seen).
@@ -42,8 +43,9 @@ struct ForkServerMessage {
         }
     }
 
-    /// Sends the message; returns 0 or `errno`.
-    func send(on socket: Int32) -> Int32 {
+    /// Sends the message, waiting for room in the socket unless `waiting` is false; returns
+    /// 0 or `errno`.
+    func send(on socket: Int32, waiting: Bool = true) -> Int32 {
         var bytes = [kind.rawValue] + payload
         let space = Self.controlSpace(descriptors.count)
         let control = UnsafeMutableRawPointer.allocate(byteCount: max(space, 1), alignment: 8)
@@ -66,7 +68,7 @@ struct ForkServerMessage {
                     message.msg_controllen = space
                 }
                 while true {
-                    if sendmsg(socket, &message, Int32(MSG_NOSIGNAL)) >= 0 { return 0 }
+                    if sendmsg(socket, &message, Int32(MSG_NOSIGNAL) | (waiting ? 0 : Int32(MSG_DONTWAIT))) >= 0 { return 0 }
                     if errno != EINTR { return errno }
                 }
             }
