@@ -129,13 +129,14 @@ final class MapRun<Job: ProcessJob> {
         return finishedInOrder.popFirst()?.1
     }
 
-    /// Stops the map: reads no more input and drops its queued jobs (running ones finish
-    /// and their results are ignored).
+    /// Stops the map: reads no more input; its jobs end with ``JobCancelled`` — queued ones
+    /// are dropped, those sent to a worker that has not reached them are skipped there, and
+    /// running ones finish (workers are not killed for a map nobody reads) unread.
     func abandon() {
         input = nil
         let tasks = live.values
         live = [:]
-        for task in tasks { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+        for task in tasks { pool.drop(task, with: JobCancelled(job: task.jobDescription)) }
     }
 }
 

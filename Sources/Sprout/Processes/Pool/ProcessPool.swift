@@ -286,6 +286,19 @@ public final class ProcessPool {
         }
     }
 
+    /// Ends `task` with `error` without stopping any worker — for a map nobody reads any
+    /// more: dropped if queued; sent to a worker that has not reached it, skipped there;
+    /// already running, it finishes and its answer is dropped.
+    func drop(_ task: PoolTask, with error: any Error) {
+        guard !task.isDone else { return }
+        task.finish(.failure(error))
+        for worker in workers {
+            guard let index = worker.outstanding.firstIndex(where: { $0 === task }) else { continue }
+            _ = worker.withdraw(task, at: index - worker.outstanding.startIndex)
+            return
+        }
+    }
+
     // MARK: Dispatching
 
     /// How many tiny jobs a worker may hold at once, so it never waits for the next one
