@@ -1,7 +1,8 @@
 // The CPU-offload example's CountPrimes jobs, run by worker hosts through PostgreSQL.
 //
-//   sprout-distributed worker URL [PROCESSES] [LEASE_SECONDS]
-//       serves the queue until SIGTERM, with a local pool of PROCESSES (default 1)
+//   sprout-distributed worker URL [PROCESSES] [LEASE_SECONDS] [--async-answers]
+//       serves the queue until SIGTERM, with a local pool of PROCESSES (default 1);
+//       --async-answers: answers do not wait for the disk (JobQueueWorkerOptions.durableAnswers)
 //   sprout-distributed submit URL JOBS [KILL_PID]
 //       submits JOBS pieces of 100 numbers each, checks every count against one made
 //       here, and SIGKILLs KILL_PID (a worker host) once half the results are in
@@ -32,6 +33,7 @@ switch command {
 case "worker":
     var options = JobQueueWorkerOptions()
     options.leaseSeconds = numbers.count > 1 ? numbers[1] : 5
+    options.durableAnswers = !arguments.contains("--async-answers")
     let processes = numbers.first.map { Int($0) } ?? 1
     // Captured by value: top-level variables belong to the main actor, which cannot run
     // while Hub.run blocks the main thread.

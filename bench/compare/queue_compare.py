@@ -9,6 +9,12 @@ Starts its own PostgreSQL (scripts/lib/postgres.sh) and Redis (--bind 127.0.0.1 
 installs Celery and psycopg into bench/compare/.venv-queue, builds sprout-distributed in
 release. Ratios are Sprout over the peer (higher is better for jobs/s, the peer's time over
 Sprout's for the round trip), min/median/max over the paired runs.
+
+Sprout and the psycopg peer run twice: with durable answers (each recorded outcome waits for
+PostgreSQL's flush to disk, its default) and with asynchronous answers (`synchronous_commit =
+off` for the workers' statements: Sprout's JobQueueWorkerOptions.durableAnswers = false, the
+peer's worker connection likewise); submissions wait for the disk in both. Celery's Redis runs
+without persistence, so it appears against both.
 """
 import argparse, os, statistics, subprocess, sys, time
 
@@ -70,13 +76,14 @@ def main():
     redis = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""],
                              stdout=subprocess.DEVNULL)
     env = {**os.environ, "QUEUE_REDIS": f"redis://127.0.0.1:{REDIS_PORT}/0", "PYTHONPATH": PEERS}
-    runs = {"sprout": [], "psycopg": [], "celery": []}
+    runs = {"sprout": [], "sprout-async": [], "psycopg": [], "psycopg-async": [], "celery": []}
     try:
         subprocess.run([python, os.path.join(PEERS, "queue_psycopg.py"), "setup", url], check=True)
         for _ in range(args.repeat):
-            runs["sprout"].append(measure([binary, "bench", url, str(args.jobs)], [[binary, "worker", url, "2", "30"]]))
-            runs["psycopg"].append(measure([python, os.path.join(PEERS, "queue_psycopg.py"), "bench", url, str(args.jobs)],
-                                           [[python, os.path.join(PEERS, "queue_psycopg.py"), "worker", url]] * 2))
+            for mode, ours, theirs in [("", [], []), ("-async", ["--async-answers"], ["async"])]:
+                runs["sprout" + mode].append(measure([binary, "bench", url, str(args.jobs)], [[binary, "worker", url, "2", "30"] + ours]))
+                runs["psycopg" + mode].append(measure([python, os.path.join(PEERS, "queue_psycopg.py"), "bench", url, str(args.jobs)],
+                                                      [[python, os.path.join(PEERS, "queue_psycopg.py"), "worker", url] + theirs] * 2))
             runs["celery"].append(measure([python, os.path.join(PEERS, "queue_celery.py"), "bench", str(args.jobs)],
                                           [[python, "-m", "celery", "-A", "queue_celery", "worker", "-c", "2", "--pool", "prefork",
                                             "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"]],
@@ -88,22 +95,23 @@ def main():
         shell(f"POSTGRES_DIR={directory} postgres_stop")
 
     rows = []
-    for peer, label in [("celery", "Celery 5.7 + Redis 7"), ("psycopg", "psycopg 3 queue, claims of 50")]:
-        for index, name, unit in [(0, "queue-tiny-jobs", "jobs/s"), (1, "queue-roundtrip", "ms")]:
-            ours = [run[index] for run in runs["sprout"]]
-            theirs = [run[index] for run in runs[peer]]
-            ratios = [(a / b) if index == 0 else (b / a) for a, b in zip(ours, theirs)]
-            rows.append((name, unit, statistics.median(ours), label, statistics.median(theirs),
-                         min(ratios), statistics.median(ratios), max(ratios)))
+    for mode, answers in [("", "durable"), ("-async", "async")]:
+        for peer, label in [("celery", "Celery 5.7 + Redis 7 (no persistence)"), ("psycopg" + mode, f"psycopg 3 queue, claims of 50, {answers} answers")]:
+            for index, name, unit in [(0, "queue-tiny-jobs", "jobs/s"), (1, "queue-roundtrip", "ms")]:
+                ours = [run[index] for run in runs["sprout" + mode]]
+                theirs = [run[index] for run in runs[peer]]
+                ratios = [(a / b) if index == 0 else (b / a) for a, b in zip(ours, theirs)]
+                rows.append((name, answers, unit, statistics.median(ours), label, statistics.median(theirs),
+                             min(ratios), statistics.median(ratios), max(ratios)))
     if args.markdown:
-        print("| workload | unit | Sprout (median) | peer | peer (median) | ratio min | ratio median | ratio max |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| workload | Sprout's answers | unit | Sprout (median) | peer | peer (median) | ratio min | ratio median | ratio max |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for row in rows:
-            print("| %s | %s | %.4g | %s | %.4g | %.2fx | %.2fx | %.2fx |" % row)
+            print("| %s | %s | %s | %.4g | %s | %.4g | %.2fx | %.2fx | %.2fx |" % row)
         print(f"(ratio = how many times better Sprout is; {args.repeat} paired runs, {args.jobs} jobs, two worker processes each, release build)")
     else:
         for row in rows:
-            print("%-16s %-7s sprout %10.4g  %-32s %10.4g  ratio %.2fx / %.2fx / %.2fx" % row)
+            print("%-16s %-8s %-7s sprout %10.4g  %-48s %10.4g  ratio %.2fx / %.2fx / %.2fx" % row)
 
 
 if __name__ == "__main__":

@@ -209,9 +209,12 @@ public final class JobQueue {
         for start in stride(from: 0, to: jobs.count, by: 1000) {
             let batch = jobs[start..<min(jobs.count, start + 1000)]
             let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
-            // One statement: ids drawn in input order, rows inserted, idle hosts woken.
+            // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
+            // waits for the disk whatever the server's default: a returned handle is never lost.
             let ids = try await db.query("""
-                WITH batch AS MATERIALIZED (
+                WITH durability AS (
+                    SELECT set_config('synchronous_commit', 'on', true)
+                ), batch AS MATERIALIZED (
                     SELECT nextval(pg_get_serial_sequence('sprout_jobs', 'id')) AS id, payload, ordinal
                     FROM unnest($1::text[]) WITH ORDINALITY AS batch(payload, ordinal)
                     ORDER BY ordinal
@@ -221,7 +224,7 @@ public final class JobQueue {
                 ), woken AS (
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                SELECT batch.id FROM batch, woken ORDER BY batch.ordinal
+                SELECT batch.id FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
                       timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))]
             ).rows.map { $0[0].int! }

@@ -13,6 +13,18 @@ public struct JobQueueWorkerOptions: Sendable {
     /// per process plus as many as its processes finish during two statements, so tiny jobs
     /// go by the hundred per commit while long ones stay available to other hosts.
     public var jobsPerProcess: Int = 64
+    /// Whether a batch of answers waits for PostgreSQL to flush it to disk before the host
+    /// goes on (`synchronous_commit`): `true` by default. With `false` a job's round trip
+    /// waits for one flush, its submission's, instead of two. What a crash of the database
+    /// server (not of a host) can then do: undo the answers of the last moments before it
+    /// (those not yet written, up to three times `wal_writer_delay`, 0.6 s by default). Each
+    /// such job is back to `running` under its old lease, runs again once the lease expires
+    /// (counted in `attempts`, bounded by `max_attempts`) and is recorded once; a waiting
+    /// client may already have been told the undone outcome (the same value, for a job that
+    /// computes one). No job is lost (submissions always wait for the disk), and none gets
+    /// two recorded outcomes (an answer still needs the row's lease token). See
+    /// docs/JobQueue.md, "Durability".
+    public var durableAnswers: Bool = true
     /// Finished rows older than this are deleted (checked about once a minute).
     public var keepFinishedSeconds: Double = 86_400
     /// This host's name in the `worker` column; `hostname:pid` by default.

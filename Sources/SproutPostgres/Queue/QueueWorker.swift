@@ -134,7 +134,8 @@ final class QueueWorker {
     /// `count` more, in one statement: one round trip and one commit per batch. Accepted
     /// answers are announced on the done channel with their output inline (see
     /// ``JobQueueSchema/notifyDone``); a claim alone commits without waiting for the disk
-    /// (lost in a server crash, its jobs are simply available again and its answers refused).
+    /// (lost in a server crash, its jobs are simply available again and its answers refused),
+    /// and so do answers unless ``JobQueueWorkerOptions/durableAnswers``.
     ///
     /// - Returns: how many jobs were claimed.
     private func answerAndClaim(_ count: Int) async throws -> Int {
@@ -146,7 +147,7 @@ final class QueueWorker {
         lastStatement = started
         let rows = try await database().query("""
             WITH durability AS (
-                SELECT set_config('synchronous_commit', CASE WHEN cardinality($1::bigint[]) = 0 THEN 'off' ELSE 'on' END, true)
+                SELECT set_config('synchronous_commit', CASE WHEN $10::bool AND cardinality($1::bigint[]) > 0 THEN 'on' ELSE 'off' END, true)
             ), answers AS (
                 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
                     AS answer(id, token, state, result, error)
@@ -178,7 +179,8 @@ final class QueueWorker {
             """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
                   PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
                   PostgresArrayLiteral.text(batch.map(\.error)),
-                  PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
+                  PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host),
+                  .bool(options.durableAnswers)],
             timeout: statementTimeout).rows
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
         refusedAnswers += batch.count - (rows.first?[0].int ?? 0)

@@ -18,6 +18,9 @@ public struct PostgresTestServer: Sendable {
     public let port: Int
     /// The temporary directory holding the data directory.
     public let directory: String
+    /// The `-o` options `pg_ctl` started it with, and the network namespace it runs in.
+    private let options: String
+    private let namespace: String?
     /// The same server through its Unix socket (reachable from any network namespace).
     public var socketURL: String { "postgresql://postgres@/postgres?host=\(directory)/data&port=\(port)" }
 
@@ -68,17 +71,9 @@ public struct PostgresTestServer: Sendable {
             chown(data, user.pointee.pw_uid, user.pointee.pw_gid)
         }
         let port = try freePort()
+        let options = "-p \(port) -k \(data) -c listen_addresses=\(listenAddresses) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)"
         func run(_ program: String, _ arguments: [String], step: String) async throws {
-            var command = asRoot
-                ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/" + program] + arguments)
-                : Command(bin + "/" + program, arguments: arguments)
-            if let namespace {
-                command = Command("/usr/sbin/ip", arguments: ["netns", "exec", namespace, command.executable] + command.arguments)
-            }
-            let output = try await command.output(timeout: 60)
-            guard output.succeeded else {
-                throw PostgresTestServerError(step: step, output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
-            }
+            try await runTool(bin, program, arguments, namespace: namespace, step: step)
         }
         do {
             try await run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"], step: "initdb")
@@ -87,11 +82,7 @@ public struct PostgresTestServer: Sendable {
                 let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
                 try (hba + "host all all samenet trust\n").write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
             }
-            try await run("pg_ctl", [
-                "-D", data, "-w", "-t", "30", "-l", data + "/server.log",
-                "-o", "-p \(port) -k \(data) -c listen_addresses=\(listenAddresses) -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)",
-                "start",
-            ], step: "pg_ctl start")
+            try await run("pg_ctl", ["-D", data, "-w", "-t", "30", "-l", data + "/server.log", "-o", options, "start"], step: "pg_ctl start")
         } catch {
             try? await removeDirectory(directory)
             throw error
@@ -107,7 +98,40 @@ public struct PostgresTestServer: Sendable {
             try? await removeDirectory(directory)
             throw PostgresTestServerError(step: "start the watchdog", output: "\(error)")
         }
-        return PostgresTestServer(url: "postgresql://postgres@127.0.0.1:\(port)/postgres", port: port, directory: directory)
+        return PostgresTestServer(url: "postgresql://postgres@127.0.0.1:\(port)/postgres", port: port, directory: directory,
+                                  options: options, namespace: namespace)
+    }
+
+    /// Runs PostgreSQL's `program` from `bin` (as the `postgres` user when this process is
+    /// root), inside `namespace` if given.
+    ///
+    /// - Throws: ``PostgresTestServerError`` naming `step`, with the program's output, if it fails.
+    @Hub
+    private static func runTool(_ bin: String, _ program: String, _ arguments: [String], namespace: String?, step: String) async throws {
+        var command = geteuid() == 0
+            ? Command("/usr/sbin/runuser", arguments: ["-u", "postgres", "--", bin + "/" + program] + arguments)
+            : Command(bin + "/" + program, arguments: arguments)
+        if let namespace {
+            command = Command("/usr/sbin/ip", arguments: ["netns", "exec", namespace, command.executable] + command.arguments)
+        }
+        let output = try await command.output(timeout: 60)
+        guard output.succeeded else {
+            throw PostgresTestServerError(step: step, output: String(decoding: output.standardOutput + output.standardError, as: UTF8.self))
+        }
+    }
+
+    /// Stops the server as a crash would (`pg_ctl stop -m immediate`: every process killed at
+    /// once, WAL not yet written is lost, recovery runs at the next start) and starts it again
+    /// on the same directory, port and options: for the tests of what a server crash undoes.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if stopping or starting fails.
+    @Hub
+    package func crashAndRestart() async throws {
+        guard let bin = Self.binDirectory else { throw PostgresTestServerError(step: "find pg_ctl", output: "not installed") }
+        let data = directory + "/data"
+        try await Self.runTool(bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"], namespace: namespace, step: "pg_ctl stop -m immediate")
+        try await Self.runTool(bin, "pg_ctl", ["-D", data, "-w", "-t", "30", "-l", data + "/server.log", "-o", options, "start"],
+                               namespace: namespace, step: "pg_ctl start after a crash")
     }
 
     /// Closes this process's end of the watchdog's pipe without waiting, as the kernel does

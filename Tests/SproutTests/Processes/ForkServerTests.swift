@@ -80,6 +80,43 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
+    /// SIGKILL on the fork server while a worker start waits for its answer (the server is
+    /// stopped, so it cannot fork): the start sees the server's end at once, runs the program
+    /// again instead, and the next start gets a new fork server.
+    @Test func aServerKilledDuringAStartCostsNoWorker() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let first = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            kill(first, SIGSTOP)
+            // From another thread: the hub is blocked in the replacement's start meanwhile.
+            #expect(startDetachedThread { usleep(200_000); kill(first, SIGKILL) } == 0)
+            let started = monotonicNanoseconds()
+            await #expect {
+                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
+            } throws: { error in
+                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
+            }
+            #expect(try await pool.run(Square(4), timeout: 10) == 16)
+            let seconds = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(seconds < slack(3), "the start waited \(seconds) s for a dead server")
+            #expect(pool.workers.allSatisfy { $0.child is SpawnedChild }, "the replacement ran the program again")
+            await #expect {
+                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
+            } throws: { error in
+                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
+            }
+            #expect(try await pool.run(Square(5), timeout: 10) == 25)
+            let second = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            #expect(second != first, "a new fork server was started")
+            #expect(pool.workers.allSatisfy { $0.child is ForkedChild }, "the next replacement came from it")
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            return try await survivors(pool.spawnedPIDs + [first, second])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     /// A descendant that daemonizes (a double fork, as `pg_ctl start` does) goes to init
     /// when its parent exits, not to a program that uses a fork server, so it leaves no
     /// zombie behind there; the workers' statuses still reach the pool.

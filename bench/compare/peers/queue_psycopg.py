@@ -1,7 +1,10 @@
 """A job queue on PostgreSQL driven from Python with psycopg 3: the peer of Sprout's queue.
 
-    queue_psycopg.py worker URL        claims 50 at a time (SKIP LOCKED), one batched completion
-                                       with NOTIFY per claim; sleeps on LISTEN when the queue is empty
+    queue_psycopg.py worker URL [async]
+                                       claims 50 at a time (SKIP LOCKED), one batched completion
+                                       with NOTIFY per claim; sleeps on LISTEN when the queue is empty;
+                                       "async": its claims and completions do not wait for the disk
+                                       (synchronous_commit = off, as Sprout's --async-answers)
     queue_psycopg.py bench URL JOBS    prints "jobs_per_s X" (JOBS tiny jobs submitted in batches of
                                        1,000 with NOTIFY, until every one is done) and
                                        "roundtrip_ms_median X" (one job, submit to done, 50 times)
@@ -15,9 +18,12 @@ CREATE TABLE IF NOT EXISTS py_jobs (id bigserial PRIMARY KEY, n int NOT NULL,
     state text NOT NULL DEFAULT 'available', result bigint);
 CREATE INDEX IF NOT EXISTS py_jobs_available ON py_jobs (id) WHERE state = 'available';
 """
+# A claim does not wait for the disk, as Sprout's does not: lost in a server crash, its jobs
+# are simply available again.
 CLAIM = """
-WITH picked AS (SELECT id FROM py_jobs WHERE state = 'available' ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
-UPDATE py_jobs SET state = 'running' FROM picked WHERE py_jobs.id = picked.id RETURNING py_jobs.id, py_jobs.n
+WITH durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting),
+picked AS (SELECT id FROM py_jobs WHERE state = 'available' ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED)
+UPDATE py_jobs SET state = 'running' FROM picked, durability WHERE py_jobs.id = picked.id RETURNING py_jobs.id, py_jobs.n
 """
 COMPLETE = """
 WITH done AS (UPDATE py_jobs SET state = 'done', result = r.result
@@ -26,8 +32,10 @@ SELECT pg_notify('py_done', string_agg(id::text, ',')) FROM done
 """
 
 
-def worker(url):
+def worker(url, relaxed):
     with psycopg.connect(url, autocommit=True) as db, psycopg.connect(url, autocommit=True) as listener:
+        if relaxed:
+            db.execute("SET synchronous_commit = off")
         listener.execute("LISTEN py_available")
         while True:
             rows = db.execute(CLAIM).fetchall()
@@ -78,6 +86,6 @@ if __name__ == "__main__":
         with psycopg.connect(sys.argv[2], autocommit=True) as db:
             db.execute(SCHEMA)
     elif sys.argv[1] == "worker":
-        worker(sys.argv[2])
+        worker(sys.argv[2], sys.argv[3:] == ["async"])
     else:
         bench(sys.argv[2], int(sys.argv[3]))
