@@ -99,30 +99,6 @@ struct ProcessPoolMapTests {
         #expect(left.isEmpty)
     }
 
-    /// A map abandoned half-way (its iterator dropped) ends its jobs without running them:
-    /// those its worker had not reached are skipped there, and the worker is not replaced.
-    @Test func anAbandonedMapsSentJobsAreSkipped() async throws {
-        let left = try await onHub {
-            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
-                let runs = try SharedArray<Int32>(repeating: 0, count: 50)
-                let before = pool.workerPIDs
-                // One chunk: all 50 jobs (1 s of work) go to the worker at once.
-                let jobs = (0..<50).map { RecordRun(id: $0, runs: runs, spinMicroseconds: 20_000) }
-                for try await outcome in pool.mapResults(jobs, chunkSize: 50) {
-                    #expect((try? outcome.get()) == 0)
-                    break
-                }
-                // Queued behind the abandoned jobs: it returns once the worker is past them.
-                #expect(try await pool.run(Square(4), timeout: 10) == 16)
-                let ran = runs.values.filter { $0 > 0 }.count
-                #expect(ran < 25, "\(ran) of the 50 jobs ran after the map was abandoned at the first")
-                #expect(runs.values.allSatisfy { $0 <= 1 })
-                #expect(pool.workerPIDs == before, "the worker was not replaced")
-            }
-        }
-        #expect(left.isEmpty)
-    }
-
     @Test func starmapAndProgress() async throws {
         let left = try await onHub {
             try await withTestPool { (pool: ProcessPool) async throws in
