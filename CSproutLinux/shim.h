@@ -17,6 +17,12 @@
 #define P_PIDFD 3
 #endif
 
+/// The calling thread's kernel id (the blocked-hub report reads the hub thread's
+/// /proc/self/task/<tid>/syscall).
+static inline pid_t sprout_gettid(void) {
+    return (pid_t)syscall(SYS_gettid);
+}
+
 /// A descriptor that refers to process `pid` (its exit makes it readable); -1 and errno on failure.
 static inline int sprout_pidfd_open(pid_t pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);

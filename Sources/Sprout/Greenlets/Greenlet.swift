@@ -32,8 +32,10 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
     public let context: GreenletContext
     private let control = ThreadMutex(GreenletControl())
 
-    init(context: GreenletContext) {
-        self.context = context
+    /// A greenlet not started yet; ``start(_:)`` starts it.
+    @usableFromInline
+    init(name: String?, file: StaticString, line: UInt) {
+        context = GreenletContext(name: name, file: file, line: line)
     }
 
     override var reportName: String { "greenlet \(context.description)" }
@@ -80,11 +82,18 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
 
     // MARK: Running
 
-    func attach(_ task: Task<Void, Never>) {
+    /// Starts `body` as the greenlet's task on the hub and registers the task.
+    @usableFromInline
+    func start(_ body: @escaping @Hub @Sendable () async throws -> Value) {
+        let task = Task(executorPreference: LoopExecutor.shared) {
+            await self.run(body)
+        }
+        let key = Sprout.taskKey(task)
         control.withLock { control in
             control.task = task
-            control.taskKey = Sprout.taskKey(task)
+            control.taskKey = key
         }
+        GreenletRegistry.shared.add(task: key, self)
     }
 
     /// The greenlet's whole life, run as its task's body on the hub.
@@ -97,8 +106,7 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
             return
         }
         do {
-            let value = try await body()
-            finish(value: value, failure: nil)
+            finish(value: try await body(), failure: nil)
         } catch {
             fail(error)
         }
@@ -109,8 +117,11 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
         finish(value: nil, failure: Task.isCancelled && error is CancellationError ? GreenletExit(greenlet: name) : error)
     }
 
+    /// Takes the value as `any Sendable`, the way ``Completion`` keeps it: a `Value?`
+    /// parameter made this generic code look up `Optional<Value>`'s metadata at run time,
+    /// twice per greenlet (a tenth of a spawn + join).
     @Hub
-    private func finish(value: Value?, failure: (any Error)?) {
+    private func finish(value: (any Sendable)?, failure: (any Error)?) {
         let task = control.withLock { control in
             control.task = nil
             return control.taskKey

@@ -10,18 +10,17 @@
 ///   - line: the line it was spawned at, for reports (leave the default).
 ///   - body: the greenlet's code.
 @discardableResult
+@inlinable
 public func spawn<Value: Sendable>(
     name: String? = nil,
     file: StaticString = #fileID,
     line: UInt = #line,
     _ body: @escaping @Hub @Sendable () async throws -> Value
 ) -> Greenlet<Value> {
-    let greenlet = Greenlet<Value>(context: GreenletContext(name: name, file: file, line: line))
-    let task = Task(executorPreference: LoopExecutor.shared) {
-        await greenlet.run(body)
-    }
-    greenlet.attach(task)
-    GreenletRegistry.shared.add(task: taskKey(task), greenlet)
+    // Inlined so that the greenlet is allocated where `Value` is known: generic code in
+    // Sprout looked the metadata of `Greenlet<Value>` up at run time on every spawn.
+    let greenlet = Greenlet<Value>(name: name, file: file, line: line)
+    greenlet.start(body)
     return greenlet
 }
 

@@ -1,4 +1,5 @@
 import CLibuv
+import CSproutLinux
 import Synchronization
 
 import Glibc
@@ -46,7 +47,7 @@ enum HubThreadStack {
     static func prepareOnHubThread() {
         guard enabled else { return }
         thread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .relaxed)
-        threadID.store(gettid(), ordering: .releasing)
+        threadID.store(sprout_gettid(), ordering: .releasing)
         guard !installed.exchange(true, ordering: .relaxed) else { return }
         _ = backtrace(frames, capacity)
         var action = sigaction()

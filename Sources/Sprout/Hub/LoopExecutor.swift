@@ -357,3 +357,11 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         inbox.withLock { $0.stopped }
     }
 }
+
+/// Resumes `continuation` on a later turn of the hub, behind the work queued now: how a
+/// greenlet yields (`sleep(0)`). Hub thread only. A function of its own because that
+/// yield is inlined into other modules, which cannot name the executor.
+@usableFromInline
+func resumeOnLaterTurn(_ continuation: UnsafeContinuation<Void, Never>) {
+    LoopExecutor.shared.resumeLater(continuation)
+}

@@ -16,12 +16,15 @@ enum SymbolNames {
     /// pushed it: a call that ends its function returns to the next one's first byte.
     static func describe(_ address: UnsafeRawPointer, isReturnAddress: Bool) -> String {
         let address = isReturnAddress ? address - 1 : address
-        var info = Dl_info()
-        guard dladdr(address, &info) != 0, let base = info.dli_fbase else { return "\(address)" }
-        let file = info.dli_fname.map { String(cString: $0) } ?? "?"
+        // glibc's Dl_info: the file's path, where it is loaded, the nearest dynamic symbol's
+        // name and its address.
+        var info = [UnsafeRawPointer?](repeating: nil, count: 4)
+        guard let dladdr, info.withUnsafeMutableBytes({ dladdr(address, $0.baseAddress) }) != 0,
+              let base = info[1] else { return "\(address)" }
+        let file = info[0].map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "?"
         let fileName = file.split(separator: "/").last.map(String.init) ?? file
-        if let symbol = info.dli_sname, let start = info.dli_saddr {
-            return "\(demangle(String(cString: symbol))) + \(address - UnsafeRawPointer(start)) in \(fileName)"
+        if let symbol = info[2], let start = info[3] {
+            return "\(demangle(String(cString: symbol.assumingMemoryBound(to: CChar.self)))) + \(address - start) in \(fileName)"
         }
         let table = tables.withLock { tables in
             if let known = tables[file] { return known }
@@ -48,6 +51,12 @@ enum SymbolNames {
         }
     }
 }
+
+/// glibc's `dladdr`, looked up at run time: its header declares it only under `_GNU_SOURCE`,
+/// and a C module built with that macro defines `fd_set` differently from the others (Clang
+/// then reports the two modules' definitions as conflicting).
+private let dladdr: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32)? =
+    dlsym(nil, "dladdr").map { unsafeBitCast($0, to: (@convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Int32).self) }
 
 @_silgen_name("swift_demangle")
 private func swift_demangle(

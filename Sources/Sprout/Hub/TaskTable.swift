@@ -57,10 +57,15 @@ struct TaskTable<Value>: ~Copyable {
         // on where the allocator put the tasks (at 3/4, spawning 20,000 greenlets cost 8 %
         // more instructions after an unrelated change moved them).
         if (count + 1) * 2 > keys.count { grow() }
+        place(key, value)
+    }
+
+    /// Puts `key`, known to be absent, in the first free slot of its run; the caller made room.
+    private mutating func place(_ key: UInt, _ value: consuming Value) {
         var index = home(of: key)
         while keys[index] != 0 { index = (index + 1) & mask }
         keys[index] = key
-        values[index] = value
+        values[index] = consume value
         count += 1
     }
 
@@ -95,13 +100,16 @@ struct TaskTable<Value>: ~Copyable {
 
     private mutating func grow() {
         let oldKeys = keys
-        let oldValues = values
+        var oldValues = values
         keys = Array(repeating: 0, count: oldKeys.count * 2)
         values = Array(repeating: nil, count: oldKeys.count * 2)
         shift -= 1
         count = 0
-        for (index, key) in oldKeys.enumerated() where key != 0 {
-            insert(key, oldValues[index]!)
+        // Every key is known to be absent from the new table: placed without the lookup
+        // and growth check of `insert`, and each value moved rather than copied (a copy
+        // retains the greenlet and the old array's release drops it again).
+        for index in oldKeys.indices where oldKeys[index] != 0 {
+            place(oldKeys[index], oldValues[index].take()!)
         }
     }
 }

@@ -22,7 +22,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public nonisolated let name: String
     /// Whether the child is terminated, rather than waited for, when the hub shuts down.
     public let daemon: Bool
-    /// How long ``terminate(grace:)`` waits between SIGTERM and SIGKILL by default.
+    /// How long ``terminate(grace:)-(Double?)`` waits between SIGTERM and SIGKILL by default.
     public let killGrace: Double
     private let executable: String
     private let coder: any ProcessCoder
@@ -203,14 +203,14 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     /// exited; reading it counts as observing it.
     public nonisolated var error: (any Error)? { exit.error }
 
-    /// Waits for the child and returns its job's output; see ``value(timeout:)``.
+    /// Waits for the child and returns its job's output; see ``value(timeout:)-(Double?)``.
     ///
-    /// - Throws: as ``value(timeout:)``.
+    /// - Throws: as ``value(timeout:)-(Double?)``.
     public func get(timeout: Double?) async throws -> Job.Output {
         try await value(timeout: timeout)
     }
 
-    /// Terminates the child (see ``terminate(grace:)``) without waiting.
+    /// Terminates the child (see ``terminate(grace:)-(Double?)``) without waiting.
     public nonisolated func cancel() {
         Hub.later { [self] in terminate() }
     }

@@ -98,7 +98,7 @@ public final class ProcessPool {
     ///   - startTimeout: seconds a worker may take to become ready.
     ///   - start: how workers are started (forked from the fork server when this program
     ///     has one, by default).
-    ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)`` throws
+    ///   - maxPayloadBytes: the largest encoded job (``submit(_:timeout:retries:)-(_,Double?,_)`` throws
     ///     ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` before sending) and the largest
     ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
     ///   - logger: where the pool reports (see ``logger``); `Logger(label: "sprout.pool")`
