@@ -97,3 +97,45 @@ extension Greenlet {
         try await kill(block: block, timeout: timeout.inSeconds)
     }
 }
+
+/// Starts `body` as a greenlet after `delay`; `spawnLater(_:name:file:line:_:)` with a
+/// `Duration`.
+@discardableResult
+public func spawnLater<Value: Sendable>(
+    _ delay: Duration,
+    name: String? = nil,
+    file: StaticString = #fileID,
+    line: UInt = #line,
+    _ body: @escaping @Hub @Sendable () async throws -> Value
+) -> Greenlet<Value> {
+    spawnLater(delay.inSeconds, name: name, file: file, line: line, body)
+}
+
+/// Yields items as they finish, for up to `timeout`; `iwait(_:timeout:count:)` with a
+/// `Duration`. When time runs out the sequence ends, as gevent's `iwait` does.
+public func iwait<Item: Joinable>(_ items: [Item], timeout: Duration, count: Int? = nil) -> CompletionSequence<Item> {
+    iwait(items, timeout: timeout.inSeconds, count: count)
+}
+
+/// Yields items of mixed types as they finish, for up to `timeout`;
+/// `iwait(_:timeout:count:)` with a `Duration`.
+public func iwait(_ items: [any Joinable], timeout: Duration, count: Int? = nil) -> CompletionSequence<any Joinable> {
+    iwait(items, timeout: timeout.inSeconds, count: count)
+}
+
+/// Yields items as they finish; `asCompleted(_:timeout:)` with a `Duration`.
+/// Iterating throws ``Timeout`` when `timeout` passes first.
+public func asCompleted<Item: Joinable>(_ items: [Item], timeout: Duration) -> CompletionSequence<Item> {
+    asCompleted(items, timeout: timeout.inSeconds)
+}
+
+/// Waits until no other greenlet runs, for up to `timeout`; `waitForAll(timeout:)` with a
+/// `Duration`.
+///
+/// - Returns: `true` once no other greenlet runs, `false` if `timeout` passed first.
+/// - Throws: `CancellationError` if the waiting greenlet is killed.
+@Hub
+@discardableResult
+public func waitForAll(timeout: Duration) async throws -> Bool {
+    try await waitForAll(timeout: timeout.inSeconds)
+}

@@ -8,7 +8,7 @@ import DequeModule
 /// ```
 ///
 /// The sequence ends when all (or `count`) have finished, or when `timeout` seconds have
-/// passed since iteration began (see ``asCompleted(_:timeout:)`` for a timeout that throws).
+/// passed since iteration began (see ``asCompleted(_:timeout:)-(_,Double?)`` for a timeout that throws).
 ///
 /// - Parameters:
 ///   - items: what to wait for.
@@ -36,11 +36,11 @@ public func asCompleted<Item: Joinable>(_ items: [Item], timeout: Double? = nil)
     CompletionSequence(items: items, handle: { $0 }, timeout: timeout, count: items.count, throwsOnTimeout: true)
 }
 
-/// The sequence ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` and ``asCompleted(_:timeout:)`` return:
+/// The sequence ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` and ``asCompleted(_:timeout:)-(_,Double?)`` return:
 /// items in order of completion.
 ///
 /// Iterating throws `CancellationError` if the iterating greenlet is killed, and — from
-/// ``asCompleted(_:timeout:)`` only — ``Timeout`` when time runs out.
+/// ``asCompleted(_:timeout:)-(_,Double?)`` only — ``Timeout`` when time runs out.
 public struct CompletionSequence<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Failure = any Error
 
@@ -63,7 +63,7 @@ public struct CompletionSequence<Element: Sendable>: AsyncSequence, Sendable {
         /// The next item to finish, or `nil` when all are done (or, from `iwait`, time is up).
         ///
         /// - Throws: `CancellationError` if the iterating greenlet is killed; ``Timeout``
-        ///   from ``asCompleted(_:timeout:)`` when time runs out first.
+        ///   from ``asCompleted(_:timeout:)-(_,Double?)`` when time runs out first.
         public mutating func next() async throws -> Element? {
             try await collector.next()
         }

@@ -1,5 +1,5 @@
 /// Something that finishes once, with a value or an error: a ``Greenlet`` or a process
-/// pool's job handle. ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)->CompletionSequence<Joinable>``
+/// pool's job handle. ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)``
 /// take any mix of them, so a greenlet and a process job are awaited the same way.
 public protocol Joinable: AnyObject, Sendable {
     /// What a successful run produces.

@@ -4,7 +4,7 @@ import Glibc
 
 /// A running child process started by ``Command/spawn()`` — Python's `Popen`.
 ///
-/// Its pipes (for streams set to `.pipe`) are ``PipeStream``s; ``wait(timeout:)`` awaits
+/// Its pipes (for streams set to `.pipe`) are ``PipeStream``s; ``wait(timeout:)-(Double?)`` awaits
 /// the exit; ``kill(_:)`` signals it. Hub-thread only.
 @Hub
 public final class ChildCommand {

@@ -24,7 +24,7 @@ public struct Command: Sendable {
         case null
         /// A pipe: write to ``ChildCommand/standardInput``.
         case pipe
-        /// These bytes, then end of file (``output(timeout:maxBytes:)`` only; ``spawn()``
+        /// These bytes, then end of file (``output(timeout:maxBytes:)-(Double?,_)`` only; ``spawn()``
         /// treats it as `.pipe` and writes them in a greenlet of its own).
         case bytes([UInt8])
     }
@@ -36,7 +36,7 @@ public struct Command: Sendable {
         /// Discarded.
         case null
         /// A pipe: read ``ChildCommand/standardOutput`` / ``ChildCommand/standardError``,
-        /// or get the bytes from ``output(timeout:maxBytes:)``.
+        /// or get the bytes from ``output(timeout:maxBytes:)-(Double?,_)``.
         case pipe
     }
 
@@ -58,7 +58,7 @@ public struct Command: Sendable {
     /// only this process, which then decides (its shutdown stops the child).
     public var newProcessGroup: Bool
 
-    /// A command; nothing runs until ``output(timeout:maxBytes:)`` or ``spawn()``.
+    /// A command; nothing runs until ``output(timeout:maxBytes:)-(Double?,_)`` or ``spawn()``.
     public init(
         _ executable: String,
         arguments: [String] = [],
@@ -87,7 +87,7 @@ public struct Command: Sendable {
 public struct CommandOutput: Sendable {
     /// How the child ended.
     public let status: ExitStatus
-    /// Its standard output, when it was `.pipe` (the default for ``Command/output(timeout:maxBytes:)``).
+    /// Its standard output, when it was `.pipe` (the default for ``Command/output(timeout:maxBytes:)-(Double?,_)``).
     public let standardOutput: [UInt8]
     /// Its standard error, when it was `.pipe`.
     public let standardError: [UInt8]

@@ -101,7 +101,7 @@ public final class Signals: AsyncSequence, AsyncIteratorProtocol {
     /// Waits once for any of `signals` — `signal.sigwait` for a greenlet.
     ///
     /// - Returns: the signal that arrived.
-    /// - Throws: what ``init(_:)-(Int32...)`` and ``wait(timeout:)`` throw.
+    /// - Throws: what ``init(_:)-(Int32...)`` and ``wait(timeout:)-(Double?)`` throw.
     public static func wait(for signals: Int32..., timeout: Double? = nil) async throws -> Int32 {
         let watch = try Signals(signals)
         defer { watch.close() }

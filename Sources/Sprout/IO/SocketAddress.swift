@@ -12,7 +12,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
     public let isIPv6: Bool
 
     /// An address from a numeric host (`127.0.0.1`, `::1`) and a port; `nil` when `host`
-    /// is not a numeric IPv4 or IPv6 address (use ``getAddressInfo(host:port:timeout:)`` for names).
+    /// is not a numeric IPv4 or IPv6 address (use ``getAddressInfo(host:port:timeout:)-(_,_,Double?)`` for names).
     public init?(host: String, port: Int) {
         guard (0...65535).contains(port) else { return nil }
         var storage = sockaddr_storage()

@@ -18,7 +18,7 @@ import Logging
 ///
 /// The handler's stream is closed when the handler returns or throws; an error it throws
 /// is reported through its logger (as gevent prints a handler's traceback) and ends only
-/// that connection. ``stop(timeout:)`` is graceful; the hub's shutdown (the end of
+/// that connection. ``stop(timeout:)-(Double)`` is graceful; the hub's shutdown (the end of
 /// ``Hub/run(logger:_:)``, SIGINT, SIGTERM) stops every running server.
 @Hub
 public final class StreamServer {
@@ -68,7 +68,7 @@ public final class StreamServer {
     }
 
     /// A server for the Unix-domain socket at `unixPath` that runs `handler` for each
-    /// connection. ``start()`` replaces a stale socket file at that path; ``stop(timeout:)``
+    /// connection. ``start()`` replaces a stale socket file at that path; ``stop(timeout:)-(Double)``
     /// removes it. Reports go to `logger` (``Hub/logger`` when `nil`).
     public init(
         unixPath: String,
@@ -92,14 +92,14 @@ public final class StreamServer {
     /// The number of connections being served now.
     public var connectionCount: Int { connections.count }
 
-    /// True between ``start()`` and ``stop(timeout:)``.
+    /// True between ``start()`` and ``stop(timeout:)-(Double)``.
     public var isServing: Bool { listener != nil }
 
     /// Binds and listens; connections are accepted from now on, while the hub runs.
     /// Starting a started server does nothing.
     ///
     /// - Throws: ``IOError`` (`listen 127.0.0.1:8080: EADDRINUSE`), `EINVAL` for a host
-    ///   that is not a numeric address or `localhost`; `ECANCELED` after ``stop(timeout:)``.
+    ///   that is not a numeric address or `localhost`; `ECANCELED` after ``stop(timeout:)-(Double)``.
     public func start() throws(IOError) {
         guard listener == nil else { return }
         if stopped { throw IOError(code: Int32(UV_ECANCELED.rawValue), operation: "listen after stop", peer: "\(endpoint)") }

@@ -1,7 +1,7 @@
 import CLibuv
 
 /// A TCP connection whose reads and writes suspend only the calling greenlet — gevent's
-/// cooperative socket. Made by ``connect(host:port:timeout:)`` or handed to a
+/// cooperative socket. Made by ``connect(host:port:timeout:)-(_,_,Double?)`` or handed to a
 /// ``StreamServer`` handler. Nagle's algorithm is off (`TCP_NODELAY`), so small writes
 /// leave at once. See ``ByteStream`` for reading, writing and closing.
 @Hub

@@ -14,7 +14,7 @@ import CLibuv
 /// buffer. ``close()`` when done. Hub-thread only.
 @Hub
 public final class UDPSocket {
-    /// Datagrams held for ``receive(timeout:)`` before the socket stops reading.
+    /// Datagrams held for ``receive(timeout:)-(Double?)`` before the socket stops reading.
     public var queueLimit = 256
 
     private let handle: UnsafeMutablePointer<uv_udp_t>

@@ -1,7 +1,7 @@
 import CLibuv
 
 /// A Unix-domain stream socket connection, with the same reading and writing as a TCP
-/// connection (see ``ByteStream``). Made by ``connect(path:timeout:)`` or handed to the
+/// connection (see ``ByteStream``). Made by ``connect(path:timeout:)-(_,Double?)`` or handed to the
 /// handler of a ``StreamServer`` created with `unixPath:`.
 @Hub
 public final class UnixStream: ByteStream {

@@ -12,7 +12,7 @@ public func waitReadable(_ fd: Int32, timeout: Double? = nil) async throws -> Bo
 }
 
 /// Waits until `fd` is writable (or has an error pending) — gevent's `wait_write`; see
-/// ``waitReadable(_:timeout:)``.
+/// ``waitReadable(_:timeout:)-(_,Double?)``.
 ///
 /// - Returns: `false` if `timeout` seconds passed first.
 /// - Throws: ``IOError`` if the descriptor cannot be polled or reports a poll error;

@@ -1,7 +1,7 @@
 /// A value that arrives later, once — gevent's `AsyncResult`: one side calls ``set(_:)``
 /// or ``fail(_:)``, any number of greenlets ``Completion/get(timeout:)`` or ``Completion/join(timeout:)`` it.
 ///
-/// It is ``Joinable``, so ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)->CompletionSequence<Joinable>``
+/// It is ``Joinable``, so ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)``
 /// take it next to greenlets. `set` and `fail` may be called from any thread (a thread
 /// pool finishing a job); waiting happens on the hub, as for every Sprout wait.
 ///

@@ -82,3 +82,71 @@ extension Channel {
         try await get(timeout: timeout.inSeconds)
     }
 }
+
+extension GreenletQueue {
+    /// Waits until every item put so far is marked done, for up to `timeout`;
+    /// `join(timeout:)` with a `Duration`.
+    ///
+    /// - Returns: `false` if `timeout` passed first.
+    /// - Throws: `CancellationError` if the greenlet is killed while waiting.
+    @discardableResult
+    public func join(timeout: Duration) async throws -> Bool {
+        try await join(timeout: timeout.inSeconds)
+    }
+}
+
+extension Group {
+    /// Waits until the group is empty, for up to `timeout`; `join(timeout:raiseError:)` with
+    /// a `Duration`.
+    ///
+    /// - Returns: `true` if the group emptied, `false` on timeout.
+    /// - Throws: with `raiseError`, the first error a member ends with; `CancellationError`
+    ///   if the waiting greenlet is killed.
+    @discardableResult
+    public func join(timeout: Duration, raiseError: Bool = false) async throws -> Bool {
+        try await join(timeout: timeout.inSeconds, raiseError: raiseError)
+    }
+
+    /// Kills every greenlet in the group, waiting up to `timeout` for them when `block` is
+    /// true; `kill(block:timeout:)` with a `Duration`.
+    ///
+    /// - Returns: `true` if the group is empty afterwards.
+    /// - Throws: `CancellationError` if the killing greenlet is itself killed while waiting.
+    @discardableResult
+    public func kill(block: Bool = true, timeout: Duration) async throws -> Bool {
+        try await kill(block: block, timeout: timeout.inSeconds)
+    }
+}
+
+extension Pool {
+    /// Waits until a slot is free, for up to `timeout`; `waitAvailable(timeout:)` with a
+    /// `Duration`.
+    ///
+    /// - Returns: whether a slot is free.
+    /// - Throws: `CancellationError` if the waiting greenlet is killed.
+    @discardableResult
+    public func waitAvailable(timeout: Duration) async throws -> Bool {
+        try await waitAvailable(timeout: timeout.inSeconds)
+    }
+
+    /// Waits until the pool's greenlets have all finished, for up to `timeout`;
+    /// `join(timeout:raiseError:)` with a `Duration`.
+    ///
+    /// - Returns: `false` if `timeout` passed first.
+    /// - Throws: with `raiseError`, the first error a greenlet ends with;
+    ///   `CancellationError` if the waiting greenlet is killed.
+    @discardableResult
+    public func join(timeout: Duration, raiseError: Bool = false) async throws -> Bool {
+        try await join(timeout: timeout.inSeconds, raiseError: raiseError)
+    }
+
+    /// Kills the pool's greenlets, waiting up to `timeout` for them when `block` is true;
+    /// `kill(block:timeout:)` with a `Duration`.
+    ///
+    /// - Returns: `true` if the pool is empty afterwards.
+    /// - Throws: `CancellationError` if the killing greenlet is itself killed while waiting.
+    @discardableResult
+    public func kill(block: Bool = true, timeout: Duration) async throws -> Bool {
+        try await kill(block: block, timeout: timeout.inSeconds)
+    }
+}

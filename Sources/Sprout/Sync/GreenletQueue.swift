@@ -9,7 +9,7 @@
 /// only ever handed to a waiter still waiting, so no item is lost or duplicated.
 ///
 /// Every queue is also an `AsyncSequence` of its items that ends once it is closed and
-/// drained, and counts unfinished items for ``taskDone()`` / ``join(timeout:)``
+/// drained, and counts unfinished items for ``taskDone()`` / ``join(timeout:)-(Double?)``
 /// (gevent's `JoinableQueue`).
 ///
 /// The queue is bound to the hub; from another thread use ``putFromAnyThread(_:)``.
@@ -176,7 +176,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     }
 
     /// Marks one item taken from the queue as processed (gevent's `task_done`); when every
-    /// item put so far is processed, ``join(timeout:)`` returns.
+    /// item put so far is processed, ``join(timeout:)-(Double?)`` returns.
     ///
     /// - Throws: ``QueueError/taskDoneTooOften`` if called more often than items were put.
     public func taskDone() throws(QueueError) {

@@ -1,5 +1,5 @@
 /// A set of greenlets handled together — gevent's `Group`: finished greenlets leave it by
-/// themselves, ``join(timeout:raiseError:)`` waits for all, ``kill(block:timeout:)`` kills all.
+/// themselves, ``join(timeout:raiseError:)-(Double?,_)`` waits for all, ``kill(block:timeout:)-(_,Double?)`` kills all.
 ///
 /// ```swift
 /// let group = Group()

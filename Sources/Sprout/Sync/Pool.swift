@@ -80,7 +80,7 @@ public final class Pool: Sendable {
         return true
     }
 
-    /// Waits until the pool's greenlets have all finished; see ``Group/join(timeout:raiseError:)``.
+    /// Waits until the pool's greenlets have all finished; see ``Group/join(timeout:raiseError:)-(Double?,_)``.
     ///
     /// - Returns: `false` if `timeout` passed first.
     /// - Throws: with `raiseError`, the first error a greenlet ends with;
@@ -90,7 +90,7 @@ public final class Pool: Sendable {
         try await group.join(timeout: timeout, raiseError: raiseError)
     }
 
-    /// Kills the pool's greenlets; see ``Group/kill(block:timeout:)``.
+    /// Kills the pool's greenlets; see ``Group/kill(block:timeout:)-(_,Double?)``.
     ///
     /// - Throws: `CancellationError` if the killing greenlet is itself killed while waiting.
     @discardableResult

@@ -8,6 +8,6 @@
 public typealias Queue<Element: Sendable> = GreenletQueue<FIFOBuffer<Element>>
 
 /// A FIFO queue whose items are counted until marked done — gevent's `JoinableQueue`:
-/// consumers call ``GreenletQueue/taskDone()`` per item, and ``GreenletQueue/join(timeout:)``
+/// consumers call ``GreenletQueue/taskDone()`` per item, and ``GreenletQueue/join(timeout:)-(Double?)``
 /// waits until all are done. Every Sprout queue counts this way, so this is ``Queue``.
 public typealias JoinableQueue<Element: Sendable> = GreenletQueue<FIFOBuffer<Element>>

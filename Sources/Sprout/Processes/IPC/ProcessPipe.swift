@@ -4,7 +4,7 @@
 /// `SCM_RIGHTS`). Each value is one message, sent and received whole, so any number of
 /// processes may share an end. Values must encode to at most 128 KiB.
 ///
-/// On the hub, ``send(_:)`` and ``receive(timeout:)`` switch greenlets while they wait; in a
+/// On the hub, ``send(_:)`` and ``receive(timeout:)-(Double?)`` switch greenlets while they wait; in a
 /// job running in a worker they block the worker's thread.
 public final class ProcessPipe<Value: Codable & Sendable>: Codable, Sendable {
     let socket: MessageSocket

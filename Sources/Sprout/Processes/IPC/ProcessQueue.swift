@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A queue of `Value`s shared by any number of processes — multiprocessing's `Queue`:
-/// every holder may ``put(_:)`` and ``get(timeout:)``, and each value is taken by exactly
+/// every holder may ``put(_:)`` and ``get(timeout:)-(Double?)``, and each value is taken by exactly
 /// one getter. Send it to workers inside jobs (it is `Codable`). Values must encode to at
 /// most 128 KiB, and as many as the kernel's socket buffer holds may wait unread.
 ///

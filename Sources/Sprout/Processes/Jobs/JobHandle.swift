@@ -2,7 +2,7 @@
 /// `apply_async`, `Future` from `ProcessPoolExecutor.submit`.
 ///
 /// It is ``Joinable``, so ``joinAll(_:timeout:raiseError:count:)-([Joinable],Double?,_,_)`` and
-/// ``iwait(_:timeout:count:)->CompletionSequence<Joinable>`` take job handles and greenlets alike. Waiting, values and
+/// ``iwait(_:timeout:count:)-([Joinable],Double?,Int?)`` take job handles and greenlets alike. Waiting, values and
 /// errors work as for every ``Completion``: ``Completion/get(timeout:)`` throws
 /// ``JobFailed`` if the job threw, ``WorkerCrashed`` if its worker died, ``JobCancelled``
 /// or ``Timeout`` if it was cancelled or its own deadline passed, or a

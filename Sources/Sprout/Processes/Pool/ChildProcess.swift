@@ -22,7 +22,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     public nonisolated let name: String
     /// Whether the child is terminated, rather than waited for, when the hub shuts down.
     public let daemon: Bool
-    /// How long ``terminate(grace:)`` waits between SIGTERM and SIGKILL by default.
+    /// How long ``terminate(grace:)-(Double?)`` waits between SIGTERM and SIGKILL by default.
     public let killGrace: Double
     private let executable: String
     private let coder: any ProcessCoder
@@ -61,7 +61,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         let name = Array(Job.jobName.utf8)
         let (payload, descriptors) = try encodeJob(job, name: name.count, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
-        task = PoolTask(id: 1, name: name, payload: payload, job: job, retries: 0) { [weak self] outcome in
+        task = PoolTask(id: 1, name: name, payload: payload[...], job: job, retries: 0) { [weak self] outcome in
             deliverOutput(outcome, of: Job.self, coder: coder) { self?.outcome = $0 }
         }
         task?.descriptors = descriptors
@@ -123,10 +123,10 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
             }
             worker.assign([task])
             worker.sendAssigned()
-        case .answered(let task, let frame, _):
-            task.finish(frame.kind == .result
-                ? .success(frame.payload[...])
-                : .failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
+        case .answered(let task, let kind, let payload, _):
+            task.finish(kind == .result
+                ? .success(payload)
+                : .failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
             // Its one job is done: end of channel lets the child exit.
             worker.closeChannel()
         }
@@ -203,14 +203,14 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     /// exited; reading it counts as observing it.
     public nonisolated var error: (any Error)? { exit.error }
 
-    /// Waits for the child and returns its job's output; see ``value(timeout:)``.
+    /// Waits for the child and returns its job's output; see ``value(timeout:)-(Double?)``.
     ///
-    /// - Throws: as ``value(timeout:)``.
+    /// - Throws: as ``value(timeout:)-(Double?)``.
     public func get(timeout: Double?) async throws -> Job.Output {
         try await value(timeout: timeout)
     }
 
-    /// Terminates the child (see ``terminate(grace:)``) without waiting.
+    /// Terminates the child (see ``terminate(grace:)-(Double?)``) without waiting.
     public nonisolated func cancel() {
         Hub.later { [self] in terminate() }
     }

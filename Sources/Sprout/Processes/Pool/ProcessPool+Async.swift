@@ -4,7 +4,7 @@ extension ProcessPool {
     /// the callback would get, `.failure` what the error callback would. The returned
     /// handle can still be waited on or cancelled.
     ///
-    /// - Throws: as ``submit(_:timeout:retries:)``, before anything is sent (the callback
+    /// - Throws: as ``submit(_:timeout:retries:)-(_,Double?,_)``, before anything is sent (the callback
     ///   is then never called).
     @discardableResult
     public func submit<Job: ProcessJob>(

@@ -1,7 +1,7 @@
 import Glibc
 
 /// A barrier for a fixed number of parties in any processes — multiprocessing's
-/// `Barrier`: each ``wait(timeout:)`` blocks until `parties` of them wait, then all go on
+/// `Barrier`: each ``wait(timeout:)-(Double?)`` blocks until `parties` of them wait, then all go on
 /// together and the barrier is ready for the next round. It breaks — every waiter, now and
 /// later, throws ``ProcessSyncError/brokenBarrier`` until ``reset()`` — when a wait times
 /// out, on ``abort()``, or when a process dies waiting at it, so the others never wait for
