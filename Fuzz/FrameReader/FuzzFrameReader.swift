@@ -2,7 +2,8 @@ import FuzzSupport
 import Sprout
 
 /// What the reader made of a byte stream: each frame's kind, id, payload (and, for a job
-/// frame, its split into name and job bytes), then the error that ended it.
+/// frame, its split into name and job bytes; for chunk frames, their items), then the
+/// error that ended it.
 private struct Outcome: Equatable {
     var frames: [String] = []
     var error: String?
@@ -18,13 +19,22 @@ private func read(_ input: UnsafeBufferPointer<UInt8>, cuts: [Int]) -> Outcome {
         do {
             while let frame = try reader.next() {
                 var line = "\(frame.kind) \(frame.id) \(frame.payload)"
-                if frame.kind == .job {
-                    do {
+                do {
+                    switch frame.kind {
+                    case .job:
                         let (name, job) = try Frame.splitJob(frame.payload)
                         line += " job \(name) \(Array(job))"
-                    } catch {
-                        line += " \(error)"
+                    case .jobChunk:
+                        let (name, items) = try JobChunk.split(frame.payload)
+                        line += " chunk \(name) \(items.map { "\($0.id):\(Array($0.job))" })"
+                    case .chunkOutcomes:
+                        let outcomes = try ChunkOutcomes.split(frame.payload)
+                        line += " outcomes \(outcomes.map { "\($0.kind):\(Array($0.bytes))" })"
+                    default:
+                        break
                     }
+                } catch {
+                    line += " \(error)"
                 }
                 outcome.frames.append(line)
             }

@@ -162,6 +162,35 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            // A database of its own: a fresh table, never analyzed, as in a new deployment.
+            let admin = try await PostgresConnection.connect(url)
+            defer { admin.close() }
+            try await admin.execute("DROP DATABASE IF EXISTS sprout_fresh")
+            try await admin.execute("CREATE DATABASE sprout_fresh")
+            #expect(url.hasSuffix("/postgres"))
+            let freshURL = String(url.dropLast("postgres".count)) + "sprout_fresh"
+            do {
+                let queue = try await JobQueue.connect(freshURL)
+                defer { queue.close() }
+                _ = try await queue.submitAll((0..<3000).map(Square.init))
+                let db = try await PostgresConnection.connect(freshURL)
+                defer { db.close() }
+                // A host's claim: with statistics the planner walks the claim index in order
+                // and stops after the batch; without, it reads and sorts every available row.
+                let plan = try await db.query("""
+                    EXPLAIN SELECT id FROM sprout_jobs WHERE state = 'available' AND job_type = ANY($1::text[])
+                    ORDER BY priority DESC, id LIMIT 100 FOR UPDATE SKIP LOCKED
+                    """, [.text("{\(Square.jobName)}")]).rows.compactMap { $0[0].string }.joined(separator: "\n")
+                #expect(plan.contains("Index Scan using sprout_jobs_claim"), "\(plan)")
+                #expect(!plan.contains("Sort"), "\(plan)")
+            }
+            try await admin.execute("DROP DATABASE sprout_fresh WITH (FORCE)")
+        }
+    }
+
     @Test func claimsNeverOverlapAcrossHosts() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 120) {

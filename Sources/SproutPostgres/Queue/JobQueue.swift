@@ -233,6 +233,13 @@ public final class JobQueue {
                 wait(on: handle)
                 handles.append(handle)
             }
+            if start == 0 && jobs.count >= 1000 {
+                // Hosts claim in the order of the partial index on available jobs; until the
+                // table's statistics see the new rows (autovacuum looks once a minute), the
+                // planner reads every available row and sorts them instead, for each claim:
+                // 2-30 ms per claim with 10,000 queued, against 0.4 ms once analyzed.
+                try await db.execute("ANALYZE sprout_jobs")
+            }
         }
         guard !finishedEarly.isEmpty else { return handles }
         var unread: [Int] = []

@@ -59,7 +59,7 @@ case "block":
     try Hub.run {
         let blocker = spawn(name: "sleepy-greenlet") {
             try await sleep(0)
-            blockTheHubForTest()
+            say("slept \(Int(blockTheHubForTest() * 1000)) ms")
         }
         try await blocker.get()
     }
@@ -205,8 +205,13 @@ func delayedTCPPeer() -> (fd: Int32, port: Int) {
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
 
-/// Holds the hub's thread: the blocking monitor's report must name this function.
+/// Holds the hub's thread for 400 ms: the blocking monitor's report must name this function.
+/// Returns how long the sleep took (taking the stack must not cut it short); that work after
+/// the call also keeps an optimized build from making `usleep` a tail call, which would
+/// leave this function out of the stack.
 @inline(never)
-func blockTheHubForTest() {
+func blockTheHubForTest() -> Double {
+    let start = monotonicNanoseconds()
     usleep(400_000)
+    return Double(monotonicNanoseconds() - start) / 1e9
 }

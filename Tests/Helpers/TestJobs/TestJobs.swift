@@ -8,6 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
+    SquareOrFail.self,
 ]
 
 /// n².
@@ -33,6 +34,17 @@ public struct SlowSquare: ProcessJob {
         clock_gettime(CLOCK_MONOTONIC, &now)
         let end = now.tv_sec * 1_000_000 + now.tv_nsec / 1000 + micros
         while now.tv_sec * 1_000_000 + now.tv_nsec / 1000 < end { clock_gettime(CLOCK_MONOTONIC, &now) }
+        return n * n
+    }
+}
+
+/// n², or, for a negative n, throws ``TestJobError`` with code n: one job type whose
+/// outcomes differ within a map's chunk.
+public struct SquareOrFail: ProcessJob {
+    public var n: Int
+    public init(_ n: Int) { self.n = n }
+    public func run() throws -> Int {
+        if n < 0 { throw TestJobError(code: n) }
         return n * n
     }
 }
@@ -347,16 +359,27 @@ public struct Misbehave: ProcessJob {
         case answerForAnotherJob
         /// A result for this very job whose bytes are not JSON.
         case badJSONResult
+        /// Chunk outcomes for this job announcing more outcomes than their bytes hold.
+        case chunkCountLie
+        /// Chunk outcomes whose one outcome announces more bytes than follow.
+        case chunkLengthLie
+        /// Chunk outcomes with an outcome tag that is neither result nor failure.
+        case chunkUnknownTag
     }
     public var mode: Mode
     public init(_ mode: Mode) { self.mode = mode }
     public func run() -> Int {
         let id: [UInt8] = [0x77, 0x77, 0, 0, 0, 0, 0, 0]
+        let running = (0..<8).map { UInt8(truncatingIfNeeded: WorkerEnvironment.runningJobID >> (8 * $0)) }
         let frame: [UInt8] = switch mode {
         case .hugeLength: [0xFF, 0xFF, 0xFF, 0xFF, 3] + id
         case .unknownKind: [1, 0, 0, 0, 99] + id + [0x31]
         case .answerForAnotherJob: [1, 0, 0, 0, 3] + id + [0x31]
-        case .badJSONResult: [2, 0, 0, 0, 3] + (0..<8).map { UInt8(truncatingIfNeeded: WorkerEnvironment.runningJobID >> (8 * $0)) } + Array("{x".utf8)
+        case .badJSONResult: [2, 0, 0, 0, 3] + running + Array("{x".utf8)
+        // Payloads `u32 count | u8 tag | u32 length | bytes`, each with one lie.
+        case .chunkCountLie: [10, 0, 0, 0, 8] + running + [5, 0, 0, 0] + [0, 1, 0, 0, 0, 0x31]
+        case .chunkLengthLie: [10, 0, 0, 0, 8] + running + [1, 0, 0, 0] + [0, 100, 0, 0, 0, 0x31]
+        case .chunkUnknownTag: [10, 0, 0, 0, 8] + running + [1, 0, 0, 0] + [7, 1, 0, 0, 0, 0x31]
         }
         _ = frame.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
         sleep(30)

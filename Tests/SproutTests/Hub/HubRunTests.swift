@@ -43,6 +43,9 @@ struct HubRunTests {
         #expect(run.stderr.contains("the hub thread's stack when it was seen blocked:"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("blockTheHubForTest()"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("#0 ") && (run.stderr.contains("usleep") || run.stderr.contains("nanosleep")), "stderr: \(run.stderr)")
+        // Taking the stack did not cut the 400 ms sleep short.
+        let slept = run.stdout.split(separator: "\n").first { $0.hasPrefix("slept ") }.flatMap { Int($0.split(separator: " ")[1]) }
+        #expect((slept ?? 0) >= 399, "stdout: \(run.stdout)")
     }
 
     @Test func anUnreadErrorIsReportedExactlyOnceAndAReadOneNever() async throws {

@@ -54,8 +54,9 @@ struct ProcessPoolMapTests {
                     if seen.count == 300 { break }
                 }
                 #expect(seen == (0..<300).map { $0 * $0 })
-                // The window is at most 4 chunks of at most 1024 jobs per worker, plus a chunk.
-                #expect(counter.pulled <= 300 + pool.size * 4 * 1024 + 1024, "the input is read only as far as the window")
+                // The window is at most 4 of the largest chunks per worker, plus a chunk.
+                let largest = MapRun<Square>.largestChunk
+                #expect(counter.pulled <= 300 + pool.size * 4 * largest + largest, "the input is read only as far as the window")
                 try await sleep(0.1)
                 let afterwards = counter.pulled
                 try await sleep(0.1)
@@ -173,3 +174,98 @@ struct ProcessPoolMapTests {
     }
 }
 
+
+/// Maps whose jobs travel in chunks (``FrameKind/jobChunk``): each job still has its own
+/// outcome, counted start and recovery.
+@Suite("ProcessPool chunked maps", .heavy)
+struct ProcessPoolChunkTests {
+    @Test func eachJobOfAChunkHasItsOwnOutcome() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let inputs = (0..<60).map { $0 % 7 == 3 ? -$0 : $0 }
+                var outcomes: [Result<Int, any Error>] = []
+                for try await outcome in pool.mapResults(inputs.map(SquareOrFail.init), chunkSize: 10) { outcomes.append(outcome) }
+                #expect(pool.chunkFramesSent >= 6, "the map went in chunk frames")
+                #expect(outcomes.count == inputs.count)
+                for (input, outcome) in zip(inputs, outcomes) {
+                    switch outcome {
+                    case .success(let value):
+                        #expect(input >= 0 && value == input * input, "job \(input)")
+                    case .failure(let error):
+                        #expect(input < 0 && (error as? JobFailed)?.error(as: TestJobError.self) == TestJobError(code: input),
+                                "job \(input): \(error)")
+                    }
+                }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A worker killed in the middle of a chunk: the jobs it finished keep their outputs
+    /// (committed to its ledger one by one), the one running fails with ``WorkerCrashed``,
+    /// and the ones it never started run elsewhere, exactly once.
+    @Test func aCrashMidChunkFailsOnlyTheJobRunning() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let count = 40
+                let dying = 7
+                let runs = try SharedArray<Int32>(repeating: 0, count: count)
+                let jobs = (0..<count).map { RecordOrDie(id: $0, runs: runs, die: $0 == dying) }
+                var outcomes: [Result<Int, any Error>] = []
+                for try await outcome in pool.mapResults(jobs, chunkSize: 20) { outcomes.append(outcome) }
+                #expect(pool.chunkFramesSent >= 2)
+                #expect(outcomes.count == count)
+                for (index, outcome) in outcomes.enumerated() where index != dying {
+                    #expect((try? outcome.get()) == index, "job \(index): \(outcome)")
+                }
+                if case .failure(let error) = outcomes[dying] {
+                    #expect(error is WorkerCrashed, "the job running at the kill: \(error)")
+                } else {
+                    Issue.record("the job that killed its worker returned")
+                }
+                #expect(runs.withLock { buffer, _ in Array(buffer) } == Array(repeating: 1, count: count), "each job ran once")
+                #expect(try await pool.run(Square(5)) == 25)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A map abandoned while its chunks are out: the jobs its workers have not reached are
+    /// skipped there, so the pool is free again within a job, not a chunk.
+    @Test func anAbandonedChunkedMapStopsWithinAJob() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let runs = try SharedArray<Int32>(repeating: 0, count: 400)
+                let jobs = (0..<400).map { RecordRun(id: $0, runs: runs, spinMicroseconds: 5_000) }
+                var seen = 0
+                for try await _ in pool.imap(jobs, chunkSize: 200) {
+                    seen += 1
+                    if seen == 5 { break }
+                }
+                #expect(pool.chunkFramesSent == 2)
+                // Whole chunks would keep both workers busy for a second.
+                #expect(try await pool.run(Square(2), timeout: slack(0.5)) == 4)
+                let counts = runs.withLock { buffer, _ in Array(buffer) }
+                #expect(counts.allSatisfy { $0 <= 1 }, "no job ran twice")
+                #expect(counts.reduce(0, +) < 100, "the workers skipped the rest of their chunks: \(counts.reduce(0, +)) ran")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A chunk whose outputs outgrow the worker's outbox: its outcomes come in several
+    /// frames, and one output larger than the whole outbox comes on its own.
+    @Test func aChunkLargerThanTheOutboxArrivesWhole() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Tiny jobs, so their outcomes are held back until the outbox is full.
+                let sizes = (0..<600).map { $0 == 300 ? WorkerLedger.outboxCapacity + 1000 : 200 }
+                let outputs = try await pool.map(sizes.map { Bytes(count: $0) }, chunkSize: 600)
+                #expect(pool.chunkFramesSent == 1)
+                #expect(outputs.map(\.count) == sizes)
+                #expect(outputs.allSatisfy { $0 == (0..<$0.count).map { UInt8(truncatingIfNeeded: $0) } })
+            }
+        }
+        #expect(left.isEmpty)
+    }
+}

@@ -217,6 +217,9 @@ struct ProcessPoolTests {
                             case .unknownKind: "unknown frame kind 99"
                             case .answerForAnotherJob: "was not running"
                             case .badJSONResult: "-"
+                            case .chunkCountLie: "announce 5 outcomes in 6 bytes"
+                            case .chunkLengthLie: "runs past its end"
+                            case .chunkUnknownTag: "unknown tag 7"
                             }
                             return job?.contains("Misbehave") == true && detail.contains(cause)
                         default:

@@ -23,8 +23,8 @@ public struct JobFailed: Error, CustomStringConvertible, Sendable {
 
 extension JobFailed {
     /// The error in a failure frame's payload; a coding error if the payload is unreadable.
-    static func decode(_ payload: [UInt8], job: String, coder: any ProcessCoder) -> any Error {
-        guard let failure = try? coder.decode(WireFailure.self, from: payload[...]) else {
+    static func decode(_ payload: ArraySlice<UInt8>, job: String, coder: any ProcessCoder) -> any Error {
+        guard let failure = try? coder.decode(WireFailure.self, from: payload) else {
             return ProcessPoolError.coding(job: job, detail: "unreadable error report from the worker")
         }
         // The worker's own report that the answer could not travel is the pool's error.

@@ -61,7 +61,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         let name = Array(Job.jobName.utf8)
         let (payload, descriptors) = try encodeJob(job, name: name.count, coder: coder, limit: Frame.maxPayload)
         let coder = self.coder
-        task = PoolTask(id: 1, name: name, payload: payload, job: job, retries: 0) { [weak self] outcome in
+        task = PoolTask(id: 1, name: name, payload: payload[...], job: job, retries: 0) { [weak self] outcome in
             deliverOutput(outcome, of: Job.self, coder: coder) { self?.outcome = $0 }
         }
         task?.descriptors = descriptors
@@ -123,10 +123,10 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
             }
             worker.assign([task])
             worker.sendAssigned()
-        case .answered(let task, let frame, _):
-            task.finish(frame.kind == .result
-                ? .success(frame.payload[...])
-                : .failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
+        case .answered(let task, let kind, let payload, _):
+            task.finish(kind == .result
+                ? .success(payload)
+                : .failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
             // Its one job is done: end of channel lets the child exit.
             worker.closeChannel()
         }

@@ -36,18 +36,27 @@ final class MapRun<Job: ProcessJob> {
         feed()
     }
 
-    /// The chunk size to use now: the caller's, or one that makes a chunk last about 2 ms
-    /// of worker time (so tiny tasks are not one round trip each), never so large that a
-    /// known input would not be spread over every worker.
+    /// The chunk size to use now: the caller's; else as many jobs as last about 2 ms of
+    /// worker time (so tiny jobs share frames and slow ones are not held back behind each
+    /// other), and for a known input never more than multiprocessing's default, a quarter
+    /// of each worker's share. Until the pool knows how long jobs take, chunks start small:
+    /// one job for an input of unknown length, ``firstChunk`` for a known one (a window of
+    /// large chunks would pull — and, for jobs carrying descriptors, open — much input).
     private var chunkSize: Int {
         if let fixedChunk { return fixedChunk }
         let mean = pool.meanTaskSeconds
-        var size = mean.isFinite ? Int(0.002 / max(mean, 1e-7)) : 1
+        var size = mean.isFinite ? Int(0.002 / max(mean, 1e-7)) : (total == nil ? 1 : Self.firstChunk)
         if let total {
             size = min(size, (total + 4 * pool.size - 1) / (4 * pool.size))
         }
-        return min(max(size, 1), 1024)
+        return min(max(size, 1), Self.largestChunk)
     }
+
+    /// The most jobs in one chunk: enough that a chunk's frames and wake-ups cost little
+    /// beside its jobs, few enough that a window of them stays small.
+    static var largestChunk: Int { 4096 }
+    /// The chunk size for a known input before any job's time is known.
+    static var firstChunk: Int { 32 }
 
     /// Jobs that may be pulled and not yet read: enough to keep every worker's prefetch
     /// full twice over, and no more.
@@ -61,23 +70,30 @@ final class MapRun<Job: ProcessJob> {
         let chunk = chunkSize
         let window = self.window
         while input != nil && (inFlight + chunk <= window || inFlight == 0) {
-            var batch: [PoolTask] = []
-            batch.reserveCapacity(chunk)
-            while batch.count < chunk, let job = input?.next() {
-                let index = nextInput
-                nextInput += 1
-                inFlight += 1
-                do {
-                    let task = try pool.makeTask(job, retries: 0) { [weak self, coder = pool.coder] outcome in
-                        deliverOutput(outcome, of: Job.self, coder: coder) { self?.received(index, $0) }
-                    }
-                    live[index] = task
-                    batch.append(task)
-                } catch {
-                    received(index, .failure(error))
+            var jobs: [Job] = []
+            jobs.reserveCapacity(chunk)
+            while jobs.count < chunk, let job = input?.next() { jobs.append(job) }
+            if jobs.count < chunk { input = nil }
+            let first = nextInput
+            nextInput += jobs.count
+            inFlight += jobs.count
+            // The chunk is encoded in one pass; each job still has its own task and outcome.
+            let made = pool.makeTasks(jobs) { offset in
+                { [weak self, coder = pool.coder] outcome in
+                    deliverOutput(outcome, of: Job.self, coder: coder) { self?.received(first + offset, $0) }
                 }
             }
-            if batch.count < chunk { input = nil }
+            var batch: [PoolTask] = []
+            batch.reserveCapacity(made.count)
+            for (offset, task) in made.enumerated() {
+                switch task {
+                case .success(let task):
+                    live[first + offset] = task
+                    batch.append(task)
+                case .failure(let error):
+                    received(first + offset, .failure(error))
+                }
+            }
             if !batch.isEmpty { batches.append(batch) }
         }
         if !batches.isEmpty { pool.enqueue(batches: batches) }
@@ -129,13 +145,14 @@ final class MapRun<Job: ProcessJob> {
         return finishedInOrder.popFirst()?.1
     }
 
-    /// Stops the map: reads no more input and drops its queued jobs (running ones finish
-    /// and their results are ignored).
+    /// Stops the map: reads no more input and drops its queued jobs; those sent are skipped
+    /// by workers that have not reached them (running ones finish, their results ignored).
     func abandon() {
         input = nil
         let tasks = live.values
         live = [:]
         for task in tasks { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+        if !tasks.isEmpty { pool.skipEndedJobs() }
     }
 }
 

@@ -6,8 +6,8 @@ final class PoolTask {
     let id: UInt64
     /// The job's registered name, UTF-8.
     let name: [UInt8]
-    /// The encoded job.
-    let payload: [UInt8]
+    /// The encoded job (for a map's job, its part of the chunk's bytes).
+    let payload: ArraySlice<UInt8>
     /// Duplicates of the descriptors the job carries (``PassedDescriptor``); closed when
     /// the task is done, so a re-queued task can send them again.
     var descriptors: [Int32] = []
@@ -28,7 +28,7 @@ final class PoolTask {
     /// The pool that runs it, for cancelling through a handle.
     weak var pool: ProcessPool?
 
-    init(id: UInt64, name: [UInt8], payload: [UInt8], job: any ProcessJob, retries: Int,
+    init(id: UInt64, name: [UInt8], payload: ArraySlice<UInt8>, job: any ProcessJob, retries: Int,
          complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) {
         self.id = id
         self.name = name

@@ -83,6 +83,8 @@ public final class ProcessPool {
     private var shutdownHook: ShutdownHook?
     /// Average seconds per job recently, to decide whether workers may queue a second batch.
     private(set) var meanTaskSeconds = Double.infinity
+    /// Chunk frames (``FrameKind/jobChunk``) sent so far, for tests that check a map used them.
+    private(set) var chunkFramesSent = 0
     /// Every worker pid this pool started, for tests that check none is left behind.
     private(set) var spawnedPIDs: [Int32] = []
 
@@ -232,11 +234,54 @@ public final class ProcessPool {
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
         let (payload, descriptors) = try encodeJob(job, name: utf8.count, coder: coder, limit: maxPayloadBytes)
-        let task = PoolTask(id: nextID, name: utf8, payload: payload, job: job, retries: retries, complete: complete)
+        let task = PoolTask(id: nextID, name: utf8, payload: payload[...], job: job, retries: retries, complete: complete)
         task.descriptors = descriptors
         task.pool = self
         nextID += 1
         return task
+    }
+
+    /// One task per job of a map's chunk, in order, encoded with one call of the coder; each
+    /// task's payload is its slice of the chunk's bytes. `complete(index)` makes the
+    /// completion of `jobs[index]`. A job that cannot be made gets its own error: the pool
+    /// is closed or the type unregistered (every job), or it is too large or cannot be
+    /// encoded (that job alone).
+    func makeTasks<Job: ProcessJob>(_ jobs: [Job],
+                                    complete: (Int) -> (Result<ArraySlice<UInt8>, any Error>) -> Bool) -> [Result<PoolTask, any Error>] {
+        let (name, utf8) = jobName(Job.self)
+        do {
+            switch state {
+            case .open: break
+            case .closed, .terminated: throw ProcessPoolError.closed
+            }
+            guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
+        } catch {
+            return jobs.map { _ in .failure(error) }
+        }
+        let collector = DescriptorCollector()
+        var bytes: [UInt8] = []
+        let ranges = try? DescriptorTransfer.$outgoing.withValue(collector) { try coder.encode(each: jobs, into: &bytes) }
+        guard let ranges, ranges.count == jobs.count, collector.fds.isEmpty, utf8.count <= Int(UInt16.max) else {
+            // Jobs that carry descriptors, or one that does not encode: each is encoded alone,
+            // which tells whose descriptors are whose and fails only the job at fault.
+            for fd in collector.fds { Glibc.close(fd) }
+            return jobs.indices.map { index in Result { try makeTask(jobs[index], retries: 0, complete: complete(index)) } }
+        }
+        let chunk = bytes
+        var tasks: [Result<PoolTask, any Error>] = []
+        tasks.reserveCapacity(jobs.count)
+        for (index, range) in ranges.enumerated() {
+            let size = Frame.jobOverhead + utf8.count + range.count
+            guard size <= maxPayloadBytes else {
+                tasks.append(.failure(ProcessPoolError.jobTooLarge(job: name, bytes: size, limit: maxPayloadBytes)))
+                continue
+            }
+            let task = PoolTask(id: nextID, name: utf8, payload: chunk[range], job: jobs[index], retries: 0, complete: complete(index))
+            task.pool = self
+            nextID += 1
+            tasks.append(.success(task))
+        }
+        return tasks
     }
 
     /// A job type's name and its UTF-8 bytes, worked out once per type (the default
@@ -286,6 +331,12 @@ public final class ProcessPool {
         }
     }
 
+    /// Tells every worker to skip the jobs it holds that have ended without running (an
+    /// abandoned map's), so a map's chunks stop within a job, not a chunk.
+    func skipEndedJobs() {
+        for worker in workers { worker.skipEnded() }
+    }
+
     // MARK: Dispatching
 
     /// How many tiny jobs a worker may hold at once, so it never waits for the next one
@@ -305,7 +356,8 @@ public final class ProcessPool {
             var progress = true
             while progress && !pending.isEmpty {
                 progress = false
-                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch {
+                // Two batches each at least, so a worker has the next chunk of a map at hand.
+                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch || worker.batches < 2 {
                     if assignBatch(to: worker) { progress = true }
                     if pending.isEmpty { break }
                 }
@@ -339,7 +391,7 @@ public final class ProcessPool {
         }
         guard !batch.isEmpty else { return false }
         batch[batch.count - 1].endsBatch = true
-        worker.assign(batch)
+        chunkFramesSent += worker.assign(batch, frameLimit: maxPayloadBytes)
         return true
     }
 
@@ -379,13 +431,13 @@ public final class ProcessPool {
         case .ready(let jobs):
             served = Set(jobs)
             becameReady(worker)
-        case .answered(let task, let frame, let seconds):
+        case .answered(let task, let kind, let payload, let seconds):
             meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
-            if frame.kind == .result {
+            if kind == .result {
                 // A result that does not decode means the worker's bytes cannot be trusted.
-                if !task.finish(.success(frame.payload[...])) { worker.discard() }
+                if !task.finish(.success(payload)) { worker.discard() }
             } else {
-                task.finish(.failure(JobFailed.decode(frame.payload, job: task.jobDescription, coder: coder)))
+                task.finish(.failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
             }
             // A worker being stopped only settles the jobs it had.
             guard worker.isServing else { return }

@@ -40,7 +40,7 @@ package struct Frame: Sendable {
 
     /// Appends a job frame (`u16 name length | name | job bytes`) to `buffer`; with
     /// descriptors, a ``FrameKind/jobWithDescriptors`` frame announcing how many.
-    static func appendJob(kind: FrameKind, id: UInt64, name: [UInt8], job: [UInt8], descriptors: Int = 0,
+    static func appendJob(kind: FrameKind, id: UInt64, name: [UInt8], job: ArraySlice<UInt8>, descriptors: Int = 0,
                           to buffer: inout [UInt8]) {
         if descriptors > 0 {
             appendHeader(kind: .jobWithDescriptors, id: id, length: 3 + name.count + job.count, to: &buffer)

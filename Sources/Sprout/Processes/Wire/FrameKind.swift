@@ -13,4 +13,10 @@ package enum FrameKind: UInt8, Sendable {
     /// Parent → worker: a job that carries descriptors; payload is `u8 count | job payload`,
     /// the descriptors themselves travel on the descriptor channel.
     case jobWithDescriptors = 6
+    /// Parent → worker: several jobs of one type, run in order (``JobChunk``); the frame's
+    /// id is the first item's.
+    case jobChunk = 7
+    /// Worker → parent: the outcomes of consecutive jobs it was sent, oldest first
+    /// (``ChunkOutcomes``); the frame's id is the first of them.
+    case chunkOutcomes = 8
 }

@@ -12,6 +12,31 @@ public protocol ProcessCoder: Sendable {
     ///
     /// - Throws: the decoder's error if the bytes do not hold a `Value`.
     func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value
+
+    /// Encodes `values` one after another, appending their bytes to `buffer`, and returns
+    /// where each one's bytes lie there. A map's chunk of jobs is encoded with one call, so
+    /// a coder pays its per-call set-up once per chunk; the default calls ``encode(_:)``
+    /// for each.
+    ///
+    /// - Throws: the error of the first value that cannot be encoded (`buffer` may then hold
+    ///   part of the chunk; the caller drops it).
+    func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>]
+}
+
+extension ProcessCoder {
+    /// Encodes each of `values` with ``encode(_:)``, appending the bytes to `buffer`.
+    ///
+    /// - Throws: the error of the first value that cannot be encoded.
+    public func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(values.count)
+        for value in values {
+            let bytes = try encode(value)
+            ranges.append(buffer.count..<(buffer.count + bytes.count))
+            buffer.append(contentsOf: bytes)
+        }
+        return ranges
+    }
 }
 
 /// The default coder: JSON, readable when a frame must be debugged.
@@ -37,6 +62,27 @@ public struct JSONProcessCoder: ProcessCoder {
             return try StreamingJSONEncoder.encode(value)
         } catch is StreamingJSONEncoder.Unsupported {
             return Array(try encoder.encode(value))
+        }
+    }
+
+    /// Encodes each of `values` as JSON into `buffer` with one streaming encoder, so a
+    /// chunk of jobs shares its buffer and set-up.
+    ///
+    /// - Throws: `EncodingError` for the first value that cannot be encoded.
+    public func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        let start = buffer.count
+        do {
+            return try StreamingJSONEncoder.encode(each: values, into: &buffer)
+        } catch is StreamingJSONEncoder.Unsupported {
+            buffer.removeSubrange(start...)
+            var ranges: [Range<Int>] = []
+            ranges.reserveCapacity(values.count)
+            for value in values {
+                let bytes = try encode(value)
+                ranges.append(buffer.count..<(buffer.count + bytes.count))
+                buffer.append(contentsOf: bytes)
+            }
+            return ranges
         }
     }
 

@@ -25,6 +25,26 @@ final class StreamingJSONEncoder {
         return stream.bytes
     }
 
+    /// The JSON text of each of `values`, appended to `buffer`, with where each lies: one
+    /// encoder and one buffer for a whole chunk of jobs.
+    ///
+    /// - Throws: ``Unsupported``; whatever a value's `encode(to:)` throws.
+    static func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        let stream = StreamingJSONEncoder()
+        swap(&stream.bytes, &buffer)
+        defer { swap(&stream.bytes, &buffer) }
+        stream.bytes.reserveCapacity(stream.bytes.count + 16 * values.count)
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(values.count)
+        for value in values {
+            let start = stream.bytes.count
+            try stream.write(value, codingPath: [])
+            if stream.unsupported { throw Unsupported() }
+            ranges.append(start..<stream.bytes.count)
+        }
+        return ranges
+    }
+
     fileprivate func write<Value: Encodable>(_ value: Value, codingPath: [any CodingKey]) throws {
         let type = ObjectIdentifier(Value.self)
         guard JSONScalarTypes.plain.contains(type) else {

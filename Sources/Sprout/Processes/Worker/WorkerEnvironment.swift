@@ -9,7 +9,7 @@ package enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 3
+    static let protocolVersion = 4
 
     /// Names the worker's ``WorkerLedger``: shared memory where it counts the jobs it
     /// starts, finds the jobs cancelled after they were sent, and holds back answers.

@@ -37,27 +37,32 @@ struct WorkerLoop {
         while true {
             do {
                 while let frame = try reader.next() {
-                    // Answers wait for company only behind tiny jobs, and not for long.
-                    if ledger.committed > 0 && (lastJob > Self.tinyJob || monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay) {
-                        flush(ledger)
-                    }
-                    let began = monotonicNanoseconds()
-                    // Counted before the job runs, so a job the parent sees as not started
-                    // never ran; the initializer is not one of the counted jobs.
-                    let cancelled = frame.kind != .initialize && ledger.start(frame.id)
-                    WorkerEnvironment.runningJobID = frame.id
-                    let (kind, payload) = await run(frame, cancelled: cancelled)
-                    let finished = monotonicNanoseconds()
-                    lastJob = finished - began
-                    if ledger.committed == 0 { oldestUnsent = finished }
-                    if !ledger.commit(kind: kind, id: frame.id, payload: payload) {
-                        flush(ledger)
-                        if !ledger.commit(kind: kind, id: frame.id, payload: payload) {
-                            // Larger than the outbox: sent at once, as the answers before it were.
-                            out.removeAll(keepingCapacity: false)
-                            Frame.append(kind: kind, id: frame.id, payload: payload, to: &out)
-                            send(out)
+                    // A chunk's jobs are counted, run and answered one by one, like single
+                    // jobs; only their answers share a frame.
+                    let batch = frame.kind == .jobChunk ? try JobChunk.split(frame.payload) : nil
+                    let job = batch.flatMap { jobs[$0.name] }
+                    for index in 0..<(batch?.items.count ?? 1) {
+                        // Answers wait for company only behind tiny jobs, and not for long;
+                        // a chunk's tiny jobs are answered together when it ends.
+                        if ledger.hasHeldBack && (lastJob > Self.tinyJob
+                            || (index == 0 && monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay)) {
+                            flush(ledger)
                         }
+                        let id = batch?.items[index].id ?? frame.id
+                        let began = monotonicNanoseconds()
+                        // Counted before the job runs, so a job the parent sees as not started
+                        // never ran; the initializer is not one of the counted jobs.
+                        let cancelled = frame.kind != .initialize && ledger.start(id)
+                        WorkerEnvironment.runningJobID = id
+                        let (kind, payload) = if let batch {
+                            await run(name: batch.name, job: job, body: batch.items[index].job, cancelled: cancelled)
+                        } else {
+                            await run(frame, cancelled: cancelled)
+                        }
+                        let finished = monotonicNanoseconds()
+                        lastJob = finished - began
+                        if !ledger.hasHeldBack { oldestUnsent = finished }
+                        hold(kind, id: id, payload: payload, chunked: batch != nil, ledger: ledger)
                     }
                 }
             } catch {
@@ -76,10 +81,27 @@ struct WorkerLoop {
         }
     }
 
+    /// Holds an answer back in the outbox — a chunk's in the open outcomes frame — or, when
+    /// it does not fit even after a flush, sends it at once, as the answers before it were.
+    private func hold(_ kind: FrameKind, id: UInt64, payload: [UInt8], chunked: Bool, ledger: WorkerLedger) {
+        func commit() -> Bool {
+            chunked ? ledger.commitOutcome(kind: kind, id: id, payload: payload) : ledger.commit(kind: kind, id: id, payload: payload)
+        }
+        if commit() { return }
+        flush(ledger)
+        if commit() { return }
+        // A plain answer frame, even for a chunk's job: the parent takes it for the oldest
+        // job it awaits either way, and it has no outcome header to push it past the limit.
+        var out: [UInt8] = []
+        Frame.append(kind: kind, id: id, payload: payload, to: &out)
+        send(out)
+    }
+
     /// Writes the answers held back in the outbox to the channel, then empties it. Killed
     /// between the two, the worker leaves answers the parent has already read: it skips
     /// them by their ids.
     private func flush(_ ledger: WorkerLedger) {
+        ledger.closeChunk()
         let count = ledger.committed
         guard count > 0 else { return }
         send(UnsafeRawBufferPointer(start: ledger.outbox, count: count))
@@ -115,6 +137,7 @@ struct WorkerLoop {
         return count
     }
 
+    /// Runs the job a single-job frame carries.
     private func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             Logger(label: HubLogger.poolLabel).error("worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
@@ -139,16 +162,21 @@ struct WorkerLoop {
             Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
             exit(70)
         }
+        return await DescriptorTransfer.$received.withValue(descriptors) {
+            await run(name: name, job: jobs[name], body: body, cancelled: cancelled)
+        }
+    }
+
+    /// Runs one job of type `name` (`job`, if registered) from its encoded `body`.
+    private func run(name: String, job: RegisteredJob?, body: ArraySlice<UInt8>, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         // Cancelled after it was sent: the parent has already ended it, the answer only
         // keeps the order of answers.
         if cancelled { return (.failure, RegisteredJob.encodeFailure(JobCancelled(job: name), coder: coder)) }
-        guard let job = jobs[name] else {
+        guard let job else {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
-        let (kind, answer) = await DescriptorTransfer.$received.withValue(descriptors) {
-            await job.run(body, coder)
-        }
+        let (kind, answer) = await job.run(body, coder)
         // The answer is checked here, where it was encoded: one too large for a frame fails
         // the job with a typed error instead of being refused (or wrapped) on the way.
         guard answer.count <= outputLimit else {

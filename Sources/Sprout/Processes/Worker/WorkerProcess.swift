@@ -28,8 +28,9 @@ final class WorkerProcess {
     enum Event {
         /// It said hello (and ran the initializer): it serves these job types.
         case ready(jobs: [String])
-        /// It answered `task` with a result or failure frame, after `seconds` of work.
-        case answered(PoolTask, Frame, seconds: Double)
+        /// It answered `task` with a result or a failure (``FrameKind/result`` or
+        /// ``FrameKind/failure``, and the encoded bytes), after `seconds` of work.
+        case answered(PoolTask, FrameKind, ArraySlice<UInt8>, seconds: Double)
     }
 
     let child: any WorkerChild
@@ -213,32 +214,55 @@ final class WorkerProcess {
     // MARK: Sending
 
     /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
-    /// assigned in the same pass, in one write, at ``sendAssigned()``.
-    func assign(_ tasks: [PoolTask]) {
+    /// assigned in the same pass, in one write, at ``sendAssigned()``. Consecutive jobs of
+    /// one type without descriptors (a map's chunk) share ``FrameKind/jobChunk`` frames of at
+    /// most `frameLimit` payload bytes. Returns how many such frames it made.
+    @discardableResult
+    func assign(_ tasks: [PoolTask], frameLimit: Int = Frame.maxPayload) -> Int {
         guard takesJobs else {
             // Callers check takesJobs first; if one ever did not, failing the jobs beats
             // losing them or stopping the parent.
             for task in tasks { task.finish(.failure(ProcessPoolError.protocolViolation(
                 pid: pid, job: task.jobDescription, detail: "the job was given to a worker that had stopped"))) }
-            return
+            return 0
         }
         let now = monotonicNanoseconds()
-        var sent: [PoolTask] = []
-        sent.reserveCapacity(tasks.count)
-        for task in tasks {
-            if !task.descriptors.isEmpty { descriptorQueue.append(task) }
-            task.sentAt = now
-            Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
-                            descriptors: task.descriptors.count, to: &assigned)
-            sent.append(task)
+        let limit = min(frameLimit, Frame.maxPayload)
+        var start = 0
+        var chunks = 0
+        while start < tasks.count {
+            let first = tasks[start]
+            first.sentAt = now
+            var end = start + 1
+            if first.descriptors.isEmpty {
+                var length = 2 + first.name.count + JobChunk.countSize + JobChunk.itemOverhead + first.payload.count
+                while end < tasks.count, tasks[end].descriptors.isEmpty, tasks[end].name == first.name,
+                      length + JobChunk.itemOverhead + tasks[end].payload.count <= limit {
+                    length += JobChunk.itemOverhead + tasks[end].payload.count
+                    tasks[end].sentAt = now
+                    end += 1
+                }
+            }
+            // A lone job (or one too large to share a frame) goes in a plain job frame.
+            if end - start > 1 {
+                JobChunk.append(name: first.name, items: tasks[start..<end].lazy.map { (id: $0.id, job: $0.payload) }, to: &assigned)
+                chunks += 1
+            } else {
+                end = start + 1
+                if !first.descriptors.isEmpty { descriptorQueue.append(first) }
+                Frame.appendJob(kind: .job, id: first.id, name: first.name, job: first.payload,
+                                descriptors: first.descriptors.count, to: &assigned)
+            }
+            start = end
         }
-        guard !sent.isEmpty else { return }
-        sent[sent.count - 1].endsBatch = true
-        self.sent.append(contentsOf: sent)
+        guard let last = tasks.last else { return 0 }
+        last.endsBatch = true
+        sent.append(contentsOf: tasks)
         batches += 1
         if phase == .ready { phase = .busy }
         updateSpin()
         sendDescriptors()
+        return chunks
     }
 
     /// Sends queued descriptors until the channel is full (then it is watched) or the
@@ -419,7 +443,7 @@ final class WorkerProcess {
             servedJobs = hello.jobs
             if let initializer {
                 var bytes: [UInt8] = []
-                Frame.appendJob(kind: .initialize, id: 0, name: initializer.name, job: initializer.job, to: &bytes)
+                Frame.appendJob(kind: .initialize, id: 0, name: initializer.name, job: initializer.job[...], to: &bytes)
                 send(bytes)
             } else {
                 becomeReady()
@@ -430,7 +454,7 @@ final class WorkerProcess {
                 return
             }
             if frame.kind == .failure {
-                failStart("the initializer failed: \(JobFailed.decode(frame.payload, job: "initializer", coder: coder))")
+                failStart("the initializer failed: \(JobFailed.decode(frame.payload[...], job: "initializer", coder: coder))")
             } else {
                 becomeReady()
             }
@@ -442,8 +466,29 @@ final class WorkerProcess {
             let now = monotonicNanoseconds()
             let seconds = Double(now - max(task.sentAt, lastAnswer)) / 1e9
             lastAnswer = now
-            onEvent(self, .answered(task, frame, seconds: seconds))
-        case .job, .initialize, .jobWithDescriptors:
+            onEvent(self, .answered(task, frame.kind, frame.payload[...], seconds: seconds))
+        case .chunkOutcomes:
+            let outcomes: [(kind: FrameKind, bytes: ArraySlice<UInt8>)]
+            do {
+                outcomes = try ChunkOutcomes.split(frame.payload)
+            } catch {
+                protocolBroken(error)
+                return
+            }
+            guard isServing || phase == .draining, outstanding.first?.id == frame.id, outcomes.count <= outstanding.count else {
+                protocolBroken(.corruptFrame("\(outcomes.count) outcomes from job \(frame.id), which the worker was not running"))
+                return
+            }
+            let now = monotonicNanoseconds()
+            // The chunk's time is shared by its jobs, for the pool's mean job time.
+            let seconds = Double(now - max(outstanding.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(outcomes.count)
+            lastAnswer = now
+            for outcome in outcomes {
+                // A worker killed meanwhile (a result that did not decode) gets no more.
+                guard let task = answered(outstanding.first?.id ?? 0) else { return }
+                onEvent(self, .answered(task, outcome.kind, outcome.bytes, seconds: seconds))
+            }
+        case .job, .initialize, .jobWithDescriptors, .jobChunk:
             protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
     }
@@ -454,7 +499,7 @@ final class WorkerProcess {
     private func recoverHeldBackAnswers() {
         guard !sent.isEmpty, phase == .busy || phase == .draining else { return }
         for frame in ledger.committedFrames() where frame.id == outstanding.first?.id {
-            guard frame.kind == .result || frame.kind == .failure else { break }
+            guard frame.kind == .result || frame.kind == .failure || frame.kind == .chunkOutcomes else { break }
             handle(frame)
         }
     }
@@ -466,6 +511,12 @@ final class WorkerProcess {
     func withdraw(_ task: PoolTask, at position: Int) -> Bool {
         let started = Int(truncatingIfNeeded: ledger.cancel(task.id))
         return position < min(max(started - tasksDone, 0), outstanding.count)
+    }
+
+    /// Asks the worker to skip every task it was sent that has ended meanwhile (an
+    /// abandoned map's), if it has not started it; the ones running finish.
+    func skipEnded() {
+        for task in sent where task.isDone { _ = ledger.cancel(task.id) }
     }
 
     /// The job types the hello listed.

@@ -1,0 +1,54 @@
+/// Several jobs of one type in one frame (``FrameKind/jobChunk``), so a map over tiny jobs
+/// costs one frame and one write per chunk rather than per job. Payload:
+/// `u16 name length | name | u32 count | count × (u64 id | u32 length | job bytes)`,
+/// little-endian. Each item keeps its own id: the worker counts, runs and answers items
+/// one by one, so a crash or a cancellation still concerns single jobs.
+package enum JobChunk {
+    /// Bytes of the count and of each item's id and length.
+    static let countSize = 4
+    static let itemOverhead = 12
+
+    /// Appends a whole chunk frame for `items` (at least one) to `buffer`; the frame's id is
+    /// the first item's. Sizes were checked where the jobs were encoded.
+    static func append(name: [UInt8], items: some Collection<(id: UInt64, job: ArraySlice<UInt8>)>,
+                       to buffer: inout [UInt8]) {
+        var length = 2 + name.count + countSize
+        for item in items { length += itemOverhead + item.job.count }
+        Frame.appendHeader(kind: .jobChunk, id: items.first?.id ?? 0, length: length, to: &buffer)
+        buffer.reserveCapacity(buffer.count + length)
+        buffer.appendLittleEndian(UInt16(truncatingIfNeeded: name.count))
+        buffer.append(contentsOf: name)
+        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: items.count))
+        for item in items {
+            buffer.appendLittleEndian(item.id)
+            buffer.appendLittleEndian(UInt32(truncatingIfNeeded: item.job.count))
+            buffer.append(contentsOf: item.job)
+        }
+    }
+
+    /// Splits a chunk frame's payload into the jobs' type name and the items.
+    ///
+    /// - Throws: ``ChannelError/corruptFrame(_:)`` when a count or a length does not match
+    ///   the bytes there are (nothing is allocated from a count before it is checked).
+    package static func split(_ payload: [UInt8]) throws(ChannelError) -> (name: String, items: [(id: UInt64, job: ArraySlice<UInt8>)]) {
+        var cursor = WireCursor(payload)
+        guard let nameLength = cursor.read(UInt16.self), let name = cursor.take(Int(nameLength)),
+              let count = cursor.read(UInt32.self) else {
+            throw .corruptFrame("job chunk of \(payload.count) bytes ends inside its header")
+        }
+        guard Int(count) <= cursor.remaining / itemOverhead else {
+            throw .corruptFrame("job chunk announces \(count) items in \(cursor.remaining) bytes")
+        }
+        var items: [(id: UInt64, job: ArraySlice<UInt8>)] = []
+        items.reserveCapacity(Int(count))
+        for index in 0..<Int(count) {
+            guard let id = cursor.read(UInt64.self), let length = cursor.read(UInt32.self),
+                  let job = cursor.take(Int(length)) else {
+                throw .corruptFrame("job chunk's item \(index) of \(count) runs past its end")
+            }
+            items.append((id, job))
+        }
+        guard cursor.remaining == 0 else { throw .corruptFrame("job chunk has \(cursor.remaining) bytes after its last item") }
+        return (String(decoding: name, as: UTF8.self), items)
+    }
+}

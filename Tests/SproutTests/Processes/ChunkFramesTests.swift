@@ -1,0 +1,67 @@
+import Testing
+@testable import Sprout
+
+/// The chunk frames of a batched map: ``JobChunk`` and ``ChunkOutcomes``.
+@Suite("Chunk frames")
+struct ChunkFramesTests {
+    @Test func aJobChunkSplitsIntoItsItems() throws {
+        var buffer: [UInt8] = []
+        let items: [(id: UInt64, job: ArraySlice<UInt8>)] = [(7, [1, 2, 3][...]), (9, [][...]), (1 << 40, [4][...])]
+        JobChunk.append(name: Array("Jobs.Square".utf8), items: items, to: &buffer)
+        var reader = FrameReader()
+        buffer.withUnsafeBytes { reader.append($0) }
+        let frame = try #require(try reader.next())
+        #expect(frame.kind == .jobChunk && frame.id == 7)
+        let (name, split) = try JobChunk.split(frame.payload)
+        #expect(name == "Jobs.Square")
+        #expect(split.map(\.id) == [7, 9, 1 << 40])
+        #expect(split.map { Array($0.job) } == [[1, 2, 3], [], [4]])
+    }
+
+    @Test func aJobChunkWhoseCountsOrLengthsLieIsCorrupt() {
+        let name: [UInt8] = [1, 0, 0x41]
+        let item: [UInt8] = [5, 0, 0, 0, 0, 0, 0, 0] + [2, 0, 0, 0] + [0x31, 0x32]
+        let cases: [([UInt8], String)] = [
+            (name + [3, 0, 0, 0] + item, "announces 3 items"),
+            (name + [0xFF, 0xFF, 0xFF, 0xFF] + item, "announces 4294967295 items"),
+            (name + [1, 0, 0, 0] + item.dropLast(), "runs past its end"),
+            (name + [1, 0, 0, 0] + item + [0], "after its last item"),
+            ([9, 0, 0x41], "ends inside its header"),
+        ]
+        for (payload, detail) in cases {
+            #expect {
+                _ = try JobChunk.split(payload)
+            } throws: { error in
+                guard case .corruptFrame(let text)? = error as? ChannelError else { return false }
+                return text.contains(detail)
+            }
+        }
+    }
+
+    @Test func chunkOutcomesSplitIntoResultsAndFailures() throws {
+        let payload: [UInt8] = [2, 0, 0, 0] + [0, 1, 0, 0, 0, 0x34] + [1, 2, 0, 0, 0, 0x7B, 0x7D]
+        let outcomes = try ChunkOutcomes.split(payload)
+        #expect(outcomes.map(\.kind) == [.result, .failure])
+        #expect(outcomes.map { Array($0.bytes) } == [[0x34], [0x7B, 0x7D]])
+    }
+
+    @Test func chunkOutcomesWhoseCountsLengthsOrTagsLieAreCorrupt() {
+        let outcome: [UInt8] = [0, 1, 0, 0, 0, 0x34]
+        let cases: [([UInt8], String)] = [
+            ([2, 0, 0, 0] + outcome, "announce 2 outcomes"),
+            ([0, 0, 0, 0], "announce 0 outcomes"),
+            ([1, 0, 0, 0] + [0, 9, 0, 0, 0, 0x34], "runs past its end"),
+            ([1, 0, 0, 0] + [2, 1, 0, 0, 0, 0x34], "unknown tag 2"),
+            ([1, 0, 0, 0] + outcome + [0], "after the last"),
+            ([1, 0], "have no count"),
+        ]
+        for (payload, detail) in cases {
+            #expect {
+                _ = try ChunkOutcomes.split(payload)
+            } throws: { error in
+                guard case .corruptFrame(let text)? = error as? ChannelError else { return false }
+                return text.contains(detail)
+            }
+        }
+    }
+}
