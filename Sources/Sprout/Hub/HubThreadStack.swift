@@ -91,7 +91,12 @@ enum HubThreadStack {
             if taken >= 0 {
                 let taken = (0..<Int(taken)).compactMap { frames[$0].map(UnsafeRawPointer.init) }
                 let restorer = trampoline.load(ordering: .relaxed)
-                guard let last = taken.firstIndex(where: { UInt(bitPattern: $0) == restorer }) else { return nil }
+                guard let last = taken.firstIndex(where: { UInt(bitPattern: $0) == restorer }) else {
+                    // ThreadSanitizer takes the signal itself and calls the handler later from
+                    // its own code, not through the trampoline: leave out the handler (its
+                    // closure and C entry point) and keep the sanitizer's frames.
+                    return Array(taken.dropFirst(2))
+                }
                 return Array(taken[(last + 1)...])
             }
             var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)

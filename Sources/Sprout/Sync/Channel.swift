@@ -25,7 +25,7 @@ public final class Channel<Element: Sendable>: Sendable, AsyncSequence {
     ///   ``QueueError/full`` if `timeout` passes before a getter comes;
     ///   `CancellationError` if the greenlet is killed while waiting. The item was not
     ///   handed over in any of these cases.
-    @inlinable
+    @inlinable @inline(__always)
     public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
         try await queue.put(item, timeout: timeout)
     }
@@ -42,7 +42,7 @@ public final class Channel<Element: Sendable>: Sendable, AsyncSequence {
     ///
     /// - Throws: ``QueueError/closed`` once the channel is closed and no putter waits;
     ///   ``QueueError/empty`` if `timeout` passes first; `CancellationError` if killed.
-    @inlinable
+    @inlinable @inline(__always)
     public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
         try await queue.get(timeout: timeout)
     }

@@ -58,7 +58,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     /// - Throws: ``QueueError/closed`` if the queue is closed before or while waiting;
     ///   ``QueueError/full`` if `timeout` passes first; `CancellationError` if the greenlet
     ///   is killed while waiting. In every failure the item was not put.
-    @inlinable
+    @inlinable @inline(__always)
     public nonisolated(nonsending) func put(_ item: Element, timeout: Double? = nil) async throws {
         // Inlined into the caller and run in its isolation: on the hub (a greenlet), a put
         // that need not wait is a few synchronous calls, with no executor check and no box.
@@ -67,6 +67,24 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
                 try $0.0.putWithoutWaiting($0.1)
             }
             if try Hub.onHubThread(put)((self, item)) { return }
+            // A greenlet that must wait parks here too, reaching the hub's state through
+            // synchronous steps: no async call into a `@Hub` function, no executor check.
+            switch Hub.onHubThread(QueueCore.putterOnHub)((core, timeout)) {
+            case .park(let waiter):
+                let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
+                    Hub.onHubThread(QueueCore.parkPutterOnHub)(
+                        QueueCore.PutParking(core: core, waiter: waiter, continuation: continuation, item: item, timeout: timeout))
+                }
+                switch Hub.onHubThread(QueueCore.finishPutOnHub)((core, waiter, wake)) {
+                case .done: return
+                case .closed: throw QueueError.closed
+                case .timedOut: throw QueueError.full
+                case .cancelled: throw CancellationError()
+                }
+            case .waitAsTask: break
+            case .cancelled: throw CancellationError()
+            case .timedOut: throw QueueError.full
+            }
         }
         try await core.putWaiting(item, timeout: timeout)
     }
@@ -96,9 +114,29 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     /// - Throws: ``QueueError/closed`` once the queue is closed and empty;
     ///   ``QueueError/empty`` if `timeout` passes first; `CancellationError` if the
     ///   greenlet is killed while waiting. In every failure no item was taken.
-    @inlinable
+    @inlinable @inline(__always)
     public nonisolated(nonsending) func get(timeout: Double? = nil) async throws -> Element {
         if let item = try itemWithoutWaitingIfOnHub() { return item }
+        if Hub.isCurrent {
+            // Parks in place, like a put that must wait.
+            switch Hub.onHubThread(QueueCore.getterOnHub)((core, timeout)) {
+            case .park(let waiter):
+                let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
+                    Hub.onHubThread(QueueCore.parkGetterOnHub)(
+                        QueueCore.GetParking(core: core, waiter: waiter, continuation: continuation, timeout: timeout))
+                }
+                let (item, outcome) = Hub.onHubThread(QueueCore.finishGetOnHub)((core, waiter, wake))
+                switch outcome {
+                case .done: return item as! Element
+                case .closed: throw QueueError.closed
+                case .timedOut: throw QueueError.empty
+                case .cancelled: throw CancellationError()
+                }
+            case .waitAsTask: break
+            case .cancelled: throw CancellationError()
+            case .timedOut: throw QueueError.empty
+            }
+        }
         return try await core.getWaiting(timeout: timeout) as! Element
     }
 

@@ -12,7 +12,9 @@ import Logging
 final class QueueCore: Sendable {
     @usableFromInline typealias Item = any Sendable
 
-    private enum Delivery: Sendable {
+    /// What a parked getter is woken with.
+    @usableFromInline
+    enum Delivery: Sendable {
         case item(Item)
         case closed
     }
@@ -31,6 +33,10 @@ final class QueueCore: Sendable {
 
     @usableFromInline nonisolated let maxSize: Int?
     @exclusivity(unchecked) @usableFromInline private(set) var isClosed = false
+    /// A waiter for the next parked put or get: the last one, if nothing holds it any more,
+    /// since allocating and releasing one was a tenth of a channel hand-off.
+    @exclusivity(unchecked) private var sparePutter: Waiter<Bool>?
+    @exclusivity(unchecked) private var spareGetter: Waiter<Delivery>?
 
     nonisolated init(maxSize: Int?, storage: any QueueStorage) {
         precondition((maxSize ?? 0) >= 0, "a queue's maxSize cannot be negative")
@@ -191,6 +197,149 @@ final class QueueCore: Sendable {
         guard let item = putters.popLive(waking: true) else { return nil }
         unfinished += 1
         return item
+    }
+
+    // MARK: Parking a greenlet in place (the waits inlined into put and get)
+    //
+    // A greenlet's put or get that must wait runs in the caller (GreenletQueue), which
+    // reaches the hub's state only through these synchronous steps: an async call into a
+    // `@Hub` function costs an executor check on the way in and one on the way out.
+
+    /// What a put or get that must wait does next.
+    @usableFromInline
+    enum ParkingStep<Value: Sendable> {
+        /// Park the greenlet in place on this waiter.
+        case park(Waiter<Value>)
+        /// The caller is not a greenlet: it waits the way any task does.
+        case waitAsTask
+        /// The greenlet was killed before it could wait.
+        case cancelled
+        /// The timeout was not positive.
+        case timedOut
+    }
+
+    /// How a parked put or get ended, its item aside.
+    @usableFromInline
+    enum ParkingOutcome {
+        case done
+        case closed
+        case timedOut
+        case cancelled
+    }
+
+    /// A put about to park: what the step that parks it needs.
+    @usableFromInline
+    struct PutParking {
+        @usableFromInline let core: QueueCore
+        @usableFromInline let waiter: Waiter<Bool>
+        @usableFromInline let continuation: UnsafeContinuation<Wake<Bool>, Never>
+        @usableFromInline let item: Item
+        @usableFromInline let timeout: Double?
+
+        @inlinable
+        init(core: QueueCore, waiter: Waiter<Bool>, continuation: UnsafeContinuation<Wake<Bool>, Never>, item: Item, timeout: Double?) {
+            self.core = core
+            self.waiter = waiter
+            self.continuation = continuation
+            self.item = item
+            self.timeout = timeout
+        }
+    }
+
+    /// A get about to park.
+    @usableFromInline
+    struct GetParking {
+        @usableFromInline let core: QueueCore
+        @usableFromInline let waiter: Waiter<Delivery>
+        @usableFromInline let continuation: UnsafeContinuation<Wake<Delivery>, Never>
+        @usableFromInline let timeout: Double?
+
+        @inlinable
+        init(core: QueueCore, waiter: Waiter<Delivery>, continuation: UnsafeContinuation<Wake<Delivery>, Never>, timeout: Double?) {
+            self.core = core
+            self.waiter = waiter
+            self.continuation = continuation
+            self.timeout = timeout
+        }
+    }
+
+    /// The step before a put parks, right after it found no room (no suspension between):
+    /// a waiter for the running greenlet, as `park` would decide.
+    @usableFromInline nonisolated static let putterOnHub: @Sendable @Hub ((QueueCore, Double?)) -> ParkingStep<Bool> = {
+        let (core, timeout) = $0
+        return parkingStep(timeout: timeout, waiter: core.reusable(&core.sparePutter, purpose: "a queue's put()"))
+    }
+
+    @usableFromInline nonisolated static let parkPutterOnHub: @Sendable @Hub (PutParking) -> Void = { parking in
+        parking.waiter.parkInPlace(parking.continuation, timeout: parking.timeout) { waiter in
+            parking.core.putters.append(waiter, parking.item)
+        }
+    }
+
+    @usableFromInline nonisolated static let finishPutOnHub: @Sendable @Hub ((QueueCore, Waiter<Bool>, Wake<Bool>)) -> ParkingOutcome = {
+        let (core, waiter, wake) = $0
+        waiter.finishParkingInPlace()
+        switch wake {
+        case .value(true): return .done
+        case .value(false): return .closed
+        case .timedOut:
+            core.putters.noteAbandoned()
+            return .timedOut
+        case .cancelled:
+            core.putters.noteAbandoned()
+            return .cancelled
+        }
+    }
+
+    /// The step before a get parks, right after it found no item (no suspension between).
+    @usableFromInline nonisolated static let getterOnHub: @Sendable @Hub ((QueueCore, Double?)) -> ParkingStep<Delivery> = {
+        let (core, timeout) = $0
+        return parkingStep(timeout: timeout, waiter: core.reusable(&core.spareGetter, purpose: "a queue's get()"))
+    }
+
+    @usableFromInline nonisolated static let parkGetterOnHub: @Sendable @Hub (GetParking) -> Void = { parking in
+        parking.waiter.parkInPlace(parking.continuation, timeout: parking.timeout) { waiter in
+            parking.core.getters.append(waiter, ())
+        }
+    }
+
+    /// The item a parked get was handed, or how it ended without one.
+    @usableFromInline nonisolated static let finishGetOnHub: @Sendable @Hub ((QueueCore, Waiter<Delivery>, Wake<Delivery>)) -> (Item?, ParkingOutcome) = {
+        let (core, waiter, wake) = $0
+        waiter.finishParkingInPlace()
+        switch wake {
+        case .value(.item(let item)): return (item, .done)
+        case .value(.closed): return (nil, .closed)
+        case .timedOut:
+            core.getters.noteAbandoned()
+            return (nil, .timedOut)
+        case .cancelled:
+            core.getters.noteAbandoned()
+            return (nil, .cancelled)
+        }
+    }
+
+    /// `park`'s checks before it suspends, for the greenlet running now.
+    private static func parkingStep<Value>(timeout: Double?, waiter: @autoclosure () -> Waiter<Value>) -> ParkingStep<Value> {
+        if Task.isCancelled { return .cancelled }
+        if let timeout, timeout <= 0 { return .timedOut }
+        let waiter = waiter()
+        return waiter.prepareToParkInPlace() ? .park(waiter) : .waitAsTask
+    }
+
+    /// The spare waiter, ready to park again, if nothing else holds it; else a new one,
+    /// which becomes the spare.
+    private func reusable<Value>(_ spare: inout Waiter<Value>?, purpose: StaticString) -> Waiter<Value> {
+        if spare != nil && isKnownUniquelyReferenced(&spare!) {
+            let waiter = spare!
+            // Held by nobody else, it is on no list and no greenlet waits on it; one that
+            // never parked (its caller was not a greenlet) needs no rearming.
+            if !waiter.isWaiting { waiter.rearm() }
+            return waiter
+        }
+        let waiter = Waiter<Value>(purpose: purpose)
+        spare = waiter
+        return waiter
     }
 
     // MARK: Closing

@@ -9,8 +9,10 @@ import Glibc
 /// The tests set the process-wide logger, so they run one at a time with the other heavy ones.
 @Suite(.heavy)
 struct HubLoggerTests {
-    private func capturing(_ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void) async throws -> LogCapture {
-        try await capturingHubLogger(body)
+    private func capturing(
+        awaiting text: String? = nil, _ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void
+    ) async throws -> LogCapture {
+        try await capturingHubLogger(awaiting: text, body)
     }
 
     @Test func anUnreadGreenletErrorIsOneErrorRecord() async throws {
@@ -45,7 +47,9 @@ struct HubLoggerTests {
         let before = Hub.blockingThreshold
         Hub.blockingThreshold = 0.1
         defer { Hub.blockingThreshold = before }
-        let capture = try await capturing { _ in
+        // The report comes once the hub thread's stack is named, which reads symbol tables
+        // (slow in an instrumented build): it may come after the blocker returns.
+        let capture = try await capturing(awaiting: "has been blocked for") { _ in
             try await spawn(name: "hub-blocker") {
                 try await sleep(0)
                 usleep(400_000)
@@ -58,13 +62,23 @@ struct HubLoggerTests {
     }
 }
 
-/// Runs `body` on the hub with `Hub.logger` capturing, then puts the old logger back (for
+/// Runs `body` on the hub with `Hub.logger` capturing, then, if `awaiting` is given, waits
+/// up to `slack(5)` seconds for a record containing it, then puts the old logger back (for
 /// `.heavy` suites only: the logger is the whole process's).
-func capturingHubLogger(_ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void) async throws -> LogCapture {
+func capturingHubLogger(
+    awaiting text: String? = nil, _ body: @escaping @Hub @Sendable (LogCapture) async throws -> Void
+) async throws -> LogCapture {
     let capture = LogCapture()
     let previous = Hub.logger
     Hub.logger = capture.logger(label: "sprout.hub")
     defer { Hub.logger = previous }
-    try await onHub { try await body(capture) }
+    try await onHub {
+        try await body(capture)
+        guard let text else { return }
+        let deadline = monotonicNanoseconds() + slack(nanoseconds: 5_000_000_000)
+        while capture.records(containing: text).isEmpty && monotonicNanoseconds() < deadline {
+            try await sleep(0.01)
+        }
+    }
     return capture
 }

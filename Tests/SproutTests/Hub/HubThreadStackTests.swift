@@ -22,7 +22,9 @@ struct HubThreadStackTests {
         defer { Hub.blockingThreshold = before }
         let seconds = blockFor
         let took = Took()
-        let capture = try await capturingHubLogger { _ in
+        // The report comes once its stack is named, which reads symbol tables (a debug test
+        // binary's is megabytes): it may come after the blocker returns.
+        let capture = try await capturingHubLogger(awaiting: "has been blocked for") { _ in
             let elapsed = try await spawn(name: "stack-test-blocker") {
                 try await sleep(0)
                 return block(seconds)

@@ -305,6 +305,48 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// A job whose workers keep dying before they start it goes back to the queue only so
+    /// many times (``ProcessPool/maxRequeues``), then fails with a typed error instead of
+    /// looping; the pool serves on.
+    @Test func aJobRequeuedTooOftenFailsWithATypedError() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                pool.maxRequeues = 3
+                // Jobs are sent behind a running one only once the pool measures them as tiny.
+                let deadline = monotonicNanoseconds() + nanoseconds(slack(10))
+                while pool.meanTaskSeconds >= 0.001 && monotonicNanoseconds() < deadline {
+                    _ = try await pool.map((0..<500).map(Square.init))
+                }
+                try #require(pool.meanTaskSeconds < 0.001, "jobs measured as tiny: \(pool.meanTaskSeconds) s each")
+                // A job that never ends, retried after each crash, and one sent behind it:
+                // each kill crashes the first and sends the second back, unstarted, with it.
+                let blocker = try pool.submit(BusyLoop(), retries: 100)
+                let behind = try pool.submit(Square(7))
+                for _ in 1...4 {
+                    // The worker's start count is in shared memory: no event tells of it.
+                    let deadline = monotonicNanoseconds() + nanoseconds(slack(10))
+                    while !(pool.workers.count == 1 && pool.workers[0].isServing
+                            && pool.workers[0].outstanding.count == 2 && pool.workers[0].jobsStarted >= 1) {
+                        try #require(monotonicNanoseconds() < deadline, "a worker running the first job, the second behind it")
+                        try await sleep(0.002)
+                    }
+                    let victim = pool.workerPIDs[0]
+                    kill(victim, SIGKILL)
+                    try await pool.waitUntil(timeout: slack(10)) { !$0.workerPIDs.contains(victim) }
+                }
+                await #expect {
+                    _ = try await behind.get(timeout: slack(10))
+                } throws: { error in
+                    guard case .requeuedTooOften(_, let attempts)? = error as? ProcessPoolError else { return false }
+                    return attempts == 4
+                }
+                blocker.cancel()
+                #expect(try await pool.run(Square(8), timeout: 10) == 64, "the pool serves on")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func sizesAreCheckedWhereTheyAreEncoded() async throws {
         let left = try await onHub {
             let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, maxPayloadBytes: 1 << 16)
