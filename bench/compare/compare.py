@@ -15,6 +15,7 @@ of the Examples package, where the benchmark programs are) and {here} (this fold
 Every program prints 'RESULT <number>' on a line.
 
     python3 bench/compare/compare.py [--repeat N] [--only SUBSTRING] [--markdown]
+    python3 bench/compare/compare.py --list [--only SUBSTRING]   (the workloads' names, nothing run)
 """
 import argparse, glob, json, os, statistics, subprocess, sys, time
 
@@ -99,12 +100,22 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--timeout", type=int, default=300)
+    parser.add_argument("--list", action="store_true",
+                        help="print each workload's name, unit, peers and tools, and run nothing")
     args = parser.parse_args()
 
     workloads = []
     for path in sorted(glob.glob(os.path.join(HERE, "workloads", "*.json"))):
         workloads += json.load(open(path))
     workloads = [w for w in workloads if args.only in w["name"]]
+    if args.list:
+        for w in workloads:
+            tools = f"; tools: {', '.join(w['tools'])}" if w.get("tools") else ""
+            print(f"{w['name']}  ({w['unit']}, {w['better']} is better; peers: {', '.join(w['peers'])}{tools})")
+        return
+    if not workloads:
+        # Said at once: otherwise the release build runs for minutes before an empty table.
+        sys.exit(f"compare.py: no workload name contains {args.only!r}; --list shows the names")
     ensure_tools(workloads)
     python = ensure_venv()
     release = build_sprout()

@@ -54,6 +54,26 @@ struct ProcessCoderTests {
         #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Double.nan) }
     }
 
+    /// A chunk encoded in one call reads back value by value, whichever path each value
+    /// takes (plain integers and strings, escapes, the extremes, Foundation's fallback).
+    @Test func encodingEachOfAChunkReadsBackOneByOne() throws {
+        struct Item: Codable, Equatable {
+            var n: Int
+            var text: String
+        }
+        let items = [Item(n: Int.min, text: "quote \" backslash \\ newline \n"), Item(n: Int.max, text: ""),
+                     Item(n: 0, text: "é 漢字 🌱"), Item(n: -7, text: "plain")]
+        let coder = JSONProcessCoder()
+        var buffer: [UInt8] = [9, 9]
+        let ranges = try coder.encode(each: items, into: &buffer)
+        #expect(ranges.first?.lowerBound == 2 && ranges.last?.upperBound == buffer.count)
+        #expect(try ranges.map { try JSONDecoder().decode(Item.self, from: Data(buffer[$0])) } == items)
+        let shapes = [Shape.square(3), Shape.circle(radius: 0.5)]
+        var fallback: [UInt8] = []
+        let shapeRanges = try coder.encode(each: shapes, into: &fallback)
+        #expect(try shapeRanges.map { try coder.decode(Shape.self, from: fallback[$0]) } == shapes)
+    }
+
     @Test func theStreamingDecoderReadsWhatTheEncodersWrite() throws {
         struct Plain: Codable, Equatable {
             var id: Int

@@ -1,13 +1,22 @@
 import DequeModule
 
+/// A finished job's outcome as a map keeps it until read: the output type-erased, so the
+/// map's storage is not generic (a generic container costs a metadata lookup per access
+/// in code not specialized for the job type, which is most callers').
+private enum FinishedJob {
+    case output(Any)
+    case failure(any Error)
+}
+
 /// One lazy, bounded map over a pool: it pulls jobs from the input only while fewer than
 /// a window's worth are queued, running or finished-but-unread, sends them in chunks, and
 /// hands results to its reader in input order or as they finish.
 @Hub
-final class MapRun<Job: ProcessJob> {
+final class MapRun<Job: ProcessJob>: MapSink {
     typealias Outcome = Result<Job.Output, any Error>
 
     private let pool: ProcessPool
+    private let coder: any ProcessCoder
     private let ordered: Bool
     private let fixedChunk: Int?
     private let total: Int?
@@ -17,8 +26,8 @@ final class MapRun<Job: ProcessJob> {
     private var nextOutput = 0
     /// Pulled from the input and not yet read by the consumer.
     private var inFlight = 0
-    private var finished: [Int: Outcome] = [:]
-    private var finishedInOrder = Deque<(Int, Outcome)>()
+    private var finished: [Int: FinishedJob] = [:]
+    private var finishedInOrder = Deque<FinishedJob>()
     private var live: [Int: PoolTask] = [:]
     private var done = 0
     private var failed = 0
@@ -28,6 +37,7 @@ final class MapRun<Job: ProcessJob> {
     init<S: Sequence>(pool: ProcessPool, jobs: S, ordered: Bool, chunkSize: Int?,
                       progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
         self.pool = pool
+        coder = pool.coder
         self.ordered = ordered
         fixedChunk = chunkSize.map { max(1, $0) }
         total = (jobs as? any Collection)?.count
@@ -78,11 +88,7 @@ final class MapRun<Job: ProcessJob> {
             nextInput += jobs.count
             inFlight += jobs.count
             // The chunk is encoded in one pass; each job still has its own task and outcome.
-            let made = pool.makeTasks(jobs) { offset in
-                { [weak self, coder = pool.coder] outcome in
-                    deliverOutput(outcome, of: Job.self, coder: coder) { self?.received(first + offset, $0) }
-                }
-            }
+            let made = pool.makeTasks(jobs, for: self, from: first)
             var batch: [PoolTask] = []
             batch.reserveCapacity(made.count)
             for (offset, task) in made.enumerated() {
@@ -91,7 +97,7 @@ final class MapRun<Job: ProcessJob> {
                     live[first + offset] = task
                     batch.append(task)
                 case .failure(let error):
-                    received(first + offset, .failure(error))
+                    settle(first + offset, .failure(error))
                 }
             }
             if !batch.isEmpty { batches.append(batch) }
@@ -99,15 +105,31 @@ final class MapRun<Job: ProcessJob> {
         if !batches.isEmpty { pool.enqueue(batches: batches) }
     }
 
-    private func received(_ index: Int, _ outcome: Outcome) {
+    func received(_ index: Int, _ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool {
+        switch outcome {
+        case .failure(let error):
+            settle(index, .failure(error))
+            return true
+        case .success(let bytes):
+            do {
+                settle(index, .output(try coder.decode(Job.Output.self, from: bytes)))
+                return true
+            } catch {
+                settle(index, .failure(ProcessPoolError.coding(job: Job.jobName, detail: "its worker's result did not decode: \(error)")))
+                return false
+            }
+        }
+    }
+
+    private func settle(_ index: Int, _ entry: FinishedJob) {
         live[index] = nil
         if ordered {
-            finished[index] = outcome
+            finished[index] = entry
         } else {
-            finishedInOrder.append((index, outcome))
+            finishedInOrder.append(entry)
         }
         done += 1
-        if case .failure = outcome { failed += 1 }
+        if case .failure = entry { failed += 1 }
         progress?(MapProgress(done: done, total: total, failed: failed, since: started))
         reader?.wake()
     }
@@ -117,12 +139,34 @@ final class MapRun<Job: ProcessJob> {
     /// - Throws: `CancellationError` if the reading greenlet is killed (the rest of the
     ///   map is then abandoned).
     func next() async throws -> Outcome? {
+        switch try await nextFinished() {
+        case .output(let value)?: .success(value as! Job.Output)
+        case .failure(let error)?: .failure(error)
+        case nil: nil
+        }
+    }
+
+    /// The next output, or `nil` when the input is used up and every output was read.
+    ///
+    /// - Throws: the first failed job's error (the rest of the map is then abandoned);
+    ///   `CancellationError` if the reading greenlet is killed.
+    func nextOutput() async throws -> Job.Output? {
+        switch try await nextFinished() {
+        case .output(let value)?: return (value as! Job.Output)
+        case .failure(let error)?:
+            abandon()
+            throw error
+        case nil: return nil
+        }
+    }
+
+    private func nextFinished() async throws -> FinishedJob? {
         while true {
-            if let outcome = takeFinished() {
+            if let entry = takeFinished() {
                 inFlight -= 1
                 // Refill once half the window is free, so input is queued in bulk.
                 if inFlight <= window / 2 { feed() }
-                return outcome
+                return entry
             }
             if input == nil && inFlight == 0 { return nil }
             let waiter = Waiter<Void>()
@@ -136,13 +180,13 @@ final class MapRun<Job: ProcessJob> {
         }
     }
 
-    private func takeFinished() -> Outcome? {
+    private func takeFinished() -> FinishedJob? {
         if ordered {
-            guard let outcome = finished.removeValue(forKey: nextOutput) else { return nil }
+            guard let entry = finished.removeValue(forKey: nextOutput) else { return nil }
             nextOutput += 1
-            return outcome
+            return entry
         }
-        return finishedInOrder.popFirst()?.1
+        return finishedInOrder.popFirst()
     }
 
     /// Stops the map: reads no more input and drops its queued jobs; those sent are skipped

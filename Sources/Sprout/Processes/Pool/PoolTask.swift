@@ -25,6 +25,9 @@ final class PoolTask {
     /// Delivers the outcome to the job's awaiter; returns false when a result's bytes did
     /// not decode (it then delivers the decoding error instead).
     private var complete: ((Result<ArraySlice<UInt8>, any Error>) -> Bool)?
+    /// For a map's job, the map it delivers to instead, and its place in the map's input.
+    private weak var sink: (any MapSink)?
+    private let index: Int
     /// The pool that runs it, for cancelling through a handle.
     weak var pool: ProcessPool?
 
@@ -36,6 +39,18 @@ final class PoolTask {
         self.job = job
         retriesLeft = retries
         self.complete = complete
+        index = 0
+    }
+
+    /// A map's job, number `index` of its input, delivering its outcome to `sink`.
+    init(id: UInt64, name: [UInt8], payload: ArraySlice<UInt8>, job: any ProcessJob, sink: any MapSink, index: Int) {
+        self.id = id
+        self.name = name
+        self.payload = payload
+        self.job = job
+        retriesLeft = 0
+        self.sink = sink
+        self.index = index
     }
 
     /// The job as a person reads it, shortened; made only when a report needs it.
@@ -55,6 +70,10 @@ final class PoolTask {
         descriptors = []
         if let deadline { Hub.cancelTimer(deadline) }
         deadline = nil
+        if let sink {
+            self.sink = nil
+            return sink.received(index, outcome)
+        }
         let complete = self.complete
         self.complete = nil
         return complete?(outcome) ?? true

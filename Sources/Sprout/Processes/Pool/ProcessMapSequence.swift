@@ -23,13 +23,7 @@ public struct ProcessMapSequence<Job: ProcessJob>: AsyncSequence, Sendable {
         ///
         /// - Throws: the first job's error; `CancellationError` if the reader is killed.
         public mutating func next() async throws -> Job.Output? {
-            guard let outcome = try await lifetime.run.next() else { return nil }
-            do {
-                return try outcome.get()
-            } catch {
-                await lifetime.run.abandon()
-                throw error
-            }
+            try await lifetime.run.nextOutput()
         }
     }
 }

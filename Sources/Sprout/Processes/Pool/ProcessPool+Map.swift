@@ -14,7 +14,10 @@ extension ProcessPool {
     ) async throws -> [S.Element.Output] where S.Element: ProcessJob {
         var outputs: [S.Element.Output] = []
         outputs.reserveCapacity(jobs.underestimatedCount)
-        for try await output in imap(jobs, chunkSize: chunkSize, progress: progress) {
+        // Read on the hub, not through the async sequence, whose every step hops off the
+        // hub and back; a failure or a kill abandons the map (nextOutput).
+        let run = MapRun(pool: self, jobs: jobs, ordered: true, chunkSize: chunkSize, progress: progress)
+        while let output = try await run.nextOutput() {
             outputs.append(output)
         }
         return outputs

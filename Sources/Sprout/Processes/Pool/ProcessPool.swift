@@ -243,12 +243,11 @@ public final class ProcessPool {
     }
 
     /// One task per job of a map's chunk, in order, encoded with one call of the coder; each
-    /// task's payload is its slice of the chunk's bytes. `complete(index)` makes the
-    /// completion of `jobs[index]`. A job that cannot be made gets its own error: the pool
+    /// task's payload is its slice of the chunk's bytes, and `jobs[i]` delivers to `sink`
+    /// as the map's job `first + i`. A job that cannot be made gets its own error: the pool
     /// is closed or the type unregistered (every job), or it is too large or cannot be
     /// encoded (that job alone).
-    func makeTasks<Job: ProcessJob>(_ jobs: [Job],
-                                    complete: (Int) -> (Result<ArraySlice<UInt8>, any Error>) -> Bool) -> [Result<PoolTask, any Error>] {
+    func makeTasks<Job: ProcessJob>(_ jobs: [Job], for sink: any MapSink, from first: Int) -> [Result<PoolTask, any Error>] {
         let (name, utf8) = jobName(Job.self)
         do {
             switch state {
@@ -266,7 +265,9 @@ public final class ProcessPool {
             // Jobs that carry descriptors, or one that does not encode: each is encoded alone,
             // which tells whose descriptors are whose and fails only the job at fault.
             for fd in collector.fds { Glibc.close(fd) }
-            return jobs.indices.map { index in Result { try makeTask(jobs[index], retries: 0, complete: complete(index)) } }
+            return jobs.indices.map { index in
+                Result { try makeTask(jobs[index], retries: 0) { [weak sink] in sink?.received(first + index, $0) ?? true } }
+            }
         }
         let chunk = bytes
         var tasks: [Result<PoolTask, any Error>] = []
@@ -277,7 +278,7 @@ public final class ProcessPool {
                 tasks.append(.failure(ProcessPoolError.jobTooLarge(job: name, bytes: size, limit: maxPayloadBytes)))
                 continue
             }
-            let task = PoolTask(id: nextID, name: utf8, payload: chunk[range], job: jobs[index], retries: 0, complete: complete(index))
+            let task = PoolTask(id: nextID, name: utf8, payload: chunk[range], job: jobs[index], sink: sink, index: first + index)
             task.pool = self
             nextID += 1
             tasks.append(.success(task))

@@ -14,15 +14,24 @@ package enum JobChunk {
                        to buffer: inout [UInt8]) {
         var length = 2 + name.count + countSize
         for item in items { length += itemOverhead + item.job.count }
-        Frame.appendHeader(kind: .jobChunk, id: items.first?.id ?? 0, length: length, to: &buffer)
-        buffer.reserveCapacity(buffer.count + length)
-        buffer.appendLittleEndian(UInt16(truncatingIfNeeded: name.count))
-        buffer.append(contentsOf: name)
-        buffer.appendLittleEndian(UInt32(truncatingIfNeeded: items.count))
-        for item in items {
-            buffer.appendLittleEndian(item.id)
-            buffer.appendLittleEndian(UInt32(truncatingIfNeeded: item.job.count))
-            buffer.append(contentsOf: item.job)
+        // Room for the whole frame, then written in place: a chunk holds thousands of jobs.
+        var offset = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Frame.headerSize + length))
+        buffer.withUnsafeMutableBytes { frame in
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                if let source = bytes.baseAddress { (frame.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count) }
+                offset += bytes.count
+            }
+            Frame.writeHeader(kind: .jobChunk, id: items.first?.id ?? 0, length: length, to: frame.baseAddress! + offset)
+            offset += Frame.headerSize
+            Swift.withUnsafeBytes(of: UInt16(truncatingIfNeeded: name.count).littleEndian, put)
+            name.withUnsafeBytes(put)
+            Swift.withUnsafeBytes(of: UInt32(truncatingIfNeeded: items.count).littleEndian, put)
+            for item in items {
+                Swift.withUnsafeBytes(of: item.id.littleEndian, put)
+                Swift.withUnsafeBytes(of: UInt32(truncatingIfNeeded: item.job.count).littleEndian, put)
+                item.job.withUnsafeBytes(put)
+            }
         }
     }
 

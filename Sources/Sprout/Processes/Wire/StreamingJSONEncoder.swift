@@ -11,8 +11,10 @@ final class StreamingJSONEncoder {
     /// The value needs `JSONEncoder`.
     struct Unsupported: Error {}
 
-    fileprivate var bytes: [UInt8] = []
-    fileprivate var unsupported = false
+    // Unchecked: every write of every value touches these, and the encoder is never shared
+    // between threads or reentered; dynamic exclusivity checks cost more than the writes.
+    @exclusivity(unchecked) fileprivate var bytes: [UInt8] = []
+    @exclusivity(unchecked) fileprivate var unsupported = false
 
     /// The JSON text of `value`.
     ///
@@ -45,21 +47,29 @@ final class StreamingJSONEncoder {
         return ranges
     }
 
-    fileprivate func write<Value: Encodable>(_ value: Value, codingPath: [any CodingKey]) throws {
+    fileprivate func write<Value: Encodable>(_ value: Value, codingPath: @autoclosure () -> [any CodingKey]) throws {
+        // The commonest fields first, by type identity: no set lookup, no failed casts.
+        if Value.self == Int.self {
+            writeInteger(unsafeBitCast(value, to: Int.self))
+            return
+        }
+        if Value.self == String.self {
+            writeString(unsafeBitCast(value, to: String.self))
+            return
+        }
         let type = ObjectIdentifier(Value.self)
         guard JSONScalarTypes.plain.contains(type) else {
             if JSONScalarTypes.foundation.contains(type) {
                 unsupported = true
             } else {
-                let encoder = StreamEncoder(stream: self, codingPath: codingPath)
+                // The path is made only here: a plain value never needs it.
+                let encoder = StreamEncoder(stream: self, codingPath: codingPath())
                 try value.encode(to: encoder)
                 encoder.finish()
             }
             return
         }
         switch value {
-        case let string as String: writeString(string)
-        case let integer as Int: bytes.append(contentsOf: String(integer).utf8)
         case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
         case let number as Double: writeDouble(number)
         case let number as Float: writeDouble(Double(number))
@@ -89,7 +99,32 @@ final class StreamingJSONEncoder {
         }
     }
 
+    /// Writes `integer` in decimal, as `String(integer)` would, without making the string.
+    fileprivate func writeInteger(_ integer: Int) {
+        if integer < 0 { bytes.append(45) }
+        var magnitude = integer.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            repeat {
+                digits[19 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
+        }
+    }
+
     fileprivate func writeString(_ string: String) {
+        // Most strings (every coding key) need no escaping: copied in one go.
+        var string = string
+        let plain = string.withUTF8 { utf8 in
+            guard utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) else { return false }
+            bytes.append(34)
+            bytes.append(contentsOf: utf8)
+            bytes.append(34)
+            return true
+        }
+        if plain { return }
         bytes.append(34)
         for byte in string.utf8 {
             switch byte {

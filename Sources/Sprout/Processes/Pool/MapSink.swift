@@ -1,0 +1,8 @@
+/// Where a map's jobs deliver their outcomes: the map itself, told which of its jobs
+/// ended, so a map over many jobs needs no closure per job.
+@Hub
+protocol MapSink: AnyObject {
+    /// Job `index` of the map ended with `outcome` (its encoded output, or its error).
+    /// Returns false when the output did not decode (the job then failed with that error).
+    func received(_ index: Int, _ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool
+}
