@@ -45,6 +45,24 @@ struct ProcessCoderTests {
         #expect(try coder.decode(String.self, from: coder.encode("a\"b")[...]) == "a\"b")
     }
 
+    /// Only a value of type `[UInt8]` travels as raw bytes: an empty array of another element
+    /// type, or an optional holding bytes, is JSON like any other value (an `as? [UInt8]`
+    /// cast took both, and a job returning `[String]()` failed as "did not decode").
+    @Test func onlyByteArraysTravelRaw() throws {
+        let coder = JSONProcessCoder()
+        #expect(try coder.decode([String].self, from: coder.encode([String]())[...]) == [])
+        #expect(try coder.decode([Int].self, from: coder.encode([Int]())[...]) == [])
+        #expect(try coder.decode([UInt8].self, from: coder.encode([UInt8]())[...]) == [])
+        let optionalBytes: [UInt8]? = [1, 2]
+        #expect(try coder.decode([UInt8]?.self, from: coder.encode(optionalBytes)[...]) == [1, 2])
+        let optionalInteger: Int? = 5
+        #expect(try coder.decode(Int?.self, from: coder.encode(optionalInteger)[...]) == 5)
+        var buffer: [UInt8] = []
+        let chunks: [[UInt8]] = [[], [0, 255], [7]]
+        let ranges = try coder.encode(each: chunks, into: &buffer)
+        #expect(try ranges.map { try coder.decode([UInt8].self, from: buffer[$0]) } == chunks)
+    }
+
     @Test func theStreamingEncoderWritesWhatJSONDecoderReads() throws {
         let inner = Inner(name: "line\nbreak", weight: 2)
         let bytes = try StreamingJSONEncoder.encode(inner)

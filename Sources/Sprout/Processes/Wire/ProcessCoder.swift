@@ -56,8 +56,10 @@ public struct JSONProcessCoder: ProcessCoder {
     /// - Throws: `EncodingError` if `value` cannot be encoded.
     public func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
         // The same JSON text, without the encoder's set-up: outputs are often plain integers.
-        if let integer = value as? Int { return Array(String(integer).utf8) }
-        if let raw = value as? [UInt8] { return raw }
+        // Exact types, not `as?` casts: `as? [UInt8]` also takes an empty array of any element
+        // type and an optional holding bytes, which `decode(_:from:)` would then read as JSON.
+        if Value.self == Int.self { return Array(String(value as! Int).utf8) }
+        if Value.self == [UInt8].self { return value as! [UInt8] }
         do {
             return try StreamingJSONEncoder.encode(value)
         } catch is StreamingJSONEncoder.Unsupported {
@@ -70,20 +72,27 @@ public struct JSONProcessCoder: ProcessCoder {
     ///
     /// - Throws: `EncodingError` for the first value that cannot be encoded.
     public func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        // Raw bytes travel unencoded (see encode(_:)); the streaming encoder would write them
+        // as a JSON array.
+        if Value.self == [UInt8].self { return try encodeOneByOne(values, into: &buffer) }
         let start = buffer.count
         do {
             return try StreamingJSONEncoder.encode(each: values, into: &buffer)
         } catch is StreamingJSONEncoder.Unsupported {
             buffer.removeSubrange(start...)
-            var ranges: [Range<Int>] = []
-            ranges.reserveCapacity(values.count)
-            for value in values {
-                let bytes = try encode(value)
-                ranges.append(buffer.count..<(buffer.count + bytes.count))
-                buffer.append(contentsOf: bytes)
-            }
-            return ranges
+            return try encodeOneByOne(values, into: &buffer)
         }
+    }
+
+    private func encodeOneByOne<Value: Encodable>(_ values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(values.count)
+        for value in values {
+            let bytes = try encode(value)
+            ranges.append(buffer.count..<(buffer.count + bytes.count))
+            buffer.append(contentsOf: bytes)
+        }
+        return ranges
     }
 
     /// Decodes a `Value` from JSON.
