@@ -4,14 +4,15 @@ import SproutTestJobs
 import Glibc
 
 // A test makes workers that cannot start: while the file SPROUT_TEST_START_GATE names
-// exists, a worker exits with code 3 before serving, or — if the file starts with "trap" —
-// does what a program without serveIfWorker does: its main makes a pool inside the worker,
-// and the error it throws is not caught (a trap).
+// exists, a worker exits with code 3 before serving; if the file starts with "trap" it
+// traps instead; if it starts with "pool" it does what a program without serveIfWorker
+// does: its main makes a pool inside the worker.
 if getenv("SPROUT_WORKER_FD") != nil, let gate = getenv("SPROUT_TEST_START_GATE"), access(gate, F_OK) == 0 {
     if let file = fopen(gate, "r") {
         let first = fgetc(file)
         fclose(file)
-        if first == Int32(UInt8(ascii: "t")) {
+        if first == Int32(UInt8(ascii: "t")) { fatalError("sprout-test-worker: trapping at start-up") }
+        if first == Int32(UInt8(ascii: "p")) {
             try Hub.run { _ = try await ProcessPool(workers: 1) }
         }
     }

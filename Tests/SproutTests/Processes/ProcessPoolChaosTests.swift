@@ -31,17 +31,18 @@ struct ProcessPoolChaosTests {
         }
     }
 
-    /// A program whose workers cannot start — they exit before serving, or trap as a
-    /// program without `serveIfWorker` does (its main makes a pool inside the worker) —
-    /// fails the waiting jobs with the clear message within 2 s, and the next job tries again.
-    @Test(arguments: [StartFailure.exit, .trap])
+    /// A program whose workers cannot start — they exit before serving, trap, or make a pool
+    /// as a program without `serveIfWorker` does (its main runs again in the worker) — fails
+    /// the waiting jobs with the clear message within 2 s, and the next job tries again. The
+    /// last case keeps Swift's crash backtrace on: such a worker must exit, not trap.
+    @Test(arguments: [StartFailure.exit, .trap, .poolWithoutServeIfWorker])
     func workersThatCannotStartFailTheWaitingJobsAndTheNextJobTriesAgain(failure: StartFailure) async throws {
         let gate = "/tmp/sprout-start-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let left = try await onHub {
             setenv(startGateVariable, gate, 1)
             // The Swift runtime's backtrace of each trapping worker takes 0.4 s here alone
             // (0.03 s without), over a second under load: the bound is the pool's, not its.
-            setenv("SWIFT_BACKTRACE", "enable=no", 1)
+            if failure == .trap { setenv("SWIFT_BACKTRACE", "enable=no", 1) }
             defer { unsetenv("SWIFT_BACKTRACE") }
             let pool: ProcessPool
             do {
@@ -53,7 +54,11 @@ struct ProcessPoolChaosTests {
             unsetenv(startGateVariable)
             defer { unlink(gate) }
             let file = open(gate, O_CREAT | O_WRONLY, 0o600)
-            if failure == .trap { _ = write(file, "trap", 4) }
+            switch failure {
+            case .exit: break
+            case .trap: _ = write(file, "trap", 4)
+            case .poolWithoutServeIfWorker: _ = write(file, "pool", 4)
+            }
             close(file)
             let before = pool.workerPIDs
             for pid in before { kill(pid, SIGKILL) }
@@ -66,6 +71,7 @@ struct ProcessPoolChaosTests {
                     guard case .workersFailedToStart(let attempts, let reason)? = error as? ProcessPoolError else { return false }
                     let cause = switch failure {
                     case .exit: reason.contains("exit code 3")
+                    case .poolWithoutServeIfWorker: reason.contains("exit code \(WorkerEnvironment.misconfiguredExitCode)")
                     // SIGILL or SIGTRAP from the trap; SIGABRT once seen in a full run.
                     case .trap: ProcessPool.faultSignals.contains { reason.contains("signal \($0) (") }
                     }
@@ -84,14 +90,15 @@ struct ProcessPoolChaosTests {
 }
 
 /// Set in a test worker's environment to a path: while a file is there, the worker exits
-/// with status 3 before serving, or traps if the file says "trap", as misconfigured
-/// programs do.
+/// with status 3 before serving, traps if the file says "trap", or makes a pool if it says
+/// "pool", as misconfigured programs do.
 let startGateVariable = "SPROUT_TEST_START_GATE"
 
 /// How a test worker fails at start-up while its start gate is closed.
 enum StartFailure: Sendable {
     case exit
     case trap
+    case poolWithoutServeIfWorker
 }
 
 /// What the chaos run saw.

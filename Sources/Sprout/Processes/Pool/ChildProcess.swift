@@ -56,6 +56,7 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
     ///   if it was started before; ``ProcessPoolError/coding(job:detail:)`` if the job cannot
     ///   be encoded; ``HubError`` if the process cannot be started.
     public func start() throws {
+        WorkerEnvironment.exitIfNotServing()
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         guard worker == nil, status == nil else { throw ProcessPoolError.closed }
         let name = Array(Job.jobName.utf8)

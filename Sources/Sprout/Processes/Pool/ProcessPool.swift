@@ -106,7 +106,12 @@ public final class ProcessPool {
     ///     encoded output (the job fails with ``JobOutputTooLarge``); at most 1 GiB.
     ///   - logger: where the pool reports (see ``logger``); `Logger(label: "sprout.pool")`
     ///     when `nil`.
-    /// - Throws: ``ProcessPoolError/insideWorker`` inside a worker;
+    /// In a pool worker whose program has not called ``serveIfWorker(jobs:coder:)`` (its main
+    /// runs again and makes this pool), the worker ends at once with exit status 78 and one
+    /// line on stderr, so the parent's waiting jobs fail with
+    /// ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` quickly.
+    ///
+    /// - Throws: ``ProcessPoolError/insideWorker`` inside a job that a worker runs;
     ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
     ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
     ///   calling greenlet is killed while waiting.
@@ -122,6 +127,7 @@ public final class ProcessPool {
         maxPayloadBytes: Int = 1 << 30,
         logger: Logger? = nil
     ) async throws {
+        WorkerEnvironment.exitIfNotServing()
         if WorkerEnvironment.workerChannel != nil { throw ProcessPoolError.insideWorker }
         self.logger = logger ?? Logger(label: HubLogger.poolLabel)
         size = max(1, workers ?? ProcessPool.cpuCount)

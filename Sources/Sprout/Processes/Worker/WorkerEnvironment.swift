@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The environment marker that makes a re-run of the program a pool worker.
 package enum WorkerEnvironment {
@@ -43,6 +44,25 @@ package enum WorkerEnvironment {
     static var outputLimit: Int {
         guard let value = getenv(outputLimitMarker), let limit = Int(String(cString: value)) else { return Frame.maxPayload }
         return min(max(limit, 64), Frame.maxPayload)
+    }
+
+    /// Set once this worker serves jobs (``WorkerLoop/serve()``): a pool made after that is a
+    /// job's own, before it the program's main running again in a worker.
+    static let serving = Atomic<Bool>(false)
+
+    /// The exit status of a worker whose program made a pool before it served jobs (its main
+    /// does not call `serveIfWorker` first): 78, `EX_CONFIG` of sysexits.h.
+    static let misconfiguredExitCode: Int32 = 78
+
+    /// Ends a worker whose program runs its main again instead of serving (no
+    /// `serveIfWorker` first): one line on stderr and exit status ``misconfiguredExitCode``,
+    /// so the parent sees a start-up failure at once. Throwing instead would end the worker
+    /// with an uncaught error — a trap, and Swift's crash backtrace, about 0.4 s each.
+    static func exitIfNotServing() {
+        guard workerChannel != nil, !serving.load(ordering: .acquiring) else { return }
+        let message = "sprout: this pool worker is running main again and made a ProcessPool: main must call ProcessPool.serveIfWorker(jobs:) first thing\n"
+        _ = message.withCString { write(2, $0, strlen($0)) }
+        _exit(misconfiguredExitCode)
     }
 
     /// The channel descriptor when this process is a worker, else `nil`.

@@ -11,6 +11,7 @@ struct WorkerLoop {
     let outputLimit = WorkerEnvironment.outputLimit
 
     func serve() -> Never {
+        WorkerEnvironment.serving.store(true, ordering: .releasing)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         watchForParentExit()
