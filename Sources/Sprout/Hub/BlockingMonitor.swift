@@ -17,6 +17,9 @@ final class BlockingMonitor: Sendable {
     /// Threshold in nanoseconds; 0 when off.
     private let thresholdNanoseconds: Atomic<UInt64>
     private let stopped = Atomic<Bool>(false)
+    /// True while a report is being made: naming the stack's frames reads symbol tables, which
+    /// can outlast the blocked call and the program (seconds under AddressSanitizer).
+    private let reporting = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
 
     private init() {
@@ -43,8 +46,14 @@ final class BlockingMonitor: Sendable {
         startDetachedThread { BlockingMonitor.shared.watch() }
     }
 
+    /// Stops watching; a report being made is finished first (for at most 5 s), since the
+    /// program may end right after the hub does and would take the report with it.
     func stop() {
         stopped.store(true, ordering: .relaxed)
+        let until = monotonicNanoseconds() + 5_000_000_000
+        while reporting.load(ordering: .acquiring) && monotonicNanoseconds() < until {
+            usleep(1_000)
+        }
     }
 
     private func watch() {
@@ -67,6 +76,8 @@ final class BlockingMonitor: Sendable {
             }
             if threshold != 0 && !reported && now - since >= threshold {
                 reported = true
+                reporting.store(true, ordering: .relaxed)
+                defer { reporting.store(false, ordering: .releasing) }
                 let task = executor.currentTask.load(ordering: .relaxed)
                 let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
                 let stack = HubThreadStack.capture().map { frames in
