@@ -28,6 +28,11 @@ extension ProcessCoder {
     ///
     /// - Throws: the error of the first value that cannot be encoded.
     public func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
+        try encodeOneByOne(values, into: &buffer)
+    }
+
+    /// The default's loop, also where a coder's own chunk encoding falls back.
+    func encodeOneByOne<Value: Encodable>(_ values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(values.count)
         for value in values {
@@ -82,17 +87,6 @@ public struct JSONProcessCoder: ProcessCoder {
             buffer.removeSubrange(start...)
             return try encodeOneByOne(values, into: &buffer)
         }
-    }
-
-    private func encodeOneByOne<Value: Encodable>(_ values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        ranges.reserveCapacity(values.count)
-        for value in values {
-            let bytes = try encode(value)
-            ranges.append(buffer.count..<(buffer.count + bytes.count))
-            buffer.append(contentsOf: bytes)
-        }
-        return ranges
     }
 
     /// Decodes a `Value` from JSON.
