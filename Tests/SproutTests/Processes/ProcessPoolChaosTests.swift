@@ -222,7 +222,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         // A worker started while the fork server is down runs the program again and has no
         // pidfd: those are compared with the forked workers alive, the rest as they are.
         let descriptors = openDescriptorCount() - pidfdCount()
-        #expect(pidfdCount() == pool.workers.filter { $0.child is ForkedChild }.count)
+        #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count)
         let resident = residentBytes()
         let started = monotonicNanoseconds()
 
@@ -283,7 +283,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         for pid in pool.workerPIDs where pid > 0 { kill(pid, SIGKILL) }
         try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy(\.isServing) }
         #expect(openDescriptorCount() - pidfdCount() == descriptors, "open descriptors after the kills")
-        #expect(pidfdCount() == pool.workers.filter { $0.child is ForkedChild }.count, "a pidfd per forked worker")
+        #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count, "a pidfd per forked worker")
         let grown = residentBytes()
         #expect(grown <= max(resident + resident / 10, resident + 16 << 20),
                 "resident memory \(resident >> 20) MiB after the warm-up, \(grown >> 20) MiB after the kills")
