@@ -1,8 +1,9 @@
 import FoundationEssentials
+import Logging
 import Sprout
 
 /// A durable job queue in PostgreSQL, for ``Sprout/ProcessJob`` types run by workers on
-/// many hosts (``serve(postgres:jobs:processes:options:)``) — Oban, River or procrastinate
+/// many hosts (``serve(postgres:jobs:processes:options:logger:)``) — Oban, River or procrastinate
 /// for Sprout. The client submits jobs and waits for their outcomes, which are recorded in
 /// the `sprout_jobs` table; see docs/JobQueue.md for the schema, states and guarantees.
 ///
@@ -15,8 +16,10 @@ public final class JobQueue {
     /// The server the queue lives in.
     public let url: String
     /// Whether ``submit(_:priority:timeout:retries:maxAttempts:)`` returns only once the
-    /// submission is on disk (see ``connect(_:durableSubmissions:)``).
+    /// submission is on disk (see ``connect(_:durableSubmissions:logger:)``).
     public let durableSubmissions: Bool
+    /// Where the client's reports go (label `sprout.queue` unless one was given).
+    public let logger: Logger
     private let db: PostgresConnection
     private let listener: PostgresConnection
     /// Jobs a greenlet of this client waits on: id → who records the outcome.
@@ -29,15 +32,17 @@ public final class JobQueue {
     public private(set) var isClosed = false
     private let encoder = JSONEncoder()
 
-    private init(url: String, durableSubmissions: Bool, db: PostgresConnection, listener: PostgresConnection) {
+    private init(url: String, durableSubmissions: Bool, db: PostgresConnection, listener: PostgresConnection, logger: Logger) {
         self.url = url
         self.durableSubmissions = durableSubmissions
+        self.logger = logger
         self.db = db
         self.listener = listener
     }
 
     /// Connects to `url`, creating or migrating the queue's tables if needed, and starts
-    /// listening for completions.
+    /// listening for completions. Reports go to `logger`, `Logger(label: "sprout.queue")`
+    /// when `nil`.
     ///
     /// - Parameter durableSubmissions: whether a submission waits for PostgreSQL to flush
     ///   it to disk before its handle is returned (`synchronous_commit = on`, the default).
@@ -50,13 +55,14 @@ public final class JobQueue {
     ///   See docs/JobQueue.md, "Durability".
     /// - Throws: ``PostgresError`` if the server cannot be reached;
     ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
-    public static func connect(_ url: String, durableSubmissions: Bool = true) async throws -> JobQueue {
+    public static func connect(_ url: String, durableSubmissions: Bool = true, logger: Logger? = nil) async throws -> JobQueue {
         let db = try await PostgresConnection.connect(url)
         do {
             try await JobQueueSchema.migrate(db)
             let listener = try await PostgresConnection.connect(url)
             try await listener.listen(JobQueueSchema.doneChannel)
-            let queue = JobQueue(url: url, durableSubmissions: durableSubmissions, db: db, listener: listener)
+            let queue = JobQueue(url: url, durableSubmissions: durableSubmissions, db: db, listener: listener,
+                                 logger: logger ?? Logger(label: JobQueue.loggerLabel))
             queue.listening = spawn(name: "job queue completions") { [weak queue] in
                 try await queue?.receiveCompletions()
             }
@@ -191,7 +197,9 @@ public final class JobQueue {
     }
 
     /// Closes the client's connections; jobs keep running and their outcomes stay in the
-    /// table. Greenlets still waiting here fail with ``JobQueueError/closed``.
+    /// table. Greenlets still waiting here fail with ``JobQueueError/closed``; handles nobody
+    /// waits on are not reported one by one: one `info` line counts the jobs left without an
+    /// outcome here (none when every job had one).
     public func close() {
         guard !isClosed else { return }
         isClosed = true
@@ -201,6 +209,12 @@ public final class JobQueue {
         let stranded = waiting
         waiting = [:]
         for (_, record) in stranded { record(.clientClosed) }
+        if !stranded.isEmpty {
+            logger.info("""
+                job queue client closed with \(stranded.count) jobs not finished yet (ids \(stranded.keys.min()!)...\(stranded.keys.max()!)): \
+                they run on, and JobQueue.job(id:as:) reads their outcomes from the table
+                """)
+        }
     }
 
     // MARK: - Submitting
@@ -269,7 +283,11 @@ public final class JobQueue {
 
     private func wait<Output: Decodable & Sendable>(on handle: QueuedJob<Output>) {
         // Held until its outcome arrives: a caller may keep only callbacks on it (imapUnordered).
-        waiting[handle.id] = { stored in handle.finish(stored.result(as: Output.self, id: handle.id)) }
+        waiting[handle.id] = { stored in
+            handle.finish(stored.result(as: Output.self, id: handle.id))
+            // Closing the client loses no job: close() reports them in one line, not one per handle.
+            if case .clientClosed = stored { handle.markObserved() }
+        }
     }
 
     /// Reads the completion channel: each notification has a line per finished job, its id
@@ -313,6 +331,11 @@ public final class JobQueue {
             record(row[1].string == "succeeded" ? .succeeded(row[2].string ?? "null") : .failed(row[3].string ?? "{}"))
         }
     }
+}
+
+extension JobQueue {
+    /// The label of the client's logger unless one is given.
+    static let loggerLabel = "sprout.queue"
 }
 
 /// An outcome as read from the table, before it is decoded as a job's output type.

@@ -105,6 +105,8 @@ final class QueueWorker {
                 try await sleep(0.2)
                 continue
             }
+            // A drain ends as soon as the last answers are in, not at the next wake-up.
+            if draining && running.isEmpty && outcomes.isEmpty { break }
             if outcomes.isEmpty { _ = try await wake.wait(timeout: statementTimeout) }
         }
         stopped = true
