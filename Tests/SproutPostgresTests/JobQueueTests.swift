@@ -243,6 +243,52 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClientAndAHostCarryOnAcrossServerRestarts() async throws {
+        let server = try #require(PostgresTestServer.current)
+        try await onHub(seconds: 120) {
+            let queue = try await JobQueue.connect(server.url)
+            defer { queue.close() }
+            let host = try QueueHost(server.url, processes: 2)
+            defer { host.kill() }
+            @Hub func state(_ job: Int) async throws -> String? {
+                let db = try await PostgresConnection.connect(server.url)
+                defer { db.close() }
+                return try await db.query("SELECT state FROM sprout_jobs WHERE id = $1", [.int(job)]).rows.first?[0].string
+            }
+            #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
+            // Jobs running through a restart: recorded after it, their handles get the outcomes.
+            let naps = try await queue.submitAll([Nap(seconds: 1.5), Nap(seconds: 1.5)])
+            try await waitFor {
+                let first = try await state(naps[0].id), second = try await state(naps[1].id)
+                return first == "running" && second == "running"
+            }
+            try await server.shutDown()
+            try await server.startAgain()
+            // The first statement after the restart, on a session the server ended: the client
+            // sees that before sending and connects anew.
+            let four = try await queue.submit(Square(4))
+            for nap in naps { #expect(try await nap.get(timeout: 30) == 1.5) }
+            #expect(try await four.get(timeout: 30) == 16)
+
+            // While the server is down a call fails at once with a typed error, and a job
+            // finishing then is recorded once it is back.
+            let late = try await queue.submit(Nap(seconds: 0.5))
+            try await waitFor { try await state(late.id) == "running" }
+            try await server.shutDown()
+            let started = monotonicSeconds()
+            await #expect(throws: PostgresError.self) { _ = try await queue.submit(Square(5)) }
+            await #expect(throws: PostgresError.self) { _ = try await queue.counts() }
+            #expect(monotonicSeconds() - started < slack(5))
+            try await sleep(1)
+            try await server.startAgain()
+            #expect(try await late.get(timeout: 30) == 0.5)
+            #expect(try await queue.submit(Square(6)).get(timeout: 30) == 36)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
