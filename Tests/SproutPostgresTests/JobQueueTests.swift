@@ -175,9 +175,10 @@ struct JobQueueTests {
             setup.close()
             let count = 150
             var submitted: [(id: Int, n: Int, value: Int?)] = []
+            var pending: [QueuedJob<Int>] = []
+            let queue = try await JobQueue.connect(server.url, durableSubmissions: false)
+            defer { queue.close() }
             do {
-                let queue = try await JobQueue.connect(server.url, durableSubmissions: false)
-                defer { queue.close() }
                 let first = try QueueHost(server.url, processes: 2, lease: 4, durableAnswers: false)
                 defer { first.kill() }
                 for n in 2000..<(2000 + count - 20) {
@@ -188,7 +189,8 @@ struct JobQueueTests {
                 // after them.
                 _ = try await first.stop()
                 for n in (2000 + count - 20)..<(2000 + count) {
-                    submitted.append((try await queue.submit(Square(n)).id, n, nil))
+                    pending.append(try await queue.submit(Square(n)))
+                    submitted.append((pending.last!.id, n, nil))
                 }
             }
             try await server.crashAndRestart()
@@ -223,13 +225,20 @@ struct JobQueueTests {
                 #expect(recorded[job.id]?.payload == #"{"n":\#(job.n)}"# && recorded[job.id]?.result == "\(job.n * job.n)")
                 #expect(job.value == nil || job.value == job.n * job.n)
             }
-            // New jobs may be given a lost job's id (the sequence's advance was lost too); each
-            // is still recorded once, with its own outcome, never an answer meant for the old one.
-            let after = try await JobQueue.connect(server.url)
-            defer { after.close() }
-            let handles = try await after.submitAll((3000..<(3000 + count)).map(Square.init))
+            // New jobs, submitted by the same client (it reconnects), may be given a lost job's
+            // id (the sequence's advance was lost too); each is still recorded once, with its
+            // own outcome, and the lost jobs' handles fail as not found instead of taking
+            // another job's outcome (or waiting for ever).
+            let handles = try await queue.submitAll((3000..<(3000 + count)).map(Square.init))
             for (n, handle) in zip(3000..., handles) {
                 #expect(try await handle.get(timeout: 30) == n * n)
+            }
+            for handle in pending {
+                if lost.contains(handle.id) {
+                    await #expect(throws: JobQueueError.notFound(id: handle.id)) { try await handle.get(timeout: 30) }
+                } else {
+                    #expect(try await handle.get(timeout: 30) == submitted.first { $0.id == handle.id }.map { $0.n * $0.n })
+                }
             }
             let reused = Set(handles.map(\.id)).intersection(lost)
             print("\(reused.count) ids of lost jobs were given to new ones")

@@ -29,6 +29,10 @@ public final class JobQueue {
     /// Jobs announced finished before anyone here waited on them (a fast job finishing
     /// before `submit` returned to its caller), with their outcome when it came inline; bounded.
     private var finishedEarly: [Int: StoredOutcome?] = [:]
+    /// When each job waited on here and submitted without waiting for the disk was created
+    /// (`created_at` as text): a server crash may lose such a job and give its id to another,
+    /// which this tells apart (see ``failLostSubmissions()``).
+    private var createdAt: [Int: String] = [:]
     private var listening: Greenlet<Void>?
     /// True once ``close()`` ran.
     public private(set) var isClosed = false
@@ -58,8 +62,9 @@ public final class JobQueue {
     ///   a crash of the database server may then lose jobs whose handles were already
     ///   returned, those submitted up to three times `wal_writer_delay` (0.6 s by default)
     ///   before it, with everything recorded about them; their ids may be given to later
-    ///   submissions. A job that survives the crash still gets exactly one recorded outcome.
-    ///   See docs/JobQueue.md, "Durability".
+    ///   submissions. Once its connection is back this client fails their handles with
+    ///   ``JobQueueError/notFound(id:)``. A job that survives the crash still gets exactly
+    ///   one recorded outcome. See docs/JobQueue.md, "Durability".
     /// - Throws: ``PostgresError`` if the server cannot be reached;
     ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
     public static func connect(_ url: String, durableSubmissions: Bool = true, logger: Logger? = nil) async throws -> JobQueue {
@@ -281,14 +286,17 @@ public final class JobQueue {
                 ), woken AS (
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                SELECT batch.id FROM batch, woken, durability ORDER BY batch.ordinal
+                SELECT batch.id, now()::text FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
                       timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts)),
                       .text(durableSubmissions ? "on" : "off")]
-            ) }.rows.map { $0[0].int! }
-            for id in ids {
-                let handle = QueuedJob<Job.Output>(id: id, queue: self)
+            ) }.rows
+            for row in ids {
+                let handle = QueuedJob<Job.Output>(id: row[0].int!, queue: self)
+                // A handle still waiting on this id belongs to a job a server crash lost.
+                waiting.removeValue(forKey: handle.id)?(.lost)
                 wait(on: handle)
+                if !durableSubmissions { createdAt[handle.id] = row[1].string }
                 handles.append(handle)
             }
             if analyze && start == 0 && jobs.count >= 1000 {
@@ -313,7 +321,8 @@ public final class JobQueue {
 
     private func wait<Output: Decodable & Sendable>(on handle: QueuedJob<Output>) {
         // Held until its outcome arrives: a caller may keep only callbacks on it (imapUnordered).
-        waiting[handle.id] = { stored in
+        waiting[handle.id] = { [weak self] stored in
+            self?.createdAt[handle.id] = nil
             handle.finish(stored.result(as: Output.self, id: handle.id))
             // Closing the client loses no job: close() reports them in one line, not one per handle.
             if case .clientClosed = stored { handle.markObserved() }
@@ -339,6 +348,7 @@ public final class JobQueue {
                 }
                 if let since = lostAt {
                     // Notifications sent while nobody listened are lost: the table has the outcomes.
+                    try await failLostSubmissions()
                     let pending = waiting.count
                     try await fetchOutcomes(Array(waiting.keys))
                     logger.notice("job queue client: listening again after \(Self.milliseconds(since: since)) ms; read the outcomes of \(pending) waiting jobs from the table")
@@ -391,6 +401,25 @@ public final class JobQueue {
             if finishedEarly.count > 100_000 { finishedEarly.removeAll() }
             if !unread.isEmpty { try await fetchOutcomes(unread) }
         }
+    }
+
+    /// Fails with ``JobQueueError/notFound(id:)`` the handles of jobs submitted here without
+    /// waiting for the disk whose rows a server crash undid: their row is gone, or its id was
+    /// drawn again for a job created at another time. Run once the connection is back, before
+    /// any outcome is read for those ids.
+    private func failLostSubmissions() async throws {
+        guard !createdAt.isEmpty else { return }
+        let ids = Array(createdAt.keys)
+        var found: [Int: String] = [:]
+        for row in try await retryingOnce({ try await $0.query(
+            "SELECT id, created_at::text FROM sprout_jobs WHERE id = ANY($1::bigint[])", [PostgresArrayLiteral.integers(ids)]) }).rows {
+            found[row[0].int!] = row[1].string
+        }
+        let lost = ids.filter { found[$0] != createdAt[$0] }
+        if !lost.isEmpty {
+            logger.warning("job queue client: \(lost.count) jobs submitted without waiting for the disk were lost by the server")
+        }
+        for id in lost { waiting.removeValue(forKey: id)?(.lost) }
     }
 
     private func fetchOutcomes(_ ids: [Int]) async throws {
@@ -475,6 +504,8 @@ enum StoredOutcome {
     case succeeded(String)
     case failed(String)
     case clientClosed
+    /// A server crash undid its submission (made without waiting for the disk).
+    case lost
 
     func result<Output: Decodable>(as type: Output.Type, id: Int) -> Result<Output, any Error> {
         switch self {
@@ -489,6 +520,8 @@ enum StoredOutcome {
             return .failure(recorded?.error ?? JobQueueError.undecodable(job: "\(id)", message: json))
         case .clientClosed:
             return .failure(JobQueueError.closed)
+        case .lost:
+            return .failure(JobQueueError.notFound(id: id))
         }
     }
 }
