@@ -170,14 +170,24 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
+    /// Appends the outputs that can be read now, in order, to `outputs`, without awaiting:
+    /// `map` reads them in bulk, so a tiny job costs it no suspension.
+    ///
+    /// - Throws: the first failed job's error (the rest of the map is then abandoned).
+    func takeReadyOutputs(into outputs: inout [Job.Output]) throws {
+        while let entry = takeReady() {
+            switch entry {
+            case .output(let value): outputs.append(value as! Job.Output)
+            case .failure(let error):
+                abandon()
+                throw error
+            }
+        }
+    }
+
     private func nextFinished() async throws -> FinishedJob? {
         while true {
-            if let entry = takeFinished() {
-                inFlight -= 1
-                // Refill once half the window is free, so input is queued in bulk.
-                if inFlight <= window / 2 { feed() }
-                return entry
-            }
+            if let entry = takeReady() { return entry }
             if input == nil && inFlight == 0 { return nil }
             let waiter = Waiter<Void>()
             reader = waiter
@@ -188,6 +198,15 @@ final class MapRun<Job: ProcessJob>: MapSink {
                 throw CancellationError()
             }
         }
+    }
+
+    /// The next outcome if it has arrived, counted as read.
+    private func takeReady() -> FinishedJob? {
+        guard let entry = takeFinished() else { return nil }
+        inFlight -= 1
+        // Refill once half the window is free, so input is queued in bulk.
+        if inFlight <= window / 2 { feed() }
+        return entry
     }
 
     private func takeFinished() -> FinishedJob? {

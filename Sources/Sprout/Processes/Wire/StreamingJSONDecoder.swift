@@ -16,8 +16,10 @@ package enum StreamingJSONDecoder {
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
     package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        try bytes.withContiguousStorageIfAvailable { buffer in
-            let text = JSONText(bytes: UnsafeBufferPointer(rebasing: buffer[...]))
+        // Not withContiguousStorageIfAvailable: its Optional<Value> costs a metadata lookup
+        // per call in this unspecialized code.
+        try bytes.withUnsafeBufferPointer { buffer in
+            let text = JSONText(bytes: buffer)
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
             try text.validate()
@@ -26,7 +28,7 @@ package enum StreamingJSONDecoder {
             index = text.skipSpace(end)
             guard index == text.bytes.count else { throw Unsupported() }
             return try text.decode(type, from: text.skipSpace(0)..<end)
-        } ?? { throw Unsupported() }()
+        }
     }
 }
 
