@@ -20,7 +20,7 @@ let package = Package(
         // lists, queues, the pool's task queues).
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Every report the library makes goes through a `Logging.Logger` (labels sprout.hub,
-        // sprout.pool, sprout.http), so an application routes them with its own handler.
+        // sprout.pool, sprout.http, sprout.queue), so an application routes them with its own handler.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "SproutPostgres",
-            dependencies: ["Sprout", "CLibpq"]
+            dependencies: ["Sprout", "CLibpq", .product(name: "Logging", package: "swift-log")]
         ),
         // Small programs the tests start as child processes, for checks that concern the
         // whole process (exit codes, signals, loop teardown, stderr reports).
@@ -152,14 +152,14 @@ let package = Package(
         // A job queue worker host the queue tests start as a process of its own.
         .executableTarget(
             name: "sprout-queue-worker",
-            dependencies: ["Sprout", "SproutPostgres", "SproutTestJobs"],
+            dependencies: ["Sprout", "SproutPostgres", "SproutTestJobs", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/QueueWorker"
         ),
         .testTarget(
             name: "SproutPostgresTests",
             dependencies: [
                 "Sprout", "SproutPostgres", "SproutTestSupport", "SproutPostgresTestSupport", "SproutTestJobs",
-                "sprout-queue-worker",
+                "sprout-queue-worker", .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

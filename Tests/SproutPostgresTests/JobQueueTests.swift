@@ -1,3 +1,4 @@
+import Logging
 import Sprout
 import SproutPostgres
 import SproutPostgresTestSupport
@@ -162,6 +163,52 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClientAndAHostCarryOnAcrossServerRestarts() async throws {
+        let server = try #require(PostgresTestServer.current)
+        try await onHub(seconds: 120) {
+            let queue = try await JobQueue.connect(server.url)
+            defer { queue.close() }
+            let host = try QueueHost(server.url, processes: 2)
+            defer { host.kill() }
+            @Hub func state(_ job: Int) async throws -> String? {
+                let db = try await PostgresConnection.connect(server.url)
+                defer { db.close() }
+                return try await db.query("SELECT state FROM sprout_jobs WHERE id = $1", [.int(job)]).rows.first?[0].string
+            }
+            #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
+            // Jobs running through a restart: recorded after it, their handles get the outcomes.
+            let naps = try await queue.submitAll([Nap(seconds: 1.5), Nap(seconds: 1.5)])
+            try await waitFor {
+                let first = try await state(naps[0].id), second = try await state(naps[1].id)
+                return first == "running" && second == "running"
+            }
+            try await server.shutDown()
+            try await server.startAgain()
+            // The first statement after the restart, on a session the server ended: the client
+            // sees that before sending and connects anew.
+            let four = try await queue.submit(Square(4))
+            for nap in naps { #expect(try await nap.get(timeout: 30) == 1.5) }
+            #expect(try await four.get(timeout: 30) == 16)
+
+            // While the server is down a call fails at once with a typed error, and a job
+            // finishing then is recorded once it is back.
+            let late = try await queue.submit(Nap(seconds: 0.5))
+            try await waitFor { try await state(late.id) == "running" }
+            try await server.shutDown()
+            let started = monotonicSeconds()
+            await #expect(throws: PostgresError.self) { _ = try await queue.submit(Square(5)) }
+            await #expect(throws: PostgresError.self) { _ = try await queue.counts() }
+            #expect(monotonicSeconds() - started < slack(5))
+            try await sleep(1)
+            try await server.startAgain()
+            #expect(try await late.get(timeout: 30) == 0.5)
+            #expect(try await queue.submit(Square(6)).get(timeout: 30) == 36)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
@@ -270,6 +317,70 @@ struct JobQueueTests {
             for nap in naps where !nap.isReady { nap.cancel() }
             // Read, not just joined: an unread failure would be reported as lost.
             for nap in naps { _ = try? await nap.get(timeout: 10) }
+        }
+    }
+
+    @Test func aDrainedHostExitsOnceItsLastJobIsRecorded() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            try await db.query("DELETE FROM sprout_jobs")
+            // Leases of 30 s: an idle host wakes every 10 s, so an exit that waits for its next
+            // wake-up after the last answer is late by seconds.
+            let host = try QueueHost(url, processes: 1, lease: 30)
+            defer { host.kill() }
+            let nap = try await queue.submit(Nap(seconds: 1))
+            try await waitFor {
+                try await db.query("SELECT state FROM sprout_jobs WHERE id = $1", [.int(nap.id)]).rows.first?[0] == .text("running")
+            }
+            let signalled = monotonicSeconds()
+            let (status, _) = try await host.stop()
+            let draining = monotonicSeconds() - signalled
+            #expect(status == .exited(0))
+            #expect(try await nap.get(timeout: 10) == 1)
+            print("a drained host exited \(draining) s after SIGTERM (its job had at most 1 s left)")
+            #expect(draining < slack(5))
+        }
+    }
+
+    @Test func closingAClientWithJobsNotAwaitedReportsThemInOneLine() async throws {
+        let url = try postgresURL()
+        let capture = LogCapture()
+        let previous = Hub.logger
+        Hub.logger = capture.logger(label: "sprout.hub")
+        defer { Hub.logger = previous }
+        try await onHub(seconds: 30) {
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            // No host runs: the jobs stay queued, and the client closes without their outcomes.
+            let queue = try await JobQueue.connect(url, logger: capture.logger(label: "sprout.queue"))
+            var naps = try await queue.submitAll((0..<8).map { _ in Nap(seconds: 0.01) })
+            queue.close()
+            naps.removeAll()
+            // A client with no job left closes silently.
+            let quiet = try await JobQueue.connect(url, logger: capture.logger(label: "sprout.queue"))
+            quiet.close()
+            try await db.query("DELETE FROM sprout_jobs")
+        }
+        #expect(capture.records(containing: "nobody read its error").filter { $0.message.contains("client is closed") }.isEmpty)
+        let reports = capture.records.filter { $0.label == "sprout.queue" }
+        #expect(reports.count == 1 && reports[0].message.contains("8 jobs"), "\(reports)")
+    }
+
+    @Test func aHostsReportsGoToTheLoggerItServesWith() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url, processes: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            // Its pool reports the process the job killed.
+            await #expect(throws: JobQueueError.self) { _ = try await queue.submit(Die(signal: SIGKILL)).get(timeout: 30) }
+            let (_, output) = try await host.stop()
+            #expect(output.contains("queue-host") && output.contains("ended"), "\(output)")
         }
     }
 

@@ -12,10 +12,15 @@ final class QueueHost {
 
     /// Starts a host serving `url` with `processes` pool workers and leases of `lease`
     /// seconds, inside network namespace `namespace` if given (`ip netns exec` execs it, so
-    /// its pid is the host's), with answers that wait for the disk unless `durableAnswers` is false.
-    init(_ url: String, processes: Int = 2, lease: Double = 5, namespace: String? = nil, durableAnswers: Bool = true) throws {
+    /// its pid is the host's), with answers that wait for the disk unless `durableAnswers` is
+    /// false, and its reports on its standard output (``stop(timeout:)`` returns them) if
+    /// `logToStandardOutput`.
+    init(
+        _ url: String, processes: Int = 2, lease: Double = 5, namespace: String? = nil, durableAnswers: Bool = true,
+        logToStandardOutput: Bool = false
+    ) throws {
         let worker = [builtExecutable("sprout-queue-worker"), url, String(processes), String(lease)]
-            + (durableAnswers ? [] : ["async-answers"])
+            + (durableAnswers ? [] : ["async-answers"]) + (logToStandardOutput ? ["log-stdout"] : [])
         let command = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] + worker } ?? worker
         // Its standard input is a pipe from this process: at end of file (this process is
         // gone, maybe killed by SIGKILL) the host exits rather than outlive the test.

@@ -16,7 +16,7 @@ off` for the workers' statements: Sprout's JobQueueWorkerOptions.durableAnswers 
 peer's worker connection likewise); submissions wait for the disk in both. Celery's Redis runs
 without persistence, so it appears against both.
 """
-import argparse, os, statistics, subprocess, sys, time
+import argparse, os, signal, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -58,7 +58,15 @@ def measure(bench, workers, env=None, cwd=None):
     return float(figures["jobs_per_s"]), float(figures["roundtrip_ms_median"])
 
 
+def exit_on_signal(number, frame):
+    """SIGTERM or SIGHUP (a kill, a closed terminal) end the run through `finally`, as Ctrl-C does,
+    so Redis and the workers are stopped; Python's default would end it on the spot."""
+    sys.exit(128 + number)
+
+
 def main():
+    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGHUP, exit_on_signal)
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -72,7 +80,8 @@ def main():
                    cwd=ROOT, check=True, capture_output=True)
     binary = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--package-path", "Examples", "--show-bin-path"],
                                          cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip(), "sprout-distributed")
-    directory, url = shell('postgres_start && echo "$POSTGRES_DIR $POSTGRES_URL"').split()
+    # The server's watchdog watches this process: however it ends (kill -9 included), the server goes.
+    directory, url = shell(f'postgres_start {os.getpid()} && echo "$POSTGRES_DIR $POSTGRES_URL"').split()
     redis = subprocess.Popen(["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""],
                              stdout=subprocess.DEVNULL)
     env = {**os.environ, "QUEUE_REDIS": f"redis://127.0.0.1:{REDIS_PORT}/0", "PYTHONPATH": PEERS}

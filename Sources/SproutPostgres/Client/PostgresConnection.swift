@@ -209,6 +209,31 @@ public final class PostgresConnection {
         PostgresNotificationStream(connection: self)
     }
 
+    /// Whether the session is still open, judged from what the server sent while no statement
+    /// ran, read without waiting: a server that restarted or terminated the session has
+    /// closed its end, which only a read shows. Closes the connection when it has ended, so
+    /// a caller can connect anew before sending a statement that must not be sent twice.
+    var isAlive: Bool {
+        guard !isClosed else { return false }
+        guard !turn.isLocked else { return true }
+        // A session the server ended sends its last message (FATAL 57P01 on a shutdown, read
+        // as a notice) and then end of file: one read takes the message, the next the end.
+        for _ in 0..<4 {
+            do {
+                try consumeInput()
+            } catch {
+                return false
+            }
+            guard PQstatus(conn) != CONNECTION_BAD else {
+                close()
+                return false
+            }
+            var socket = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            guard poll(&socket, 1, 0) > 0 else { return true }
+        }
+        return true
+    }
+
     /// Closes the session and its socket; pending and later operations throw
     /// ``PostgresError/closed``. Closing twice does nothing.
     public func close() {

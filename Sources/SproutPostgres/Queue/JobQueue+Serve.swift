@@ -1,3 +1,4 @@
+import Logging
 import Sprout
 
 extension JobQueue {
@@ -10,6 +11,9 @@ extension JobQueue {
     /// The pool's workers are this program started again: call
     /// `ProcessPool.serveIfWorker(jobs:)` with the same types first thing in `main`.
     ///
+    /// Reports (the local pool's: worker stderr lines, workers that died) go to `logger`, the
+    /// pool's own (`sprout.pool`) when `nil`.
+    ///
     /// - Returns: how many of this host's answers were refused because its lease had
     ///   passed to another host (it was cut off for longer than the lease).
     /// - Throws: ``PostgresError`` if the database cannot be reached at start;
@@ -17,12 +21,12 @@ extension JobQueue {
     @discardableResult
     public static func serve(
         postgres url: String, jobs: [any ProcessJob.Type], processes: Int? = nil,
-        options: JobQueueWorkerOptions = JobQueueWorkerOptions()
+        options: JobQueueWorkerOptions = JobQueueWorkerOptions(), logger: Logger? = nil
     ) async throws -> Int {
         let db = try await PostgresConnection.connect(url)
         defer { db.close() }
         try await JobQueueSchema.migrate(db)
-        let pool = try await ProcessPool(workers: processes, executable: options.executable)
+        let pool = try await ProcessPool(workers: processes, executable: options.executable, logger: logger)
         let worker = QueueWorker(url: url, jobs: jobs, pool: pool, options: options)
         do {
             try await worker.serve()

@@ -1,8 +1,9 @@
 import FoundationEssentials
+import Logging
 import Sprout
 
 /// A durable job queue in PostgreSQL, for ``Sprout/ProcessJob`` types run by workers on
-/// many hosts (``serve(postgres:jobs:processes:options:)``) — Oban, River or procrastinate
+/// many hosts (``serve(postgres:jobs:processes:options:logger:)``) — Oban, River or procrastinate
 /// for Sprout. The client submits jobs and waits for their outcomes, which are recorded in
 /// the `sprout_jobs` table; see docs/JobQueue.md for the schema, states and guarantees.
 ///
@@ -14,8 +15,12 @@ import Sprout
 public final class JobQueue {
     /// The server the queue lives in.
     public let url: String
-    private let db: PostgresConnection
-    private let listener: PostgresConnection
+    /// Where the client's reports go (label `sprout.queue` unless one was given).
+    public let logger: Logger
+    /// The connection statements run on; `nil` after it broke, until the next call makes another.
+    private var db: PostgresConnection?
+    /// The connection being made for the callers waiting in ``database()``.
+    private var connecting: Greenlet<PostgresConnection>?
     /// Jobs a greenlet of this client waits on: id → who records the outcome.
     private var waiting: [Int: (StoredOutcome) -> Void] = [:]
     /// Jobs announced finished before anyone here waited on them (a fast job finishing
@@ -26,26 +31,33 @@ public final class JobQueue {
     public private(set) var isClosed = false
     private let encoder = JSONEncoder()
 
-    private init(url: String, db: PostgresConnection, listener: PostgresConnection) {
+    private init(url: String, db: PostgresConnection, logger: Logger) {
         self.url = url
+        self.logger = logger
         self.db = db
-        self.listener = listener
     }
 
     /// Connects to `url`, creating or migrating the queue's tables if needed, and starts
-    /// listening for completions.
+    /// listening for completions. Reports go to `logger`, `Logger(label: "sprout.queue")`
+    /// when `nil`.
+    ///
+    /// The client outlives its connections: when the server restarts or a connection
+    /// breaks, the next call connects anew (a call made while the server is down throws
+    /// ``PostgresError/connectFailed(_:)`` at once), and the completions listener
+    /// reconnects with backoff (0.05 s doubling to 1 s), listens again and reads the
+    /// outcomes recorded meanwhile of every job waited on here.
     ///
     /// - Throws: ``PostgresError`` if the server cannot be reached;
     ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
-    public static func connect(_ url: String) async throws -> JobQueue {
+    public static func connect(_ url: String, logger: Logger? = nil) async throws -> JobQueue {
         let db = try await PostgresConnection.connect(url)
         do {
             try await JobQueueSchema.migrate(db)
             let listener = try await PostgresConnection.connect(url)
             try await listener.listen(JobQueueSchema.doneChannel)
-            let queue = JobQueue(url: url, db: db, listener: listener)
+            let queue = JobQueue(url: url, db: db, logger: logger ?? Logger(label: JobQueue.loggerLabel))
             queue.listening = spawn(name: "job queue completions") { [weak queue] in
-                try await queue?.receiveCompletions()
+                try await queue?.receiveCompletions(first: listener)
             }
             return queue
         } catch {
@@ -139,7 +151,8 @@ public final class JobQueue {
     /// - Throws: ``JobQueueError/notFound(id:)`` if no such job is in the table;
     ///   ``PostgresError``.
     public func job<Output: Codable & Sendable>(id: Int, as output: Output.Type) async throws -> QueuedJob<Output> {
-        guard try await db.query("SELECT 1 FROM sprout_jobs WHERE id = $1", [.int(id)]).rows.count == 1 else {
+        let found = try await retryingOnce { try await $0.query("SELECT 1 FROM sprout_jobs WHERE id = $1", [.int(id)]) }
+        guard found.rows.count == 1 else {
             throw JobQueueError.notFound(id: id)
         }
         let handle = QueuedJob<Output>(id: id, queue: self)
@@ -150,10 +163,11 @@ public final class JobQueue {
 
     /// Cancels job `id` (see ``QueuedJob/cancel()``); does nothing if it already has an outcome.
     ///
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``JobQueueError/closed``.
     public func cancel(jobID id: Int) async throws {
         let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: "\(id)"))), as: UTF8.self)
-        try await db.query("""
+        // Cancelling twice cancels once: safe to send again on a new connection.
+        _ = try await retryingOnce { try await $0.query("""
             WITH cancelled AS (
                 UPDATE sprout_jobs SET state = 'cancelled', error = $2::jsonb, finished_at = now(),
                        lease_token = NULL, lease_expires_at = NULL
@@ -163,31 +177,40 @@ public final class JobQueue {
             SELECT pg_notify('\(JobQueueSchema.cancelChannel)', id::text),
                    pg_notify('\(JobQueueSchema.doneChannel)', id::text)
             FROM cancelled
-            """, [.int(id), .text(error)])
+            """, [.int(id), .text(error)]) }
     }
 
     /// Counts of the table's rows by state, for monitoring and tests.
     ///
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``JobQueueError/closed``.
     public func counts() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try await db.query("SELECT state, count(*)::int FROM sprout_jobs GROUP BY state").rows {
+        for row in try await retryingOnce({ try await $0.query("SELECT state, count(*)::int FROM sprout_jobs GROUP BY state") }).rows {
             counts[row[0].string ?? "?"] = row[1].int ?? 0
         }
         return counts
     }
 
     /// Closes the client's connections; jobs keep running and their outcomes stay in the
-    /// table. Greenlets still waiting here fail with ``JobQueueError/closed``.
+    /// table. Greenlets still waiting here fail with ``JobQueueError/closed``; handles nobody
+    /// waits on are not reported one by one: one `info` line counts the jobs left without an
+    /// outcome here (none when every job had one).
     public func close() {
         guard !isClosed else { return }
         isClosed = true
         listening?.cancel()
-        db.close()
-        listener.close()
+        connecting?.cancel()
+        db?.close()
+        db = nil
         let stranded = waiting
         waiting = [:]
         for (_, record) in stranded { record(.clientClosed) }
+        if !stranded.isEmpty {
+            logger.info("""
+                job queue client closed with \(stranded.count) jobs not finished yet (ids \(stranded.keys.min()!)...\(stranded.keys.max()!)): \
+                they run on, and JobQueue.job(id:as:) reads their outcomes from the table
+                """)
+        }
     }
 
     // MARK: - Submitting
@@ -211,7 +234,7 @@ public final class JobQueue {
             let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
             // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
             // waits for the disk whatever the server's default: a returned handle is never lost.
-            let ids = try await db.query("""
+            let ids = try await statement { try await $0.query("""
                 WITH durability AS (
                     SELECT set_config('synchronous_commit', 'on', true)
                 ), batch AS MATERIALIZED (
@@ -227,7 +250,7 @@ public final class JobQueue {
                 SELECT batch.id FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
                       timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))]
-            ).rows.map { $0[0].int! }
+            ) }.rows.map { $0[0].int! }
             for id in ids {
                 let handle = QueuedJob<Job.Output>(id: id, queue: self)
                 wait(on: handle)
@@ -238,7 +261,7 @@ public final class JobQueue {
                 // table's statistics see the new rows (autovacuum looks once a minute), the
                 // planner reads every available row and sorts them instead, for each claim:
                 // 2-30 ms per claim with 10,000 queued, against 0.4 ms once analyzed.
-                try await db.execute("ANALYZE sprout_jobs")
+                try await statement { try await $0.execute("ANALYZE sprout_jobs") }
             }
         }
         guard !finishedEarly.isEmpty else { return handles }
@@ -255,13 +278,59 @@ public final class JobQueue {
 
     private func wait<Output: Decodable & Sendable>(on handle: QueuedJob<Output>) {
         // Held until its outcome arrives: a caller may keep only callbacks on it (imapUnordered).
-        waiting[handle.id] = { stored in handle.finish(stored.result(as: Output.self, id: handle.id)) }
+        waiting[handle.id] = { stored in
+            handle.finish(stored.result(as: Output.self, id: handle.id))
+            // Closing the client loses no job: close() reports them in one line, not one per handle.
+            if case .clientClosed = stored { handle.markObserved() }
+        }
     }
 
-    /// Reads the completion channel: each notification has a line per finished job, its id
-    /// and, for a short output, the output itself (see ``JobQueueSchema/notifyDone(from:)``);
+    /// Reads the completion channel on `first`, then on each connection made after the
+    /// last one broke (see ``receiveCompletions(on:)``), until the client closes.
+    private func receiveCompletions(first: PostgresConnection) async throws {
+        var listener: PostgresConnection? = first
+        defer { listener?.close() }
+        var lostAt: UInt64?
+        var backoff = 0.05
+        while !isClosed {
+            do {
+                let current: PostgresConnection
+                if let listener {
+                    current = listener
+                } else {
+                    current = try await PostgresConnection.connect(url)
+                    listener = current
+                    try await current.listen(JobQueueSchema.doneChannel)
+                }
+                if let since = lostAt {
+                    // Notifications sent while nobody listened are lost: the table has the outcomes.
+                    let pending = waiting.count
+                    try await fetchOutcomes(Array(waiting.keys))
+                    logger.notice("job queue client: listening again after \(Self.milliseconds(since: since)) ms; read the outcomes of \(pending) waiting jobs from the table")
+                    lostAt = nil
+                    backoff = 0.05
+                }
+                try await receiveCompletions(on: current)
+            } catch let error as PostgresError where error.isConnectionFault {
+                guard !isClosed else { return }
+                if lostAt == nil {
+                    lostAt = monotonicNanoseconds()
+                    // libpq's messages run over several lines: one line per report.
+                    let account = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
+                    logger.warning("job queue client: \(account); reconnecting")
+                }
+                listener?.close()
+                listener = nil
+                try await sleep(backoff)
+                backoff = min(backoff * 2, 1)
+            }
+        }
+    }
+
+    /// Reads `listener`'s notifications until it breaks: each has a line per finished job,
+    /// its id and, for a short output, the output itself (see ``JobQueueSchema/notifyDone(from:)``);
     /// the outcomes not given inline are read in one query.
-    private func receiveCompletions() async throws {
+    private func receiveCompletions(on listener: PostgresConnection) async throws {
         while !isClosed {
             var unread: [Int] = []
             guard let first = try await listener.nextNotification() else { continue }
@@ -290,15 +359,78 @@ public final class JobQueue {
     }
 
     private func fetchOutcomes(_ ids: [Int]) async throws {
-        let rows = try await db.query("""
+        guard !ids.isEmpty else { return }
+        let rows = try await retryingOnce { try await $0.query("""
             SELECT id, state, result, error::text FROM sprout_jobs
             WHERE id = ANY($1::bigint[]) AND state IN ('succeeded', 'failed', 'cancelled')
-            """, [PostgresArrayLiteral.integers(ids)]).rows
+            """, [PostgresArrayLiteral.integers(ids)]) }.rows
         for row in rows {
             guard let id = row[0].int, let record = waiting.removeValue(forKey: id) else { continue }
             record(row[1].string == "succeeded" ? .succeeded(row[2].string ?? "null") : .failed(row[3].string ?? "{}"))
         }
     }
+
+    // MARK: - The connection
+
+    /// The statement connection, made anew when the last one broke or the server ended its
+    /// session meanwhile (a restart): a statement is never sent on a session already gone,
+    /// so a submission is not left in doubt by a restart that happened between two calls.
+    /// Callers that arrive while a connection is being made wait for that one.
+    ///
+    /// - Throws: ``JobQueueError/closed``; what ``PostgresConnection/connect(_:timeout:)``
+    ///   throws (``PostgresError/connectFailed(_:)`` at once while the server is down).
+    private func database() async throws -> PostgresConnection {
+        guard !isClosed else { throw JobQueueError.closed }
+        if let db, db.isAlive { return db }
+        dropDatabase()
+        if let connecting { return try await connecting.get() }
+        let attempt = spawn(name: "job queue connect") { [url] in try await PostgresConnection.connect(url) }
+        connecting = attempt
+        defer { connecting = nil }
+        let connection = try await attempt.get()
+        guard !isClosed else {
+            connection.close()
+            throw JobQueueError.closed
+        }
+        db = connection
+        return connection
+    }
+
+    private func dropDatabase() {
+        db?.close()
+        db = nil
+    }
+
+    /// Runs `body` on the statement connection; a connection fault drops that connection so
+    /// the next call makes another.
+    private func statement<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await database()
+        do {
+            return try await body(connection)
+        } catch let error as PostgresError where error.isConnectionFault {
+            if db === connection { dropDatabase() }
+            throw error
+        }
+    }
+
+    /// ``statement(_:)`` for a statement that may run twice (a read, a cancellation): after a
+    /// connection fault it runs once more on a new connection.
+    private func retryingOnce<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await statement(body)
+        } catch let error as PostgresError where error.isConnectionFault {
+            return try await statement(body)
+        }
+    }
+
+    private static func milliseconds(since: UInt64) -> UInt64 {
+        (monotonicNanoseconds() - since) / 1_000_000
+    }
+}
+
+extension JobQueue {
+    /// The label of the client's logger unless one is given.
+    static let loggerLabel = "sprout.queue"
 }
 
 /// An outcome as read from the table, before it is decoded as a job's output type.

@@ -87,7 +87,9 @@ public final class ProcessPool {
     /// Chunk frames (``FrameKind/jobChunk``) sent so far, for tests that check a map used them.
     private(set) var chunkFramesSent = 0
     /// Every worker pid this pool started, for tests that check none is left behind.
-    private(set) var spawnedPIDs: [Int32] = []
+    var spawnedPIDs: [Int32] { spawned.map(\.pid).filter { $0 > 0 } }
+    /// Every worker process this pool started (a fork server's answer gives its pid later).
+    private var spawned: [any WorkerChild] = []
 
     /// Starts `workers` worker processes in parallel and returns once all are ready.
     ///
@@ -430,7 +432,7 @@ public final class ProcessPool {
             },
             onExit: { [weak self] worker, status in self?.exited(worker, status: status) }
         )
-        spawnedPIDs.append(worker.pid)
+        spawned.append(worker.child)
         workers.append(worker)
     }
 
@@ -475,9 +477,11 @@ public final class ProcessPool {
         retiring.removeAll { $0 === worker }
         if worker.diedIn == .starting { diedStarting(worker, status: status) }
         settle(worker, status: status)
-        let before = Set(workers.map(\.pid))
+        let before = Set(workers.map(ObjectIdentifier.init))
         replaceIfNeeded()
-        if unexpected { reportDeath(of: worker, status: status, held: held, replacements: workers.filter { !before.contains($0.pid) }) }
+        if unexpected {
+            reportDeath(of: worker, status: status, held: held, replacements: workers.filter { !before.contains(ObjectIdentifier($0)) })
+        }
         dispatch()
         wakeWaiters()
     }
@@ -487,7 +491,7 @@ public final class ProcessPool {
         let when = worker.diedIn == .starting ? "before it was ready" : "holding \(held) job(s)"
         let next: String
         if let replacement = replacements.first {
-            next = "replaced by worker \(replacement.pid)"
+            next = replacement.pid > 0 ? "replaced by worker \(replacement.pid)" : "a replacement is being forked"
         } else if restartTimer != nil {
             next = "a replacement starts in \(restartDelay) s (workers keep dying at start-up)"
         } else {

@@ -2,16 +2,28 @@ import CSproutLinux
 import Glibc
 
 /// The parent's side of a fork server (``ForkServer``): asks it for workers, which are this
-/// program's children and reaped here (``ForkedChild``). One per worker program; if the
-/// server dies, its workers go on serving and the next worker start runs the program again
-/// as a new fork server. Hub-thread only.
+/// program's children and reaped here (``ForkedChild``). The hub never waits on the server:
+/// a request is sent without waiting and answered on the hub later (``RequestedChild``); a
+/// server that does not answer in time (stopped, or too slow) is killed and treated as dead.
+/// A dead server's pending requests run the program again, its workers go on serving, and
+/// the next worker start runs the program again as a new fork server. One per worker
+/// program. Hub-thread only.
 @Hub
 final class ForkServerConnection {
     private let control: Int32
-    /// The last request's number: an answer to an earlier one (the worker's own copy of its
-    /// server's answer) is dropped.
+    private var watcher: FDWatcher?
+    /// The last request's number.
     private var sequence: Int32 = 0
-    /// False once the server is gone.
+    /// Requests not answered yet, by number. An answer to no pending request (the worker's
+    /// own copy of its server's answer) is dropped.
+    private var pending: [Int32: (child: RequestedChild, limit: HubTimer)] = [:]
+    /// The pids of the workers this server forked that the program knows of, until they end.
+    private var announced: Set<Int32> = []
+    /// True once the server has answered: it is up, and answers within a fork's time.
+    private var hasAnswered: Bool
+    /// False once the server is gone or given up on: it takes no more requests. Its control
+    /// socket stays open until every copy is closed, so a worker forked just before its
+    /// server died still gets its answer through.
     private(set) var isOpen = true
     /// The early server (this program's own child, reaped here) or one started again
     /// (reaped by libuv).
@@ -29,12 +41,13 @@ final class ForkServerConnection {
         if let server = servers[executable], server.isOpen { return server }
         if servers[executable] == nil, executable == ProcessPool.currentExecutable, let early = ForkServer.takeEarly() {
             let pidfd = sprout_pidfd_open(early.pid)
-            if pidfd >= 0 {
-                let server = ForkServerConnection(control: early.control, server: ForkedChild(pid: early.pid, pidfd: pidfd))
+            if pidfd >= 0, let server = try? ForkServerConnection(control: early.control, server: ForkedChild(pid: early.pid, pidfd: pidfd),
+                                                                 isUp: true) {
                 servers[executable] = server
                 return server
             }
             // It exits at its control socket's end: our child, reaped here.
+            if pidfd >= 0 { close(pidfd) }
             close(early.control)
             var status: Int32 = 0
             waitpid(early.pid, &status, 0)
@@ -47,7 +60,7 @@ final class ForkServerConnection {
 
     /// Closes every connection: the servers exit (a test's clean-up; a program's end does it).
     static func closeAll() {
-        for server in servers.values { server.lost() }
+        for server in servers.values { server.closeControl() }
         servers = [:]
     }
 
@@ -56,12 +69,28 @@ final class ForkServerConnection {
         servers[executable].flatMap { $0.isOpen ? $0.server.pid : nil }
     }
 
-    private init(control: Int32, server: any WorkerChild) {
+    /// Watches `control` (which it owns) for the server's answers; `isUp` when the server is
+    /// known to be running already (forked, not started again).
+    ///
+    /// - Throws: ``HubError`` if the socket cannot be watched (`control` is then closed).
+    private init(control: Int32, server: any WorkerChild, isUp: Bool) throws(HubError) {
         self.control = control
         self.server = server
+        hasAnswered = isUp
         _ = fcntl(control, F_SETFL, fcntl(control, F_GETFL) | O_NONBLOCK)
+        do {
+            watcher = try FDWatcher(fd: control)
+        } catch {
+            close(control)
+            throw error
+        }
+        // A pool's workers keep the loop alive while they start; the server must not.
+        watcher?.letLoopEnd()
+        // The watcher holds this connection until its socket is closed, even once a newer
+        // server has taken its place.
+        watcher?.setCallback(events: .readable) { _, _ in self.readAnswers() }
         if let forked = server as? ForkedChild { forked.reapHere() }
-        server.onExit { [weak self] _ in self?.lost() }
+        server.onExit { [weak self] _ in self?.isOpen = false }
     }
 
     /// Runs `executable` again as a fork server (it becomes one in its `serveIfWorker`).
@@ -81,96 +110,165 @@ final class ForkServerConnection {
             throw error
         }
         close(pair[1])
-        self.init(control: pair[0], server: child)
+        do {
+            try self.init(control: pair[0], server: child, isUp: false)
+        } catch {
+            try? child.signal(SIGKILL)
+            throw error
+        }
     }
 
-    /// Forks a worker whose stdout, stderr, channel and descriptor channel are
-    /// `descriptors` (in that order), with `environment` as its whole environment.
+    /// Asks the server to fork a worker of `executable` whose stdout, stderr, channel and
+    /// descriptor channel are `descriptors` (in that order), with `environment` as its whole
+    /// environment. Returns at once; the request learns its process on the hub later.
     ///
-    /// - Throws: ``HubError`` if the server is gone or cannot fork (the caller then runs
-    ///   the program again).
-    func startWorker(environment: [String], descriptors: [Int32]) throws(HubError) -> ForkedChild {
+    /// - Throws: ``HubError`` if the server is gone or the request cannot be sent (the caller
+    ///   then runs the program again).
+    func startWorker(executable: String, environment: [String], descriptors: [Int32]) throws(HubError) -> RequestedChild {
         guard isOpen else { throw HubError(code: -EPIPE, operation: "ask a fork server that has ended for a worker") }
-        dropStaleAnswers()
+        let child = try RequestedChild(executable: executable, environment: environment, descriptors: descriptors)
         sequence &+= 1
         var request = ForkServerMessage(kind: .startWorker, numbers: [sequence], descriptors: descriptors)
         for line in environment {
             request.payload.append(contentsOf: line.utf8)
             request.payload.append(0)
         }
-        let code = request.send(on: control)
+        let code = request.send(on: control, waiting: false)
         guard code == 0 else {
-            lost()
+            child.abandon()
+            // A full socket: the server is behind; this one worker runs the program again.
+            if code != EAGAIN { giveUp() }
             throw HubError(code: -code, operation: "ask the fork server for a worker")
         }
-        // The answer comes within a fork's time (or a program start's, for a server just
-        // started again): the hub waits for it the way uv_spawn waits for its exec.
-        let deadline = monotonicNanoseconds() + Self.answerLimit
+        // The answer comes within a fork's time, or a program's start for a server just
+        // started again.
+        let limit = Hub.schedule(after: hasAnswered ? Self.answerLimit : Self.startLimit) { [weak self] in
+            self?.giveUp()
+        }
+        pending[sequence] = (child, limit)
+        return child
+    }
+
+    /// Reads every answer waiting on the control socket.
+    private func readAnswers() {
         while true {
-            let now = monotonicNanoseconds()
-            guard now < deadline else {
-                lost()
-                throw HubError(code: -ETIMEDOUT, operation: "wait for the fork server's answer")
-            }
-            var poller = pollfd(fd: control, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32((deadline - now) / 1_000_000) + 1)
-            if ready < 0 && errno != EINTR {
-                lost()
-                throw HubError(code: -errno, operation: "wait for the fork server's answer")
-            }
-            guard ready > 0 else { continue }
             switch ForkServerMessage.receive(on: control, buffer: Self.buffer) {
             case .message(let answer):
                 for fd in answer.descriptors { close(fd) }
                 let numbers = answer.numbers
-                guard numbers.count == 2, numbers[0] == sequence else { continue }
-                guard answer.kind == .started else {
-                    throw HubError(code: -numbers[1], operation: "fork a worker in the fork server")
+                guard numbers.count == 2, let (child, limit) = pending.removeValue(forKey: numbers[0]) else { continue }
+                Hub.cancelTimer(limit)
+                hasAnswered = true
+                if answer.kind == .started, let forked = adopt(pid: numbers[1]) {
+                    let pid = forked.pid
+                    announced.insert(pid)
+                    forked.onExit { [weak self] _ in self?.announced.remove(pid) }
+                    child.forked(forked)
+                } else {
+                    child.runAgain()
                 }
-                return try adopt(pid: numbers[1])
-            case .nothing, .invalid:
+            case .invalid:
                 continue
+            case .nothing:
+                return
             case .end:
-                lost()
-                throw HubError(code: -EPIPE, operation: "ask the fork server for a worker (it ended)")
+                // The server and every worker it forked have closed their copies: no answer
+                // can come any more, and no forked worker holds a pending request's
+                // descriptors, so each runs the program again.
+                if !pending.isEmpty { reapUnannounced() }
+                return closeControl()
             }
         }
     }
 
     /// The worker `pid`, this program's child: its pid cannot name another process before it
-    /// is reaped here, so the pidfd opened from it is the worker's.
-    private func adopt(pid: Int32) throws(HubError) -> ForkedChild {
+    /// is reaped here, so the pidfd opened from it is the worker's. `nil` if it cannot be
+    /// watched (it is then killed and reaped).
+    private func adopt(pid: Int32) -> ForkedChild? {
         let pidfd = sprout_pidfd_open(pid)
         guard pidfd >= 0 else {
-            let code = errno
-            if code != ESRCH {
+            if errno != ESRCH {
                 kill(pid, SIGKILL)
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
             }
-            throw HubError(code: -code, operation: "open a pidfd for a forked worker")
+            return nil
         }
         let child = ForkedChild(pid: pid, pidfd: pidfd)
         child.reapHere()
         return child
     }
 
-    /// Reads the answers left from earlier requests (each worker repeats its server's), so
-    /// they never fill the socket.
-    private func dropStaleAnswers() {
-        while case .message(let stale) = ForkServerMessage.receive(on: control, buffer: Self.buffer) {
-            for fd in stale.descriptors { close(fd) }
+    /// The server did not answer in time (stopped, or too slow to be of use): it takes no
+    /// more requests and is killed; its pending requests run the program again once its
+    /// control socket ends, or are abandoned if a forked worker still holds it after
+    /// another limit.
+    private func giveUp() {
+        guard isOpen else { return }
+        isOpen = false
+        try? server.signal(SIGKILL)
+        _ = Hub.schedule(after: Self.answerLimit) { [weak self] in
+            guard let self, self.watcher != nil else { return }
+            self.reapUnannounced()
+            for (child, _) in self.pending.values { child.abandon() }
+            self.pending = [:]
+            self.closeControl()
         }
     }
 
-    /// The longest a start waits for the server's answer (ns).
-    private static let answerLimit: UInt64 = 10_000_000_000
+    /// Kills and reaps every process of the server's group that is this program's child and
+    /// that the program never heard of: a worker forked just before its server died, killed
+    /// before it could repeat the server's answer. Its pid reached nobody, so it would stay a
+    /// zombie for the program's life. (The server leads the group; its workers leave it
+    /// once they have told their pid.)
+    private func reapUnannounced() {
+        guard let directory = opendir("/proc") else { return }
+        defer { closedir(directory) }
+        let group = server.pid
+        let parent = getpid()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name), pid != group, !announced.contains(pid),
+                  Self.parentAndGroup(of: pid).map({ $0 == (parent, group) }) == true else { continue }
+            // This program's child, so its pid cannot be reused before it is reaped here.
+            try? adopt(pid: pid)?.signal(SIGKILL)
+        }
+    }
 
-    /// The server is gone (or being closed): its control socket is closed, so a live server
-    /// exits; its workers, this program's children, are not affected.
-    private func lost() {
-        guard isOpen else { return }
+    /// The parent pid and process group of `pid`, from `/proc/<pid>/stat`.
+    private static func parentAndGroup(of pid: Int32) -> (Int32, Int32)? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        // "pid (name) state ppid pgrp ...": the name may hold spaces and parentheses.
+        guard let close = bytes[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 1)..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 2, let ppid = Int32(String(decoding: fields[1], as: UTF8.self)),
+              let pgrp = Int32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
+        return (ppid, pgrp)
+    }
+
+    /// The longest a running server may take to answer (s).
+    private static let answerLimit = 1.0
+    /// The longest a server started again may take to answer its first request (s).
+    private static let startLimit = 10.0
+
+    /// Closes the control socket (a live server exits at its end; its workers, this
+    /// program's children, are not affected); pending requests run the program again.
+    private func closeControl() {
         isOpen = false
+        guard let watcher else { return }
+        watcher.close()
+        self.watcher = nil
         close(control)
+        let left = pending.values
+        pending = [:]
+        for (child, limit) in left {
+            Hub.cancelTimer(limit)
+            child.runAgain()
+        }
     }
 }

@@ -34,7 +34,14 @@ final class WorkerProcess {
     }
 
     let child: any WorkerChild
+    /// The process id, or 0 while a fork server has not answered.
     var pid: Int32 { child.pid }
+    /// The process the worker runs in, once known: forked by a fork server, or the program
+    /// run again.
+    var startedChild: (any WorkerChild)? {
+        guard let requested = child as? RequestedChild else { return child }
+        return requested.process
+    }
     private(set) var phase = Phase.starting
     /// The phase the worker was in when it died, once it has.
     private(set) var diedIn: Phase?
@@ -131,8 +138,9 @@ final class WorkerProcess {
         ledger = WorkerLedger(base: slot.base)
         let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
         if let server = ForkServerConnection.server(for: executable, start: start),
-           let forked = try? server.startWorker(environment: workerEnvironment, descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
-            child = forked
+           let requested = try? server.startWorker(executable: executable, environment: workerEnvironment,
+                                                   descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
+            child = requested
         } else {
             // No fork server, or it failed: the program is run again, as without one.
             var spec = ChildSpec(executable: executable)
