@@ -163,6 +163,141 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aServerCrashMayLoseAsynchronousSubmissionsButNeverRecordsTwoOutcomes() async throws {
+        let server = try #require(PostgresTestServer.current)
+        try await onHub(seconds: 120) {
+            // Nothing below waits for the disk but the host's heartbeats: the crash finds the
+            // WAL of the last moments unwritten (the WAL writer writes full pages at once, the
+            // rest after 10 s here).
+            let setup = try await PostgresConnection.connect(server.url)
+            try await setup.execute("ALTER SYSTEM SET wal_writer_delay = '10s'")
+            try await setup.execute("SELECT pg_reload_conf()")
+            setup.close()
+            let count = 150
+            var submitted: [(id: Int, n: Int, value: Int?)] = []
+            var pending: [QueuedJob<Int>] = []
+            let queue = try await JobQueue.connect(server.url, durableSubmissions: false)
+            defer { queue.close() }
+            do {
+                let first = try QueueHost(server.url, processes: 2, lease: 4, durableAnswers: false)
+                defer { first.kill() }
+                for n in 2000..<(2000 + count - 20) {
+                    let handle = try await queue.submit(Square(n))
+                    submitted.append((handle.id, n, try await handle.get(timeout: 30)))
+                }
+                // The last 20 wait for a host: once acknowledged, nothing more is written
+                // after them.
+                _ = try await first.stop()
+                for n in (2000 + count - 20)..<(2000 + count) {
+                    pending.append(try await queue.submit(Square(n)))
+                    submitted.append((pending.last!.id, n, nil))
+                }
+            }
+            try await server.crashAndRestart()
+            let db = try await PostgresConnection.connect(server.url)
+            defer { db.close() }
+            func rows(_ ids: [Int]) async throws -> [Int: (payload: String, state: String, result: String?)] {
+                var rows: [Int: (payload: String, state: String, result: String?)] = [:]
+                let list = PostgresValue.text("{" + ids.map(String.init).joined(separator: ",") + "}")
+                for row in try await db.query("SELECT id, payload, state, result FROM sprout_jobs WHERE id = ANY($1::bigint[])", [list]).rows {
+                    rows[row[0].int!] = (row[1].string!, row[2].string!, row[3].string)
+                }
+                return rows
+            }
+            // Jobs whose handles (and outcomes) the client had are gone, with everything about
+            // them: what `durableSubmissions: false` allows (the test fails with durable
+            // submissions, each of which flushes the WAL before it). WAL is written in order,
+            // so the lost ones are the last submitted.
+            let kept = try await rows(submitted.map(\.id))
+            let lost = submitted.filter { kept[$0.id] == nil }.map(\.id)
+            print("the crash lost \(lost.count) of \(count) acknowledged submissions, "
+                  + "\(submitted.filter { $0.value != nil && kept[$0.id] == nil }.count) of them with an outcome the client was told")
+            #expect(!lost.isEmpty)
+            #expect(lost == submitted.suffix(lost.count).map(\.id))
+            // Every job kept ends with one recorded outcome, its own value; those whose answer
+            // the crash undid run again once their leases expire, and the pending ones run.
+            let host = try QueueHost(server.url, processes: 2, lease: 4, durableAnswers: false)
+            defer { host.kill() }
+            try await waitFor(timeout: 60) { try await rows(submitted.map(\.id)).values.allSatisfy { $0.state == "succeeded" } }
+            let recorded = try await rows(submitted.map(\.id))
+            #expect(recorded.count == count - lost.count)
+            for job in submitted where !lost.contains(job.id) {
+                #expect(recorded[job.id]?.payload == #"{"n":\#(job.n)}"# && recorded[job.id]?.result == "\(job.n * job.n)")
+                #expect(job.value == nil || job.value == job.n * job.n)
+            }
+            // New jobs, submitted by the same client (it reconnects), may be given a lost job's
+            // id (the sequence's advance was lost too); each is still recorded once, with its
+            // own outcome, and the lost jobs' handles fail as not found instead of taking
+            // another job's outcome (or waiting for ever).
+            let handles = try await queue.submitAll((3000..<(3000 + count)).map(Square.init))
+            for (n, handle) in zip(3000..., handles) {
+                #expect(try await handle.get(timeout: 30) == n * n)
+            }
+            for handle in pending {
+                if lost.contains(handle.id) {
+                    await #expect(throws: JobQueueError.notFound(id: handle.id)) { try await handle.get(timeout: 30) }
+                } else {
+                    #expect(try await handle.get(timeout: 30) == submitted.first { $0.id == handle.id }.map { $0.n * $0.n })
+                }
+            }
+            let reused = Set(handles.map(\.id)).intersection(lost)
+            print("\(reused.count) ids of lost jobs were given to new ones")
+            for (n, handle) in zip(3000..., handles) {
+                let row = try await rows([handle.id])[handle.id]
+                #expect(row?.payload == #"{"n":\#(n)}"# && row?.result == "\(n * n)")
+            }
+            try await db.execute("ALTER SYSTEM RESET wal_writer_delay")
+            try await db.execute("SELECT pg_reload_conf()")
+            _ = try await host.stop()
+        }
+    }
+
+    @Test func aClientAndAHostCarryOnAcrossServerRestarts() async throws {
+        let server = try #require(PostgresTestServer.current)
+        try await onHub(seconds: 120) {
+            let queue = try await JobQueue.connect(server.url)
+            defer { queue.close() }
+            let host = try QueueHost(server.url, processes: 2)
+            defer { host.kill() }
+            @Hub func state(_ job: Int) async throws -> String? {
+                let db = try await PostgresConnection.connect(server.url)
+                defer { db.close() }
+                return try await db.query("SELECT state FROM sprout_jobs WHERE id = $1", [.int(job)]).rows.first?[0].string
+            }
+            #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
+            // Jobs running through a restart: recorded after it, their handles get the outcomes.
+            let naps = try await queue.submitAll([Nap(seconds: 1.5), Nap(seconds: 1.5)])
+            try await waitFor {
+                let first = try await state(naps[0].id), second = try await state(naps[1].id)
+                return first == "running" && second == "running"
+            }
+            try await server.shutDown()
+            try await server.startAgain()
+            // The first statement after the restart, on a session the server ended: the client
+            // sees that before sending and connects anew.
+            let four = try await queue.submit(Square(4))
+            for nap in naps { #expect(try await nap.get(timeout: 30) == 1.5) }
+            #expect(try await four.get(timeout: 30) == 16)
+
+            // While the server is down a call fails at once with a typed error, and a job
+            // finishing then is recorded once it is back.
+            let late = try await queue.submit(Nap(seconds: 0.5))
+            try await waitFor { try await state(late.id) == "running" }
+            try await server.shutDown()
+            let started = monotonicSeconds()
+            await #expect(throws: PostgresError.self) { _ = try await queue.submit(Square(5)) }
+            await #expect(throws: PostgresError.self) { _ = try await queue.counts() }
+            #expect(monotonicSeconds() - started < slack(5))
+            try await sleep(1)
+            try await server.startAgain()
+            #expect(try await late.get(timeout: 30) == 0.5)
+            #expect(try await queue.submit(Square(6)).get(timeout: 30) == 36)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
