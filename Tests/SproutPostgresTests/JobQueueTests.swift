@@ -473,6 +473,51 @@ struct JobQueueTests {
         }
     }
 
+    @Test func mapsReadTheirInputAsTheJobsAreNeeded() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 120) {
+            let queue = try await JobQueue.connect(url)
+            defer { queue.close() }
+            let host = try QueueHost(url, processes: 2)
+            defer { host.kill() }
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            func submittedSince(_ id: PostgresValue) async throws -> Int {
+                try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE id > $1", [id]).rows[0][0].int ?? -1
+            }
+            var before = try await db.query("SELECT coalesce(max(id), 0) FROM sprout_jobs").rows[0][0]
+            // Across several batches and windows, in input order.
+            #expect(try await queue.map((0..<7500).lazy.map(Square.init)) == (0..<7500).map { $0 * $0 })
+            #expect(try await submittedSince(before) == 7500)
+
+            // An input as good as endless: the consumer takes what it wants and stops; only
+            // about that much was ever submitted (a map that read its input first would queue
+            // a million jobs before the first output).
+            before = try await db.query("SELECT coalesce(max(id), 0) FROM sprout_jobs").rows[0][0]
+            var taken = 0
+            for try await square in try await queue.imapUnordered((0..<1_000_000).lazy.map(Square.init)) {
+                #expect(square >= 0)
+                taken += 1
+                if taken == 100 {
+                    // A slow reader: outputs finished and unread count against the window too.
+                    try await sleep(2)
+                    let submitted = try await submittedSince(before)
+                    #expect(submitted <= 100 + 3000 + 1000, "\(submitted) submitted while the reader paused")
+                }
+                if taken == 5000 { break }
+            }
+            // A batch may have been on its way when the consumer stopped; none follows it.
+            try await sleep(0.5)
+            let submitted = try await submittedSince(before)
+            try await sleep(1)
+            #expect(try await submittedSince(before) == submitted, "the feed stopped with the consumer")
+            print("imapUnordered: 5000 outputs taken, \(submitted) jobs submitted")
+            #expect(submitted <= 5000 + 3000 + 1000)
+            try await db.query("DELETE FROM sprout_jobs WHERE id > $1", [before])
+            _ = try await host.stop()
+        }
+    }
+
     @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
         let url = try postgresURL()
         let seed = testSeed()
