@@ -29,9 +29,11 @@ trap cleanup EXIT
 # shell takes the signal at once, not when it finishes).
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-# A kill -9 of this script runs no trap: a watchdog stops the submitter, the hosts and the
-# server once it is gone (it ignores the terminal's Ctrl-C; the EXIT trap stops it with SIGTERM).
+# A kill -9 of this script runs no trap: a watchdog stops the submitter and the hosts once it
+# is gone (it ignores the terminal's Ctrl-C; the EXIT trap stops it with SIGTERM), and
+# postgres_start's own watchdog stops the server.
 watch_script() {
     trap '' INT HUP
     trap 'exit 0' TERM
@@ -40,7 +42,6 @@ watch_script() {
     for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
     sleep 2
     for pid in "$@"; do kill -KILL "$pid" 2>/dev/null || true; done
-    postgres_stop
 }
 
 postgres_start

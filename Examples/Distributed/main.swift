@@ -6,8 +6,9 @@
 //   sprout-distributed submit URL JOBS [KILL_PID]
 //       submits JOBS pieces of 100 numbers each, checks every count against one made
 //       here, and SIGKILLs KILL_PID (a worker host) once half the results are in
-//   sprout-distributed bench URL JOBS
-//       prints jobs/s for JOBS tiny jobs end to end and the median round trip of one job
+//   sprout-distributed bench URL JOBS [--async-submissions]
+//       prints jobs/s for JOBS tiny jobs end to end and the median round trip of one job;
+//       --async-submissions: submissions do not wait for the disk (JobQueue.connect's durableSubmissions)
 import Sprout
 import SproutExamplesSupport
 import SproutPostgres
@@ -73,8 +74,9 @@ case "bench":
     // The Swift side of bench/compare/queue_compare.py: tiny jobs end to end, then one job's
     // round trip (submit to outcome) 50 times.
     let jobs = numbers.first.map { Int($0) } ?? 10_000
-    try Hub.run { [url, jobs] in
-        let queue = try await JobQueue.connect(url)
+    let durable = !arguments.contains("--async-submissions")
+    try Hub.run { [url, jobs, durable] in
+        let queue = try await JobQueue.connect(url, durableSubmissions: durable)
         defer { queue.close() }
         let started = monotonicSeconds()
         let handles = try await queue.submitAll((0..<jobs).map { CountPrimes(lower: $0, upper: $0 + 1) })

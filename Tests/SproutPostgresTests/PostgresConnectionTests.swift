@@ -5,7 +5,7 @@ import SproutPostgresTestSupport
 import SproutTestSupport
 import Testing
 
-@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct PostgresConnectionTests {
     @Test func decodesEveryTypedColumn() async throws {
         let url = try postgresURL()
@@ -107,6 +107,46 @@ struct PostgresConnectionTests {
                 }
             }
             #expect(try await db.query("SELECT sum(amount)::int FROM ledger").rows[0][0] == .int(10))
+        }
+    }
+
+    @Test func aStatementRunOftenIsPreparedAndStillRunsWhenTheServerDropsIt() async throws {
+        let url = try postgresURL()
+        try await onHub {
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            try await db.execute("CREATE TEMP TABLE prepared_probe (a int); INSERT INTO prepared_probe VALUES (1), (2), (3)")
+            let sql = "SELECT * FROM prepared_probe WHERE a >= $1 ORDER BY a"
+            func preparedOnServer() async throws -> Int {
+                try await db.query("SELECT count(*)::int FROM pg_prepared_statements WHERE statement = $1", [.text(sql)]).rows[0][0].int!
+            }
+            for run in 1...PostgresConnection.prepareThreshold {
+                #expect(try await preparedOnServer() == 0)
+                #expect(try await db.query(sql, [.int(2)]).rows.map { $0[0] } == [.int(2), .int(3)], "run \(run)")
+            }
+            #expect(try await preparedOnServer() == 1)
+            #expect(try await db.query(sql, [.int(3)]).rows.map { $0[0] } == [.int(3)])
+            // Dropped by the server: run unprepared, then prepared afresh.
+            try await db.execute("DEALLOCATE ALL")
+            for _ in 0...PostgresConnection.prepareThreshold {
+                #expect(try await db.query(sql, [.int(1)]).rows.count == 3)
+            }
+            #expect(try await preparedOnServer() == 1)
+            // A column added changes `*`: the cached plan cannot be used, the text runs.
+            try await db.execute("ALTER TABLE prepared_probe ADD COLUMN b int DEFAULT 7")
+            #expect(try await db.query(sql, [.int(3)]).rows.map { $0["b"] } == [.int(7)])
+            // Inside a transaction the server's refusal aborted it: thrown, not retried.
+            for _ in 0..<PostgresConnection.prepareThreshold { _ = try await db.query(sql, [.int(3)]) }
+            try await db.execute("ALTER TABLE prepared_probe DROP COLUMN b")
+            await #expect(throws: PostgresError.self) {
+                try await db.transaction { db in try await db.query(sql, [.int(3)]) }
+            }
+            #expect(try await db.query(sql, [.int(3)]).rows.map { $0[0] } == [.int(3)])
+            // Transaction statements are prepared like any other.
+            for n in 0..<(2 * PostgresConnection.prepareThreshold) {
+                try await db.transaction { db in try await db.query("INSERT INTO prepared_probe VALUES ($1)", [.int(10 + n)]) }
+            }
+            #expect(try await db.query("SELECT count(*)::int FROM prepared_probe WHERE a >= 10").rows[0][0] == .int(10))
         }
     }
 

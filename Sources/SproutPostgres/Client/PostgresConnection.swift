@@ -27,6 +27,11 @@ public final class PostgresConnection {
     private var notificationsRead = 0
     /// Set when notifications arrive or a statement ends, for greenlets in ``nextNotification(timeout:)``.
     private let notificationWakeup = Event()
+    /// Statements prepared on the server: parsed and planned once, not at every run.
+    private var prepared: [PreparedKey: String] = [:]
+    /// How often each statement not yet prepared has run (bounded: cleared past 1,000 entries).
+    private var runs: [PreparedKey: Int] = [:]
+    private var preparedCount = 0
 
     /// True once ``close()`` ran or the connection broke.
     public private(set) var isClosed = false
@@ -91,16 +96,68 @@ public final class PostgresConnection {
     /// Runs one statement with `$1`, `$2`… bound to `parameters` and returns its rows
     /// (decoded from PostgreSQL's binary format, see ``PostgresValue``).
     ///
+    /// A statement run ``prepareThreshold`` times on this connection (the same text and
+    /// parameter kinds) is then prepared on the server, as psycopg does: parsed and planned
+    /// once instead of at every run (the job queue's statements spend most of their server
+    /// time there). At most 100 per connection. If the server drops one (`DEALLOCATE`,
+    /// `DISCARD`) or can no longer use its plan (a table's columns changed), it is forgotten
+    /// and, outside a transaction, the statement runs again unprepared; inside one, the
+    /// server's error is thrown.
+    ///
     /// - Throws: ``PostgresError/server(_:)`` with the SQLSTATE for an error the server
     ///   reports (the connection stays usable); ``PostgresError/connectionLost(_:)``,
     ///   ``PostgresError/closed``, ``PostgresError/timedOut(seconds:)`` (the connection is
     ///   closed); `CancellationError` if killed (the connection is closed).
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue] = [], timeout: Double? = nil) async throws -> PostgresResult {
+        let statement = PostgresStatement(sql, parameters)
+        let key = PreparedKey(sql: sql, types: Self.types(of: parameters))
+        if let name = try await preparedName(for: key, timeout: timeout) {
+            let outcome = try await exchange(timeout: timeout, expecting: 1) { conn in
+                Self.send(statement, on: conn, prepared: name)
+            }[0]
+            guard case .failure(let error) = outcome, let sqlState = error.sqlState,
+                  Self.invalidatesPrepared.contains(sqlState) else { return try outcome.get() }
+            prepared[key] = nil
+            // The failed run changed nothing; in a transaction, though, it aborted it.
+            guard isIdleOutsideTransaction else { throw error }
+        }
         let outcomes = try await exchange(timeout: timeout, expecting: 1) { conn in
-            Self.send(PostgresStatement(sql, parameters), on: conn)
+            Self.send(statement, on: conn)
         }
         return try outcomes[0].get()
+    }
+
+    /// How many runs of a statement on one connection make it a prepared one (psycopg's
+    /// default `prepare_threshold`).
+    public static let prepareThreshold = 5
+
+    /// SQLSTATEs of a prepared statement the server can no longer run as prepared:
+    /// `26000` (it was deallocated), `0A000` (its cached plan's result type changed).
+    private static let invalidatesPrepared: Set<String> = ["26000", "0A000"]
+
+    /// The server-side name of `key`'s statement, preparing it now if this is its
+    /// ``prepareThreshold``th run; `nil` while it runs unprepared.
+    ///
+    /// - Throws: the server's error if preparing fails (it is the statement's own: it
+    ///   would not parse or its parameters cannot be typed); what breaks the connection.
+    private func preparedName(for key: PreparedKey, timeout: Double?) async throws -> String? {
+        if let name = prepared[key] { return name }
+        guard prepared.count < 100 else { return nil }
+        let count = (runs[key] ?? 0) + 1
+        guard count >= Self.prepareThreshold else {
+            if runs.count >= 1000 { runs.removeAll() }
+            runs[key] = count
+            return nil
+        }
+        runs[key] = nil
+        preparedCount += 1
+        let name = "sprout_\(preparedCount)"
+        _ = try await exchange(timeout: timeout, expecting: 1) { conn in
+            PQsendPrepare(conn, name, key.sql, Int32(key.types.count), key.types) == 1
+        }[0].get()
+        prepared[key] = name
+        return name
     }
 
     /// Runs `sql`, which may hold several statements separated by `;`, through the simple
@@ -207,6 +264,31 @@ public final class PostgresConnection {
     /// connection closes or breaks.
     public func notificationStream() -> PostgresNotificationStream {
         PostgresNotificationStream(connection: self)
+    }
+
+    /// Whether the session is still open, judged from what the server sent while no statement
+    /// ran, read without waiting: a server that restarted or terminated the session has
+    /// closed its end, which only a read shows. Closes the connection when it has ended, so
+    /// a caller can connect anew before sending a statement that must not be sent twice.
+    var isAlive: Bool {
+        guard !isClosed else { return false }
+        guard !turn.isLocked else { return true }
+        // A session the server ended sends its last message (FATAL 57P01 on a shutdown, read
+        // as a notice) and then end of file: one read takes the message, the next the end.
+        for _ in 0..<4 {
+            do {
+                try consumeInput()
+            } catch {
+                return false
+            }
+            guard PQstatus(conn) != CONNECTION_BAD else {
+                close()
+                return false
+            }
+            var socket = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            guard poll(&socket, 1, 0) > 0 else { return true }
+        }
+        return true
     }
 
     /// Closes the session and its socket; pending and later operations throw
@@ -391,8 +473,9 @@ public final class PostgresConnection {
         return PostgresResult(columns: columns, rows: rows, affectedRows: affected, command: String(cString: PQcmdStatus(result)))
     }
 
-    /// Queues one parameterized statement, asking for binary results.
-    private static func send(_ statement: PostgresStatement, on conn: OpaquePointer) -> Bool {
+    /// Queues one parameterized statement, asking for binary results: the text itself, or
+    /// the statement prepared under `name`.
+    private static func send(_ statement: PostgresStatement, on conn: OpaquePointer, prepared name: String? = nil) -> Bool {
         let encoded = statement.parameters.map(\.parameter)
         // Text parameters are read up to their NUL; binary ones by their length.
         let storage = encoded.map { $0.bytes.map { UnsafeMutableBufferPointer<CChar>.allocate(capacity: $0.count + 1) } }
@@ -405,12 +488,21 @@ public final class PostgresConnection {
         let values: [UnsafePointer<CChar>?] = storage.map { $0.map { UnsafePointer($0.baseAddress!) } }
         let lengths = encoded.map { Int32($0.bytes?.count ?? 0) }
         let formats = encoded.map { Int32($0.binary ? 1 : 0) }
-        let types = statement.parameters.map { value -> Oid in
+        if let name {
+            return PQsendQueryPrepared(conn, name, Int32(values.count), values, lengths, formats, 1) == 1
+        }
+        let types = types(of: statement.parameters)
+        return PQsendQueryParams(conn, statement.sql, Int32(values.count), types, values, lengths, formats, 1) == 1
+    }
+
+    /// The parameter types the server is told: bytea and explicit OIDs; 0 (inferred from
+    /// the statement) for the rest.
+    private static func types(of parameters: [PostgresValue]) -> [Oid] {
+        parameters.map { value -> Oid in
             if case .bytes = value { return Oid(PostgresTypeOID.bytea) }
             if case .other(let oid, _) = value { return Oid(oid) }
             return 0
         }
-        return PQsendQueryParams(conn, statement.sql, Int32(values.count), types, values, lengths, formats, 1) == 1
     }
 
     private static func errorMessage(_ conn: OpaquePointer) -> String {
@@ -423,4 +515,10 @@ public final class PostgresConnection {
     private static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
+}
+
+/// A statement as the server prepares it: its text and its parameters' declared types.
+private struct PreparedKey: Hashable {
+    let sql: String
+    let types: [Oid]
 }

@@ -15,42 +15,68 @@ import Sprout
 public final class JobQueue {
     /// The server the queue lives in.
     public let url: String
+    /// Whether ``submit(_:priority:timeout:retries:maxAttempts:)`` returns only once the
+    /// submission is on disk (see ``connect(_:durableSubmissions:logger:)``).
+    public let durableSubmissions: Bool
     /// Where the client's reports go (label `sprout.queue` unless one was given).
     public let logger: Logger
-    private let db: PostgresConnection
-    private let listener: PostgresConnection
+    /// The connection statements run on; `nil` after it broke, until the next call makes another.
+    private var db: PostgresConnection?
+    /// The connection being made for the callers waiting in ``database()``.
+    private var connecting: Greenlet<PostgresConnection>?
     /// Jobs a greenlet of this client waits on: id → who records the outcome.
     private var waiting: [Int: (StoredOutcome) -> Void] = [:]
     /// Jobs announced finished before anyone here waited on them (a fast job finishing
     /// before `submit` returned to its caller), with their outcome when it came inline; bounded.
     private var finishedEarly: [Int: StoredOutcome?] = [:]
+    /// When each job waited on here and submitted without waiting for the disk was created
+    /// (`created_at` as text): a server crash may lose such a job and give its id to another,
+    /// which this tells apart (see ``failLostSubmissions()``).
+    private var createdAt: [Int: String] = [:]
     private var listening: Greenlet<Void>?
     /// True once ``close()`` ran.
     public private(set) var isClosed = false
     private let encoder = JSONEncoder()
 
-    private init(url: String, db: PostgresConnection, listener: PostgresConnection, logger: Logger) {
+    private init(url: String, durableSubmissions: Bool, db: PostgresConnection, logger: Logger) {
         self.url = url
+        self.durableSubmissions = durableSubmissions
         self.logger = logger
         self.db = db
-        self.listener = listener
     }
 
     /// Connects to `url`, creating or migrating the queue's tables if needed, and starts
     /// listening for completions. Reports go to `logger`, `Logger(label: "sprout.queue")`
     /// when `nil`.
     ///
+    /// The client outlives its connections: when the server restarts or a connection
+    /// breaks, the next call connects anew (a call made while the server is down throws
+    /// ``PostgresError/connectFailed(_:)`` at once), and the completions listener
+    /// reconnects with backoff (0.05 s doubling to 1 s), listens again and reads the
+    /// outcomes recorded meanwhile of every job waited on here.
+    ///
+    /// - Parameter durableSubmissions: whether a submission waits for PostgreSQL to flush
+    ///   it to disk before its handle is returned (`synchronous_commit = on`, the default).
+    ///   With `false` it does not — one WAL flush less per round trip (3.6 ms on this
+    ///   project's disk), the durability of a Redis without persistence for the last moments:
+    ///   a crash of the database server may then lose jobs whose handles were already
+    ///   returned, those submitted up to three times `wal_writer_delay` (0.6 s by default)
+    ///   before it, with everything recorded about them; their ids may be given to later
+    ///   submissions. Once its connection is back this client fails their handles with
+    ///   ``JobQueueError/notFound(id:)``. A job that survives the crash still gets exactly
+    ///   one recorded outcome. See docs/JobQueue.md, "Durability".
     /// - Throws: ``PostgresError`` if the server cannot be reached;
     ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
-    public static func connect(_ url: String, logger: Logger? = nil) async throws -> JobQueue {
+    public static func connect(_ url: String, durableSubmissions: Bool = true, logger: Logger? = nil) async throws -> JobQueue {
         let db = try await PostgresConnection.connect(url)
         do {
             try await JobQueueSchema.migrate(db)
             let listener = try await PostgresConnection.connect(url)
             try await listener.listen(JobQueueSchema.doneChannel)
-            let queue = JobQueue(url: url, db: db, listener: listener, logger: logger ?? Logger(label: JobQueue.loggerLabel))
+            let queue = JobQueue(url: url, durableSubmissions: durableSubmissions, db: db,
+                                 logger: logger ?? Logger(label: JobQueue.loggerLabel))
             queue.listening = spawn(name: "job queue completions") { [weak queue] in
-                try await queue?.receiveCompletions()
+                try await queue?.receiveCompletions(first: listener)
             }
             return queue
         } catch {
@@ -76,66 +102,80 @@ public final class JobQueue {
     }
 
     /// Runs every job on the queue's workers and returns the outputs in input order —
-    /// `ProcessPool.map`. On the first failure the jobs still pending are cancelled.
+    /// `ProcessPool.map`. The input is read as the jobs are needed (see ``JobQueueFeed``: a
+    /// thousand per statement, at most three thousand without an outcome read), so a huge
+    /// input is never all in memory. On the first failure the jobs still pending are
+    /// cancelled and the rest of the input is not submitted.
     ///
     /// - Throws: the first failing job's ``JobQueueError``; what ``submit(_:priority:timeout:retries:maxAttempts:)`` throws.
     public func map<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Jobs.Element.Output] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var outputs: [Jobs.Element.Output] = []
-        outputs.reserveCapacity(handles.count)
-        do {
-            for handle in handles { outputs.append(try await handle.get()) }
-        } catch {
-            for handle in handles where !handle.isReady { handle.cancel() }
-            throw error
+        outputs.reserveCapacity(jobs.underestimatedCount)
+        try await inOrder(jobs, priority: priority, timeout: timeout, retries: retries) { handle in
+            outputs.append(try await handle.get())
         }
         return outputs
     }
 
-    /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`.
+    /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`
+    /// (as an array here). The input is read as ``map(_:priority:timeout:retries:)`` reads it.
     ///
     /// - Throws: only what submitting throws, and `CancellationError` if killed.
     public func mapResults<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Result<Jobs.Element.Output, any Error>] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var results: [Result<Jobs.Element.Output, any Error>] = []
-        results.reserveCapacity(handles.count)
-        for handle in handles {
+        results.reserveCapacity(jobs.underestimatedCount)
+        try await inOrder(jobs, priority: priority, timeout: timeout, retries: retries) { handle in
             _ = try await handle.join()
             results.append(handle.value.map { .success($0) } ?? .failure(handle.error!))
         }
         return results
     }
 
-    /// The outputs in the order the jobs finish — `ProcessPool.imapUnordered`. The sequence
-    /// throws the first failure.
+    /// The outputs in the order the jobs finish — `ProcessPool.imapUnordered`. The input is
+    /// read as the outputs are consumed (see ``JobQueueFeed``: jobs submitted and not yet
+    /// read stay within its window however slowly the consumer reads), so an endless input
+    /// works; the first batch is submitted before this returns. The sequence throws the
+    /// first failure (what submitting a later batch throws, too); the input is read no
+    /// further once it has, or once the consumer drops the sequence.
     ///
-    /// - Throws: what submitting throws.
+    /// - Throws: what submitting the first batch throws.
     public func imapUnordered<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> AsyncThrowingStream<Jobs.Element.Output, any Error> where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
-        let (stream, continuation) = AsyncThrowingStream<Jobs.Element.Output, any Error>.makeStream()
-        guard !handles.isEmpty else {
-            continuation.finish()
-            return stream
-        }
-        let remaining = Counter(handles.count)
-        for handle in handles {
-            handle.onDone { result in
-                switch result {
-                case .success(let value):
-                    continuation.yield(value)
-                    if remaining.decrement() == 0 { continuation.finish() }
-                case .failure(let error):
-                    continuation.finish(throwing: error)
+        let outputs = try await UnorderedJobOutputs(JobQueueFeed(jobs, queue: self, priority: priority, timeout: timeout, retries: retries))
+        return AsyncThrowingStream { @Hub in try await outputs.next() }
+    }
+
+    /// Submits `jobs` through a ``JobQueueFeed`` and hands each handle to `body` in input
+    /// order, the next batch submitted as soon as the window has room for it. If `body`
+    /// throws, the jobs submitted and unfinished are cancelled and the input is read no further.
+    private func inOrder<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int, timeout: Double?, retries: Int,
+        _ body: (QueuedJob<Jobs.Element.Output>) async throws -> Void
+    ) async throws where Jobs.Element: ProcessJob {
+        let feed = JobQueueFeed(jobs, queue: self, priority: priority, timeout: timeout, retries: retries)
+        // Handles from `pending[read...]` are submitted and not yet handed to `body`.
+        var pending: [QueuedJob<Jobs.Element.Output>] = []
+        var read = 0
+        do {
+            while true {
+                if read >= Self.compactAfter {
+                    pending.removeFirst(read)
+                    read = 0
                 }
+                pending.append(contentsOf: try await feed.next(outstanding: pending.count - read))
+                guard read < pending.count else { return }
+                read += 1
+                try await body(pending[read - 1])
             }
+        } catch {
+            for handle in pending[read...] where !handle.isReady { handle.cancel() }
+            throw error
         }
-        return stream
     }
 
     /// A handle on a job submitted earlier, maybe by another process (a client that died
@@ -144,7 +184,8 @@ public final class JobQueue {
     /// - Throws: ``JobQueueError/notFound(id:)`` if no such job is in the table;
     ///   ``PostgresError``.
     public func job<Output: Codable & Sendable>(id: Int, as output: Output.Type) async throws -> QueuedJob<Output> {
-        guard try await db.query("SELECT 1 FROM sprout_jobs WHERE id = $1", [.int(id)]).rows.count == 1 else {
+        let found = try await retryingOnce { try await $0.query("SELECT 1 FROM sprout_jobs WHERE id = $1", [.int(id)]) }
+        guard found.rows.count == 1 else {
             throw JobQueueError.notFound(id: id)
         }
         let handle = QueuedJob<Output>(id: id, queue: self)
@@ -155,10 +196,11 @@ public final class JobQueue {
 
     /// Cancels job `id` (see ``QueuedJob/cancel()``); does nothing if it already has an outcome.
     ///
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``JobQueueError/closed``.
     public func cancel(jobID id: Int) async throws {
         let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: "\(id)"))), as: UTF8.self)
-        try await db.query("""
+        // Cancelling twice cancels once: safe to send again on a new connection.
+        _ = try await retryingOnce { try await $0.query("""
             WITH cancelled AS (
                 UPDATE sprout_jobs SET state = 'cancelled', error = $2::jsonb, finished_at = now(),
                        lease_token = NULL, lease_expires_at = NULL
@@ -168,15 +210,15 @@ public final class JobQueue {
             SELECT pg_notify('\(JobQueueSchema.cancelChannel)', id::text),
                    pg_notify('\(JobQueueSchema.doneChannel)', id::text)
             FROM cancelled
-            """, [.int(id), .text(error)])
+            """, [.int(id), .text(error)]) }
     }
 
     /// Counts of the table's rows by state, for monitoring and tests.
     ///
-    /// - Throws: ``PostgresError``.
+    /// - Throws: ``PostgresError``; ``JobQueueError/closed``.
     public func counts() async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try await db.query("SELECT state, count(*)::int FROM sprout_jobs GROUP BY state").rows {
+        for row in try await retryingOnce({ try await $0.query("SELECT state, count(*)::int FROM sprout_jobs GROUP BY state") }).rows {
             counts[row[0].string ?? "?"] = row[1].int ?? 0
         }
         return counts
@@ -190,8 +232,9 @@ public final class JobQueue {
         guard !isClosed else { return }
         isClosed = true
         listening?.cancel()
-        db.close()
-        listener.close()
+        connecting?.cancel()
+        db?.close()
+        db = nil
         let stranded = waiting
         waiting = [:]
         for (_, record) in stranded { record(.clientClosed) }
@@ -213,8 +256,14 @@ public final class JobQueue {
     public func submitAll<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
     ) async throws -> [QueuedJob<Jobs.Element.Output>] where Jobs.Element: ProcessJob {
-        typealias Job = Jobs.Element
-        let jobs = Array(jobs)
+        try await submit(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: maxAttempts, analyze: true)
+    }
+
+    /// ``submitAll(_:priority:timeout:retries:maxAttempts:)`` for an array; `analyze` says
+    /// whether a submission of a thousand jobs or more refreshes the table's statistics.
+    func submit<Job: ProcessJob>(
+        _ jobs: [Job], priority: Int, timeout: Double?, retries: Int, maxAttempts: Int, analyze: Bool
+    ) async throws -> [QueuedJob<Job.Output>] {
         guard !isClosed else { throw JobQueueError.closed }
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)
@@ -223,10 +272,10 @@ public final class JobQueue {
             let batch = jobs[start..<min(jobs.count, start + 1000)]
             let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
             // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
-            // waits for the disk whatever the server's default: a returned handle is never lost.
-            let ids = try await db.query("""
+            // waits for the disk whatever the server's default unless durableSubmissions is off.
+            let ids = try await statement { try await $0.query("""
                 WITH durability AS (
-                    SELECT set_config('synchronous_commit', 'on', true)
+                    SELECT set_config('synchronous_commit', $7, true)
                 ), batch AS MATERIALIZED (
                     SELECT nextval(pg_get_serial_sequence('sprout_jobs', 'id')) AS id, payload, ordinal
                     FROM unnest($1::text[]) WITH ORDINALITY AS batch(payload, ordinal)
@@ -237,21 +286,25 @@ public final class JobQueue {
                 ), woken AS (
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                SELECT batch.id FROM batch, woken, durability ORDER BY batch.ordinal
+                SELECT batch.id, now()::text FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
-                      timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts))]
-            ).rows.map { $0[0].int! }
-            for id in ids {
-                let handle = QueuedJob<Job.Output>(id: id, queue: self)
+                      timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts)),
+                      .text(durableSubmissions ? "on" : "off")]
+            ) }.rows
+            for row in ids {
+                let handle = QueuedJob<Job.Output>(id: row[0].int!, queue: self)
+                // A handle still waiting on this id belongs to a job a server crash lost.
+                waiting.removeValue(forKey: handle.id)?(.lost)
                 wait(on: handle)
+                if !durableSubmissions { createdAt[handle.id] = row[1].string }
                 handles.append(handle)
             }
-            if start == 0 && jobs.count >= 1000 {
+            if analyze && start == 0 && jobs.count >= 1000 {
                 // Hosts claim in the order of the partial index on available jobs; until the
                 // table's statistics see the new rows (autovacuum looks once a minute), the
                 // planner reads every available row and sorts them instead, for each claim:
                 // 2-30 ms per claim with 10,000 queued, against 0.4 ms once analyzed.
-                try await db.execute("ANALYZE sprout_jobs")
+                try await statement { try await $0.execute("ANALYZE sprout_jobs") }
             }
         }
         guard !finishedEarly.isEmpty else { return handles }
@@ -268,17 +321,61 @@ public final class JobQueue {
 
     private func wait<Output: Decodable & Sendable>(on handle: QueuedJob<Output>) {
         // Held until its outcome arrives: a caller may keep only callbacks on it (imapUnordered).
-        waiting[handle.id] = { stored in
+        waiting[handle.id] = { [weak self] stored in
+            self?.createdAt[handle.id] = nil
             handle.finish(stored.result(as: Output.self, id: handle.id))
             // Closing the client loses no job: close() reports them in one line, not one per handle.
             if case .clientClosed = stored { handle.markObserved() }
         }
     }
 
-    /// Reads the completion channel: each notification has a line per finished job, its id
-    /// and, for a short output, the output itself (see ``JobQueueSchema/notifyDone(from:)``);
+    /// Reads the completion channel on `first`, then on each connection made after the
+    /// last one broke (see ``receiveCompletions(on:)``), until the client closes.
+    private func receiveCompletions(first: PostgresConnection) async throws {
+        var listener: PostgresConnection? = first
+        defer { listener?.close() }
+        var lostAt: UInt64?
+        var backoff = 0.05
+        while !isClosed {
+            do {
+                let current: PostgresConnection
+                if let listener {
+                    current = listener
+                } else {
+                    current = try await PostgresConnection.connect(url)
+                    listener = current
+                    try await current.listen(JobQueueSchema.doneChannel)
+                }
+                if let since = lostAt {
+                    // Notifications sent while nobody listened are lost: the table has the outcomes.
+                    try await failLostSubmissions()
+                    let pending = waiting.count
+                    try await fetchOutcomes(Array(waiting.keys))
+                    logger.notice("job queue client: listening again after \(Self.milliseconds(since: since)) ms; read the outcomes of \(pending) waiting jobs from the table")
+                    lostAt = nil
+                    backoff = 0.05
+                }
+                try await receiveCompletions(on: current)
+            } catch let error as PostgresError where error.isConnectionFault {
+                guard !isClosed else { return }
+                if lostAt == nil {
+                    lostAt = monotonicNanoseconds()
+                    // libpq's messages run over several lines: one line per report.
+                    let account = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingPrefix(while: \.isWhitespace) }.joined(separator: " ")
+                    logger.warning("job queue client: \(account); reconnecting")
+                }
+                listener?.close()
+                listener = nil
+                try await sleep(backoff)
+                backoff = min(backoff * 2, 1)
+            }
+        }
+    }
+
+    /// Reads `listener`'s notifications until it breaks: each has a line per finished job,
+    /// its id and, for a short output, the output itself (see ``JobQueueSchema/notifyDone(from:)``);
     /// the outcomes not given inline are read in one query.
-    private func receiveCompletions() async throws {
+    private func receiveCompletions(on listener: PostgresConnection) async throws {
         while !isClosed {
             var unread: [Int] = []
             guard let first = try await listener.nextNotification() else { continue }
@@ -306,21 +403,100 @@ public final class JobQueue {
         }
     }
 
+    /// Fails with ``JobQueueError/notFound(id:)`` the handles of jobs submitted here without
+    /// waiting for the disk whose rows a server crash undid: their row is gone, or its id was
+    /// drawn again for a job created at another time. Run once the connection is back, before
+    /// any outcome is read for those ids.
+    private func failLostSubmissions() async throws {
+        guard !createdAt.isEmpty else { return }
+        let ids = Array(createdAt.keys)
+        var found: [Int: String] = [:]
+        for row in try await retryingOnce({ try await $0.query(
+            "SELECT id, created_at::text FROM sprout_jobs WHERE id = ANY($1::bigint[])", [PostgresArrayLiteral.integers(ids)]) }).rows {
+            found[row[0].int!] = row[1].string
+        }
+        let lost = ids.filter { found[$0] != createdAt[$0] }
+        if !lost.isEmpty {
+            logger.warning("job queue client: \(lost.count) jobs submitted without waiting for the disk were lost by the server")
+        }
+        for id in lost { waiting.removeValue(forKey: id)?(.lost) }
+    }
+
     private func fetchOutcomes(_ ids: [Int]) async throws {
-        let rows = try await db.query("""
+        guard !ids.isEmpty else { return }
+        let rows = try await retryingOnce { try await $0.query("""
             SELECT id, state, result, error::text FROM sprout_jobs
             WHERE id = ANY($1::bigint[]) AND state IN ('succeeded', 'failed', 'cancelled')
-            """, [PostgresArrayLiteral.integers(ids)]).rows
+            """, [PostgresArrayLiteral.integers(ids)]) }.rows
         for row in rows {
             guard let id = row[0].int, let record = waiting.removeValue(forKey: id) else { continue }
             record(row[1].string == "succeeded" ? .succeeded(row[2].string ?? "null") : .failed(row[3].string ?? "{}"))
         }
+    }
+
+    // MARK: - The connection
+
+    /// The statement connection, made anew when the last one broke or the server ended its
+    /// session meanwhile (a restart): a statement is never sent on a session already gone,
+    /// so a submission is not left in doubt by a restart that happened between two calls.
+    /// Callers that arrive while a connection is being made wait for that one.
+    ///
+    /// - Throws: ``JobQueueError/closed``; what ``PostgresConnection/connect(_:timeout:)``
+    ///   throws (``PostgresError/connectFailed(_:)`` at once while the server is down).
+    private func database() async throws -> PostgresConnection {
+        guard !isClosed else { throw JobQueueError.closed }
+        if let db, db.isAlive { return db }
+        dropDatabase()
+        if let connecting { return try await connecting.get() }
+        let attempt = spawn(name: "job queue connect") { [url] in try await PostgresConnection.connect(url) }
+        connecting = attempt
+        defer { connecting = nil }
+        let connection = try await attempt.get()
+        guard !isClosed else {
+            connection.close()
+            throw JobQueueError.closed
+        }
+        db = connection
+        return connection
+    }
+
+    private func dropDatabase() {
+        db?.close()
+        db = nil
+    }
+
+    /// Runs `body` on the statement connection; a connection fault drops that connection so
+    /// the next call makes another.
+    private func statement<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await database()
+        do {
+            return try await body(connection)
+        } catch let error as PostgresError where error.isConnectionFault {
+            if db === connection { dropDatabase() }
+            throw error
+        }
+    }
+
+    /// ``statement(_:)`` for a statement that may run twice (a read, a cancellation): after a
+    /// connection fault it runs once more on a new connection.
+    private func retryingOnce<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await statement(body)
+        } catch let error as PostgresError where error.isConnectionFault {
+            return try await statement(body)
+        }
+    }
+
+    private static func milliseconds(since: UInt64) -> UInt64 {
+        (monotonicNanoseconds() - since) / 1_000_000
     }
 }
 
 extension JobQueue {
     /// The label of the client's logger unless one is given.
     static let loggerLabel = "sprout.queue"
+    /// How many handles a map reads before it drops them from its list.
+    static var compactAfter: Int { 1024 }
 }
 
 /// An outcome as read from the table, before it is decoded as a job's output type.
@@ -328,6 +504,8 @@ enum StoredOutcome {
     case succeeded(String)
     case failed(String)
     case clientClosed
+    /// A server crash undid its submission (made without waiting for the disk).
+    case lost
 
     func result<Output: Decodable>(as type: Output.Type, id: Int) -> Result<Output, any Error> {
         switch self {
@@ -342,17 +520,8 @@ enum StoredOutcome {
             return .failure(recorded?.error ?? JobQueueError.undecodable(job: "\(id)", message: json))
         case .clientClosed:
             return .failure(JobQueueError.closed)
+        case .lost:
+            return .failure(JobQueueError.notFound(id: id))
         }
-    }
-}
-
-/// A count shared by the callbacks of one `imapUnordered` (all run on the hub).
-@Hub
-final class Counter {
-    private var value: Int
-    init(_ value: Int) { self.value = value }
-    func decrement() -> Int {
-        value -= 1
-        return value
     }
 }

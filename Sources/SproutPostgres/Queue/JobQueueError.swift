@@ -12,7 +12,8 @@ public enum JobQueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case leaseExpired(job: String, attempts: Int)
     /// No worker could decode it (a host running another build).
     case undecodable(job: String, message: String)
-    /// No job with this id is in the table (never submitted, or pruned).
+    /// No job with this id is in the table (never submitted, or pruned), or no longer the
+    /// one submitted: a server crash undid a submission made with `durableSubmissions: false`.
     case notFound(id: Int)
     /// The stored result could not be decoded as the expected output type.
     case resultUndecodable(id: Int, message: String)

@@ -21,8 +21,9 @@ public struct JobQueueWorkerOptions: Sendable {
     /// such job is back to `running` under its old lease, runs again once the lease expires
     /// (counted in `attempts`, bounded by `max_attempts`) and is recorded once; a waiting
     /// client may already have been told the undone outcome (the same value, for a job that
-    /// computes one). No job is lost (submissions always wait for the disk), and none gets
-    /// two recorded outcomes (an answer still needs the row's lease token). See
+    /// computes one). No job is lost (unless its client set `durableSubmissions: false` on
+    /// ``JobQueue/connect(_:durableSubmissions:logger:)``), and none gets two recorded outcomes
+    /// (an answer still needs the row's lease token). See
     /// docs/JobQueue.md, "Durability".
     public var durableAnswers: Bool = true
     /// Finished rows older than this are deleted (checked about once a minute).

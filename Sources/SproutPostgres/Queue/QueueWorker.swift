@@ -84,6 +84,9 @@ final class QueueWorker {
             db?.close()
         }
         _ = try await database()
+        // After a connection fault (a server restart, a host cut off) the next try waits
+        // 0.05 s, doubling to 1 s: a server that is down is not asked 5 times a second.
+        var retryDelay = 0.05
         while true {
             wake.clear()
             do {
@@ -98,11 +101,13 @@ final class QueueWorker {
                 let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.isEmpty ? claimable : 0
                 if !outcomes.isEmpty || wanted > 0 {
                     let claimed = try await answerAndClaim(wanted)
+                    retryDelay = 0.05
                     if !outcomes.isEmpty || (wanted > 0 && claimed == wanted) { continue }
                 }
             } catch let error as PostgresError where error.isConnectionFault {
                 dropConnection()
-                try await sleep(0.2)
+                try await sleep(retryDelay)
+                retryDelay = min(retryDelay * 2, 1)
                 continue
             }
             // A drain ends as soon as the last answers are in, not at the next wake-up.
@@ -281,6 +286,7 @@ final class QueueWorker {
 
     /// Listens for new jobs and cancellations on a connection of its own, remade when it breaks.
     private func listen() async throws {
+        var retryDelay = 0.05
         while !stopped {
             do {
                 let listener = try await PostgresConnection.connect(url, timeout: statementTimeout)
@@ -290,6 +296,7 @@ final class QueueWorker {
                 // Jobs may have arrived, and running ones been cancelled, while nobody listened.
                 listenedSinceCheck = true
                 wake.set()
+                retryDelay = 0.05
                 for try await notification in listener.notificationStream() {
                     if notification.channel == JobQueueSchema.cancelChannel {
                         if let id = Int(notification.payload), let job = running[id] { job.cancel() }
@@ -298,7 +305,8 @@ final class QueueWorker {
                     }
                 }
             } catch let error as PostgresError where error.isConnectionFault {
-                try await sleep(0.2)
+                try await sleep(retryDelay)
+                retryDelay = min(retryDelay * 2, 1)
             }
         }
     }

@@ -127,11 +127,31 @@ public struct PostgresTestServer: Sendable {
     /// - Throws: ``PostgresTestServerError`` if stopping or starting fails.
     @Hub
     package func crashAndRestart() async throws {
+        try await shutDown(mode: "immediate")
+        try await startAgain()
+    }
+
+    /// Stops the server with `pg_ctl stop -m mode` (`fast`: sessions ended, a checkpoint
+    /// written) and keeps its directory, for ``startAgain()``: for the tests of what a client
+    /// and a host do while the server is down and after it restarts.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if `pg_ctl stop` fails.
+    @Hub
+    package func shutDown(mode: String = "fast") async throws {
+        guard let bin = Self.binDirectory else { throw PostgresTestServerError(step: "find pg_ctl", output: "not installed") }
+        try await Self.runTool(bin, "pg_ctl", ["-D", directory + "/data", "-m", mode, "-w", "stop"], namespace: namespace,
+                               step: "pg_ctl stop -m \(mode)")
+    }
+
+    /// Starts the server stopped by ``shutDown(mode:)`` on the same directory, port and options.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if `pg_ctl start` fails.
+    @Hub
+    package func startAgain() async throws {
         guard let bin = Self.binDirectory else { throw PostgresTestServerError(step: "find pg_ctl", output: "not installed") }
         let data = directory + "/data"
-        try await Self.runTool(bin, "pg_ctl", ["-D", data, "-m", "immediate", "-w", "stop"], namespace: namespace, step: "pg_ctl stop -m immediate")
         try await Self.runTool(bin, "pg_ctl", ["-D", data, "-w", "-t", "30", "-l", data + "/server.log", "-o", options, "start"],
-                               namespace: namespace, step: "pg_ctl start after a crash")
+                               namespace: namespace, step: "pg_ctl start again")
     }
 
     /// Closes this process's end of the watchdog's pipe without waiting, as the kernel does

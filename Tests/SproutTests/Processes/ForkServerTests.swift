@@ -161,6 +161,59 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
+    /// A worker forked just before its server died and killed before it could repeat the
+    /// server's answer is a child of the program whose pid reached nobody. It is reaped when
+    /// the server's control socket ends with a start pending, not left a zombie. Stood in
+    /// for by a process the test starts in the server's process group (where such a worker
+    /// is), since the real one lives for microseconds.
+    @Test func anUnannouncedWorkerOfADeadServerIsReaped() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            #expect(try await pool.run(Square(2), timeout: 10) == 4)
+            #expect(getpgid(server) == server, "the server leads a process group")
+            #expect(pool.workerPIDs.allSatisfy { getpgid($0) == getpgrp() }, "its workers are back in the program's group")
+            let stranger = try #require(startSleeper(inGroup: server))
+            defer {
+                kill(stranger, SIGKILL)
+                var status: Int32 = 0
+                waitpid(stranger, &status, 0)
+            }
+            kill(server, SIGSTOP)
+            // The replacement's start waits for the stopped server, which then dies.
+            await #expect {
+                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
+            } throws: { error in
+                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
+            }
+            kill(server, SIGKILL)
+            #expect(try await pool.run(Square(3), timeout: 10) == 9, "the replacement ran the program again")
+            let deadline = monotonicNanoseconds() + nanoseconds(slack(3))
+            while kill(stranger, 0) == 0, monotonicNanoseconds() < deadline { try await sleep(0.02) }
+            #expect(kill(stranger, 0) != 0, "pid \(stranger) of the server's group was left (a zombie)")
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            return try await survivors(pool.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// Starts `sleep 30` as this process's child in process group `group`; returns its pid.
+    private func startSleeper(inGroup group: Int32) -> Int32? {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, group)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        let words = ["/bin/sleep", "30"]
+        let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/sleep", nil, &attributes, arguments, environ) == 0 else { return nil }
+        return pid
+    }
+
     /// A descendant that daemonizes (a double fork, as `pg_ctl start` does) goes to init
     /// when its parent exits, not to a program that uses a fork server, so it leaves no
     /// zombie behind there; the workers' statuses still reach the pool.

@@ -17,6 +17,8 @@ final class ForkServerConnection {
     /// Requests not answered yet, by number. An answer to no pending request (the worker's
     /// own copy of its server's answer) is dropped.
     private var pending: [Int32: (child: RequestedChild, limit: HubTimer)] = [:]
+    /// The pids of the workers this server forked that the program knows of, until they end.
+    private var announced: Set<Int32> = []
     /// True once the server has answered: it is up, and answers within a fork's time.
     private var hasAnswered: Bool
     /// False once the server is gone or given up on: it takes no more requests. Its control
@@ -158,6 +160,9 @@ final class ForkServerConnection {
                 Hub.cancelTimer(limit)
                 hasAnswered = true
                 if answer.kind == .started, let forked = adopt(pid: numbers[1]) {
+                    let pid = forked.pid
+                    announced.insert(pid)
+                    forked.onExit { [weak self] _ in self?.announced.remove(pid) }
                     child.forked(forked)
                 } else {
                     child.runAgain()
@@ -170,6 +175,7 @@ final class ForkServerConnection {
                 // The server and every worker it forked have closed their copies: no answer
                 // can come any more, and no forked worker holds a pending request's
                 // descriptors, so each runs the program again.
+                if !pending.isEmpty { reapUnannounced() }
                 return closeControl()
             }
         }
@@ -203,10 +209,46 @@ final class ForkServerConnection {
         try? server.signal(SIGKILL)
         _ = Hub.schedule(after: Self.answerLimit) { [weak self] in
             guard let self, self.watcher != nil else { return }
+            self.reapUnannounced()
             for (child, _) in self.pending.values { child.abandon() }
             self.pending = [:]
             self.closeControl()
         }
+    }
+
+    /// Kills and reaps every process of the server's group that is this program's child and
+    /// that the program never heard of: a worker forked just before its server died, killed
+    /// before it could repeat the server's answer. Its pid reached nobody, so it would stay a
+    /// zombie for the program's life. (The server leads the group; its workers leave it
+    /// once they have told their pid.)
+    private func reapUnannounced() {
+        guard let directory = opendir("/proc") else { return }
+        defer { closedir(directory) }
+        let group = server.pid
+        let parent = getpid()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let pid = Int32(name), pid != group, !announced.contains(pid),
+                  Self.parentAndGroup(of: pid).map({ $0 == (parent, group) }) == true else { continue }
+            // This program's child, so its pid cannot be reused before it is reaped here.
+            try? adopt(pid: pid)?.signal(SIGKILL)
+        }
+    }
+
+    /// The parent pid and process group of `pid`, from `/proc/<pid>/stat`.
+    private static func parentAndGroup(of pid: Int32) -> (Int32, Int32)? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        // "pid (name) state ppid pgrp ...": the name may hold spaces and parentheses.
+        guard let close = bytes[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 1)..<count].split(separator: UInt8(ascii: " "))
+        guard fields.count > 2, let ppid = Int32(String(decoding: fields[1], as: UTF8.self)),
+              let pgrp = Int32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
+        return (ppid, pgrp)
     }
 
     /// The longest a running server may take to answer (s).
