@@ -6,7 +6,7 @@ import Testing
 
 /// The PostgreSQL and job-queue calls' `Duration` overloads take the time their `Double`
 /// twins take: a wrong conversion shows in the recorded timeout.
-@Suite(.serialized, .heavy(timeLimit: .seconds(120)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.heavy(timeLimit: .seconds(120)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct DurationPostgresTests {
     @Test func statementsAndNotificationsTakeDurations() async throws {
         let url = try postgresURL()

@@ -11,7 +11,7 @@ import Glibc
 /// PostgreSQL and two worker hosts in network namespaces of their own, joined by veth
 /// pairs with private addresses that exist only inside the namespaces; one host is cut off
 /// mid-run. Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2.
-@Suite(.serialized, .heavy(timeLimit: .seconds(180)),
+@Suite(.heavy(timeLimit: .seconds(180)),
        .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage),
        .enabled(if: NetworkNamespaces.canCreate, "network namespaces cannot be created here (needs root with CAP_SYS_ADMIN and CAP_NET_ADMIN, and /usr/sbin/ip)"))
 struct JobQueueNetworkTests {

@@ -8,15 +8,11 @@ import Testing
 
 import Glibc
 
-@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct JobQueueTests {
     @Test func jobsRunOnAWorkerHostAndEveryOutcomeComesBack() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 90) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let host = try QueueHost(url)
-            defer { host.kill() }
+        try await QueueFixture.run(seconds: 90) { fixture in
+            let queue = fixture.queue, host = fixture.host
             let seven = try await queue.submit(Square(7))
             #expect(try await seven.get(timeout: 30) == 49)
             #expect(try await queue.map((0..<200).map(Square.init)) == (0..<200).map { $0 * $0 })
@@ -45,7 +41,7 @@ struct JobQueueTests {
                 return true
             }
             // A new client (another process, after a crash) waits on a job by its id.
-            let other = try await JobQueue.connect(url)
+            let other = try await JobQueue.connect(fixture.url)
             defer { other.close() }
             #expect(try await other.job(id: seven.id, as: Int.self).get(timeout: 10) == 49)
             await #expect(throws: JobQueueError.notFound(id: 999_999_999)) {
@@ -58,12 +54,8 @@ struct JobQueueTests {
     }
 
     @Test func cancellingAJobRunningOnAnotherHostKillsItsProcess() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 60) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let host = try QueueHost(url, processes: 1)
-            defer { host.kill() }
+        try await QueueFixture.run(seconds: 60, host: .init(processes: 1)) { fixture in
+            let queue = fixture.queue, host = fixture.host
             #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
             let before = host.poolPIDs
             let long = try await queue.submit(Nap(seconds: 30))
@@ -80,19 +72,13 @@ struct JobQueueTests {
     }
 
     @Test func aCancellationSentWhileTheHostWasNotListeningStillKillsTheJob() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 90) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let host = try QueueHost(url, processes: 1)
-            defer { host.kill() }
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1)) { fixture in
+            let queue = fixture.queue, db = fixture.db
             #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
             let long = try await queue.submit(Nap(seconds: 30))
             try await waitFor { try await queue.counts()["running"] == 1 }
             // The host's listener is the session whose last statement listened for
-            // cancellations. Cut it and cancel before the host listens again (it waits 0.2 s
+            // cancellations. Cut it and cancel before the host listens again (it waits 0.05 s
             // before reconnecting): the cancellation's NOTIFY reaches nobody, as one sent
             // before a fresh host's first LISTEN does.
             let listener = "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN \"sprout_jobs_cancel\"'"
@@ -109,7 +95,7 @@ struct JobQueueTests {
             // The host found the cancellation in the table once it listened again and killed
             // the process running the nap: its only process serves the next job at once.
             #expect(try await queue.submit(Square(4)).get(timeout: 20) == 16)
-            _ = try await host.stop()
+            _ = try await fixture.host.stop()
         }
     }
 
@@ -253,12 +239,9 @@ struct JobQueueTests {
     }
 
     @Test func aClientAndAHostCarryOnAcrossServerRestarts() async throws {
-        let server = try #require(PostgresTestServer.current)
-        try await onHub(seconds: 120) {
-            let queue = try await JobQueue.connect(server.url)
-            defer { queue.close() }
-            let host = try QueueHost(server.url, processes: 2)
-            defer { host.kill() }
+        try await QueueFixture.run(seconds: 120) { fixture in
+            let queue = fixture.queue, host = fixture.host, server = fixture.server
+            // The fixture's own connection ends with the server: each look is a new one.
             @Hub func state(_ job: Int) async throws -> String? {
                 let db = try await PostgresConnection.connect(server.url)
                 defer { db.close() }
@@ -328,17 +311,13 @@ struct JobQueueTests {
     }
 
     @Test func claimsNeverOverlapAcrossHosts() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 120) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let hosts = try (0..<3).map { _ in try QueueHost(url, processes: 2) }
+        try await QueueFixture.run(seconds: 120, host: nil) { fixture in
+            let queue = fixture.queue, db = fixture.db
+            let hosts = try (0..<3).map { _ in try QueueHost(fixture.url, processes: 2) }
             defer { for host in hosts { host.kill() } }
             let count = 3000 * testScale
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
             // Earlier tests' jobs (some re-run on purpose) are not this one's.
-            let before = try await db.query("SELECT coalesce(max(id), 0) FROM sprout_jobs").rows[0][0]
+            let before = try await fixture.lastID()
             #expect(try await queue.map((0..<count).map(Square.init)) == (0..<count).map { $0 * $0 })
             // A job claimed twice would have been claimed again with attempts = 2.
             let rows = try await db.query("SELECT count(*)::int, count(DISTINCT worker)::int, max(attempts) FROM sprout_jobs WHERE job_type LIKE '%Square' AND id > $1", [before]).rows[0]
@@ -349,20 +328,15 @@ struct JobQueueTests {
     }
 
     @Test func anExpiredLeaseRequeuesTheJobAndTheLateAnswerIsRefused() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 90) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let cutOff = try QueueHost(url, processes: 1, lease: 1)
-            defer { cutOff.kill() }
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 1)) { fixture in
+            let queue = fixture.queue, db = fixture.db, url = fixture.url
+            let cutOff = fixture.host
             let job = try await queue.submit(Nap(seconds: 2))
             try await waitFor { try await queue.counts()["running"] == 1 }
             // Stopped, the host sends no heartbeat; its pool process goes on and finishes.
             kill(cutOff.pid, SIGSTOP)
             let rescuer = try QueueHost(url, processes: 1, lease: 1)
             defer { rescuer.kill() }
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
             // Once the rescuer holds the job, the cut-off host comes back and answers while the
             // job still runs there: its lease token is no longer the row's.
             try await waitFor {
@@ -382,15 +356,8 @@ struct JobQueueTests {
     }
 
     @Test func sigtermDrainsTheJobsItHoldsAndClaimsNoMore() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 60) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let host = try QueueHost(url, processes: 1)
-            defer { host.kill() }
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
-            try await db.query("DELETE FROM sprout_jobs")
+        try await QueueFixture.run(seconds: 60, host: .init(processes: 1), emptyTable: true) { fixture in
+            let queue = fixture.queue, db = fixture.db, host = fixture.host
             // More than the host holds of 50 ms jobs (one per process, plus what it finishes
             // during two statements): some are never claimed.
             let naps = try await (0..<24).asyncMap { _ in try await queue.submit(Nap(seconds: 0.05)) }
@@ -410,21 +377,12 @@ struct JobQueueTests {
     }
 
     @Test func aDrainedHostExitsOnceItsLastJobIsRecorded() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 60) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
-            try await db.query("DELETE FROM sprout_jobs")
-            // Leases of 30 s: an idle host wakes every 10 s, so an exit that waits for its next
-            // wake-up after the last answer is late by seconds.
-            let host = try QueueHost(url, processes: 1, lease: 30)
-            defer { host.kill() }
-            let nap = try await queue.submit(Nap(seconds: 1))
-            try await waitFor {
-                try await db.query("SELECT state FROM sprout_jobs WHERE id = $1", [.int(nap.id)]).rows.first?[0] == .text("running")
-            }
+        // Leases of 30 s: an idle host wakes every 10 s, so an exit that waits for its next
+        // wake-up after the last answer is late by seconds.
+        try await QueueFixture.run(seconds: 60, host: .init(processes: 1, lease: 30), emptyTable: true) { fixture in
+            let host = fixture.host
+            let nap = try await fixture.queue.submit(Nap(seconds: 1))
+            try await waitFor { try await fixture.state(of: nap.id) == "running" }
             let signalled = monotonicSeconds()
             let (status, _) = try await host.stop()
             let draining = monotonicSeconds() - signalled
@@ -460,30 +418,61 @@ struct JobQueueTests {
     }
 
     @Test func aHostsReportsGoToTheLoggerItServesWith() async throws {
-        let url = try postgresURL()
-        try await onHub(seconds: 60) {
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let host = try QueueHost(url, processes: 1, logToStandardOutput: true)
+        try await QueueFixture.run(seconds: 60, host: nil) { fixture in
+            let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
             defer { host.kill() }
             // Its pool reports the process the job killed.
-            await #expect(throws: JobQueueError.self) { _ = try await queue.submit(Die(signal: SIGKILL)).get(timeout: 30) }
+            await #expect(throws: JobQueueError.self) { _ = try await fixture.queue.submit(Die(signal: SIGKILL)).get(timeout: 30) }
             let (_, output) = try await host.stop()
             #expect(output.contains("queue-host") && output.contains("ended"), "\(output)")
         }
     }
 
+    @Test func mapsReadTheirInputAsTheJobsAreNeeded() async throws {
+        try await QueueFixture.run(seconds: 120) { fixture in
+            let queue = fixture.queue, db = fixture.db
+            @Hub func submittedSince(_ id: PostgresValue) async throws -> Int {
+                try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE id > $1", [id]).rows[0][0].int ?? -1
+            }
+            var before = try await fixture.lastID()
+            // Across several batches and windows, in input order.
+            #expect(try await queue.map((0..<7500).lazy.map(Square.init)) == (0..<7500).map { $0 * $0 })
+            #expect(try await submittedSince(before) == 7500)
+
+            // An input as good as endless: the consumer takes what it wants and stops; only
+            // about that much was ever submitted (a map that read its input first would queue
+            // a million jobs before the first output).
+            before = try await fixture.lastID()
+            var taken = 0
+            for try await square in try await queue.imapUnordered((0..<1_000_000).lazy.map(Square.init)) {
+                #expect(square >= 0)
+                taken += 1
+                if taken == 100 {
+                    // A slow reader: outputs finished and unread count against the window too.
+                    try await sleep(2)
+                    let submitted = try await submittedSince(before)
+                    #expect(submitted <= 100 + 3000 + 1000, "\(submitted) submitted while the reader paused")
+                }
+                if taken == 5000 { break }
+            }
+            // A batch may have been on its way when the consumer stopped; none follows it.
+            try await sleep(0.5)
+            let submitted = try await submittedSince(before)
+            try await sleep(1)
+            #expect(try await submittedSince(before) == submitted, "the feed stopped with the consumer")
+            print("imapUnordered: 5000 outputs taken, \(submitted) jobs submitted")
+            #expect(submitted <= 5000 + 3000 + 1000)
+            try await db.query("DELETE FROM sprout_jobs WHERE id > $1", [before])
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
-        let url = try postgresURL()
         let seed = testSeed()
-        try await onHub(seconds: 240) {
+        // This run's rows alone, so the table's counts are this run's outcomes.
+        try await QueueFixture.run(seconds: 240, host: nil, emptyTable: true) { fixture in
             var random = SplitMix64(seed: seed)
-            let queue = try await JobQueue.connect(url)
-            defer { queue.close() }
-            let db = try await PostgresConnection.connect(url)
-            defer { db.close() }
-            // This run's rows alone, so the table's counts are this run's outcomes.
-            try await db.query("DELETE FROM sprout_jobs")
+            let queue = fixture.queue, db = fixture.db, url = fixture.url
             var hosts = try (0..<2).map { _ in try QueueHost(url, processes: 2, lease: 1.5) }
             defer { for host in hosts { host.kill() } }
             let count = 10_000 * testScale

@@ -5,7 +5,7 @@ import SproutPostgresTestSupport
 import SproutTestSupport
 import Testing
 
-@Suite(.serialized, .heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+@Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct PostgresConnectionTests {
     @Test func decodesEveryTypedColumn() async throws {
         let url = try postgresURL()

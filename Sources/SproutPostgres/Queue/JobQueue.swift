@@ -102,66 +102,80 @@ public final class JobQueue {
     }
 
     /// Runs every job on the queue's workers and returns the outputs in input order —
-    /// `ProcessPool.map`. On the first failure the jobs still pending are cancelled.
+    /// `ProcessPool.map`. The input is read as the jobs are needed (see ``JobQueueFeed``: a
+    /// thousand per statement, at most three thousand without an outcome read), so a huge
+    /// input is never all in memory. On the first failure the jobs still pending are
+    /// cancelled and the rest of the input is not submitted.
     ///
     /// - Throws: the first failing job's ``JobQueueError``; what ``submit(_:priority:timeout:retries:maxAttempts:)`` throws.
     public func map<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Jobs.Element.Output] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var outputs: [Jobs.Element.Output] = []
-        outputs.reserveCapacity(handles.count)
-        do {
-            for handle in handles { outputs.append(try await handle.get()) }
-        } catch {
-            for handle in handles where !handle.isReady { handle.cancel() }
-            throw error
+        outputs.reserveCapacity(jobs.underestimatedCount)
+        try await inOrder(jobs, priority: priority, timeout: timeout, retries: retries) { handle in
+            outputs.append(try await handle.get())
         }
         return outputs
     }
 
-    /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`.
+    /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`
+    /// (as an array here). The input is read as ``map(_:priority:timeout:retries:)`` reads it.
     ///
     /// - Throws: only what submitting throws, and `CancellationError` if killed.
     public func mapResults<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Result<Jobs.Element.Output, any Error>] where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
         var results: [Result<Jobs.Element.Output, any Error>] = []
-        results.reserveCapacity(handles.count)
-        for handle in handles {
+        results.reserveCapacity(jobs.underestimatedCount)
+        try await inOrder(jobs, priority: priority, timeout: timeout, retries: retries) { handle in
             _ = try await handle.join()
             results.append(handle.value.map { .success($0) } ?? .failure(handle.error!))
         }
         return results
     }
 
-    /// The outputs in the order the jobs finish — `ProcessPool.imapUnordered`. The sequence
-    /// throws the first failure.
+    /// The outputs in the order the jobs finish — `ProcessPool.imapUnordered`. The input is
+    /// read as the outputs are consumed (see ``JobQueueFeed``: jobs submitted and not yet
+    /// read stay within its window however slowly the consumer reads), so an endless input
+    /// works; the first batch is submitted before this returns. The sequence throws the
+    /// first failure (what submitting a later batch throws, too); the input is read no
+    /// further once it has, or once the consumer drops the sequence.
     ///
-    /// - Throws: what submitting throws.
+    /// - Throws: what submitting the first batch throws.
     public func imapUnordered<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> AsyncThrowingStream<Jobs.Element.Output, any Error> where Jobs.Element: ProcessJob {
-        let handles = try await submitAll(jobs, priority: priority, timeout: timeout, retries: retries, maxAttempts: 3)
-        let (stream, continuation) = AsyncThrowingStream<Jobs.Element.Output, any Error>.makeStream()
-        guard !handles.isEmpty else {
-            continuation.finish()
-            return stream
-        }
-        let remaining = Counter(handles.count)
-        for handle in handles {
-            handle.onDone { result in
-                switch result {
-                case .success(let value):
-                    continuation.yield(value)
-                    if remaining.decrement() == 0 { continuation.finish() }
-                case .failure(let error):
-                    continuation.finish(throwing: error)
+        let outputs = try await UnorderedJobOutputs(JobQueueFeed(jobs, queue: self, priority: priority, timeout: timeout, retries: retries))
+        return AsyncThrowingStream { @Hub in try await outputs.next() }
+    }
+
+    /// Submits `jobs` through a ``JobQueueFeed`` and hands each handle to `body` in input
+    /// order, the next batch submitted as soon as the window has room for it. If `body`
+    /// throws, the jobs submitted and unfinished are cancelled and the input is read no further.
+    private func inOrder<Jobs: Sequence>(
+        _ jobs: Jobs, priority: Int, timeout: Double?, retries: Int,
+        _ body: (QueuedJob<Jobs.Element.Output>) async throws -> Void
+    ) async throws where Jobs.Element: ProcessJob {
+        let feed = JobQueueFeed(jobs, queue: self, priority: priority, timeout: timeout, retries: retries)
+        // Handles from `pending[read...]` are submitted and not yet handed to `body`.
+        var pending: [QueuedJob<Jobs.Element.Output>] = []
+        var read = 0
+        do {
+            while true {
+                if read >= Self.compactAfter {
+                    pending.removeFirst(read)
+                    read = 0
                 }
+                pending.append(contentsOf: try await feed.next(outstanding: pending.count - read))
+                guard read < pending.count else { return }
+                read += 1
+                try await body(pending[read - 1])
             }
+        } catch {
+            for handle in pending[read...] where !handle.isReady { handle.cancel() }
+            throw error
         }
-        return stream
     }
 
     /// A handle on a job submitted earlier, maybe by another process (a client that died
@@ -242,8 +256,14 @@ public final class JobQueue {
     public func submitAll<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
     ) async throws -> [QueuedJob<Jobs.Element.Output>] where Jobs.Element: ProcessJob {
-        typealias Job = Jobs.Element
-        let jobs = Array(jobs)
+        try await submit(Array(jobs), priority: priority, timeout: timeout, retries: retries, maxAttempts: maxAttempts, analyze: true)
+    }
+
+    /// ``submitAll(_:priority:timeout:retries:maxAttempts:)`` for an array; `analyze` says
+    /// whether a submission of a thousand jobs or more refreshes the table's statistics.
+    func submit<Job: ProcessJob>(
+        _ jobs: [Job], priority: Int, timeout: Double?, retries: Int, maxAttempts: Int, analyze: Bool
+    ) async throws -> [QueuedJob<Job.Output>] {
         guard !isClosed else { throw JobQueueError.closed }
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)
@@ -279,7 +299,7 @@ public final class JobQueue {
                 if !durableSubmissions { createdAt[handle.id] = row[1].string }
                 handles.append(handle)
             }
-            if start == 0 && jobs.count >= 1000 {
+            if analyze && start == 0 && jobs.count >= 1000 {
                 // Hosts claim in the order of the partial index on available jobs; until the
                 // table's statistics see the new rows (autovacuum looks once a minute), the
                 // planner reads every available row and sorts them instead, for each claim:
@@ -475,6 +495,8 @@ public final class JobQueue {
 extension JobQueue {
     /// The label of the client's logger unless one is given.
     static let loggerLabel = "sprout.queue"
+    /// How many handles a map reads before it drops them from its list.
+    static var compactAfter: Int { 1024 }
 }
 
 /// An outcome as read from the table, before it is decoded as a job's output type.
@@ -501,16 +523,5 @@ enum StoredOutcome {
         case .lost:
             return .failure(JobQueueError.notFound(id: id))
         }
-    }
-}
-
-/// A count shared by the callbacks of one `imapUnordered` (all run on the hub).
-@Hub
-final class Counter {
-    private var value: Int
-    init(_ value: Int) { self.value = value }
-    func decrement() -> Int {
-        value -= 1
-        return value
     }
 }

@@ -92,6 +92,33 @@ struct ProcessCoderTests {
         #expect(try shapeRanges.map { try coder.decode(Shape.self, from: fallback[$0]) } == shapes)
     }
 
+    /// The keyed container's own paths for the commonest fields (and the coder's for a
+    /// lone `Int`) write the same text as `JSONEncoder`.
+    @Test func theStreamingEncoderWritesFieldsAsJSONEncoderDoes() throws {
+        // In key order, so JSONEncoder's sorted output is the streamed order.
+        struct Fields: Codable {
+            var flag: Bool
+            var id: Int
+            var low: Int
+            var maybe: String?
+            var name: String
+            var off: Bool
+            var quoted: String
+            var ratio: Double
+            var whole: Double
+        }
+        let fields = Fields(flag: true, id: -5, low: .min, maybe: "m", name: "né 🌱", off: false,
+                            quoted: "a\"b\\c\n", ratio: 0.5, whole: 3)
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = .sortedKeys
+        let streamed = String(decoding: try StreamingJSONEncoder.encode(fields), as: UTF8.self)
+        #expect(streamed == String(decoding: try sorted.encode(fields), as: UTF8.self))
+        let coder = JSONProcessCoder()
+        for value in [0, 7, -1, Int.max, Int.min] {
+            #expect(try coder.encode(value) == Array(String(value).utf8))
+        }
+    }
+
     @Test func theStreamingDecoderReadsWhatTheEncodersWrite() throws {
         struct Plain: Codable, Equatable {
             var id: Int

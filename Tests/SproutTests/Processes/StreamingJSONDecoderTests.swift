@@ -8,6 +8,11 @@ private struct Member: Codable, Equatable {
     var name: String?
 }
 
+private struct Flags: Codable, Equatable {
+    var on: Bool
+    var ratio: Double
+}
+
 /// Inputs the fuzzer (and the RFC) found: the fast path either agrees with JSONDecoder or
 /// leaves the input to it by throwing.
 @Suite("StreamingJSONDecoder")
@@ -44,6 +49,31 @@ struct StreamingJSONDecoderTests {
         for text in ["nu*l", "tru3", "+5", "007", "0x10", "{\"id\": 1, \"junk\": tru}", "[1] x"] {
             #expect((try? JSONDecoder().decode(Member.self, from: Data(text.utf8))) == nil, "\(text)")
         }
+    }
+
+    /// Integers are read from the bytes in place, in fields (the keyed container's own
+    /// `Int` path) and alone: the same values as `T(String)`, and what it refuses is left
+    /// to JSONDecoder.
+    @Test
+    func readsIntegersInPlaceAsTheirStringInitializerDoes() {
+        #expect(fast(Int.self, "9223372036854775807") == Int.max)
+        #expect(fast(Int.self, "-9223372036854775808") == Int.min)
+        #expect(fast(Int.self, "9223372036854775808") == nil, "one past Int.max")
+        #expect(fast(Int.self, "-9223372036854775809") == nil, "one past Int.min")
+        #expect(fast(Int8.self, "-128") == -128)
+        #expect(fast(Int8.self, "128") == nil)
+        #expect(fast(UInt8.self, "255") == 255)
+        #expect(fast(UInt.self, "-0") == nil, "left to JSONDecoder")
+        #expect(fast(Int.self, "-0") == 0)
+        #expect(fast(Int.self, "1.0") == nil, "a fraction is left to JSONDecoder")
+        #expect(fast(Int.self, "1e2") == nil, "an exponent is left to JSONDecoder")
+        #expect(fast(Member.self, "{\"id\": -42}") == Member(id: -42, name: nil))
+        #expect(fast(Member.self, "{\"id\": 9223372036854775807, \"name\": \"x\"}") == Member(id: Int.max, name: "x"))
+        #expect(fast(Member.self, "{\"id\": 2.5}") == nil)
+        #expect(fast(Member.self, "{\"id\": 99999999999999999999}") == nil)
+        #expect(fast(Member.self, "{\"id\": \"7\"}") == nil, "a string is not an Int")
+        #expect(fast(Flags.self, "{\"on\": true, \"ratio\": 0.5}") == Flags(on: true, ratio: 0.5))
+        #expect(fast(Flags.self, "{\"on\": 1, \"ratio\": 0.5}") == nil, "a number is not a Bool")
     }
 
     @Test

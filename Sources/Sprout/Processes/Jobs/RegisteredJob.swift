@@ -2,7 +2,9 @@
 /// output (or failure).
 struct RegisteredJob: Sendable {
     let name: String
-    let run: @Sendable (_ job: ArraySlice<UInt8>, _ coder: any ProcessCoder) async -> (FrameKind, [UInt8])
+    /// Runs on its caller's executor (nonsending): a worker runs one per job, and a hop to
+    /// the generic executor per call costs more than a tiny job.
+    let run: nonisolated(nonsending) @Sendable (_ job: ArraySlice<UInt8>, _ coder: any ProcessCoder) async -> (FrameKind, [UInt8])
 
     init<Job: ProcessJob>(_ type: Job.Type) {
         name = Job.jobName

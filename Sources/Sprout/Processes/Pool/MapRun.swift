@@ -26,9 +26,16 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private var nextOutput = 0
     /// Pulled from the input and not yet read by the consumer.
     private var inFlight = 0
-    private var finished: [Int: FinishedJob] = [:]
-    private var finishedInOrder = Deque<FinishedJob>()
-    private var live: [Int: PoolTask] = [:]
+    // Unchecked, and arrays by position rather than dictionaries by index: touched for
+    // every job, where a hash or a dynamic exclusivity check costs more than the rest of a
+    // tiny job's bookkeeping; the map is used on the hub only.
+    /// Outcomes not yet read, from `finished[head]` on. Ordered, slot `head + k` is job
+    /// `nextOutput + k`'s, `nil` until it ends; unordered, the outcomes as they came.
+    @exclusivity(unchecked) private var finished: [FinishedJob?] = []
+    @exclusivity(unchecked) private var head = 0
+    /// The tasks of the chunks made, until every task of the oldest has ended: what an
+    /// abandoned map ends.
+    @exclusivity(unchecked) private var chunks = Deque<[PoolTask]>()
     private var done = 0
     private var failed = 0
     private let started = monotonicNanoseconds()
@@ -94,7 +101,6 @@ final class MapRun<Job: ProcessJob>: MapSink {
             for (offset, task) in made.enumerated() {
                 switch task {
                 case .success(let task):
-                    live[first + offset] = task
                     batch.append(task)
                 case .failure(let error):
                     settle(first + offset, .failure(error))
@@ -102,6 +108,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
             }
             if !batch.isEmpty { batches.append(batch) }
         }
+        while let oldest = chunks.first, oldest.allSatisfy(\.isDone) { chunks.removeFirst() }
+        chunks.append(contentsOf: batches)
         if !batches.isEmpty { pool.enqueue(batches: batches) }
     }
 
@@ -122,11 +130,13 @@ final class MapRun<Job: ProcessJob>: MapSink {
     }
 
     private func settle(_ index: Int, _ entry: FinishedJob) {
-        live[index] = nil
-        if ordered {
-            finished[index] = entry
+        let slot = ordered ? head + index - nextOutput : finished.count
+        if slot < finished.count {
+            finished[slot] = entry
         } else {
-            finishedInOrder.append(entry)
+            // Jobs before it that have not ended keep empty slots.
+            finished.append(contentsOf: repeatElement(nil, count: slot - finished.count))
+            finished.append(entry)
         }
         done += 1
         if case .failure = entry { failed += 1 }
@@ -160,14 +170,24 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
+    /// Appends the outputs that can be read now, in order, to `outputs`, without awaiting:
+    /// `map` reads them in bulk, so a tiny job costs it no suspension.
+    ///
+    /// - Throws: the first failed job's error (the rest of the map is then abandoned).
+    func takeReadyOutputs(into outputs: inout [Job.Output]) throws {
+        while let entry = takeReady() {
+            switch entry {
+            case .output(let value): outputs.append(value as! Job.Output)
+            case .failure(let error):
+                abandon()
+                throw error
+            }
+        }
+    }
+
     private func nextFinished() async throws -> FinishedJob? {
         while true {
-            if let entry = takeFinished() {
-                inFlight -= 1
-                // Refill once half the window is free, so input is queued in bulk.
-                if inFlight <= window / 2 { feed() }
-                return entry
-            }
+            if let entry = takeReady() { return entry }
             if input == nil && inFlight == 0 { return nil }
             let waiter = Waiter<Void>()
             reader = waiter
@@ -180,21 +200,34 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
+    /// The next outcome if it has arrived, counted as read.
+    private func takeReady() -> FinishedJob? {
+        guard let entry = takeFinished() else { return nil }
+        inFlight -= 1
+        // Refill once half the window is free, so input is queued in bulk.
+        if inFlight <= window / 2 { feed() }
+        return entry
+    }
+
     private func takeFinished() -> FinishedJob? {
-        if ordered {
-            guard let entry = finished.removeValue(forKey: nextOutput) else { return nil }
-            nextOutput += 1
-            return entry
+        guard head < finished.count, let entry = finished[head] else { return nil }
+        finished[head] = nil
+        head += 1
+        nextOutput += 1
+        // The read slots are dropped in bulk, once they are most of the array.
+        if head >= 1024 && head * 2 >= finished.count {
+            finished.removeFirst(head)
+            head = 0
         }
-        return finishedInOrder.popFirst()
+        return entry
     }
 
     /// Stops the map: reads no more input and drops its queued jobs; those sent are skipped
     /// by workers that have not reached them (running ones finish, their results ignored).
     func abandon() {
         input = nil
-        let tasks = live.values
-        live = [:]
+        let tasks = chunks.joined().filter { !$0.isDone }
+        chunks = []
         for task in tasks { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         if !tasks.isEmpty { pool.skipEndedJobs() }
     }

@@ -17,7 +17,10 @@ extension ProcessPool {
         // Read on the hub, not through the async sequence, whose every step hops off the
         // hub and back; a failure or a kill abandons the map (nextOutput).
         let run = MapRun(pool: self, jobs: jobs, ordered: true, chunkSize: chunkSize, progress: progress)
-        while let output = try await run.nextOutput() {
+        while true {
+            // What has arrived is taken without awaiting; only waiting suspends.
+            try run.takeReadyOutputs(into: &outputs)
+            guard let output = try await run.nextOutput() else { break }
             outputs.append(output)
         }
         return outputs

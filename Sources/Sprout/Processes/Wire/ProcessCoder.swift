@@ -63,7 +63,12 @@ public struct JSONProcessCoder: ProcessCoder {
         // The same JSON text, without the encoder's set-up: outputs are often plain integers.
         // Exact types, not `as?` casts: `as? [UInt8]` also takes an empty array of any element
         // type and an optional holding bytes, which `decode(_:from:)` would then read as JSON.
-        if Value.self == Int.self { return Array(String(value as! Int).utf8) }
+        if Value.self == Int.self {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(20)
+            StreamingJSONEncoder.appendDecimal(unsafeBitCast(value, to: Int.self), to: &bytes)
+            return bytes
+        }
         if Value.self == [UInt8].self { return value as! [UInt8] }
         do {
             return try StreamingJSONEncoder.encode(value)

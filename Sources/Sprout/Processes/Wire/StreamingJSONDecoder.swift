@@ -16,8 +16,10 @@ package enum StreamingJSONDecoder {
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
     package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        try bytes.withContiguousStorageIfAvailable { buffer in
-            let text = JSONText(bytes: UnsafeBufferPointer(rebasing: buffer[...]))
+        // Not withContiguousStorageIfAvailable: its Optional<Value> costs a metadata lookup
+        // per call in this unspecialized code.
+        try bytes.withUnsafeBufferPointer { buffer in
+            let text = JSONText(bytes: buffer)
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
             try text.validate()
@@ -26,7 +28,7 @@ package enum StreamingJSONDecoder {
             index = text.skipSpace(end)
             guard index == text.bytes.count else { throw Unsupported() }
             return try text.decode(type, from: text.skipSpace(0)..<end)
-        } ?? { throw Unsupported() }()
+        }
     }
 }
 
@@ -46,8 +48,16 @@ private struct JSONText {
     /// exact literals, numbers by the grammar, strings of valid UTF-8 without control
     /// bytes or escapes, at most 512 levels deep. One pass, no recursion.
     func validate() throws {
+        // The open containers' closing bytes, on the stack: a job is validated per item.
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxDepth) { try validate(open: $0) }
+    }
+
+    /// The deepest nesting the fast path reads.
+    private static let maxDepth = 512
+
+    private func validate(open: UnsafeMutableBufferPointer<UInt8>) throws {
+        var depth = 0
         var index = skipSpace(0)
-        var open: [UInt8] = []
         value: while true {
             guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
             switch bytes[index] {
@@ -57,8 +67,9 @@ private struct JSONText {
                 if index < bytes.count && bytes[index] == close {
                     index += 1
                 } else {
-                    guard open.count < 512 else { throw StreamingJSONDecoder.Unsupported() }
-                    open.append(close)
+                    guard depth < Self.maxDepth else { throw StreamingJSONDecoder.Unsupported() }
+                    open[depth] = close
+                    depth += 1
                     if close == 125 { index = try memberKey(index) }
                     continue value
                 }
@@ -71,7 +82,8 @@ private struct JSONText {
             // After a value: a comma and the next one, or the end of its container.
             while true {
                 index = skipSpace(index)
-                guard let close = open.last else { break value }
+                guard depth > 0 else { break value }
+                let close = open[depth - 1]
                 guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
                 if bytes[index] == 44 {
                     index = skipSpace(index + 1)
@@ -79,7 +91,7 @@ private struct JSONText {
                     continue value
                 }
                 guard bytes[index] == close else { throw StreamingJSONDecoder.Unsupported() }
-                open.removeLast()
+                depth -= 1
                 index += 1
             }
         }
@@ -224,13 +236,33 @@ private struct JSONText {
         range.count == 4 && bytes[range.lowerBound] == 110
     }
 
+    /// The integer `range` holds: an optional minus and digits (what `T(_: String)` reads
+    /// from validated JSON), read in place; a fraction, an exponent or a value out of `T`'s
+    /// range is left to JSONDecoder.
     func integer<T: FixedWidthInteger>(_ type: T.Type, _ range: Range<Int>) throws -> T {
+        let negative = !range.isEmpty && bytes[range.lowerBound] == 45
         // "-0" for an unsigned type is left to JSONDecoder.
-        guard T.isSigned || bytes[range.lowerBound] != 45,
-              let value = T(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)) else {
-            throw StreamingJSONDecoder.Unsupported()
+        guard !negative || T.isSigned else { throw StreamingJSONDecoder.Unsupported() }
+        let digits = negative ? range.dropFirst() : range[...]
+        guard !digits.isEmpty else { throw StreamingJSONDecoder.Unsupported() }
+        var value: T = 0
+        for index in digits {
+            let digit = bytes[index] &- 48
+            guard digit <= 9 else { throw StreamingJSONDecoder.Unsupported() }
+            // Negative numbers are built downwards, so T.min is reached without overflow.
+            let (shifted, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowB) = negative ? shifted.subtractingReportingOverflow(T(digit))
+                                             : shifted.addingReportingOverflow(T(digit))
+            guard !overflowA && !overflowB else { throw StreamingJSONDecoder.Unsupported() }
+            value = next
         }
         return value
+    }
+
+    func bool(_ range: Range<Int>) throws -> Bool {
+        if range.count == 4 && bytes[range.lowerBound] == 116 { return true }
+        if range.count == 5 && bytes[range.lowerBound] == 102 { return false }
+        throw StreamingJSONDecoder.Unsupported()
     }
 
     /// A JSON number (the document is validated) as `T`, parsed from its text directly so
@@ -268,10 +300,7 @@ private struct JSONText {
         case is Int.Type: return try integer(Int.self, range) as! T
         case is String.Type: return try string(range) as! T
         case is Double.Type: return try number(Double.self, range) as! T
-        case is Bool.Type:
-            if range.count == 4 && bytes[range.lowerBound] == 116 { return true as! T }
-            if range.count == 5 && bytes[range.lowerBound] == 102 { return false as! T }
-            throw StreamingJSONDecoder.Unsupported()
+        case is Bool.Type: return try bool(range) as! T
         case is Float.Type: return try number(Float.self, range) as! T
         case is Int8.Type: return try integer(Int8.self, range) as! T
         case is Int16.Type: return try integer(Int16.self, range) as! T
@@ -340,6 +369,12 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try text.decode(type, from: required(key))
     }
+
+    // The commonest fields, read without the generic path's type tests and casts.
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try text.integer(Int.self, required(key)) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try text.string(required(key)) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try text.bool(required(key)) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try text.number(Double.self, required(key)) }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         throw StreamingJSONDecoder.Unsupported()

@@ -99,8 +99,12 @@ final class StreamingJSONEncoder {
         }
     }
 
-    /// Writes `integer` in decimal, as `String(integer)` would, without making the string.
     fileprivate func writeInteger(_ integer: Int) {
+        Self.appendDecimal(integer, to: &bytes)
+    }
+
+    /// Appends `integer` in decimal, as `String(integer)` would, without making the string.
+    static func appendDecimal(_ integer: Int, to bytes: inout [UInt8]) {
         if integer < 0 { bytes.append(45) }
         var magnitude = integer.magnitude
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
@@ -228,6 +232,27 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         self.key(key)
         try encoder.child(value, key: key)
+    }
+
+    // The commonest fields, written as the generic path writes them without its dispatch.
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        self.key(key)
+        encoder.stream.writeInteger(value)
+    }
+
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        self.key(key)
+        encoder.stream.writeString(value)
+    }
+
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        self.key(key)
+        encoder.stream.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        self.key(key)
+        encoder.stream.writeDouble(value)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {

@@ -139,7 +139,7 @@ struct WorkerLoop {
     }
 
     /// Runs the job a single-job frame carries.
-    private func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
+    private nonisolated(nonsending) func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             Logger(label: HubLogger.poolLabel).error("worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
@@ -169,7 +169,7 @@ struct WorkerLoop {
     }
 
     /// Runs one job of type `name` (`job`, if registered) from its encoded `body`.
-    private func run(name: String, job: RegisteredJob?, body: ArraySlice<UInt8>, cancelled: Bool) async -> (FrameKind, [UInt8]) {
+    private nonisolated(nonsending) func run(name: String, job: RegisteredJob?, body: ArraySlice<UInt8>, cancelled: Bool) async -> (FrameKind, [UInt8]) {
         // Cancelled after it was sent: the parent has already ended it, the answer only
         // keeps the order of answers.
         if cancelled { return (.failure, RegisteredJob.encodeFailure(JobCancelled(job: name), coder: coder)) }

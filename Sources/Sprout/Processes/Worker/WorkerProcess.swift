@@ -253,7 +253,12 @@ final class WorkerProcess {
             }
             // A lone job (or one too large to share a frame) goes in a plain job frame.
             if end - start > 1 {
-                JobChunk.append(name: first.name, items: tasks[start..<end].lazy.map { (id: $0.id, job: $0.payload) }, to: &assigned)
+                // An array, not a lazy map: a hub-isolated closure called from JobChunk
+                // would check its executor for every job.
+                var items: [(id: UInt64, job: ArraySlice<UInt8>)] = []
+                items.reserveCapacity(end - start)
+                for task in tasks[start..<end] { items.append((task.id, task.payload)) }
+                JobChunk.append(name: first.name, items: items, to: &assigned)
                 chunks += 1
             } else {
                 end = start + 1
