@@ -22,7 +22,7 @@ public final actor Hub {
     }
 
     /// True when the caller runs on the hub's thread.
-    public static var isCurrent: Bool { LoopExecutor.shared.isHubThread }
+    public static var isCurrent: Bool { runningOnHubThread() }
 
     /// Runs `body` synchronously when the caller is known to be on the hub thread
     /// (a libuv callback, a job the hub runs); stops the program if it is not.

@@ -26,6 +26,18 @@ private struct Inbox: ~Copyable {
     var droppedAfterStop = false
 }
 
+/// The hub thread's `pthread_t`, 0 until it starts. A global rather than a field of
+/// ``LoopExecutor/shared``: reaching the shared executor costs a `swift_once` and a retain and
+/// release, a fifth of a queue put and get that need not wait (both ask ``Hub/isCurrent``);
+/// an atomic global is initialized statically and read with one load.
+private let hubThreadID = Atomic<UInt>(0)
+
+/// True on the hub's own thread (false before the hub has started).
+func runningOnHubThread() -> Bool {
+    let hub = hubThreadID.load(ordering: .relaxed)
+    return hub != 0 && hub == UInt(bitPattern: Int(bitPattern: pthread_self()))
+}
+
 /// The executor behind ``Hub``: it owns one `uv_loop_t` and the thread that runs it.
 ///
 /// Jobs enqueued from the loop thread go into a local ring, and an unreferenced
@@ -82,7 +94,6 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     @exclusivity(unchecked) package var whenNothingCanWake: (@Sendable @Hub () -> Void)?
 
     private let inbox = ThreadMutex(Inbox())
-    private let hubThread = Atomic<UInt>(0)
     private let finished = Latch()
 
     /// Counts ring items started; the blocking monitor watches it move.
@@ -147,7 +158,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         var none = sigset_t()
         sigemptyset(&none)
         pthread_sigmask(SIG_SETMASK, &none, nil)
-        hubThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        hubThreadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         HubThreadStack.prepareOnHubThread()
         takeInbox()
         while true {
@@ -171,10 +182,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     }
 
     /// True on the hub's own thread.
-    package var isHubThread: Bool {
-        let hub = hubThread.load(ordering: .relaxed)
-        return hub != 0 && hub == UInt(bitPattern: Int(bitPattern: pthread_self()))
-    }
+    package var isHubThread: Bool { runningOnHubThread() }
 
     // MARK: Executor conformances
 

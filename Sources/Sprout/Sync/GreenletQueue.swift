@@ -71,9 +71,14 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
             // synchronous steps: no async call into a `@Hub` function, no executor check.
             switch Hub.onHubThread(QueueCore.putterOnHub)((core, timeout)) {
             case .park(let waiter):
+                // The item waits in transit, typed, under a ticket the core keeps with the waiter.
+                let deposit: @Sendable @Hub ((TypedQueueStorage<Element>, Element)) -> Int = { $0.0.transit.deposit($0.1) }
+                let takeBack: @Sendable @Hub ((TypedQueueStorage<Element>, Int)) -> Void = { _ = $0.0.transit.take($0.1) }
                 let wake = await _unsafeInheritExecutor_withUnsafeContinuation { continuation in
-                    Hub.onHubThread(QueueCore.parkPutterOnHub)(
-                        QueueCore.PutParking(core: core, waiter: waiter, continuation: continuation, item: item, timeout: timeout))
+                    let ticket = Hub.onHubThread(deposit)((items, item))
+                    let enlisted = Hub.onHubThread(QueueCore.parkPutterOnHub)(
+                        QueueCore.PutParking(core: core, waiter: waiter, continuation: continuation, ticket: ticket, timeout: timeout))
+                    if !enlisted { Hub.onHubThread(takeBack)((items, ticket)) }
                 }
                 switch Hub.onHubThread(QueueCore.finishPutOnHub)((core, waiter, wake)) {
                 case .done: return
@@ -89,14 +94,26 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
         try await core.putWaiting(item, timeout: timeout)
     }
 
-    /// Puts `item` if that needs no waiting: into the buffer (typed), or to a parked getter.
+    /// Puts `item` if that needs no waiting: into the buffer, or to a parked getter through
+    /// transit — typed either way.
+    ///
+    /// - Throws: ``QueueError/closed`` if the queue is closed.
     @inlinable
     func putWithoutWaiting(_ item: Element) throws(QueueError) -> Bool {
         if try core.admitsBufferedPut() {
             items.store.insert(item)
             return true
         }
-        return try core.putWithoutWaiting(item)
+        if let getter = core.liveGetter() {
+            core.hand(items.transit.deposit(item), to: getter)
+            return true
+        }
+        // Every getter on the list had given up: there may be room after all.
+        if try core.admitsBufferedPut() {
+            items.store.insert(item)
+            return true
+        }
+        return false
     }
 
     /// Puts `item` only if that needs no waiting (gevent's `put_nowait`).
@@ -105,7 +122,7 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   getter is waiting); ``QueueError/closed`` if it is closed.
     @inlinable
     public func putNowait(_ item: Element) throws(QueueError) {
-        try core.putNowait(item)
+        guard try putWithoutWaiting(item) else { throw .full }
     }
 
     /// Takes the next item, parking while the queue is empty.
@@ -125,9 +142,11 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
                     Hub.onHubThread(QueueCore.parkGetterOnHub)(
                         QueueCore.GetParking(core: core, waiter: waiter, continuation: continuation, timeout: timeout))
                 }
-                let (item, outcome) = Hub.onHubThread(QueueCore.finishGetOnHub)((core, waiter, wake))
+                let (ticket, outcome) = Hub.onHubThread(QueueCore.finishGetOnHub)((core, waiter, wake))
                 switch outcome {
-                case .done: return item as! Element
+                case .done:
+                    let take: @Sendable @Hub ((TypedQueueStorage<Element>, Int)) -> Element = { $0.0.transit.take($0.1) }
+                    return Hub.onHubThread(take)((items, ticket))
                 case .closed: throw QueueError.closed
                 case .timedOut: throw QueueError.empty
                 case .cancelled: throw CancellationError()
@@ -151,12 +170,24 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
         return try Hub.onHubThread(get)(self)
     }
 
-    /// The next item if one is there: from the buffer (typed) when no parked putter's item
-    /// must move in behind it, else through the core.
+    /// The next item if one is there — from the buffer, or a parked putter's from transit,
+    /// typed either way — with the core saying which and keeping count.
+    ///
+    /// - Throws: ``QueueError/closed`` if the queue is closed and holds no item.
     @inlinable
     func itemWithoutWaiting() throws(QueueError) -> Element? {
         if core.takesBufferedGet() { return items.store.removeNext() }
-        return try core.getWithoutWaiting().map { $0 as! Element }
+        switch core.takeRoute() {
+        case .buffered(let moving):
+            let item = items.store.removeNext()
+            if let moving { items.store.insert(items.transit.take(moving)) }
+            return item
+        case .fromPutter(let ticket):
+            return items.transit.take(ticket)
+        case .nothing:
+            if core.isClosed { throw .closed }
+            return nil
+        }
     }
 
     /// Takes the next item only if one is there now (gevent's `get_nowait`).
@@ -165,7 +196,8 @@ public final class GreenletQueue<Buffer: QueueBuffer>: Sendable {
     ///   is waiting); ``QueueError/closed`` if the queue is closed and empty.
     @inlinable
     public func getNowait() throws(QueueError) -> Element {
-        try core.getNowait() as! Element
+        guard let item = try itemWithoutWaiting() else { throw .empty }
+        return item
     }
 
     /// Closes the queue: later puts throw ``QueueError/closed``, parked putters wake with

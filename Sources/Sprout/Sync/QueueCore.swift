@@ -1,12 +1,15 @@
 import Logging
 
-/// The untyped engine under every ``GreenletQueue`` and ``Channel``: items travel as
-/// `any Sendable`, so this code is compiled once, with no generic type to look up at run
-/// time. (Unspecialized generic code spent over half its time in metadata lookups.)
-/// A put or get of a buffered item does not come here for the item: the typed wrapper,
-/// inlinable and so specialized in the caller's module, asks ``admitsBufferedPut()``
-/// or ``takesBufferedGet()`` and moves the item in the typed store itself; only a
-/// hand-off to or from a parked greenlet passes the item through here.
+/// The untyped engine under every ``GreenletQueue`` and ``Channel``: it keeps the counts,
+/// the wait lists and the tickets of items in transit, and is compiled once, with no generic
+/// type to look up at run time. (Unspecialized generic code spent over half its time in
+/// metadata lookups.) A greenlet's put or get does not pass its item through here: the
+/// typed wrapper, inlinable and so specialized in the caller's module, asks where the item
+/// goes or comes from (``admitsBufferedPut()``, ``liveGetter()``, ``takeRoute()``) and moves
+/// it in the typed stores itself; a parked putter's item and an item handed to a parked
+/// getter wait in ``TransitItems`` under a ticket, and only the ticket comes here.
+/// The paths of tasks that are not greenlets move items as `any Sendable` through
+/// ``QueueStorage``.
 @usableFromInline
 @Hub
 final class QueueCore: Sendable {
@@ -15,7 +18,8 @@ final class QueueCore: Sendable {
     /// What a parked getter is woken with.
     @usableFromInline
     enum Delivery: Sendable {
-        case item(Item)
+        /// The ticket of its item, kept in transit.
+        case item(ticket: Int)
         case closed
     }
 
@@ -26,8 +30,9 @@ final class QueueCore: Sendable {
     /// generic code unspecialized, with metadata lookups, on every put and get.
     @exclusivity(unchecked) private var buffered = 0
     @exclusivity(unchecked) private var getters = WaitList<Delivery, Void>()
-    /// Parked putters with their items; a `true` wake means the item was accepted.
-    @exclusivity(unchecked) private var putters = WaitList<Bool, Item>()
+    /// Parked putters with the tickets of their items in transit; a `true` wake means the
+    /// item was taken.
+    @exclusivity(unchecked) private var putters = WaitList<Bool, Int>()
     private var joiners = WaitList<Void, Void>()
     @exclusivity(unchecked) private var unfinished = 0
 
@@ -70,29 +75,24 @@ final class QueueCore: Sendable {
             } else if offer(item) {
                 waiter.wake(with: true)
             } else {
-                putters.append(waiter, item)
+                putters.append(waiter, buffer.deposit(item))
             }
         }
         switch wake {
         case .value(true): return
         case .value(false): throw QueueError.closed
         case .timedOut:
-            putters.noteAbandoned()
+            putters.noteAbandoned(dropping: { buffer.drop($0) })
             throw QueueError.full
         case .cancelled:
-            putters.noteAbandoned()
+            putters.noteAbandoned(dropping: { buffer.drop($0) })
             throw CancellationError()
         }
     }
 
-    @usableFromInline func putNowait(_ item: Item) throws(QueueError) {
-        if isClosed { throw .closed }
-        if !offer(item) { throw .full }
-    }
-
     private func offer(_ item: Item) -> Bool {
-        if getters.popLive(waking: .item(item)) != nil {
-            unfinished += 1
+        if let getter = liveGetter() {
+            hand(buffer.deposit(item), to: getter)
             return true
         }
         guard maxSize.map({ buffered < $0 }) ?? true else { return false }
@@ -106,8 +106,20 @@ final class QueueCore: Sendable {
         if isClosed {
             Hub.logger.warning("an item put from another thread reached a closed queue and was dropped")
         } else if !offer(item) {
-            putters.append(nil, item)
+            putters.append(nil, buffer.deposit(item))
         }
+    }
+
+    /// The getter parked longest that still waits, taken off its list; the caller hands it
+    /// an item with ``hand(_:to:)`` at once. `nil` if none waits.
+    @usableFromInline func liveGetter() -> Waiter<Delivery>? {
+        getters.popLiveWaiter()
+    }
+
+    /// Wakes `getter`, found by ``liveGetter()``, with the item in transit under `ticket`.
+    @usableFromInline func hand(_ ticket: Int, to getter: Waiter<Delivery>) {
+        unfinished += 1
+        getter.wake(with: .item(ticket: ticket))
     }
 
     // MARK: Getting
@@ -149,7 +161,7 @@ final class QueueCore: Sendable {
         let wake = await park(Waiter<Delivery>(purpose: "a queue's get()"), timeout: timeout) { waiter in
             // Looked at again: see `put`.
             if let item = take() {
-                waiter.wake(with: .item(item))
+                waiter.wake(with: .item(ticket: buffer.deposit(item)))
             } else if isClosed {
                 waiter.wake(with: .closed)
             } else {
@@ -157,7 +169,7 @@ final class QueueCore: Sendable {
             }
         }
         switch wake {
-        case .value(.item(let item)): return item
+        case .value(.item(let ticket)): return buffer.takeInTransit(ticket)
         case .value(.closed): throw QueueError.closed
         case .timedOut:
             getters.noteAbandoned()
@@ -166,11 +178,6 @@ final class QueueCore: Sendable {
             getters.noteAbandoned()
             throw CancellationError()
         }
-    }
-
-    @usableFromInline func getNowait() throws(QueueError) -> Item {
-        if let item = take() { return item }
-        throw isClosed ? .closed : .empty
     }
 
     @usableFromInline func nextItem() async throws -> Item? {
@@ -183,20 +190,46 @@ final class QueueCore: Sendable {
     }
 
     private func take() -> Item? {
-        if buffered > 0 {
+        switch takeRoute() {
+        case .buffered(let moving):
             let item = buffer.removeNext()
-            buffered -= 1
-            if let moved = putters.popLive(waking: true) {
-                buffer.insert(moved)
-                buffered += 1
-                unfinished += 1
-            }
+            if let moving { buffer.moveToBuffer(moving) }
             return item
+        case .fromPutter(let ticket):
+            return buffer.takeInTransit(ticket)
+        case .nothing:
+            return nil
+        }
+    }
+
+    /// Where the next item comes from, once ``takesBufferedGet()`` said no.
+    @usableFromInline
+    enum TakeRoute {
+        /// The buffer's next item; then the item in transit under `moving`, if any, moves
+        /// into the buffer behind the others (its putter, parked on a full queue, is woken).
+        case buffered(moving: Int?)
+        /// The item in transit under this ticket: a parked putter's (its putter is woken).
+        case fromPutter(Int)
+        /// No item is there.
+        case nothing
+    }
+
+    /// Takes the next item's place in the counts, wakes the putter whose item it takes or
+    /// moves, and says where the caller finds the item.
+    @usableFromInline func takeRoute() -> TakeRoute {
+        if buffered > 0 {
+            buffered -= 1
+            guard let moving = putters.popLive(waking: true, dropping: { buffer.drop($0) }) else {
+                return .buffered(moving: nil)
+            }
+            buffered += 1
+            unfinished += 1
+            return .buffered(moving: moving)
         }
         // Only a full zero-size queue (a channel) has putters while its buffer is empty.
-        guard let item = putters.popLive(waking: true) else { return nil }
+        guard let ticket = putters.popLive(waking: true, dropping: { buffer.drop($0) }) else { return .nothing }
         unfinished += 1
-        return item
+        return .fromPutter(ticket)
     }
 
     // MARK: Parking a greenlet in place (the waits inlined into put and get)
@@ -233,15 +266,16 @@ final class QueueCore: Sendable {
         @usableFromInline let core: QueueCore
         @usableFromInline let waiter: Waiter<Bool>
         @usableFromInline let continuation: UnsafeContinuation<Wake<Bool>, Never>
-        @usableFromInline let item: Item
+        /// The ticket of the putter's item, already in transit.
+        @usableFromInline let ticket: Int
         @usableFromInline let timeout: Double?
 
         @inlinable
-        init(core: QueueCore, waiter: Waiter<Bool>, continuation: UnsafeContinuation<Wake<Bool>, Never>, item: Item, timeout: Double?) {
+        init(core: QueueCore, waiter: Waiter<Bool>, continuation: UnsafeContinuation<Wake<Bool>, Never>, ticket: Int, timeout: Double?) {
             self.core = core
             self.waiter = waiter
             self.continuation = continuation
-            self.item = item
+            self.ticket = ticket
             self.timeout = timeout
         }
     }
@@ -270,10 +304,15 @@ final class QueueCore: Sendable {
         return parkingStep(timeout: timeout, waiter: core.reusable(&core.sparePutter, purpose: "a queue's put()"))
     }
 
-    @usableFromInline nonisolated static let parkPutterOnHub: @Sendable @Hub (PutParking) -> Void = { parking in
+    /// Parks the putter; `false` if it was not put on the list (woken before it parked),
+    /// and the caller then takes its item back out of transit.
+    @usableFromInline nonisolated static let parkPutterOnHub: @Sendable @Hub (PutParking) -> Bool = { parking in
+        var enlisted = false
         parking.waiter.parkInPlace(parking.continuation, timeout: parking.timeout) { waiter in
-            parking.core.putters.append(waiter, parking.item)
+            parking.core.putters.append(waiter, parking.ticket)
+            enlisted = true
         }
+        return enlisted
     }
 
     @usableFromInline nonisolated static let finishPutOnHub: @Sendable @Hub ((QueueCore, Waiter<Bool>, Wake<Bool>)) -> ParkingOutcome = {
@@ -283,10 +322,10 @@ final class QueueCore: Sendable {
         case .value(true): return .done
         case .value(false): return .closed
         case .timedOut:
-            core.putters.noteAbandoned()
+            core.putters.noteAbandoned(dropping: { core.buffer.drop($0) })
             return .timedOut
         case .cancelled:
-            core.putters.noteAbandoned()
+            core.putters.noteAbandoned(dropping: { core.buffer.drop($0) })
             return .cancelled
         }
     }
@@ -303,19 +342,19 @@ final class QueueCore: Sendable {
         }
     }
 
-    /// The item a parked get was handed, or how it ended without one.
-    @usableFromInline nonisolated static let finishGetOnHub: @Sendable @Hub ((QueueCore, Waiter<Delivery>, Wake<Delivery>)) -> (Item?, ParkingOutcome) = {
+    /// The ticket of the item a parked get was handed, or how it ended without one.
+    @usableFromInline nonisolated static let finishGetOnHub: @Sendable @Hub ((QueueCore, Waiter<Delivery>, Wake<Delivery>)) -> (Int, ParkingOutcome) = {
         let (core, waiter, wake) = $0
         waiter.finishParkingInPlace()
         switch wake {
-        case .value(.item(let item)): return (item, .done)
-        case .value(.closed): return (nil, .closed)
+        case .value(.item(let ticket)): return (ticket, .done)
+        case .value(.closed): return (0, .closed)
         case .timedOut:
             core.getters.noteAbandoned()
-            return (nil, .timedOut)
+            return (0, .timedOut)
         case .cancelled:
             core.getters.noteAbandoned()
-            return (nil, .cancelled)
+            return (0, .cancelled)
         }
     }
 
@@ -348,7 +387,7 @@ final class QueueCore: Sendable {
         guard !isClosed else { return }
         isClosed = true
         getters.wakeAll(with: .closed)
-        let dropped = putters.wakeAll(with: false)
+        let dropped = putters.wakeAll(with: false, dropping: { buffer.drop($0) })
         if dropped > 0 {
             Hub.logger.warning("a queue was closed with \(dropped) item(s) put from another thread still waiting for room; they were dropped")
         }

@@ -131,6 +131,37 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// A job that traps makes Swift's runtime start its crash backtracer as a child of the
+    /// worker; the worker killed meanwhile (here: its job cancelled) takes the backtracer
+    /// with it, and the backtracer never held the worker's channel.
+    @Test func aWorkerKilledDuringItsCrashBacktraceLeavesNoProcess() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let worker = try #require(pool.workerPIDs.first)
+                let channel = descriptorTargets(of: worker)[WorkerEnvironment.channelFD]
+                let handle = try pool.submit(Die(signal: SIGILL))
+                var backtracer: Int32?
+                let deadline = monotonicNanoseconds() + nanoseconds(slack(10))
+                while backtracer == nil && monotonicNanoseconds() < deadline {
+                    try await sleep(0.002)
+                    backtracer = childPIDs(of: worker).first
+                }
+                let tracer = try #require(backtracer, "the trapping worker started no backtracer (SWIFT_BACKTRACE off?)")
+                #expect(channel != nil && !descriptorTargets(of: tracer).values.contains(channel!),
+                        "the backtracer holds the worker's channel")
+                // Killed once the backtracer is at work, reading the worker's memory.
+                try await sleep(0.15)
+                handle.cancel()
+                await #expect(throws: JobCancelled.self) { try await handle.get(timeout: 5) }
+                let left = try await survivors([tracer])
+                for pid in left { kill(pid, SIGKILL) }
+                #expect(left.isEmpty, "the backtracer outlived its killed worker")
+                #expect(try await pool.run(Square(4)) == 16)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func retriesRerunAJobWhoseWorkerCrashed() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in

@@ -38,6 +38,34 @@ func cpuTicks(_ path: String) -> Int {
     return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
 }
 
+/// The live children of process `pid`.
+func childPIDs(of pid: Int32) -> [Int32] {
+    guard let directory = opendir("/proc") else { return [] }
+    defer { closedir(directory) }
+    var children: [Int32] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if let child = Int32(name), parentPID(child) == pid, isAlive(child) { children.append(child) }
+    }
+    return children
+}
+
+/// What each open descriptor of process `pid` refers to ("socket:[123]", a path), by number.
+func descriptorTargets(of pid: Int32) -> [Int32: String] {
+    guard let directory = opendir("/proc/\(pid)/fd") else { return [:] }
+    defer { closedir(directory) }
+    var targets: [Int32: String] = [:]
+    var target = [CChar](repeating: 0, count: 256)
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let length = readlink("/proc/\(pid)/fd/" + name, &target, target.count - 1)
+        if let fd = Int32(name), length > 0 {
+            targets[fd] = String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+    return targets
+}
+
 /// Waits up to `seconds` for every pid to be gone; returns those still alive.
 @Hub
 func survivors(_ pids: [Int32], within seconds: Double = 5) async throws -> [Int32] {

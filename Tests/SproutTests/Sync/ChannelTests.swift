@@ -42,4 +42,51 @@ struct ChannelTests {
         #expect(got == Array(0..<10))
         await #expect(throws: QueueError.closed) { try await channel.put(1) }
     }
+
+    @Test func abandonedPuttersLeaveNoItemInTransit() async throws {
+        let channel = Channel<Int>()
+        // Given up before anyone takes them: a get passes over their entries.
+        let early = (0..<3).map { i in spawn { try await channel.put(i, timeout: 0.01) } }
+        for putter in early { await #expect(throws: QueueError.full) { try await putter.get() } }
+        let waiting = spawn { try await channel.put(7) }
+        try await sleep(0.01)
+        #expect(try channel.getNowait() == 7)
+        try await waiting.get()
+        #expect(channel.queue.items.transit.entries.isEmpty)
+
+        // Given up behind a putter that still waits: the list drops their items as it
+        // compacts (every 16 or more given up), and closing drops the rest.
+        let behind = Channel<Int>()
+        let first = spawn { try await behind.put(100) }
+        try await sleep(0.01)
+        let late = (0..<40).map { i in spawn { try await behind.put(i, timeout: 0.01) } }
+        for putter in late { await #expect(throws: QueueError.full) { try await putter.get() } }
+        #expect(behind.queue.items.transit.entries.count <= 16)
+        behind.close()
+        await #expect(throws: QueueError.closed) { try await first.get() }
+        #expect(behind.queue.items.transit.entries.isEmpty)
+    }
+
+    @Test func itemsReachTasksThatAreNotGreenlets() async throws {
+        // The test's own task is not a greenlet: it waits through the untyped path.
+        let channel = Channel<String>()
+        let putter = spawn { try await channel.put("to the task") }
+        #expect(try await channel.get(timeout: 1) == "to the task")
+        try await putter.get()
+        // The getter has not run yet: the task's put parks, its item boxed in transit.
+        let getter = spawn { try await channel.get() }
+        try await channel.put("from the task", timeout: 1)
+        #expect(try await getter.get() == "from the task")
+        #expect(channel.queue.items.transit.entries.isEmpty)
+    }
+
+    @Test func transitGivesBackItemsTakenOutOfOrder() {
+        var transit = TransitItems<String>()
+        let a = transit.deposit("a"), b = transit.deposit("b"), c = transit.deposit("c")
+        #expect(transit.take(b) == "b")
+        #expect(transit.take(a) == "a")
+        #expect(transit.take(c) == "c")
+        #expect(transit.entries.isEmpty)
+        #expect(transit.take(transit.deposit("d")) == "d")
+    }
 }

@@ -5,9 +5,14 @@ struct RegisteredJob: Sendable {
     /// Runs on its caller's executor (nonsending): a worker runs one per job, and a hop to
     /// the generic executor per call costs more than a tiny job.
     let run: nonisolated(nonsending) @Sendable (_ job: ArraySlice<UInt8>, _ coder: any ProcessCoder) async -> (FrameKind, [UInt8])
+    /// Decodes an empty object as the job type (which may fail): done once in a fork server,
+    /// so the first decode's one-time costs (type metadata, conformance lookups) are paid
+    /// there, not in every worker it forks.
+    let warmUp: @Sendable (_ coder: any ProcessCoder) -> Void
 
     init<Job: ProcessJob>(_ type: Job.Type) {
         name = Job.jobName
+        warmUp = { coder in _ = try? coder.decode(Job.self, from: Array("{}".utf8)[...]) }
         run = { bytes, coder in
             do {
                 let job = try coder.decode(Job.self, from: bytes)

@@ -182,8 +182,9 @@ public final class ProcessPool {
         AvailableCPUs.count
     }
 
-    /// The pids of the workers running now.
-    public var workerPIDs: [Int32] { workers.map(\.pid) }
+    /// The pids of the workers running now; a worker a fork server is still forking is
+    /// listed once its pid is known.
+    public var workerPIDs: [Int32] { workers.map(\.pid).filter { $0 > 0 } }
 
     // MARK: Submitting
 

@@ -101,7 +101,12 @@ struct ForkServerMessage {
             message.msg_control = control
             message.msg_controllen = space
             var count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC))
-            while count < 0 && errno == EINTR { count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC)) }
+            // A peer that closed with messages of ours still unread leaves ECONNRESET, and the
+            // kernel reports it once, BEFORE the messages the peer (or a process holding a
+            // copy of its end) sent us: those come after it, then the end.
+            while count < 0 && (errno == EINTR || errno == ECONNRESET) {
+                count = recvmsg(socket, &message, Int32(MSG_CMSG_CLOEXEC))
+            }
             var descriptors: [Int32] = []
             if count >= 0, message.msg_controllen >= MemoryLayout<cmsghdr>.stride {
                 let header = control.assumingMemoryBound(to: cmsghdr.self)

@@ -11,6 +11,12 @@ struct WorkerLoop {
     let outputLimit = WorkerEnvironment.outputLimit
 
     func serve() -> Never {
+        // A process group of its own, which the parent ends with the worker: what the worker
+        // starts — Swift's crash backtracer, a job's commands — dies with it instead of being
+        // left behind (a backtracer whose worker was killed waits on it for ever).
+        setpgid(0, 0)
+        // And they do not hold the worker's channels, which would outlive the worker.
+        for fd in [channel, WorkerEnvironment.descriptorFD] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         WorkerEnvironment.serving.store(true, ordering: .releasing)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)

@@ -173,6 +173,8 @@ final class WorkerProcess {
         stderrWatcher?.setCallback(events: .readable) { [unowned self] _, _ in drainStderr() }
         watchChannel()
         child.onExit { [self] status in
+            // Whatever the worker started and left in its process group goes with it.
+            if pid > 0 { kill(-pid, SIGKILL) }
             drainChannel()
             recoverHeldBackAnswers()
             if let truncation, violation == nil, startedUnanswered > 0 {
