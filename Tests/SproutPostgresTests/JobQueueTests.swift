@@ -438,6 +438,10 @@ struct JobQueueTests {
             // Across several batches and windows, in input order.
             #expect(try await queue.map((0..<7500).lazy.map(Square.init)) == (0..<7500).map { $0 * $0 })
             #expect(try await submittedSince(before) == 7500)
+            // Whole batches of 1,000 (the rows of one statement share its created_at), never
+            // the window topped up job by job: 4 times slower (2,400-3,900 jobs/s against 780-1,200).
+            let statements = try await db.query("SELECT count(DISTINCT created_at)::int FROM sprout_jobs WHERE id > $1", [before]).rows[0][0]
+            #expect(statements == .int(8))
 
             // An input as good as endless: the consumer takes what it wants and stops; only
             // about that much was ever submitted (a map that read its input first would queue

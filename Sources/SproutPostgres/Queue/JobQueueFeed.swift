@@ -31,14 +31,15 @@ final class JobQueueFeed<Jobs: Sequence> where Jobs.Element: ProcessJob {
         self.retries = retries
     }
 
-    /// Submits the next jobs of the input, up to a batch and as many as keep `outstanding`
-    /// (jobs submitted and not yet read back) within the window; returns their handles, in
-    /// input order (none once the input is exhausted or the window is full).
+    /// Submits the next batch of the input if it fits in the window beside `outstanding`
+    /// (jobs submitted and not yet read back); returns their handles, in input order (none
+    /// once the input is exhausted or while the window has no room for a whole batch:
+    /// topping it up job by job would cost a statement per job).
     ///
     /// - Throws: what ``JobQueue/submitAll(_:priority:timeout:retries:maxAttempts:)`` throws.
     func next(outstanding: Int) async throws -> [Handle] {
-        let room = min(Self.batch, Self.window - outstanding)
-        guard !isExhausted, room > 0 else { return [] }
+        let room = Self.batch
+        guard !isExhausted, Self.window - outstanding >= room else { return [] }
         var batch: [Jobs.Element] = []
         batch.reserveCapacity(room)
         while batch.count < room, let job = jobs.next() { batch.append(job) }

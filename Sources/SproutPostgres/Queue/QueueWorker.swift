@@ -155,15 +155,19 @@ final class QueueWorker {
         let rows = try await database().query("""
             WITH durability AS (
                 SELECT set_config('synchronous_commit', CASE WHEN $10::bool AND cardinality($1::bigint[]) > 0 THEN 'on' ELSE 'off' END, true)
-            ), answers AS (
+            ), answers AS MATERIALIZED (
                 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
                     AS answer(id, token, state, result, error)
             ), done AS (
+                -- Rows found by id (the primary key), whatever the statistics say of the
+                -- states: planned from them, the join walked every running row once per
+                -- answer, unnesting the arrays again each time (20 ms for 83 answers).
                 UPDATE sprout_jobs AS job
                 SET state = answers.state, result = answers.result, error = answers.error,
                     finished_at = now(), lease_token = NULL, lease_expires_at = NULL
                 FROM answers
-                WHERE job.id = answers.id AND job.lease_token = answers.token AND job.state = 'running'
+                WHERE job.id = ANY($1::bigint[]) AND job.id = answers.id AND job.lease_token = answers.token
+                  AND job.state = 'running'
                 RETURNING job.id, job.state, job.result
             ), announced AS (
                 \(JobQueueSchema.notifyDone(from: "done"))
@@ -177,7 +181,7 @@ final class QueueWorker {
                 UPDATE sprout_jobs AS job
                 SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
                     lease_expires_at = now() + make_interval(secs => $8::float8), worker = $9, started_at = now()
-                FROM picked WHERE job.id = picked.id
+                WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
                 RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
             ), summary AS (
                 SELECT (SELECT count(*) FROM done)::int AS accepted FROM durability, announced

@@ -39,6 +39,11 @@ struct PassedDescriptorTests {
     /// descriptors than the passing channel holds, so sends must queue rather than block
     /// the hub (a blocked hub stops reading answers, and a worker blocked writing them
     /// stops taking descriptors). Each job reads the number written into its own pipe.
+    /// Pulling the input (a socketpair per job), encoding it (a `dup` per descriptor) and
+    /// handing over answers are done in slices of a few ms per hub turn: the hub's thread
+    /// never works 25 ms without a 1 ms timer getting its turn (it did 60-100 ms at once
+    /// before, debug build), and the timer's wall-clock gap, which the machine's load
+    /// stretches, stays under a quarter second.
     @Test(.heavy(timeLimit: .seconds(120)))
     func tenThousandJobsWithDescriptorsNeverBlockTheHub() async throws {
         let count = 10_000 * testScale
@@ -62,7 +67,9 @@ struct PassedDescriptorTests {
                 try await ticking.get(timeout: 5)
                 for fd in opened.fds { close(fd) }
                 #expect(numbers == Array(0..<count), "every job read its own socket")
-                #expect(ticker.longestGap < slack(1.0), "the hub stopped for \(ticker.longestGap) s")
+                print("PassedDescriptor map of \(count): longest hub gap \(Int(ticker.longestGap * 1e3)) ms, longest hub work between ticks \(Int(ticker.longestBusy * 1e3)) ms")
+                #expect(ticker.longestBusy < slack(0.025), "the hub worked \(ticker.longestBusy) s at once")
+                #expect(ticker.longestGap < slack(0.25), "the hub stopped for \(ticker.longestGap) s")
             }
         }
         #expect(left.isEmpty)

@@ -125,12 +125,19 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
             worker.assign([task])
             worker.sendAssigned()
         case .answered(let task, let kind, let payload, _):
-            task.finish(kind == .result
-                ? .success(payload)
-                : .failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
-            // Its one job is done: end of channel lets the child exit.
-            worker.closeChannel()
+            finish(task, kind: kind, payload: payload, worker: worker)
+        case .answeredChunk(let answers, _):
+            // Its one job is sent alone, so answered alone; a chunk is taken all the same.
+            for answer in answers { finish(answer.task, kind: answer.kind, payload: answer.payload, worker: worker) }
         }
+    }
+
+    private func finish(_ task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>, worker: WorkerProcess) {
+        task.finish(kind == .result
+            ? .success(payload)
+            : .failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
+        // Its one job is done: end of channel lets the child exit.
+        worker.closeChannel()
     }
 
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {

@@ -40,6 +40,10 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private var failed = 0
     private let started = monotonicNanoseconds()
     private var reader: Waiter<Void>?
+    /// Whether pulling more input waits for a later hub turn.
+    private var feedScheduled = false
+    /// What encoding one job of the last chunk cost (ns): how much input one slice pulls.
+    private var encodingCost: UInt64 = 0
 
     init<S: Sequence>(pool: ProcessPool, jobs: S, ordered: Bool, chunkSize: Int?,
                       progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
@@ -81,21 +85,40 @@ final class MapRun<Job: ProcessJob>: MapSink {
         pool.size * max(chunkSize * 4, 2 * ProcessPool.tinyJobPrefetch)
     }
 
-    /// Pulls input until the window is full, and queues it in chunks with one dispatch.
+    /// Pulls input until the window is full, and queues it in chunks with one dispatch —
+    /// for at most ``feedSlice`` of the hub's time per turn: pulling input (a sequence may
+    /// open a file per job) and encoding it holds the hub, so the rest waits for a later turn.
     private func feed() {
         var batches: [[PoolTask]] = []
         let chunk = chunkSize
         let window = self.window
-        while input != nil && (inFlight + chunk <= window || inFlight == 0) {
+        let deadline = monotonicNanoseconds() + Self.feedSlice
+        var sliceEnded = false
+        while input != nil && (inFlight + chunk <= window || inFlight == 0) && !sliceEnded {
             var jobs: [Job] = []
             jobs.reserveCapacity(chunk)
-            while jobs.count < chunk, let job = input?.next() { jobs.append(job) }
-            if jobs.count < chunk { input = nil }
+            while jobs.count < chunk {
+                guard let job = input?.next() else {
+                    input = nil
+                    break
+                }
+                jobs.append(job)
+                // The chunk ends early where pulling and encoding it (at the cost per job the
+                // last chunk's encoding took) would overrun the slice.
+                if jobs.count & 15 == 0 && monotonicNanoseconds() + UInt64(jobs.count) * encodingCost >= deadline {
+                    sliceEnded = true
+                    break
+                }
+            }
             let first = nextInput
             nextInput += jobs.count
             inFlight += jobs.count
             // The chunk is encoded in one pass; each job still has its own task and outcome.
+            let encoding = monotonicNanoseconds()
             let made = pool.makeTasks(jobs, for: self, from: first)
+            let encoded = monotonicNanoseconds()
+            encodingCost = (encoded - encoding) / UInt64(max(jobs.count, 1))
+            if encoded >= deadline { sliceEnded = true }
             var batch: [PoolTask] = []
             batch.reserveCapacity(made.count)
             for (offset, task) in made.enumerated() {
@@ -111,7 +134,18 @@ final class MapRun<Job: ProcessJob>: MapSink {
         while let oldest = chunks.first, oldest.allSatisfy(\.isDone) { chunks.removeFirst() }
         chunks.append(contentsOf: batches)
         if !batches.isEmpty { pool.enqueue(batches: batches) }
+        if sliceEnded && input != nil && !feedScheduled {
+            feedScheduled = true
+            Hub.later { [weak self] in
+                guard let self else { return }
+                feedScheduled = false
+                feed()
+            }
+        }
     }
+
+    /// The most time one hub turn spends pulling and encoding a map's input (ns).
+    static var feedSlice: UInt64 { 2_000_000 }
 
     func received(_ index: Int, _ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool {
         switch outcome {
@@ -204,8 +238,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private func takeReady() -> FinishedJob? {
         guard let entry = takeFinished() else { return nil }
         inFlight -= 1
-        // Refill once half the window is free, so input is queued in bulk.
-        if inFlight <= window / 2 { feed() }
+        // Refill once half the window is free, so input is queued in bulk — unless a
+        // refill already waits for its next slice.
+        if inFlight <= window / 2 && !feedScheduled { feed() }
         return entry
     }
 

@@ -443,21 +443,37 @@ public final class ProcessPool {
             served = Set(jobs)
             becameReady(worker)
         case .answered(let task, let kind, let payload, let seconds):
-            meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
-            if kind == .result {
-                // A result that does not decode means the worker's bytes cannot be trusted.
-                if !task.finish(.success(payload)) { worker.discard() }
-            } else {
-                task.finish(.failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
+            settle(task, kind: kind, payload: payload, seconds: seconds, from: worker)
+            afterAnswers(from: worker)
+        case .answeredChunk(let answers, let seconds):
+            for answer in answers {
+                settle(answer.task, kind: answer.kind, payload: answer.payload, seconds: seconds, from: worker)
             }
-            // A worker being stopped only settles the jobs it had.
-            guard worker.isServing else { return }
-            if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
-                retire(worker, kill: false)
-                replaceIfNeeded()
-            } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
-                retire(worker, kill: false)
-            }
+            afterAnswers(from: worker)
+        }
+    }
+
+    /// Ends `task` with its worker's answer.
+    private func settle(_ task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>, seconds: Double, from worker: WorkerProcess) {
+        meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * 0.9 + seconds * 0.1 : seconds
+        if kind == .result {
+            // A result that does not decode means the worker's bytes cannot be trusted.
+            if !task.finish(.success(payload)) { worker.discard() }
+        } else {
+            task.finish(.failure(JobFailed.decode(payload, job: task.jobDescription, coder: coder)))
+        }
+    }
+
+    /// Retires a worker whose answers used up its `maxTasksPerWorker`, or that has nothing
+    /// left to do in a closed pool.
+    private func afterAnswers(from worker: WorkerProcess) {
+        // A worker being stopped only settles the jobs it had.
+        guard worker.isServing else { return }
+        if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
+            retire(worker, kill: false)
+            replaceIfNeeded()
+        } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
+            retire(worker, kill: false)
         }
     }
 

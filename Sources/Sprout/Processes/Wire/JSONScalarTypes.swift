@@ -2,22 +2,27 @@ import FoundationEssentials
 
 /// The types the streaming JSON coder (``StreamingJSONEncoder``, ``StreamingJSONDecoder``)
 /// sorts values by before it casts: a job is mostly structs around a few plain values, and
-/// each failed cast of a struct to a concrete type is a runtime call, so one set lookup
+/// each failed cast of a struct to a concrete type is a runtime call, so one table lookup
 /// decides which of them to try at all.
 enum JSONScalarTypes {
-    /// Numbers, strings and booleans, which the streaming coder writes and reads itself.
-    static let plain: Set<ObjectIdentifier> = [
-        ObjectIdentifier(String.self), ObjectIdentifier(Int.self), ObjectIdentifier(Bool.self),
-        ObjectIdentifier(Double.self), ObjectIdentifier(Float.self),
-        ObjectIdentifier(Int8.self), ObjectIdentifier(Int16.self), ObjectIdentifier(Int32.self),
-        ObjectIdentifier(Int64.self), ObjectIdentifier(UInt.self), ObjectIdentifier(UInt8.self),
-        ObjectIdentifier(UInt16.self), ObjectIdentifier(UInt32.self), ObjectIdentifier(UInt64.self),
-    ]
+    /// How the streaming coder treats a type.
+    enum Kind {
+        /// Numbers, strings and booleans, which the streaming coder writes and reads itself.
+        case plain
+        /// Types `JSONEncoder` gives a form of their own (base64, dates, URL strings), which
+        /// the streaming coder leaves to Foundation.
+        case foundation
+    }
 
-    /// Types `JSONEncoder` gives a form of their own (base64, dates, URL strings), which the
-    /// streaming coder leaves to Foundation.
-    static let foundation: Set<ObjectIdentifier> = [
-        ObjectIdentifier(Data.self), ObjectIdentifier(Date.self), ObjectIdentifier(URL.self),
-        ObjectIdentifier(Decimal.self),
+    /// The types of either kind; any other is a container (a struct, an array, ...). One
+    /// table, so a struct — most jobs — costs one lookup, not one per kind.
+    static let kinds: [ObjectIdentifier: Kind] = [
+        ObjectIdentifier(String.self): .plain, ObjectIdentifier(Int.self): .plain, ObjectIdentifier(Bool.self): .plain,
+        ObjectIdentifier(Double.self): .plain, ObjectIdentifier(Float.self): .plain,
+        ObjectIdentifier(Int8.self): .plain, ObjectIdentifier(Int16.self): .plain, ObjectIdentifier(Int32.self): .plain,
+        ObjectIdentifier(Int64.self): .plain, ObjectIdentifier(UInt.self): .plain, ObjectIdentifier(UInt8.self): .plain,
+        ObjectIdentifier(UInt16.self): .plain, ObjectIdentifier(UInt32.self): .plain, ObjectIdentifier(UInt64.self): .plain,
+        ObjectIdentifier(Data.self): .foundation, ObjectIdentifier(Date.self): .foundation,
+        ObjectIdentifier(URL.self): .foundation, ObjectIdentifier(Decimal.self): .foundation,
     ]
 }

@@ -100,8 +100,13 @@ public struct JSONProcessCoder: ProcessCoder {
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
         if type == Int.self, let integer = Self.integer(bytes) { return integer as! Value }
         if type == [UInt8].self { return Array(bytes) as! Value }
-        if let value = try? StreamingJSONDecoder.decode(type, from: bytes) { return value }
-        return try decoder.decode(type, from: Data(bytes))
+        // do/catch, not try?: an Optional<Value> costs a metadata lookup per call in this
+        // unspecialized code.
+        do {
+            return try StreamingJSONDecoder.decode(type, from: bytes)
+        } catch {
+            return try decoder.decode(type, from: Data(bytes))
+        }
     }
 
     /// A JSON integer without sign oddities or spaces, or `nil` (the decoder then decides).

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 
 /// Reads JSON written the way ``StreamingJSONEncoder`` and `JSONEncoder` write it, straight
 /// from the bytes: a worker decodes every job it runs, so this is on the hot path of a map
@@ -291,10 +292,10 @@ private struct JSONText {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
-        let identifier = ObjectIdentifier(type)
-        guard JSONScalarTypes.plain.contains(identifier) else {
-            if JSONScalarTypes.foundation.contains(identifier) { throw StreamingJSONDecoder.Unsupported() }
-            return try T(from: RangeDecoder(text: self, range: range))
+        switch JSONScalarTypes.kinds[ObjectIdentifier(type)] {
+        case .plain?: break
+        case .foundation?: throw StreamingJSONDecoder.Unsupported()
+        case nil: return try T(from: RangeDecoder(text: self, range: range))
         }
         switch type {
         case is Int.Type: return try integer(Int.self, range) as! T
@@ -347,13 +348,16 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The value of member `key`; a key given twice is left to JSONDecoder.
     private func value(_ key: Key) throws -> Range<Int>? {
-        let name = key.stringValue.utf8
-        var found: Range<Int>?
-        for member in members where member.key.count == name.count && text.bytes[member.key].elementsEqual(name) {
-            if found != nil { throw StreamingJSONDecoder.Unsupported() }
-            found = member.value
+        var name = key.stringValue
+        return try name.withUTF8 { name in
+            var found: Range<Int>?
+            for member in members where member.key.count == name.count
+                && (name.isEmpty || memcmp(text.bytes.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) {
+                if found != nil { throw StreamingJSONDecoder.Unsupported() }
+                found = member.value
+            }
+            return found
         }
-        return found
     }
 
     private func required(_ key: Key) throws -> Range<Int> {

@@ -57,16 +57,16 @@ final class StreamingJSONEncoder {
             writeString(unsafeBitCast(value, to: String.self))
             return
         }
-        let type = ObjectIdentifier(Value.self)
-        guard JSONScalarTypes.plain.contains(type) else {
-            if JSONScalarTypes.foundation.contains(type) {
-                unsupported = true
-            } else {
-                // The path is made only here: a plain value never needs it.
-                let encoder = StreamEncoder(stream: self, codingPath: codingPath())
-                try value.encode(to: encoder)
-                encoder.finish()
-            }
+        switch JSONScalarTypes.kinds[ObjectIdentifier(Value.self)] {
+        case .plain?: break
+        case .foundation?:
+            unsupported = true
+            return
+        case nil:
+            // The path is made only here: a plain value never needs it.
+            let encoder = StreamEncoder(stream: self, codingPath: codingPath())
+            try value.encode(to: encoder)
+            encoder.finish()
             return
         }
         switch value {

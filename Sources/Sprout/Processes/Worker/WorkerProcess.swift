@@ -31,6 +31,9 @@ final class WorkerProcess {
         /// It answered `task` with a result or a failure (``FrameKind/result`` or
         /// ``FrameKind/failure``, and the encoded bytes), after `seconds` of work.
         case answered(PoolTask, FrameKind, ArraySlice<UInt8>, seconds: Double)
+        /// It answered several tasks in one ``FrameKind/chunkOutcomes`` frame, `seconds` of
+        /// work each: one event per frame, not per job.
+        case answeredChunk([(task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>)], seconds: Double)
     }
 
     let child: any WorkerChild
@@ -498,11 +501,13 @@ final class WorkerProcess {
             // The chunk's time is shared by its jobs, for the pool's mean job time.
             let seconds = Double(now - max(outstanding.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(outcomes.count)
             lastAnswer = now
+            var answers: [(task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>)] = []
+            answers.reserveCapacity(outcomes.count)
             for outcome in outcomes {
-                // A worker killed meanwhile (a result that did not decode) gets no more.
-                guard let task = answered(outstanding.first?.id ?? 0) else { return }
-                onEvent(self, .answered(task, outcome.kind, outcome.bytes, seconds: seconds))
+                guard let task = answered(sent.first?.id ?? 0) else { break }
+                answers.append((task, outcome.kind, outcome.bytes))
             }
+            onEvent(self, .answeredChunk(answers, seconds: seconds))
         case .job, .initialize, .jobWithDescriptors, .jobChunk:
             protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
