@@ -281,6 +281,28 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aHungServerMakesEachCallThrowWithinTheStatementTimeoutAndTheClientRecovers() async throws {
+        try await QueueFixture.run(seconds: 60) { fixture in
+            let server = fixture.server
+            let queue = try await JobQueue.connect(server.url, statementTimeout: .seconds(1))
+            defer { queue.close() }
+            #expect(try await queue.submit(Square(2)).get(timeout: 30) == 4)
+            // Stopped, not down: connections are accepted by the kernel and never answered.
+            try server.signalAll(SIGSTOP)
+            defer { try? server.signalAll(SIGCONT) }
+            var started = monotonicSeconds()
+            await #expect(throws: PostgresError.timedOut(seconds: 1)) { _ = try await queue.counts() }
+            #expect(monotonicSeconds() - started < slack(2.5))
+            // The timed-out connection was dropped: the next call connects anew, bounded too.
+            started = monotonicSeconds()
+            await #expect(throws: PostgresError.timedOut(seconds: 1)) { _ = try await queue.submit(Square(3)) }
+            #expect(monotonicSeconds() - started < slack(2.5))
+            try server.signalAll(SIGCONT)
+            #expect(try await queue.submit(Square(5)).get(timeout: 30) == 25)
+            #expect(try await queue.counts()["succeeded", default: 0] >= 2)
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {

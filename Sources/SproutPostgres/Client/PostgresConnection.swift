@@ -37,6 +37,11 @@ public final class PostgresConnection {
     public private(set) var isClosed = false
     /// The process id of the server session (what `pg_terminate_backend` takes).
     public let backendPID: Int32
+    /// Seconds a statement given no timeout of its own may take (`nil`, the default: no
+    /// bound): a server that hangs (stopped, its disk blocked) otherwise keeps the caller
+    /// waiting for ever. Past it the statement throws ``PostgresError/timedOut(seconds:)``
+    /// and the connection is closed, as with a statement's own timeout.
+    public var statementTimeout: Double?
 
     /// True when the session is open and not inside a transaction block.
     var isIdleOutsideTransaction: Bool {
@@ -103,6 +108,7 @@ public final class PostgresConnection {
     /// `DISCARD`) or can no longer use its plan (a table's columns changed), it is forgotten
     /// and, outside a transaction, the statement runs again unprepared; inside one, the
     /// server's error is thrown.
+    /// Without a `timeout` the connection's ``statementTimeout`` bounds it.
     ///
     /// - Throws: ``PostgresError/server(_:)`` with the SQLSTATE for an error the server
     ///   reports (the connection stays usable); ``PostgresError/connectionLost(_:)``,
@@ -310,6 +316,7 @@ public final class PostgresConnection {
         send: (OpaquePointer) -> Bool
     ) async throws -> [Result<PostgresResult, PostgresError>] {
         guard !isClosed else { throw PostgresError.closed }
+        let timeout = timeout ?? statementTimeout
         let deadline = Deadline(timeout: timeout)
         guard try await turn.acquire(timeout: deadline?.secondsLeft) else { throw PostgresError.timedOut(seconds: timeout ?? 0) }
         defer {

@@ -1,3 +1,4 @@
+import Logging
 import Sprout
 
 // The job queue's calls that take a time, with a `Duration` beside `Double` seconds, as
@@ -5,6 +6,17 @@ import Sprout
 // forwards to its `Double` twin.
 
 extension JobQueue {
+    /// Connects with each statement bounded by `statementTimeout`;
+    /// `connect(_:durableSubmissions:statementTimeout:logger:)` with a `Duration`.
+    ///
+    /// - Returns: the client.
+    /// - Throws: what `connect(_:durableSubmissions:statementTimeout:logger:)` throws.
+    public static func connect(
+        _ url: String, durableSubmissions: Bool = true, statementTimeout: Duration, logger: Logger? = nil
+    ) async throws -> JobQueue {
+        try await connect(url, durableSubmissions: durableSubmissions, statementTimeout: statementTimeout.inSeconds, logger: logger)
+    }
+
     /// Submits `job` with a run time limit of `timeout`;
     /// `submit(_:priority:timeout:retries:maxAttempts:)` with a `Duration`.
     ///

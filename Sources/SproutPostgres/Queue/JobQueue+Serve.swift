@@ -23,7 +23,7 @@ extension JobQueue {
         postgres url: String, jobs: [any ProcessJob.Type], processes: Int? = nil,
         options: JobQueueWorkerOptions = JobQueueWorkerOptions(), logger: Logger? = nil
     ) async throws -> Int {
-        let db = try await PostgresConnection.connect(url)
+        let db = try await JobQueue.connection(to: url, statementTimeout: JobQueue.defaultStatementTimeout)
         defer { db.close() }
         try await JobQueueSchema.migrate(db)
         let pool = try await ProcessPool(workers: processes, executable: options.executable, logger: logger)

@@ -16,10 +16,13 @@ public final class JobQueue {
     /// The server the queue lives in.
     public let url: String
     /// Whether ``submit(_:priority:timeout:retries:maxAttempts:)`` returns only once the
-    /// submission is on disk (see ``connect(_:durableSubmissions:logger:)``).
+    /// submission is on disk (see ``connect(_:durableSubmissions:statementTimeout:logger:)``).
     public let durableSubmissions: Bool
     /// Where the client's reports go (label `sprout.queue` unless one was given).
     public let logger: Logger
+    /// Seconds any statement of this client, or making one of its connections, may take
+    /// (see ``connect(_:durableSubmissions:statementTimeout:logger:)``).
+    public let statementTimeout: Double
     /// The connection statements run on; `nil` after it broke, until the next call makes another.
     private var db: PostgresConnection?
     /// The connection being made for the callers waiting in ``database()``.
@@ -38,9 +41,10 @@ public final class JobQueue {
     public private(set) var isClosed = false
     private let encoder = JSONEncoder()
 
-    private init(url: String, durableSubmissions: Bool, db: PostgresConnection, logger: Logger) {
+    private init(url: String, durableSubmissions: Bool, statementTimeout: Double, db: PostgresConnection, logger: Logger) {
         self.url = url
         self.durableSubmissions = durableSubmissions
+        self.statementTimeout = statementTimeout
         self.logger = logger
         self.db = db
     }
@@ -65,15 +69,23 @@ public final class JobQueue {
     ///   submissions. Once its connection is back this client fails their handles with
     ///   ``JobQueueError/notFound(id:)``. A job that survives the crash still gets exactly
     ///   one recorded outcome. See docs/JobQueue.md, "Durability".
-    /// - Throws: ``PostgresError`` if the server cannot be reached;
-    ///   ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
-    public static func connect(_ url: String, durableSubmissions: Bool = true, logger: Logger? = nil) async throws -> JobQueue {
-        let db = try await PostgresConnection.connect(url)
+    /// - Parameter statementTimeout: seconds each statement of the client (a submission, a
+    ///   count, a look-up, the listener's reads) and each connection it makes may take. A
+    ///   server that hangs without going down (stopped, its disk blocked) would otherwise keep
+    ///   callers waiting for ever; past it the call throws ``PostgresError/timedOut(seconds:)``,
+    ///   the connection, in an unknown state, is dropped and the next call connects anew. A
+    ///   submission that timed out may or may not have been committed.
+    /// - Throws: ``PostgresError`` if the server cannot be reached or does not answer within
+    ///   `statementTimeout`; ``JobQueueError/schemaTooNew(found:supported:)``; `CancellationError` if killed.
+    public static func connect(
+        _ url: String, durableSubmissions: Bool = true, statementTimeout: Double = defaultStatementTimeout, logger: Logger? = nil
+    ) async throws -> JobQueue {
+        let db = try await connection(to: url, statementTimeout: statementTimeout)
         do {
             try await JobQueueSchema.migrate(db)
-            let listener = try await PostgresConnection.connect(url)
+            let listener = try await connection(to: url, statementTimeout: statementTimeout)
             try await listener.listen(JobQueueSchema.doneChannel)
-            let queue = JobQueue(url: url, durableSubmissions: durableSubmissions, db: db,
+            let queue = JobQueue(url: url, durableSubmissions: durableSubmissions, statementTimeout: statementTimeout, db: db,
                                  logger: logger ?? Logger(label: JobQueue.loggerLabel))
             queue.listening = spawn(name: "job queue completions") { [weak queue] in
                 try await queue?.receiveCompletions(first: listener)
@@ -342,7 +354,7 @@ public final class JobQueue {
                 if let listener {
                     current = listener
                 } else {
-                    current = try await PostgresConnection.connect(url)
+                    current = try await Self.connection(to: url, statementTimeout: statementTimeout)
                     listener = current
                     try await current.listen(JobQueueSchema.doneChannel)
                 }
@@ -448,7 +460,9 @@ public final class JobQueue {
         if let db, db.isAlive { return db }
         dropDatabase()
         if let connecting { return try await connecting.get() }
-        let attempt = spawn(name: "job queue connect") { [url] in try await PostgresConnection.connect(url) }
+        let attempt = spawn(name: "job queue connect") { [url, statementTimeout] in
+            try await Self.connection(to: url, statementTimeout: statementTimeout)
+        }
         connecting = attempt
         defer { connecting = nil }
         let connection = try await attempt.get()
@@ -478,13 +492,22 @@ public final class JobQueue {
     }
 
     /// ``statement(_:)`` for a statement that may run twice (a read, a cancellation): after a
-    /// connection fault it runs once more on a new connection.
+    /// connection fault it runs once more on a new connection — not after a timeout: a server
+    /// that hangs would only make the caller wait twice as long.
     private func retryingOnce<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await statement(body)
         } catch let error as PostgresError where error.isConnectionFault {
+            if case .timedOut = error { throw error }
             return try await statement(body)
         }
+    }
+
+    /// A connection to `url` whose connecting and statements are bounded by `statementTimeout`.
+    static func connection(to url: String, statementTimeout: Double) async throws -> PostgresConnection {
+        let connection = try await PostgresConnection.connect(url, timeout: statementTimeout)
+        connection.statementTimeout = statementTimeout
+        return connection
     }
 
     private static func milliseconds(since: UInt64) -> UInt64 {
@@ -495,6 +518,9 @@ public final class JobQueue {
 extension JobQueue {
     /// The label of the client's logger unless one is given.
     static let loggerLabel = "sprout.queue"
+    /// The bound on each statement of a client (and of `serve`'s start-up) unless one is
+    /// given: 30 seconds.
+    public static let defaultStatementTimeout = 30.0
     /// How many handles a map reads before it drops them from its list.
     static var compactAfter: Int { 1024 }
 }

@@ -22,7 +22,7 @@ public struct JobQueueWorkerOptions: Sendable {
     /// (counted in `attempts`, bounded by `max_attempts`) and is recorded once; a waiting
     /// client may already have been told the undone outcome (the same value, for a job that
     /// computes one). No job is lost (unless its client set `durableSubmissions: false` on
-    /// ``JobQueue/connect(_:durableSubmissions:logger:)``), and none gets two recorded outcomes
+    /// ``JobQueue/connect(_:durableSubmissions:statementTimeout:logger:)``), and none gets two recorded outcomes
     /// (an answer still needs the row's lease token). See
     /// docs/JobQueue.md, "Durability".
     public var durableAnswers: Bool = true

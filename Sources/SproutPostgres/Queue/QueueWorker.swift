@@ -127,7 +127,7 @@ final class QueueWorker {
 
     private func database() async throws -> PostgresConnection {
         if let db, !db.isClosed { return db }
-        let connection = try await PostgresConnection.connect(url, timeout: statementTimeout)
+        let connection = try await JobQueue.connection(to: url, statementTimeout: statementTimeout)
         db = connection
         return connection
     }
@@ -293,7 +293,8 @@ final class QueueWorker {
         var retryDelay = 0.05
         while !stopped {
             do {
-                let listener = try await PostgresConnection.connect(url, timeout: statementTimeout)
+                // LISTEN bounded too: a hung server must not hold the wake-ups for ever.
+                let listener = try await JobQueue.connection(to: url, statementTimeout: statementTimeout)
                 defer { listener.close() }
                 try await listener.listen(JobQueueSchema.availableChannel)
                 try await listener.listen(JobQueueSchema.cancelChannel)

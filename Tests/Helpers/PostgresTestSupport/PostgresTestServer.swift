@@ -154,6 +154,25 @@ public struct PostgresTestServer: Sendable {
                                namespace: namespace, step: "pg_ctl start again")
     }
 
+    /// Sends `signal` to every process of the server: the postmaster first (so it starts no
+    /// session meanwhile), then its children (each session leads a process group of its own,
+    /// so the postmaster's group is not enough). `SIGSTOP` makes a server that hangs without
+    /// going down; `SIGCONT` lets it go on.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if the postmaster's pid cannot be read or signalled.
+    package func signalAll(_ signal: Int32) throws {
+        let pidFile = directory + "/data/postmaster.pid"
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let line = text.split(separator: "\n").first, let pid = pid_t(line) else {
+            throw PostgresTestServerError(step: "read \(pidFile)", output: "no pid")
+        }
+        guard kill(pid, signal) == 0 else {
+            throw PostgresTestServerError(step: "signal the postmaster \(pid)", output: String(cString: strerror(errno)))
+        }
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, signal) }
+    }
+
     /// Closes this process's end of the watchdog's pipe without waiting, as the kernel does
     /// when this process dies: for the test that checks the watchdog.
     @Hub

@@ -6,6 +6,8 @@ import Synchronization
 /// name when its object goes away; processes that mapped it keep their mapping.
 final class SharedRegion: @unchecked Sendable {
     private static let counter = Atomic<UInt64>(0)
+    /// How many taken names a new region skips before it gives up (each is one `shm_open`).
+    private static let namesToTry = 100_000
 
     let name: String
     let base: UnsafeMutableRawPointer
@@ -14,10 +16,18 @@ final class SharedRegion: @unchecked Sendable {
 
     /// Creates a new zero-filled region of `size` bytes.
     init(size: Int) throws(SharedMemoryError) {
-        let serial = Self.counter.add(1, ordering: .relaxed).newValue
-        name = "/sprout-\(getpid())-\(serial)"
-        let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(name)", code: errno) }
+        // A name can already exist: an earlier process with this pid (pids are reused) was
+        // killed before it removed its names. Such a name belongs to no one alive; take the
+        // next serial instead of failing.
+        var candidate = ""
+        var fd: Int32 = -1
+        for _ in 0..<Self.namesToTry {
+            candidate = "/sprout-\(getpid())-\(Self.counter.add(1, ordering: .relaxed).newValue)"
+            fd = shm_open(candidate, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(candidate)", code: errno) }
+        name = candidate
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else {
             let code = errno

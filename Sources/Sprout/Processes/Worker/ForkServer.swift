@@ -70,9 +70,10 @@ enum ForkServer {
         // The terminal's Ctrl-C reaches the whole process group: the parent decides.
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        // A group of its own, which the workers it forks are in until they have told the
-        // parent their pid: a worker whose pid never reached the parent can still be found
-        // and reaped there (``ForkServerConnection``).
+        // A group of its own, which the workers it forks are in until they serve (a worker
+        // then leads a group of its own, after it has told the parent its pid): a worker
+        // whose pid never reached the parent can still be found and reaped there
+        // (``ForkServerConnection``).
         setpgid(0, 0)
         // The server holds none of the parent's files: a reader of the parent's output sees
         // its end when the parent (and its workers) are done, not when the server is.
@@ -100,9 +101,6 @@ enum ForkServer {
                     // answer leaves no child the parent does not know of. A copy the parent
                     // has no use for is dropped there; a full socket drops it here.
                     _ = ForkServerMessage(kind: .started, numbers: [sequence, getpid()]).send(on: control, waiting: false)
-                    // Known to the parent now: back in its process group, as a worker that
-                    // ran the program again is (the terminal's job control treats both alike).
-                    setpgid(0, getpgid(getppid()))
                     becomeWorker(descriptors: request.descriptors,
                                  environment: request.payload[ForkServerMessage.sequenceBytes...],
                                  jobs: jobs, coder: coder)
