@@ -31,6 +31,10 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
     /// The greenlet's id, name and spawn location.
     public let context: GreenletContext
     private let control = ThreadMutex(GreenletControl())
+    /// The body, from ``start(_:)`` until ``run()`` takes it. Kept here so that the task's
+    /// closure captures the greenlet alone, which then serves as the closure's context:
+    /// capturing the body too cost an allocation per spawn.
+    private var bodyToRun: (@Hub @Sendable () async throws -> Value)?
 
     /// A greenlet not started yet; ``start(_:)`` starts it.
     @usableFromInline
@@ -85,8 +89,10 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
     /// Starts `body` as the greenlet's task on the hub and registers the task.
     @usableFromInline
     func start(_ body: @escaping @Hub @Sendable () async throws -> Value) {
+        // Set before the task exists; the task's start on the hub orders it before `run`.
+        bodyToRun = body
         let task = Task(executorPreference: LoopExecutor.shared) {
-            await self.run(body)
+            await self.run()
         }
         let key = Sprout.taskKey(task)
         control.withLock { control in
@@ -98,9 +104,11 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
 
     /// The greenlet's whole life, run as its task's body on the hub.
     @Hub
-    func run(_ body: @Hub () async throws -> Value) async {
+    func run() async {
         // Kept small on purpose: every byte of this frame is held by every suspended
         // greenlet, and frames that outgrow the task's first 1 KB slab cost another.
+        guard let body = bodyToRun else { preconditionFailure("Sprout: a greenlet ran twice") }
+        bodyToRun = nil  // what the body captures goes with it
         if Task.isCancelled {
             fail(CancellationError())
             return

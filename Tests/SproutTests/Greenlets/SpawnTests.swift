@@ -8,6 +8,9 @@ final class Transcript {
     func add(_ line: String) { lines.append(line) }
 }
 
+/// Something a greenlet's body holds on to, watched through a weak reference.
+final class CapturedByABody: Sendable {}
+
 @Suite(.heavy)
 struct SpawnTests {
     @Test func seedsFooBarExampleRunsInGeventsOrder() async throws {
@@ -56,6 +59,22 @@ struct SpawnTests {
         await #expect(throws: Oops.self) { try await bad.get() }
         #expect(good.isSuccessful && good.value == 42 && good.error == nil)
         #expect(bad.isReady && !bad.isSuccessful && bad.value == nil && bad.error is Oops)
+    }
+
+    @Test func aGreenletKilledBeforeItRunsLetsGoOfWhatItsBodyCaptured() async throws {
+        // Spawned and killed from a greenlet, so the new one has not started when killed.
+        let released = try await spawn { () async throws -> Bool in
+            weak var watched: CapturedByABody?
+            let greenlet: Greenlet<Void> = {
+                let captured = CapturedByABody()
+                watched = captured
+                return spawn { _ = captured }
+            }()
+            greenlet.cancel()
+            await #expect(throws: GreenletExit.self) { try await greenlet.get() }
+            return watched == nil
+        }.get()
+        #expect(released)
     }
 
     @Test func manyGreenletsAllFinish() async throws {
