@@ -493,6 +493,32 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aFailedMapCancelsTheJobsItSubmittedAndLeftUnread() async throws {
+        try await QueueFixture.run(seconds: 90) { fixture in
+            let queue = fixture.queue, db = fixture.db
+            let before = try await fixture.lastID()
+            do {
+                _ = try await queue.map((0..<10_000).lazy.map { SquareOrFail($0 == 5 ? -1 : $0) })
+                Issue.record("the map did not throw its sixth job's error")
+            } catch let error as JobQueueError {
+                guard case .failed = error else { throw error }
+            }
+            // Right after the throw: the window's jobs that had not run are cancelled, not left
+            // to run for a caller that is gone (before: 2,418 'available', 0 'cancelled').
+            var states: [String: Int] = [:]
+            for row in try await db.query(
+                "SELECT state, count(*)::int FROM sprout_jobs WHERE id > $1 GROUP BY state", [before]
+            ).rows {
+                states[row[0].string ?? "?"] = row[1].int ?? 0
+            }
+            print("after the failed map: \(states)")
+            #expect(states["available", default: 0] == 0)
+            #expect(states["cancelled", default: 0] > 0)
+            #expect(states["failed", default: 0] == 1)
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
         let seed = testSeed()
         // This run's rows alone, so the table's counts are this run's outcomes.

@@ -185,7 +185,16 @@ public final class JobQueue {
                 try await body(pending[read - 1])
             }
         } catch {
-            for handle in pending[read...] where !handle.isReady { handle.cancel() }
+            // One awaited statement: a handle's own cancel() sends its statement later from a
+            // greenlet of its own, and the caller may close the queue before they run.
+            let unfinished = pending[read...].filter { !$0.isReady }
+            // The caller has the map's error; the cancelled jobs' own are not news to anyone.
+            for handle in unfinished { handle.markObserved() }
+            do {
+                try await cancel(jobIDs: unfinished.map(\.id))
+            } catch let cancelling {
+                logger.warning("job queue client: \(unfinished.count) jobs of a failed map were not cancelled: \(cancelling)")
+            }
             throw error
         }
     }
@@ -210,19 +219,25 @@ public final class JobQueue {
     ///
     /// - Throws: ``PostgresError``; ``JobQueueError/closed``.
     public func cancel(jobID id: Int) async throws {
-        let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: "\(id)"))), as: UTF8.self)
+        try await cancel(jobIDs: [id])
+    }
+
+    /// Cancels every job of `ids` that has no outcome yet, in one statement.
+    func cancel(jobIDs ids: [Int]) async throws {
+        guard !ids.isEmpty else { return }
+        let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: ""))), as: UTF8.self)
         // Cancelling twice cancels once: safe to send again on a new connection.
         _ = try await retryingOnce { try await $0.query("""
             WITH cancelled AS (
-                UPDATE sprout_jobs SET state = 'cancelled', error = $2::jsonb, finished_at = now(),
-                       lease_token = NULL, lease_expires_at = NULL
-                WHERE id = $1 AND state IN ('available', 'running')
+                UPDATE sprout_jobs SET state = 'cancelled', error = jsonb_set($2::jsonb, '{job}', to_jsonb(id::text)),
+                       finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+                WHERE id = ANY($1::bigint[]) AND state IN ('available', 'running')
                 RETURNING id
             )
             SELECT pg_notify('\(JobQueueSchema.cancelChannel)', id::text),
                    pg_notify('\(JobQueueSchema.doneChannel)', id::text)
             FROM cancelled
-            """, [.int(id), .text(error)]) }
+            """, [PostgresArrayLiteral.integers(ids), .text(error)]) }
     }
 
     /// Counts of the table's rows by state, for monitoring and tests.
