@@ -135,10 +135,14 @@ struct ProcessPoolMapTests {
         let seed = testSeed()
         let left = try await onHub(seconds: slack(60 * Double(testScale))) {
             try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let mapping = MapInProgress()
                 let killer = spawn { () async throws -> Int in
                     var random = SplitMix64(seed: seed)
                     var sent = 0
-                    while sent < kills {
+                    // Up to `kills`, while the map runs: a map that finishes first (a fast
+                    // machine, kills that found no busy worker) leaves nobody to kill, and a
+                    // killer waiting for one would outlive the test.
+                    while sent < kills && mapping.running {
                         try await sleep(0.004)
                         // Only workers in the middle of their jobs: a replacement is ready
                         // within the 4 ms between kills, and killed then it has started no
@@ -163,6 +167,7 @@ struct ProcessPoolMapTests {
                     }
                     index += 1
                 }
+                mapping.running = false
                 let sent = try await killer.get(timeout: 60)
                 print("map chaos: \(crashed) WorkerCrashed for \(sent) kills")
                 #expect(index == count, "every task returned")
@@ -268,4 +273,10 @@ struct ProcessPoolChunkTests {
         }
         #expect(left.isEmpty)
     }
+}
+
+/// Whether the map of the chaos test still runs, so its killer stops with it.
+@Hub
+private final class MapInProgress {
+    var running = true
 }
