@@ -134,7 +134,11 @@ struct ProcessPoolTests {
     /// A job that traps makes Swift's runtime start its crash backtracer as a child of the
     /// worker; the worker killed meanwhile (here: its job cancelled) takes the backtracer
     /// with it, and the backtracer never held the worker's channel.
-    @Test func aWorkerKilledDuringItsCrashBacktraceLeavesNoProcess() async throws {
+    /// Not under the sanitizers: the runtime's crash handler copies the trapping worker's
+    /// thread stacks for the backtracer, which AddressSanitizer reports as a
+    /// stack-buffer-underflow in `memserver_read` (the final CI of 2026-12-06 at 0695529).
+    @Test(.enabled(if: getenv("SPROUT_SANITIZER") == nil, "the crash backtracer's stack copies trip AddressSanitizer"))
+    func aWorkerKilledDuringItsCrashBacktraceLeavesNoProcess() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
                 let worker = try #require(pool.workerPIDs.first)
