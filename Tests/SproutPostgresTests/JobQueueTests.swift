@@ -104,10 +104,7 @@ struct JobQueueTests {
         try await onHub(seconds: 120) {
             // Asynchronous answers wait in the server's WAL buffers until its WAL writer writes
             // them: with 10 s between its rounds, the crash below finds the last ones unwritten.
-            let setup = try await PostgresConnection.connect(server.url)
-            try await setup.execute("ALTER SYSTEM SET wal_writer_delay = '10s'")
-            try await setup.execute("SELECT pg_reload_conf()")
-            setup.close()
+            try await setWALWriterDelay("10s", on: server)
             let queue = try await JobQueue.connect(server.url)
             defer { queue.close() }
             let host = try QueueHost(server.url, processes: 2, lease: 2, durableAnswers: false)
@@ -143,8 +140,7 @@ struct JobQueueTests {
             #expect(told.allSatisfy { id, value in recorded[id] == "\(value)" })
             let states = try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE id = ANY($1::bigint[])", [ids]).rows[0][0]
             #expect(states == .int(count))
-            try await db.execute("ALTER SYSTEM RESET wal_writer_delay")
-            try await db.execute("SELECT pg_reload_conf()")
+            try await setWALWriterDelay(nil, on: server)
             _ = try await host.stop()
         }
     }
@@ -155,10 +151,7 @@ struct JobQueueTests {
             // Nothing below waits for the disk but the host's heartbeats: the crash finds the
             // WAL of the last moments unwritten (the WAL writer writes full pages at once, the
             // rest after 10 s here).
-            let setup = try await PostgresConnection.connect(server.url)
-            try await setup.execute("ALTER SYSTEM SET wal_writer_delay = '10s'")
-            try await setup.execute("SELECT pg_reload_conf()")
-            setup.close()
+            try await setWALWriterDelay("10s", on: server)
             let count = 150
             var submitted: [(id: Int, n: Int, value: Int?)] = []
             var pending: [QueuedJob<Int>] = []
@@ -232,8 +225,7 @@ struct JobQueueTests {
                 let row = try await rows([handle.id])[handle.id]
                 #expect(row?.payload == #"{"n":\#(n)}"# && row?.result == "\(n * n)")
             }
-            try await db.execute("ALTER SYSTEM RESET wal_writer_delay")
-            try await db.execute("SELECT pg_reload_conf()")
+            try await setWALWriterDelay(nil, on: server)
             _ = try await host.stop()
         }
     }
@@ -575,4 +567,14 @@ private extension Sequence {
         for element in self { values.append(try await transform(element)) }
         return values
     }
+}
+
+/// Sets the server's `wal_writer_delay` (`nil`: back to its default) for the crash tests, which
+/// need the last moments' WAL unwritten when the server crashes.
+@Hub
+private func setWALWriterDelay(_ delay: String?, on server: PostgresTestServer) async throws {
+    let connection = try await PostgresConnection.connect(server.url)
+    defer { connection.close() }
+    try await connection.execute(delay.map { "ALTER SYSTEM SET wal_writer_delay = '\($0)'" } ?? "ALTER SYSTEM RESET wal_writer_delay")
+    try await connection.execute("SELECT pg_reload_conf()")
 }
