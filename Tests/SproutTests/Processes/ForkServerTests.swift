@@ -19,11 +19,7 @@ struct ForkServerTests {
             #expect(pool.workers.allSatisfy { $0.startedChild is ForkedChild }, "the workers were forked by the server")
             #expect(try await pool.run(ParentPID(), timeout: 10) == getpid(), "workers are the pool's process's children")
             #expect(try await pool.run(Square(7), timeout: 10) == 49)
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
+            try await expectAWorkerCrash(pool)
             await #expect {
                 _ = try await pool.run(Die(code: 7), timeout: 10)
             } throws: { error in
@@ -96,27 +92,12 @@ struct ForkServerTests {
             // From another thread, so the kill does not wait on the hub.
             #expect(startDetachedThread { usleep(200_000); kill(first, SIGKILL) } == 0)
             let started = monotonicNanoseconds()
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
+            try await expectAWorkerCrash(pool)
             #expect(try await pool.run(Square(4), timeout: 10) == 16)
             let seconds = Double(monotonicNanoseconds() - started) / 1e9
             #expect(seconds < slack(3), "the start waited \(seconds) s for a dead server")
             #expect(pool.workers.allSatisfy { $0.startedChild is SpawnedChild }, "the replacement ran the program again")
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
-            #expect(try await pool.run(Square(5), timeout: 10) == 25)
-            let second = try #require(ForkServerConnection.serverPID(for: workerExecutable))
-            #expect(second != first, "a new fork server was started")
-            #expect(pool.workers.allSatisfy { $0.startedChild is ForkedChild }, "the next replacement came from it")
-            await pool.terminate()
-            ForkServerConnection.closeAll()
-            return try await survivors(pool.spawnedPIDs + [first, second])
+            return try await expectTheNextReplacementFromANewServer(pool, replacing: first)
         }
         #expect(left.isEmpty, "processes left: \(left)")
     }
@@ -134,29 +115,14 @@ struct ForkServerTests {
             kill(first, SIGSTOP)
             let ticker = HubTicker()
             let ticking = spawn { try await ticker.run() }
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
+            try await expectAWorkerCrash(pool)
             #expect(try await pool.run(Square(4), timeout: 10) == 16, "the replacement started")
             ticker.stopped = true
             try await ticking.get(timeout: 5)
             #expect(ticker.longestGap < slack(0.3), "the hub stopped for \(ticker.longestGap) s")
             #expect(pool.workers.allSatisfy { $0.startedChild is SpawnedChild }, "the replacement ran the program again")
             #expect(try await survivors([first]).isEmpty, "the stopped server was killed")
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
-            #expect(try await pool.run(Square(5), timeout: 10) == 25)
-            let second = try #require(ForkServerConnection.serverPID(for: workerExecutable))
-            #expect(second != first, "a new fork server was started")
-            #expect(pool.workers.allSatisfy { $0.startedChild is ForkedChild }, "the next replacement came from it")
-            await pool.terminate()
-            ForkServerConnection.closeAll()
-            return try await survivors(pool.spawnedPIDs + [first, second])
+            return try await expectTheNextReplacementFromANewServer(pool, replacing: first)
         }
         #expect(left.isEmpty, "processes left: \(left)")
     }
@@ -183,11 +149,7 @@ struct ForkServerTests {
             }
             kill(server, SIGSTOP)
             // The replacement's start waits for the stopped server, which then dies.
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
+            try await expectAWorkerCrash(pool)
             kill(server, SIGKILL)
             #expect(try await pool.run(Square(3), timeout: 10) == 9, "the replacement ran the program again")
             let deadline = monotonicNanoseconds() + nanoseconds(slack(3))
@@ -228,11 +190,7 @@ struct ForkServerTests {
             let deadline = monotonicNanoseconds() + nanoseconds(slack(3))
             while parentPID(daemon) == getpid(), monotonicNanoseconds() < deadline { try await sleep(0.02) }
             #expect(parentPID(daemon) != getpid(), "the daemon (pid \(daemon)) was adopted by this process")
-            await #expect {
-                _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
-            } throws: { error in
-                (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
-            }
+            try await expectAWorkerCrash(pool)
             await pool.terminate()
             ForkServerConnection.closeAll()
             return try await survivors(pool.spawnedPIDs + [server])
@@ -248,4 +206,28 @@ struct ForkServerTests {
         let output = try await Command("/bin/sh", arguments: ["-c", script], standardOutput: .pipe).output(timeout: 10)
         return String(decoding: output.standardOutput, as: UTF8.self).split(separator: "\n").first.flatMap { Int32($0) }
     }
+}
+
+/// Runs a job that SIGKILLs its worker and expects it to fail with that crash.
+@Hub
+private func expectAWorkerCrash(_ pool: ProcessPool) async throws {
+    await #expect {
+        _ = try await pool.run(Die(signal: SIGKILL), timeout: 10)
+    } throws: { error in
+        (error as? WorkerCrashed)?.status == .signaled(SIGKILL)
+    }
+}
+
+/// After the fork server `first` was given up on: crashes the worker once more, expects its
+/// replacement forked by a new server, ends the pool and returns the processes left.
+@Hub
+private func expectTheNextReplacementFromANewServer(_ pool: ProcessPool, replacing first: Int32) async throws -> [Int32] {
+    try await expectAWorkerCrash(pool)
+    #expect(try await pool.run(Square(5), timeout: 10) == 25)
+    let second = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+    #expect(second != first, "a new fork server was started")
+    #expect(pool.workers.allSatisfy { $0.startedChild is ForkedChild }, "the next replacement came from it")
+    await pool.terminate()
+    ForkServerConnection.closeAll()
+    return try await survivors(pool.spawnedPIDs + [first, second])
 }
