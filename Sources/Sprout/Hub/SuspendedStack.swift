@@ -29,13 +29,8 @@ enum SuspendedStack {
 
     /// The state of thread `tid` of this process, or `nil` if it cannot be read.
     static func state(ofThread tid: Int32) -> State? {
-        let fd = open("/proc/self/task/\(tid)/syscall", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let fields = String(decoding: buffer[0..<count], as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard let bytes = readSmallFile("/proc/self/task/\(tid)/syscall", limit: 256), !bytes.isEmpty else { return nil }
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         if fields.first == "running" { return .running }
         // "nr arg1 … arg6 sp pc" in a system call, "-1 sp pc" blocked outside one.
         guard fields.count >= 3, let stackPointer = hex(fields[fields.count - 2]),

@@ -98,12 +98,6 @@ enum AvailableCPUs {
 
     /// A small text file's contents (a `/proc` or `/sys` file), or `nil` if it cannot be read.
     private static func readText(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count >= 0 else { return nil }
-        return String(decoding: buffer[0..<count], as: UTF8.self)
+        readSmallFile(path).map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -237,15 +237,10 @@ final class ForkServerConnection {
 
     /// The parent pid and process group of `pid`, from `/proc/<pid>/stat`.
     private static func parentAndGroup(of pid: Int32) -> (Int32, Int32)? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 512)
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
+        guard let bytes = readSmallFile("/proc/\(pid)/stat", limit: 512) else { return nil }
         // "pid (name) state ppid pgrp ...": the name may hold spaces and parentheses.
-        guard let close = bytes[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[(close + 1)..<count].split(separator: UInt8(ascii: " "))
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "))
         guard fields.count > 2, let ppid = Int32(String(decoding: fields[1], as: UTF8.self)),
               let pgrp = Int32(String(decoding: fields[2], as: UTF8.self)) else { return nil }
         return (ppid, pgrp)
