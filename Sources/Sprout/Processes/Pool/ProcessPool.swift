@@ -170,7 +170,7 @@ public final class ProcessPool {
         if let restartTimer { Hub.cancelTimer(restartTimer) }
         for worker in workers + retiring {
             worker.closeChannel()
-            try? worker.child.signal(SIGKILL)
+            worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
     }
