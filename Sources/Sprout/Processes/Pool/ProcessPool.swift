@@ -175,7 +175,7 @@ public final class ProcessPool {
         for worker in workers + retiring {
             for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             worker.closeChannel()
-            try? worker.child.signal(SIGKILL)
+            worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
     }
