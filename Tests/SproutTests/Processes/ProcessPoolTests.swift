@@ -549,6 +549,19 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func droppingAPoolFailsTheJobsItHadNotFinished() async throws {
+        try await onHub {
+            var pool: ProcessPool? = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2)
+            let running = try #require(pool).submit(Nap(seconds: 30))
+            let queued = try #require(pool).submit(Nap(seconds: 30))
+            let pids = try #require(pool).spawnedPIDs
+            pool = nil
+            await #expect(throws: JobCancelled.self) { _ = try await running.get(timeout: 5) }
+            await #expect(throws: JobCancelled.self) { _ = try await queued.get(timeout: 5) }
+            #expect(try await survivors(pids).isEmpty)
+        }
+    }
+
     @Test func shutdownCanCancelPendingJobs() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
