@@ -80,6 +80,23 @@ if CommandLine.arguments.dropFirst().first == "pool-parent" {
         try await sleep(3600)
     }
 }
+// `trap-then exit|cancel|timeout` gives a 1-worker pool a job that traps and prints
+// "worker W"; `exit` and `cancel` then wait for SIGUSR1 (the test sends it while the worker's
+// crash backtracer runs) and return from Hub.run at once or cancel the job first; `timeout`
+// waits for the job's 0.3 s timeout. Each ends right after its worker is killed mid-backtrace.
+if CommandLine.arguments.dropFirst().first == "trap-then" {
+    let mode = CommandLine.arguments.dropFirst(2).first ?? "exit"
+    try Hub.run {
+        let pool = try await ProcessPool(workers: 1)
+        let trap = try pool.submit(Die(signal: SIGILL), timeout: mode == "timeout" ? 0.3 : nil)
+        trap.markObserved()
+        print("worker " + pool.workerPIDs.map(String.init).joined(separator: " "))
+        fflush(nil)
+        if mode != "timeout" { _ = try await Signals.wait(for: SIGUSR1) }
+        if mode == "cancel" { trap.cancel() }
+        if mode != "exit" { _ = try? await trap.get() }
+    }
+}
 if CommandLine.arguments.dropFirst().first == "idle-pool" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 1)

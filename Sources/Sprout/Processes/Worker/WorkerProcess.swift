@@ -177,7 +177,7 @@ final class WorkerProcess {
         watchChannel()
         child.onExit { [self] status in
             // Whatever the worker started and left in its process group goes with it.
-            if pid > 0 { kill(-pid, SIGKILL) }
+            kill()
             drainChannel()
             recoverHeldBackAnswers()
             if let truncation, violation == nil, startedUnanswered > 0 {
@@ -551,6 +551,18 @@ final class WorkerProcess {
     /// Ends a start that cannot succeed: the reason is kept for the report, the worker killed.
     private func failStart(_ reason: String) {
         startFailure = reason
+        kill()
+    }
+
+    /// SIGKILLs the worker and its process group (it leads its own): what it started —
+    /// Swift's crash backtracer above all, which would otherwise wait for ever on the worker
+    /// it traces — dies with it now, not when this program sees the worker's exit, which a
+    /// program that ends first never does. Does nothing once the worker's exit was handled
+    /// (its pid, hence its group's, may belong to another process by then).
+    func kill() {
+        guard phase != .dead else { return }
+        // Before its pid is known (a fork server still forking it) the signal is held.
+        if pid > 0 { Glibc.kill(-pid, SIGKILL) }
         try? child.signal(SIGKILL)
     }
 
@@ -560,14 +572,14 @@ final class WorkerProcess {
     func discard() {
         guard phase != .dead else { return }
         phase = .draining
-        try? child.signal(SIGKILL)
+        kill()
     }
 
     /// Records the violation and kills the worker; the exit callback does the rest.
     func protocolBroken(_ error: ChannelError) {
         guard violation == nil else { return }
         violation = error
-        try? child.signal(SIGKILL)
+        kill()
     }
 
     /// Closes the parent's end: the worker sees end-of-file and exits.
@@ -643,7 +655,7 @@ final class WorkerProcess {
         drain()
         try? child.signal(SIGTERM)
         let timer = Hub.schedule(after: grace) { [self] in
-            try? child.signal(SIGKILL)
+            kill()
         }
         timers.append(timer)
     }
