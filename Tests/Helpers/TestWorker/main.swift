@@ -97,6 +97,23 @@ if CommandLine.arguments.dropFirst().first == "trap-then" {
         if mode != "exit" { _ = try? await trap.get() }
     }
 }
+// `failed-start` makes a 2-worker pool whose workers, started by running this program
+// again, exit before serving (their start gate closed), prints "start failed" when that
+// throws, and ends at once: the last replacement may still be starting then.
+if CommandLine.arguments.dropFirst().first == "failed-start" {
+    let gate = "/tmp/sprout-failed-start-\(getpid())"
+    close(open(gate, O_CREAT | O_WRONLY, 0o600))
+    defer { unlink(gate) }
+    setenv("SPROUT_TEST_START_GATE", gate, 1)
+    try Hub.run {
+        do {
+            _ = try await ProcessPool(workers: 2, start: .spawn)
+            print("started")
+        } catch {
+            print("start failed")
+        }
+    }
+}
 if CommandLine.arguments.dropFirst().first == "idle-pool" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 1)

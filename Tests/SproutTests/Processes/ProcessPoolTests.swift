@@ -627,6 +627,7 @@ struct ProcessPoolProcessTests {
           arguments: ["exit", "cancel", "timeout"])
     func aProgramEndingRightAfterKillingATrappingWorkerLeavesNoProcess(mode: String) async throws {
         try await onHub {
+            let before = sharedMemoryNames()
             let program = try TestProgram(workerExecutable, ["trap-then", mode])
             defer { program.finish() }
             guard let line = try await program.readLine(timeout: 20), line.hasPrefix("worker "),
@@ -650,6 +651,21 @@ struct ProcessPoolProcessTests {
             let left = try await survivors(processes(inGroup: worker), within: 2)
             for pid in left { kill(pid, SIGKILL) }
             #expect(left.isEmpty, "the worker's group outlived the program: \(left)")
+            // Nor its replacement's ledger, whose start the program's end cut short.
+            #expect(sharedMemoryNames(of: program.child.pid).subtracting(before).isEmpty)
+        }
+    }
+
+    /// A program whose pool cannot start (its workers exit without serving) leaves nothing
+    /// in /dev/shm (the failed workers' ledgers).
+    @Test func aFailedPoolStartLeavesNoSharedMemory() async throws {
+        try await onHub {
+            let before = sharedMemoryNames()
+            let program = try TestProgram(workerExecutable, ["failed-start"])
+            defer { program.finish() }
+            #expect(try await program.readLine(timeout: 20) == "start failed")
+            #expect(try await program.child.wait(timeout: 10) == .exited(0))
+            #expect(sharedMemoryNames(of: program.child.pid).subtracting(before).isEmpty)
         }
     }
 }

@@ -30,6 +30,19 @@ func parentPID(_ pid: Int32) -> Int32 {
     statFields("/proc/\(pid)/stat").flatMap { $0.count > 1 ? Int32($0[1]) : nil } ?? -1
 }
 
+/// The names in /dev/shm that `pid` could have made (`sprout-<pid>-<serial>`), or every
+/// name there if `pid` is `nil`.
+func sharedMemoryNames(of pid: Int32? = nil) -> Set<String> {
+    guard let directory = opendir("/dev/shm") else { return [] }
+    defer { closedir(directory) }
+    var names: Set<String> = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if pid.map({ name.hasPrefix("sprout-\($0)-") }) ?? true { names.insert(name) }
+    }
+    return names
+}
+
 /// CPU time (user + system, in clock ticks) that the process or thread whose `stat` file
 /// is at `path` has used; 0 if it cannot be read.
 func cpuTicks(_ path: String) -> Int {

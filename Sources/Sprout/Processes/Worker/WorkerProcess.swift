@@ -132,14 +132,17 @@ final class WorkerProcess {
         }
         let slot: SharedRegion
         do {
-            slot = try SharedRegion(size: WorkerLedger.size)
+            // Unnamed, handed over as the descriptor channel's first datagram: a worker that
+            // dies before its hello, or a program that ends or is killed before it, leaves
+            // nothing in /dev/shm.
+            slot = try SharedRegion(unnamedSize: WorkerLedger.size) { fd in DescriptorChannel.send([fd], on: passing[0]) }
         } catch {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
         ledgerRegion = slot
         ledger = WorkerLedger(base: slot.base)
-        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
+        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(WorkerEnvironment.descriptorFD)"]
         if let server = ForkServerConnection.server(for: executable, start: start),
            let requested = try? server.startWorker(executable: executable, environment: workerEnvironment,
                                                    descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
@@ -436,8 +439,6 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
-                // The worker has mapped its started-jobs counter before saying hello.
-                if frame.kind == .hello { ledgerRegion.removeName() }
                 handle(frame)
             }
         } catch {
