@@ -234,6 +234,50 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test func preparingAndRunningAStatementShareOneBound() async throws {
+        let url = try postgresURL()
+        try await onHub {
+            let db = try await PostgresConnection.connect(url)
+            defer { db.close() }
+            #expect(db.statementTimeout == PostgresConnection.defaultStatementTimeout)
+            db.statementTimeout = 2
+            let sql = "SELECT pg_sleep($1)"
+            for _ in 1..<PostgresConnection.prepareThreshold { try await db.query(sql, [.double(0)]) }
+            // The next run prepares first. Its server session, stopped, holds the prepare for
+            // 1.2 s, then the run sleeps 1.2 s: each within the 2-s bound, together past it.
+            let backend = pid_t(db.backendPID)
+            #expect(kill(backend, SIGSTOP) == 0)
+            let resume = spawn {
+                try await sleep(1.2)
+                kill(backend, SIGCONT)
+            }
+            let started = monotonicSeconds()
+            await #expect(throws: PostgresError.timedOut(seconds: 2)) { try await db.query(sql, [.double(1.2)]) }
+            #expect(monotonicSeconds() - started < slack(2.5))
+            #expect(db.isClosed)
+            try await resume.get(timeout: 10)
+        }
+    }
+
+    @Test func poolConnectionsBoundTheirStatements() async throws {
+        let url = try postgresURL()
+        try await onHub {
+            let pool = PostgresPool(url: url)
+            defer { pool.close() }
+            #expect(pool.statementTimeout == PostgresConnection.defaultStatementTimeout)
+            let lent = try await pool.withConnection { $0.statementTimeout }
+            #expect(lent == PostgresConnection.defaultStatementTimeout)
+            let bounded = PostgresPool(url: url, statementTimeout: 0.2)
+            defer { bounded.close() }
+            let started = monotonicSeconds()
+            await #expect(throws: PostgresError.timedOut(seconds: 0.2)) { try await bounded.query("SELECT pg_sleep(5)") }
+            #expect(monotonicSeconds() - started < slack(2))
+            // The timed-out connection was closed, not lent again.
+            let next = try await bounded.query("SELECT 1")
+            #expect(next.rows[0][0] == .int(1))
+        }
+    }
+
     @Test func poolBoundsConnectionsAndTimesOutAcquiring() async throws {
         let url = try postgresURL()
         try await onHub {

@@ -37,11 +37,16 @@ public final class PostgresConnection {
     public private(set) var isClosed = false
     /// The process id of the server session (what `pg_terminate_backend` takes).
     public let backendPID: Int32
-    /// Seconds a statement given no timeout of its own may take (`nil`, the default: no
-    /// bound): a server that hangs (stopped, its disk blocked) otherwise keeps the caller
-    /// waiting for ever. Past it the statement throws ``PostgresError/timedOut(seconds:)``
-    /// and the connection is closed, as with a statement's own timeout.
-    public var statementTimeout: Double?
+    /// Seconds a statement given no timeout of its own may take
+    /// (``defaultStatementTimeout`` unless set; `nil`: no bound): a server that hangs
+    /// (stopped, its disk blocked) would otherwise keep the caller waiting for ever. Past it
+    /// the statement throws ``PostgresError/timedOut(seconds:)`` and the connection is
+    /// closed, as with a statement's own timeout.
+    public var statementTimeout: Double? = defaultStatementTimeout
+
+    /// The bound on a statement given no timeout of its own, unless ``statementTimeout`` is
+    /// set otherwise: 30 seconds (a ``PostgresPool``'s connections and a job queue's use it too).
+    public static let defaultStatementTimeout = 30.0
 
     /// True when the session is open and not inside a transaction block.
     var isIdleOutsideTransaction: Bool {
@@ -108,7 +113,8 @@ public final class PostgresConnection {
     /// `DISCARD`) or can no longer use its plan (a table's columns changed), it is forgotten
     /// and, outside a transaction, the statement runs again unprepared; inside one, the
     /// server's error is thrown.
-    /// Without a `timeout` the connection's ``statementTimeout`` bounds it.
+    /// Without a `timeout` the connection's ``statementTimeout`` bounds it; the bound covers
+    /// the whole call, preparing included.
     ///
     /// - Throws: ``PostgresError/server(_:)`` with the SQLSTATE for an error the server
     ///   reports (the connection stays usable); ``PostgresError/connectionLost(_:)``,
@@ -118,8 +124,11 @@ public final class PostgresConnection {
     public func query(_ sql: String, _ parameters: [PostgresValue] = [], timeout: Double? = nil) async throws -> PostgresResult {
         let statement = PostgresStatement(sql, parameters)
         let key = PreparedKey(sql: sql, types: Self.types(of: parameters))
-        if let name = try await preparedName(for: key, timeout: timeout) {
-            let outcome = try await exchange(timeout: timeout, expecting: 1) { conn in
+        // Preparing is a round trip of its own: one bound for it and the run, so a server
+        // that hangs cannot hold the caller twice the timeout.
+        let bound = statementBound(timeout)
+        if let name = try await preparedName(for: key, within: bound) {
+            let outcome = try await exchange(within: bound, expecting: 1) { conn in
                 Self.send(statement, on: conn, prepared: name)
             }[0]
             guard case .failure(let error) = outcome, let sqlState = error.sqlState,
@@ -128,7 +137,7 @@ public final class PostgresConnection {
             // The failed run changed nothing; in a transaction, though, it aborted it.
             guard isIdleOutsideTransaction else { throw error }
         }
-        let outcomes = try await exchange(timeout: timeout, expecting: 1) { conn in
+        let outcomes = try await exchange(within: bound, expecting: 1) { conn in
             Self.send(statement, on: conn)
         }
         return try outcomes[0].get()
@@ -147,7 +156,7 @@ public final class PostgresConnection {
     ///
     /// - Throws: the server's error if preparing fails (it is the statement's own: it
     ///   would not parse or its parameters cannot be typed); what breaks the connection.
-    private func preparedName(for key: PreparedKey, timeout: Double?) async throws -> String? {
+    private func preparedName(for key: PreparedKey, within bound: StatementBound) async throws -> String? {
         if let name = prepared[key] { return name }
         guard prepared.count < 100 else { return nil }
         let count = (runs[key] ?? 0) + 1
@@ -159,7 +168,7 @@ public final class PostgresConnection {
         runs[key] = nil
         preparedCount += 1
         let name = "sprout_\(preparedCount)"
-        _ = try await exchange(timeout: timeout, expecting: 1) { conn in
+        _ = try await exchange(within: bound, expecting: 1) { conn in
             PQsendPrepare(conn, name, key.sql, Int32(key.types.count), key.types) == 1
         }[0].get()
         prepared[key] = name
@@ -171,7 +180,7 @@ public final class PostgresConnection {
     ///
     /// - Throws: as ``query(_:_:timeout:)``; the first failing statement's error.
     public func execute(_ sql: String, timeout: Double? = nil) async throws {
-        let outcomes = try await exchange(timeout: timeout, expecting: 1) { conn in PQsendQuery(conn, sql) == 1 }
+        let outcomes = try await exchange(within: statementBound(timeout), expecting: 1) { conn in PQsendQuery(conn, sql) == 1 }
         _ = try outcomes[0].get()
     }
 
@@ -183,7 +192,7 @@ public final class PostgresConnection {
     ///   errors are in the returned outcomes.
     public func pipeline(_ statements: [PostgresStatement], timeout: Double? = nil) async throws -> [Result<PostgresResult, PostgresError>] {
         guard !statements.isEmpty else { return [] }
-        return try await exchange(timeout: timeout, expecting: statements.count, pipelined: true) { conn in
+        return try await exchange(within: statementBound(timeout), expecting: statements.count, pipelined: true) { conn in
             guard PQenterPipelineMode(conn) == 1 else { return false }
             for statement in statements where !Self.send(statement, on: conn) { return false }
             return PQpipelineSync(conn) == 1
@@ -309,15 +318,22 @@ public final class PostgresConnection {
 
     // MARK: - The exchange with the server
 
+    /// The bound of a call given `timeout` (the connection's ``statementTimeout`` without
+    /// one), starting now.
+    private func statementBound(_ timeout: Double?) -> StatementBound {
+        let seconds = timeout ?? statementTimeout
+        return StatementBound(seconds: seconds, deadline: Deadline(timeout: seconds))
+    }
+
     /// Takes the turn, sends through `send`, flushes, and reads `expecting` statements'
-    /// outcomes (and, when `pipelined`, the pipeline's sync point).
+    /// outcomes (and, when `pipelined`, the pipeline's sync point), all before `bound`'s deadline.
     private func exchange(
-        timeout: Double?, expecting count: Int, pipelined: Bool = false,
+        within bound: StatementBound, expecting count: Int, pipelined: Bool = false,
         send: (OpaquePointer) -> Bool
     ) async throws -> [Result<PostgresResult, PostgresError>] {
         guard !isClosed else { throw PostgresError.closed }
-        let timeout = timeout ?? statementTimeout
-        let deadline = Deadline(timeout: timeout)
+        let timeout = bound.seconds
+        let deadline = bound.deadline
         guard try await turn.acquire(timeout: deadline?.secondsLeft) else { throw PostgresError.timedOut(seconds: timeout ?? 0) }
         defer {
             try? turn.release()
@@ -522,6 +538,13 @@ public final class PostgresConnection {
     private static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
+}
+
+/// How long a call may take: its seconds (for the error that says so) and the deadline they
+/// set when the call began.
+private struct StatementBound {
+    let seconds: Double?
+    let deadline: Deadline?
 }
 
 /// A statement as the server prepares it: its text and its parameters' declared types.

@@ -11,15 +11,25 @@ public final class PostgresPool {
     public let maxConnections: Int
     /// How long ``withConnection(_:)`` waits for a free connection.
     public let acquireTimeout: Double?
+    /// The ``PostgresConnection/statementTimeout`` of each connection the pool opens: how
+    /// long a statement given no timeout of its own may take before it throws
+    /// ``PostgresError/timedOut(seconds:)`` (`nil`: no bound).
+    public let statementTimeout: Double?
     private let permits: Semaphore
     private var idle: [PostgresConnection] = []
     private var closed = false
 
-    /// A pool for `url`; opens nothing yet.
-    public init(url: String, maxConnections: Int = 10, acquireTimeout: Double? = 10) {
+    /// A pool for `url`; opens nothing yet. Its connections bound each statement given no
+    /// timeout by `statementTimeout` (30 s by default, as a lone connection's), so a server
+    /// that hangs cannot hold a borrower for ever.
+    public init(
+        url: String, maxConnections: Int = 10, acquireTimeout: Double? = 10,
+        statementTimeout: Double? = PostgresConnection.defaultStatementTimeout
+    ) {
         self.url = url
         self.maxConnections = max(1, maxConnections)
         self.acquireTimeout = acquireTimeout
+        self.statementTimeout = statementTimeout
         permits = Semaphore(value: max(1, maxConnections))
     }
 
@@ -39,6 +49,7 @@ public final class PostgresPool {
             connection = reused
         } else {
             connection = try await PostgresConnection.connect(url)
+            connection.statementTimeout = statementTimeout
         }
         do {
             let value = try await body(connection)

@@ -535,7 +535,7 @@ extension JobQueue {
     static let loggerLabel = "sprout.queue"
     /// The bound on each statement of a client (and of `serve`'s start-up) unless one is
     /// given: 30 seconds.
-    public static let defaultStatementTimeout = 30.0
+    public static let defaultStatementTimeout = PostgresConnection.defaultStatementTimeout
     /// How many handles a map reads before it drops them from its list.
     static var compactAfter: Int { 1024 }
 }

@@ -80,6 +80,40 @@ if CommandLine.arguments.dropFirst().first == "pool-parent" {
         try await sleep(3600)
     }
 }
+// `trap-then exit|cancel|timeout` gives a 1-worker pool a job that traps and prints
+// "worker W"; `exit` and `cancel` then wait for SIGUSR1 (the test sends it while the worker's
+// crash backtracer runs) and return from Hub.run at once or cancel the job first; `timeout`
+// waits for the job's 0.3 s timeout. Each ends right after its worker is killed mid-backtrace.
+if CommandLine.arguments.dropFirst().first == "trap-then" {
+    let mode = CommandLine.arguments.dropFirst(2).first ?? "exit"
+    try Hub.run {
+        let pool = try await ProcessPool(workers: 1)
+        let trap = try pool.submit(Die(signal: SIGILL), timeout: mode == "timeout" ? 0.3 : nil)
+        trap.markObserved()
+        print("worker " + pool.workerPIDs.map(String.init).joined(separator: " "))
+        fflush(nil)
+        if mode != "timeout" { _ = try await Signals.wait(for: SIGUSR1) }
+        if mode == "cancel" { trap.cancel() }
+        if mode != "exit" { _ = try? await trap.get() }
+    }
+}
+// `failed-start` makes a 2-worker pool whose workers, started by running this program
+// again, exit before serving (their start gate closed), prints "start failed" when that
+// throws, and ends at once: the last replacement may still be starting then.
+if CommandLine.arguments.dropFirst().first == "failed-start" {
+    let gate = "/tmp/sprout-failed-start-\(getpid())"
+    close(open(gate, O_CREAT | O_WRONLY, 0o600))
+    defer { unlink(gate) }
+    setenv("SPROUT_TEST_START_GATE", gate, 1)
+    try Hub.run {
+        do {
+            _ = try await ProcessPool(workers: 2, start: .spawn)
+            print("started")
+        } catch {
+            print("start failed")
+        }
+    }
+}
 if CommandLine.arguments.dropFirst().first == "idle-pool" {
     try Hub.run {
         let pool = try await ProcessPool(workers: 1)

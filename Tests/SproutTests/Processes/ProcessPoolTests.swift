@@ -549,6 +549,19 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    @Test func droppingAPoolFailsTheJobsItHadNotFinished() async throws {
+        try await onHub {
+            var pool: ProcessPool? = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2)
+            let running = try #require(pool).submit(Nap(seconds: 30))
+            let queued = try #require(pool).submit(Nap(seconds: 30))
+            let pids = try #require(pool).spawnedPIDs
+            pool = nil
+            await #expect(throws: JobCancelled.self) { _ = try await running.get(timeout: 5) }
+            await #expect(throws: JobCancelled.self) { _ = try await queued.get(timeout: 5) }
+            #expect(try await survivors(pids).isEmpty)
+        }
+    }
+
     @Test func shutdownCanCancelPendingJobs() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
@@ -602,6 +615,57 @@ struct ProcessPoolProcessTests {
             try program.child.signal(signal)
             #expect(try await program.child.wait(timeout: 10) == .exited(128 + signal))
             #expect(try await survivors(pids, within: 1).isEmpty)
+        }
+    }
+
+    /// A program that ends right after its pool killed a worker in the middle of Swift's
+    /// crash backtrace (the program returning from `Hub.run`, the trapping job cancelled or
+    /// timed out) leaves nothing of that worker's process group: the backtracer, left alone,
+    /// would wait for ever on the worker it was tracing.
+    /// Not under the sanitizers, for the reason `aWorkerKilledDuringItsCrashBacktraceLeavesNoProcess` gives.
+    @Test(.enabled(if: getenv("SPROUT_SANITIZER") == nil, "the crash backtracer's stack copies trip AddressSanitizer"),
+          arguments: ["exit", "cancel", "timeout"])
+    func aProgramEndingRightAfterKillingATrappingWorkerLeavesNoProcess(mode: String) async throws {
+        try await onHub {
+            let before = sharedMemoryNames()
+            let program = try TestProgram(workerExecutable, ["trap-then", mode])
+            defer { program.finish() }
+            guard let line = try await program.readLine(timeout: 20), line.hasPrefix("worker "),
+                  let worker = Int32(line.dropFirst(7)) else {
+                try? program.child.signal(SIGKILL)
+                throw Timeout(seconds: 20)
+            }
+            var tracer: Int32?
+            let deadline = monotonicNanoseconds() + nanoseconds(slack(10))
+            while tracer == nil && isAlive(program.child.pid) && monotonicNanoseconds() < deadline {
+                try await sleep(0.002)
+                tracer = childPIDs(of: worker).first
+            }
+            // The timeout mode ends by itself (its job's timeout is short enough to come
+            // before the backtrace has ended); the others are told to end now.
+            if mode != "timeout" {
+                _ = try #require(tracer, "the trapping worker started no backtracer (SWIFT_BACKTRACE off?)")
+                try program.child.signal(SIGUSR1)
+            }
+            #expect(try await program.child.wait(timeout: 10) == .exited(0))
+            let left = try await survivors(processes(inGroup: worker), within: 2)
+            for pid in left { kill(pid, SIGKILL) }
+            #expect(left.isEmpty, "the worker's group outlived the program: \(left)")
+            // Nor its replacement's ledger, whose start the program's end cut short.
+            #expect(sharedMemoryNames(of: program.child.pid).subtracting(before).isEmpty)
+        }
+    }
+
+    /// A program whose pool cannot start (its workers exit without serving) leaves nothing
+    /// in /dev/shm (the failed workers' ledgers).
+    @Test func aFailedPoolStartLeavesNoSharedMemory() async throws {
+        try await onHub {
+            let before = sharedMemoryNames()
+            let program = try TestProgram(workerExecutable, ["failed-start"])
+            defer { program.finish() }
+            #expect(try await program.readLine(timeout: 20) == "start failed")
+            #expect(try await program.child.wait(timeout: 10) == .exited(0))
+            #expect(sharedMemoryNames(of: program.child.pid).subtracting(before).isEmpty)
         }
     }
 }

@@ -30,6 +30,19 @@ func parentPID(_ pid: Int32) -> Int32 {
     statFields("/proc/\(pid)/stat").flatMap { $0.count > 1 ? Int32($0[1]) : nil } ?? -1
 }
 
+/// The names in /dev/shm that `pid` could have made (`sprout-<pid>-<serial>`), or every
+/// name there if `pid` is `nil`.
+func sharedMemoryNames(of pid: Int32? = nil) -> Set<String> {
+    guard let directory = opendir("/dev/shm") else { return [] }
+    defer { closedir(directory) }
+    var names: Set<String> = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if pid.map({ name.hasPrefix("sprout-\($0)-") }) ?? true { names.insert(name) }
+    }
+    return names
+}
+
 /// CPU time (user + system, in clock ticks) that the process or thread whose `stat` file
 /// is at `path` has used; 0 if it cannot be read.
 func cpuTicks(_ path: String) -> Int {
@@ -40,14 +53,28 @@ func cpuTicks(_ path: String) -> Int {
 
 /// The live children of process `pid`.
 func childPIDs(of pid: Int32) -> [Int32] {
+    // The parent is field 4 of the file, 2 after the command name.
+    liveProcesses { $0.count > 1 && Int32($0[1]) == pid }
+}
+
+/// The live processes of process group `group`.
+func processes(inGroup group: Int32) -> [Int32] {
+    // The group is field 5 of the file, 3 after the command name.
+    liveProcesses { $0.count > 2 && Int32($0[2]) == group }
+}
+
+/// The live processes whose `stat` fields after the command name satisfy `matches`.
+private func liveProcesses(_ matches: ([Substring]) -> Bool) -> [Int32] {
     guard let directory = opendir("/proc") else { return [] }
     defer { closedir(directory) }
-    var children: [Int32] = []
+    var found: [Int32] = []
     while let entry = readdir(directory) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if let child = Int32(name), parentPID(child) == pid, isAlive(child) { children.append(child) }
+        if let pid = Int32(name), let fields = statFields("/proc/\(name)/stat"), matches(fields), isAlive(pid) {
+            found.append(pid)
+        }
     }
-    return children
+    return found
 }
 
 /// What each open descriptor of process `pid` refers to ("socket:[123]", a path), by number.

@@ -192,11 +192,11 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
         worker.terminate(grace: grace ?? killGrace)
     }
 
-    /// Kills the child with SIGKILL.
+    /// Kills the child and what it started (its process group) with SIGKILL.
     public func kill() {
         guard isAlive else { return }
         exit.markObserved()
-        try? worker?.child.signal(SIGKILL)
+        worker?.kill()
     }
 
     // MARK: Joinable

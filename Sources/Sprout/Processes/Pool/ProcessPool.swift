@@ -165,12 +165,17 @@ public final class ProcessPool {
         }
     }
 
-    // A pool dropped without shutdown() must not leave its workers running.
+    // A pool dropped without shutdown() must not leave its workers running, nor a job it
+    // had not finished waiting for ever: such a job fails as `terminate()` fails it. (Its
+    // handle and task also hold each other until the task is done: left unfinished, both
+    // outlived the pool, which LeakSanitizer reported after a Ctrl-C.)
     isolated deinit {
         if let restartTimer { Hub.cancelTimer(restartTimer) }
+        for task in pending { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         for worker in workers + retiring {
+            for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
             worker.closeChannel()
-            try? worker.child.signal(SIGKILL)
+            worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
     }

@@ -10,17 +10,20 @@ package enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 4
+    static let protocolVersion = 5
 
-    /// Names the worker's ``WorkerLedger``: shared memory where it counts the jobs it
-    /// starts, finds the jobs cancelled after they were sent, and holds back answers.
+    /// Says the worker has a ``WorkerLedger`` (shared memory where it counts the jobs it
+    /// starts, finds the jobs cancelled after they were sent, and holds back answers); its
+    /// value is the descriptor whose first datagram carries the ledger, which has no name.
     static let ledgerMarker = "SPROUT_WORKER_LEDGER"
 
-    /// The shared memory of this worker's ledger, mapped on first use and held by this
-    /// global for the worker's whole life (so never unmapped, and LeakSanitizer sees its
-    /// owner); `nil` outside a pool worker.
+    /// The shared memory of this worker's ledger, received and mapped on first use and held
+    /// by this global for the worker's whole life (so never unmapped, and LeakSanitizer sees
+    /// its owner); `nil` outside a pool worker.
     private static let ledgerRegion: SharedRegion? = getenv(ledgerMarker).flatMap { value in
-        try? SharedRegion(opening: String(cString: value), atLeast: WorkerLedger.size)
+        let passed = DescriptorChannel.receive(on: Int32(atoi(value)))
+        for extra in passed.dropFirst() { close(extra) }
+        return passed.first.flatMap { try? SharedRegion(descriptor: $0, atLeast: WorkerLedger.size) }
     }
 
     /// This worker's ledger; a private one (nobody reads it after a crash) outside a pool

@@ -27,7 +27,7 @@ struct WorkerLoop {
     }
 
     private func serveJobs() async -> Never {
-        // Mapped before the hello: the parent removes the ledger's name once it has that.
+        // Received and mapped before the hello, so before any job starts: the parent reads it.
         let ledger = WorkerEnvironment.openLedger()
         let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
         var out: [UInt8] = []

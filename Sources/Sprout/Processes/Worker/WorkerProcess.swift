@@ -132,14 +132,17 @@ final class WorkerProcess {
         }
         let slot: SharedRegion
         do {
-            slot = try SharedRegion(size: WorkerLedger.size)
+            // Unnamed, handed over as the descriptor channel's first datagram: a worker that
+            // dies before its hello, or a program that ends or is killed before it, leaves
+            // nothing in /dev/shm.
+            slot = try SharedRegion(unnamedSize: WorkerLedger.size) { fd in DescriptorChannel.send([fd], on: passing[0]) }
         } catch {
             for fd in pair + errorPipe + passing { close(fd) }
             throw HubError(code: -error.code, operation: "shared memory for a pool worker")
         }
         ledgerRegion = slot
         ledger = WorkerLedger(base: slot.base)
-        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(slot.name)"]
+        let workerEnvironment = environment + ["\(WorkerEnvironment.ledgerMarker)=\(WorkerEnvironment.descriptorFD)"]
         if let server = ForkServerConnection.server(for: executable, start: start),
            let requested = try? server.startWorker(executable: executable, environment: workerEnvironment,
                                                    descriptors: [1, errorPipe[1], pair[1], passing[1]]) {
@@ -177,7 +180,7 @@ final class WorkerProcess {
         watchChannel()
         child.onExit { [self] status in
             // Whatever the worker started and left in its process group goes with it.
-            if pid > 0 { kill(-pid, SIGKILL) }
+            kill()
             drainChannel()
             recoverHeldBackAnswers()
             if let truncation, violation == nil, startedUnanswered > 0 {
@@ -436,8 +439,6 @@ final class WorkerProcess {
     private func deliverFrames() {
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
-                // The worker has mapped its started-jobs counter before saying hello.
-                if frame.kind == .hello { ledgerRegion.removeName() }
                 handle(frame)
             }
         } catch {
@@ -551,6 +552,18 @@ final class WorkerProcess {
     /// Ends a start that cannot succeed: the reason is kept for the report, the worker killed.
     private func failStart(_ reason: String) {
         startFailure = reason
+        kill()
+    }
+
+    /// SIGKILLs the worker and its process group (it leads its own): what it started —
+    /// Swift's crash backtracer above all, which would otherwise wait for ever on the worker
+    /// it traces — dies with it now, not when this program sees the worker's exit, which a
+    /// program that ends first never does. Does nothing once the worker's exit was handled
+    /// (its pid, hence its group's, may belong to another process by then).
+    func kill() {
+        guard phase != .dead else { return }
+        // Before its pid is known (a fork server still forking it) the signal is held.
+        if pid > 0 { Glibc.kill(-pid, SIGKILL) }
         try? child.signal(SIGKILL)
     }
 
@@ -560,14 +573,14 @@ final class WorkerProcess {
     func discard() {
         guard phase != .dead else { return }
         phase = .draining
-        try? child.signal(SIGKILL)
+        kill()
     }
 
     /// Records the violation and kills the worker; the exit callback does the rest.
     func protocolBroken(_ error: ChannelError) {
         guard violation == nil else { return }
         violation = error
-        try? child.signal(SIGKILL)
+        kill()
     }
 
     /// Closes the parent's end: the worker sees end-of-file and exits.
@@ -643,7 +656,7 @@ final class WorkerProcess {
         drain()
         try? child.signal(SIGTERM)
         let timer = Hub.schedule(after: grace) { [self] in
-            try? child.signal(SIGKILL)
+            kill()
         }
         timers.append(timer)
     }
