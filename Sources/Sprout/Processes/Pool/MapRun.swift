@@ -21,7 +21,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private let fixedChunk: Int?
     private let total: Int?
     private let progress: (@Hub (MapProgress) -> Void)?
-    private var input: AnyIterator<Job>?
+    /// The jobs not yet pulled; `nil` once the input is used up or the map abandoned.
+    private var input: MapInput<Job>?
     private var nextInput = 0
     private var nextOutput = 0
     /// Pulled from the input and not yet read by the consumer.
@@ -53,7 +54,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
         fixedChunk = chunkSize.map { max(1, $0) }
         total = (jobs as? any Collection)?.count
         self.progress = progress
-        input = AnyIterator(jobs.makeIterator())
+        // An array is cut in slices: a type-erased iterator costs a tiny job's encoding again.
+        input = if let array = jobs as? [Job] { .array(array, next: 0) } else { .iterator(AnyIterator(jobs.makeIterator())) }
         feed()
     }
 
@@ -95,21 +97,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
         let deadline = monotonicNanoseconds() + Self.feedSlice
         var sliceEnded = false
         while input != nil && (inFlight + chunk <= window || inFlight == 0) && !sliceEnded {
-            var jobs: [Job] = []
-            jobs.reserveCapacity(chunk)
-            while jobs.count < chunk {
-                guard let job = input?.next() else {
-                    input = nil
-                    break
-                }
-                jobs.append(job)
-                // The chunk ends early where pulling and encoding it (at the cost per job the
-                // last chunk's encoding took) would overrun the slice.
-                if jobs.count & 15 == 0 && monotonicNanoseconds() + UInt64(jobs.count) * encodingCost >= deadline {
-                    sliceEnded = true
-                    break
-                }
-            }
+            let jobs = pull(chunk, before: deadline, sliceEnded: &sliceEnded)
             let first = nextInput
             nextInput += jobs.count
             inFlight += jobs.count
@@ -144,6 +132,41 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
+    /// Up to `count` jobs from the input (setting it to `nil` when used up), fewer where
+    /// pulling and encoding them at the cost per job the last chunk's encoding took would
+    /// run past `deadline` (then `sliceEnded` is set).
+    private func pull(_ count: Int, before deadline: UInt64, sliceEnded: inout Bool) -> [Job] {
+        switch input {
+        case .array(let array, let next)?:
+            var end = min(next + count, array.count)
+            // Checked every 16 jobs, as an iterator's are below.
+            let affordable = encodingCost == 0 ? Int.max : Int((deadline &- min(deadline, monotonicNanoseconds())) / encodingCost)
+            if end - next > affordable {
+                end = min(end, next + max(16, affordable & ~15))
+                sliceEnded = true
+            }
+            input = end == array.count ? nil : .array(array, next: end)
+            return Array(array[next..<end])
+        case .iterator(let iterator)?:
+            var jobs: [Job] = []
+            jobs.reserveCapacity(count)
+            while jobs.count < count {
+                guard let job = iterator.next() else {
+                    input = nil
+                    break
+                }
+                jobs.append(job)
+                if jobs.count & 15 == 0 && monotonicNanoseconds() + UInt64(jobs.count) * encodingCost >= deadline {
+                    sliceEnded = true
+                    break
+                }
+            }
+            return jobs
+        case nil:
+            return []
+        }
+    }
+
     /// The most time one hub turn spends pulling and encoding a map's input (ns).
     static var feedSlice: UInt64 { 2_000_000 }
 
@@ -167,6 +190,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
         let slot = ordered ? head + index - nextOutput : finished.count
         if slot < finished.count {
             finished[slot] = entry
+        } else if slot == finished.count {
+            finished.append(entry)
         } else {
             // Jobs before it that have not ended keep empty slots.
             finished.append(contentsOf: repeatElement(nil, count: slot - finished.count))
@@ -245,8 +270,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
     }
 
     private func takeFinished() -> FinishedJob? {
-        guard head < finished.count, let entry = finished[head] else { return nil }
-        finished[head] = nil
+        // Taken, not copied and then cleared: an outcome holds an existential.
+        guard head < finished.count, let entry = finished[head].take() else { return nil }
         head += 1
         nextOutput += 1
         // The read slots are dropped in bulk, once they are most of the array.
@@ -277,4 +302,10 @@ final class MapLifetime<Job: ProcessJob>: Sendable {
     deinit {
         Hub.later { [run] in run.abandon() }
     }
+}
+
+/// Where a map's jobs come from: an array, read in slices, or any other sequence's iterator.
+private enum MapInput<Job> {
+    case array([Job], next: Int)
+    case iterator(AnyIterator<Job>)
 }

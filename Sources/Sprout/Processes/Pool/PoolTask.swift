@@ -26,9 +26,12 @@ final class PoolTask {
     /// not decode (it then delivers the decoding error instead).
     private var complete: ((Result<ArraySlice<UInt8>, any Error>) -> Bool)?
     /// For a map's job, the map it delivers to instead, and its place in the map's input.
-    private weak var sink: (any MapSink)?
+    /// Held strongly until the outcome is delivered: a weak reference gives every task a
+    /// side table (an allocation per job of a map), and a map ends every task it made
+    /// before it goes (``MapRun/abandon()``), so this keeps no map alive for longer.
+    private var sink: (any MapSink)?
     private let index: Int
-    /// The pool that runs it, for cancelling through a handle.
+    /// The pool that runs it, for cancelling through a handle (a map's tasks have none).
     weak var pool: ProcessPool?
 
     init(id: UInt64, name: [UInt8], payload: ArraySlice<UInt8>, job: any ProcessJob, retries: Int,

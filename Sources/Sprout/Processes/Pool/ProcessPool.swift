@@ -293,7 +293,6 @@ public final class ProcessPool {
                 continue
             }
             let task = PoolTask(id: nextID, name: utf8, payload: chunk[range], job: jobs[index], sink: sink, index: first + index)
-            task.pool = self
             nextID += 1
             tasks.append(.success(task))
         }

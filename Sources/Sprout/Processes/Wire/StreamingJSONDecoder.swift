@@ -24,10 +24,10 @@ package enum StreamingJSONDecoder {
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
             try text.validate()
-            var index = text.skipSpace(0)
-            let end = try text.valueEnd(index)
-            index = text.skipSpace(end)
-            guard index == text.bytes.count else { throw Unsupported() }
+            // Validated as one value with nothing but spaces around it: it ends at the last
+            // byte that is not a space, without walking it again.
+            var end = text.bytes.count
+            while end > 0, text.isSpace(text.bytes[end - 1]) { end -= 1 }
             return try text.decode(type, from: text.skipSpace(0)..<end)
         }
     }
@@ -39,10 +39,13 @@ private struct JSONText {
 
     func skipSpace(_ start: Int) -> Int {
         var index = start
-        while index < bytes.count, bytes[index] == 32 || bytes[index] == 10 || bytes[index] == 13 || bytes[index] == 9 {
-            index += 1
-        }
+        while index < bytes.count, isSpace(bytes[index]) { index += 1 }
         return index
+    }
+
+    /// Whether `byte` is JSON white space.
+    func isSpace(_ byte: UInt8) -> Bool {
+        byte == 32 || byte == 10 || byte == 13 || byte == 9
     }
 
     /// Checks that the bytes are one JSON value (RFC 8259) that this fast path can read:
