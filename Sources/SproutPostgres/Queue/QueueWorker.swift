@@ -134,7 +134,9 @@ final class QueueWorker {
                 }
                 // Answers go at once, with a claim riding along for free; a claim on its own
                 // waits until half the held jobs are done (one round trip per job otherwise).
-                let claimable = !draining && capacity > 0 ? min(capacity, options.claimBatch) : 0
+                // One claim in flight at a time: the jobs of two could reach the pool out of
+                // priority order.
+                let claimable = !draining && capacity > 0 && claiming == 0 ? min(capacity, options.claimBatch) : 0
                 let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.count + claiming == 0 ? claimable : 0
                 if !outcomes.isEmpty || wanted > 0 {
                     let claimed = try await answerAndClaim(wanted, lane: lane)
@@ -225,11 +227,16 @@ final class QueueWorker {
                     SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
                         lease_expires_at = now() + make_interval(secs => $8::float8), worker = $9, started_at = now()
                     WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
-                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
+                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
                 ), summary AS (
                     SELECT (SELECT count(*) FROM done)::int AS accepted FROM durability, announced
                 )
-                SELECT summary.accepted, claimed.* FROM summary LEFT JOIN claimed ON true
+                -- In the order they were picked (RETURNING promises none): the local pool runs
+                -- them in the order they are handed to it.
+                SELECT summary.accepted, claimed.id, claimed.job_type, claimed.payload, claimed.lease_token,
+                       claimed.timeout_seconds, claimed.retries
+                FROM summary LEFT JOIN claimed ON true
+                ORDER BY claimed.priority DESC, claimed.id
                 """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
                       PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
                       PostgresArrayLiteral.text(batch.map(\.error)),
