@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Sprout
 
 #if canImport(Glibc)
@@ -51,7 +50,6 @@ final class QueueWorker {
     private var listenedSinceCheck = false
     private var stopped = false
     private var lastPrune: UInt64 = 0
-    private let encoder = JSONEncoder()
     /// Answers the table refused because the lease had passed to another host.
     private(set) var refusedAnswers = 0
     /// Jobs finished per second and seconds per statement, smoothed: how many jobs this host
@@ -293,18 +291,17 @@ final class QueueWorker {
         let job: Job
         let handle: JobHandle<Job.Output>
         do {
-            job = try JSONDecoder().decode(Job.self, from: Data(payload.utf8))
+            job = try QueueJSON.decode(Job.self, from: payload)
             handle = try pool.submit(job, timeout: timeout, retries: retries)
         } catch {
             done(.failure(.undecodable(job: name, message: "\(error)")))
             return nil
         }
-        let encoder = encoder
         handle.onDone { result in
             switch result {
             case .success(let output):
                 do {
-                    done(.success(String(decoding: try encoder.encode(output), as: UTF8.self)))
+                    done(.success(try QueueJSON.encode(output)))
                 } catch {
                     done(.failure(.failed(job: name, errorType: "EncodingError", message: "\(error)")))
                 }
@@ -332,7 +329,7 @@ final class QueueWorker {
         case .success(let json):
             outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
         case .failure(let error):
-            let json = (try? encoder.encode(RecordedError(error))).map { String(decoding: $0, as: UTF8.self) }
+            let json = try? QueueJSON.encode(RecordedError(error))
             outcomes.append(Outcome(id: id, token: token, state: error == .cancelled(job: "") ? "cancelled" : "failed",
                                     result: nil, error: json))
         }
