@@ -53,6 +53,26 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aHostRunsHigherPriorityJobsFirst() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            // Queued before any host runs, lowest priority first, ten levels: a claim holding
+            // two levels and handing its jobs to the pool in id order runs a lower one first.
+            var handles: [(priority: Int, job: QueuedJob<Int>)] = []
+            for priority in 0..<10 {
+                for handle in try await fixture.queue.submitAll((0..<10).map(RunTime.init), priority: priority) {
+                    handles.append((priority, handle))
+                }
+            }
+            let host = try QueueHost(fixture.url, processes: 1, lease: 5)
+            defer { host.kill() }
+            var ran: [(time: Int, priority: Int)] = []
+            for (priority, handle) in handles { ran.append((try await handle.get(timeout: 30), priority)) }
+            let order = ran.sorted { $0.time < $1.time }.map(\.priority)
+            #expect(order == order.sorted(by: >), "priorities in the order the jobs ran")
+            _ = try await host.stop()
+        }
+    }
+
     @Test func cancellingAJobRunningOnAnotherHostKillsItsProcess() async throws {
         try await QueueFixture.run(seconds: 60, host: .init(processes: 1)) { fixture in
             let queue = fixture.queue, host = fixture.host

@@ -1,15 +1,13 @@
-import DequeModule
-
-/// The items a queue holds, in its ``QueueOrder``: a `Deque` for FIFO, an array used as a
-/// stack for LIFO and as a binary min-heap for priority.
+/// The items a queue holds, in its ``QueueOrder``: ``ItemBlocks`` for FIFO, an array used as
+/// a stack for LIFO and as a binary min-heap for priority.
 ///
 /// Typed and inlinable, so a queue's put and get that need not wait are specialized for
 /// the item type in the caller's module: no existential box, no dynamic cast per item.
 @usableFromInline
-struct ItemStore<Element: Sendable>: Sendable {
+struct ItemStore<Element: Sendable>: ~Copyable, Sendable {
     @usableFromInline let order: QueueOrder.Kind
     /// A FIFO queue's items.
-    @usableFromInline var fifo = Deque<Element>()
+    @usableFromInline var fifo = ItemBlocks<Element>()
     /// A LIFO or priority queue's items.
     @usableFromInline var items: [Element] = []
 

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Logging
 import Sprout
 
@@ -39,7 +38,6 @@ public final class JobQueue {
     private var listening: Greenlet<Void>?
     /// True once ``close()`` ran.
     public private(set) var isClosed = false
-    private let encoder = JSONEncoder()
 
     private init(url: String, durableSubmissions: Bool, statementTimeout: Double, db: PostgresConnection, logger: Logger) {
         self.url = url
@@ -225,7 +223,7 @@ public final class JobQueue {
     /// Cancels every job of `ids` that has no outcome yet, in one statement.
     func cancel(jobIDs ids: [Int]) async throws {
         guard !ids.isEmpty else { return }
-        let error = String(decoding: try encoder.encode(RecordedError(.cancelled(job: ""))), as: UTF8.self)
+        let error = try QueueJSON.encode(RecordedError(.cancelled(job: "")))
         // Cancelling twice cancels once: safe to send again on a new connection.
         _ = try await retryingOnce { try await $0.query("""
             WITH cancelled AS (
@@ -297,7 +295,7 @@ public final class JobQueue {
         // Batches of 1,000 rows per statement: one round trip each, a bounded parameter.
         for start in stride(from: 0, to: jobs.count, by: 1000) {
             let batch = jobs[start..<min(jobs.count, start + 1000)]
-            let payloads = try batch.map { String(decoding: try encoder.encode($0), as: UTF8.self) as String? }
+            let payloads = try batch.map { try QueueJSON.encode($0) as String? }
             // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
             // waits for the disk whatever the server's default unless durableSubmissions is off.
             let ids = try await statement { try await $0.query("""
@@ -552,12 +550,12 @@ enum StoredOutcome {
         switch self {
         case .succeeded(let json):
             do {
-                return .success(try JSONDecoder().decode(Output.self, from: Data(json.utf8)))
+                return .success(try QueueJSON.decode(Output.self, from: json))
             } catch {
                 return .failure(JobQueueError.resultUndecodable(id: id, message: "\(error)"))
             }
         case .failed(let json):
-            let recorded = try? JSONDecoder().decode(RecordedError.self, from: Data(json.utf8))
+            let recorded = try? QueueJSON.decode(RecordedError.self, from: json)
             return .failure(recorded?.error ?? JobQueueError.undecodable(job: "\(id)", message: json))
         case .clientClosed:
             return .failure(JobQueueError.closed)

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Sprout
 
 #if canImport(Glibc)
@@ -51,7 +50,6 @@ final class QueueWorker {
     private var listenedSinceCheck = false
     private var stopped = false
     private var lastPrune: UInt64 = 0
-    private let encoder = JSONEncoder()
     /// Answers the table refused because the lease had passed to another host.
     private(set) var refusedAnswers = 0
     /// Jobs finished per second and seconds per statement, smoothed: how many jobs this host
@@ -134,7 +132,9 @@ final class QueueWorker {
                 }
                 // Answers go at once, with a claim riding along for free; a claim on its own
                 // waits until half the held jobs are done (one round trip per job otherwise).
-                let claimable = !draining && capacity > 0 ? min(capacity, options.claimBatch) : 0
+                // One claim in flight at a time: the jobs of two could reach the pool out of
+                // priority order.
+                let claimable = !draining && capacity > 0 && claiming == 0 ? min(capacity, options.claimBatch) : 0
                 let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.count + claiming == 0 ? claimable : 0
                 if !outcomes.isEmpty || wanted > 0 {
                     let claimed = try await answerAndClaim(wanted, lane: lane)
@@ -225,11 +225,16 @@ final class QueueWorker {
                     SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
                         lease_expires_at = now() + make_interval(secs => $8::float8), worker = $9, started_at = now()
                     WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
-                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries
+                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
                 ), summary AS (
                     SELECT (SELECT count(*) FROM done)::int AS accepted FROM durability, announced
                 )
-                SELECT summary.accepted, claimed.* FROM summary LEFT JOIN claimed ON true
+                -- In the order they were picked (RETURNING promises none): the local pool runs
+                -- them in the order they are handed to it.
+                SELECT summary.accepted, claimed.id, claimed.job_type, claimed.payload, claimed.lease_token,
+                       claimed.timeout_seconds, claimed.retries
+                FROM summary LEFT JOIN claimed ON true
+                ORDER BY claimed.priority DESC, claimed.id
                 """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
                       PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
                       PostgresArrayLiteral.text(batch.map(\.error)),
@@ -286,18 +291,17 @@ final class QueueWorker {
         let job: Job
         let handle: JobHandle<Job.Output>
         do {
-            job = try JSONDecoder().decode(Job.self, from: Data(payload.utf8))
+            job = try QueueJSON.decode(Job.self, from: payload)
             handle = try pool.submit(job, timeout: timeout, retries: retries)
         } catch {
             done(.failure(.undecodable(job: name, message: "\(error)")))
             return nil
         }
-        let encoder = encoder
         handle.onDone { result in
             switch result {
             case .success(let output):
                 do {
-                    done(.success(String(decoding: try encoder.encode(output), as: UTF8.self)))
+                    done(.success(try QueueJSON.encode(output)))
                 } catch {
                     done(.failure(.failed(job: name, errorType: "EncodingError", message: "\(error)")))
                 }
@@ -325,7 +329,7 @@ final class QueueWorker {
         case .success(let json):
             outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
         case .failure(let error):
-            let json = (try? encoder.encode(RecordedError(error))).map { String(decoding: $0, as: UTF8.self) }
+            let json = try? QueueJSON.encode(RecordedError(error))
             outcomes.append(Outcome(id: id, token: token, state: error == .cancelled(job: "") ? "cancelled" : "failed",
                                     result: nil, error: json))
         }

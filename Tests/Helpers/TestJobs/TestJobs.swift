@@ -8,7 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
-    SquareOrFail.self,
+    SquareOrFail.self, RunTime.self,
 ]
 
 /// n².
@@ -108,6 +108,17 @@ public struct HubNap: ProcessJob {
     public func run() async throws -> Int {
         try await Sprout.sleep(0.01)
         return value
+    }
+}
+
+/// The machine's monotonic clock (ns) when it ran: the order jobs ran in, across processes.
+public struct RunTime: ProcessJob {
+    public var label: Int
+    public init(_ label: Int) { self.label = label }
+    public func run() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 }
 

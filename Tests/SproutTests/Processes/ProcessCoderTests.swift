@@ -92,6 +92,28 @@ struct ProcessCoderTests {
         #expect(try shapeRanges.map { try coder.decode(Shape.self, from: fallback[$0]) } == shapes)
     }
 
+    /// A chunk's values share one encoder only while none keeps it: a value that holds on to
+    /// the encoder it was given gets it to itself, and the next value a fresh one.
+    @Test func aChunkSharesItsEncoderOnlyWhileNoValueKeepsIt() throws {
+        final class Kept: @unchecked Sendable { var encoders: [any Encoder] = [] }
+        struct Keeper: Encodable {
+            let kept: Kept
+            let n: Int
+            func encode(to encoder: any Encoder) throws {
+                kept.encoders.append(encoder)
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(n, forKey: .n)
+            }
+            enum CodingKeys: String, CodingKey { case n }
+        }
+        let kept = Kept()
+        var buffer: [UInt8] = []
+        let ranges = try StreamingJSONEncoder.encode(each: (1...3).map { Keeper(kept: kept, n: $0) }, into: &buffer)
+        #expect(ranges.map { String(decoding: buffer[$0], as: UTF8.self) } == [#"{"n":1}"#, #"{"n":2}"#, #"{"n":3}"#])
+        let objects = kept.encoders.map { ObjectIdentifier($0 as AnyObject) }
+        #expect(Set(objects).count == 3)
+    }
+
     /// The keyed container's own paths for the commonest fields (and the coder's for a
     /// lone `Int`) write the same text as `JSONEncoder`.
     @Test func theStreamingEncoderWritesFieldsAsJSONEncoderDoes() throws {

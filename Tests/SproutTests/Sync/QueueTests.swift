@@ -139,6 +139,27 @@ struct QueueTests {
 
     /// Items of a reference type come out as the same objects, in order, through the
     /// typed buffer and through hand-offs to a parked getter alike.
+    /// After a burst of a million items put before any is taken, a drained queue holds two
+    /// blocks of storage again (the one in use and a spare), not its largest size.
+    @Test func aDrainedQueueGivesTheStorageOfABurstBack() async throws {
+        let queue = Queue<Int>()
+        let burst = 1_000_000
+        for item in 0..<burst {
+            try await queue.put(item)
+            // Lets the hub's other work run now and then, as a long producer would.
+            if item % 50_000 == 0 { try await sleep(0) }
+        }
+        #expect(queue.items.store.fifo.blocksHeld >= burst / ItemBlocks<Int>.capacity)
+        var inOrder = true
+        for expected in 0..<burst {
+            if try await queue.get() != expected { inOrder = false }
+            if expected % 50_000 == 0 { try await sleep(0) }
+        }
+        #expect(inOrder)
+        #expect(queue.isEmpty)
+        #expect(queue.items.store.fifo.blocksHeld <= 2)
+    }
+
     @Test func referenceItemsComeOutIdenticalThroughBufferAndHandOff() async throws {
         final class Box: Sendable {}
         let queue = Queue<Box>(maxSize: 2)

@@ -38,13 +38,34 @@ final class StreamingJSONEncoder {
         stream.bytes.reserveCapacity(stream.bytes.count + 16 * values.count)
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(values.count)
+        // Which way the values are written is decided once per chunk, not per value, and
+        // values with their own `encode(to:)` (most jobs) share one encoder while none of
+        // them keeps it.
+        var shared = isContainer(Value.self) ? StreamEncoder(stream: stream, codingPath: []) : nil
         for value in values {
             let start = stream.bytes.count
-            try stream.write(value, codingPath: [])
+            if var encoder = shared {
+                shared = nil
+                if isKnownUniquelyReferenced(&encoder) {
+                    encoder.reset()
+                } else {
+                    encoder = StreamEncoder(stream: stream, codingPath: [])
+                }
+                try value.encode(to: encoder)
+                encoder.finish()
+                shared = encoder
+            } else {
+                try stream.write(value, codingPath: [])
+            }
             if stream.unsupported { throw Unsupported() }
             ranges.append(start..<stream.bytes.count)
         }
         return ranges
+    }
+
+    /// Whether `write(_:codingPath:)` writes a `Value` through its own `encode(to:)`.
+    private static func isContainer<Value>(_ type: Value.Type) -> Bool {
+        type != Int.self && type != String.self && JSONScalarTypes.kinds[ObjectIdentifier(type)] == nil
     }
 
     fileprivate func write<Value: Encodable>(_ value: Value, codingPath: @autoclosure () -> [any CodingKey]) throws {
@@ -161,6 +182,12 @@ private final class StreamEncoder: Encoder {
     init(stream: StreamingJSONEncoder, codingPath: [any CodingKey]) {
         self.stream = stream
         self.codingPath = codingPath
+    }
+
+    /// Ready for the next value at the same place (a chunk's next job).
+    func reset() {
+        opened = .nothing
+        count = 0
     }
 
     private func open(_ kind: Opened, _ text: UInt8?) {
