@@ -17,6 +17,8 @@ private struct GreenletControl {
     var task: Task<Void, Never>?
     var taskKey: UInt = 0
     var parked: (any ParkedWaiter)?
+    /// Set by a kill; a greenlet killed before its task exists gets a cancelled one.
+    var killed = false
 }
 
 /// A lightweight task running on the hub, gevent's `Greenlet`: made by ``spawn(name:file:line:_:)``,
@@ -53,7 +55,10 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
     /// `CancellationError`, its cleanup (`defer`, `catch`) runs, and it ends with
     /// ``GreenletExit`` unless it catches that and returns a value. Waiters wake.
     public override func cancel() {
-        let task = control.withLock { $0.task }
+        let task = control.withLock { control in
+            control.killed = true
+            return control.task
+        }
         task?.cancel()
         // Read after the task is marked cancelled: a park that missed the mark has
         // recorded its waiter by now (see `park`).
@@ -86,19 +91,30 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
 
     // MARK: Running
 
-    /// Starts `body` as the greenlet's task on the hub and registers the task.
+    /// Queues the greenlet's start on the hub, which makes its task when it comes up
+    /// (``startTask()``): like gevent, a spawn only schedules the greenlet, and one that waits
+    /// for its first turn holds no task. Greenlets spawned in order start in that order.
     @usableFromInline
     func start(_ body: @escaping @Hub @Sendable () async throws -> Value) {
-        // Set before the task exists; the task's start on the hub orders it before `run`.
+        // Set before the start is queued; queueing it orders this before `run`.
         bodyToRun = body
+        LoopExecutor.shared.submit(.start(self))
+    }
+
+    /// Makes the greenlet's task and registers it, before the task's first job runs.
+    func startTask() {
         let task = Task(executorPreference: LoopExecutor.shared) {
             await self.run()
         }
         let key = Sprout.taskKey(task)
-        control.withLock { control in
+        let killed = control.withLock { control in
             control.task = task
             control.taskKey = key
+            return control.killed
         }
+        // Killed while waiting for its turn: `run` sees the cancellation and ends it with
+        // GreenletExit, its body never running.
+        if killed { task.cancel() }
         GreenletRegistry.shared.add(task: key, self)
     }
 

@@ -1,7 +1,9 @@
 /// Starts `body` as a new greenlet on the hub and returns its handle — gevent's `spawn`.
 ///
 /// The greenlet starts on a later turn of the hub (greenlets spawned in order start in
-/// that order) and runs until it returns, throws, or is killed. The body is `@Hub`, so
+/// that order) and runs until it returns, throws, or is killed. Until its turn it holds no
+/// Swift task, and it starts without the caller's task-local values (as a gevent greenlet
+/// starts with an empty context). The body is `@Hub`, so
 /// it may use hub-isolated state directly. Callable from any thread or task.
 ///
 /// - Parameters:

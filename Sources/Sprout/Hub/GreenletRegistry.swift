@@ -7,6 +7,9 @@ protocol RunningGreenlet: AnyObject, Sendable {
     var context: GreenletContext { get }
     var isReady: Bool { get }
     func cancel()
+    /// Makes the greenlet's task and registers it; the hub calls it when the greenlet's
+    /// start, queued by its spawn, comes up. The task's first job runs right after.
+    func startTask()
     /// Records the waiter the greenlet is parked on, so a kill can wake it.
     func setParked(_ waiter: (any ParkedWaiter)?)
 }
@@ -41,16 +44,20 @@ final class GreenletRegistry: Sendable {
 
     private let running = ThreadMutex(TaskTable<HubTask>())
 
-    /// Registers a greenlet whose task was just created.
+    /// Registers a greenlet whose task was just created, before the task's first job runs
+    /// (``RunningGreenlet/startTask()`` runs on the hub, which runs that job next).
     func add(task: UInt, _ greenlet: any RunningGreenlet) {
         running.withLock { $0.insert(task, .greenlet(greenlet)) }
-        // The task may have finished (on the hub) before it was registered here.
-        if greenlet.isReady { remove(task: task) }
     }
 
     /// Registers a helper task, from inside it.
     func addHelper(task: UInt, actingFor greenlet: (any RunningGreenlet)?) {
         running.withLock { $0.insert(task, .helper(actingFor: greenlet)) }
+    }
+
+    /// How many tasks are registered: greenlets that have started and helper tasks.
+    var count: Int {
+        running.withLock { $0.count }
     }
 
     func remove(task: UInt) {
@@ -87,9 +94,10 @@ final class GreenletRegistry: Sendable {
         }
     }
 
-    /// The greenlets running now, in spawn order.
+    /// The greenlets running now or waiting for their first turn, in spawn order. Hub thread only.
     func snapshot() -> [any RunningGreenlet] {
-        running.withLock { $0.allValues }.compactMap(\.greenlet).sorted { $0.context.id < $1.context.id }
+        let started = running.withLock { $0.allValues }.compactMap(\.greenlet)
+        return (started + LoopExecutor.shared.greenletsWaitingToStart()).sorted { $0.context.id < $1.context.id }
     }
 
     /// How reports name the greenlet a task runs, or `nil` if it runs none.

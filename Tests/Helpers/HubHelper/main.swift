@@ -37,6 +37,16 @@ case "teardown":
         say("second run: \(error)")
     }
 
+case "kill-all-unstarted":
+    // Hub.killAll kills greenlets spawned but not started yet (they hold no task until their
+    // turn): their bodies never run.
+    _ = try Hub.run {
+        let greenlets = (0..<3).map { index in spawn { say("started \(index)") } }
+        let stuck = try await Hub.killAll()
+        say("stuck \(stuck.count), killed \(greenlets.filter { $0.error is GreenletExit }.count)")
+        return 0
+    }
+
 case "signal":
     // Waits to be sent SIGINT or SIGTERM; teardown runs, then the exit status is 128 + signal.
     _ = try Hub.run {

@@ -77,6 +77,20 @@ struct SpawnTests {
         #expect(released)
     }
 
+    @Test func aGreenletWaitingForItsFirstTurnHoldsNoTask() async throws {
+        // Its task is made when its turn comes: a burst of 100,000 spawns used to hold
+        // 100,000 tasks (~1 KB each) at once, whose first touch was most of a spawn's cost.
+        let (before, after) = try await onHub { () async throws -> (Int, Int) in
+            let before = GreenletRegistry.shared.count
+            let greenlets = (0..<1_000).map { _ in spawn {} }
+            let after = GreenletRegistry.shared.count
+            try await joinAll(greenlets)
+            return (before, after)
+        }
+        // Suites without the heavy trait may start a few greenlets meanwhile.
+        #expect(after - before < 100, "\(after - before) tasks for 1,000 greenlets not started yet")
+    }
+
     @Test func manyGreenletsAllFinish() async throws {
         // In a process of its own: 100k greenlets would hold up the timing tests beside it.
         let count = 100_000 * testScale

@@ -18,6 +18,13 @@ struct HubRunTests {
         #expect(run.stdout.contains("second run: Hub.run was called again after the hub shut down"))
     }
 
+    @Test func killAllKillsGreenletsThatHaveNotStartedYet() async throws {
+        let run = try await runHelper(["kill-all-unstarted"])
+        #expect(run.status == .exited(0))
+        #expect(run.stdout == "stuck 0, killed 3\n", "stdout: \(run.stdout)")
+        #expect(run.stderr.isEmpty, "stderr: \(run.stderr)")
+    }
+
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func signalTearsDownAndExitsWithShellCode(signal: Int32, code: Int32) async throws {
         let run = try await runHelper(["signal"], readyLine: "ready") { child in
