@@ -427,6 +427,26 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClientGoneMidRunLosesNothing() async throws {
+        try await QueueFixture.run(seconds: 60) { fixture in
+            // The client's sessions end while its jobs are queued and running, as when its
+            // process dies: the server sees the same closed connections.
+            let gone = try await JobQueue.connect(fixture.url)
+            let naps = try await gone.submitAll((1...6).map { Nap(seconds: 0.1 * Double($0)) })
+            let ids = naps.map(\.id)
+            try await waitFor { try await fixture.state(of: ids[0]) == "running" }
+            gone.close()
+            // A new client waits on each by its id and reads the outcome recorded meanwhile.
+            let other = try await JobQueue.connect(fixture.url)
+            defer { other.close() }
+            for (index, id) in ids.enumerated() {
+                let seconds = try await other.job(id: id, as: Double.self).get(timeout: 30)
+                #expect(seconds == 0.1 * Double(index + 1))
+            }
+            for nap in naps { _ = try? await nap.get(timeout: 1) }
+        }
+    }
+
     @Test func closingAClientWithJobsNotAwaitedReportsThemInOneLine() async throws {
         let url = try postgresURL()
         let capture = LogCapture()

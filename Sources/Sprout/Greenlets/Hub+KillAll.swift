@@ -1,5 +1,6 @@
 extension Hub {
-    /// Kills every running greenlet and waits up to `grace` seconds for them to finish.
+    /// Kills every other greenlet — running, or spawned and waiting for its first turn (its
+    /// body then never runs) — and waits up to `grace` seconds for them to finish.
     /// Returns the greenlets that did not finish in time.
     ///
     /// - Throws: `CancellationError` if the calling greenlet is itself killed.
