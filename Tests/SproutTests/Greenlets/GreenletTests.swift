@@ -1,5 +1,6 @@
 import Testing
 @testable import Sprout
+import SproutTestSupport
 
 @Suite(.heavy)
 struct GreenletTests {
@@ -55,6 +56,23 @@ struct GreenletTests {
         try await greenlet.join()
         #expect(greenlet.error is GreenletExit)
         #expect(await transcript.lines.isEmpty)
+    }
+
+    @Test func aGreenletKilledWhileItsStartIsQueuedWakesItsJoinerAndCallsBackOnce() async throws {
+        // Spawned and killed from a greenlet, which then parks in join before the hub reaches
+        // the queued start: the joiner must be woken by that start, not left waiting.
+        let (joined, lines) = try await onHub { () async throws -> (Bool, [String]) in
+            let transcript = Transcript()
+            let victim = spawn { transcript.add("body ran") }
+            victim.onDone { transcript.add("done") }
+            victim.cancel()
+            let joined = try await victim.join(timeout: slack(5))
+            #expect(victim.error is GreenletExit)
+            try await sleep(0)
+            return (joined, transcript.lines)
+        }
+        #expect(joined)
+        #expect(lines == ["done"])
     }
 
     @Test func onDoneRunsOnTheHubAfterTheGreenletFinishes() async throws {

@@ -1,5 +1,6 @@
 import Testing
 @testable import Sprout
+import SproutTestSupport
 
 /// Collects lines from several greenlets, in the order they ran.
 @Hub
@@ -10,6 +11,11 @@ final class Transcript {
 
 /// Something a greenlet's body holds on to, watched through a weak reference.
 final class CapturedByABody: Sendable {}
+
+/// A task-local bound around a spawn.
+enum SpawnerLocal {
+    @TaskLocal static var tag = "unset"
+}
 
 @Suite(.heavy)
 struct SpawnTests {
@@ -89,6 +95,17 @@ struct SpawnTests {
         }
         // Suites without the heavy trait may start a few greenlets meanwhile.
         #expect(after - before < 100, "\(after - before) tasks for 1,000 greenlets not started yet")
+    }
+
+    @Test func aSpawnedGreenletStartsWithoutTheSpawnersTaskLocals() async throws {
+        // As documented (and as gevent's greenlets start with an empty context): the value
+        // bound around the spawn is not seen inside the new greenlet.
+        let seen = try await onHub { () async throws -> String in
+            try await SpawnerLocal.$tag.withValue("spawner") {
+                try await spawn { SpawnerLocal.tag }.get()
+            }
+        }
+        #expect(seen == "unset")
     }
 
     @Test func manyGreenletsAllFinish() async throws {

@@ -21,6 +21,24 @@ struct WaitForAllTests {
         #expect(finished.sorted() == [1, 2, 3])
     }
 
+    @Test func waitsForAGreenletSpawnedFromAnotherThreadWhoseStartIsNotTakenYet() async throws {
+        // The spawn from another thread lands in the hub's inbox while the hub is busy here;
+        // waitForAll must see that queued start, not return before the greenlet has run.
+        let ran = try await onHub { () async throws -> Bool in
+            let transcript = Transcript()
+            let spawned = Latch()
+            let rc = startDetachedThread {
+                spawn { transcript.add("ran") }
+                spawned.open()
+            }
+            #expect(rc == 0)
+            spawned.wait()  // blocks the hub briefly, so the start stays in the inbox
+            #expect(try await waitForAll(timeout: slack(5)))
+            return transcript.lines == ["ran"]
+        }
+        #expect(ran)
+    }
+
     @Test func givesUpAtTheTimeout() async throws {
         try await onHub { () async throws in
             let sleeper = spawn { try await sleep(3600) }

@@ -80,6 +80,18 @@ struct TaskletTests {
         #expect(consumer.isFinished)
     }
 
+    /// A greenlet spawned by a tasklet's code is not that tasklet (greenlet's `getcurrent()`
+    /// in it is the new greenlet): ``Tasklet/current`` is `nil` there, and a tasklet made
+    /// there has no parent.
+    @Test func aGreenletSpawnedInsideATaskletIsOutsideIt() async throws {
+        let tasklet = Tasklet { _ in
+            let inner = spawn { () -> Bool in Tasklet.current == nil && Tasklet().parent == nil }
+            return try await inner.get()
+        }
+        let outside = try await tasklet.switch() as? Bool
+        #expect(outside == true)
+    }
+
     @Test func misuseThrowsTypedErrors() async throws {
         let empty = Tasklet()
         await #expect(throws: TaskletError.noBody) { try await empty.switch() }
