@@ -261,10 +261,13 @@ struct JobQueueTests {
             }
             #expect(try await queue.submit(Square(3)).get(timeout: 30) == 9)
             // Jobs running through a restart: recorded after it, their handles get the outcomes.
+            // One running when the server goes is enough: waiting for both at once timed out now
+            // and then (the host started the second only as the first ended), and the second is
+            // then claimed after the restart, which its handle must survive all the same.
             let naps = try await queue.submitAll([Nap(seconds: 1.5), Nap(seconds: 1.5)])
             try await waitFor {
                 let first = try await state(naps[0].id), second = try await state(naps[1].id)
-                return first == "running" && second == "running"
+                return first == "running" || second == "running"
             }
             try await server.shutDown()
             try await server.startAgain()
