@@ -58,8 +58,17 @@ private final class Took: Sendable {
 }
 
 /// Holds the hub's thread in `usleep` for `seconds`; returns how long the sleep took.
+///
+/// Every signal is blocked on the thread meanwhile: a child of another test ending (SIGCHLD)
+/// may land on the hub thread and end the sleep with EINTR after a millisecond, which failed
+/// a plain `swift test` run once. A stack reader that signalled the thread would then get no
+/// stack at all, so the report's checks still catch one.
 @inline(never)
 func blockTheHubForTest(_ seconds: Double) -> Double {
+    var all = sigset_t(), previous = sigset_t()
+    sigfillset(&all)
+    pthread_sigmask(SIG_BLOCK, &all, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
     let start = monotonicNanoseconds()
     usleep(useconds_t(seconds * 1e6))
     return Double(monotonicNanoseconds() - start) / 1e9
