@@ -174,7 +174,6 @@ public final class ProcessPool {
         for task in pending { task.fail { JobCancelled(job: $0) } }
         for worker in workers + retiring {
             for task in worker.takeOutstanding() { task.fail { JobCancelled(job: $0) } }
-            worker.closeChannel()
             worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
