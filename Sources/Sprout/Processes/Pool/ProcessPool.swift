@@ -174,7 +174,6 @@ public final class ProcessPool {
         for task in pending { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
         for worker in workers + retiring {
             for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
-            worker.closeChannel()
             worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }

@@ -329,8 +329,8 @@ final class WorkerProcess {
         if phase != .dead { phase = .draining }
     }
 
-    /// Takes back every unanswered task (for re-queueing or failing), leaving none; the
-    /// worker's answers are no longer read.
+    /// Takes back every unanswered task (for re-queueing or failing), leaving none, and closes
+    /// the channel: the worker's answers are no longer read.
     func takeOutstanding() -> [PoolTask] {
         closeChannel()
         batches = 0
