@@ -309,13 +309,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             case .job(let job):
                 run(job)
             case .resume(let continuation):
-                catchingResumedJob = true
-                continuation.resume()
-                catchingResumedJob = false
-                if let job = caughtJob {
-                    caughtJob = nil
-                    run(job)
-                }
+                runCatchingFirstJob { continuation.resume() }
             case .call(let body):
                 runningTask = 0
                 currentTask.store(0, ordering: .relaxed)
@@ -324,13 +318,7 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
                 runningTask = 0
                 currentTask.store(0, ordering: .relaxed)
                 // The new task's first job is caught and run at once: this item was its turn.
-                catchingResumedJob = true
-                greenlet.startTask()
-                catchingResumedJob = false
-                if let job = caughtJob {
-                    caughtJob = nil
-                    run(job)
-                }
+                runCatchingFirstJob { greenlet.startTask() }
             }
             if coarseNanoseconds() >= deadline { break }
         }
@@ -346,6 +334,19 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         }
         // Timers compare against the loop's cached clock; a long batch makes it stale.
         uv_update_time(loop)
+    }
+
+    /// Runs `enqueueing`, which enqueues a task's job, and runs that job at once instead of
+    /// queueing it: the ring item that enqueued it was its turn.
+    @inline(__always)
+    private func runCatchingFirstJob(_ enqueueing: () -> Void) {
+        catchingResumedJob = true
+        enqueueing()
+        catchingResumedJob = false
+        if let job = caughtJob {
+            caughtJob = nil
+            run(job)
+        }
     }
 
     /// The monotonic clock at tick resolution (a few ms) — a read costs a few nanoseconds,
