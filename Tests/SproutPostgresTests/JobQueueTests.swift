@@ -374,9 +374,11 @@ struct JobQueueTests {
             try await waitFor { try await db.query(listeners).rows[0][0] == .int(hosts.count) }
             // Longer ago than two statements: the tiny jobs no longer count as the hosts' pace.
             try await sleep(0.5)
+            let started = monotonicSeconds()
             let naps = try await queue.submitAll((0..<12).map { _ in ClockedNap(seconds: 0.5) })
             var ended: [Int: Int] = [:]
             for nap in naps { ended[nap.id] = try await nap.get(timeout: 30).ended }
+            print("12 naps of 0.5 s on \(hosts.count) hosts of \(processes) processes: \(monotonicSeconds() - started) s (1.5 s at best)")
             let ids = PostgresValue.text("{" + naps.map { String($0.id) }.joined(separator: ",") + "}")
             let rows = try await db.query("""
                 SELECT id, worker, (extract(epoch FROM started_at) * 1e6)::int8 FROM sprout_jobs WHERE id = ANY($1::bigint[])
