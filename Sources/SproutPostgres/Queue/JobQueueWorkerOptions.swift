@@ -10,8 +10,9 @@ public struct JobQueueWorkerOptions: Sendable {
     /// Jobs claimed per statement at most.
     public var claimBatch: Int = 100
     /// Jobs held per local process at most (running or next in line). A host holds one job
-    /// per process plus as many as its processes finish during two statements, so tiny jobs
-    /// go by the hundred per commit while long ones stay available to other hosts.
+    /// per process plus as many as its processes finished in the last two statements' time,
+    /// so tiny jobs go by the hundred per commit while jobs longer than two statements are
+    /// held at most two per process and the rest stay available to other hosts.
     public var jobsPerProcess: Int = 64
     /// Whether a batch of answers waits for PostgreSQL to flush it to disk before the host
     /// goes on (`synchronous_commit`): `true` by default. With `false` a job's round trip

@@ -52,12 +52,15 @@ final class QueueWorker {
     private var lastPrune: UInt64 = 0
     /// Answers the table refused because the lease had passed to another host.
     private(set) var refusedAnswers = 0
-    /// Jobs finished per second and seconds per statement, smoothed: how many jobs this host
-    /// holds follows from them (see ``heldAtMost``).
-    private var jobsPerSecond = 0.0
+    /// Seconds per statement, smoothed, and when the latest jobs finished (oldest first, from
+    /// `firstFinished` on): how many jobs this host holds follows from them (see ``heldAtMost``).
     private var statementSeconds = 0.0
-    private var finishedSinceStatement = 0
-    private var lastStatement = monotonicNanoseconds()
+    private var finishedAt: [UInt64] = []
+    private var firstFinished = 0
+    /// Counts the new-job notifications: a claim that found fewer jobs than it asked for
+    /// claims again at once if one came while it was in flight, as the other lane, woken by
+    /// it, left the claim to this one.
+    private var newJobSignals = 0
 
     init(url: String, jobs: [any ProcessJob.Type], pool: ProcessPool, options: JobQueueWorkerOptions) {
         self.url = url
@@ -67,12 +70,25 @@ final class QueueWorker {
     }
 
     private var statementTimeout: Double { max(0.5, options.leaseSeconds / 3) }
-    /// One job per process, plus as many as the processes finish during two statements: tiny
-    /// jobs are held by the hundred (one commit per batch, not per job), long ones one per
-    /// process (another host can take the rest). At most `jobsPerProcess` per process.
+    /// One job per process, plus as many as the processes finished in the last two statements'
+    /// time (counted, not extrapolated from a rate: two lanes' statements can start microseconds
+    /// apart, and a rate measured over that gap had one host claim twelve long jobs of twelve): tiny
+    /// jobs are held by the hundred (one commit per batch, not per job), jobs longer than two
+    /// statements at most two per process (another host can take the rest). At most
+    /// `jobsPerProcess` per process.
     private var heldAtMost: Int {
-        let cover = Int((2 * jobsPerSecond * statementSeconds).rounded(.up))
-        return min(pool.size * max(1, options.jobsPerProcess), pool.size + cover)
+        min(pool.size * max(1, options.jobsPerProcess), pool.size + finishedRecently)
+    }
+
+    /// Jobs finished within the last two statements' time.
+    private var finishedRecently: Int {
+        let since = monotonicNanoseconds() &- UInt64(2 * statementSeconds * 1e9)
+        while firstFinished < finishedAt.count && finishedAt[firstFinished] < since { firstFinished += 1 }
+        if firstFinished > 4096 && firstFinished * 2 > finishedAt.count {
+            finishedAt.removeFirst(firstFinished)
+            firstFinished = 0
+        }
+        return finishedAt.count - firstFinished
     }
     private var capacity: Int { heldAtMost - running.count - claiming }
 
@@ -137,9 +153,10 @@ final class QueueWorker {
                 let claimable = !draining && capacity > 0 && claiming == 0 ? min(capacity, options.claimBatch) : 0
                 let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.count + claiming == 0 ? claimable : 0
                 if !outcomes.isEmpty || wanted > 0 {
+                    let signals = newJobSignals
                     let claimed = try await answerAndClaim(wanted, lane: lane)
                     retryDelay = 0.05
-                    if !outcomes.isEmpty || (wanted > 0 && claimed == wanted) { continue }
+                    if !outcomes.isEmpty || (wanted > 0 && (claimed == wanted || newJobSignals != signals)) { continue }
                 }
             } catch let error as PostgresError where error.isConnectionFault {
                 dropConnection(lane: lane)
@@ -164,6 +181,11 @@ final class QueueWorker {
     private func database(lane: Int = 0) async throws -> PostgresConnection {
         if let db = connections[lane], !db.isClosed { return db }
         let connection = try await JobQueue.connection(to: url, statementTimeout: statementTimeout)
+        // A lane runs the same few statements for ever: planned once, not again and again.
+        // Left to choose, the server planned answerAndClaim's statement afresh at 59 of 318
+        // runs of a 10,000 tiny jobs run (its estimates make a fresh plan look cheaper now
+        // and then), 0.36 ms each; forced, 9 plans in 335 runs.
+        try await connection.execute("SET plan_cache_mode = force_generic_plan")
         connections[lane] = connection
         return connection
     }
@@ -189,10 +211,6 @@ final class QueueWorker {
         claiming += count
         defer { claiming -= count }
         let started = monotonicNanoseconds()
-        let interval = Double(started - lastStatement) / 1e9
-        jobsPerSecond = (jobsPerSecond + Double(finishedSinceStatement) / max(interval, 1e-4)) / 2
-        finishedSinceStatement = 0
-        lastStatement = started
         let rows: [PostgresRow]
         do {
             rows = try await database(lane: lane).query("""
@@ -205,12 +223,15 @@ final class QueueWorker {
                     -- Rows found by id (the primary key), whatever the statistics say of the
                     -- states: planned from them, the join walked every running row once per
                     -- answer, unnesting the arrays again each time (20 ms for 83 answers).
+                    -- No `state = 'running'` test: a row holds a lease token only while it
+                    -- runs (every statement that ends a run clears it), and with that test
+                    -- the planner read every running row through the leases index for each
+                    -- statement, 2-4 rows per answer on a busy host.
                     UPDATE sprout_jobs AS job
                     SET state = answers.state, result = answers.result, error = answers.error,
                         finished_at = now(), lease_token = NULL, lease_expires_at = NULL
                     FROM answers
                     WHERE job.id = ANY($1::bigint[]) AND job.id = answers.id AND job.lease_token = answers.token
-                      AND job.state = 'running'
                     RETURNING job.id, job.state, job.result
                 ), announced AS (
                     \(JobQueueSchema.notifyDone(from: "done"))
@@ -324,7 +345,7 @@ final class QueueWorker {
 
     private func record(id: Int, token: String, _ outcome: Result<String, JobQueueError>) {
         guard running.removeValue(forKey: id) != nil || !outcomes.contains(where: { $0.id == id }) else { return }
-        finishedSinceStatement += 1
+        finishedAt.append(monotonicNanoseconds())
         switch outcome {
         case .success(let json):
             outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
@@ -350,12 +371,14 @@ final class QueueWorker {
                 try await listener.listen(JobQueueSchema.cancelChannel)
                 // Jobs may have arrived, and running ones been cancelled, while nobody listened.
                 listenedSinceCheck = true
+                newJobSignals &+= 1
                 wake.set()
                 retryDelay = 0.05
                 for try await notification in listener.notificationStream() {
                     if notification.channel == JobQueueSchema.cancelChannel {
                         if let id = Int(notification.payload), let job = running[id] { job.cancel() }
                     } else {
+                        newJobSignals &+= 1
                         wake.set()
                     }
                 }

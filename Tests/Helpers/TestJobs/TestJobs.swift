@@ -8,7 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
-    SquareOrFail.self, RunTime.self,
+    SquareOrFail.self, RunTime.self, ClockedNap.self,
 ]
 
 /// n².
@@ -119,6 +119,30 @@ public struct RunTime: ProcessJob {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return now.tv_sec * 1_000_000_000 + now.tv_nsec
+    }
+}
+
+/// Blocks its worker for `seconds` and returns when it started and ended, in microseconds
+/// since the epoch: the clock of PostgreSQL's `now()`, so a queue test can tell how many
+/// jobs a host held (claimed, not yet ended) at the moment of each claim.
+public struct ClockedNap: ProcessJob {
+    public struct Span: Codable, Sendable {
+        public var started: Int
+        public var ended: Int
+    }
+
+    public var seconds: Double
+    public init(seconds: Double) { self.seconds = seconds }
+    public func run() -> Span {
+        let started = Self.microseconds()
+        usleep(UInt32(seconds * 1e6))
+        return Span(started: started, ended: Self.microseconds())
+    }
+
+    private static func microseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now.tv_sec * 1_000_000 + now.tv_nsec / 1000
     }
 }
 

@@ -6,15 +6,17 @@ import Testing
 struct ChunkFramesTests {
     @Test func aJobChunkSplitsIntoItsItems() throws {
         var buffer: [UInt8] = []
-        let items: [(id: UInt64, job: ArraySlice<UInt8>)] = [(7, [1, 2, 3][...]), (9, [][...]), (1 << 40, [4][...])]
-        JobChunk.append(name: Array("Jobs.Square".utf8), items: items, to: &buffer)
+        // Bytes before the first job's and between the jobs' are not sent.
+        let bytes: [UInt8] = [0xEE, 1, 2, 3, 0xEE, 4]
+        JobChunk.append(name: Array("Jobs.Square".utf8), firstID: 1 << 40, bytes: bytes[...],
+                        ranges: [1..<4, 4..<4, 5..<6][...], to: &buffer)
         var reader = FrameReader()
         buffer.withUnsafeBytes { reader.append($0) }
         let frame = try #require(try reader.next())
-        #expect(frame.kind == .jobChunk && frame.id == 7)
+        #expect(frame.kind == .jobChunk && frame.id == 1 << 40)
         let (name, split) = try JobChunk.split(frame.payload)
         #expect(name == "Jobs.Square")
-        #expect(split.map(\.id) == [7, 9, 1 << 40])
+        #expect(split.map(\.id) == [1 << 40, 1 << 40 + 1, 1 << 40 + 2])
         #expect(split.map { Array($0.job) } == [[1, 2, 3], [], [4]])
     }
 

@@ -72,6 +72,19 @@ struct ProcessCoderTests {
         #expect(throws: StreamingJSONEncoder.Unsupported.self) { _ = try StreamingJSONEncoder.encode(Double.nan) }
     }
 
+    /// A negative zero keeps its sign, as through JSONEncoder ("-0"), alone, as a field and
+    /// in a chunk: the whole-number path wrote "0", so -0.0 arrived as +0.0.
+    @Test func aNegativeZeroKeepsItsSign() throws {
+        struct Signed: Codable { var double: Double; var float: Float }
+        let coder = JSONProcessCoder()
+        #expect(try coder.encode(-0.0) == Array(JSONEncoder().encode(-0.0)))
+        let back = try coder.decode(Signed.self, from: coder.encode(Signed(double: -0.0, float: -0.0))[...])
+        #expect(back.double.sign == .minus && back.float.sign == .minus)
+        var buffer: [UInt8] = []
+        let ranges = try coder.encode(each: [-0.0, 0.0, -3.0], into: &buffer)
+        #expect(try ranges.map { try coder.decode(Double.self, from: buffer[$0]).sign } == [.minus, .plus, .minus])
+    }
+
     /// A chunk encoded in one call reads back value by value, whichever path each value
     /// takes (plain integers and strings, escapes, the extremes, Foundation's fallback).
     @Test func encodingEachOfAChunkReadsBackOneByOne() throws {

@@ -258,6 +258,25 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// A chunk travels as one task, yet a worker's `maxTasksPerWorker` still counts its
+    /// jobs: a chunk larger than what a worker has left is split between workers.
+    @Test func aWorkersTaskLimitSplitsAChunk() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1, maxTasksPerWorker: 7) { (pool: ProcessPool) async throws in
+                let pids = try await pool.map(Array(repeating: WhoAmI(), count: 30), chunkSize: 10)
+                #expect(pool.chunkFramesSent >= 4)
+                // Runs of one pid, in input order: 7, 7, 7, 7 and the last 2.
+                var runs: [Int] = []
+                for (index, pid) in pids.enumerated() {
+                    if index > 0 && pids[index - 1] == pid { runs[runs.count - 1] += 1 } else { runs.append(1) }
+                }
+                #expect(runs == [7, 7, 7, 7, 2], "jobs per worker: \(runs)")
+                #expect(Set(pids).count == 5)
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A chunk whose outputs outgrow the worker's outbox: its outcomes come in several
     /// frames, and one output larger than the whole outbox comes on its own.
     @Test func aChunkLargerThanTheOutboxArrivesWhole() async throws {

@@ -126,9 +126,9 @@ public final class ChildProcess<Job: ProcessJob>: Joinable {
             worker.sendAssigned()
         case .answered(let task, let kind, let payload, _):
             finish(task, kind: kind, payload: payload, worker: worker)
-        case .answeredChunk(let answers, _):
-            // Its one job is sent alone, so answered alone; a chunk is taken all the same.
-            for answer in answers { finish(answer.task, kind: answer.kind, payload: answer.payload, worker: worker) }
+        case .answeredItems:
+            // Its one job is not a map's chunk.
+            break
         }
     }
 

@@ -34,8 +34,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
     /// `nextOutput + k`'s, `nil` until it ends; unordered, the outcomes as they came.
     @exclusivity(unchecked) private var finished: [FinishedJob?] = []
     @exclusivity(unchecked) private var head = 0
-    /// The tasks of the chunks made, until every task of the oldest has ended: what an
-    /// abandoned map ends.
+    /// The tasks of the chunks made (one per chunk, or one per job for jobs that carry
+    /// descriptors), until every task of the oldest has ended: what an abandoned map ends.
     @exclusivity(unchecked) private var chunks = Deque<[PoolTask]>()
     private var done = 0
     private var failed = 0
@@ -101,22 +101,13 @@ final class MapRun<Job: ProcessJob>: MapSink {
             let first = nextInput
             nextInput += jobs.count
             inFlight += jobs.count
-            // The chunk is encoded in one pass; each job still has its own task and outcome.
+            // The chunk is encoded in one pass and travels as one task; each job still has
+            // its own outcome.
             let encoding = monotonicNanoseconds()
-            let made = pool.makeTasks(jobs, for: self, from: first)
+            let batch = pool.makeTasks(jobs, for: self, from: first) { index, error in settle(index, .failure(error)) }
             let encoded = monotonicNanoseconds()
             encodingCost = (encoded - encoding) / UInt64(max(jobs.count, 1))
             if encoded >= deadline { sliceEnded = true }
-            var batch: [PoolTask] = []
-            batch.reserveCapacity(made.count)
-            for (offset, task) in made.enumerated() {
-                switch task {
-                case .success(let task):
-                    batch.append(task)
-                case .failure(let error):
-                    settle(first + offset, .failure(error))
-                }
-            }
             if !batch.isEmpty { batches.append(batch) }
         }
         while let oldest = chunks.first, oldest.allSatisfy(\.isDone) { chunks.removeFirst() }
@@ -306,7 +297,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
         input = nil
         let tasks = chunks.joined().filter { !$0.isDone }
         chunks = []
-        for task in tasks { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+        for task in tasks { task.fail { JobCancelled(job: $0) } }
         if !tasks.isEmpty { pool.skipEndedJobs() }
     }
 }

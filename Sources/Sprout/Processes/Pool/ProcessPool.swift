@@ -171,9 +171,9 @@ public final class ProcessPool {
     // outlived the pool, which LeakSanitizer reported after a Ctrl-C.)
     isolated deinit {
         if let restartTimer { Hub.cancelTimer(restartTimer) }
-        for task in pending { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+        for task in pending { task.fail { JobCancelled(job: $0) } }
         for worker in workers + retiring {
-            for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in worker.takeOutstanding() { task.fail { JobCancelled(job: $0) } }
             worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
@@ -255,12 +255,14 @@ public final class ProcessPool {
         return task
     }
 
-    /// One task per job of a map's chunk, in order, encoded with one call of the coder; each
-    /// task's payload is its slice of the chunk's bytes, and `jobs[i]` delivers to `sink`
-    /// as the map's job `first + i`. A job that cannot be made gets its own error: the pool
-    /// is closed or the type unregistered (every job), or it is too large or cannot be
-    /// encoded (that job alone).
-    func makeTasks<Job: ProcessJob>(_ jobs: [Job], for sink: any MapSink, from first: Int) -> [Result<PoolTask, any Error>] {
+    /// The tasks for a map's chunk of `jobs`, `jobs[i]` being the map's job `first + i`:
+    /// encoded with one call of the coder into one buffer, and one task for the whole chunk
+    /// (or for each run of it between jobs too large to send). A job that cannot be made is
+    /// handed to `failed` with its error: the pool is closed or the type unregistered (every
+    /// job), or it is too large or cannot be encoded (that job alone). Jobs that carry
+    /// descriptors get a task each, which tells whose descriptors are whose.
+    func makeTasks<Job: ProcessJob>(_ jobs: [Job], for sink: any MapSink, from first: Int,
+                                    failed: (Int, any Error) -> Void) -> [PoolTask] {
         let (name, utf8) = jobName(Job.self)
         do {
             switch state {
@@ -269,7 +271,8 @@ public final class ProcessPool {
             }
             guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
         } catch {
-            return jobs.map { _ in .failure(error) }
+            for index in jobs.indices { failed(first + index, error) }
+            return []
         }
         let collector = DescriptorCollector()
         var bytes: [UInt8] = []
@@ -278,23 +281,35 @@ public final class ProcessPool {
             // Jobs that carry descriptors, or one that does not encode: each is encoded alone,
             // which tells whose descriptors are whose and fails only the job at fault.
             for fd in collector.fds { Glibc.close(fd) }
-            return jobs.indices.map { index in
-                Result { try makeTask(jobs[index], retries: 0) { [weak sink] in sink?.received(first + index, $0) ?? true } }
+            var tasks: [PoolTask] = []
+            for index in jobs.indices {
+                do {
+                    tasks.append(try makeTask(jobs[index], retries: 0) { [weak sink] in sink?.received(first + index, $0) ?? true })
+                } catch {
+                    failed(first + index, error)
+                }
             }
+            return tasks
         }
-        let chunk = bytes
-        var tasks: [Result<PoolTask, any Error>] = []
-        tasks.reserveCapacity(jobs.count)
+        let chunk = bytes[...]
+        let describe = { [jobs] (offset: Int) in PoolTask.describe(jobs[offset]) }
+        var tasks: [PoolTask] = []
+        var runStart = 0
+        func endRun(at end: Int) {
+            guard end > runStart else { return }
+            tasks.append(PoolTask(chunkID: nextID, name: utf8, payload: chunk, ranges: ranges, items: runStart..<end,
+                                  sink: sink, index: first + runStart, describe: describe))
+            nextID += UInt64(end - runStart)
+        }
         for (index, range) in ranges.enumerated() {
             let size = Frame.jobOverhead + utf8.count + range.count
-            guard size <= maxPayloadBytes else {
-                tasks.append(.failure(ProcessPoolError.jobTooLarge(job: name, bytes: size, limit: maxPayloadBytes)))
-                continue
+            if size > maxPayloadBytes {
+                endRun(at: index)
+                runStart = index + 1
+                failed(first + index, ProcessPoolError.jobTooLarge(job: name, bytes: size, limit: maxPayloadBytes))
             }
-            let task = PoolTask(id: nextID, name: utf8, payload: chunk[range], job: jobs[index], sink: sink, index: first + index)
-            nextID += 1
-            tasks.append(.success(task))
         }
+        endRun(at: ranges.count)
         return tasks
     }
 
@@ -336,8 +351,8 @@ public final class ProcessPool {
         guard !task.isDone else { return }
         task.finish(.failure(error))
         for worker in workers {
-            guard let index = worker.outstanding.firstIndex(where: { $0 === task }) else { continue }
-            guard worker.withdraw(task, at: index - worker.outstanding.startIndex) else { return }
+            guard let position = worker.position(of: task) else { continue }
+            guard worker.withdraw(task, at: position) else { return }
             retire(worker, kill: true)
             replaceIfNeeded()
             dispatch()
@@ -371,7 +386,7 @@ public final class ProcessPool {
             while progress && !pending.isEmpty {
                 progress = false
                 // Two batches each at least, so a worker has the next chunk of a map at hand.
-                for worker in ready where worker.outstanding.count < Self.tinyJobPrefetch || worker.batches < 2 {
+                for worker in ready where worker.outstandingItems < Self.tinyJobPrefetch || worker.batches < 2 {
                     if assignBatch(to: worker) { progress = true }
                     if pending.isEmpty { break }
                 }
@@ -380,12 +395,12 @@ public final class ProcessPool {
         for worker in ready { worker.sendAssigned() }
     }
 
-    /// Gives `worker` the next queued batch, cut short by its `maxTasksPerWorker` budget;
-    /// returns whether it got one.
+    /// Gives `worker` the next queued batch, cut short by its `maxTasksPerWorker` budget
+    /// (counted in jobs: a chunk that does not fit is split); returns whether it got one.
     private func assignBatch(to worker: WorkerProcess) -> Bool {
         var budget = Int.max
         if let maxTasksPerWorker {
-            budget = maxTasksPerWorker - worker.tasksDone - worker.outstanding.count
+            budget = maxTasksPerWorker - worker.tasksDone - worker.outstandingItems
             if budget <= 0 { return false }
         }
         var batch: [PoolTask] = []
@@ -396,9 +411,13 @@ public final class ProcessPool {
                 if task.endsBatch && !batch.isEmpty { break }
                 continue
             }
+            if task.remaining > budget {
+                pending.prepend(task.split(keeping: budget))
+            }
             batch.append(task)
+            budget -= task.remaining
             if task.endsBatch { break }
-            if batch.count == budget {
+            if budget == 0 {
                 task.endsBatch = true
                 break
             }
@@ -448,10 +467,10 @@ public final class ProcessPool {
         case .answered(let task, let kind, let payload, let seconds):
             settle(task, kind: kind, payload: payload, seconds: seconds, from: worker)
             afterAnswers(from: worker)
-        case .answeredChunk(let answers, let seconds):
-            for answer in answers {
-                settle(answer.task, kind: answer.kind, payload: answer.payload, seconds: seconds, from: worker)
-            }
+        case .answeredItems(let count, let seconds):
+            // n updates of the moving average at once.
+            let kept = pow(0.9, Double(count))
+            meanTaskSeconds = meanTaskSeconds.isFinite ? meanTaskSeconds * kept + seconds * (1 - kept) : seconds
             afterAnswers(from: worker)
         }
     }
@@ -492,7 +511,7 @@ public final class ProcessPool {
 
     private func exited(_ worker: WorkerProcess, status: ExitStatus) {
         let unexpected = workers.contains { $0 === worker }
-        let held = worker.outstanding.count
+        let held = worker.outstandingItems
         workers.removeAll { $0 === worker }
         retiring.removeAll { $0 === worker }
         if worker.diedIn == .starting { diedStarting(worker, status: status) }
@@ -539,35 +558,42 @@ public final class ProcessPool {
     private func giveUpStarting(_ error: ProcessPoolError) {
         logger.error("\(error)")
         startError = error
-        for task in exchange(&pending, with: []) { task.finish(.failure(error)) }
+        for task in exchange(&pending, with: []) { task.fail { _ in error } }
         wakeWaiters()
     }
 
-    /// Ends or re-queues the tasks a dead worker held. Those it had started (its counter in
-    /// shared memory says how many, from the oldest) ran at least in part: they fail with
-    /// ``WorkerCrashed`` — or the protocol violation it was killed for — unless their
-    /// `retries` allow another run. Those it had not started go back to the queue.
+    /// Ends or re-queues the jobs a dead worker held, a chunk's items one by one. Those it
+    /// had started (its counter in shared memory says how many, from the oldest) ran at
+    /// least in part: they fail with ``WorkerCrashed`` — or the protocol violation it was
+    /// killed for — unless their `retries` allow another run. Those it had not started go
+    /// back to the queue (a chunk with its items not started).
     private func settle(_ worker: WorkerProcess, status: ExitStatus) {
-        let startedCount = worker.startedUnanswered
+        var started = worker.startedUnanswered
         let tasks = worker.takeOutstanding()
         var requeued: [PoolTask] = []
-        for (index, task) in tasks.enumerated() where !task.isDone {
-            if index >= startedCount {
-                task.requeues += 1
-                if task.requeues > maxRequeues {
-                    task.finish(.failure(ProcessPoolError.requeuedTooOften(job: task.jobDescription, attempts: task.requeues)))
-                } else {
+        for task in tasks {
+            // The items the worker had not answered, oldest first; answers were read in order.
+            let unanswered = task.end - task.cursor
+            var startedHere = min(started, unanswered)
+            started -= startedHere
+            while startedHere > 0 && !task.isDone {
+                startedHere -= 1
+                if let violation = worker.violation {
+                    task.failNext { ProcessPoolError.protocolViolation(pid: worker.pid, job: $0, detail: violation.description) }
+                } else if task.retriesLeft > 0 {
+                    task.retriesLeft -= 1
                     requeued.append(task)
+                    startedHere = 0
+                } else {
+                    task.failNext { WorkerCrashed(pid: worker.pid, status: status, job: $0, stderrTail: worker.stderrText) }
                 }
-            } else if let violation = worker.violation {
-                task.finish(.failure(ProcessPoolError.protocolViolation(
-                    pid: worker.pid, job: task.jobDescription, detail: violation.description)))
-            } else if task.retriesLeft > 0 {
-                task.retriesLeft -= 1
-                requeued.append(task)
+            }
+            guard !task.isDone, requeued.last !== task else { continue }
+            task.requeues += 1
+            if task.requeues > maxRequeues {
+                task.fail { ProcessPoolError.requeuedTooOften(job: $0, attempts: task.requeues) }
             } else {
-                task.finish(.failure(WorkerCrashed(
-                    pid: worker.pid, status: status, job: task.jobDescription, stderrTail: worker.stderrText)))
+                requeued.append(task)
             }
         }
         requeue(requeued)
@@ -682,7 +708,7 @@ public final class ProcessPool {
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
-            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.fail { JobCancelled(job: $0) } }
         }
         close()
         if wait { try await join() }
@@ -698,9 +724,9 @@ public final class ProcessPool {
             state = .terminated
             if let restartTimer { Hub.cancelTimer(restartTimer) }
             restartTimer = nil
-            for task in exchange(&pending, with: []) { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+            for task in exchange(&pending, with: []) { task.fail { JobCancelled(job: $0) } }
             for worker in workers + retiring {
-                for task in worker.takeOutstanding() { task.finish(.failure(JobCancelled(job: task.jobDescription))) }
+                for task in worker.takeOutstanding() { task.fail { JobCancelled(job: $0) } }
                 retire(worker, kill: true)
             }
         }

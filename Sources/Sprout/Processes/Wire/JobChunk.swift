@@ -8,30 +8,38 @@ package enum JobChunk {
     static let countSize = 4
     static let itemOverhead = 12
 
-    /// Appends a whole chunk frame for `items` (at least one) to `buffer`; the frame's id is
-    /// the first item's. Sizes were checked where the jobs were encoded.
-    static func append(name: [UInt8], items: some Collection<(id: UInt64, job: ArraySlice<UInt8>)>,
+    /// Appends a whole chunk frame to `buffer` for the jobs whose encoded bytes lie at
+    /// `ranges` (at least one; `bytes`' indices) in `bytes`, with ids `firstID`, `firstID + 1`, … in order;
+    /// the frame's id is the first one's. Sizes were checked where the jobs were encoded.
+    static func append(name: [UInt8], firstID: UInt64, bytes: ArraySlice<UInt8>, ranges: ArraySlice<Range<Int>>,
                        to buffer: inout [UInt8]) {
         var length = 2 + name.count + countSize
-        for item in items { length += itemOverhead + item.job.count }
+        for range in ranges { length += itemOverhead + range.count }
         // Room for the whole frame, then written in place: a chunk holds thousands of jobs.
         var offset = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: Frame.headerSize + length))
         buffer.withUnsafeMutableBytes { frame in
-            func put(_ bytes: UnsafeRawBufferPointer) {
-                if let source = bytes.baseAddress { (frame.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count) }
-                offset += bytes.count
+            bytes.withUnsafeBytes { source in
+                let target = frame.baseAddress! + offset
+                Frame.writeHeader(kind: .jobChunk, id: firstID, length: length, to: target)
+                var at = Frame.headerSize
+                target.storeBytes(of: UInt16(truncatingIfNeeded: name.count).littleEndian, toByteOffset: at, as: UInt16.self)
+                at += 2
+                name.withUnsafeBytes { if let name = $0.baseAddress { (target + at).copyMemory(from: name, byteCount: $0.count) } }
+                at += name.count
+                target.storeBytes(of: UInt32(truncatingIfNeeded: ranges.count).littleEndian, toByteOffset: at, as: UInt32.self)
+                at += countSize
+                var id = firstID
+                for range in ranges {
+                    target.storeBytes(of: id.littleEndian, toByteOffset: at, as: UInt64.self)
+                    target.storeBytes(of: UInt32(truncatingIfNeeded: range.count).littleEndian, toByteOffset: at + 8, as: UInt32.self)
+                    at += itemOverhead
+                    if range.count > 0 { (target + at).copyMemory(from: source.baseAddress! + range.lowerBound - bytes.startIndex, byteCount: range.count) }
+                    at += range.count
+                    id &+= 1
+                }
             }
-            Frame.writeHeader(kind: .jobChunk, id: items.first?.id ?? 0, length: length, to: frame.baseAddress! + offset)
-            offset += Frame.headerSize
-            Swift.withUnsafeBytes(of: UInt16(truncatingIfNeeded: name.count).littleEndian, put)
-            name.withUnsafeBytes(put)
-            Swift.withUnsafeBytes(of: UInt32(truncatingIfNeeded: items.count).littleEndian, put)
-            for item in items {
-                Swift.withUnsafeBytes(of: item.id.littleEndian, put)
-                Swift.withUnsafeBytes(of: UInt32(truncatingIfNeeded: item.job.count).littleEndian, put)
-                item.job.withUnsafeBytes(put)
-            }
+            offset += Frame.headerSize + length
         }
     }
 

@@ -112,8 +112,10 @@ final class StreamingJSONEncoder {
             unsupported = true
             return
         }
-        // Whole numbers as JSONEncoder writes them ("3", not "3.0").
+        // Whole numbers as JSONEncoder writes them ("3", not "3.0"), a negative zero too
+        // ("-0": Int64 has no sign for it, and the value would arrive as +0).
         if number == number.rounded(), abs(number) < 1e15 {
+            if number == 0 && number.sign == .minus { bytes.append(45) }
             bytes.append(contentsOf: String(Int64(number)).utf8)
         } else {
             bytes.append(contentsOf: number.description.utf8)

@@ -31,9 +31,10 @@ final class WorkerProcess {
         /// It answered `task` with a result or a failure (``FrameKind/result`` or
         /// ``FrameKind/failure``, and the encoded bytes), after `seconds` of work.
         case answered(PoolTask, FrameKind, ArraySlice<UInt8>, seconds: Double)
-        /// It answered several tasks in one ``FrameKind/chunkOutcomes`` frame, `seconds` of
-        /// work each: one event per frame, not per job.
-        case answeredChunk([(task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>)], seconds: Double)
+        /// It answered `count` items of map chunks (``PoolTask/isChunk``), which were handed
+        /// their outcomes already, after `seconds` of work each: one event per frame, not per
+        /// item.
+        case answeredItems(count: Int, seconds: Double)
     }
 
     let child: any WorkerChild
@@ -51,12 +52,14 @@ final class WorkerProcess {
     /// Tasks sent and not yet answered, oldest (the one running) first.
     var outstanding: Deque<PoolTask> { sent }
     private var sent = Deque<PoolTask>()
+    /// Jobs sent and not yet answered: a single job counts one, a chunk its items.
+    private(set) var outstandingItems = 0
     /// Whether the worker holds a request for the hub's ``PollSpin``: while it has tasks
     /// unanswered, since a small job's answer comes back sooner than the hub sleeps and wakes.
     private var holdsSpin = false
     /// Batches among `outstanding`.
     var batches = 0
-    /// Tasks answered so far.
+    /// Jobs answered so far (a chunk's items one by one).
     var tasksDone = 0
     /// When the last answer (or the hello) arrived.
     private var lastAnswer: UInt64 = 0
@@ -225,56 +228,55 @@ final class WorkerProcess {
 
     /// How many of `outstanding`, from the oldest, the worker has started: run or running,
     /// their answers not yet read. Jobs run in the order sent, so the rest never started.
-    var startedUnanswered: Int { min(max(jobsStarted - tasksDone, 0), outstanding.count) }
+    var startedUnanswered: Int { min(max(jobsStarted - tasksDone, 0), outstandingItems) }
 
     // MARK: Sending
 
     /// Gives `tasks` to the worker as one batch; their frames go out with every other batch
-    /// assigned in the same pass, in one write, at ``sendAssigned()``. Consecutive jobs of
-    /// one type without descriptors (a map's chunk) share ``FrameKind/jobChunk`` frames of at
-    /// most `frameLimit` payload bytes. Returns how many such frames it made.
+    /// assigned in the same pass, in one write, at ``sendAssigned()``. A chunk's items not
+    /// ended go in ``FrameKind/jobChunk`` frames of at most `frameLimit` payload bytes (an
+    /// item that does not share one goes in a plain job frame). Returns how many chunk
+    /// frames it made.
     @discardableResult
     func assign(_ tasks: [PoolTask], frameLimit: Int = Frame.maxPayload) -> Int {
         guard takesJobs else {
             // Callers check takesJobs first; if one ever did not, failing the jobs beats
             // losing them or stopping the parent.
-            for task in tasks { task.finish(.failure(ProcessPoolError.protocolViolation(
-                pid: pid, job: task.jobDescription, detail: "the job was given to a worker that had stopped"))) }
+            for task in tasks {
+                task.fail { ProcessPoolError.protocolViolation(pid: pid, job: $0, detail: "the job was given to a worker that had stopped") }
+            }
             return 0
         }
         let now = monotonicNanoseconds()
         let limit = min(frameLimit, Frame.maxPayload)
-        var start = 0
         var chunks = 0
-        while start < tasks.count {
-            let first = tasks[start]
-            first.sentAt = now
-            var end = start + 1
-            if first.descriptors.isEmpty {
-                var length = 2 + first.name.count + JobChunk.countSize + JobChunk.itemOverhead + first.payload.count
-                while end < tasks.count, tasks[end].descriptors.isEmpty, tasks[end].name == first.name,
-                      length + JobChunk.itemOverhead + tasks[end].payload.count <= limit {
-                    length += JobChunk.itemOverhead + tasks[end].payload.count
-                    tasks[end].sentAt = now
+        for task in tasks {
+            task.sentAt = now
+            task.cursor = task.next
+            outstandingItems += task.end - task.next
+            guard task.isChunk else {
+                if !task.descriptors.isEmpty { descriptorQueue.append(task) }
+                Frame.appendJob(kind: .job, id: task.id, name: task.name, job: task.payload,
+                                descriptors: task.descriptors.count, to: &assigned)
+                continue
+            }
+            var start = task.next
+            while start < task.end {
+                var end = start + 1
+                var length = 2 + task.name.count + JobChunk.countSize + JobChunk.itemOverhead + task.ranges[start].count
+                while end < task.end, length + JobChunk.itemOverhead + task.ranges[end].count <= limit {
+                    length += JobChunk.itemOverhead + task.ranges[end].count
                     end += 1
                 }
+                if end - start > 1 {
+                    JobChunk.append(name: task.name, firstID: task.itemID(start), bytes: task.payload,
+                                    ranges: task.ranges[start..<end], to: &assigned)
+                    chunks += 1
+                } else {
+                    Frame.appendJob(kind: .job, id: task.itemID(start), name: task.name, job: task.itemBytes(start), to: &assigned)
+                }
+                start = end
             }
-            // A lone job (or one too large to share a frame) goes in a plain job frame.
-            if end - start > 1 {
-                // An array, not a lazy map: a hub-isolated closure called from JobChunk
-                // would check its executor for every job.
-                var items: [(id: UInt64, job: ArraySlice<UInt8>)] = []
-                items.reserveCapacity(end - start)
-                for task in tasks[start..<end] { items.append((task.id, task.payload)) }
-                JobChunk.append(name: first.name, items: items, to: &assigned)
-                chunks += 1
-            } else {
-                end = start + 1
-                if !first.descriptors.isEmpty { descriptorQueue.append(first) }
-                Frame.appendJob(kind: .job, id: first.id, name: first.name, job: first.payload,
-                                descriptors: first.descriptors.count, to: &assigned)
-            }
-            start = end
         }
         guard let last = tasks.last else { return 0 }
         last.endsBatch = true
@@ -334,18 +336,32 @@ final class WorkerProcess {
     func takeOutstanding() -> [PoolTask] {
         closeChannel()
         batches = 0
+        outstandingItems = 0
         defer { updateSpin() }
         return Array(exchange(&sent, with: []))
     }
 
-    /// Removes the oldest unanswered task, which `id` must name.
-    private func answered(_ id: UInt64) -> PoolTask? {
-        guard outstanding.first?.id == id, let first = sent.popFirst() else { return nil }
-        if first.endsBatch { batches -= 1 }
+    /// The id of the oldest unanswered job (a chunk's item), or `nil` when none is.
+    private var expectedID: UInt64? {
+        guard let first = sent.first else { return nil }
+        return first.itemID(first.cursor)
+    }
+
+    /// Takes the answer for the oldest unanswered job, which `id` must name: its task, and
+    /// for a chunk which item it is. The task leaves `outstanding` with its last item.
+    private func answered(_ id: UInt64) -> (task: PoolTask, item: Int)? {
+        guard let first = sent.first, first.itemID(first.cursor) == id else { return nil }
+        let item = first.cursor
+        first.cursor += 1
+        outstandingItems -= 1
         tasksDone += 1
-        if sent.isEmpty && phase == .busy { phase = .ready }
-        updateSpin()
-        return first
+        if first.cursor == first.end {
+            sent.removeFirst()
+            if first.endsBatch { batches -= 1 }
+            if sent.isEmpty && phase == .busy { phase = .ready }
+            updateSpin()
+        }
+        return (first, item)
     }
 
     private func updateSpin() {
@@ -478,14 +494,20 @@ final class WorkerProcess {
                 becomeReady()
             }
         case .result, .failure:
-            guard isServing || phase == .draining, let task = answered(frame.id) else {
+            let sentAt = sent.first?.sentAt ?? 0
+            guard isServing || phase == .draining, let (task, item) = answered(frame.id) else {
                 protocolBroken(.corruptFrame("answer for job \(frame.id), which the worker was not running"))
                 return
             }
             let now = monotonicNanoseconds()
-            let seconds = Double(now - max(task.sentAt, lastAnswer)) / 1e9
+            let seconds = Double(now - max(sentAt, lastAnswer)) / 1e9
             lastAnswer = now
-            onEvent(self, .answered(task, frame.kind, frame.payload[...], seconds: seconds))
+            if task.isChunk {
+                deliver(task, item: item, kind: frame.kind, payload: frame.payload[...])
+                onEvent(self, .answeredItems(count: 1, seconds: seconds))
+            } else {
+                onEvent(self, .answered(task, frame.kind, frame.payload[...], seconds: seconds))
+            }
         case .chunkOutcomes:
             let outcomes: [(kind: FrameKind, bytes: ArraySlice<UInt8>)]
             do {
@@ -494,24 +516,34 @@ final class WorkerProcess {
                 protocolBroken(error)
                 return
             }
-            guard isServing || phase == .draining, outstanding.first?.id == frame.id, outcomes.count <= outstanding.count else {
+            guard isServing || phase == .draining, expectedID == frame.id, outcomes.count <= outstandingItems else {
                 protocolBroken(.corruptFrame("\(outcomes.count) outcomes from job \(frame.id), which the worker was not running"))
                 return
             }
             let now = monotonicNanoseconds()
             // The chunk's time is shared by its jobs, for the pool's mean job time.
-            let seconds = Double(now - max(outstanding.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(outcomes.count)
+            let seconds = Double(now - max(sent.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(outcomes.count)
             lastAnswer = now
-            var answers: [(task: PoolTask, kind: FrameKind, payload: ArraySlice<UInt8>)] = []
-            answers.reserveCapacity(outcomes.count)
+            var items = 0
             for outcome in outcomes {
-                guard let task = answered(sent.first?.id ?? 0) else { break }
-                answers.append((task, outcome.kind, outcome.bytes))
+                guard let id = expectedID, let (task, item) = answered(id) else { break }
+                if task.isChunk {
+                    deliver(task, item: item, kind: outcome.kind, payload: outcome.bytes)
+                    items += 1
+                } else {
+                    onEvent(self, .answered(task, outcome.kind, outcome.bytes, seconds: seconds))
+                }
             }
-            onEvent(self, .answeredChunk(answers, seconds: seconds))
+            if items > 0 { onEvent(self, .answeredItems(count: items, seconds: seconds)) }
         case .job, .initialize, .jobWithDescriptors, .jobChunk:
             protocolBroken(.corruptFrame("a worker sent a \(frame.kind) frame"))
         }
+    }
+
+    /// Hands chunk item `item` of `task` its answer; a result that does not decode means
+    /// this worker's bytes cannot be trusted, and it is discarded.
+    private func deliver(_ task: PoolTask, item: Int, kind: FrameKind, payload: ArraySlice<UInt8>) {
+        if !task.answerItem(item, kind: kind, payload: payload, coder: coder) { discard() }
     }
 
     /// Delivers the answers a dead worker held back in its outbox, in order, for the jobs
@@ -519,25 +551,38 @@ final class WorkerProcess {
     /// that reached the channel before the worker died are skipped by their ids.
     private func recoverHeldBackAnswers() {
         guard !sent.isEmpty, phase == .busy || phase == .draining else { return }
-        for frame in ledger.committedFrames() where frame.id == outstanding.first?.id {
+        for frame in ledger.committedFrames() where frame.id == expectedID {
             guard frame.kind == .result || frame.kind == .failure || frame.kind == .chunkOutcomes else { break }
             handle(frame)
         }
     }
 
-    /// Stops `task`, which was sent to this worker and sits `position` places behind its
-    /// oldest unanswered task, from running: a job the worker has not reached is skipped
+    /// How many unanswered jobs (a chunk's items each) come before `task` here, or `nil`
+    /// when it was not sent to this worker.
+    func position(of task: PoolTask) -> Int? {
+        var position = 0
+        for held in sent {
+            if held === task { return position }
+            position += held.end - held.cursor
+        }
+        return nil
+    }
+
+    /// Stops `task`, a single job which was sent to this worker and sits `position` jobs
+    /// behind its oldest unanswered one, from running: a job the worker has not reached is skipped
     /// (its id goes into the ledger's cancel table). Returns true when the worker had
     /// already started it, so only stopping the worker stops the job.
     func withdraw(_ task: PoolTask, at position: Int) -> Bool {
         let started = Int(truncatingIfNeeded: ledger.cancel(task.id))
-        return position < min(max(started - tasksDone, 0), outstanding.count)
+        return position < min(max(started - tasksDone, 0), outstandingItems)
     }
 
     /// Asks the worker to skip every task it was sent that has ended meanwhile (an
     /// abandoned map's), if it has not started it; the ones running finish.
     func skipEnded() {
-        for task in sent where task.isDone { _ = ledger.cancel(task.id) }
+        for task in sent where task.isDone {
+            for item in task.cursor..<task.end { _ = ledger.cancel(task.itemID(item)) }
+        }
     }
 
     /// The job types the hello listed.
