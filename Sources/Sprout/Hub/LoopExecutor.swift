@@ -99,6 +99,11 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
     @exclusivity(unchecked) package var whenNothingCanWake: (@Sendable @Hub () -> Void)?
 
     private let inbox = ThreadMutex(Inbox())
+    /// Wake-ups that other threads owe the loop: counted under the inbox lock when work
+    /// lands in an empty inbox, uncounted once `uv_async_send` has returned.
+    /// ``closeLoop()`` waits for them, since libuv aborts the process when a send reaches a
+    /// loop that has closed.
+    private let wakesInFlight = Atomic<Int>(0)
     private let finished = Latch()
 
     /// Counts ring items started; the blocking monitor watches it move.
@@ -179,7 +184,12 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
             uv_ref(wake)
             uv_run(loop, UV_RUN_ONCE)
             if closing { continue }
-            uv_unref(wake)
+            // Work taken in that turn may have held the loop open (an offload the main
+            // greenlet starts in its first turn): it keeps the reference. Dropping it made
+            // `uv_run` return at once, over and over, until the offload ended: the hub
+            // thread spun, and took the offload's answer from the inbox before the
+            // offloading thread had sent its wake-up.
+            if holds == 0 { uv_unref(wake) }
         }
         loopClosedResult = uv_loop_close(loop)
         timers.closeDescriptor()
@@ -232,10 +242,14 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
                 return nil
             }
             inbox.items.append(InboxWork(work: work))
-            return inbox.items.count == 1
+            guard inbox.items.count == 1 else { return false }
+            wakesInFlight.add(1, ordering: .relaxed)
+            return true
         }
         switch shouldWake {
-        case true?: uv_async_send(wakeHandle)
+        case true?:
+            uv_async_send(wakeHandle)
+            wakesInFlight.subtract(1, ordering: .releasing)
         case false?: break
         case nil: Hub.logger.error("work was submitted after the hub shut down and cannot run")
         }
@@ -364,6 +378,10 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         precondition(isHubThread)
         closing = true
         inbox.withLock { $0.stopped = true }
+        // A thread that filled the inbox before the stop may not have sent its wake-up yet
+        // (the hub can take its work first, when it empties the inbox for other reasons):
+        // the send must be over before the wake handle and the loop close.
+        while wakesInFlight.load(ordering: .acquiring) > 0 { sched_yield() }
         uv_walk(loop, { handle, _ in
             if uv_is_closing(handle) == 0 {
                 uv_close(handle, nil)

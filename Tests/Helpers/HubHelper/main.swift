@@ -10,6 +10,13 @@ struct Failure: Error, CustomStringConvertible {
     var description: String { text }
 }
 
+/// CPU time the calling thread has used, in nanoseconds.
+func threadCPUNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
 func say(_ text: String) {
     print(text)
     fflush(nil)
@@ -165,6 +172,19 @@ case "loop-wakes":
         try await event.wait()
     }
     say("woken")
+
+case "offload-in-first-turn":
+    // The hub thread starts, finds nothing to do and waits for work from other threads; the
+    // main greenlet, its first work, starts an offload in that same turn. While the offload
+    // runs, the hub thread must sleep in its poll: print the CPU time it used meanwhile.
+    _ = LoopExecutor.shared.isHubThread
+    usleep(100_000)
+    let milliseconds = try Hub.run {
+        let before = threadCPUNanoseconds()
+        _ = try await offloadBlocking { usleep(500_000) }
+        return (threadCPUNanoseconds() - before) / 1_000_000
+    }
+    say("hub thread CPU during the offload: \(milliseconds) ms")
 
 case "main-throws":
     // The main greenlet's error comes out of Hub.run, and is not also reported.

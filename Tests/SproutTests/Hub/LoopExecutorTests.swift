@@ -18,6 +18,21 @@ private final class PieceCounter {
 
 @Suite(.heavy)
 struct LoopExecutorTests {
+    /// The hub thread waits idle for its first work, which starts an offload in that same
+    /// turn: the hub must sleep through the offload. It spun instead (131-194 ms of its CPU
+    /// during a 0.5 s offload), and took the offload's answer from the inbox before the
+    /// offloading thread had sent its wake-up — sent later to the closed loop, that aborted
+    /// the program at exit (LoopExitTests' "offload" helper, once in a full run).
+    @Test func anOffloadStartedInTheHubsFirstTurnLetsTheHubSleep() async throws {
+        let run = try await runHelper(["offload-in-first-turn"])
+        #expect(run.status == .exited(0), "stderr: \(run.stderr)")
+        let prefix = "hub thread CPU during the offload: "
+        let line = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix(prefix) }, "stdout: \(run.stdout)")
+        let milliseconds = try #require(Int(line.dropFirst(prefix.count).prefix { $0 != " " }), "\(line)")
+        // A sleeping hub uses about none; a spinning one most of a core, even shared.
+        #expect(milliseconds < 50, "\(line)")
+    }
+
     @Test func aGreenletThatComputesAndYieldsDoesNotHoldBackDueTimers() async throws {
         // 12 pieces of 3 ms with sleep(0) between: fewer than the drain's job budget, so
         // only its time limit lets the loop run the sleeper's timer before they are done.
