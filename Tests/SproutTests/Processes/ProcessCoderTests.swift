@@ -127,6 +127,35 @@ struct ProcessCoderTests {
         #expect(Set(objects).count == 3)
     }
 
+    /// A chunk's encoder hands the keyed container it made to the next value that asks for
+    /// the same key type, and a new one when the key type changes: values whose
+    /// `encode(to:)` switches between key types each come out whole and right.
+    @Test func aChunkOfValuesWithChangingKeyTypesEncodesEachRight() throws {
+        struct Either: Encodable {
+            let n: Int
+            enum Small: String, CodingKey { case n, half }
+            enum Large: String, CodingKey { case large, n }
+            func encode(to encoder: any Encoder) throws {
+                if n < 3 {
+                    var container = encoder.container(keyedBy: Small.self)
+                    try container.encode(n, forKey: .n)
+                    try container.encode(Double(n) / 2, forKey: .half)
+                } else {
+                    var container = encoder.container(keyedBy: Large.self)
+                    try container.encode(true, forKey: .large)
+                    try container.encode(n, forKey: .n)
+                }
+            }
+        }
+        let values = [1, 2, 5, 6, 0, 7, 1].map(Either.init)
+        var buffer: [UInt8] = []
+        let ranges = try StreamingJSONEncoder.encode(each: values, into: &buffer)
+        // In the order encode(to:) writes them (JSONEncoder's own order varies from run to run).
+        let expected = [#"{"n":1,"half":0.5}"#, #"{"n":2,"half":1}"#, #"{"large":true,"n":5}"#, #"{"large":true,"n":6}"#,
+                        #"{"n":0,"half":0}"#, #"{"large":true,"n":7}"#, #"{"n":1,"half":0.5}"#]
+        #expect(ranges.map { String(decoding: buffer[$0], as: UTF8.self) } == expected)
+    }
+
     /// The keyed container's own paths for the commonest fields (and the coder's for a
     /// lone `Int`) write the same text as `JSONEncoder`.
     @Test func theStreamingEncoderWritesFieldsAsJSONEncoderDoes() throws {

@@ -217,9 +217,22 @@ private final class StreamEncoder: Encoder {
         }
     }
 
+    /// The keyed container made last, with its key type: handed out again when the next
+    /// value (a chunk's next job) asks for the same key type, as making one looks up two
+    /// generic types' metadata and allocates — more than writing a small job.
+    private var keyed: (type: ObjectIdentifier, container: AnyObject)?
+
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         open(.keyed, 123)
-        return KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
+        if let keyed, keyed.type == ObjectIdentifier(type) {
+            // The container is its box, one reference: checked when it was kept.
+            return unsafeBitCast(keyed.container, to: KeyedEncodingContainer<Key>.self)
+        }
+        let container = KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
+        if MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size {
+            keyed = (ObjectIdentifier(type), unsafeBitCast(container, to: AnyObject.self))
+        }
+        return container
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -260,43 +273,43 @@ private final class StreamEncoder: Encoder {
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let encoder: StreamEncoder
+    /// Unowned: its encoder keeps the container for the next value (``StreamEncoder``'s
+    /// `keyed`), and a strong reference back would make a cycle.
+    unowned let encoder: StreamEncoder
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    private func key(_ key: Key) {
+    /// Writes the key and returns the stream its value goes to (the encoder is read once).
+    private func key(_ key: Key) -> StreamingJSONEncoder {
+        let encoder = self.encoder
         encoder.separate()
         encoder.stream.writeKey(key.stringValue)
+        return encoder.stream
     }
 
     mutating func encodeNil(forKey key: Key) throws {
-        self.key(key)
-        encoder.stream.bytes.append(contentsOf: "null".utf8)
+        self.key(key).bytes.append(contentsOf: "null".utf8)
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        self.key(key)
+        _ = self.key(key)
         try encoder.child(value, key: key)
     }
 
     // The commonest fields, written as the generic path writes them without its dispatch.
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        self.key(key)
-        encoder.stream.writeInteger(value)
+        self.key(key).writeInteger(value)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        self.key(key)
-        encoder.stream.writeString(value)
+        self.key(key).writeString(value)
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        self.key(key)
-        encoder.stream.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        self.key(key).bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        self.key(key)
-        encoder.stream.writeDouble(value)
+        self.key(key).writeDouble(value)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
