@@ -8,12 +8,13 @@ public struct JobQueueWorkerOptions: Sendable {
     /// it every third of that while the job runs. A host cut off for longer loses its jobs.
     public var leaseSeconds: Double = 30
     /// Jobs claimed per statement at most.
-    public var claimBatch: Int = 100
+    public var claimBatch: Int = 200
     /// Jobs held per local process at most (running or next in line). A host holds one job
     /// per process plus as many as its processes finished in the last two statements' time,
     /// so tiny jobs go by the hundred per commit while jobs longer than two statements are
-    /// held at most two per process and the rest stay available to other hosts.
-    public var jobsPerProcess: Int = 64
+    /// held at most two per process and the rest stay available to other hosts. Jobs shorter
+    /// than a statement are held for twice the time (see docs/JobQueue.md).
+    public var jobsPerProcess: Int = 256
     /// Whether a batch of answers waits for PostgreSQL to flush it to disk before the host
     /// goes on (`synchronous_commit`): `true` by default. With `false` a job's round trip
     /// waits for one flush, its submission's, instead of two. What a crash of the database

@@ -74,10 +74,16 @@ final class QueueWorker {
     /// time (counted, not extrapolated from a rate: two lanes' statements can start microseconds
     /// apart, and a rate measured over that gap had one host claim twelve long jobs of twelve): tiny
     /// jobs are held by the hundred (one commit per batch, not per job), jobs longer than two
-    /// statements at most two per process (another host can take the rest). At most
-    /// `jobsPerProcess` per process.
+    /// statements at most two per process (another host can take the rest). Jobs shorter than a
+    /// statement (more than two per process finished in that time) are held for twice that: held
+    /// for exactly that, the pool ran out while each claim was in flight, statements and runs
+    /// taking turns (one claim of 100 held at a time, 24k tiny jobs/s); doubled, one lane claims
+    /// while the other answers and the pool keeps running (32-38k/s). At most `jobsPerProcess`
+    /// per process.
     private var heldAtMost: Int {
-        min(pool.size * max(1, options.jobsPerProcess), pool.size + finishedRecently)
+        let finished = finishedRecently
+        let cover = finished > 2 * pool.size ? 2 * finished : finished
+        return min(pool.size * max(1, options.jobsPerProcess), pool.size + cover)
     }
 
     /// Jobs finished within the last two statements' time.

@@ -13,6 +13,16 @@ private struct Flags: Codable, Equatable {
     var ratio: Double
 }
 
+/// More members than an object keeps in place: the rest are looked up past them.
+private struct Wide: Codable, Equatable {
+    var a: Int
+    var b: String
+    var c: Bool
+    var d: Double
+    var e: [Int]
+    var f: Int?
+}
+
 /// Inputs the fuzzer (and the RFC) found: the fast path either agrees with JSONDecoder or
 /// leaves the input to it by throwing.
 @Suite("StreamingJSONDecoder")
@@ -86,5 +96,16 @@ struct StreamingJSONDecoderTests {
         #expect(fast(Double.self, "-12.5E+2") == -1250)
         #expect(fast(Float.self, "0.1") == Float(0.1))
         #expect(fast([Bool?].self, "[true, null, false]") == [true, nil, false])
+    }
+
+    @Test
+    func readsObjectsWithMoreMembersThanItKeepsInPlace() throws {
+        let text = #"{"f": 6, "x": {"y": [1]}, "e": [5, 5], "d": 4.5, "c": true, "b": "two", "a": 1}"#
+        let reference = try JSONDecoder().decode(Wide.self, from: Data(text.utf8))
+        #expect(fast(Wide.self, text) == reference)
+        #expect(fast(Wide.self, #"{"a": 1, "b": "", "c": false, "d": 0, "e": []}"#) == Wide(a: 1, b: "", c: false, d: 0, e: [], f: nil))
+        // A key given twice, the second time past the members kept in place, is left to
+        // JSONDecoder (which takes the last).
+        #expect(fast(Wide.self, #"{"a": 1, "b": "", "c": false, "d": 0, "e": [], "a": 2}"#) == nil)
     }
 }

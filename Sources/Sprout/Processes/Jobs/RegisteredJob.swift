@@ -10,17 +10,35 @@ struct RegisteredJob: Sendable {
     /// there, not in every worker it forks.
     let warmUp: @Sendable (_ coder: any ProcessCoder) -> Void
 
+    /// Runs a chunk's jobs in order within one call, so a map's tiny jobs cost one hop into
+    /// the job's code per chunk, not one per job. Before each job it asks `begin` (given the
+    /// job's index), which counts the job started and returns false when the worker has
+    /// already answered it (cancelled); after each it hands the answer to `end`.
+    let runEach: nonisolated(nonsending) @Sendable (_ jobs: [(id: UInt64, job: ArraySlice<UInt8>)], _ coder: any ProcessCoder,
+                                                    _ begin: (Int) -> Bool, _ end: (Int, FrameKind, [UInt8]) -> Void) async -> Void
+
     init<Job: ProcessJob>(_ type: Job.Type) {
         name = Job.jobName
         warmUp = { coder in _ = try? coder.decode(Job.self, from: Array("{}".utf8)[...]) }
-        run = { bytes, coder in
-            do {
-                let job = try coder.decode(Job.self, from: bytes)
-                let output = try await job.run()
-                return (.result, try coder.encode(output))
-            } catch {
-                return (.failure, RegisteredJob.encodeFailure(error, coder: coder))
+        run = { bytes, coder in await RegisteredJob.answer(Job.self, from: bytes, coder: coder) }
+        runEach = { jobs, coder, begin, end in
+            for index in jobs.indices where begin(index) {
+                let (kind, answer) = await RegisteredJob.answer(Job.self, from: jobs[index].job, coder: coder)
+                end(index, kind, answer)
             }
+        }
+    }
+
+    /// Decodes a `Job` from `bytes`, runs it and encodes its output, or the error of any step.
+    @inline(__always)
+    private static nonisolated(nonsending) func answer<Job: ProcessJob>(_ type: Job.Type, from bytes: ArraySlice<UInt8>,
+                                                                         coder: any ProcessCoder) async -> (FrameKind, [UInt8]) {
+        do {
+            let job = try coder.decode(Job.self, from: bytes)
+            let output = try await job.run()
+            return (.result, try coder.encode(output))
+        } catch {
+            return (.failure, RegisteredJob.encodeFailure(error, coder: coder))
         }
     }
 

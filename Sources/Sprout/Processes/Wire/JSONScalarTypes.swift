@@ -14,15 +14,45 @@ enum JSONScalarTypes {
         case foundation
     }
 
-    /// The types of either kind; any other is a container (a struct, an array, ...). One
-    /// table, so a struct — most jobs — costs one lookup, not one per kind.
-    static let kinds: [ObjectIdentifier: Kind] = [
-        ObjectIdentifier(String.self): .plain, ObjectIdentifier(Int.self): .plain, ObjectIdentifier(Bool.self): .plain,
-        ObjectIdentifier(Double.self): .plain, ObjectIdentifier(Float.self): .plain,
-        ObjectIdentifier(Int8.self): .plain, ObjectIdentifier(Int16.self): .plain, ObjectIdentifier(Int32.self): .plain,
-        ObjectIdentifier(Int64.self): .plain, ObjectIdentifier(UInt.self): .plain, ObjectIdentifier(UInt8.self): .plain,
-        ObjectIdentifier(UInt16.self): .plain, ObjectIdentifier(UInt32.self): .plain, ObjectIdentifier(UInt64.self): .plain,
-        ObjectIdentifier(Data.self): .foundation, ObjectIdentifier(Date.self): .foundation,
-        ObjectIdentifier(URL.self): .foundation, ObjectIdentifier(Decimal.self): .foundation,
-    ]
+    /// How the streaming coder treats `type`: `nil` for any other type, a container (a
+    /// struct, an array, ...). One probe of a small table keyed by the type's identity, so a
+    /// struct — most jobs — costs a few instructions, not a dictionary's hashing.
+    static func kind(of type: Any.Type) -> Kind? {
+        let key = UInt(bitPattern: ObjectIdentifier(type))
+        return table.withUnsafeBufferPointer { slots in
+            var slot = slotIndex(key)
+            while let entry = slots[slot] {
+                if entry.key == key { return entry.kind }
+                slot = (slot + 1) & (slotCount - 1)
+            }
+            return nil
+        }
+    }
+
+    /// Slots of the table: a power of two, at least four times the types it holds, so a
+    /// miss meets an empty slot after a probe or two.
+    private static let slotCount = 128
+
+    private static func slotIndex(_ key: UInt) -> Int {
+        // Type metadata is aligned: the low bits say nothing.
+        Int(truncatingIfNeeded: (key >> 4) ^ (key >> 11)) & (slotCount - 1)
+    }
+
+    /// The types of either kind, open-addressed by ``slotIndex(_:)``.
+    private static let table: [(key: UInt, kind: Kind)?] = {
+        let kinds: [(Any.Type, Kind)] = [
+            (String.self, .plain), (Int.self, .plain), (Bool.self, .plain), (Double.self, .plain), (Float.self, .plain),
+            (Int8.self, .plain), (Int16.self, .plain), (Int32.self, .plain), (Int64.self, .plain),
+            (UInt.self, .plain), (UInt8.self, .plain), (UInt16.self, .plain), (UInt32.self, .plain), (UInt64.self, .plain),
+            (Data.self, .foundation), (Date.self, .foundation), (URL.self, .foundation), (Decimal.self, .foundation),
+        ]
+        var table: [(key: UInt, kind: Kind)?] = Array(repeating: nil, count: slotCount)
+        for (type, kind) in kinds {
+            let key = UInt(bitPattern: ObjectIdentifier(type))
+            var slot = slotIndex(key)
+            while table[slot] != nil { slot = (slot + 1) & (slotCount - 1) }
+            table[slot] = (key, kind)
+        }
+        return table
+    }()
 }

@@ -17,9 +17,11 @@ package enum StreamingJSONDecoder {
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
     package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
+        // Offsets are kept in 32 bits (ObjectMembers).
+        guard bytes.count <= Int(UInt32.max) else { throw Unsupported() }
         // Not withContiguousStorageIfAvailable: its Optional<Value> costs a metadata lookup
         // per call in this unspecialized code.
-        try bytes.withUnsafeBufferPointer { buffer in
+        return try bytes.withUnsafeBufferPointer { buffer in
             let text = JSONText(bytes: buffer)
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
@@ -200,10 +202,10 @@ private struct JSONText {
         }
     }
 
-    /// The members of the object or elements of the array in `range`.
-    func items(_ range: Range<Int>, keyed: Bool) throws -> [(key: Range<Int>, value: Range<Int>)] {
+    /// Hands each member of the object (`keyed`) or element of the array in `range` to
+    /// `visit`, in order: the key's bytes without quotes (empty for an array) and the value's.
+    func items(_ range: Range<Int>, keyed: Bool, _ visit: (_ key: Range<Int>, _ value: Range<Int>) -> Void) throws {
         guard bytes[range.lowerBound] == (keyed ? 123 : 91) else { throw StreamingJSONDecoder.Unsupported() }
-        var result: [(key: Range<Int>, value: Range<Int>)] = []
         var index = skipSpace(range.lowerBound + 1)
         if index < range.upperBound - 1 || bytes[index] != (keyed ? 125 : 93) {
             while true {
@@ -217,7 +219,7 @@ private struct JSONText {
                     index = skipSpace(index + 1)
                 }
                 let end = try valueEnd(index)
-                result.append((key, index..<end))
+                visit(key, index..<end)
                 index = skipSpace(end)
                 guard index < range.upperBound else { throw StreamingJSONDecoder.Unsupported() }
                 if bytes[index] == 44 {
@@ -228,7 +230,6 @@ private struct JSONText {
                 break
             }
         }
-        return result
     }
 
     func string(_ range: Range<Int>) throws -> String {
@@ -295,7 +296,7 @@ private struct JSONText {
     }
 
     func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
-        switch JSONScalarTypes.kinds[ObjectIdentifier(type)] {
+        switch JSONScalarTypes.kind(of: type) {
         case .plain?: break
         case .foundation?: throw StreamingJSONDecoder.Unsupported()
         case nil: return try T(from: RangeDecoder(text: self, range: range))
@@ -328,11 +329,15 @@ private struct RangeDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        KeyedDecodingContainer(ObjectReader<Key>(text: text, members: try text.items(range, keyed: true)))
+        var members = ObjectMembers()
+        try text.items(range, keyed: true) { members.append(key: $0, value: $1) }
+        return KeyedDecodingContainer(ObjectReader<Key>(text: text, members: members))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        ArrayReader(text: text, elements: try text.items(range, keyed: false).map(\.value))
+        var elements: [Range<Int>] = []
+        try text.items(range, keyed: false) { elements.append($1) }
+        return ArrayReader(text: text, elements: elements)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -340,13 +345,44 @@ private struct RangeDecoder: Decoder {
     }
 }
 
+/// Where an object's members lie: the first ``inlineCount`` in place, the rest in an array.
+/// A job is mostly a small struct, decoded once per job: its members cost no allocation.
+/// Small, as it is copied into each container: offsets in 32 bits (longer documents are
+/// left to JSONDecoder).
+private struct ObjectMembers {
+    static let inlineCount = 4
+    private(set) var count = 0
+    /// Key start, key end, value start, value end of each inline member.
+    private var inline = InlineArray<16, UInt32>(repeating: 0)
+    private var more: [(key: Range<Int>, value: Range<Int>)] = []
+
+    mutating func append(key: Range<Int>, value: Range<Int>) {
+        if count < Self.inlineCount {
+            inline[4 * count] = UInt32(truncatingIfNeeded: key.lowerBound)
+            inline[4 * count + 1] = UInt32(truncatingIfNeeded: key.upperBound)
+            inline[4 * count + 2] = UInt32(truncatingIfNeeded: value.lowerBound)
+            inline[4 * count + 3] = UInt32(truncatingIfNeeded: value.upperBound)
+        } else {
+            more.append((key, value))
+        }
+        count += 1
+    }
+
+    subscript(index: Int) -> (key: Range<Int>, value: Range<Int>) {
+        guard index < Self.inlineCount else { return more[index - Self.inlineCount] }
+        return (Int(inline[4 * index])..<Int(inline[4 * index + 1]), Int(inline[4 * index + 2])..<Int(inline[4 * index + 3]))
+    }
+}
+
 private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let text: JSONText
-    let members: [(key: Range<Int>, value: Range<Int>)]
+    let members: ObjectMembers
     var codingPath: [any CodingKey] { [] }
 
     var allKeys: [Key] {
-        members.compactMap { Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[$0.key]), as: UTF8.self)) }
+        (0..<members.count).compactMap {
+            Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[members[$0].key]), as: UTF8.self))
+        }
     }
 
     /// The value of member `key`; a key given twice is left to JSONDecoder.
@@ -354,8 +390,12 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
         var name = key.stringValue
         return try name.withUTF8 { name in
             var found: Range<Int>?
-            for member in members where member.key.count == name.count
-                && (name.isEmpty || memcmp(text.bytes.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) {
+            for index in 0..<members.count {
+                let member = members[index]
+                guard member.key.count == name.count
+                    && (name.isEmpty || memcmp(text.bytes.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) else {
+                    continue
+                }
                 if found != nil { throw StreamingJSONDecoder.Unsupported() }
                 found = member.value
             }

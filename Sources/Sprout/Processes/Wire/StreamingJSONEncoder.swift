@@ -65,7 +65,7 @@ final class StreamingJSONEncoder {
 
     /// Whether `write(_:codingPath:)` writes a `Value` through its own `encode(to:)`.
     private static func isContainer<Value>(_ type: Value.Type) -> Bool {
-        type != Int.self && type != String.self && JSONScalarTypes.kinds[ObjectIdentifier(type)] == nil
+        type != Int.self && type != String.self && JSONScalarTypes.kind(of: type) == nil
     }
 
     fileprivate func write<Value: Encodable>(_ value: Value, codingPath: @autoclosure () -> [any CodingKey]) throws {
@@ -78,7 +78,7 @@ final class StreamingJSONEncoder {
             writeString(unsafeBitCast(value, to: String.self))
             return
         }
-        switch JSONScalarTypes.kinds[ObjectIdentifier(Value.self)] {
+        switch JSONScalarTypes.kind(of: Value.self) {
         case .plain?: break
         case .foundation?:
             unsupported = true

@@ -38,7 +38,8 @@ package enum WorkerEnvironment {
     /// In a worker, the frame id of the job running now (0 for none): for code that speaks
     /// the wire format itself, such as the tests' misbehaving jobs. Only the worker's one
     /// job-running thread writes and reads it.
-    package nonisolated(unsafe) static var runningJobID: UInt64 = 0
+    // Written per job: a run-time exclusivity check would cost more than the store.
+    @exclusivity(unchecked) package nonisolated(unsafe) static var runningJobID: UInt64 = 0
 
     /// Carries the pool's payload limit: a larger output is replaced by ``JobOutputTooLarge``.
     static let outputLimitMarker = "SPROUT_WORKER_MAX_OUTPUT"

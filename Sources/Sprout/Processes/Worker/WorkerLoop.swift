@@ -38,39 +38,19 @@ struct WorkerLoop {
         // Answers are held back in the ledger's outbox and written together: a crash loses
         // none of them (the parent reads the outbox), and the started-jobs count tells the
         // parent which of the rest had started.
-        var oldestUnsent: UInt64 = 0
-        var lastJob: UInt64 = 0
+        var pace = AnswerPace()
         var spin = false
         while true {
             do {
                 while let frame = try reader.next() {
-                    // A chunk's jobs are counted, run and answered one by one, like single
-                    // jobs; only their answers share a frame.
-                    let batch = frame.kind == .jobChunk ? try JobChunk.split(frame.payload) : nil
-                    let job = batch.flatMap { jobs[$0.name] }
-                    for index in 0..<(batch?.items.count ?? 1) {
-                        // Answers wait for company only behind tiny jobs, and not for long;
-                        // a chunk's tiny jobs are answered together when it ends.
-                        if ledger.hasHeldBack && (lastJob > Self.tinyJob
-                            || (index == 0 && monotonicNanoseconds() - oldestUnsent > Self.maxAnswerDelay)) {
-                            flush(ledger)
-                        }
-                        let id = batch?.items[index].id ?? frame.id
-                        let began = monotonicNanoseconds()
-                        // Counted before the job runs, so a job the parent sees as not started
-                        // never ran; the initializer is not one of the counted jobs.
-                        let cancelled = frame.kind != .initialize && ledger.start(id)
-                        WorkerEnvironment.runningJobID = id
-                        let (kind, payload) = if let batch {
-                            await run(name: batch.name, job: job, body: batch.items[index].job, cancelled: cancelled)
-                        } else {
-                            await run(frame, cancelled: cancelled)
-                        }
-                        let finished = monotonicNanoseconds()
-                        lastJob = finished - began
-                        if !ledger.hasHeldBack { oldestUnsent = finished }
-                        hold(kind, id: id, payload: payload, chunked: batch != nil, ledger: ledger)
+                    if frame.kind == .jobChunk {
+                        await serveChunk(try JobChunk.split(frame.payload), ledger: ledger, pace: &pace)
+                        continue
                     }
+                    // The initializer is not one of the counted jobs.
+                    let cancelled = begin(frame.id, first: true, counted: frame.kind != .initialize, ledger: ledger, pace: &pace)
+                    let (kind, payload) = await run(frame, cancelled: cancelled)
+                    end(frame.id, kind, payload, chunked: false, ledger: ledger, pace: &pace)
                 }
             } catch {
                 Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
@@ -86,6 +66,63 @@ struct WorkerLoop {
                 exit(0)
             }
         }
+    }
+
+    /// When the answers held back were last empty and how long the last job ran (ns): what
+    /// decides whether an answer waits for company.
+    private struct AnswerPace {
+        var oldestUnsent: UInt64 = 0
+        var lastJob: UInt64 = 0
+        var began: UInt64 = 0
+    }
+
+    /// A chunk's jobs are counted, run and answered one by one, like single jobs; only their
+    /// answers share a frame, and the job type's code runs them all in one call.
+    private nonisolated(nonsending) func serveChunk(_ batch: (name: String, items: [(id: UInt64, job: ArraySlice<UInt8>)]),
+                                                     ledger: WorkerLedger, pace: inout AnswerPace) async {
+        guard let job = jobs[batch.name] else {
+            for (index, item) in batch.items.enumerated() {
+                let cancelled = begin(item.id, first: index == 0, counted: true, ledger: ledger, pace: &pace)
+                let (kind, payload) = await run(name: batch.name, job: nil, body: item.job, cancelled: cancelled)
+                end(item.id, kind, payload, chunked: true, ledger: ledger, pace: &pace)
+            }
+            return
+        }
+        await job.runEach(batch.items, coder, { index in
+            let id = batch.items[index].id
+            guard begin(id, first: index == 0, counted: true, ledger: ledger, pace: &pace) else { return true }
+            // Cancelled after it was sent: answered at once (see run(name:job:body:cancelled:)).
+            end(id, .failure, RegisteredJob.encodeFailure(JobCancelled(job: batch.name), coder: coder), chunked: true, ledger: ledger, pace: &pace)
+            return false
+        }, { index, kind, payload in
+            let (kind, payload) = checked(kind, payload, name: batch.name)
+            end(batch.items[index].id, kind, payload, chunked: true, ledger: ledger, pace: &pace)
+        })
+    }
+
+    /// Before job `id` runs: sends the answers held back when they have waited long enough
+    /// (`first`: the first job of a frame), then counts the job as started (unless not
+    /// `counted`). Returns whether the job was cancelled before it started.
+    private func begin(_ id: UInt64, first: Bool, counted: Bool, ledger: WorkerLedger, pace: inout AnswerPace) -> Bool {
+        // Answers wait for company only behind tiny jobs, and not for long; a chunk's tiny
+        // jobs are answered together when it ends.
+        if ledger.hasHeldBack && (pace.lastJob > Self.tinyJob
+            || (first && monotonicNanoseconds() - pace.oldestUnsent > Self.maxAnswerDelay)) {
+            flush(ledger)
+        }
+        pace.began = monotonicNanoseconds()
+        // Counted before the job runs, so a job the parent sees as not started never ran.
+        let cancelled = counted && ledger.start(id)
+        WorkerEnvironment.runningJobID = id
+        return cancelled
+    }
+
+    /// After job `id` ran: holds its answer back.
+    private func end(_ id: UInt64, _ kind: FrameKind, _ payload: [UInt8], chunked: Bool, ledger: WorkerLedger, pace: inout AnswerPace) {
+        let finished = monotonicNanoseconds()
+        pace.lastJob = finished - pace.began
+        if !ledger.hasHeldBack { pace.oldestUnsent = finished }
+        hold(kind, id: id, payload: payload, chunked: chunked, ledger: ledger)
     }
 
     /// Holds an answer back in the outbox — a chunk's in the open outcomes frame — or, when
@@ -184,8 +221,13 @@ struct WorkerLoop {
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
         let (kind, answer) = await job.run(body, coder)
-        // The answer is checked here, where it was encoded: one too large for a frame fails
-        // the job with a typed error instead of being refused (or wrapped) on the way.
+        return checked(kind, answer, name: name)
+    }
+
+    /// The answer of a job of type `name`, checked here, where it was encoded: one too large
+    /// for a frame fails the job with a typed error instead of being refused (or wrapped) on
+    /// the way.
+    private func checked(_ kind: FrameKind, _ answer: [UInt8], name: String) -> (FrameKind, [UInt8]) {
         guard answer.count <= outputLimit else {
             let failure = JobOutputTooLarge(job: name, bytes: answer.count, limit: outputLimit)
             return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
