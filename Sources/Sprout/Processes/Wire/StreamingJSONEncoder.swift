@@ -44,7 +44,7 @@ final class StreamingJSONEncoder {
         // Which way the values are written is decided once per chunk, not per value, and
         // values with their own `encode(to:)` (most jobs) share one encoder while none of
         // them keeps it.
-        var shared = isContainer(Value.self) ? StreamEncoder(stream: stream, codingPath: []) : nil
+        var shared = isContainer(Value.self) ? StreamEncoder(stream: stream, codingPath: [], keepsContainers: true) : nil
         for value in values {
             let start = stream.bytes.count
             if var encoder = shared {
@@ -52,7 +52,7 @@ final class StreamingJSONEncoder {
                 if isKnownUniquelyReferenced(&encoder) {
                     encoder.reset()
                 } else {
-                    encoder = StreamEncoder(stream: stream, codingPath: [])
+                    encoder = StreamEncoder(stream: stream, codingPath: [], keepsContainers: true)
                 }
                 try value.encode(to: encoder)
                 encoder.finish()
@@ -197,9 +197,14 @@ private final class StreamEncoder: Encoder {
     /// Entries written into the open container, for commas; for a single value, 0 or 1.
     var count = 0
 
-    init(stream: StreamingJSONEncoder, codingPath: [any CodingKey]) {
+    /// Whether it keeps the keyed container it made for the next value (a chunk's shared
+    /// encoder does; one that encodes a single value would only pay for keeping it).
+    private let keepsContainers: Bool
+
+    init(stream: StreamingJSONEncoder, codingPath: [any CodingKey], keepsContainers: Bool = false) {
         self.stream = stream
         self.codingPath = codingPath
+        self.keepsContainers = keepsContainers
     }
 
     /// Ready for the next value at the same place (a chunk's next job).
@@ -229,7 +234,7 @@ private final class StreamEncoder: Encoder {
             return unsafeBitCast(keyed.container, to: KeyedEncodingContainer<Key>.self)
         }
         let container = KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
-        if MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size {
+        if keepsContainers && MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size {
             keyed = (ObjectIdentifier(type), unsafeBitCast(container, to: AnyObject.self))
         }
         return container
