@@ -156,6 +156,16 @@ struct ProcessCoderTests {
         #expect(ranges.map { String(decoding: buffer[$0], as: UTF8.self) } == expected)
     }
 
+    /// Coding keys a chunk's encoder has written are written again from a cache, matched by
+    /// their bytes: a key equal to a cached one only as Unicode text (another normalization)
+    /// keeps its own bytes. (accept's repro.)
+    @Test func keysThatDifferOnlyInNormalizationKeepTheirBytes() throws {
+        var buffer: [UInt8] = []
+        let ranges = try JSONProcessCoder().encode(each: [["\u{e9}": 1], ["e\u{301}": 2]], into: &buffer)
+        #expect(Array(buffer[ranges[0]]) == Array(#"{"\#u{e9}":1}"#.utf8))
+        #expect(Array(buffer[ranges[1]]) == Array(#"{"e\#u{301}":2}"#.utf8))
+    }
+
     /// The keyed container's own paths for the commonest fields (and the coder's for a
     /// lone `Int`) write the same text as `JSONEncoder`.
     @Test func theStreamingEncoderWritesFieldsAsJSONEncoderDoes() throws {

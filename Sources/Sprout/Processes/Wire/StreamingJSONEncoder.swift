@@ -146,7 +146,9 @@ final class StreamingJSONEncoder {
 
     /// Writes a coding key and its colon.
     fileprivate func writeKey(_ name: String) {
-        for key in keys where key.name == name {
+        // By bytes: `==` on strings is canonical equivalence, and "é" written as one scalar
+        // or as "e" and an accent are different keys on the wire.
+        for key in keys where key.name.utf8.elementsEqual(name.utf8) {
             bytes.append(contentsOf: key.json)
             return
         }
