@@ -235,10 +235,11 @@ private final class StreamEncoder: Encoder {
             // The container is its box, one reference: checked when it was kept.
             return unsafeBitCast(keyed.container, to: KeyedEncodingContainer<Key>.self)
         }
-        let container = KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
-        if keepsContainers && MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size {
-            keyed = (ObjectIdentifier(type), unsafeBitCast(container, to: AnyObject.self))
+        guard keepsContainers && MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size else {
+            return KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
         }
+        let container = KeyedEncodingContainer(KeyedStream<Key>(kept: self))
+        keyed = (ObjectIdentifier(type), unsafeBitCast(container, to: AnyObject.self))
         return container
     }
 
@@ -280,9 +281,24 @@ private final class StreamEncoder: Encoder {
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    /// Unowned: its encoder keeps the container for the next value (``StreamEncoder``'s
-    /// `keyed`), and a strong reference back would make a cycle.
-    unowned let encoder: StreamEncoder
+    /// The encoder it writes through, held strongly — unless the encoder keeps the container
+    /// for its next value (``StreamEncoder``'s `keyed`), where a strong reference back would
+    /// make a cycle: then `held` is `nil` and `kept` refers to it. A chunk's shared encoder,
+    /// the only one that keeps containers, lives until the chunk is encoded.
+    private let held: StreamEncoder?
+    private unowned let kept: StreamEncoder
+
+    init(encoder: StreamEncoder) {
+        held = encoder
+        kept = encoder
+    }
+
+    init(kept encoder: StreamEncoder) {
+        held = nil
+        kept = encoder
+    }
+
+    var encoder: StreamEncoder { held ?? kept }
     var codingPath: [any CodingKey] { encoder.codingPath }
 
     /// Writes the key and returns the stream its value goes to (the encoder is read once).
