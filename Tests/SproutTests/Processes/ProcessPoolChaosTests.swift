@@ -33,6 +33,26 @@ struct ProcessPoolChaosTests {
         }
     }
 
+    /// Maps under the same kills: a map's chunk is one task in the parent and one run in
+    /// the worker, yet each item ends exactly once — its value, or WorkerCrashed when its
+    /// worker died while running it (at most one per dead worker) — and none runs twice:
+    /// the items a dead worker had committed are delivered, the ones it had not started run
+    /// again elsewhere. Chunk sizes vary (automatic, 1, 7, 100), and one map in five is
+    /// abandoned part way (its items not yet run are skipped, none runs twice either).
+    @Test(arguments: [WorkerStart.spawn, .forkServer])
+    func mapsUnderKillsEndEveryItemOnce(start: WorkerStart) async throws {
+        let itemCount = 20_000 * testScale
+        let killCount = 300 * testScale
+        let seed = testSeed()
+        print("ProcessPool map chaos (\(start)): \(itemCount) items, \(killCount) kills")
+        let report = try await onHub(seconds: slack(110 * Double(testScale))) {
+            defer { ForkServerConnection.closeAll() }
+            return try await mapChaos(itemCount: itemCount, killCount: killCount, start: start, seed: seed)
+        }
+        print("ProcessPool map chaos (\(start)): \(report)")
+        #expect(report.survivors.isEmpty, "no worker or fork server is left: \(report.survivors)")
+    }
+
     /// A program whose workers cannot start — they exit before serving, trap, or make a pool
     /// as a program without `serveIfWorker` does (its main runs again in the worker) — fails
     /// the waiting jobs with the clear message within 2 s, and the next job tries again. The
@@ -338,6 +358,81 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         #expect(report.crashed <= victims.workerKills, "\(report.crashed) WorkerCrashed for \(victims.workerKills) SIGKILLs of workers")
         report.jobs = submitted
         report.shutdownKills = shutdownKills
+        report.serverKills = victims.serverKills
+    } catch {
+        await pool.terminate()
+        throw error
+    }
+    await pool.terminate()
+    victims.noteServer()
+    ForkServerConnection.closeAll()
+    report.survivors = try await survivors(pool.spawnedPIDs + victims.servers)
+    return report
+}
+
+@Hub
+private func mapChaos(itemCount: Int, killCount: Int, start: WorkerStart, seed: UInt64) async throws -> ChaosReport {
+    var random = SplitMix64(seed: seed)
+    let capacity = itemCount * 8
+    let runs = try SharedArray<Int32>(repeating: 0, count: capacity)
+    let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2, start: start)
+    let victims = Victims(pool: pool, start: start)
+    var report = ChaosReport()
+    do {
+        let started = monotonicNanoseconds()
+        let killing = KillerState()
+        let killerSeed = random.next()
+        let killer = spawn { () async throws -> Int in
+            var random = SplitMix64(seed: killerSeed)
+            var delivered = 0
+            defer { killing.done = true }
+            while delivered < killCount {
+                try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
+                if victims.killOne(using: &random) { delivered += 1 }
+            }
+            return delivered
+        }
+        var mapped = 0
+        var values = 0
+        var round = 0
+        while (mapped < itemCount || !killing.done) && mapped + 1_000 <= capacity {
+            let first = mapped
+            let chunkSize = [nil, 1, 7, 100][Int.random(in: 0...3, using: &random)]
+            let spin = Bool.random(using: &random) ? Int.random(in: 0...3, using: &random) : Int.random(in: 60...140, using: &random)
+            let abandonAt = round % 5 == 4 ? first + 300 : nil
+            let jobs = (first..<(first + 1_000)).map { RecordRun(id: $0, runs: runs, spinMicroseconds: spin) }
+            var index = first
+            var crashedPIDs: Set<Int32> = []
+            var secondCrashes: [Int] = []
+            for try await outcome in pool.mapResults(jobs, chunkSize: chunkSize) {
+                switch outcome {
+                case .success(let value):
+                    #expect(value == index * 3, "item \(index) returned \(value)")
+                    values += 1
+                case .failure(let crash as WorkerCrashed):
+                    report.crashed += 1
+                    if !crashedPIDs.insert(crash.pid).inserted { secondCrashes.append(index) }
+                case .failure(let error):
+                    Issue.record("item \(index) (chunk size \(String(describing: chunkSize))) ended with \(error), not its value or WorkerCrashed")
+                }
+                index += 1
+                if index == abandonAt { break }
+            }
+            #expect(index == (abandonAt ?? first + 1_000), "the map of items \(first)... ended after \(index - first) items")
+            #expect(secondCrashes.isEmpty, "items failed as WorkerCrashed by a worker that had already failed one: \(secondCrashes.prefix(20))")
+            report.jobs += index - first
+            mapped += 1_000
+            round += 1
+        }
+        report.kills = try await killer.get()
+        report.seconds = Double(monotonicNanoseconds() - started) / 1e9
+        #expect(values + report.crashed == report.jobs, "every item delivered ended exactly once")
+        #expect(report.crashed <= victims.workerKills, "\(report.crashed) WorkerCrashed for \(victims.workerKills) SIGKILLs of workers")
+        // An abandoned map's items may still be running: they end before the pool answers.
+        #expect(try await pool.run(Square(9), timeout: 10) == 81, "the pool answers afterwards")
+        try await withTimeout(60) { try await pool.shutdown() }
+        let twice = runs.values[0..<mapped].enumerated().filter { $0.element > 1 }.map(\.offset)
+        #expect(twice.isEmpty, "items that ran more than once: \(twice.prefix(20))")
         report.serverKills = victims.serverKills
     } catch {
         await pool.terminate()

@@ -1,13 +1,5 @@
 import DequeModule
 
-/// A finished job's outcome as a map keeps it until read: the output type-erased, so the
-/// map's storage is not generic (a generic container costs a metadata lookup per access
-/// in code not specialized for the job type, which is most callers').
-private enum FinishedJob {
-    case output(Any)
-    case failure(any Error)
-}
-
 /// One lazy, bounded map over a pool: it pulls jobs from the input only while fewer than
 /// a window's worth are queued, running or finished-but-unread, sends them in chunks, and
 /// hands results to its reader in input order or as they finish.
@@ -27,13 +19,11 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private var nextOutput = 0
     /// Pulled from the input and not yet read by the consumer.
     private var inFlight = 0
-    // Unchecked, and arrays by position rather than dictionaries by index: touched for
-    // every job, where a hash or a dynamic exclusivity check costs more than the rest of a
-    // tiny job's bookkeeping; the map is used on the hub only.
-    /// Outcomes not yet read, from `finished[head]` on. Ordered, slot `head + k` is job
-    /// `nextOutput + k`'s, `nil` until it ends; unordered, the outcomes as they came.
-    @exclusivity(unchecked) private var finished: [FinishedJob?] = []
-    @exclusivity(unchecked) private var head = 0
+    /// Outcomes not yet read. Ordered, slot `k` is job `nextOutput + k`'s, empty until it
+    /// ends; unordered, the outcomes as they came.
+    private let outcomes = MapOutcomes<Job.Output>()
+    // Unchecked: touched for every job, where a dynamic exclusivity check costs more than
+    // the rest of a tiny job's bookkeeping; the map is used on the hub only.
     /// The tasks of the chunks made (one per chunk, or one per job for jobs that carry
     /// descriptors), until every task of the oldest has ended: what an abandoned map ends.
     @exclusivity(unchecked) private var chunks = Deque<[PoolTask]>()
@@ -104,7 +94,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
             // The chunk is encoded in one pass and travels as one task; each job still has
             // its own outcome.
             let encoding = monotonicNanoseconds()
-            let batch = pool.makeTasks(jobs, for: self, from: first) { index, error in settle(index, .failure(error)) }
+            let batch = pool.makeTasks(jobs, for: self, from: first) { index, error in settle(index, failure: error) }
             let encoded = monotonicNanoseconds()
             encodingCost = (encoded - encoding) / UInt64(max(jobs.count, 1))
             if encoded >= deadline { sliceEnded = true }
@@ -164,32 +154,35 @@ final class MapRun<Job: ProcessJob>: MapSink {
     func received(_ index: Int, _ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool {
         switch outcome {
         case .failure(let error):
-            settle(index, .failure(error))
+            settle(index, failure: error)
             return true
         case .success(let bytes):
             do {
-                settle(index, .output(try coder.decode(Job.Output.self, from: bytes)))
+                let output = try coder.decode(Job.Output.self, from: bytes)
+                outcomes.put(output, at: slot(index))
+                ended()
                 return true
             } catch {
-                settle(index, .failure(ProcessPoolError.coding(job: Job.jobName, detail: "its worker's result did not decode: \(error)")))
+                settle(index, failure: ProcessPoolError.coding(job: Job.jobName, detail: "its worker's result did not decode: \(error)"))
                 return false
             }
         }
     }
 
-    private func settle(_ index: Int, _ entry: FinishedJob) {
-        let slot = ordered ? head + index - nextOutput : finished.count
-        if slot < finished.count {
-            finished[slot] = entry
-        } else if slot == finished.count {
-            finished.append(entry)
-        } else {
-            // Jobs before it that have not ended keep empty slots.
-            finished.append(contentsOf: repeatElement(nil, count: slot - finished.count))
-            finished.append(entry)
-        }
+    /// Where job `index`'s outcome goes among the unread ones.
+    private func slot(_ index: Int) -> Int {
+        ordered ? index - nextOutput : outcomes.count
+    }
+
+    private func settle(_ index: Int, failure error: any Error) {
+        outcomes.put(failure: error, at: slot(index))
+        failed += 1
+        ended()
+    }
+
+    /// Counts a job that ended and tells whoever waits.
+    private func ended() {
         done += 1
-        if case .failure = entry { failed += 1 }
         progress?(MapProgress(done: done, total: total, failed: failed, since: started))
         reader?.wake()
     }
@@ -199,11 +192,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
     /// - Throws: `CancellationError` if the reading greenlet is killed (the rest of the
     ///   map is then abandoned).
     func next() async throws -> Outcome? {
-        switch try await nextFinished() {
-        case .output(let value)?: .success(value as! Job.Output)
-        case .failure(let error)?: .failure(error)
-        case nil: nil
-        }
+        try await nextFinished()
     }
 
     /// The next output, or `nil` when the input is used up and every output was read.
@@ -212,7 +201,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
     ///   `CancellationError` if the reading greenlet is killed.
     func nextOutput() async throws -> Job.Output? {
         switch try await nextFinished() {
-        case .output(let value)?: return (value as! Job.Output)
+        case .success(let value)?: return value
         case .failure(let error)?:
             abandon()
             throw error
@@ -226,26 +215,11 @@ final class MapRun<Job: ProcessJob>: MapSink {
     /// - Throws: the first failed job's error (the rest of the map is then abandoned).
     func takeReadyOutputs(into outputs: inout [Job.Output]) throws {
         while true {
-            // The outputs ready in a row go in with one append: every call of an Array method
-            // in this unspecialized code looks the array type's metadata up (about 330
-            // instructions, a third of what reading a tiny job's output costs).
-            var ready = 0
-            while head + ready < finished.count, case .output? = finished[head + ready] { ready += 1 }
-            if ready > 0 {
-                withUnsafeTemporaryAllocation(of: Job.Output.self, capacity: ready) { buffer in
-                    // Slots are filled once, so the `ready` taken are the outputs counted.
-                    var taken = 0
-                    while taken < ready, case .output(let value)? = takeReady() {
-                        (buffer.baseAddress! + taken).initialize(to: value as! Job.Output)
-                        taken += 1
-                    }
-                    outputs.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<taken]))
-                    buffer.baseAddress?.deinitialize(count: taken)
-                }
-            }
-            guard let entry = takeReady() else { return }
-            switch entry {
-            case .output(let value): outputs.append(value as! Job.Output)
+            let taken = outcomes.takeReadyOutputs(into: &outputs)
+            if taken > 0 { read(taken) }
+            guard let outcome = takeReady() else { return }
+            switch outcome {
+            case .success(let value): outputs.append(value)
             case .failure(let error):
                 abandon()
                 throw error
@@ -253,9 +227,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
-    private func nextFinished() async throws -> FinishedJob? {
+    private func nextFinished() async throws -> Outcome? {
         while true {
-            if let entry = takeReady() { return entry }
+            if let outcome = takeReady() { return outcome }
             if input == nil && inFlight == 0 { return nil }
             let waiter = Waiter<Void>()
             reader = waiter
@@ -269,26 +243,19 @@ final class MapRun<Job: ProcessJob>: MapSink {
     }
 
     /// The next outcome if it has arrived, counted as read.
-    private func takeReady() -> FinishedJob? {
-        guard let entry = takeFinished() else { return nil }
-        inFlight -= 1
+    private func takeReady() -> Outcome? {
+        guard let outcome = outcomes.takeFirst() else { return nil }
+        read(1)
+        return outcome
+    }
+
+    /// Counts `count` outcomes as read.
+    private func read(_ count: Int) {
+        nextOutput += count
+        inFlight -= count
         // Refill once half the window is free, so input is queued in bulk — unless a
         // refill already waits for its next slice.
         if inFlight <= window / 2 && !feedScheduled { feed() }
-        return entry
-    }
-
-    private func takeFinished() -> FinishedJob? {
-        // Taken, not copied and then cleared: an outcome holds an existential.
-        guard head < finished.count, let entry = finished[head].take() else { return nil }
-        head += 1
-        nextOutput += 1
-        // The read slots are dropped in bulk, once they are most of the array.
-        if head >= 1024 && head * 2 >= finished.count {
-            finished.removeFirst(head)
-            head = 0
-        }
-        return entry
     }
 
     /// Stops the map: reads no more input and drops its queued jobs; those sent are skipped

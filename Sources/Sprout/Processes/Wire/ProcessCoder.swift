@@ -98,8 +98,10 @@ public struct JSONProcessCoder: ProcessCoder {
     ///
     /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        if type == Int.self, let integer = Self.integer(bytes) { return integer as! Value }
-        if type == [UInt8].self { return Array(bytes) as! Value }
+        // Bit casts, not `as!`: the types are checked to be the same, and a dynamic cast costs
+        // more than decoding a small integer.
+        if type == Int.self, let integer = Self.integer(bytes) { return unsafeBitCast(integer, to: Value.self) }
+        if type == [UInt8].self { return unsafeBitCast(Array(bytes), to: Value.self) }
         // do/catch, not try?: an Optional<Value> costs a metadata lookup per call in this
         // unspecialized code.
         do {

@@ -15,6 +15,9 @@ final class StreamingJSONEncoder {
     // between threads or reentered; dynamic exclusivity checks cost more than the writes.
     @exclusivity(unchecked) fileprivate var bytes: [UInt8] = []
     @exclusivity(unchecked) fileprivate var unsupported = false
+    /// Coding keys already written, with their JSON text and colon: a chunk's jobs write the
+    /// same few keys again and again.
+    @exclusivity(unchecked) private var keys: [(name: String, json: [UInt8])] = []
 
     /// The JSON text of `value`.
     ///
@@ -141,6 +144,19 @@ final class StreamingJSONEncoder {
         }
     }
 
+    /// Writes a coding key and its colon.
+    fileprivate func writeKey(_ name: String) {
+        for key in keys where key.name == name {
+            bytes.append(contentsOf: key.json)
+            return
+        }
+        let start = bytes.count
+        writeString(name)
+        bytes.append(58)
+        // A few keys: a type's fields, not a dictionary's keys.
+        if keys.count < 16 { keys.append((name, Array(bytes[start...]))) }
+    }
+
     fileprivate func writeString(_ string: String) {
         // Most strings (every coding key) need no escaping: copied in one go.
         var string = string
@@ -249,8 +265,7 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private func key(_ key: Key) {
         encoder.separate()
-        encoder.stream.writeString(key.stringValue)
-        encoder.stream.bytes.append(58)
+        encoder.stream.writeKey(key.stringValue)
     }
 
     mutating func encodeNil(forKey key: Key) throws {
