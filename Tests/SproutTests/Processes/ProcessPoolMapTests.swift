@@ -206,6 +206,19 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// A chunk's jobs run in one call into their type's code; jobs whose `run()` suspends
+    /// (on the worker's hub) still run one after another there and each answers for itself.
+    @Test func aChunksJobsThatSuspendAnswerInOrder() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let outputs = try await pool.map((0..<30).map { HubNap(value: $0) }, chunkSize: 10)
+                #expect(pool.chunkFramesSent >= 3)
+                #expect(outputs == Array(0..<30))
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A worker killed in the middle of a chunk: the jobs it finished keep their outputs
     /// (committed to its ledger one by one), the one running fails with ``WorkerCrashed``,
     /// and the ones it never started run elsewhere, exactly once.

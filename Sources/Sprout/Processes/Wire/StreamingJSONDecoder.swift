@@ -17,7 +17,7 @@ package enum StreamingJSONDecoder {
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
     package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        // Offsets are kept in 32 bits (ObjectMembers).
+        // Offsets are kept in 32 bits (RangeDecoder, ObjectMembers).
         guard bytes.count <= Int(UInt32.max) else { throw Unsupported() }
         // Not withContiguousStorageIfAvailable: its Optional<Value> costs a metadata lookup
         // per call in this unspecialized code.
@@ -321,10 +321,21 @@ private struct JSONText {
     }
 }
 
-/// The `Decoder` one value's `init(from:)` sees.
+/// The `Decoder` one value's `init(from:)` sees. Its bounds are kept in 32 bits (see
+/// ``StreamingJSONDecoder/decode(_:from:)``), so it fits an existential's inline buffer:
+/// passed as `any Decoder`, it costs no allocation per value.
 private struct RangeDecoder: Decoder {
     let text: JSONText
-    let range: Range<Int>
+    private let start: UInt32
+    private let end: UInt32
+    var range: Range<Int> { Int(start)..<Int(end) }
+
+    init(text: JSONText, range: Range<Int>) {
+        self.text = text
+        start = UInt32(truncatingIfNeeded: range.lowerBound)
+        end = UInt32(truncatingIfNeeded: range.upperBound)
+    }
+
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
