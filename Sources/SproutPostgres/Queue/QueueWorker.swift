@@ -36,7 +36,7 @@ final class QueueWorker {
     /// Each lane's connection; lane 0's also carries the heartbeats. `nil` once broken,
     /// until that lane's next statement.
     private var connections: [PostgresConnection?] = Array(repeating: nil, count: lanes)
-    /// Jobs asked for by the claims in flight: held already, as far as ``capacity`` goes.
+    /// Jobs asked for by the claims in flight: held already, as far as ``heldAtMost`` goes.
     private var claiming = 0
     /// The first error that ended a lane: the other lanes end too.
     private var failure: (any Error)?
@@ -75,14 +75,14 @@ final class QueueWorker {
     /// apart, and a rate measured over that gap had one host claim twelve long jobs of twelve): tiny
     /// jobs are held by the hundred (one commit per batch, not per job), jobs longer than two
     /// statements at most two per process (another host can take the rest). Jobs shorter than a
-    /// statement (more than two per process finished in that time) are held for twice that: held
-    /// for exactly that, the pool ran out while each claim was in flight, statements and runs
-    /// taking turns (one claim of 100 held at a time, 24k tiny jobs/s); doubled, one lane claims
-    /// while the other answers and the pool keeps running (32-38k/s). At most `jobsPerProcess`
-    /// per process.
+    /// statement (more than two per process finished in that time) count twice beyond those two:
+    /// counted once, the pool ran out while each claim was in flight, statements and runs taking
+    /// turns (one claim of 100 held at a time, 24k tiny jobs/s); counted twice, one lane claims
+    /// while the other answers and the pool keeps running (32-38k/s). Each job leaving the window
+    /// lowers the bound by two at most. At most `jobsPerProcess` per process.
     private var heldAtMost: Int {
         let finished = finishedRecently
-        let cover = finished > 2 * pool.size ? 2 * finished : finished
+        let cover = finished + max(0, finished - 2 * pool.size)
         return min(pool.size * max(1, options.jobsPerProcess), pool.size + cover)
     }
 
@@ -96,7 +96,6 @@ final class QueueWorker {
         }
         return finishedAt.count - firstFinished
     }
-    private var capacity: Int { heldAtMost - running.count - claiming }
 
     /// Runs until SIGTERM (or ``drain()``) and every claimed job is recorded.
     func serve() async throws {
@@ -156,8 +155,13 @@ final class QueueWorker {
                 // waits until half the held jobs are done (one round trip per job otherwise).
                 // One claim in flight at a time: the jobs of two could reach the pool out of
                 // priority order.
-                let claimable = !draining && capacity > 0 && claiming == 0 ? min(capacity, options.claimBatch) : 0
-                let wanted = !outcomes.isEmpty || capacity >= heldAtMost / 2 || running.count + claiming == 0 ? claimable : 0
+                // The bound read once: it falls as finished jobs leave its window, and a
+                // second reading a moment later could give a negative claim (the server
+                // refused `LIMIT -5` and the host ended).
+                let bound = heldAtMost
+                let room = bound - running.count - claiming
+                let claimable = !draining && room > 0 && claiming == 0 ? min(room, options.claimBatch) : 0
+                let wanted = !outcomes.isEmpty || room >= bound / 2 || running.count + claiming == 0 ? claimable : 0
                 if !outcomes.isEmpty || wanted > 0 {
                     let signals = newJobSignals
                     let claimed = try await answerAndClaim(wanted, lane: lane)

@@ -46,6 +46,22 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// Long jobs submitted one by one after a map of tiny ones (the pool still counts its
+    /// jobs tiny, so it gives workers more than one each) are shared between the workers:
+    /// they went to the first worker, 11 of 12 on one of two, half the pool idle.
+    @Test func jobsSubmittedOneByOneAfterTinyOnesAreShared() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                _ = try await pool.map((0..<200).map(Square.init))
+                let handles = try (0..<12).map { _ in try pool.submit(WhoAmI(pause: 0.2)) }
+                var perWorker: [Int32: Int] = [:]
+                for handle in handles { perWorker[try await handle.get(timeout: 30), default: 0] += 1 }
+                #expect(perWorker.count == 2 && perWorker.values.allSatisfy { $0 <= 7 }, "jobs per worker: \(perWorker)")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func aThrowingJobReturnsItsError() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in

@@ -371,8 +371,9 @@ public final class ProcessPool {
     static let tinyJobPrefetch = 256
 
     /// Gives queued batches to workers: first one to every idle worker, then — while jobs
-    /// are tiny — more to each in turn, up to ``tinyJobPrefetch`` jobs, so no worker waits
-    /// for its next job and none takes the whole queue.
+    /// are tiny — more, each to the worker holding the fewest jobs, up to
+    /// ``tinyJobPrefetch`` jobs, so no worker waits for its next job and none takes the
+    /// whole queue.
     private func dispatch() {
         guard !pending.isEmpty else { return }
         let ready = workers.filter(\.takesJobs)
@@ -380,14 +381,15 @@ public final class ProcessPool {
             guard assignBatch(to: worker) else { break }
         }
         if meanTaskSeconds < 0.001 {
-            var progress = true
-            while progress && !pending.isEmpty {
-                progress = false
-                // Two batches each at least, so a worker has the next chunk of a map at hand.
-                for worker in ready where worker.outstandingItems < Self.tinyJobPrefetch || worker.batches < 2 {
-                    if assignBatch(to: worker) { progress = true }
-                    if pending.isEmpty { break }
-                }
+            // The fewest first, not each in turn from the first: jobs submitted one by one
+            // dispatch one at a time, and in turn from the first gave all of them to it (12
+            // long jobs submitted after a map of tiny ones ran 11 on one worker of two).
+            // Two batches each at least, so a worker has the next chunk of a map at hand.
+            var candidates = ready
+            while !pending.isEmpty {
+                candidates.removeAll { $0.outstandingItems >= Self.tinyJobPrefetch && $0.batches >= 2 }
+                guard let worker = candidates.min(by: { $0.outstandingItems < $1.outstandingItems }) else { break }
+                if !assignBatch(to: worker) { candidates.removeAll { $0 === worker } }
             }
         }
         for worker in ready { worker.sendAssigned() }
