@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 
 /// Writes JSON straight into a byte buffer while a value's `encode(to:)` runs, without the
 /// intermediate tree Foundation's `JSONEncoder` builds: jobs are encoded once per item, so
@@ -148,7 +149,7 @@ final class StreamingJSONEncoder {
     fileprivate func writeKey(_ name: String) {
         // By bytes: `==` on strings is canonical equivalence, and "é" written as one scalar
         // or as "e" and an accent are different keys on the wire.
-        for key in keys where key.name.utf8.elementsEqual(name.utf8) {
+        for key in keys where Self.sameBytes(key.name, name) {
             bytes.append(contentsOf: key.json)
             return
         }
@@ -157,6 +158,18 @@ final class StreamingJSONEncoder {
         bytes.append(58)
         // A few keys: a type's fields, not a dictionary's keys.
         if keys.count < 16 { keys.append((name, Array(bytes[start...]))) }
+    }
+
+    /// Whether two strings are the same UTF-8 bytes (compared with memcmp: through the UTF-8
+    /// views or a generic elementsEqual, a short key cost more than writing it).
+    private static func sameBytes(_ first: String, _ second: String) -> Bool {
+        var first = first
+        var second = second
+        return first.withUTF8 { one in
+            second.withUTF8 { other in
+                one.count == other.count && (one.isEmpty || memcmp(one.baseAddress!, other.baseAddress!, one.count) == 0)
+            }
+        }
     }
 
     fileprivate func writeString(_ string: String) {
