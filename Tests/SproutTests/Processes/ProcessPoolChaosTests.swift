@@ -186,6 +186,22 @@ private final class KillerState {
     var stop = false
 }
 
+/// A greenlet that SIGKILLs one of `victims` every 1–5 ms (random from `seed`) until `count`
+/// kills landed or `state.stop` is set; it sets `state.done` as it ends and returns the kills.
+@Hub
+private func startKilling(_ victims: Victims, count: Int = .max, seed: UInt64, state: KillerState) -> Greenlet<Int> {
+    spawn { () async throws -> Int in
+        var random = SplitMix64(seed: seed)
+        var delivered = 0
+        defer { state.done = true }
+        while delivered < count && !state.stop {
+            try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
+            if victims.killOne(using: &random) { delivered += 1 }
+        }
+        return delivered
+    }
+}
+
 /// Picks the chaos test's victims: a random worker, starting or serving, or — for a pool
 /// whose workers come from a fork server — about one time in twenty that server.
 @Hub
@@ -258,16 +274,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
 
         let killing = KillerState()
         let killerSeed = random.next()
-        let killer = spawn { () async throws -> Int in
-            var random = SplitMix64(seed: killerSeed)
-            var delivered = 0
-            defer { killing.done = true }
-            while delivered < killCount {
-                try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
-                if victims.killOne(using: &random) { delivered += 1 }
-            }
-            return delivered
-        }
+        let killer = startKilling(victims, count: killCount, seed: killerSeed, state: killing)
         // Rounds of jobs, a few in flight at once, until both the jobs and the kills are done.
         var rounds: [(first: Int, handles: [JobHandle<Int>])] = []
         var submitted = 0
@@ -336,15 +343,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         })
         submitted += 1_000
         let stopping = KillerState()
-        let shutdownKiller = spawn { () async throws -> Int in
-            var random = SplitMix64(seed: killerSeed &+ 1)
-            var delivered = 0
-            while !stopping.stop {
-                try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
-                if victims.killOne(using: &random) { delivered += 1 }
-            }
-            return delivered
-        }
+        let shutdownKiller = startKilling(victims, seed: killerSeed &+ 1, state: stopping)
         try await withTimeout(60) { try await pool.shutdown() }
         stopping.stop = true
         let shutdownKills = try await shutdownKiller.get()
@@ -382,16 +381,7 @@ private func mapChaos(itemCount: Int, killCount: Int, start: WorkerStart, seed: 
         let started = monotonicNanoseconds()
         let killing = KillerState()
         let killerSeed = random.next()
-        let killer = spawn { () async throws -> Int in
-            var random = SplitMix64(seed: killerSeed)
-            var delivered = 0
-            defer { killing.done = true }
-            while delivered < killCount {
-                try await sleep(Double(Int.random(in: 1_000...5_000, using: &random)) / 1e6)
-                if victims.killOne(using: &random) { delivered += 1 }
-            }
-            return delivered
-        }
+        let killer = startKilling(victims, count: killCount, seed: killerSeed, state: killing)
         var mapped = 0
         var values = 0
         var round = 0
