@@ -10,4 +10,9 @@ protocol MapSink: AnyObject {
     func poolClosed()
     /// Stops the map: no more input, and its jobs not yet done fail with ``JobCancelled``.
     func abandon()
+
+    /// Jobs `index`, `index + 1`, … ended with the next `count` outcomes of `records`, which
+    /// it reads; `describe(k)` tells the job of the `k`th for a failure's report. Returns
+    /// false when an output did not decode (that job then failed with the error).
+    func received(_ index: Int, count: Int, from records: inout ChunkOutcomes.Records, describe: (Int) -> String) -> Bool
 }
