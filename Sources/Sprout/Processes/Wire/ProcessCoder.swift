@@ -52,6 +52,8 @@ public struct JSONProcessCoder: ProcessCoder {
     // Made once: creating a JSONEncoder per job costs more than encoding a small one.
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
+    // What the streaming decoder keeps from one job to the next of a map (one decode at a time).
+    private let session = StreamingJSONDecoder.Session()
 
     /// A JSON coder.
     public init() {}
@@ -105,7 +107,7 @@ public struct JSONProcessCoder: ProcessCoder {
         // do/catch, not try?: an Optional<Value> costs a metadata lookup per call in this
         // unspecialized code.
         do {
-            return try StreamingJSONDecoder.decode(type, from: bytes)
+            return try StreamingJSONDecoder.decode(type, from: bytes, session: session)
         } catch {
             return try decoder.decode(type, from: Data(bytes))
         }
