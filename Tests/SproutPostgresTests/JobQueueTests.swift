@@ -417,6 +417,33 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClaimDoesNotWaitForAnswersBeingRecorded() async throws {
+        // Leases of 30 s: the host's statements may wait 10 s before they time out.
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 30)) { fixture in
+            let queue = fixture.queue, db = fixture.db
+            let held = try await queue.submit(Nap(seconds: 0.2))
+            try await waitFor { try await fixture.state(of: held.id) == "running" }
+            // The job's row locked elsewhere: the statement recording its answer waits for it.
+            let locker = try await PostgresConnection.connect(fixture.url)
+            defer { locker.close() }
+            try await locker.execute("BEGIN")
+            try await locker.query("SELECT 1 FROM sprout_jobs WHERE id = $1 FOR UPDATE", [.int(held.id)])
+            try await waitFor {
+                try await db.query("SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock'").rows[0][0] == .int(1)
+            }
+            // A claim that rode with that answer waited with it, and the host claimed nothing
+            // else until the lock went.
+            let started = monotonicSeconds()
+            #expect(try await queue.submit(Square(12)).get(timeout: 8) == 144)
+            print("a job submitted while an answer waited: done in \(monotonicSeconds() - started) s")
+            try await locker.execute("ROLLBACK")
+            #expect(try await held.get(timeout: 30) == 0.2)
+            let (status, output) = try await fixture.host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
     @Test func anExpiredLeaseRequeuesTheJobAndTheLateAnswerIsRefused() async throws {
         try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 1)) { fixture in
             let queue = fixture.queue, db = fixture.db, url = fixture.url
