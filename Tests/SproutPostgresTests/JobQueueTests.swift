@@ -444,6 +444,59 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aStatementTheServerRefusesIsRetriedAndTheHostKeepsItsJob() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil) { fixture in
+            let db = fixture.db
+            // Real server errors (P0001, raised by a trigger) in the host's statements: its
+            // first two claims of this test's job and its first two answers for it are
+            // refused and rolled back.
+            try await dropInjectedFaults(db)
+            try await db.execute("""
+                CREATE SEQUENCE test_claim_faults; CREATE SEQUENCE test_answer_faults;
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.state = 'running' AND nextval('test_claim_faults') <= 2 THEN
+                        RAISE EXCEPTION 'injected: claim refused';
+                    END IF;
+                    IF NEW.state = 'succeeded' AND nextval('test_answer_faults') <= 2 THEN
+                        RAISE EXCEPTION 'injected: answer refused';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state IS DISTINCT FROM NEW.state AND NEW.payload LIKE '%4242424%')
+                    EXECUTE FUNCTION test_refuse();
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(Square(4_242_424))
+            #expect(try await job.get(timeout: 20) == 4_242_424 * 4_242_424)
+            // Claimed once: the refused answers were sent again under the same lease.
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
+            #expect(try await fixture.queue.submit(Square(6)).get(timeout: 20) == 36)
+            try await dropInjectedFaults(db)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: claim refused") && output.contains("injected: answer refused"), "\(output)")
+        }
+    }
+
+    @Test func aHostWhoseSessionsTheServerEndsConnectsAgain() async throws {
+        try await QueueFixture.run(seconds: 90) { fixture in
+            let queue = fixture.queue
+            #expect(try await queue.submit(Square(3)).get(timeout: 20) == 9)
+            // The server ends the host's statement sessions (FATAL 57P01 on their next statement).
+            let ended = try await fixture.db.query("""
+                SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
+                WHERE pid <> pg_backend_pid() AND query LIKE '%answers AS MATERIALIZED%'
+                """).rows[0][0].int ?? 0
+            #expect(ended >= 1)
+            #expect(try await queue.submit(Square(5)).get(timeout: 20) == 25)
+            let (status, _) = try await fixture.host.stop()
+            #expect(status == .exited(0))
+        }
+    }
+
     @Test func anExpiredLeaseRequeuesTheJobAndTheLateAnswerIsRefused() async throws {
         try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 1)) { fixture in
             let queue = fixture.queue, db = fixture.db, url = fixture.url
@@ -690,6 +743,15 @@ private extension Sequence {
         for element in self { values.append(try await transform(element)) }
         return values
     }
+}
+
+/// Removes the trigger, function and sequences a test made to inject server errors.
+@Hub
+private func dropInjectedFaults(_ db: PostgresConnection) async throws {
+    try await db.execute("""
+        DROP TRIGGER IF EXISTS test_refuse ON sprout_jobs; DROP FUNCTION IF EXISTS test_refuse();
+        DROP SEQUENCE IF EXISTS test_claim_faults; DROP SEQUENCE IF EXISTS test_answer_faults;
+        """)
 }
 
 /// Sets the server's `wal_writer_delay` (`nil`: back to its default) for the crash tests, which

@@ -25,10 +25,12 @@ public enum PostgresError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True for the errors that end a connection rather than a statement: remaking the
-    /// connection may help.
+    /// connection may help. A server error of severity `FATAL` or `PANIC` is one: the server
+    /// has ended the session (`pg_terminate_backend`, a shutdown: SQLSTATE 57P01).
     public var isConnectionFault: Bool {
         switch self {
         case .connectFailed, .connectionLost, .closed, .timedOut: return true
+        case .server(let error): return error.severity == "FATAL" || error.severity == "PANIC"
         default: return false
         }
     }

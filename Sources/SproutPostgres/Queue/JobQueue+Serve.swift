@@ -11,8 +11,13 @@ extension JobQueue {
     /// The pool's workers are this program started again: call
     /// `ProcessPool.serveIfWorker(jobs:)` with the same types first thing in `main`.
     ///
-    /// Reports (the local pool's: worker stderr lines, workers that died) go to `logger`, the
-    /// pool's own (`sprout.pool`) when `nil`.
+    /// A statement the server refuses (a statement or lock timeout, an error raised by a
+    /// trigger) or a broken connection does not end the host: it keeps its running jobs and
+    /// their leases and tries again 0.05 s later, doubling to 1 s (see docs/JobQueue.md).
+    ///
+    /// Reports (the local pool's: worker stderr lines, workers that died; the host's own:
+    /// each statement the server refused) go to `logger`, the pool's own (`sprout.pool`) and
+    /// the queue's (`sprout.queue`) when `nil`.
     ///
     /// - Returns: how many of this host's answers were refused because its lease had
     ///   passed to another host (it was cut off for longer than the lease).
@@ -27,7 +32,8 @@ extension JobQueue {
         defer { db.close() }
         try await JobQueueSchema.migrate(db)
         let pool = try await ProcessPool(workers: processes, executable: options.executable, logger: logger)
-        let worker = QueueWorker(url: url, jobs: jobs, pool: pool, options: options)
+        let worker = QueueWorker(url: url, jobs: jobs, pool: pool, options: options,
+                                 logger: logger ?? Logger(label: JobQueue.loggerLabel))
         do {
             try await worker.serve()
         } catch {

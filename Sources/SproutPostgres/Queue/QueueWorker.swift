@@ -1,3 +1,4 @@
+import Logging
 import Sprout
 
 #if canImport(Glibc)
@@ -28,6 +29,8 @@ final class QueueWorker {
     private let options: JobQueueWorkerOptions
     private let jobTypes: [String: any ProcessJob.Type]
     private let pool: ProcessPool
+    /// Where a statement that failed without breaking its connection is reported.
+    private let logger: Logger
     /// Statements in flight at once, each on a connection of its own: while one waits for its
     /// commit, the next records what finished meanwhile and claims more, and the server runs
     /// both on two cores. With one, the host spent 92 % of a 10,000 tiny jobs run waiting on
@@ -64,10 +67,11 @@ final class QueueWorker {
     /// it, left the claim to this one.
     private var newJobSignals = 0
 
-    init(url: String, jobs: [any ProcessJob.Type], pool: ProcessPool, options: JobQueueWorkerOptions) {
+    init(url: String, jobs: [any ProcessJob.Type], pool: ProcessPool, options: JobQueueWorkerOptions, logger: Logger) {
         self.url = url
         self.options = options
         self.pool = pool
+        self.logger = logger
         jobTypes = Dictionary(jobs.map { ($0.jobName, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -137,8 +141,11 @@ final class QueueWorker {
     }
 
     private func statementLoop(lane: Int) async throws {
-        // After a connection fault (a server restart, a host cut off) the next try waits
-        // 0.05 s, doubling to 1 s: a server that is down is not asked 5 times a second.
+        // After a connection fault (a server restart, a host cut off) or a statement the
+        // server refused (a statement or lock timeout, a trigger's error, a deadlock) the next
+        // try waits 0.05 s, doubling to 1 s: a server that is down or failing is not asked 5
+        // times a second. Neither ends the host: its running jobs and their leases are kept,
+        // and the answers of the failed statement are sent again.
         var retryDelay = 0.05
         // `newJobSignals` when this lane's last claim came back short: the queue held no more
         // of its jobs then.
@@ -184,8 +191,12 @@ final class QueueWorker {
                     retryDelay = 0.05
                     continue
                 }
-            } catch let error as PostgresError where error.isConnectionFault {
-                dropConnection(lane: lane)
+            } catch let error as PostgresError {
+                if error.isConnectionFault {
+                    dropConnection(lane: lane)
+                } else {
+                    logger.warning("job queue host: a statement failed, retrying in \(retryDelay) s: \(error)")
+                }
                 try await sleep(retryDelay)
                 retryDelay = min(retryDelay * 2, 1)
                 continue
@@ -417,7 +428,10 @@ final class QueueWorker {
                         wake.set()
                     }
                 }
-            } catch let error as PostgresError where error.isConnectionFault {
+            } catch let error as PostgresError {
+                if !error.isConnectionFault {
+                    logger.warning("job queue host: listening failed, retrying in \(retryDelay) s: \(error)")
+                }
                 try await sleep(retryDelay)
                 retryDelay = min(retryDelay * 2, 1)
             }
@@ -443,8 +457,14 @@ final class QueueWorker {
                     try await db.query("DELETE FROM sprout_jobs WHERE finished_at < now() - make_interval(secs => $1::float8)",
                                        [.double(options.keepFinishedSeconds)], timeout: statementTimeout)
                 }
-            } catch let error as PostgresError where error.isConnectionFault {
-                dropConnection()
+            } catch let error as PostgresError {
+                // Tried again at the next beat, a third of the lease later: a lease outlives
+                // two failed beats.
+                if error.isConnectionFault {
+                    dropConnection()
+                } else {
+                    logger.warning("job queue host: a heartbeat failed: \(error)")
+                }
             }
         }
     }
