@@ -47,6 +47,29 @@ struct ChunkFramesTests {
         #expect(outcomes.map { Array($0.bytes) } == [[0x34], [0x7B, 0x7D]])
     }
 
+    /// A map of integer outputs takes them straight from the records, up to the first
+    /// outcome that is a failure or not a plain integer, which is left for the decoders.
+    @Test func integersAreReadFromTheRecordsUpToTheFirstOtherOutcome() throws {
+        func record(_ tag: UInt8, _ text: String) -> [UInt8] {
+            [tag] + withUnsafeBytes(of: UInt32(text.utf8.count).littleEndian, Array.init) + Array(text.utf8)
+        }
+        let payload: [UInt8] = [6, 0, 0, 0] + record(0, "12") + record(0, "-3") + record(1, "{}")
+            + record(0, "0") + record(0, "1.5") + record(0, "4")
+        var records = try ChunkOutcomes.Records(payload)
+        var read = [Int](repeating: 0, count: 6)
+        #expect(read.withUnsafeMutableBufferPointer { records.readIntegers(into: $0.baseAddress!, count: 6) } == 2)
+        #expect(read[..<2] == [12, -3])
+        #expect(records.next().kind == .failure)
+        #expect(read.withUnsafeMutableBufferPointer { records.readIntegers(into: $0.baseAddress!, count: 3) } == 1)
+        #expect(read[0] == 0)
+        let fraction = records.next()
+        #expect(fraction.kind == .result && Array(payload[fraction.bytes]) == Array("1.5".utf8))
+        // No further than asked, though more integers follow.
+        #expect(read.withUnsafeMutableBufferPointer { records.readIntegers(into: $0.baseAddress!, count: 0) } == 0)
+        #expect(read.withUnsafeMutableBufferPointer { records.readIntegers(into: $0.baseAddress!, count: 1) } == 1)
+        #expect(read[0] == 4)
+    }
+
     @Test func chunkOutcomesWhoseCountsLengthsOrTagsLieAreCorrupt() {
         let outcome: [UInt8] = [0, 1, 0, 0, 0, 0x34]
         let cases: [([UInt8], String)] = [

@@ -78,4 +78,33 @@ struct MapOutcomesTests {
         }
         #expect(Tracked.live.load(ordering: .relaxed) == before)
     }
+
+    /// Integers put in a run (a chunk's outputs read from its answer) fill only the slots
+    /// counted, past growth and before or after other outcomes, and are read in slot order.
+    @Test func integersPutInRunsFillOnlyTheSlotsCounted() {
+        let outcomes = MapOutcomes<Int>()
+        // Slots 100..<103 first (an answer ahead of others; the storage grows), fewer than asked for.
+        let ahead = outcomes.integerSlots(at: 100, count: 5)
+        for k in 0..<3 { ahead[k] = 100 + k }
+        outcomes.putIntegers(at: 100, count: 3)
+        #expect(outcomes.count == 103)
+        outcomes.put(failure: Failed(index: 99), at: 99)
+        let first = outcomes.integerSlots(at: 0, count: 99)
+        for k in 0..<99 { first[k] = k }
+        outcomes.putIntegers(at: 0, count: 99)
+        _ = outcomes.integerSlots(at: 103, count: 4)
+        outcomes.putIntegers(at: 103, count: 0)
+        #expect(outcomes.count == 103, "slots asked for and not counted are not outcomes")
+        var read: [Int] = []
+        #expect(outcomes.takeReadyOutputs(into: &read) == 99)
+        #expect(read == Array(0..<99))
+        guard case .failure(let error)? = outcomes.takeFirst() else {
+            Issue.record("slot 99 is the failure")
+            return
+        }
+        #expect(error as? Failed == Failed(index: 99))
+        #expect(outcomes.takeReadyOutputs(into: &read) == 3)
+        #expect(read.suffix(3) == [100, 101, 102])
+        #expect(outcomes.takeFirst() == nil)
+    }
 }

@@ -45,6 +45,19 @@ struct ProcessCoderTests {
         #expect(try coder.decode(String.self, from: coder.encode("a\"b")[...]) == "a\"b")
     }
 
+    /// An integer read the fast way (no decoder) is what `JSONDecoder` reads, or the text
+    /// goes to the decoders: leading zeros, a lone sign, exponents and fractions are theirs.
+    @Test func integersReadTheFastWayAreWhatJSONDecoderReads() throws {
+        let coder = JSONProcessCoder()
+        let texts = ["0", "-0", "7", "-12", "07", "-07", "00", "-", "", "1e3", "1.0", " 5", "+5",
+                     "123456789012345678", "-12345678901234567", "9223372036854775807", "92233720368547758070"]
+        for text in texts {
+            let foundation = try? JSONDecoder().decode(Int.self, from: Data(text.utf8))
+            let ours = try? coder.decode(Int.self, from: Array(text.utf8)[...])
+            #expect(ours == foundation, "\(text)")
+        }
+    }
+
     /// Only a value of type `[UInt8]` travels as raw bytes: an empty array of another element
     /// type, or an optional holding bytes, is JSON like any other value (an `as? [UInt8]`
     /// cast took both, and a job returning `[String]()` failed as "did not decode").

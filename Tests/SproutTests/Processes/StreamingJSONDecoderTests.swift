@@ -1,5 +1,6 @@
 import Testing
 import Sprout
+import SproutTestSupport
 
 import FoundationEssentials
 
@@ -23,12 +24,84 @@ private struct Wide: Codable, Equatable {
     var f: Int?
 }
 
+/// A linked list: the same type again inside, read after the field that holds it.
+private final class Node: Decodable, Equatable, Sendable {
+    let next: Node?
+    let value: Int
+
+    init(value: Int, next: Node?) {
+        self.value = value
+        self.next = next
+    }
+
+    required init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        next = try container.decodeIfPresent(Node.self, forKey: .next)
+        value = try container.decode(Int.self, forKey: .value)
+    }
+
+    static func == (a: Node, b: Node) -> Bool { a.value == b.value && a.next == b.next }
+
+    private enum CodingKeys: String, CodingKey { case next, value }
+}
+
+/// Decodes another document with the same session in the middle of its own `init(from:)`,
+/// then reads its own member.
+private struct Reentrant: Decodable, Equatable {
+    static let session = StreamingJSONDecoder.Session()
+    var inner: Member
+    var outer: Int
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inner = try StreamingJSONDecoder.decode(Member.self, from: ArraySlice(#"{"id": 7, "name": "in"}"#.utf8), session: Self.session)
+        outer = try container.decode(Int.self, forKey: .outer)
+    }
+
+    init(inner: Member, outer: Int) {
+        self.inner = inner
+        self.outer = outer
+    }
+
+    private enum CodingKeys: String, CodingKey { case outer }
+}
+
+/// Asks its decoder for two keyed containers of different key types.
+private struct TwoViews: Decodable, Equatable {
+    var id: Int
+    var ratio: Double
+
+    init(from decoder: any Decoder) throws {
+        let first = try decoder.container(keyedBy: IDKey.self)
+        let second = try decoder.container(keyedBy: RatioKey.self)
+        ratio = try second.decode(Double.self, forKey: .ratio)
+        id = try first.decode(Int.self, forKey: .id)
+    }
+
+    init(id: Int, ratio: Double) {
+        self.id = id
+        self.ratio = ratio
+    }
+
+    private enum IDKey: String, CodingKey { case id }
+    private enum RatioKey: String, CodingKey { case ratio }
+}
+
 /// Inputs the fuzzer (and the RFC) found: the fast path either agrees with JSONDecoder or
 /// leaves the input to it by throwing.
 @Suite("StreamingJSONDecoder")
 struct StreamingJSONDecoderTests {
-    private func fast<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
-        try? StreamingJSONDecoder.decode(type, from: ArraySlice(text.utf8))
+    private static let session = StreamingJSONDecoder.Session()
+
+    /// The fast path's value, read without a session and twice with one (the second time
+    /// from what the first kept), all three the same.
+    private func fast<T: Decodable & Equatable>(_ type: T.Type, _ text: String) -> T? {
+        let alone = try? StreamingJSONDecoder.decode(type, from: ArraySlice(text.utf8))
+        for _ in 0..<2 {
+            let kept = try? StreamingJSONDecoder.decode(type, from: ArraySlice(text.utf8), session: Self.session)
+            #expect(kept == alone, "\(text) with a session")
+        }
+        return alone
     }
 
     @Test
@@ -107,5 +180,33 @@ struct StreamingJSONDecoderTests {
         // A key given twice, the second time past the members kept in place, is left to
         // JSONDecoder (which takes the last).
         #expect(fast(Wide.self, #"{"a": 1, "b": "", "c": false, "d": 0, "e": [], "a": 2}"#) == nil)
+    }
+
+    /// One session across documents of changing types and values, nested values of the same
+    /// type, a decode nested in another's `init(from:)` and two containers for one object:
+    /// each document is read as JSONDecoder reads it, never with members kept from another.
+    @Test
+    func aSessionReadsEachDocumentAsJSONDecoderDoes() throws {
+        let session = StreamingJSONDecoder.Session()
+        var random = SplitMix64(seed: testSeed())
+        func same<T: Decodable & Equatable>(_ type: T.Type, _ text: String) throws {
+            let reference = try JSONDecoder().decode(type, from: Data(text.utf8))
+            #expect(try StreamingJSONDecoder.decode(type, from: ArraySlice(text.utf8), session: session) == reference, "\(text)")
+        }
+        for _ in 0..<300 {
+            let id = Int(truncatingIfNeeded: random.next())
+            switch random.next() % 4 {
+            case 0: try same(Member.self, random.next() % 2 == 0 ? #"{"id": \#(id)}"# : #"{"name": "n\#(id % 100)", "id": \#(id)}"#)
+            case 1: try same(Flags.self, #"{"ratio": \#(Double(id % 1000) / 8), "on": \#(id % 2 == 0)}"#)
+            case 2: try same(Wide.self, #"{"e": [\#(id)], "a": \#(id % 7), "b": "\#(id % 3)", "c": true, "d": 1.5, "f": \#(id % 5)}"#)
+            default: try same(Node.self, #"{"next": {"next": {"value": \#(id % 9)}, "value": 2}, "value": \#(id)}"#)
+            }
+        }
+        let reentrant = try StreamingJSONDecoder.decode(Reentrant.self, from: ArraySlice(#"{"outer": 3}"#.utf8), session: Reentrant.session)
+        #expect(reentrant == Reentrant(inner: Member(id: 7, name: "in"), outer: 3))
+        for _ in 0..<2 {
+            #expect(try StreamingJSONDecoder.decode(TwoViews.self, from: ArraySlice(#"{"ratio": 0.5, "id": 4}"#.utf8), session: session)
+                == TwoViews(id: 4, ratio: 0.5))
+        }
     }
 }

@@ -9,6 +9,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
 
     private let pool: ProcessPool
     private let coder: any ProcessCoder
+    /// Whether outputs are `Int`s in ``JSONProcessCoder``'s JSON, read straight from a
+    /// chunk's answer into their slots (``ChunkOutcomes/Records/readIntegers(into:count:)``).
+    private let integerOutputs: Bool
     private let ordered: Bool
     private let fixedChunk: Int?
     private let total: Int?
@@ -40,6 +43,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
                       progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
         self.pool = pool
         coder = pool.coder
+        integerOutputs = Job.Output.self == Int.self && coder is JSONProcessCoder
         self.ordered = ordered
         fixedChunk = chunkSize.map { max(1, $0) }
         total = (jobs as? any Collection)?.count
@@ -169,6 +173,31 @@ final class MapRun<Job: ProcessJob>: MapSink {
         }
     }
 
+    func received(_ index: Int, count: Int, from records: inout ChunkOutcomes.Records, describe: (Int) -> String) -> Bool {
+        var trusted = true
+        var offset = 0
+        while offset < count {
+            if integerOutputs {
+                let slot = slot(index + offset)
+                let read = records.readIntegers(into: outcomes.integerSlots(at: slot, count: count - offset), count: count - offset)
+                outcomes.putIntegers(at: slot, count: read)
+                ended(read)
+                offset += read
+                if offset == count { break }
+            }
+            // An outcome the fast way does not take (a failure, an output of another shape).
+            let record = records.next()
+            let bytes = records.payload[record.bytes]
+            if record.kind == .result {
+                trusted = received(index + offset, .success(bytes)) && trusted
+            } else {
+                settle(index + offset, failure: JobFailed.decode(bytes, job: describe(offset), coder: coder))
+            }
+            offset += 1
+        }
+        return trusted
+    }
+
     /// Where job `index`'s outcome goes among the unread ones.
     private func slot(_ index: Int) -> Int {
         ordered ? index - nextOutput : outcomes.count
@@ -180,10 +209,18 @@ final class MapRun<Job: ProcessJob>: MapSink {
         ended()
     }
 
-    /// Counts a job that ended and tells whoever waits.
-    private func ended() {
-        done += 1
-        progress?(MapProgress(done: done, total: total, failed: failed, since: started))
+    /// Counts `count` jobs that ended and tells whoever waits.
+    private func ended(_ count: Int = 1) {
+        guard count > 0 else { return }
+        if let progress {
+            // Once per job, as each would have been reported alone.
+            for _ in 0..<count {
+                done += 1
+                progress(MapProgress(done: done, total: total, failed: failed, since: started))
+            }
+        } else {
+            done += count
+        }
         reader?.wake()
     }
 

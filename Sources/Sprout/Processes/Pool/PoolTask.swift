@@ -160,6 +160,25 @@ final class PoolTask {
         return endItem(.failure(JobFailed.decode(bytes, job: describeItem?(offset) ?? "", coder: coder)))
     }
 
+    /// Chunk items `items` (the next ones the worker answered) were answered with the next
+    /// `items.count` outcomes of `records`: the items not ended yet (the rest were failed
+    /// meanwhile, their answers skipped) end with theirs, delivered to the map in one call.
+    /// Returns false when a result did not decode.
+    func answerItems(_ items: Range<Int>, from records: inout ChunkOutcomes.Records) -> Bool {
+        let first = max(items.lowerBound, next)
+        guard !isDone, let sink, let describeItem, first < items.upperBound else {
+            records.skip(items.count)
+            return true
+        }
+        records.skip(first - items.lowerBound)
+        next = items.upperBound
+        if next == end {
+            isDone = true
+            self.sink = nil
+        }
+        return sink.received(index + first - start, count: items.upperBound - first, from: &records) { describeItem(first + $0) }
+    }
+
     /// Ends chunk item `next` with `outcome`.
     @discardableResult
     private func endItem(_ outcome: Result<ArraySlice<UInt8>, any Error>) -> Bool {

@@ -25,28 +25,86 @@ package enum ChunkOutcomes {
     /// The outcomes a payload holds: ``FrameKind/result`` or ``FrameKind/failure`` with the
     /// encoded bytes.
     ///
-    /// - Throws: ``ChannelError/corruptFrame(_:)`` for a count or a length that does not
-    ///   match the bytes there are, or an unknown tag.
+    /// - Throws: ``ChannelError/corruptFrame(_:)`` as ``Records/init(_:)`` does.
     package static func split(_ payload: [UInt8]) throws(ChannelError) -> [(kind: FrameKind, bytes: ArraySlice<UInt8>)] {
-        var cursor = WireCursor(payload)
-        guard let count = cursor.read(UInt32.self) else { throw .corruptFrame("chunk outcomes of \(payload.count) bytes have no count") }
-        guard count > 0, Int(count) <= cursor.remaining / itemOverhead else {
-            throw .corruptFrame("chunk outcomes announce \(count) outcomes in \(cursor.remaining) bytes")
+        var records = try Records(payload)
+        return (0..<records.count).map { _ in
+            let record = records.next()
+            return (record.kind, payload[record.bytes])
         }
-        var outcomes: [(kind: FrameKind, bytes: ArraySlice<UInt8>)] = []
-        outcomes.reserveCapacity(Int(count))
-        for index in 0..<Int(count) {
-            guard let tag = cursor.read(UInt8.self), let length = cursor.read(UInt32.self),
-                  let bytes = cursor.take(Int(length)) else {
-                throw .corruptFrame("chunk outcome \(index) of \(count) runs past its end")
+    }
+
+    /// A payload's outcomes, checked whole when it is made and then read front to back
+    /// without copying: the parent reads a chunk's answers in one pass, and a map takes
+    /// plain outputs straight from the bytes (``readIntegers(into:count:)``).
+    package struct Records {
+        /// The payload the records lie in.
+        package let payload: [UInt8]
+        /// How many outcomes it holds.
+        package let count: Int
+        /// The next record's offset in ``payload``.
+        private var offset = ChunkOutcomes.countSize
+
+        /// Checks every record of `payload` (nothing is delivered from a frame that lies
+        /// anywhere).
+        ///
+        /// - Throws: ``ChannelError/corruptFrame(_:)`` for a count or a length that does not
+        ///   match the bytes there are, or an unknown tag.
+        package init(_ payload: [UInt8]) throws(ChannelError) {
+            var cursor = WireCursor(payload)
+            guard let count = cursor.read(UInt32.self) else { throw .corruptFrame("chunk outcomes of \(payload.count) bytes have no count") }
+            guard count > 0, Int(count) <= cursor.remaining / itemOverhead else {
+                throw .corruptFrame("chunk outcomes announce \(count) outcomes in \(cursor.remaining) bytes")
             }
-            switch tag {
-            case 0: outcomes.append((.result, bytes))
-            case 1: outcomes.append((.failure, bytes))
-            default: throw .corruptFrame("chunk outcome \(index) has unknown tag \(tag)")
+            for index in 0..<Int(count) {
+                guard let tag = cursor.read(UInt8.self), let length = cursor.read(UInt32.self), cursor.take(Int(length)) != nil else {
+                    throw .corruptFrame("chunk outcome \(index) of \(count) runs past its end")
+                }
+                guard tag <= 1 else { throw .corruptFrame("chunk outcome \(index) has unknown tag \(tag)") }
+            }
+            guard cursor.remaining == 0 else { throw .corruptFrame("chunk outcomes have \(cursor.remaining) bytes after the last") }
+            self.payload = payload
+            self.count = Int(count)
+        }
+
+        /// The next outcome: its kind and where its bytes lie in ``payload``. There is one
+        /// (the caller reads at most ``count``).
+        package mutating func next() -> (kind: FrameKind, bytes: Range<Int>) {
+            let (tag, length) = header()
+            let start = offset + itemOverhead
+            offset = start + length
+            return (tag == 0 ? .result : .failure, start..<offset)
+        }
+
+        /// Skips `count` outcomes.
+        mutating func skip(_ count: Int) {
+            for _ in 0..<count { _ = next() }
+        }
+
+        /// Reads the results from here on, up to `count`, whose bytes are a plain JSON
+        /// integer (as ``JSONProcessCoder`` writes an `Int`) into `target`, stopping before
+        /// the first outcome that is not one; returns how many it read.
+        mutating func readIntegers(into target: UnsafeMutablePointer<Int>, count: Int) -> Int {
+            payload.withUnsafeBytes { bytes in
+                var read = 0
+                while read < count {
+                    let (tag, length) = header()
+                    guard tag == 0,
+                          let integer = JSONProcessCoder.integer(UnsafeRawBufferPointer(rebasing: bytes[(offset + itemOverhead)...].prefix(length)))
+                    else { break }
+                    target[read] = integer
+                    offset += itemOverhead + length
+                    read += 1
+                }
+                return read
             }
         }
-        guard cursor.remaining == 0 else { throw .corruptFrame("chunk outcomes have \(cursor.remaining) bytes after the last") }
-        return outcomes
+
+        /// The tag and length of the record at ``offset``, checked by ``init(_:)``.
+        private func header() -> (tag: UInt8, length: Int) {
+            payload.withUnsafeBytes { bytes in
+                (bytes[offset], Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self))))
+            }
+        }
     }
 }

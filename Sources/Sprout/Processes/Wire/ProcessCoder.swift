@@ -52,6 +52,8 @@ public struct JSONProcessCoder: ProcessCoder {
     // Made once: creating a JSONEncoder per job costs more than encoding a small one.
     private let encoder = JSONEncoder()
     private let decoder = JSONDecoder()
+    // What the streaming decoder keeps from one job to the next of a map (one decode at a time).
+    private let session = StreamingJSONDecoder.Session()
 
     /// A JSON coder.
     public init() {}
@@ -105,24 +107,32 @@ public struct JSONProcessCoder: ProcessCoder {
         // do/catch, not try?: an Optional<Value> costs a metadata lookup per call in this
         // unspecialized code.
         do {
-            return try StreamingJSONDecoder.decode(type, from: bytes)
+            return try StreamingJSONDecoder.decode(type, from: bytes, session: session)
         } catch {
             return try decoder.decode(type, from: Data(bytes))
         }
     }
 
-    /// A JSON integer without sign oddities or spaces, or `nil` (the decoder then decides).
+    /// A JSON integer without sign oddities, leading zeros or spaces, or `nil` (the decoder
+    /// then decides).
     private static func integer(_ bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBytes { integer($0) }
+    }
+
+    /// A JSON integer of at most 18 characters (no overflow) in `bytes`, as `JSONDecoder`
+    /// reads it into an `Int`, or `nil` where it might read it otherwise or not at all.
+    static func integer(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var index = bytes.startIndex
-        let negative = bytes[index] == UInt8(ascii: "-")
-        if negative { index += 1 }
-        guard index < bytes.endIndex else { return nil }
+        var index = 0
+        let negative = bytes[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        // JSON has no leading zeros: "07" is not an integer to JSONDecoder.
+        guard index < bytes.count, bytes[index] != UInt8(ascii: "0") || index + 1 == bytes.count else { return nil }
         var value = 0
-        while index < bytes.endIndex {
-            let digit = Int(bytes[index]) - 48
+        while index < bytes.count {
+            let digit = Int(bytes[index]) &- 48
             guard digit >= 0 && digit <= 9 else { return nil }
-            value = value * 10 + digit
+            value = value &* 10 &+ digit
             index += 1
         }
         return negative ? -value : value

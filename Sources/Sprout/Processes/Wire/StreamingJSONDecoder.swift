@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import Synchronization
 
 /// Reads JSON written the way ``StreamingJSONEncoder`` and `JSONEncoder` write it, straight
 /// from the bytes: a worker decodes every job it runs, so this is on the hot path of a map
@@ -7,31 +8,119 @@ import Glibc
 ///
 /// It knows objects, arrays, numbers, booleans, `null` and strings without escapes. Any
 /// other input, and types `JSONDecoder` treats specially (`Data`, `Date`, `URL`, `Decimal`),
-/// make ``decode(_:from:)`` throw; the caller then asks `JSONDecoder`, which decides — and
+/// make ``decode(_:from:session:)`` throw; the caller then asks `JSONDecoder`, which decides — and
 /// gives the real error if there is one.
 package enum StreamingJSONDecoder {
     /// Input the fast path leaves to `JSONDecoder`.
     package struct Unsupported: Error {}
 
-    /// Decodes a `Value` from `bytes`.
+    /// What one coder keeps from one decode to the next: the members of the document's
+    /// top-level object, found while it is validated, and the keyed container last handed
+    /// out for it. A map's jobs are decoded one after another, each a small object of the
+    /// same type: reusing that container spares each job a container allocated in a box and
+    /// two generic-metadata lookups, and a second walk over its members.
+    ///
+    /// One decode at a time uses it (a compare-exchange decides): a decode that finds it in
+    /// use — another thread's, or one nested in a type's `init(from:)` — goes without.
+    package final class Session: @unchecked Sendable {
+        private let busy = Atomic<Bool>(false)
+        /// Only used while `busy` is held.
+        fileprivate let root = UnsafeMutablePointer<RootObject>.allocate(capacity: 1)
+
+        /// A session no decode has used yet.
+        package init() {
+            root.initialize(to: RootObject())
+        }
+
+        deinit {
+            root.deinitialize(count: 1)
+            root.deallocate()
+        }
+
+        fileprivate func take() -> Bool {
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        }
+
+        fileprivate func give() {
+            busy.store(false, ordering: .releasing)
+        }
+    }
+
+    /// Decodes a `Value` from `bytes`, with what `session` (if any) kept from earlier decodes.
     ///
     /// - Throws: ``Unsupported`` for anything it does not handle.
-    package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
+    package static func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>,
+                                                 session: Session? = nil) throws -> Value {
         // Offsets are kept in 32 bits (RangeDecoder, ObjectMembers).
         guard bytes.count <= Int(UInt32.max) else { throw Unsupported() }
         // Not withContiguousStorageIfAvailable: its Optional<Value> costs a metadata lookup
         // per call in this unspecialized code.
         return try bytes.withUnsafeBufferPointer { buffer in
             let text = JSONText(bytes: buffer)
+            // Numbers and strings have no members to keep.
+            if let session, JSONScalarTypes.kind(of: type) == nil, session.take() {
+                defer { session.give() }
+                let root = session.root
+                root.pointee.text = text
+                root.pointee.members = ObjectMembers()
+                root.pointee.range = try text.validate(recordingMembersIn: &root.pointee.members)
+                return try Value(from: RootDecoder(root: root))
+            }
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
-            try text.validate()
-            // Validated as one value with nothing but spaces around it: it ends at the last
-            // byte that is not a space, without walking it again.
-            var end = text.bytes.count
-            while end > 0, text.isSpace(text.bytes[end - 1]) { end -= 1 }
-            return try text.decode(type, from: text.skipSpace(0)..<end)
+            return try text.decode(type, from: text.validate(recordingMembersIn: nil))
         }
+    }
+}
+
+/// The document's top-level value while a ``StreamingJSONDecoder/Session`` is used: its
+/// members when it is an object, and the keyed container last made for it.
+private struct RootObject {
+    var text = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0))
+    var range = 0..<0
+    var members = ObjectMembers()
+    /// The `Key` type of `container` (a `RootContainer<Key>`).
+    var containerKey: ObjectIdentifier?
+    var container: AnyObject?
+}
+
+/// A keyed container for the top-level object, kept by a session for the next document.
+/// Its reader reads the session's `RootObject`, so the same container serves every
+/// document: it stays valid as long as the container is used only while its decode runs,
+/// as every container of this decoder.
+private final class RootContainer<Key: CodingKey> {
+    let container: KeyedDecodingContainer<Key>
+
+    init(_ container: KeyedDecodingContainer<Key>) {
+        self.container = container
+    }
+}
+
+/// The `Decoder` the top-level value's `init(from:)` sees when a session is used.
+private struct RootDecoder: Decoder {
+    let root: UnsafeMutablePointer<RootObject>
+
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        // Its members were only recorded for an object (RangeDecoder refuses others the same way).
+        guard root.pointee.text.bytes[root.pointee.range.lowerBound] == 123 else { throw StreamingJSONDecoder.Unsupported() }
+        if root.pointee.containerKey == ObjectIdentifier(Key.self), let kept = root.pointee.container {
+            return unsafeDowncast(kept, to: RootContainer<Key>.self).container
+        }
+        let kept = RootContainer(KeyedDecodingContainer(RootObjectReader<Key>(root: root)))
+        root.pointee.containerKey = ObjectIdentifier(Key.self)
+        root.pointee.container = kept
+        return kept.container
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try RangeDecoder(text: root.pointee.text, range: root.pointee.range).unkeyedContainer()
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        try RangeDecoder(text: root.pointee.text, range: root.pointee.range).singleValueContainer()
     }
 }
 
@@ -52,18 +141,24 @@ private struct JSONText {
 
     /// Checks that the bytes are one JSON value (RFC 8259) that this fast path can read:
     /// exact literals, numbers by the grammar, strings of valid UTF-8 without control
-    /// bytes or escapes, at most 512 levels deep. One pass, no recursion.
-    func validate() throws {
+    /// bytes or escapes, at most 512 levels deep. One pass, no recursion. Returns where the
+    /// value lies (without the spaces around it); when it is an object, appends its members
+    /// to `members` (if given) on the way.
+    func validate(recordingMembersIn members: UnsafeMutablePointer<ObjectMembers>?) throws -> Range<Int> {
         // The open containers' closing bytes, on the stack: a job is validated per item.
-        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxDepth) { try validate(open: $0) }
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxDepth) { try validate(open: $0, members: members) }
     }
 
     /// The deepest nesting the fast path reads.
     private static let maxDepth = 512
 
-    private func validate(open: UnsafeMutableBufferPointer<UInt8>) throws {
+    private func validate(open: UnsafeMutableBufferPointer<UInt8>, members: UnsafeMutablePointer<ObjectMembers>?) throws -> Range<Int> {
         var depth = 0
-        var index = skipSpace(0)
+        let start = skipSpace(0)
+        var index = start
+        // The top-level object's member being read: its key, and where its value starts.
+        var key = 0..<0
+        var valueStart = 0
         value: while true {
             guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
             switch bytes[index] {
@@ -76,7 +171,7 @@ private struct JSONText {
                     guard depth < Self.maxDepth else { throw StreamingJSONDecoder.Unsupported() }
                     open[depth] = close
                     depth += 1
-                    if close == 125 { index = try memberKey(index) }
+                    if close == 125 { index = try memberKey(index, depth: depth, key: &key, valueStart: &valueStart) }
                     continue value
                 }
             case 34: index = try stringEnd(index)
@@ -87,13 +182,16 @@ private struct JSONText {
             }
             // After a value: a comma and the next one, or the end of its container.
             while true {
-                index = skipSpace(index)
+                if depth == 1, let members, open[0] == 125 {
+                    members.pointee.append(key: key, value: valueStart..<index)
+                }
                 guard depth > 0 else { break value }
+                index = skipSpace(index)
                 let close = open[depth - 1]
                 guard index < bytes.count else { throw StreamingJSONDecoder.Unsupported() }
                 if bytes[index] == 44 {
                     index = skipSpace(index + 1)
-                    if close == 125 { index = try memberKey(index) }
+                    if close == 125 { index = try memberKey(index, depth: depth, key: &key, valueStart: &valueStart) }
                     continue value
                 }
                 guard bytes[index] == close else { throw StreamingJSONDecoder.Unsupported() }
@@ -101,15 +199,24 @@ private struct JSONText {
                 index += 1
             }
         }
-        guard index == bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+        guard skipSpace(index) == bytes.count else { throw StreamingJSONDecoder.Unsupported() }
+        return start..<index
     }
 
-    /// Past an object member's key and colon, at its value.
-    private func memberKey(_ start: Int) throws -> Int {
+    /// Past an object member's key and colon, at its value. For a member of the top-level
+    /// object (`depth` 1; not one nested in it), sets `key` to where the key's text lies,
+    /// without its quotes, and `valueStart` to where its value starts.
+    private func memberKey(_ start: Int, depth: Int, key: inout Range<Int>, valueStart: inout Int) throws -> Int {
         guard start < bytes.count, bytes[start] == 34 else { throw StreamingJSONDecoder.Unsupported() }
-        let index = skipSpace(try stringEnd(start))
+        let keyEnd = try stringEnd(start)
+        var index = skipSpace(keyEnd)
         guard index < bytes.count, bytes[index] == 58 else { throw StreamingJSONDecoder.Unsupported() }
-        return skipSpace(index + 1)
+        index = skipSpace(index + 1)
+        if depth == 1 {
+            key = (start + 1)..<(keyEnd - 1)
+            valueStart = index
+        }
+        return index
     }
 
     /// Past the string starting at `start`: no control byte, no escape, valid UTF-8.
@@ -385,24 +492,14 @@ private struct ObjectMembers {
     }
 }
 
-private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let text: JSONText
-    let members: ObjectMembers
-    var codingPath: [any CodingKey] { [] }
-
-    var allKeys: [Key] {
-        (0..<members.count).compactMap {
-            Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[members[$0].key]), as: UTF8.self))
-        }
-    }
-
-    /// The value of member `key`; a key given twice is left to JSONDecoder.
-    private func value(_ key: Key) throws -> Range<Int>? {
-        var name = key.stringValue
+extension ObjectMembers {
+    /// The value of the member named `name`; a key given twice is left to JSONDecoder.
+    func value(of name: String, in text: JSONText) throws -> Range<Int>? {
+        var name = name
         return try name.withUTF8 { name in
             var found: Range<Int>?
-            for index in 0..<members.count {
-                let member = members[index]
+            for index in 0..<count {
+                let member = self[index]
                 guard member.key.count == name.count
                     && (name.isEmpty || memcmp(text.bytes.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) else {
                     continue
@@ -411,6 +508,26 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
                 found = member.value
             }
             return found
+        }
+    }
+}
+
+/// A keyed container over an object's members, wherever they are kept: in the container
+/// (``ObjectReader``) or in a session (``RootObjectReader``).
+private protocol MembersReader: KeyedDecodingContainerProtocol {
+    var text: JSONText { get }
+    var members: ObjectMembers { get }
+    /// The value of member `key` (see ``ObjectMembers/value(of:in:)``).
+    func value(_ key: Key) throws -> Range<Int>?
+}
+
+extension MembersReader {
+    var codingPath: [any CodingKey] { [] }
+
+    var allKeys: [Key] {
+        let members = members
+        return (0..<members.count).compactMap {
+            Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[members[$0].key]), as: UTF8.self))
         }
     }
 
@@ -444,6 +561,24 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
     func superDecoder(forKey key: Key) throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+}
+
+/// An object's container holding its members.
+private struct ObjectReader<Key: CodingKey>: MembersReader {
+    let text: JSONText
+    let members: ObjectMembers
+
+    func value(_ key: Key) throws -> Range<Int>? { try members.value(of: key.stringValue, in: text) }
+}
+
+/// The top-level object's container, reading the members its session recorded for the
+/// document being decoded.
+private struct RootObjectReader<Key: CodingKey>: MembersReader {
+    let root: UnsafeMutablePointer<RootObject>
+    var text: JSONText { root.pointee.text }
+    var members: ObjectMembers { root.pointee.members }
+
+    func value(_ key: Key) throws -> Range<Int>? { try root.pointee.members.value(of: key.stringValue, in: root.pointee.text) }
 }
 
 private struct ArrayReader: UnkeyedDecodingContainer {

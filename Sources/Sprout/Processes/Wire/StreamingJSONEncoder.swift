@@ -19,6 +19,11 @@ final class StreamingJSONEncoder {
     /// Coding keys already written, with their JSON text and colon: a chunk's jobs write the
     /// same few keys again and again.
     @exclusivity(unchecked) private var keys: [(name: String, json: [UInt8])] = []
+    /// The bits of each of `keys`' names (the `String` value itself, not its text), in the
+    /// same order: a synthesized key's `stringValue` is the same literal every time, and
+    /// equal bits are equal bytes, so most keys are found without reading their text.
+    @exclusivity(unchecked) private var keyBits: [KeyBits] = []
+    private typealias KeyBits = (UInt64, UInt64)
 
     /// The JSON text of `value`.
     ///
@@ -147,17 +152,26 @@ final class StreamingJSONEncoder {
 
     /// Writes a coding key and its colon.
     fileprivate func writeKey(_ name: String) {
+        let bits = unsafeBitCast(name, to: KeyBits.self)
+        // By index: a loop over the elements would copy (retain and release) each entry.
+        for index in keyBits.indices where keyBits[index] == bits {
+            bytes.append(contentsOf: keys[index].json)
+            return
+        }
         // By bytes: `==` on strings is canonical equivalence, and "é" written as one scalar
         // or as "e" and an accent are different keys on the wire.
-        for key in keys where Self.sameBytes(key.name, name) {
-            bytes.append(contentsOf: key.json)
+        for index in keys.indices where Self.sameBytes(keys[index].name, name) {
+            bytes.append(contentsOf: keys[index].json)
             return
         }
         let start = bytes.count
         writeString(name)
         bytes.append(58)
         // A few keys: a type's fields, not a dictionary's keys.
-        if keys.count < 16 { keys.append((name, Array(bytes[start...]))) }
+        if keys.count < 16 {
+            keys.append((name, Array(bytes[start...])))
+            keyBits.append(bits)
+        }
     }
 
     /// Whether two strings are the same UTF-8 bytes (compared with memcmp: through the UTF-8

@@ -350,18 +350,28 @@ final class WorkerProcess {
     /// Takes the answer for the oldest unanswered job, which `id` must name: its task, and
     /// for a chunk which item it is. The task leaves `outstanding` with its last item.
     private func answered(_ id: UInt64) -> (task: PoolTask, item: Int)? {
+        // Not `.map { }`: a closure made here checks at run time that it runs on the hub.
+        guard let (task, items) = answered(id, upTo: 1) else { return nil }
+        return (task, items.lowerBound)
+    }
+
+    /// Takes the answers for the oldest unanswered jobs, the first of which `id` must name,
+    /// up to `limit` of them and no further than the end of its task: the task, and for a
+    /// chunk which items they are.
+    private func answered(_ id: UInt64, upTo limit: Int) -> (task: PoolTask, items: Range<Int>)? {
         guard let first = sent.first, first.itemID(first.cursor) == id else { return nil }
         let item = first.cursor
-        first.cursor += 1
-        outstandingItems -= 1
-        tasksDone += 1
+        let count = min(limit, first.end - item)
+        first.cursor += count
+        outstandingItems -= count
+        tasksDone += count
         if first.cursor == first.end {
             sent.removeFirst()
             if first.endsBatch { batches -= 1 }
             if sent.isEmpty && phase == .busy { phase = .ready }
             updateSpin()
         }
-        return (first, item)
+        return (first, item..<(item + count))
     }
 
     private func updateSpin() {
@@ -509,29 +519,33 @@ final class WorkerProcess {
                 onEvent(self, .answered(task, frame.kind, frame.payload[...], seconds: seconds))
             }
         case .chunkOutcomes:
-            let outcomes: [(kind: FrameKind, bytes: ArraySlice<UInt8>)]
+            var records: ChunkOutcomes.Records
             do {
-                outcomes = try ChunkOutcomes.split(frame.payload)
+                records = try ChunkOutcomes.Records(frame.payload)
             } catch {
                 protocolBroken(error)
                 return
             }
-            guard isServing || phase == .draining, expectedID == frame.id, outcomes.count <= outstandingItems else {
-                protocolBroken(.corruptFrame("\(outcomes.count) outcomes from job \(frame.id), which the worker was not running"))
+            let count = records.count
+            guard isServing || phase == .draining, expectedID == frame.id, count <= outstandingItems else {
+                protocolBroken(.corruptFrame("\(count) outcomes from job \(frame.id), which the worker was not running"))
                 return
             }
             let now = monotonicNanoseconds()
             // The chunk's time is shared by its jobs, for the pool's mean job time.
-            let seconds = Double(now - max(sent.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(outcomes.count)
+            let seconds = Double(now - max(sent.first?.sentAt ?? now, lastAnswer)) / 1e9 / Double(count)
             lastAnswer = now
             var items = 0
-            for outcome in outcomes {
-                guard let id = expectedID, let (task, item) = answered(id) else { break }
+            var read = 0
+            // A chunk task's answered items go to its map in one call each.
+            while read < count, let id = expectedID, let (task, answered) = answered(id, upTo: count - read) {
+                read += answered.count
                 if task.isChunk {
-                    deliver(task, item: item, kind: outcome.kind, payload: outcome.bytes)
-                    items += 1
+                    if !task.answerItems(answered, from: &records) { discard() }
+                    items += answered.count
                 } else {
-                    onEvent(self, .answered(task, outcome.kind, outcome.bytes, seconds: seconds))
+                    let outcome = records.next()
+                    onEvent(self, .answered(task, outcome.kind, frame.payload[outcome.bytes], seconds: seconds))
                 }
             }
             if items > 0 { onEvent(self, .answeredItems(count: items, seconds: seconds)) }
