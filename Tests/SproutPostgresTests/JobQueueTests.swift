@@ -481,7 +481,7 @@ struct JobQueueTests {
             let other = try QueueHost(fixture.url, processes: 1, lease: 30)
             defer { other.kill() }
             let listeners = "SELECT count(*)::int FROM pg_stat_activity WHERE query = 'LISTEN \"sprout_jobs_cancel\"'"
-            try await waitFor { try await db.query(listeners).rows[0][0] == .int(2) }
+            try await waitFor(timeout: 60) { try await db.query(listeners).rows[0][0] == .int(2) }
             // Each claim of `failing` holds the job's row locked for 2 s and is then refused:
             // the other host's claims skip the locked row meanwhile and find nothing.
             try await db.execute("""
@@ -497,7 +497,8 @@ struct JobQueueTests {
             // submission, finds the row locked.
             kill(other.pid, SIGSTOP)
             let job = try await fixture.queue.submit(Square(9))
-            try await waitFor { try await db.query("SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'").rows[0][0] == .int(1) }
+            let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+            try await waitFor(timeout: 60) { try await db.query(sleeping).rows[0][0] == .int(1) }
             let started = monotonicSeconds()
             kill(other.pid, SIGCONT)
             #expect(try await job.get(timeout: 40) == 81)
