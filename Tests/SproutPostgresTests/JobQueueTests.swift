@@ -417,6 +417,33 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aClaimDoesNotWaitForAnswersBeingRecorded() async throws {
+        // Leases of 30 s: the host's statements may wait 10 s before they time out.
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 30)) { fixture in
+            let queue = fixture.queue, db = fixture.db
+            let held = try await queue.submit(Nap(seconds: 0.2))
+            try await waitFor { try await fixture.state(of: held.id) == "running" }
+            // The job's row locked elsewhere: the statement recording its answer waits for it.
+            let locker = try await PostgresConnection.connect(fixture.url)
+            defer { locker.close() }
+            try await locker.execute("BEGIN")
+            try await locker.query("SELECT 1 FROM sprout_jobs WHERE id = $1 FOR UPDATE", [.int(held.id)])
+            try await waitFor {
+                try await db.query("SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock'").rows[0][0] == .int(1)
+            }
+            // A claim that rode with that answer waited with it, and the host claimed nothing
+            // else until the lock went.
+            let started = monotonicSeconds()
+            #expect(try await queue.submit(Square(12)).get(timeout: 8) == 144)
+            print("a job submitted while an answer waited: done in \(monotonicSeconds() - started) s")
+            try await locker.execute("ROLLBACK")
+            #expect(try await held.get(timeout: 30) == 0.2)
+            let (status, output) = try await fixture.host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
     @Test func aStatementTheServerRefusesIsRetriedAndTheHostKeepsItsJob() async throws {
         try await QueueFixture.run(seconds: 90, host: nil) { fixture in
             let db = fixture.db
@@ -458,10 +485,11 @@ struct JobQueueTests {
         try await QueueFixture.run(seconds: 90) { fixture in
             let queue = fixture.queue
             #expect(try await queue.submit(Square(3)).get(timeout: 20) == 9)
-            // The server ends the host's statement sessions (FATAL 57P01 on their next statement).
+            // The server ends the host's statement sessions, whichever statement (claim or answers)
+            // each ran last (FATAL 57P01 on their next statement).
             let ended = try await fixture.db.query("""
                 SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
-                WHERE pid <> pg_backend_pid() AND query LIKE '%answers AS MATERIALIZED%'
+                WHERE pid <> pg_backend_pid() AND query LIKE '%UPDATE sprout_jobs AS job%'
                 """).rows[0][0].int ?? 0
             #expect(ended >= 1)
             #expect(try await queue.submit(Square(5)).get(timeout: 20) == 25)

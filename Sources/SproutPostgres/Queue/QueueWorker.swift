@@ -41,6 +41,8 @@ final class QueueWorker {
     private var connections: [PostgresConnection?] = Array(repeating: nil, count: lanes)
     /// Jobs asked for by the claims in flight: held already, as far as ``heldAtMost`` goes.
     private var claiming = 0
+    /// Statements recording answers in flight.
+    private var answering = 0
     /// The first error that ended a lane: the other lanes end too.
     private var failure: (any Error)?
     private var running: [Int: Running] = [:]
@@ -154,6 +156,9 @@ final class QueueWorker {
         // times a second. Neither ends the host: its running jobs and their leases are kept,
         // and the answers of the failed statement are sent again.
         var retryDelay = 0.05
+        // `newJobSignals` when this lane's last claim came back short: the queue held no more
+        // of its jobs then.
+        var emptyAtSignals: Int?
         while failure == nil {
             wake.clear()
             do {
@@ -168,8 +173,9 @@ final class QueueWorker {
                         throw error
                     }
                 }
-                // Answers go at once, with a claim riding along for free; a claim on its own
-                // waits until half the held jobs are done (one round trip per job otherwise).
+                // A claim goes when answers wait or are being recorded (finishing jobs made
+                // room), when half the held jobs are done, or when none are held (one round
+                // trip per job otherwise).
                 // One claim in flight at a time: the jobs of two could reach the pool out of
                 // priority order.
                 // The bound read once: it falls as finished jobs leave its window, and a
@@ -179,12 +185,22 @@ final class QueueWorker {
                 let room = bound - running.count - claiming
                 let claimable = !draining && room > 0 && claiming == 0 && monotonicNanoseconds() >= claimsResumeAt
                     ? min(room, options.claimBatch) : 0
-                let wanted = !outcomes.isEmpty || room >= bound / 2 || running.count + claiming == 0 ? claimable : 0
-                if !outcomes.isEmpty || wanted > 0 {
+                let wanted = !outcomes.isEmpty || answering > 0 || room >= bound / 2 || running.count + claiming == 0 ? claimable : 0
+                // A claim never rides with answers: it came back only after their commit (the
+                // disk, when durable) while the pool ran dry. Waiting answers go first unless
+                // another lane is recording some already; then this lane claims, unless its
+                // last claim found the queue empty and no job came since.
+                let queueEmpty = emptyAtSignals == newJobSignals
+                if wanted > 0 && (outcomes.isEmpty || (answering > 0 && !queueEmpty)) {
                     let signals = newJobSignals
-                    let claimed = try await answerAndClaim(wanted, lane: lane)
+                    let claimed = try await claim(wanted, lane: lane)
                     retryDelay = 0.05
-                    if !outcomes.isEmpty || (wanted > 0 && (claimed == wanted || newJobSignals != signals)) { continue }
+                    emptyAtSignals = claimed < wanted ? signals : nil
+                    if !outcomes.isEmpty || claimed == wanted || newJobSignals != signals { continue }
+                } else if !outcomes.isEmpty {
+                    try await answer(lane: lane)
+                    retryDelay = 0.05
+                    continue
                 }
             } catch let error as PostgresError {
                 if error.isConnectionFault {
@@ -231,8 +247,8 @@ final class QueueWorker {
         if let db = connections[lane], !db.isClosed { return db }
         let connection = try await JobQueue.connection(to: url, statementTimeout: statementTimeout)
         // A lane runs the same few statements for ever: planned once, not again and again.
-        // Left to choose, the server planned answerAndClaim's statement afresh at 59 of 318
-        // runs of a 10,000 tiny jobs run (its estimates make a fresh plan look cheaper now
+        // Left to choose, the server planned the host's statement (then one for answers and
+        // claims together) afresh at 59 of 318 runs of a 10,000 tiny jobs run (its estimates make a fresh plan look cheaper now
         // and then), 0.36 ms each; forced, 9 plans in 335 runs.
         try await connection.execute("SET plan_cache_mode = force_generic_plan")
         connections[lane] = connection
@@ -244,27 +260,23 @@ final class QueueWorker {
         connections[lane] = nil
     }
 
-    /// Records up to 500 finished jobs whose lease is still this host's and claims up to
-    /// `count` more, in one statement on `lane`'s connection: one round trip and one commit
-    /// per batch. The answers sent wait in `outcomes` again if it fails. Accepted
-    /// answers are announced on the done channel with their output inline (see
-    /// ``JobQueueSchema/notifyDone``); a claim alone commits without waiting for the disk
-    /// (lost in a server crash, its jobs are simply available again and its answers refused),
-    /// and so do answers unless ``JobQueueWorkerOptions/durableAnswers``.
-    ///
-    /// - Returns: how many jobs were claimed.
-    private func answerAndClaim(_ count: Int, lane: Int) async throws -> Int {
+    /// Records up to 500 finished jobs whose lease is still this host's, in one statement on
+    /// `lane`'s connection: one round trip and one commit per batch, waiting for the disk
+    /// unless ``JobQueueWorkerOptions/durableAnswers`` is off. Accepted answers are announced
+    /// on the done channel with their output inline (see ``JobQueueSchema/notifyDone``). The
+    /// answers sent wait in `outcomes` again if it fails.
+    private func answer(lane: Int) async throws {
         let batch = Array(outcomes.prefix(500))
         // Taken now: the other lane sends what finishes meanwhile.
         outcomes.removeFirst(batch.count)
-        claiming += count
-        defer { claiming -= count }
+        answering += 1
+        defer { answering -= 1 }
         let started = monotonicNanoseconds()
         let rows: [PostgresRow]
         do {
             rows = try await database(lane: lane).query("""
                 WITH durability AS (
-                    SELECT set_config('synchronous_commit', CASE WHEN $10::bool AND cardinality($1::bigint[]) > 0 THEN 'on' ELSE 'off' END, true)
+                    SELECT set_config('synchronous_commit', CASE WHEN $6::bool THEN 'on' ELSE 'off' END, true)
                 ), answers AS MATERIALIZED (
                     SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
                         AS answer(id, token, state, result, error)
@@ -284,53 +296,72 @@ final class QueueWorker {
                     RETURNING job.id, job.state, job.result
                 ), announced AS (
                     \(JobQueueSchema.notifyDone(from: "done"))
-                ), picked AS (
-                    SELECT id FROM sprout_jobs
-                    WHERE state = 'available' AND job_type = ANY($6::text[])
-                    ORDER BY priority DESC, id
-                    LIMIT $7::int
-                    FOR UPDATE SKIP LOCKED
-                ), claimed AS (
-                    UPDATE sprout_jobs AS job
-                    SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
-                        lease_expires_at = now() + make_interval(secs => $8::float8), worker = $9, started_at = now()
-                    WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
-                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
-                ), summary AS (
-                    SELECT (SELECT count(*) FROM done)::int AS accepted FROM durability, announced
                 )
-                -- In the order they were picked (RETURNING promises none): the local pool runs
-                -- them in the order they are handed to it.
-                SELECT summary.accepted, claimed.id, claimed.job_type, claimed.payload, claimed.lease_token,
-                       claimed.timeout_seconds, claimed.retries
-                FROM summary LEFT JOIN claimed ON true
-                ORDER BY claimed.priority DESC, claimed.id
+                SELECT (SELECT count(*) FROM done)::int FROM durability, announced
                 """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
                       PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
-                      PostgresArrayLiteral.text(batch.map(\.error)),
-                      PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host),
-                      .bool(options.durableAnswers)],
+                      PostgresArrayLiteral.text(batch.map(\.error)), .bool(options.durableAnswers)],
                 timeout: statementTimeout).rows
         } catch {
             outcomes.insert(contentsOf: batch, at: 0)
-            if count > 0 { owesWakeUp = true }
             throw error
         }
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
         refusedAnswers += batch.count - (rows.first?[0].int ?? 0)
-        var claimed = 0
+    }
+
+    /// Claims up to `count` jobs of the registered types, highest priority first, in one
+    /// statement on `lane`'s connection, and hands them to the pool in that order. The claim
+    /// commits without waiting for the disk: lost in a server crash, its jobs are simply
+    /// available again and its answers refused.
+    ///
+    /// - Returns: how many jobs were claimed.
+    private func claim(_ count: Int, lane: Int) async throws -> Int {
+        claiming += count
+        defer { claiming -= count }
+        let started = monotonicNanoseconds()
+        let rows: [PostgresRow]
+        do {
+            rows = try await database(lane: lane).query("""
+                WITH durability AS (
+                    SELECT set_config('synchronous_commit', 'off', true)
+                ), picked AS (
+                    SELECT id FROM sprout_jobs
+                    WHERE state = 'available' AND job_type = ANY($1::text[])
+                    ORDER BY priority DESC, id
+                    LIMIT $2::int
+                    FOR UPDATE SKIP LOCKED
+                ), claimed AS (
+                    UPDATE sprout_jobs AS job
+                    SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
+                        lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
+                    WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
+                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
+                )
+                -- In the order they were picked (RETURNING promises none): the local pool runs
+                -- them in the order they are handed to it.
+                SELECT claimed.id, claimed.job_type, claimed.payload, claimed.lease_token, claimed.timeout_seconds, claimed.retries
+                FROM claimed, durability
+                ORDER BY claimed.priority DESC, claimed.id
+                """, [PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
+                timeout: statementTimeout).rows
+        } catch {
+            // Rolled back: its rows are available again, unannounced.
+            owesWakeUp = true
+            throw error
+        }
+        statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
         for row in rows {
-            guard let id = row[1].int, let name = row[2].string, let payload = row[3].string, let token = row[4].string else { continue }
-            claimed += 1
+            guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
             // Claimed while the drain began: another host runs it.
             if draining {
                 releases.append((id, token))
                 continue
             }
             start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
-                  timeout: row[5].double, retries: row[6].int ?? 0)
+                  timeout: row[4].double, retries: row[5].int ?? 0)
         }
-        return claimed
+        return rows.count
     }
 
     /// Hands the jobs of ``releases`` back to the table (available again, this attempt not
