@@ -134,9 +134,12 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     var crashed = 0
     var seconds = 0.0
     var survivors: [Int32] = []
+    /// Resident memory after the warm-up, once half the jobs were submitted, and after the kills.
+    var resident = (warm: 0, halfway: 0, killed: 0)
 
     var description: String {
-        "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s"
+        func mebibytes(_ bytes: Int) -> String { "\(Double((bytes * 10) >> 20) / 10)" }
+        return "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s; resident \(mebibytes(resident.warm)) -> \(mebibytes(resident.halfway)) -> \(mebibytes(resident.killed)) MiB"
     }
 }
 
@@ -269,7 +272,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         // pidfd: those are compared with the forked workers alive, the rest as they are.
         let descriptors = ownDescriptors()
         #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count)
-        let resident = residentBytes()
+        report.resident.warm = residentBytes()
         let started = monotonicNanoseconds()
 
         let killing = KillerState()
@@ -311,6 +314,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
             rounds.append((submitted, handles))
             submitted += 1_000
             if rounds.count >= 4 { try await settle(rounds.removeFirst()) }
+            if report.resident.halfway == 0 && submitted >= jobCount / 2 { report.resident.halfway = residentBytes() }
         }
         for round in rounds { try await settle(round) }
         rounds = []
@@ -332,8 +336,14 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         #expect(ownDescriptors() == descriptors, "open descriptors after the kills")
         #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count, "a pidfd per forked worker")
         let grown = residentBytes()
-        #expect(grown <= max(resident + resident / 10, resident + 16 << 20),
-                "resident memory \(resident >> 20) MiB after the warm-up, \(grown >> 20) MiB after the kills")
+        report.resident.killed = grown
+        // A leak grows with the jobs and the kills: the second half of the run (about 10,000
+        // jobs and 500 kills at scale 1) may add at most 8 MiB, under 800 B per job or 16 KiB
+        // per kill. The growth up to half way is the high-water mark of the rounds in flight,
+        // not a leak: the same +17.4 and +17.2 MiB after 21,000 jobs / 1,004 kills and after
+        // 41,000 / 2,003 (load 12.8), and more on a busier machine than on a quiet one.
+        #expect(grown - report.resident.halfway <= 8 << 20,
+                "resident memory \(report.resident.halfway >> 20) MiB half way, \(grown >> 20) MiB after the kills")
 
         // A graceful shutdown while the kills go on: queued and running jobs still end once
         // each, shutdown returns, and every worker — replacements included — is gone.
