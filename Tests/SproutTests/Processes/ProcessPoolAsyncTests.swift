@@ -40,4 +40,29 @@ struct ProcessPoolAsyncTests {
         }
         #expect(left.isEmpty)
     }
+
+    /// multiprocessing's own pattern: `map_async`, then `close()` and `join()` at once, then
+    /// the results — every one of them, however the map is chunked and whether or not its
+    /// reader has started.
+    @Test(arguments: [nil, 1] as [Int?])
+    func aMapStartedBeforeCloseRunsAllOfIt(chunkSize: Int?) async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let whole = pool.mapAsync((0..<5_000).map(Square.init), chunkSize: chunkSize)
+                // Started before close, read only after join: its window must not hold join up.
+                let lazy = pool.imap((0..<3_000).map(Square.init), chunkSize: chunkSize)
+                pool.close()
+                do {
+                    _ = try await pool.map([Square(1)])
+                    Issue.record("a map made after close() ran")
+                } catch ProcessPoolError.closed {}
+                try await withTimeout(60) { try await pool.join() }
+                #expect(try await whole.get(timeout: 5) == (0..<5_000).map { $0 * $0 })
+                var read: [Int] = []
+                for try await output in lazy { read.append(output) }
+                #expect(read == (0..<3_000).map { $0 * $0 })
+            }
+        }
+        #expect(left.isEmpty)
+    }
 }

@@ -34,6 +34,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private var failed = 0
     private let started = monotonicNanoseconds()
     private var reader: Waiter<Void>?
+    /// Whether the pool was told the map sends no more jobs.
+    private var stoppedFeeding = false
     /// Whether pulling more input waits for a later hub turn.
     private var feedScheduled = false
     /// What encoding one job of the last chunk cost (ns): how much input one slice pulls.
@@ -50,7 +52,27 @@ final class MapRun<Job: ProcessJob>: MapSink {
         self.progress = progress
         // An array is cut in slices: a type-erased iterator costs a tiny job's encoding again.
         input = if let array = jobs as? [Job] { .array(array, next: 0) } else { .iterator(AnyIterator(jobs.makeIterator())) }
+        pool.mapStartedFeeding(self)
         feed()
+    }
+
+    /// Reads every output in input order — what ``ProcessPool/map(_:chunkSize:progress:)``
+    /// returns.
+    ///
+    /// - Throws: the first failed job's error (the rest of the map is then abandoned);
+    ///   `CancellationError` if the reading greenlet is killed.
+    func outputs() async throws -> [Job.Output] {
+        var outputs: [Job.Output] = []
+        outputs.reserveCapacity(total ?? 0)
+        // Read on the hub, not through the async sequence, whose every step hops off the
+        // hub and back.
+        while true {
+            // What has arrived is taken without awaiting; only waiting suspends.
+            try takeReadyOutputs(into: &outputs)
+            guard let output = try await nextOutput() else { break }
+            outputs.append(output)
+        }
+        return outputs
     }
 
     /// The chunk size to use now: the caller's; else as many jobs as last about 2 ms of
@@ -76,9 +98,22 @@ final class MapRun<Job: ProcessJob>: MapSink {
     static var firstChunk: Int { 32 }
 
     /// Jobs that may be pulled and not yet read: enough to keep every worker's prefetch
-    /// full twice over, and no more.
+    /// full twice over, and no more — unless the pool was closed, whose `join()` waits for
+    /// the whole map, read or not.
     private var window: Int {
-        pool.size * max(chunkSize * 4, 2 * ProcessPool.tinyJobPrefetch)
+        if case .closed = pool.state { return .max / 2 }
+        return pool.size * max(chunkSize * 4, 2 * ProcessPool.tinyJobPrefetch)
+    }
+
+    func poolClosed() {
+        guard input != nil, !feedScheduled else { return }
+        // On a later turn: `close()` is not the place to run the input's code.
+        feedScheduled = true
+        Hub.later { [weak self] in
+            guard let self else { return }
+            feedScheduled = false
+            feed()
+        }
     }
 
     /// Pulls input until the window is full, and queues it in chunks with one dispatch —
@@ -107,6 +142,8 @@ final class MapRun<Job: ProcessJob>: MapSink {
         while let oldest = chunks.first, oldest.allSatisfy(\.isDone) { chunks.removeFirst() }
         chunks.append(contentsOf: batches)
         if !batches.isEmpty { pool.enqueue(batches: batches) }
+        // Only once its last jobs are queued: a closed pool may then let its workers go.
+        if input == nil { stopFeeding() }
         if sliceEnded && input != nil && !feedScheduled {
             feedScheduled = true
             Hub.later { [weak self] in
@@ -303,6 +340,14 @@ final class MapRun<Job: ProcessJob>: MapSink {
         chunks = []
         for task in tasks { task.fail { JobCancelled(job: $0) } }
         if !tasks.isEmpty { pool.skipEndedJobs() }
+        stopFeeding()
+    }
+
+    /// Tells the pool, once, that the map sends no more jobs.
+    private func stopFeeding() {
+        guard !stoppedFeeding else { return }
+        stoppedFeeding = true
+        pool.mapStoppedFeeding(self)
     }
 }
 

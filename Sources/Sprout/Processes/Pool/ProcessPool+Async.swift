@@ -22,14 +22,19 @@ extension ProcessPool {
     /// with a handle on the whole map — `Pool.map_async`. The handle's value is every
     /// output in input order; its error is the first failed job's. Callbacks go on the
     /// handle (``Completion``'s `onDone { result in … }`, multiprocessing's `callback=` and
-    /// `error_callback=`); killing it cancels the jobs not yet done.
+    /// `error_callback=`); killing it cancels the jobs not yet done. The map starts before
+    /// this returns, so ``close()`` right after still runs all of it.
     public func mapAsync<S: Sequence & Sendable>(
         _ jobs: S,
         chunkSize: Int? = nil,
         progress: (@Hub @Sendable (MapProgress) -> Void)? = nil
     ) -> Greenlet<[S.Element.Output]> where S.Element: ProcessJob {
-        spawn(name: "ProcessPool.mapAsync") { [self] in
-            try await map(jobs, chunkSize: chunkSize, progress: progress)
+        // The map starts now, not when the greenlet first runs: a `close()` right after
+        // still lets it run every job. The lifetime abandons it if the greenlet is killed
+        // before it reads.
+        let lifetime = MapLifetime(MapRun(pool: self, jobs: jobs, ordered: true, chunkSize: chunkSize, progress: progress))
+        return spawn(name: "ProcessPool.mapAsync") {
+            try await lifetime.run.outputs()
         }
     }
 

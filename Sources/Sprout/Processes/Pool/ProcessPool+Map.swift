@@ -12,18 +12,7 @@ extension ProcessPool {
         chunkSize: Int? = nil,
         progress: (@Hub (MapProgress) -> Void)? = nil
     ) async throws -> [S.Element.Output] where S.Element: ProcessJob {
-        var outputs: [S.Element.Output] = []
-        outputs.reserveCapacity(jobs.underestimatedCount)
-        // Read on the hub, not through the async sequence, whose every step hops off the
-        // hub and back; a failure or a kill abandons the map (nextOutput).
-        let run = MapRun(pool: self, jobs: jobs, ordered: true, chunkSize: chunkSize, progress: progress)
-        while true {
-            // What has arrived is taken without awaiting; only waiting suspends.
-            try run.takeReadyOutputs(into: &outputs)
-            guard let output = try await run.nextOutput() else { break }
-            outputs.append(output)
-        }
-        return outputs
+        try await MapRun(pool: self, jobs: jobs, ordered: true, chunkSize: chunkSize, progress: progress).outputs()
     }
 
     /// Builds a job from each element of `arguments` with `make` and maps them —

@@ -68,6 +68,10 @@ public final class ProcessPool {
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
     private var pending = Deque<PoolTask>()
+    /// Maps started while the pool was open whose input is not used up. A closed pool still
+    /// takes their jobs and keeps its workers for them, as `Pool.close` after `map_async`
+    /// still runs the whole map.
+    private var feedingMaps: [ObjectIdentifier: FeedingMap] = [:]
     private(set) var state = State.open
     private(set) var served: Set<String> = []
     /// Workers that exited on their own or timed out before they were ready, in a row.
@@ -239,12 +243,9 @@ public final class ProcessPool {
         }
     }
 
-    func makeTask<Job: ProcessJob>(_ job: Job, retries: Int,
+    func makeTask<Job: ProcessJob>(_ job: Job, retries: Int, for map: (any MapSink)? = nil,
                                    complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) throws -> PoolTask {
-        switch state {
-        case .open: break
-        case .closed, .terminated: throw ProcessPoolError.closed
-        }
+        try checkTakesJobs(from: map)
         let (name, utf8) = jobName(Job.self)
         guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
         let (payload, descriptors) = try encodeJob(job, name: utf8.count, coder: coder, limit: maxPayloadBytes)
@@ -265,10 +266,7 @@ public final class ProcessPool {
                                     failed: (Int, any Error) -> Void) -> [PoolTask] {
         let (name, utf8) = jobName(Job.self)
         do {
-            switch state {
-            case .open: break
-            case .closed, .terminated: throw ProcessPoolError.closed
-            }
+            try checkTakesJobs(from: sink)
             guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
         } catch {
             for index in jobs.indices { failed(first + index, error) }
@@ -284,7 +282,7 @@ public final class ProcessPool {
             var tasks: [PoolTask] = []
             for index in jobs.indices {
                 do {
-                    tasks.append(try makeTask(jobs[index], retries: 0) { [weak sink] in sink?.received(first + index, $0) ?? true })
+                    tasks.append(try makeTask(jobs[index], retries: 0, for: sink) { [weak sink] in sink?.received(first + index, $0) ?? true })
                 } catch {
                     failed(first + index, error)
                 }
@@ -496,7 +494,7 @@ public final class ProcessPool {
         if let maxTasksPerWorker, worker.tasksDone >= maxTasksPerWorker {
             retire(worker, kill: false)
             replaceIfNeeded()
-        } else if worker.outstanding.isEmpty, case .closed = state, pending.isEmpty {
+        } else if worker.outstanding.isEmpty, case .closed = state, !hasWorkComing {
             retire(worker, kill: false)
         }
     }
@@ -504,7 +502,7 @@ public final class ProcessPool {
     private func becameReady(_ worker: WorkerProcess) {
         startFailures = 0
         restartDelay = 0
-        if case .closed = state, pending.isEmpty {
+        if case .closed = state, !hasWorkComing {
             retire(worker, kill: false)
         }
         dispatch()
@@ -606,7 +604,7 @@ public final class ProcessPool {
     private func replaceIfNeeded() {
         switch state {
         case .open: break
-        case .closed: if pending.isEmpty { return }
+        case .closed: if !hasWorkComing { return }
         case .terminated: return
         }
         guard startError == nil, restartTimer == nil, workers.count < size else { return }
@@ -624,7 +622,7 @@ public final class ProcessPool {
     private func startMissingWorkers() {
         switch state {
         case .open: break
-        case .closed: if pending.isEmpty { return }
+        case .closed: if !hasWorkComing { return }
         case .terminated: return
         }
         guard startError == nil else { return }
@@ -683,13 +681,57 @@ public final class ProcessPool {
 
     /// Takes no more jobs; queued and running ones still finish, then the workers exit —
     /// `Pool.close`.
+    ///
+    /// A map started before (``map(_:chunkSize:progress:)``, ``mapAsync(_:chunkSize:progress:)``,
+    /// ``imap(_:chunkSize:progress:)`` and the others) still runs every one of its jobs: from
+    /// now on it pulls the rest of its input without waiting for its reader, so ``join()``
+    /// returns once it is done (an endless input never lets it return, as with
+    /// multiprocessing). Maps and submits made after `close()` throw ``ProcessPoolError/closed``.
     public func close() {
         guard case .open = state else { return }
         state = .closed
-        if pending.isEmpty {
-            for worker in workers where worker.outstanding.isEmpty { retire(worker, kill: false) }
-        }
+        for map in feedingMaps.values { map.sink?.poolClosed() }
+        retireIdleWorkersIfDone()
         wakeWaiters()
+    }
+
+    /// In a closed pool with nothing more to run, retires the workers that are idle (the
+    /// others retire as their last answers come).
+    private func retireIdleWorkersIfDone() {
+        guard case .closed = state, !hasWorkComing else { return }
+        for worker in workers where worker.outstanding.isEmpty { retire(worker, kill: false) }
+    }
+
+    /// Whether jobs are queued or may still come from a map started before ``close()``.
+    private var hasWorkComing: Bool {
+        !pending.isEmpty || feedingMaps.values.contains { $0.sink != nil }
+    }
+
+    /// Registers a map that starts now, so a later ``close()`` still takes its jobs; a map
+    /// started in a closed pool is not registered, and its jobs fail with
+    /// ``ProcessPoolError/closed``.
+    func mapStartedFeeding(_ map: any MapSink) {
+        guard case .open = state else { return }
+        feedingMaps[ObjectIdentifier(map)] = FeedingMap(sink: map)
+    }
+
+    /// A map's input is used up or abandoned: a closed pool with nothing else to run lets its
+    /// idle workers go.
+    func mapStoppedFeeding(_ map: any MapSink) {
+        guard feedingMaps.removeValue(forKey: ObjectIdentifier(map)) != nil else { return }
+        retireIdleWorkersIfDone()
+        wakeWaiters()
+    }
+
+    /// Throws ``ProcessPoolError/closed`` unless the pool takes new jobs, or — closed — the
+    /// jobs of `map`, started before ``close()``.
+    private func checkTakesJobs(from map: (any MapSink)?) throws(ProcessPoolError) {
+        switch state {
+        case .open: return
+        case .closed: if let map, feedingMaps[ObjectIdentifier(map)] != nil { return }
+        case .terminated: break
+        }
+        throw ProcessPoolError.closed
     }
 
     /// Waits until a closed pool has finished its jobs and every worker has exited —
@@ -704,13 +746,19 @@ public final class ProcessPool {
     }
 
     /// Closes the pool and, when `wait` is true, waits for its jobs and workers to finish —
-    /// `ProcessPoolExecutor.shutdown`. With `cancelPending`, queued jobs that have not
-    /// started fail with ``JobCancelled``; running ones still finish.
+    /// `ProcessPoolExecutor.shutdown`. With `cancelPending`, jobs that have not started fail
+    /// with ``JobCancelled``: those queued here and the single jobs already sent to a worker
+    /// that has not reached them (it skips them); running ones still finish, and so do the
+    /// items of a map's chunk that a worker holds.
     ///
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
             for task in exchange(&pending, with: []) { task.fail { JobCancelled(job: $0) } }
+            for worker in workers {
+                for task in worker.withdrawUnstarted() { task.fail { JobCancelled(job: $0) } }
+            }
+            for map in feedingMaps.values { map.sink?.abandon() }
         }
         close()
         if wait { try await join() }
@@ -768,4 +816,10 @@ public final class ProcessPool {
         }
         return result
     }
+}
+
+/// A map that may still send jobs, held weakly: a map its reader dropped does not keep a
+/// closed pool's workers.
+private struct FeedingMap {
+    weak var sink: (any MapSink)?
 }

@@ -87,15 +87,18 @@ package enum ChunkOutcomes {
         mutating func readIntegers(into target: UnsafeMutablePointer<Int>, count: Int) -> Int {
             payload.withUnsafeBytes { bytes in
                 var read = 0
-                while read < count {
-                    let (tag, length) = header()
-                    guard tag == 0,
-                          let integer = JSONProcessCoder.integer(UnsafeRawBufferPointer(rebasing: bytes[(offset + itemOverhead)...].prefix(length)))
+                var at = offset
+                // The bound only guards a caller asking for more outcomes than there are.
+                while read < count && at + itemOverhead <= bytes.count {
+                    let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 1, as: UInt32.self)))
+                    guard bytes[at] == 0,
+                          let integer = JSONProcessCoder.integer(UnsafeRawBufferPointer(start: bytes.baseAddress! + at + itemOverhead, count: length))
                     else { break }
                     target[read] = integer
-                    offset += itemOverhead + length
+                    at += itemOverhead + length
                     read += 1
                 }
+                offset = at
                 return read
             }
         }

@@ -328,16 +328,17 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     var encoder: StreamEncoder { held ?? kept }
     var codingPath: [any CodingKey] { encoder.codingPath }
 
-    /// Writes the key and returns the stream its value goes to (the encoder is read once).
-    private func key(_ key: Key) -> StreamingJSONEncoder {
+    /// Writes the key and returns the encoder, whose stream the value goes to (the encoder
+    /// is read once, and its stream is not retained apart).
+    private func key(_ key: Key) -> StreamEncoder {
         let encoder = self.encoder
         encoder.separate()
         encoder.stream.writeKey(key.stringValue)
-        return encoder.stream
+        return encoder
     }
 
     mutating func encodeNil(forKey key: Key) throws {
-        self.key(key).bytes.append(contentsOf: "null".utf8)
+        self.key(key).stream.bytes.append(contentsOf: "null".utf8)
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -347,19 +348,19 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     // The commonest fields, written as the generic path writes them without its dispatch.
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        self.key(key).writeInteger(value)
+        self.key(key).stream.writeInteger(value)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        self.key(key).writeString(value)
+        self.key(key).stream.writeString(value)
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        self.key(key).bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        self.key(key).stream.bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        self.key(key).writeDouble(value)
+        self.key(key).stream.writeDouble(value)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
