@@ -340,7 +340,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         // A leak grows with the jobs and the kills: the second half of the run (about 10,000
         // jobs and 500 kills at scale 1) may add at most 8 MiB, under 800 B per job or 16 KiB
         // per kill. The growth up to half way is the high-water mark of the rounds in flight,
-        // not a leak: the same +17.4 and +17.2 MiB after 21,000 jobs / 1,004 kills and after
+        // not a leak: the same +16.6 and +17.2 MiB after 21,000 jobs / 1,004 kills and after
         // 41,000 / 2,003 (load 12.8), and more on a busier machine than on a quiet one.
         #expect(grown - report.resident.halfway <= 8 << 20,
                 "resident memory \(report.resident.halfway >> 20) MiB half way, \(grown >> 20) MiB after the kills")
