@@ -498,6 +498,91 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aFailedClaimWakesTheOtherHosts() async throws {
+        // Leases of 30 s: a host that is not woken claims again only when its wait for a
+        // wake-up times out, 10 s later.
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await dropInjectedFaults(db)
+            let failing = try QueueHost(fixture.url, processes: 1, lease: 30)
+            defer { failing.kill() }
+            let other = try QueueHost(fixture.url, processes: 1, lease: 30)
+            defer { other.kill() }
+            let listeners = "SELECT count(*)::int FROM pg_stat_activity WHERE query = 'LISTEN \"sprout_jobs_cancel\"'"
+            try await waitFor(timeout: 60) { try await db.query(listeners).rows[0][0] == .int(2) }
+            // Each claim of `failing` holds the job's row locked for 2 s and is then refused:
+            // the other host's claims skip the locked row meanwhile and find nothing.
+            try await db.execute("""
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM pg_sleep(2);
+                    RAISE EXCEPTION 'injected: claim refused';
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state = 'available' AND NEW.worker LIKE '%:\(failing.pid)') EXECUTE FUNCTION test_refuse();
+                """)
+            // `other` stopped until `failing` holds the row: then its claim, woken by the
+            // submission, finds the row locked.
+            kill(other.pid, SIGSTOP)
+            let job = try await fixture.queue.submit(Square(9))
+            let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+            try await waitFor(timeout: 60) { try await db.query(sleeping).rows[0][0] == .int(1) }
+            let started = monotonicSeconds()
+            kill(other.pid, SIGCONT)
+            #expect(try await job.get(timeout: 40) == 81)
+            let waited = monotonicSeconds() - started
+            print("the other host ran the job \(waited) s after it went on (the refused claim held it 2 s at most)")
+            #expect(waited < slack(4))
+            let worker = try await db.query("SELECT worker LIKE $2 FROM sprout_jobs WHERE id = $1", [.int(job.id), .text("%:\(other.pid)")])
+            #expect(worker.rows[0][0] == .bool(true))
+            try await dropInjectedFaults(db)
+            #expect(try await other.stop().0 == .exited(0))
+            #expect(try await failing.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aDrainingHostStartsNoJobAfterSIGTERMAndHandsTheOthersBackAtOnce() async throws {
+        try await QueueFixture.run(seconds: 120, host: .init(processes: 1, lease: 30), emptyTable: true) { fixture in
+            let queue = fixture.queue, db = fixture.db, host = fixture.host
+            let listener = try await PostgresConnection.connect(fixture.url)
+            defer { listener.close() }
+            try await listener.listen("sprout_jobs_available")
+            // Tiny jobs ahead of the naps, submitted together: the host's claims grow with the
+            // tiny jobs' pace, and the claim that takes the last of them takes naps too, which
+            // its pool, having measured tiny jobs, sends ahead to its process.
+            let squares = try await queue.submitAll((0..<300).map(Square.init), priority: 1)
+            let naps = try await queue.submitAll((0..<6).map { _ in ClockedNap(seconds: 2) })
+            for square in squares { _ = try await square.get(timeout: 30) }
+            let napIDs = PostgresValue.text("{" + naps.map { String($0.id) }.joined(separator: ",") + "}")
+            try await waitFor {
+                try await db.query("SELECT count(*)::int FROM sprout_jobs WHERE id = ANY($1::bigint[]) AND state = 'running'",
+                                   [napIDs]).rows[0][0].int ?? 0 >= 2
+            }
+            // The submissions' notifications, read and dropped.
+            while try await listener.nextNotification(timeout: 0.2) != nil {}
+            let signalled = realtimeMicroseconds()
+            let stopping = spawn { try await host.stop() }
+            let notified = try await listener.nextNotification(timeout: 10)
+            let releasedAt = realtimeMicroseconds()
+            #expect(try await stopping.get().0 == .exited(0))
+            #expect(notified != nil, "no wake-up for the other hosts after SIGTERM")
+            let rows = try await db.query("SELECT id, state, attempts FROM sprout_jobs WHERE id = ANY($1::bigint[])", [napIDs]).rows
+            let ran = naps.filter { nap in rows.contains { $0[0] == .int(nap.id) && $0[1] == .text("succeeded") } }
+            let handedBack = rows.filter { $0[1] == .text("available") }
+            print("after SIGTERM: \(ran.count) naps ran, \(handedBack.count) handed back \(Double(releasedAt - signalled) / 1e6) s after it")
+            #expect(ran.count + handedBack.count == naps.count, "\(rows.map(\.values))")
+            #expect(!handedBack.isEmpty && handedBack.allSatisfy { $0[2] == .int(0) })
+            for nap in ran {
+                let span = try await nap.get(timeout: 10)
+                #expect(span.started < signalled, "a job started after SIGTERM")
+                // Handed back while the job that was running ran on, not after it ended.
+                if span.ended > signalled { #expect(releasedAt < span.ended) }
+            }
+            for nap in naps where !nap.isReady { nap.cancel() }
+            for nap in naps { _ = try? await nap.get(timeout: 10) }
+        }
+    }
+
     @Test func anExpiredLeaseRequeuesTheJobAndTheLateAnswerIsRefused() async throws {
         try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 1)) { fixture in
             let queue = fixture.queue, db = fixture.db, url = fixture.url
@@ -744,6 +829,13 @@ private extension Sequence {
         for element in self { values.append(try await transform(element)) }
         return values
     }
+}
+
+/// Now on `CLOCK_REALTIME`, in microseconds since the epoch: the clock of ``ClockedNap``'s spans.
+private func realtimeMicroseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return now.tv_sec * 1_000_000 + now.tv_nsec / 1000
 }
 
 /// Removes the trigger, function and sequences a test made to inject server errors.

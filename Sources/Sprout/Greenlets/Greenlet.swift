@@ -101,6 +101,15 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
         LoopExecutor.shared.submit(.start(self))
     }
 
+    /// Makes the greenlet's task now, in the calling task, so that it starts with the
+    /// caller's task-local values (``spawnCarryingTaskLocals(file:line:_:)``).
+    @Hub
+    @usableFromInline
+    func startCarryingTaskLocals(_ body: @escaping @Hub @Sendable () async throws -> Value) {
+        bodyToRun = body
+        startTask()
+    }
+
     /// Makes the greenlet's task and registers it, before the task's first job runs.
     func startTask() {
         let task = Task(executorPreference: LoopExecutor.shared) {

@@ -26,6 +26,20 @@ public func spawn<Value: Sendable>(
     return greenlet
 }
 
+/// Starts `body` as a new greenlet, as ``spawn(name:file:line:_:)`` does, but with the
+/// caller's task-local values: its task is made now, in the calling task, rather than when the
+/// hub reaches it. For the tests' `onHub`, whose greenlet must carry Swift Testing's current
+/// test: an `#expect` failing without it is reported against an «unknown» test, and the test
+/// itself prints "passed".
+@Hub
+package func spawnCarryingTaskLocals<Value: Sendable>(
+    file: StaticString = #fileID, line: UInt = #line, _ body: @escaping @Hub @Sendable () async throws -> Value
+) -> Greenlet<Value> {
+    let greenlet = Greenlet<Value>(name: nil, file: file, line: line)
+    greenlet.startCarryingTaskLocals(body)
+    return greenlet
+}
+
 /// Starts `body` as a greenlet after `seconds` — gevent's `spawn_later`. Killing the
 /// greenlet before then means `body` never runs.
 @discardableResult

@@ -47,6 +47,15 @@ final class QueueWorker {
     private var failure: (any Error)?
     private var running: [Int: Running] = [:]
     private var outcomes: [Outcome] = []
+    /// Jobs claimed and not started when the host began to drain, with their lease tokens:
+    /// handed back to the table (available again, the attempt not counted) for other hosts.
+    private var releases: [(id: Int, token: String)] = []
+    /// Whether jobs became available again without a notification: a claim that failed was
+    /// rolled back, and other hosts skipped its locked rows meanwhile.
+    private var owesWakeUp = false
+    /// No lane claims before this time (monotonic nanoseconds) after a claim failed: the
+    /// failed lane tries again after its backoff, and the other hosts, woken, claim first.
+    private var claimsResumeAt: UInt64 = 0
     private let wake = Event()
     private var draining = false
     /// Set each time the listener starts listening: cancellations sent while it did not (before
@@ -109,7 +118,7 @@ final class QueueWorker {
         defer { terms.close() }
         let signals = spawn(name: "job queue SIGTERM") { [weak self] in
             _ = try await terms.wait()
-            self?.drain()
+            await self?.drain()
         }
         let listening = spawn(name: "job queue wake-ups") { [weak self] in try await self?.listen() }
         let beating = spawn(name: "job queue heartbeat") { [weak self] in try await self?.heartbeat() }
@@ -153,7 +162,8 @@ final class QueueWorker {
         while failure == nil {
             wake.clear()
             do {
-                if draining && running.isEmpty && outcomes.isEmpty { break }
+                if drained { break }
+                if !releases.isEmpty || owesWakeUp { try await release(lane: lane) }
                 if listenedSinceCheck && claiming == 0 {
                     listenedSinceCheck = false
                     do {
@@ -173,7 +183,8 @@ final class QueueWorker {
                 // refused `LIMIT -5` and the host ended).
                 let bound = heldAtMost
                 let room = bound - running.count - claiming
-                let claimable = !draining && room > 0 && claiming == 0 ? min(room, options.claimBatch) : 0
+                let claimable = !draining && room > 0 && claiming == 0 && monotonicNanoseconds() >= claimsResumeAt
+                    ? min(room, options.claimBatch) : 0
                 let wanted = !outcomes.isEmpty || answering > 0 || room >= bound / 2 || running.count + claiming == 0 ? claimable : 0
                 // A claim never rides with answers: it came back only after their commit (the
                 // disk, when durable) while the pool ran dry. Waiting answers go first unless
@@ -197,20 +208,37 @@ final class QueueWorker {
                 } else {
                     logger.warning("job queue host: a statement failed, retrying in \(retryDelay) s: \(error)")
                 }
+                // Before this lane tries again: the other hosts' claims skipped the rows of a
+                // claim that failed, and woken only after it, they would find them locked again.
+                if owesWakeUp {
+                    claimsResumeAt = monotonicNanoseconds() + UInt64(retryDelay * 1e9)
+                    try? await release(lane: lane)
+                }
                 try await sleep(retryDelay)
                 retryDelay = min(retryDelay * 2, 1)
                 continue
             }
             // A drain ends as soon as the last answers are in, not at the next wake-up.
-            if draining && running.isEmpty && outcomes.isEmpty { break }
-            if outcomes.isEmpty { _ = try await wake.wait(timeout: statementTimeout) }
+            if drained { break }
+            if outcomes.isEmpty && releases.isEmpty && !owesWakeUp { _ = try await wake.wait(timeout: statementTimeout) }
         }
     }
 
-    /// Claims no more jobs; ``serve()`` returns once the running ones are recorded.
-    func drain() {
+    /// Whether a draining host has nothing left to run or send.
+    private var drained: Bool {
+        draining && running.isEmpty && outcomes.isEmpty && releases.isEmpty
+    }
+
+    /// Claims no more jobs and starts none: the jobs claimed and still queued in the local
+    /// pool are handed back to the table at once, for other hosts; ``serve()`` returns once
+    /// the running ones are recorded. (Tiny jobs a pool process has already been sent, up to
+    /// a few hundred of them each shorter than a millisecond, still run.)
+    func drain() async {
+        guard !draining else { return }
         draining = true
         wake.set()
+        // Queued jobs fail with JobCancelled at once, and record() hands them back.
+        try? await pool.shutdown(wait: false, cancelPending: true)
     }
 
     // MARK: - The database
@@ -292,36 +320,77 @@ final class QueueWorker {
         claiming += count
         defer { claiming -= count }
         let started = monotonicNanoseconds()
-        let rows = try await database(lane: lane).query("""
-            WITH durability AS (
-                SELECT set_config('synchronous_commit', 'off', true)
-            ), picked AS (
-                SELECT id FROM sprout_jobs
-                WHERE state = 'available' AND job_type = ANY($1::text[])
-                ORDER BY priority DESC, id
-                LIMIT $2::int
-                FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE sprout_jobs AS job
-                SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
-                    lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
-                WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
-                RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
-            )
-            -- In the order they were picked (RETURNING promises none): the local pool runs
-            -- them in the order they are handed to it.
-            SELECT claimed.id, claimed.job_type, claimed.payload, claimed.lease_token, claimed.timeout_seconds, claimed.retries
-            FROM claimed, durability
-            ORDER BY claimed.priority DESC, claimed.id
-            """, [PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
-            timeout: statementTimeout).rows
+        let rows: [PostgresRow]
+        do {
+            rows = try await database(lane: lane).query("""
+                WITH durability AS (
+                    SELECT set_config('synchronous_commit', 'off', true)
+                ), picked AS (
+                    SELECT id FROM sprout_jobs
+                    WHERE state = 'available' AND job_type = ANY($1::text[])
+                    ORDER BY priority DESC, id
+                    LIMIT $2::int
+                    FOR UPDATE SKIP LOCKED
+                ), claimed AS (
+                    UPDATE sprout_jobs AS job
+                    SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
+                        lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
+                    WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
+                    RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
+                )
+                -- In the order they were picked (RETURNING promises none): the local pool runs
+                -- them in the order they are handed to it.
+                SELECT claimed.id, claimed.job_type, claimed.payload, claimed.lease_token, claimed.timeout_seconds, claimed.retries
+                FROM claimed, durability
+                ORDER BY claimed.priority DESC, claimed.id
+                """, [PostgresArrayLiteral.text(jobTypes.keys.map { $0 }), .int(count), .double(options.leaseSeconds), .text(options.host)],
+                timeout: statementTimeout).rows
+        } catch {
+            // Rolled back: its rows are available again, unannounced.
+            owesWakeUp = true
+            throw error
+        }
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
         for row in rows {
             guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
+            // Claimed while the drain began: another host runs it.
+            if draining {
+                releases.append((id, token))
+                continue
+            }
             start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
                   timeout: row[4].double, retries: row[5].int ?? 0)
         }
         return rows.count
+    }
+
+    /// Hands the jobs of ``releases`` back to the table (available again, this attempt not
+    /// counted: they never started) if their lease is still this host's, and wakes the idle
+    /// hosts if any came back or a failed claim left jobs available unannounced.
+    private func release(lane: Int) async throws {
+        let handedBack = releases
+        let announce = owesWakeUp
+        releases = []
+        owesWakeUp = false
+        do {
+            try await database(lane: lane).query("""
+                WITH released AS (
+                    UPDATE sprout_jobs AS job
+                    SET state = 'available', attempts = job.attempts - 1, lease_token = NULL, lease_expires_at = NULL,
+                        worker = NULL, started_at = NULL
+                    FROM unnest($1::bigint[], $2::uuid[]) AS held(id, token)
+                    WHERE job.id = held.id AND job.lease_token = held.token
+                    RETURNING job.id
+                )
+                SELECT pg_notify('\(JobQueueSchema.availableChannel)', '') WHERE $3::bool OR EXISTS (SELECT 1 FROM released)
+                """, [PostgresArrayLiteral.integers(handedBack.map(\.id)), PostgresArrayLiteral.text(handedBack.map(\.token)),
+                      .bool(announce)],
+                timeout: statementTimeout)
+        } catch {
+            releases.insert(contentsOf: handedBack, at: 0)
+            owesWakeUp = owesWakeUp || announce
+            throw error
+        }
     }
 
     /// Cancels the running jobs whose lease is no longer this host's (cancelled, or taken
@@ -391,14 +460,22 @@ final class QueueWorker {
 
     private func record(id: Int, token: String, _ outcome: Result<String, JobQueueError>) {
         guard running.removeValue(forKey: id) != nil || !outcomes.contains(where: { $0.id == id }) else { return }
+        // Cancelled by the drain before it started (or by its client, whose cancellation
+        // already took the lease: then handing it back changes nothing).
+        if draining, case .failure(.cancelled) = outcome {
+            releases.append((id, token))
+            wake.set()
+            return
+        }
         finishedAt.append(monotonicNanoseconds())
         switch outcome {
         case .success(let json):
             outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
         case .failure(let error):
             let json = try? QueueJSON.encode(RecordedError(error))
-            outcomes.append(Outcome(id: id, token: token, state: error == .cancelled(job: "") ? "cancelled" : "failed",
-                                    result: nil, error: json))
+            var state = "failed"
+            if case .cancelled = error { state = "cancelled" }
+            outcomes.append(Outcome(id: id, token: token, state: state, result: nil, error: json))
         }
         wake.set()
     }

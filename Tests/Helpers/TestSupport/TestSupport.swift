@@ -10,7 +10,10 @@ public func onHub<T: Sendable>(
     seconds: Double = 30,
     _ body: @escaping @Hub @Sendable () async throws -> T
 ) async throws -> T {
-    try await spawn { try await withTimeout(seconds, body) }.get()
+    // Made in the test's own task: the greenlet keeps Swift Testing's current test, so an
+    // `#expect` failing in it is reported against that test (a plain spawn starts with no
+    // task-local values).
+    try await spawnCarryingTaskLocals { try await withTimeout(seconds, body) }.get()
 }
 
 /// SPROUT_TEST_SCALE (default 1): how much heavier the heavy tests run.

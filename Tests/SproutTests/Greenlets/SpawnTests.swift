@@ -129,4 +129,14 @@ struct SpawnTests {
         try await never.kill()
         #expect(never.error is GreenletExit)
     }
+
+    /// `onHub`'s greenlet carries the test's task-local context: an `#expect` failing in it
+    /// is this test's (here a known issue), not an «unknown» test's while this one "passed".
+    @Test func anExpectationFailingInOnHubIsTheTests() async throws {
+        let name = try await onHub { Test.current?.name }
+        #expect(name == "anExpectationFailingInOnHubIsTheTests()")
+        await withKnownIssue {
+            try await onHub { #expect(Bool(false), "fails on purpose, inside onHub") }
+        }
+    }
 }

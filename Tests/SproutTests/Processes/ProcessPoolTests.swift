@@ -596,6 +596,25 @@ struct ProcessPoolTests {
         }
         #expect(left.isEmpty)
     }
+
+    @Test func shutdownCancelsTheJobsSentAheadToAWorkerThatHasNotStartedThem() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // After tiny jobs the pool sends the next ones ahead to the worker, which holds
+                // them in its own queue: not pending here, and not started either.
+                _ = try await pool.map((0..<200).map(Square.init))
+                let naps = try (0..<6).map { _ in try pool.submit(Nap(seconds: 0.5)) }
+                let deadline = monotonicNanoseconds() + 10_000_000_000
+                while !pool.workers.contains(where: { $0.jobsStarted > 200 }), monotonicNanoseconds() < deadline {
+                    try await sleep(0.005)
+                }
+                try await pool.shutdown(wait: true, cancelPending: true)
+                #expect(naps[0].isSuccessful)
+                for nap in naps.dropFirst() { #expect(nap.error is JobCancelled) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
 }
 
 @Suite("ProcessPool whole-process behaviour", .heavy)

@@ -746,13 +746,18 @@ public final class ProcessPool {
     }
 
     /// Closes the pool and, when `wait` is true, waits for its jobs and workers to finish —
-    /// `ProcessPoolExecutor.shutdown`. With `cancelPending`, queued jobs that have not
-    /// started fail with ``JobCancelled``; running ones still finish.
+    /// `ProcessPoolExecutor.shutdown`. With `cancelPending`, jobs that have not started fail
+    /// with ``JobCancelled``: those queued here and the single jobs already sent to a worker
+    /// that has not reached them (it skips them); running ones still finish, and so do the
+    /// items of a map's chunk that a worker holds.
     ///
     /// - Throws: `CancellationError` if the calling greenlet is killed while waiting.
     public func shutdown(wait: Bool = true, cancelPending: Bool = false) async throws {
         if cancelPending {
             for task in exchange(&pending, with: []) { task.fail { JobCancelled(job: $0) } }
+            for worker in workers {
+                for task in worker.withdrawUnstarted() { task.fail { JobCancelled(job: $0) } }
+            }
             for map in feedingMaps.values { map.sink?.abandon() }
         }
         close()

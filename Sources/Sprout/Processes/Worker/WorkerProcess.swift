@@ -591,6 +591,19 @@ final class WorkerProcess {
         return position < min(max(started - tasksDone, 0), outstandingItems)
     }
 
+    /// Withdraws every single job sent to this worker that it has not started (the tiny-job
+    /// prefetch sends many ahead): the worker skips them. Returns them, not ended yet; the
+    /// caller ends them. The ones started run on and answer. Chunks are left as they are.
+    func withdrawUnstarted() -> [PoolTask] {
+        var withdrawn: [PoolTask] = []
+        var position = 0
+        for task in sent {
+            if !task.isChunk && !task.isDone && !withdraw(task, at: position) { withdrawn.append(task) }
+            position += task.end - task.cursor
+        }
+        return withdrawn
+    }
+
     /// Asks the worker to skip every task it was sent that has ended meanwhile (an
     /// abandoned map's), if it has not started it; the ones running finish.
     func skipEnded() {
