@@ -313,17 +313,21 @@ public final class JobQueue {
                 ), woken AS (
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                SELECT batch.id, now()::text FROM batch, woken, durability ORDER BY batch.ordinal
+                -- The batch's creation time (one for all its rows) on its first row only:
+                -- formatted and sent for each row, 7-20 % of the statement (pg_stat_statements).
+                SELECT batch.id, CASE WHEN batch.ordinal = 1 THEN now()::text END
+                FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),
                       timeout.map { .double($0) } ?? .null, .int(max(0, retries)), .int(max(1, maxAttempts)),
                       .text(durableSubmissions ? "on" : "off")]
             ) }.rows
+            let created = ids.first?[1].string
             for row in ids {
                 let handle = QueuedJob<Job.Output>(id: row[0].int!, queue: self)
                 // A handle still waiting on this id belongs to a job a server crash lost.
                 waiting.removeValue(forKey: handle.id)?(.lost)
                 wait(on: handle)
-                if !durableSubmissions { createdAt[handle.id] = row[1].string }
+                if !durableSubmissions { createdAt[handle.id] = created }
                 handles.append(handle)
             }
             if analyze && start == 0 && jobs.count >= 1000 {

@@ -63,6 +63,7 @@ package enum StreamingJSONDecoder {
                 let root = session.root
                 root.pointee.text = text
                 root.pointee.members = ObjectMembers()
+                root.pointee.distinctKeys = nil
                 root.pointee.range = try text.validate(recordingMembersIn: &root.pointee.members)
                 return try Value(from: RootDecoder(root: root))
             }
@@ -82,6 +83,75 @@ private struct RootObject {
     /// The `Key` type of `container` (a `RootContainer<Key>`).
     var containerKey: ObjectIdentifier?
     var container: AnyObject?
+    /// Whether no two of `members` have the same key; `nil` until asked.
+    var distinctKeys: Bool?
+    /// Where keys asked for were found in earlier documents: a map's documents are one type
+    /// written the same way, so its keys are mostly where they were.
+    var guesses: [KeyGuess] = []
+
+    /// The most keys `guesses` holds, and the most members whose keys are checked to be distinct.
+    static let guessLimit = 8
+
+    /// The value of the member named `name`; a key given twice is left to JSONDecoder.
+    ///
+    /// Found first where it was last time: a synthesized key's `stringValue` is the same
+    /// literal every time, and equal bits are equal bytes, so comparing the `String`'s bits
+    /// and then the member's key with the bytes kept spares reading the name's text.
+    mutating func value(of name: String) throws -> Range<Int>? {
+        let bits = unsafeBitCast(name, to: KeyGuess.Bits.self)
+        for slot in guesses.indices where guesses[slot].bits == bits {
+            let index = guesses[slot].index
+            if index < members.count, hasDistinctKeys() {
+                let key = members[index].key
+                let same = guesses[slot].bytes.withUnsafeBufferPointer { bytes in
+                    key.count == bytes.count && (bytes.isEmpty || memcmp(text.bytes.baseAddress! + key.lowerBound, bytes.baseAddress!, bytes.count) == 0)
+                }
+                if same { return members[index].value }
+            }
+            break
+        }
+        let found = try members.index(of: name, in: text)
+        if let found {
+            if let slot = guesses.firstIndex(where: { $0.bits == bits }) {
+                guesses[slot].index = found
+            } else if guesses.count < Self.guessLimit {
+                guesses.append(KeyGuess(bits: bits, name: name, bytes: Array(text.bytes[members[found].key]), index: found))
+            }
+        }
+        return found.map { members[$0].value }
+    }
+
+    /// Whether no key is given twice among the members (checked once per document; an
+    /// object with many members is not checked and its keys are looked up in full).
+    private mutating func hasDistinctKeys() -> Bool {
+        if let distinctKeys { return distinctKeys }
+        var distinct = members.count <= Self.guessLimit
+        if distinct && members.count > 1 {
+            outer: for first in 0..<members.count {
+                let a = members[first].key
+                for second in (first + 1)..<members.count {
+                    let b = members[second].key
+                    if a.count == b.count && (a.isEmpty || memcmp(text.bytes.baseAddress! + a.lowerBound, text.bytes.baseAddress! + b.lowerBound, a.count) == 0) {
+                        distinct = false
+                        break outer
+                    }
+                }
+            }
+        }
+        distinctKeys = distinct
+        return distinct
+    }
+}
+
+/// Where a key was found in the last document that had it.
+private struct KeyGuess {
+    typealias Bits = (UInt64, UInt64)
+    let bits: Bits
+    /// Kept so that no other `String` can have `bits` while this guess is held.
+    let name: String
+    /// The key's UTF-8 bytes.
+    let bytes: [UInt8]
+    var index: Int
 }
 
 /// A keyed container for the top-level object, kept by a session for the next document.
@@ -486,26 +556,31 @@ private struct ObjectMembers {
         count += 1
     }
 
+    @inline(__always)
     subscript(index: Int) -> (key: Range<Int>, value: Range<Int>) {
         guard index < Self.inlineCount else { return more[index - Self.inlineCount] }
-        return (Int(inline[4 * index])..<Int(inline[4 * index + 1]), Int(inline[4 * index + 2])..<Int(inline[4 * index + 3]))
+        // Unchecked: 0 <= index < inlineCount, so all four are within `inline`, and each
+        // pair was stored from a Range. A checked read costs more than the lookup it serves.
+        let at = 4 * index
+        return (Range(uncheckedBounds: (Int(inline[unchecked: at]), Int(inline[unchecked: at + 1]))),
+                Range(uncheckedBounds: (Int(inline[unchecked: at + 2]), Int(inline[unchecked: at + 3]))))
     }
 }
 
 extension ObjectMembers {
-    /// The value of the member named `name`; a key given twice is left to JSONDecoder.
-    func value(of name: String, in text: JSONText) throws -> Range<Int>? {
+    /// The index of the member named `name`; a key given twice is left to JSONDecoder.
+    func index(of name: String, in text: JSONText) throws -> Int? {
         var name = name
         return try name.withUTF8 { name in
-            var found: Range<Int>?
+            var found: Int?
             for index in 0..<count {
-                let member = self[index]
-                guard member.key.count == name.count
-                    && (name.isEmpty || memcmp(text.bytes.baseAddress! + member.key.lowerBound, name.baseAddress!, name.count) == 0) else {
+                let key = self[index].key
+                guard key.count == name.count
+                    && (name.isEmpty || memcmp(text.bytes.baseAddress! + key.lowerBound, name.baseAddress!, name.count) == 0) else {
                     continue
                 }
                 if found != nil { throw StreamingJSONDecoder.Unsupported() }
-                found = member.value
+                found = index
             }
             return found
         }
@@ -517,7 +592,7 @@ extension ObjectMembers {
 private protocol MembersReader: KeyedDecodingContainerProtocol {
     var text: JSONText { get }
     var members: ObjectMembers { get }
-    /// The value of member `key` (see ``ObjectMembers/value(of:in:)``).
+    /// The value of member `key`; a key given twice is left to JSONDecoder.
     func value(_ key: Key) throws -> Range<Int>?
 }
 
@@ -568,7 +643,7 @@ private struct ObjectReader<Key: CodingKey>: MembersReader {
     let text: JSONText
     let members: ObjectMembers
 
-    func value(_ key: Key) throws -> Range<Int>? { try members.value(of: key.stringValue, in: text) }
+    func value(_ key: Key) throws -> Range<Int>? { try members.index(of: key.stringValue, in: text).map { members[$0].value } }
 }
 
 /// The top-level object's container, reading the members its session recorded for the
@@ -578,7 +653,7 @@ private struct RootObjectReader<Key: CodingKey>: MembersReader {
     var text: JSONText { root.pointee.text }
     var members: ObjectMembers { root.pointee.members }
 
-    func value(_ key: Key) throws -> Range<Int>? { try root.pointee.members.value(of: key.stringValue, in: root.pointee.text) }
+    func value(_ key: Key) throws -> Range<Int>? { try root.pointee.value(of: key.stringValue) }
 }
 
 private struct ArrayReader: UnkeyedDecodingContainer {
