@@ -134,12 +134,14 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     var crashed = 0
     var seconds = 0.0
     var survivors: [Int32] = []
-    /// Resident memory after the warm-up, once half the jobs were submitted, and after the kills.
+    /// Resident memory after the warm-up, once half the jobs were submitted, and after the
+    /// kills (the job chaos only; zero in the map chaos).
     var resident = (warm: 0, halfway: 0, killed: 0)
 
     var description: String {
         func mebibytes(_ bytes: Int) -> String { "\(Double((bytes * 10) >> 20) / 10)" }
-        return "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s; resident \(mebibytes(resident.warm)) -> \(mebibytes(resident.halfway)) -> \(mebibytes(resident.killed)) MiB"
+        let memory = resident.warm == 0 ? "" : "; resident \(mebibytes(resident.warm)) -> \(mebibytes(resident.halfway)) -> \(mebibytes(resident.killed)) MiB"
+        return "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s\(memory)"
     }
 }
 
