@@ -8,7 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
-    SquareOrFail.self, RunTime.self, ClockedNap.self,
+    SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self,
 ]
 
 /// n².
@@ -46,6 +46,28 @@ public struct SquareOrFail: ProcessJob {
     public func run() throws -> Int {
         if n < 0 { throw TestJobError(code: n) }
         return n * n
+    }
+}
+
+/// A text for `n` (plain, non-ASCII, or one that JSON must escape, by `n % 3`); throws
+/// ``TestJobError`` for a negative `n`.
+public struct TextOrFail: ProcessJob {
+    public var n: Int
+    public init(_ n: Int) { self.n = n }
+    public static func text(_ n: Int) -> String { ["plain \(n)", "é✓ \(n)", "quote \" tab \t \(n)"][n % 3] }
+    public func run() throws -> String {
+        if n < 0 { throw TestJobError(code: n) }
+        return Self.text(n)
+    }
+}
+
+/// Whether `n` is even; throws ``TestJobError`` for a negative `n`.
+public struct EvenOrFail: ProcessJob {
+    public var n: Int
+    public init(_ n: Int) { self.n = n }
+    public func run() throws -> Bool {
+        if n < 0 { throw TestJobError(code: n) }
+        return n % 2 == 0
     }
 }
 

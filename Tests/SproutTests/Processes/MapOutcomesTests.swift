@@ -84,16 +84,16 @@ struct MapOutcomesTests {
     @Test func integersPutInRunsFillOnlyTheSlotsCounted() {
         let outcomes = MapOutcomes<Int>()
         // Slots 100..<103 first (an answer ahead of others; the storage grows), fewer than asked for.
-        let ahead = outcomes.integerSlots(at: 100, count: 5)
+        let ahead = outcomes.slots(Int.self, at: 100, count: 5)
         for k in 0..<3 { ahead[k] = 100 + k }
-        outcomes.putIntegers(at: 100, count: 3)
+        outcomes.putOutputs(at: 100, count: 3)
         #expect(outcomes.count == 103)
         outcomes.put(failure: Failed(index: 99), at: 99)
-        let first = outcomes.integerSlots(at: 0, count: 99)
+        let first = outcomes.slots(Int.self, at: 0, count: 99)
         for k in 0..<99 { first[k] = k }
-        outcomes.putIntegers(at: 0, count: 99)
-        _ = outcomes.integerSlots(at: 103, count: 4)
-        outcomes.putIntegers(at: 103, count: 0)
+        outcomes.putOutputs(at: 0, count: 99)
+        _ = outcomes.slots(Int.self, at: 103, count: 4)
+        outcomes.putOutputs(at: 103, count: 0)
         #expect(outcomes.count == 103, "slots asked for and not counted are not outcomes")
         var read: [Int] = []
         #expect(outcomes.takeReadyOutputs(into: &read) == 99)

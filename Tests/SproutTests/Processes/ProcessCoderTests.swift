@@ -58,6 +58,30 @@ struct ProcessCoderTests {
         }
     }
 
+    /// Strings and booleans read the fast way (no decoder) are what `JSONDecoder` reads;
+    /// the plain ones are taken, the rest left to the decoders.
+    @Test func stringsAndBooleansReadTheFastWayAreWhatJSONDecoderReads() throws {
+        let texts: [[UInt8]] = ["\"\"", "\"plain\"", "\"é✓ 😀\"", "\"del \u{7F}\"", "\"a\\\"b\"", "\"tab\\t\"", "\"\\u00e9\"",
+                                "\"raw\ttab\"", "\"open", "\"", "plain", " \"x\"", "\"x\" "].map { Array($0.utf8) }
+            + [[0x22, 0xC3, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]]
+        var taken = 0
+        for text in texts {
+            let fast = text.withUnsafeBytes { JSONProcessCoder.string($0) }
+            if let fast {
+                taken += 1
+                #expect(fast == (try? JSONDecoder().decode(String.self, from: Data(text))), "\(text)")
+                #expect(fast.utf8.elementsEqual(text.dropFirst().dropLast()), "\(text): the same bytes")
+            }
+        }
+        #expect(taken == 4, "the plain strings are taken")
+        for text in ["true", "false", "True", "1", " true", "true ", "fals", "nul"] {
+            let fast = Array(text.utf8).withUnsafeBytes { JSONProcessCoder.bool($0) }
+            let foundation = try? JSONDecoder().decode(Bool.self, from: Data(text.utf8))
+            #expect(fast == nil || fast == foundation, "\(text)")
+            #expect((fast != nil) == (text == "true" || text == "false"), "\(text)")
+        }
+    }
+
     /// Only a value of type `[UInt8]` travels as raw bytes: an empty array of another element
     /// type, or an optional holding bytes, is JSON like any other value (an `as? [UInt8]`
     /// cast took both, and a job returning `[String]()` failed as "did not decode").

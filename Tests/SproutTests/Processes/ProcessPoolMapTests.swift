@@ -206,6 +206,44 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// Plain outputs (strings, some that JSON escapes; booleans; bytes) read from a chunk's
+    /// answer without a decoder arrive as the decoders would give them, each with its job,
+    /// between failures and in either order.
+    @Test func plainOutputsOfAChunkArriveAsTheDecodersGiveThem() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                let inputs = (0..<60).map { $0 % 7 == 3 ? -$0 : $0 }
+                var texts: [Int: Result<String, any Error>] = [:]
+                var index = 0
+                for try await outcome in pool.mapResults(inputs.map(TextOrFail.init), chunkSize: 10) {
+                    texts[inputs[index]] = outcome
+                    index += 1
+                }
+                var evens: [Result<Bool, any Error>] = []
+                for try await outcome in pool.mapResults(inputs.map(EvenOrFail.init), chunkSize: 10) { evens.append(outcome) }
+                for (input, even) in zip(inputs, evens) {
+                    switch (texts[input], even) {
+                    case (.success(let text)?, .success(let isEven)):
+                        #expect(input >= 0 && text == TextOrFail.text(input) && isEven == (input % 2 == 0), "job \(input)")
+                    case (.failure(let one)?, .failure(let other)):
+                        #expect(input < 0 && (one as? JobFailed)?.error(as: TestJobError.self) == TestJobError(code: input)
+                                && (other as? JobFailed)?.error(as: TestJobError.self) == TestJobError(code: input), "job \(input)")
+                    default:
+                        Issue.record("job \(input): \(String(describing: texts[input])), \(even)")
+                    }
+                }
+                // Unordered: each text still goes with its job.
+                var unordered: [String] = []
+                for try await text in pool.imapUnordered((0..<45).map(TextOrFail.init), chunkSize: 10) { unordered.append(text) }
+                #expect(unordered.sorted() == (0..<45).map(TextOrFail.text).sorted())
+                let bytes = try await pool.map((0..<30).map { Bytes(count: $0) }, chunkSize: 10)
+                #expect(bytes == (0..<30).map { count in (0..<count).map { UInt8(truncatingIfNeeded: $0) } })
+                #expect(pool.chunkFramesSent >= 20, "the maps went in chunk frames")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A chunk's jobs run in one call into their type's code; jobs whose `run()` suspends
     /// (on the worker's hub) still run one after another there and each answers for itself.
     @Test func aChunksJobsThatSuspendAnswerInOrder() async throws {

@@ -38,19 +38,19 @@ final class MapOutcomes<Output> {
         states[slot] = Self.output
     }
 
-    /// Where `Output` is `Int`: room for `count` integers in slots `offset`, `offset + 1`, …,
-    /// which are empty, for the caller to write and then count with
-    /// ``putIntegers(at:count:)``. A chunk's plain integer outputs go from the frame to their
-    /// slots with no value witness or dynamic cast per output.
-    func integerSlots(at offset: Int, count: Int) -> UnsafeMutablePointer<Int> {
-        precondition(Output.self == Int.self, "Sprout: integers put into outcomes of \(Output.self)")
+    /// Where `Output` is `T`: room for `count` outputs in slots `offset`, `offset + 1`, …,
+    /// which are empty, for the caller to initialize and then count with
+    /// ``putOutputs(at:count:)``. A chunk's plain outputs go from the frame to their slots
+    /// with no value witness or dynamic cast per output.
+    func slots<T>(_ type: T.Type, at offset: Int, count: Int) -> UnsafeMutablePointer<T> {
+        precondition(T.self == Output.self, "Sprout: \(T.self) outputs put into outcomes of \(Output.self)")
         if head + offset + count > capacity { grow(toHold: offset + count) }
-        return UnsafeMutableRawPointer(outputs + head + offset).assumingMemoryBound(to: Int.self)
+        return UnsafeMutableRawPointer(outputs + head + offset).assumingMemoryBound(to: T.self)
     }
 
-    /// Counts the `count` integers written at ``integerSlots(at:count:)``'s pointer for slot
+    /// Counts the `count` outputs initialized at ``slots(_:at:count:)``'s pointer for slot
     /// `offset` (at most the room asked for) as stored.
-    func putIntegers(at offset: Int, count: Int) {
+    func putOutputs(at offset: Int, count: Int) {
         guard count > 0 else { return }
         let slot = head + offset
         if slot + count > states.count { states.append(contentsOf: repeatElement(Self.empty, count: slot + count - states.count)) }

@@ -9,9 +9,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
 
     private let pool: ProcessPool
     private let coder: any ProcessCoder
-    /// Whether outputs are `Int`s in ``JSONProcessCoder``'s JSON, read straight from a
-    /// chunk's answer into their slots (``ChunkOutcomes/Records/readIntegers(into:count:)``).
-    private let integerOutputs: Bool
+    /// Which plain outputs of ``JSONProcessCoder`` are read straight from a chunk's answer
+    /// into their slots (``ChunkOutcomes/Records/read(into:count:_:)``), if they are.
+    private let plainOutputs: PlainOutputs?
     private let ordered: Bool
     private let fixedChunk: Int?
     private let total: Int?
@@ -45,7 +45,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
                       progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
         self.pool = pool
         coder = pool.coder
-        integerOutputs = Job.Output.self == Int.self && coder is JSONProcessCoder
+        plainOutputs = coder is JSONProcessCoder ? PlainOutputs(Job.Output.self) : nil
         self.ordered = ordered
         fixedChunk = chunkSize.map { max(1, $0) }
         total = (jobs as? any Collection)?.count
@@ -214,10 +214,17 @@ final class MapRun<Job: ProcessJob>: MapSink {
         var trusted = true
         var offset = 0
         while offset < count {
-            if integerOutputs {
+            if let plainOutputs {
                 let slot = slot(index + offset)
-                let read = records.readIntegers(into: outcomes.integerSlots(at: slot, count: count - offset), count: count - offset)
-                outcomes.putIntegers(at: slot, count: read)
+                let left = count - offset
+                // Static parsers, not closures made here: those would check their isolation per call.
+                let read = switch plainOutputs {
+                case .integers: records.read(into: outcomes.slots(Int.self, at: slot, count: left), count: left, JSONProcessCoder.integer)
+                case .strings: records.read(into: outcomes.slots(String.self, at: slot, count: left), count: left, JSONProcessCoder.string)
+                case .bools: records.read(into: outcomes.slots(Bool.self, at: slot, count: left), count: left, JSONProcessCoder.bool)
+                case .bytes: records.read(into: outcomes.slots([UInt8].self, at: slot, count: left), count: left, JSONProcessCoder.byteArray)
+                }
+                outcomes.putOutputs(at: slot, count: read)
                 ended(read)
                 offset += read
                 if offset == count { break }
@@ -366,4 +373,23 @@ final class MapLifetime<Job: ProcessJob>: Sendable {
 private enum MapInput<Job> {
     case array([Job], next: Int)
     case iterator(AnyIterator<Job>)
+}
+
+/// The outputs ``JSONProcessCoder`` writes plainly enough to be read without a decoder.
+private enum PlainOutputs {
+    case integers, strings, bools, bytes
+
+    init?(_ type: Any.Type) {
+        if type == Int.self {
+            self = .integers
+        } else if type == String.self {
+            self = .strings
+        } else if type == Bool.self {
+            self = .bools
+        } else if type == [UInt8].self {
+            self = .bytes
+        } else {
+            return nil
+        }
+    }
 }

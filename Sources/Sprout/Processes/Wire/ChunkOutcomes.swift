@@ -36,7 +36,7 @@ package enum ChunkOutcomes {
 
     /// A payload's outcomes, checked whole when it is made and then read front to back
     /// without copying: the parent reads a chunk's answers in one pass, and a map takes
-    /// plain outputs straight from the bytes (``readIntegers(into:count:)``).
+    /// plain outputs straight from the bytes (``read(into:count:_:)``).
     package struct Records {
         /// The payload the records lie in.
         package let payload: [UInt8]
@@ -85,6 +85,13 @@ package enum ChunkOutcomes {
         /// integer (as ``JSONProcessCoder`` writes an `Int`) into `target`, stopping before
         /// the first outcome that is not one; returns how many it read.
         mutating func readIntegers(into target: UnsafeMutablePointer<Int>, count: Int) -> Int {
+            read(into: target, count: count, JSONProcessCoder.integer)
+        }
+
+        /// Reads the results from here on, up to `count`, that `parse` reads as a `T` into
+        /// `target` (initializing that memory), stopping before the first outcome that is a
+        /// failure or that `parse` refuses; returns how many it read.
+        mutating func read<T>(into target: UnsafeMutablePointer<T>, count: Int, _ parse: (UnsafeRawBufferPointer) -> T?) -> Int {
             payload.withUnsafeBytes { bytes in
                 var read = 0
                 var at = offset
@@ -92,9 +99,9 @@ package enum ChunkOutcomes {
                 while read < count && at + itemOverhead <= bytes.count {
                     let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 1, as: UInt32.self)))
                     guard bytes[at] == 0,
-                          let integer = JSONProcessCoder.integer(UnsafeRawBufferPointer(start: bytes.baseAddress! + at + itemOverhead, count: length))
+                          let value = parse(UnsafeRawBufferPointer(start: bytes.baseAddress! + at + itemOverhead, count: length))
                     else { break }
-                    target[read] = integer
+                    (target + read).initialize(to: value)
                     at += itemOverhead + length
                     read += 1
                 }

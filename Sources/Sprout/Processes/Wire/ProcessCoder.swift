@@ -137,4 +137,26 @@ public struct JSONProcessCoder: ProcessCoder {
         }
         return negative ? -value : value
     }
+
+    /// A JSON string with nothing to unescape (no backslash, no control character) whose
+    /// bytes are valid UTF-8, as `JSONDecoder` reads it into a `String`, or `nil` (the
+    /// decoders then decide).
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\""), bytes[bytes.count - 1] == UInt8(ascii: "\"") else { return nil }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
+        guard text.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
+        return String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+    }
+
+    /// `true` or `false` exactly, as `JSONDecoder` reads it into a `Bool`, or `nil`.
+    static func bool(_ bytes: UnsafeRawBufferPointer) -> Bool? {
+        if bytes.elementsEqual("true".utf8) { return true }
+        if bytes.elementsEqual("false".utf8) { return false }
+        return nil
+    }
+
+    /// A `[UInt8]` output, which travels as its raw bytes (see ``encode(_:)``).
+    static func byteArray(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        Array(bytes)
+    }
 }
