@@ -65,4 +65,44 @@ struct ProcessPoolAsyncTests {
         }
         #expect(left.isEmpty)
     }
+
+    /// An endless map whose reader stops, then `close()`: the map is abandoned with chunks
+    /// still queued, and `join()` returns once the chunk running ends — the queued ones,
+    /// ended, are no work left (accept's hang: they kept the idle worker waiting).
+    @Test func joinReturnsAfterAnEndlessMapIsAbandonedWithChunksQueued() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // Jobs this long take no prefetch: all but the running chunk stay queued.
+                let endless = (0...).lazy.map { SlowSquare($0, micros: 20_000) }
+                var read = 0
+                for try await output in pool.imap(endless, chunkSize: 1) {
+                    #expect(output == read * read)
+                    read += 1
+                    if read == 3 { break }
+                }
+                pool.close()
+                try await withTimeout(20) { try await pool.join() }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
+    /// A queued job cancelled after `close()` is no work left: `join()` returns once the
+    /// running one ends.
+    @Test func joinReturnsAfterAQueuedJobIsCancelledInAClosedPool() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                // A long job first, so the pool sends no job ahead to a busy worker.
+                _ = try await pool.run(SlowSquare(0, micros: 50_000))
+                let running = try pool.submit(SlowSquare(3, micros: 300_000))
+                let queued = try pool.submit(Square(4))
+                pool.close()
+                queued.cancel()
+                try await withTimeout(20) { try await pool.join() }
+                #expect(try await running.get(timeout: 5) == 9)
+                await #expect(throws: JobCancelled.self) { try await queued.get(timeout: 5) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
 }

@@ -703,8 +703,11 @@ public final class ProcessPool {
     }
 
     /// Whether jobs are queued or may still come from a map started before ``close()``.
+    /// A queued task that has ended (cancelled, or an abandoned map's) is no work: it stays
+    /// queued until dispatch drops it, and counted it would keep a closed pool's idle
+    /// workers — and its ``join()`` — waiting for ever.
     private var hasWorkComing: Bool {
-        !pending.isEmpty || feedingMaps.values.contains { $0.sink != nil }
+        pending.contains { !$0.isDone } || feedingMaps.values.contains { $0.sink != nil }
     }
 
     /// Registers a map that starts now, so a later ``close()`` still takes its jobs; a map
