@@ -431,8 +431,8 @@ struct JobQueueTests {
             try await waitFor {
                 try await db.query("SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock'").rows[0][0] == .int(1)
             }
-            // A claim that rode with that answer waited with it, and the host claimed nothing
-            // else until the lock went.
+            // Before claims and answers were separate statements (5b0565d), a claim that rode
+            // with that answer waited with it, and the host claimed nothing else until the lock went.
             let started = monotonicSeconds()
             #expect(try await queue.submit(Square(12)).get(timeout: 8) == 144)
             print("a job submitted while an answer waited: done in \(monotonicSeconds() - started) s")

@@ -231,8 +231,8 @@ final class QueueWorker {
 
     /// Claims no more jobs and starts none: the jobs claimed and still queued in the local
     /// pool are handed back to the table at once, for other hosts; ``serve()`` returns once
-    /// the running ones are recorded. (Tiny jobs a pool process has already been sent, up to
-    /// a few hundred of them each shorter than a millisecond, still run.)
+    /// the running ones are recorded. (Jobs already sent ahead to a pool process and not
+    /// started there are withdrawn and handed back too: the pool's `shutdown(cancelPending:)`.)
     func drain() async {
         guard !draining else { return }
         draining = true
