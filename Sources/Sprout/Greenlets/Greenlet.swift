@@ -104,7 +104,6 @@ public final class Greenlet<Value: Sendable>: Completion<Value>, RunningGreenlet
     /// Makes the greenlet's task now, in the calling task, so that it starts with the
     /// caller's task-local values (``spawnCarryingTaskLocals(file:line:_:)``).
     @Hub
-    @usableFromInline
     func startCarryingTaskLocals(_ body: @escaping @Hub @Sendable () async throws -> Value) {
         bodyToRun = body
         startTask()

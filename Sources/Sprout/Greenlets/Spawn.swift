@@ -30,7 +30,8 @@ public func spawn<Value: Sendable>(
 /// caller's task-local values: its task is made now, in the calling task, rather than when the
 /// hub reaches it. For the tests' `onHub`, whose greenlet must carry Swift Testing's current
 /// test: an `#expect` failing without it is reported against an «unknown» test, and the test
-/// itself prints "passed".
+/// itself prints "passed". Unlike `spawn`'s, its task may start before greenlets spawned
+/// earlier that have not had their turn yet.
 @Hub
 package func spawnCarryingTaskLocals<Value: Sendable>(
     file: StaticString = #fileID, line: UInt = #line, _ body: @escaping @Hub @Sendable () async throws -> Value

@@ -608,6 +608,8 @@ struct ProcessPoolTests {
                 while !pool.workers.contains(where: { $0.jobsStarted > 200 }), monotonicNanoseconds() < deadline {
                     try await sleep(0.005)
                 }
+                // All six were sent ahead: none is left pending here for the old path to cancel.
+                #expect(pool.workers.first?.outstanding.count == 6)
                 try await pool.shutdown(wait: true, cancelPending: true)
                 #expect(naps[0].isSuccessful)
                 for nap in naps.dropFirst() { #expect(nap.error is JobCancelled) }

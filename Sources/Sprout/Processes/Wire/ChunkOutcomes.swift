@@ -81,13 +81,6 @@ package enum ChunkOutcomes {
             for _ in 0..<count { _ = next() }
         }
 
-        /// Reads the results from here on, up to `count`, whose bytes are a plain JSON
-        /// integer (as ``JSONProcessCoder`` writes an `Int`) into `target`, stopping before
-        /// the first outcome that is not one; returns how many it read.
-        mutating func readIntegers(into target: UnsafeMutablePointer<Int>, count: Int) -> Int {
-            read(into: target, count: count, JSONProcessCoder.integer)
-        }
-
         /// Reads the results from here on, up to `count`, that `parse` reads as a `T` into
         /// `target` (initializing that memory), stopping before the first outcome that is a
         /// failure or that `parse` refuses; returns how many it read.
