@@ -99,20 +99,17 @@ private struct RootObject {
     /// and then the member's key with the bytes kept spares reading the name's text.
     mutating func value(of name: String) throws -> Range<Int>? {
         let bits = unsafeBitCast(name, to: KeyGuess.Bits.self)
-        for slot in guesses.indices where guesses[slot].bits == bits {
-            let index = guesses[slot].index
-            if index < members.count, hasDistinctKeys() {
-                let key = members[index].key
-                let same = guesses[slot].bytes.withUnsafeBufferPointer { bytes in
-                    key.count == bytes.count && (bytes.isEmpty || memcmp(text.bytes.baseAddress! + key.lowerBound, bytes.baseAddress!, bytes.count) == 0)
-                }
-                if same { return members[index].value }
+        let slot = guesses.firstIndex { $0.bits == bits }
+        if let slot, case let index = guesses[slot].index, index < members.count, hasDistinctKeys() {
+            let key = members[index].key
+            let same = guesses[slot].bytes.withUnsafeBufferPointer { bytes in
+                key.count == bytes.count && (bytes.isEmpty || memcmp(text.bytes.baseAddress! + key.lowerBound, bytes.baseAddress!, bytes.count) == 0)
             }
-            break
+            if same { return members[index].value }
         }
         let found = try members.index(of: name, in: text)
         if let found {
-            if let slot = guesses.firstIndex(where: { $0.bits == bits }) {
+            if let slot {
                 guesses[slot].index = found
             } else if guesses.count < Self.guessLimit {
                 guesses.append(KeyGuess(bits: bits, name: name, bytes: Array(text.bytes[members[found].key]), index: found))
@@ -558,7 +555,8 @@ private struct ObjectMembers {
 
     @inline(__always)
     subscript(index: Int) -> (key: Range<Int>, value: Range<Int>) {
-        guard index < Self.inlineCount else { return more[index - Self.inlineCount] }
+        // Compared unsigned: a negative index goes to `more`, whose checked read traps.
+        guard UInt(bitPattern: index) < UInt(Self.inlineCount) else { return more[index - Self.inlineCount] }
         // Unchecked: 0 <= index < inlineCount, so all four are within `inline`, and each
         // pair was stored from a Range. A checked read costs more than the lookup it serves.
         let at = 4 * index
