@@ -4,7 +4,8 @@
 /// Hub-thread only; `close()` before dropping it.
 @Hub
 package final class SignalWatcher {
-    private let handle: SignalHandle
+    /// The signal's one libuv handle, shared with its other watchers.
+    let handle: SignalHandle
     private var onSignal: (Int32) -> Void
     /// Whether the loop stays alive for this watcher.
     let keepsLoopAlive: Bool

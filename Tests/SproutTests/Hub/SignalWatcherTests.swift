@@ -20,6 +20,31 @@ private func raiseSIGUSR2OnThisThread(_: UnsafeMutableRawPointer?) -> UnsafeMuta
 
 @Suite(.heavy)
 struct SignalWatcherTests {
+    /// The test below sees a split only when libuv's handler runs between the hub's reads,
+    /// which is chance; this one checks the sharing itself: two watchers of a signal hold one
+    /// handle while either is open, and the last one closed closes it (the next watcher gets
+    /// a new one).
+    @Test
+    func theWatchersOfOneSignalShareOneHandle() async throws {
+        try await onHub {
+            let first = try SignalWatcher(signal: SIGUSR2) { _ in }
+            let second = try SignalWatcher(signal: SIGUSR2) { _ in }
+            let other = try SignalWatcher(signal: SIGUSR1) { _ in }
+            defer { other.close() }
+            #expect(first.handle === second.handle, "two watchers of SIGUSR2, two handles")
+            #expect(first.handle !== other.handle, "SIGUSR1 and SIGUSR2 share a handle")
+            let shared = first.handle
+            first.close()
+            let third = try SignalWatcher(signal: SIGUSR2) { _ in }
+            #expect(third.handle === shared, "a watcher added while another is open gets the open handle")
+            second.close()
+            third.close()
+            let fourth = try SignalWatcher(signal: SIGUSR2) { _ in }
+            defer { fourth.close() }
+            #expect(fourth.handle !== shared, "the handle outlived its last watcher")
+        }
+    }
+
     /// `Hub.run`'s default shutdown decides whether a `Signals` claims SIGTERM when its own
     /// watcher sees it: if the claiming watcher saw the signal a turn earlier, the claimer
     /// may already have handled it and closed, and the program then exited 143 as if
