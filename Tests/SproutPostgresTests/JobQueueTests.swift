@@ -632,6 +632,35 @@ struct JobQueueTests {
         }
     }
 
+    /// A SIGTERM while the host is still starting (connecting, migrating, starting its pool)
+    /// drains it like one that comes later: exit 0, every job it claimed recorded. Before,
+    /// the host watched SIGTERM only once started, and `Hub.run`'s default ended it with
+    /// exit 143 in its first ≈ 50 ms. Sent at several moments from the first at which the
+    /// program catches the signal at all (before that, the default action ends any program).
+    @Test func aSigtermWhileTheHostStartsDrainsIt() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let squares = try await fixture.queue.submitAll((0..<20).map(Square.init))
+            for delay in [0, 0.005, 0.02, 0.05, 0.1] {
+                let host = try QueueHost(fixture.url, processes: 1)
+                defer { host.kill() }
+                try await host.waitUntilItCatchesSIGTERM()
+                if delay > 0 { try await sleep(delay) }
+                let (status, output) = try await host.stop()
+                #expect(status == .exited(0), "a host sent SIGTERM \(delay) s after it caught the signal")
+                #expect(output.contains("refused 0"), "\(output)")
+                #expect(try await fixture.queue.counts()["running"] == nil, "a job it claimed was left running")
+            }
+            // The jobs none of them claimed run on a host that is left to start.
+            let host = try QueueHost(fixture.url, processes: 1)
+            defer { host.kill() }
+            for (index, square) in squares.enumerated() { #expect(try await square.get(timeout: 30) == index * index) }
+            // The others may have run them all: this one may still be starting.
+            try await host.waitUntilItCatchesSIGTERM()
+            let (status, _) = try await host.stop()
+            #expect(status == .exited(0))
+        }
+    }
+
     @Test func aDrainedHostExitsOnceItsLastJobIsRecorded() async throws {
         // Leases of 30 s: an idle host wakes every 10 s, so an exit that waits for its next
         // wake-up after the last answer is late by seconds.

@@ -45,6 +45,32 @@ final class QueueHost {
         }
     }
 
+    /// Whether the host catches SIGTERM now (a handler installed: the signal's bit in its
+    /// `SigCgt`): from then on a SIGTERM reaches the program instead of ending it by the
+    /// default action. Between fork and exec the child still has this process's handlers,
+    /// so only the host's program counts.
+    var catchesSIGTERM: Bool {
+        var target = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/\(pid)/exe", &target, target.count - 1)
+        guard length > 0, String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            .hasSuffix("/sprout-queue-worker") else { return false }
+        let status = readFile("/proc/\(pid)/status") ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+              let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        return mask & (1 << (SIGTERM - 1)) != 0
+    }
+
+    /// Returns within 0.5 ms of the moment the host catches SIGTERM (``catchesSIGTERM``).
+    ///
+    /// - Throws: ``Timeout`` after `timeout` seconds.
+    func waitUntilItCatchesSIGTERM(timeout: Double = 10) async throws {
+        let end = monotonicSeconds() + timeout
+        while !catchesSIGTERM {
+            guard monotonicSeconds() < end else { throw Timeout(seconds: timeout) }
+            try await sleep(0.0005)
+        }
+    }
+
     /// SIGTERM, then waits for it to drain and exit; returns what it printed.
     func stop(timeout: Double = 30) async throws -> (ExitStatus, String) {
         try child.kill(SIGTERM)

@@ -1,6 +1,10 @@
 import Logging
 import Sprout
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension JobQueue {
     /// Serves the queue at `url` as one worker host: claims jobs of the registered `jobs`
     /// types only (hosts may run different builds), runs them in a local process pool of
@@ -19,15 +23,24 @@ extension JobQueue {
     /// each statement the server refused) go to `logger`, the pool's own (`sprout.pool`) and
     /// the queue's (`sprout.queue`) when `nil`.
     ///
+    /// A SIGTERM that comes while the host starts (before it claims anything) ends it the
+    /// same way, once it has started.
+    ///
     /// - Returns: how many of this host's answers were refused because its lease had
     ///   passed to another host (it was cut off for longer than the lease).
     /// - Throws: ``PostgresError`` if the database cannot be reached at start;
-    ///   ``JobQueueError/schemaTooNew(found:supported:)``; what starting the pool throws.
+    ///   ``JobQueueError/schemaTooNew(found:supported:)``; what starting the pool throws;
+    ///   ``IOError`` if SIGTERM cannot be watched.
     @discardableResult
     public static func serve(
         postgres url: String, jobs: [any ProcessJob.Type], processes: Int? = nil,
         options: JobQueueWorkerOptions = JobQueueWorkerOptions(), logger: Logger? = nil
     ) async throws -> Int {
+        // Watched before anything else: a SIGTERM while the host connects, migrates and starts
+        // its pool (tens of ms) drains it once started, with nothing claimed, rather than
+        // ending the program with `Hub.run`'s default exit 143.
+        let terms = try Signals(SIGTERM)
+        defer { terms.close() }
         let db = try await JobQueue.connection(to: url, statementTimeout: JobQueue.defaultStatementTimeout)
         defer { db.close() }
         try await JobQueueSchema.migrate(db)
@@ -35,7 +48,7 @@ extension JobQueue {
         let worker = QueueWorker(url: url, jobs: jobs, pool: pool, options: options,
                                  logger: logger ?? Logger(label: JobQueue.loggerLabel))
         do {
-            try await worker.serve()
+            try await worker.serve(until: terms)
         } catch {
             await pool.terminate()
             throw error

@@ -112,10 +112,9 @@ final class QueueWorker {
         return finishedAt.count - firstFinished
     }
 
-    /// Runs until SIGTERM (or ``drain()``) and every claimed job is recorded.
-    func serve() async throws {
-        let terms = try Signals(SIGTERM)
-        defer { terms.close() }
+    /// Runs until a signal of `terms` (SIGTERM; one that came before this call counts) or
+    /// ``drain()``, and every claimed job is recorded.
+    func serve(until terms: Signals) async throws {
         let signals = spawn(name: "job queue SIGTERM") { [weak self] in
             _ = try await terms.wait()
             await self?.drain()
