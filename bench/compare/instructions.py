@@ -15,6 +15,9 @@ between them, so start-up and teardown drop out):
   http-server     HTTP server, per keep-alive request (20 clients, http_load.c)
   channel         Channel hand-off between two greenlets, per item
   queue           unbounded Queue put and get, per item
+  queue-bounded   the same for Queue(maxSize: 64) (not checked)
+  http-client     HTTPClient, per keep-alive request to sprout-bench's server, one at a
+                  time, with the split by object file (not checked)
   ping-pong       sleep(0) between two greenlets, per switch
   spawn           spawn + joinAll of trivial greenlets, per greenlet
   pool-roundtrip  one job to an idle 1-worker process pool and back, per job (the parent's
@@ -42,8 +45,10 @@ def release_bin(product):
 
 
 def counts(path):
-    """(instructions, allocation calls) recorded in a callgrind output file."""
+    """(instructions, allocation calls, instructions by object file) recorded in a callgrind
+    output file; an object's are those of its own code (self cost), not of what it calls."""
     names, total, allocations, callee = {}, None, 0, None
+    objects, by_object, current, after_calls = {}, {}, "?", False
     with open(path) as f:
         for line in f:
             if line.startswith(("fn=", "cfn=")):
@@ -53,14 +58,29 @@ def counts(path):
                     names[ident] = name
                 if key == "cfn":
                     callee = names.get(ident, ident)
+            elif line.startswith(("ob=", "cob=")):
+                key, _, rest = line.rstrip("\n").partition("=")
+                ident, _, name = rest.partition(" ")
+                if name:
+                    objects[ident] = os.path.basename(name)
+                if key == "ob":
+                    current = objects.get(ident, ident)
             elif line.startswith("calls="):
                 if callee in ALLOCATORS:
                     allocations += int(line[6:].split()[0])
+                # The next cost line is the call's inclusive cost, not the caller's own.
+                after_calls = True
+                continue
             elif line.startswith(("totals:", "summary:")):
                 total = int(line.split()[1])
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                fields = line.split()
+                if not after_calls and len(fields) > 1:
+                    by_object[current] = by_object.get(current, 0) + int(fields[1])
+            after_calls = False
     if total is None:
         raise RuntimeError(f"no totals in {path}")
-    return total, allocations
+    return total, allocations, by_object
 
 
 class Callgrind:
@@ -72,7 +92,10 @@ class Callgrind:
 
     def argv(self, program):
         self.runs += 1
-        out = os.path.join(self.folder, f"callgrind.{self.runs}")
+        # One file per process (%p, its pid): a process the program forks (the pool's fork
+        # server, the workers forked from it) goes on under callgrind and writes its own file
+        # when it exits, over the parent's if they shared a name.
+        out = os.path.join(self.folder, f"callgrind.{self.runs}.%p")
         return out, ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
                      # After --toggle-collect, which would otherwise turn collection off at start.
                      f"--toggle-collect={TIME_BOUND}", "--collect-atstart=yes", *program]
@@ -80,9 +103,16 @@ class Callgrind:
     def run(self, program):
         """Runs `program` to its end under callgrind; returns its counts."""
         out, argv = self.argv(program)
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       timeout=600)
-        return counts(out)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _, errors = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, argv, stderr=errors)
+        return own_counts(out, process)
 
     def serve(self, program, load, ready):
         """Starts the server `program` under callgrind, waits for `ready(process)` to
@@ -98,7 +128,13 @@ class Callgrind:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        return counts(out)
+        return own_counts(out, server)
+
+
+def own_counts(out, process):
+    """The counts of `process` itself (valgrind runs the program in the process it was
+    started as, so the pid is the program's), not of the processes it forked."""
+    return counts(out.replace("%p", str(process.pid)))
 
 
 def per_operation(long, short, operations):
@@ -155,8 +191,31 @@ def http_server(grind, bench):
     return per_operation(runs[0], runs[1], 20 * 500)
 
 
-def in_process(grind, argv, long, short):
-    return per_operation(grind.run(argv + [str(long)]), grind.run(argv + [str(short)]), long - short)
+def in_process(grind, argv, long, short, after=()):
+    """Per operation of `argv N *after`, run for N = `long` and `short` operations."""
+    return per_operation(grind.run(argv + [str(long), *after]), grind.run(argv + [str(short), *after]),
+                         long - short)
+
+
+def http_client(grind, bench):
+    """The keep-alive client's count per request, and its split by object file, against
+    sprout-bench's own server (run natively, not under callgrind), one request at a time."""
+    port = free_port()
+    server = subprocess.Popen([bench, "http-serve", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        listening(port)(server)
+        url = f"http://127.0.0.1:{port}/"
+        runs = [grind.run([bench, "http-fetch", url, str(requests), "1", "keepalive"])
+                for requests in (4500, 500)]
+    finally:
+        server.terminate()
+        server.wait()
+    split = {name: (runs[0][2].get(name, 0) - runs[1][2].get(name, 0)) / 4000
+             for name in set(runs[0][2]) | set(runs[1][2])}
+    largest = sorted(split.items(), key=lambda item: -item[1])[:8]
+    print("http-client by object: " + ", ".join(f"{name} {cost:,.0f}" for name, cost in largest))
+    return per_operation(runs[0], runs[1], 4000)
 
 
 def measure(name, grind):
@@ -171,6 +230,10 @@ def measure(name, grind):
         return in_process(grind, [release_bin("sprout-bench"), "channel-handoff"], 22000, 2000)
     if name == "queue":
         return in_process(grind, [release_bin("sprout-bench"), "queue-put-get"], 22000, 2000)
+    if name == "queue-bounded":
+        return in_process(grind, [release_bin("sprout-bench"), "queue-put-get"], 22000, 2000, ["64"])
+    if name == "http-client":
+        return http_client(grind, release_bin("sprout-bench"))
     if name == "ping-pong":
         # Two greenlets, so a round is two switches.
         instructions, allocations = in_process(grind, [release_bin("sprout-bench"), "ping-pong"], 22000, 2000)
