@@ -50,6 +50,27 @@ let hubWorkloads: [Workload] = [
         }
         report(bytes)
     },
+    Workload(name: "parked-tasks", usage: "parked-tasks N: RSS bytes per bare Swift Task once N of them are parked on a continuation (the floor under a sleeping greenlet)") { arguments in
+        let count = intArgument(arguments, 0, 100_000)
+        let bytes = try Hub.run {
+            let parked = ParkedTasks()
+            parked.continuations.reserveCapacity(count)
+            let before = residentBytes()
+            for _ in 0..<count {
+                Task { @Hub in
+                    await withUnsafeContinuation { parked.continuations.append($0) }
+                    parked.finished += 1
+                }
+            }
+            while parked.continuations.count < count { try await sleep(0.01) }
+            let after = residentBytes()
+            for continuation in parked.continuations { continuation.resume() }
+            // Every task ended before the hub shuts down.
+            while parked.finished < count { try await sleep(0.01) }
+            return (after - before) / Double(count)
+        }
+        report(bytes)
+    },
     Workload(name: "live-greenlets", usage: "live-greenlets N: total RSS in MB once N greenlets have all started and sleep") { arguments in
         let count = intArgument(arguments, 0, 1_000_000)
         let megabytes = try Hub.run {
@@ -79,6 +100,12 @@ let hubWorkloads: [Workload] = [
     }
     while asleep < count { try await sleep(0.01) }
     return greenlets
+}
+
+/// The parked-tasks workload's tasks: each parks here, then counts itself finished.
+@Hub private final class ParkedTasks {
+    var continuations: [UnsafeContinuation<Void, Never>] = []
+    var finished = 0
 }
 
 /// A run whose greenlets did not all do their work: its figure would measure something else.

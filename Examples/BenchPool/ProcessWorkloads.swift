@@ -120,7 +120,8 @@ let processWorkloads: [Workload] = [
 /// The 8 pieces of the prime workload. Equal widths cost unequal time — trial division up
 /// to `n` costs about `n^1.5` — so, run in order on 2 workers, they cannot beat about
 /// 1.87x whatever the pool does. With `evenCost`, piece `k` ends at `limit * ((k+1)/8)^(2/3)`,
-/// which makes every piece cost about the same (within 10 %).
+/// which makes the pieces cost about the same (21.2 to 25.7 million divisions below
+/// 2,000,000, ceiling 1.98x: `python3 bench/compare/peers/mp_pool.py primes-cost LIMIT [even]`).
 func primePieces(below limit: Int, evenCost: Bool) -> [CountPrimes] {
     func bound(_ k: Int) -> Int {
         evenCost ? Int(Double(limit) * pow(Double(k) / 8, 2.0 / 3.0)) : limit * k / 8

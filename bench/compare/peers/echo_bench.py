@@ -7,7 +7,7 @@ threads, /proc/<pid>/stat) around the client run, stops the server with SIGTERM.
     echo_bench.py --metric cpu|rate [--clients 100 --rounds 1000 --size 64] -- SERVER ARGV...
 
 Prints 'RESULT <x>': server CPU microseconds per round trip (cpu) or round trips per
-second (rate), plus a 'DETAIL' line with both.
+second (rate), plus a 'DETAIL' line with both and the CPU time split into user and kernel.
 
 What is measured, alike for every server: the server's CPU time from just before the client
 starts until it exits, so it covers accepting the 100 connections (made before the client's
@@ -21,9 +21,10 @@ from compare import c_program  # noqa: E402  (compare.py is one folder up)
 
 
 def cpu_ticks(pid):
+    """(user, kernel) clock ticks of all the process's threads."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return int(fields[11]), int(fields[12])  # utime, stime (fields 14 and 15)
 
 
 def main():
@@ -56,9 +57,11 @@ def main():
             server.wait()
     fields = out.split()
     trips, seconds = int(fields[1]), float(fields[3])
-    cpu_us = (after - before) / hz * 1e6 / trips
+    user_us, kernel_us = ((a - b) / hz * 1e6 / trips for a, b in zip(after, before))
+    cpu_us = user_us + kernel_us
     rate = trips / seconds
-    print(f"DETAIL round trips/s {rate:.0f}, server CPU {cpu_us:.2f} us per round trip")
+    print(f"DETAIL round trips/s {rate:.0f}, server CPU {cpu_us:.2f} us per round trip "
+          f"({user_us:.2f} user, {kernel_us:.2f} kernel)")
     print(f"RESULT {cpu_us if args.metric == 'cpu' else rate}")
 
 

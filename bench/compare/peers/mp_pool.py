@@ -5,6 +5,7 @@
     python mp_pool.py map N CHUNK        (CHUNK 0: multiprocessing's default chunking)
     python mp_pool.py ppe-map N
     python mp_pool.py primes LIMIT [even]   (even: pieces of equal cost, as in Sprout's)
+    python mp_pool.py primes-cost LIMIT [even]   (no pool: the pieces' division counts)
 
 Each prints 'RESULT <number>' in the unit of the matching Sprout workload
 (Examples/BenchPool/ProcessWorkloads.swift), measuring the same state:
@@ -18,6 +19,9 @@ Each prints 'RESULT <number>' in the unit of the matching Sprout workload
   ppe-map     the same with ProcessPoolExecutor(2).map (chunksize 1, its default).
   primes      serial time over parallel time for 8 pieces of a prime count on 2 workers
               (fork pool started and ready before the parallel timer starts).
+  primes-cost not a benchmark: prints the trial divisions each of the 8 pieces costs
+              (count_primes's loop, counted from smallest prime factors, not run) and the
+              best speedup any 2-worker pool taking the pieces in order can reach.
 """
 import multiprocessing as mp
 import sys
@@ -63,6 +67,38 @@ def count_primes(bounds):
     return count
 
 
+def prime_pieces(limit, even):
+    """The 8 (lower, upper) pieces of the primes workload below `limit`."""
+    if even:
+        bound = lambda k: int(limit * (k / 8) ** (2 / 3))
+    else:
+        bound = lambda k: limit * k // 8
+    return [(bound(i), bound(i + 1)) for i in range(8)]
+
+
+def division_counts(limit, pieces):
+    """How many `%` count_primes runs for each piece: a composite stops at its smallest
+    prime factor p (p - 1 divisions), a prime at its integer square root (isqrt - 1)."""
+    smallest = [0] * limit
+    for p in range(2, int(limit ** 0.5) + 1):
+        if smallest[p] == 0:
+            for multiple in range(p * p, limit, p):
+                if smallest[multiple] == 0:
+                    smallest[multiple] = p
+    import math
+    return [sum(smallest[n] - 1 if smallest[n] else max(0, math.isqrt(n) - 1)
+                for n in range(max(lower, 2), upper)) for lower, upper in pieces]
+
+
+def in_order_ceiling(costs, workers=2):
+    """Total cost over the finish time when each free worker takes the next piece."""
+    free = [0] * workers
+    for cost in costs:
+        first = free.index(min(free))
+        free[first] += cost
+    return sum(costs) / max(free)
+
+
 def main():
     what = sys.argv[1]
     if what == "ready":
@@ -103,13 +139,14 @@ def main():
             out = list(pool.map(double, range(count)))
             result = count / (time.perf_counter() - start)
             assert len(out) == count
+    elif what == "primes-cost":
+        limit = int(sys.argv[2])
+        costs = division_counts(limit, prime_pieces(limit, sys.argv[3:] == ["even"]))
+        print("divisions per piece: " + ", ".join(f"{cost / 1e6:.1f} M" for cost in costs))
+        result = in_order_ceiling(costs)
     elif what == "primes":
         limit = int(sys.argv[2])
-        if sys.argv[3:] == ["even"]:
-            bound = lambda k: int(limit * (k / 8) ** (2 / 3))
-        else:
-            bound = lambda k: limit * k // 8
-        pieces = [(bound(i), bound(i + 1)) for i in range(8)]
+        pieces = prime_pieces(limit, sys.argv[3:] == ["even"])
         start = time.perf_counter()
         serial = sum(map(count_primes, pieces))
         serial_seconds = time.perf_counter() - start
