@@ -313,8 +313,8 @@ public final class JobQueue {
                 ), woken AS (
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
-                -- The batch's creation time (one for all its rows) on its first row only:
-                -- formatted and sent for each row, 7-20 % of the statement (pg_stat_statements).
+                -- The batch's creation time (one for all its rows) on its first row only,
+                -- not formatted and sent again for each row.
                 SELECT batch.id, CASE WHEN batch.ordinal = 1 THEN now()::text END
                 FROM batch, woken, durability ORDER BY batch.ordinal
                 """, [PostgresArrayLiteral.text(payloads), .text(Job.jobName), .int(priority),

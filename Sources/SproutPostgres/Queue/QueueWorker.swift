@@ -246,9 +246,9 @@ final class QueueWorker {
         if let db = connections[lane], !db.isClosed { return db }
         let connection = try await JobQueue.connection(to: url, statementTimeout: statementTimeout)
         // A lane runs the same few statements for ever: planned once, not again and again.
-        // Left to choose, the server planned the host's statement (then one for answers and
-        // claims together) afresh at 59 of 318 runs of a 10,000 tiny jobs run (its estimates make a fresh plan look cheaper now
-        // and then), 0.36 ms each; forced, 9 plans in 335 runs.
+        // Left to choose, the server planned a prepared statement afresh at some of its runs
+        // (its estimates make a fresh plan look cheaper now and then), the cost preparing it
+        // was meant to save.
         try await connection.execute("SET plan_cache_mode = force_generic_plan")
         connections[lane] = connection
         return connection
