@@ -370,7 +370,7 @@ public final class JobQueue {
         var listener: PostgresConnection? = first
         defer { listener?.close() }
         var lostAt: UInt64?
-        var backoff = 0.05
+        var backoff = Backoff()
         while !isClosed {
             do {
                 let current: PostgresConnection
@@ -388,7 +388,7 @@ public final class JobQueue {
                     try await fetchOutcomes(Array(waiting.keys))
                     logger.notice("job queue client: listening again after \(Self.milliseconds(since: since)) ms; read the outcomes of \(pending) waiting jobs from the table")
                     lostAt = nil
-                    backoff = 0.05
+                    backoff.succeeded()
                 }
                 try await receiveCompletions(on: current)
             } catch let error as PostgresError where error.isConnectionFault {
@@ -401,8 +401,7 @@ public final class JobQueue {
                 }
                 listener?.close()
                 listener = nil
-                try await sleep(backoff)
-                backoff = min(backoff * 2, 1)
+                try await backoff.pause()
             }
         }
     }

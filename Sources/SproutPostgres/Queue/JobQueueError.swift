@@ -12,6 +12,10 @@ public enum JobQueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case leaseExpired(job: String, attempts: Int)
     /// No worker could decode it (a host running another build).
     case undecodable(job: String, message: String)
+    /// It ran, but the server refused to record its outcome, every time it was sent: the
+    /// server's error (an output PostgreSQL cannot store, such as text holding U+0000 in
+    /// an error's JSON, or a trigger that refuses the row's change).
+    case unrecordable(job: String, message: String)
     /// No job with this id is in the table (never submitted, or pruned), or no longer the
     /// one submitted: a server crash undid a submission made with `durableSubmissions: false`.
     case notFound(id: Int)
@@ -31,6 +35,7 @@ public enum JobQueueError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cancelled(let job): return "job \(job) was cancelled"
         case .leaseExpired(let job, let attempts): return "job \(job) lost its lease \(attempts) times; not run again"
         case .undecodable(let job, let message): return "job \(job) could not be decoded by its worker: \(message)"
+        case .unrecordable(let job, let message): return "job \(job)'s outcome was refused by the database: \(message)"
         case .notFound(let id): return "no job \(id) in the queue"
         case .resultUndecodable(let id, let message): return "job \(id)'s result could not be decoded: \(message)"
         case .schemaTooNew(let found, let supported): return "queue schema version \(found) is newer than this library's \(supported)"

@@ -23,13 +23,19 @@ enum JobQueueSchema {
         SELECT count(*) AS sent FROM (
             SELECT pg_notify('\(doneChannel)', string_agg(entry, E'\\n' ORDER BY id)) FROM (
                 SELECT id, entry, sum(octet_length(entry) + 1) OVER (ORDER BY id) / 7000 AS chunk FROM (
-                    SELECT id, id::text || CASE WHEN state = 'succeeded' AND octet_length(result) <= \(inlineOutputLimit)
-                                                  AND strpos(result, E'\\n') = 0 THEN ' ' || result ELSE '' END AS entry
+                    SELECT id, \(doneEntry) AS entry
                     FROM \(relation)) AS finished
             ) AS lines GROUP BY chunk
         ) AS notes
         """
     }
+
+    /// One finished job's line of a done notification, from columns `id`, `state` and
+    /// `result`: its id, then a space and its output if that is short and on one line.
+    static let doneEntry = """
+        id::text || CASE WHEN state = 'succeeded' AND octet_length(result) <= \(inlineOutputLimit)
+                           AND strpos(result, E'\\n') = 0 THEN ' ' || result ELSE '' END
+        """
 
     /// Migration `n` brings the schema from version `n` to `n + 1`.
     private static let migrations = [

@@ -17,14 +17,6 @@ final class QueueWorker {
         let cancel: () -> Void
     }
 
-    private struct Outcome {
-        let id: Int
-        let token: String
-        let state: String
-        let result: String?
-        let error: String?
-    }
-
     private let url: String
     private let options: JobQueueWorkerOptions
     private let jobTypes: [String: any ProcessJob.Type]
@@ -46,10 +38,13 @@ final class QueueWorker {
     /// The first error that ended a lane: the other lanes end too.
     private var failure: (any Error)?
     private var running: [Int: Running] = [:]
-    private var outcomes: [Outcome] = []
+    private var outcomes = AnswerBacklog()
     /// Jobs claimed and not started when the host began to drain, with their lease tokens:
     /// handed back to the table (available again, the attempt not counted) for other hosts.
     private var releases: [(id: Int, token: String)] = []
+    /// Refusals in a row of the statement handing back ``releases``: at ``AnswerBacklog/tries``
+    /// they are given up (their leases run out), so a drain always ends.
+    private var releaseRefusals = 0
     /// Whether jobs became available again without a notification: a claim that failed was
     /// rolled back, and other hosts skipped its locked rows meanwhile.
     private var owesWakeUp = false
@@ -58,6 +53,8 @@ final class QueueWorker {
     private var claimsResumeAt: UInt64 = 0
     private let wake = Event()
     private var draining = false
+    /// When ``drain()`` began (monotonic nanoseconds).
+    private var drainStarted: UInt64 = 0
     /// Set each time the listener starts listening: cancellations sent while it did not (before
     /// its first `LISTEN`, or while its connection was remade) reached nobody, so the serving
     /// loop asks the table which of its running jobs were withdrawn.
@@ -154,7 +151,7 @@ final class QueueWorker {
         // try waits 0.05 s, doubling to 1 s: a server that is down or failing is not asked 5
         // times a second. Neither ends the host: its running jobs and their leases are kept,
         // and the answers of the failed statement are sent again.
-        var retryDelay = 0.05
+        var backoff = Backoff()
         // `newJobSignals` when this lane's last claim came back short: the queue held no more
         // of its jobs then.
         var emptyAtSignals: Int?
@@ -193,28 +190,38 @@ final class QueueWorker {
                 if wanted > 0 && (outcomes.isEmpty || (answering > 0 && !queueEmpty)) {
                     let signals = newJobSignals
                     let claimed = try await claim(wanted, lane: lane)
-                    retryDelay = 0.05
+                    backoff.succeeded()
                     emptyAtSignals = claimed < wanted ? signals : nil
                     if !outcomes.isEmpty || claimed == wanted || newJobSignals != signals { continue }
                 } else if !outcomes.isEmpty {
                     try await answer(lane: lane)
-                    retryDelay = 0.05
+                    backoff.succeeded()
                     continue
                 }
             } catch let error as PostgresError {
                 if error.isConnectionFault {
                     dropConnection(lane: lane)
                 } else {
-                    logger.warning("job queue host: a statement failed, retrying in \(retryDelay) s: \(error)")
+                    logger.warning("job queue host: a statement failed, retrying in \(backoff.delay) s: \(error)")
+                }
+                // A drained host whose last answers or hand-backs cannot reach the server
+                // gives up once they have failed for a lease since the drain began: by then
+                // its leases have run out, and other hosts run those jobs again.
+                if draining && running.isEmpty, let since = backoff.failingSince,
+                   monotonicNanoseconds() - max(since, drainStarted) > UInt64(options.leaseSeconds * 1e9) {
+                    logger.error("""
+                        job queue host: draining, gave up after \(options.leaseSeconds) s of failures with \(outcomes.count) \
+                        answers and \(releases.count) hand-backs unrecorded (their jobs run again elsewhere): \(error)
+                        """)
+                    throw error
                 }
                 // Before this lane tries again: the other hosts' claims skipped the rows of a
                 // claim that failed, and woken only after it, they would find them locked again.
                 if owesWakeUp {
-                    claimsResumeAt = monotonicNanoseconds() + UInt64(retryDelay * 1e9)
+                    claimsResumeAt = monotonicNanoseconds() + UInt64(backoff.delay * 1e9)
                     try? await release(lane: lane)
                 }
-                try await sleep(retryDelay)
-                retryDelay = min(retryDelay * 2, 1)
+                try await backoff.pause()
                 continue
             }
             // A drain ends as soon as the last answers are in, not at the next wake-up.
@@ -223,9 +230,10 @@ final class QueueWorker {
         }
     }
 
-    /// Whether a draining host has nothing left to run or send.
+    /// Whether a draining host has nothing left to run or send, a wake-up owed to the other
+    /// hosts included.
     private var drained: Bool {
-        draining && running.isEmpty && outcomes.isEmpty && releases.isEmpty
+        draining && running.isEmpty && outcomes.isEmpty && releases.isEmpty && !owesWakeUp
     }
 
     /// Claims no more jobs and starts none: the jobs claimed and still queued in the local
@@ -235,6 +243,7 @@ final class QueueWorker {
     func drain() async {
         guard !draining else { return }
         draining = true
+        drainStarted = monotonicNanoseconds()
         wake.set()
         // Queued jobs fail with JobCancelled at once, and record() hands them back.
         try? await pool.shutdown(wait: false, cancelPending: true)
@@ -250,6 +259,9 @@ final class QueueWorker {
         // (its estimates make a fresh plan look cheaper now and then), the cost preparing it
         // was meant to save.
         try await connection.execute("SET plan_cache_mode = force_generic_plan")
+        // Answers wait for the disk, or not, whatever the server's default; claims set their
+        // own. Set once here, not by each answer: one expression less in the statement.
+        try await connection.execute("SET synchronous_commit = \(options.durableAnswers ? "on" : "off")")
         connections[lane] = connection
         return connection
     }
@@ -261,52 +273,83 @@ final class QueueWorker {
 
     /// Records up to 500 finished jobs whose lease is still this host's, in one statement on
     /// `lane`'s connection: one round trip and one commit per batch, waiting for the disk
-    /// unless ``JobQueueWorkerOptions/durableAnswers`` is off. Accepted answers are announced
-    /// on the done channel with their output inline (see ``JobQueueSchema/notifyDone``). The
-    /// answers sent wait in `outcomes` again if it fails.
+    /// unless ``JobQueueWorkerOptions/durableAnswers`` is off (the lane's session setting,
+    /// see ``database(lane:)``). Accepted answers are announced on the done channel with
+    /// their output inline (see ``JobQueueSchema/notifyDone``). The answers sent wait in
+    /// `outcomes` again if it fails, in halves if the server refused them (see ``AnswerBacklog``).
     private func answer(lane: Int) async throws {
-        let batch = Array(outcomes.prefix(500))
         // Taken now: the other lane sends what finishes meanwhile.
-        outcomes.removeFirst(batch.count)
+        let batch = outcomes.take(limit: 500)
         answering += 1
         defer { answering -= 1 }
         let started = monotonicNanoseconds()
-        let rows: [PostgresRow]
+        let accepted: Int
         do {
-            rows = try await database(lane: lane).query("""
-                WITH durability AS (
-                    SELECT set_config('synchronous_commit', CASE WHEN $6::bool THEN 'on' ELSE 'off' END, true)
-                ), answers AS MATERIALIZED (
-                    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
-                        AS answer(id, token, state, result, error)
-                ), done AS (
-                    -- Rows found by id (the primary key), whatever the statistics say of the
-                    -- states: planned from them, the join walked every running row once per
-                    -- answer, unnesting the arrays again each time (20 ms for 83 answers).
-                    -- No `state = 'running'` test: a row holds a lease token only while it
-                    -- runs (every statement that ends a run clears it), and with that test
-                    -- the planner read every running row through the leases index for each
-                    -- statement, 2-4 rows per answer on a busy host.
-                    UPDATE sprout_jobs AS job
-                    SET state = answers.state, result = answers.result, error = answers.error,
-                        finished_at = now(), lease_token = NULL, lease_expires_at = NULL
-                    FROM answers
-                    WHERE job.id = ANY($1::bigint[]) AND job.id = answers.id AND job.lease_token = answers.token
-                    RETURNING job.id, job.state, job.result
-                ), announced AS (
-                    \(JobQueueSchema.notifyDone(from: "done"))
-                )
-                SELECT (SELECT count(*) FROM done)::int FROM durability, announced
-                """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
-                      PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
-                      PostgresArrayLiteral.text(batch.map(\.error)), .bool(options.durableAnswers)],
-                timeout: statementTimeout).rows
+            let db = try await database(lane: lane)
+            accepted = batch.count == 1 ? try await record(batch[0], on: db) : try await record(batch, on: db)
+        } catch let error as PostgresError where !error.isConnectionFault && !AnswerBacklog.refusesAnyStatement(error) {
+            if let dropped = outcomes.refused(batch, error: error) {
+                logger.error("""
+                    job queue host: gave up recording job \(dropped.id) (\(dropped.job)), refused \(AnswerBacklog.tries) times \
+                    and its failure as often; no longer extended, its lease runs out and it runs again: \(error)
+                    """)
+            }
+            throw error
         } catch {
-            outcomes.insert(contentsOf: batch, at: 0)
+            outcomes.putBack(batch)
             throw error
         }
+        outcomes.sent(batch)
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
-        refusedAnswers += batch.count - (rows.first?[0].int ?? 0)
+        refusedAnswers += batch.count - accepted
+    }
+
+    /// Records `batch` in one statement; returns how many answers the table accepted.
+    private func record(_ batch: [AnswerBacklog.Answer], on db: PostgresConnection) async throws -> Int {
+        try await db.query("""
+            WITH answers AS MATERIALIZED (
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+                    AS answer(id, token, state, result, error)
+            ), done AS (
+                -- Rows found by id (the primary key), whatever the statistics say of the
+                -- states: planned from them, the join walked every running row once per
+                -- answer, unnesting the arrays again each time (20 ms for 83 answers).
+                -- No `state = 'running'` test: a row holds a lease token only while it
+                -- runs (every statement that ends a run clears it), and with that test
+                -- the planner read every running row through the leases index for each
+                -- statement, 2-4 rows per answer on a busy host.
+                UPDATE sprout_jobs AS job
+                SET state = answers.state, result = answers.result, error = answers.error,
+                    finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+                FROM answers
+                WHERE job.id = ANY($1::bigint[]) AND job.id = answers.id AND job.lease_token = answers.token
+                RETURNING job.id, job.state, job.result
+            ), announced AS (
+                \(JobQueueSchema.notifyDone(from: "done"))
+            )
+            SELECT (SELECT count(*) FROM done)::int FROM announced
+            """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
+                  PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
+                  PostgresArrayLiteral.text(batch.map(\.error))],
+            timeout: statementTimeout).rows.first?[0].int ?? 0
+    }
+
+    /// Records one answer, as each job of a quiet queue's round trips is: found by its primary
+    /// key and announced without the batch statement's arrays, join and grouping, which for
+    /// one answer cost the server more than the update itself. Returns 1 if the table
+    /// accepted it, else 0.
+    private func record(_ answer: AnswerBacklog.Answer, on db: PostgresConnection) async throws -> Int {
+        try await db.query("""
+            WITH done AS (
+                UPDATE sprout_jobs SET state = $3, result = $4, error = $5::jsonb,
+                    finished_at = now(), lease_token = NULL, lease_expires_at = NULL
+                WHERE id = $1 AND lease_token = $2::uuid
+                RETURNING id, state, result
+            )
+            SELECT pg_notify('\(JobQueueSchema.doneChannel)', \(JobQueueSchema.doneEntry)) FROM done
+            """, [.int(answer.id), .text(answer.token), .text(answer.state), answer.result.map { .text($0) } ?? .null,
+                  answer.error.map { .text($0) } ?? .null],
+            timeout: statementTimeout).rows.count
     }
 
     /// Claims up to `count` jobs of the registered types, highest priority first, in one
@@ -385,11 +428,22 @@ final class QueueWorker {
                 """, [PostgresArrayLiteral.integers(handedBack.map(\.id)), PostgresArrayLiteral.text(handedBack.map(\.token)),
                       .bool(announce)],
                 timeout: statementTimeout)
+        } catch let error as PostgresError where !error.isConnectionFault && !AnswerBacklog.refusesAnyStatement(error) {
+            releaseRefusals += 1
+            guard releaseRefusals >= AnswerBacklog.tries else {
+                releases.insert(contentsOf: handedBack, at: 0)
+                owesWakeUp = owesWakeUp || announce
+                throw error
+            }
+            releaseRefusals = 0
+            logger.error("job queue host: gave up handing back \(handedBack.count) jobs, refused \(AnswerBacklog.tries) times; no longer extended, their leases run out and they run again: \(error)")
+            throw error
         } catch {
             releases.insert(contentsOf: handedBack, at: 0)
             owesWakeUp = owesWakeUp || announce
             throw error
         }
+        releaseRefusals = 0
     }
 
     /// Cancels the running jobs whose lease is no longer this host's (cancelled, or taken
@@ -412,7 +466,7 @@ final class QueueWorker {
 
     private func start(id: Int, token: String, type: any ProcessJob.Type, name: String, payload: String, timeout: Double?, retries: Int) {
         let cancel = run(type, name: name, payload: payload, timeout: timeout, retries: retries) { [weak self] outcome in
-            self?.record(id: id, token: token, outcome)
+            self?.record(id: id, token: token, job: name, outcome)
         }
         if let cancel { running[id] = Running(token: token, cancel: cancel) }
     }
@@ -457,8 +511,8 @@ final class QueueWorker {
         }
     }
 
-    private func record(id: Int, token: String, _ outcome: Result<String, JobQueueError>) {
-        guard running.removeValue(forKey: id) != nil || !outcomes.contains(where: { $0.id == id }) else { return }
+    private func record(id: Int, token: String, job: String, _ outcome: Result<String, JobQueueError>) {
+        guard running.removeValue(forKey: id) != nil || !outcomes.contains(id: id) else { return }
         // Cancelled by the drain before it started (or by its client, whose cancellation
         // already took the lease: then handing it back changes nothing).
         if draining, case .failure(.cancelled) = outcome {
@@ -469,12 +523,12 @@ final class QueueWorker {
         finishedAt.append(monotonicNanoseconds())
         switch outcome {
         case .success(let json):
-            outcomes.append(Outcome(id: id, token: token, state: "succeeded", result: json, error: nil))
+            outcomes.append(.init(id: id, token: token, job: job, state: "succeeded", result: json, error: nil))
         case .failure(let error):
             let json = try? QueueJSON.encode(RecordedError(error))
             var state = "failed"
             if case .cancelled = error { state = "cancelled" }
-            outcomes.append(Outcome(id: id, token: token, state: state, result: nil, error: json))
+            outcomes.append(.init(id: id, token: token, job: job, state: state, result: nil, error: json))
         }
         wake.set()
     }
@@ -483,7 +537,7 @@ final class QueueWorker {
 
     /// Listens for new jobs and cancellations on a connection of its own, remade when it breaks.
     private func listen() async throws {
-        var retryDelay = 0.05
+        var backoff = Backoff()
         while !stopped {
             do {
                 // LISTEN bounded too: a hung server must not hold the wake-ups for ever.
@@ -495,7 +549,7 @@ final class QueueWorker {
                 listenedSinceCheck = true
                 newJobSignals &+= 1
                 wake.set()
-                retryDelay = 0.05
+                backoff.succeeded()
                 for try await notification in listener.notificationStream() {
                     if notification.channel == JobQueueSchema.cancelChannel {
                         if let id = Int(notification.payload), let job = running[id] { job.cancel() }
@@ -506,10 +560,9 @@ final class QueueWorker {
                 }
             } catch let error as PostgresError {
                 if !error.isConnectionFault {
-                    logger.warning("job queue host: listening failed, retrying in \(retryDelay) s: \(error)")
+                    logger.warning("job queue host: listening failed, retrying in \(backoff.delay) s: \(error)")
                 }
-                try await sleep(retryDelay)
-                retryDelay = min(retryDelay * 2, 1)
+                try await backoff.pause()
             }
         }
     }
@@ -519,28 +572,48 @@ final class QueueWorker {
     private func heartbeat() async throws {
         while !stopped {
             try await sleep(options.leaseSeconds / 3)
-            do {
-                let db = try await database()
-                if !running.isEmpty {
-                    try await db.query("""
-                        UPDATE sprout_jobs SET lease_expires_at = now() + make_interval(secs => $1::float8)
-                        WHERE worker = $2 AND state = 'running'
-                        """, [.double(options.leaseSeconds), .text(options.host)], timeout: statementTimeout)
-                }
-                try await reapExpiredLeases(db)
-                if monotonicNanoseconds() - lastPrune > 60_000_000_000 {
-                    lastPrune = monotonicNanoseconds()
+            try await beat("extending its leases") { db in
+                let held = heldLeases
+                guard !held.isEmpty else { return }
+                try await db.query("""
+                    UPDATE sprout_jobs AS job SET lease_expires_at = now() + make_interval(secs => $1::float8)
+                    FROM unnest($2::bigint[], $3::uuid[]) AS held(id, token)
+                    WHERE job.id = ANY($2::bigint[]) AND job.id = held.id AND job.lease_token = held.token
+                    """, [.double(options.leaseSeconds), PostgresArrayLiteral.integers(held.map(\.id)),
+                          PostgresArrayLiteral.text(held.map(\.token))],
+                    timeout: statementTimeout)
+            }
+            try await beat("re-queueing expired leases") { try await reapExpiredLeases($0) }
+            if monotonicNanoseconds() - lastPrune > 60_000_000_000 {
+                lastPrune = monotonicNanoseconds()
+                try await beat("pruning finished jobs") { db in
                     try await db.query("DELETE FROM sprout_jobs WHERE finished_at < now() - make_interval(secs => $1::float8)",
                                        [.double(options.keepFinishedSeconds)], timeout: statementTimeout)
                 }
-            } catch let error as PostgresError {
-                // Tried again at the next beat, a third of the lease later: a lease outlives
-                // two failed beats.
-                if error.isConnectionFault {
-                    dropConnection()
-                } else {
-                    logger.warning("job queue host: a heartbeat failed: \(error)")
-                }
+            }
+        }
+    }
+
+    /// The leases this host holds: its running jobs', its answers' (waiting or being sent)
+    /// and those of the jobs it is handing back. Only these are extended, by id and token,
+    /// not every row naming this host: a row a server crash set back to `running` after its
+    /// answer was sent, or one whose outcome the host gave up, is no longer held, and its
+    /// lease must run out for the job to run again.
+    private var heldLeases: [(id: Int, token: String)] {
+        running.map { ($0.key, $0.value.token) } + outcomes.leases + releases
+    }
+
+    /// One statement of a heartbeat. A failed one is tried again at the next beat, a third of
+    /// the lease later (a lease outlives two failed beats), and holds back none of the others:
+    /// a host whose lease extensions are refused still re-queues dead hosts' jobs.
+    private func beat(_ what: String, _ body: (PostgresConnection) async throws -> Void) async throws {
+        do {
+            try await body(try await database())
+        } catch let error as PostgresError {
+            if error.isConnectionFault {
+                dropConnection()
+            } else {
+                logger.warning("job queue host: a heartbeat failed \(what): \(error)")
             }
         }
     }

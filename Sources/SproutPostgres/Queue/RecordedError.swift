@@ -16,6 +16,7 @@ struct RecordedError: Codable, Sendable {
         case .cancelled(let job): self.init(kind: "cancelled", job: job, message: "")
         case .leaseExpired(let job, let attempts): self.init(kind: "leaseExpired", job: job, message: "", attempts: attempts)
         case .undecodable(let job, let message): self.init(kind: "undecodable", job: job, message: message)
+        case .unrecordable(let job, let message): self.init(kind: "unrecordable", job: job, message: message)
         default: self.init(kind: "other", job: "", message: error.description)
         }
     }
@@ -36,6 +37,7 @@ struct RecordedError: Codable, Sendable {
         case "timedOut": return .timedOut(job: job, seconds: seconds ?? 0)
         case "cancelled": return .cancelled(job: job)
         case "leaseExpired": return .leaseExpired(job: job, attempts: attempts ?? 0)
+        case "unrecordable": return .unrecordable(job: job, message: message)
         default: return .undecodable(job: job, message: message)
         }
     }

@@ -8,7 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
-    SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self,
+    SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self, EchoText.self,
 ]
 
 /// n².
@@ -58,6 +58,23 @@ public struct TextOrFail: ProcessJob {
     public func run() throws -> String {
         if n < 0 { throw TestJobError(code: n) }
         return Self.text(n)
+    }
+}
+
+/// Returns `text`, or, if `fails`, throws an error whose description is `text`: outcomes
+/// holding what a database may refuse to store (U+0000).
+public struct EchoText: ProcessJob {
+    public var text: String
+    public var fails: Bool
+    public init(_ text: String, fails: Bool = false) { self.text = text; self.fails = fails }
+
+    struct Thrown: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    public func run() throws -> String {
+        if fails { throw Thrown(description: text) }
+        return text
     }
 }
 

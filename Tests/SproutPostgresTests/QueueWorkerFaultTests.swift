@@ -1,0 +1,190 @@
+import Sprout
+import SproutPostgres
+import SproutPostgresTestSupport
+import SproutTestJobs
+import SproutTestSupport
+import Testing
+
+import Glibc
+
+/// A worker host's faults (QueueWorker.swift), each injected at its moment with a real
+/// server error: an answer the server cannot store, an answer refused every time, a SIGTERM
+/// while a claim is in flight, a hand-back refused while draining, refused lease extensions.
+@Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
+struct QueueWorkerFaultTests {
+    @Test func anOutcomeTheServerCannotStoreFailsAloneAndTheRestOfItsBatchIsRecorded() async throws {
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1), emptyTable: true) { fixture in
+            // Job 20 throws an error whose text holds U+0000: its recorded error, JSON with
+            // "\u0000", is refused by the jsonb column (22P05), and so is every answer sent in
+            // one statement with it. Job 30 returns such a text: a text column stores it.
+            var jobs = (0..<40).map { EchoText("text \($0)") }
+            jobs[20] = EchoText("nul \u{0} thrown", fails: true)
+            jobs[30] = EchoText("nul \u{0} returned")
+            let handles = try await fixture.queue.submitAll(jobs)
+            for (n, handle) in handles.enumerated() where n != 20 {
+                #expect(try await handle.get(timeout: 30) == jobs[n].text)
+            }
+            do {
+                _ = try await handles[20].get(timeout: 30)
+                Issue.record("the job whose error cannot be stored succeeded")
+            } catch let JobQueueError.unrecordable(job, message) {
+                #expect(job.hasSuffix("EchoText"))
+                #expect(message.contains("22P05"), "\(message)")
+            }
+            let row = try await fixture.db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(handles[20].id)]).rows[0]
+            #expect(row.values == [.text("failed"), .int(1)])
+            let (status, output) = try await fixture.host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
+    @Test func anOutcomeRefusedEvenAsAFailureIsGivenUpAndItsLeaseRunsOut() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Every change that ends the marked job's run on a host (its answer, the failure
+            // recorded in its place) is refused; those made when its lease runs out (no
+            // worker any more) go through.
+            try await Self.refuseUpdates(saying: "injected: outcome refused", db, when: """
+                OLD.state = 'running' AND NEW.state <> 'running' AND NEW.worker IS NOT NULL
+                AND NEW.payload LIKE '%refuse me%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, lease: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(EchoText("refuse me"), maxAttempts: 2)
+            do {
+                _ = try await job.get(timeout: 60)
+                Issue.record("a job whose outcome is always refused succeeded")
+            } catch let JobQueueError.leaseExpired(_, attempts) {
+                #expect(attempts == 2)
+            }
+            // The host went on meanwhile.
+            #expect(try await fixture.queue.submit(EchoText("next")).get(timeout: 20) == "next")
+            try await Self.dropInjectedFaults(db)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("gave up recording job \(job.id)"), "\(output)")
+        }
+    }
+
+    @Test func aClaimInFlightAtSIGTERMHandsItsJobsBackAndWakesTheOtherHosts() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            let host = try QueueHost(fixture.url, processes: 1, lease: 30)
+            defer { host.kill() }
+            try await Self.slowClaims(of: "slow claim", db)
+            let listener = try await PostgresConnection.connect(fixture.url)
+            defer { listener.close() }
+            try await listener.listen("sprout_jobs_available")
+            let job = try await fixture.queue.submit(EchoText("slow claim"))
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            // The submission's notification, read and dropped.
+            while try await listener.nextNotification(timeout: 0.2) != nil {}
+            let (status, _) = try await host.stop()
+            #expect(status == .exited(0))
+            // The claim came back after SIGTERM: its job was handed back, not started.
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            #expect(try await listener.nextNotification(timeout: 5) != nil, "no wake-up for the other hosts")
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "slow claim")
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aDrainWhoseHandBackIsRefusedEndsAndTheJobRunsElsewhere() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Leases of 6 s: statements may take 2 s, the slowed claim 1 s.
+            let host = try QueueHost(fixture.url, processes: 1, lease: 6, logToStandardOutput: true)
+            defer { host.kill() }
+            try await Self.slowClaims(of: "handed back", db)
+            // A hand-back (available again, never started) of the marked job is refused.
+            try await Self.refuseUpdates(saying: "injected: hand-back refused", db, when: """
+                OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
+                AND NEW.payload LIKE '%handed back%'
+                """)
+            let job = try await fixture.queue.submit(EchoText("handed back"))
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            let (status, output) = try await host.stop(timeout: 20)
+            #expect(status == .exited(0))
+            #expect(output.contains("gave up handing back 1 jobs"), "\(output)")
+            // Its lease runs out (the host is gone) and another host runs it.
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1, lease: 2)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "handed back")
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(2))
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func refusedLeaseExtensionsDoNotStopTheHostReQueueingExpiredLeases() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Every extension of the marked job's lease is refused.
+            try await Self.refuseUpdates(saying: "injected: heartbeat refused", db, when: """
+                OLD.state = 'running' AND NEW.state = 'running'
+                AND NEW.lease_expires_at > OLD.lease_expires_at AND NEW.payload LIKE '%3.25%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, lease: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            // Longer than its lease: without extensions, its lease runs out at each run and the
+            // host's own re-queueing of expired leases (the heartbeat's next statement) takes
+            // it back, until its attempts are spent.
+            let job = try await fixture.queue.submit(Nap(seconds: 3.25), maxAttempts: 2)
+            do {
+                _ = try await job.get(timeout: 60)
+                Issue.record("a job whose lease could not be extended kept it")
+            } catch let JobQueueError.leaseExpired(_, attempts) {
+                #expect(attempts == 2)
+            }
+            #expect(try await fixture.queue.submit(Square(7)).get(timeout: 20) == 49)
+            try await Self.dropInjectedFaults(db)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: heartbeat refused"), "\(output)")
+        }
+    }
+
+    /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
+    private static let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+
+    /// Makes the server refuse (P0001, `message`) each update of a row for which `condition` holds.
+    @Hub
+    private static func refuseUpdates(saying message: String, _ db: PostgresConnection, when condition: String) async throws {
+        try await db.execute("""
+            CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '\(message)'; END $$;
+            CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW WHEN (\(condition)) EXECUTE FUNCTION test_refuse();
+            """)
+    }
+
+    /// Makes each claim of a job whose payload holds `marker` take 1 s in the server (the
+    /// host's statements may take a third of its lease).
+    @Hub
+    private static func slowClaims(of marker: String, _ db: PostgresConnection) async throws {
+        try await db.execute("""
+            CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+            CREATE TRIGGER test_slow_claim BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                WHEN (OLD.state = 'available' AND NEW.state = 'running' AND NEW.payload LIKE '%\(marker)%')
+                EXECUTE FUNCTION test_slow_claim();
+            """)
+    }
+
+    /// Removes the triggers and functions a test made to inject faults.
+    @Hub
+    private static func dropInjectedFaults(_ db: PostgresConnection) async throws {
+        try await db.execute("""
+            DROP TRIGGER IF EXISTS test_refuse ON sprout_jobs; DROP FUNCTION IF EXISTS test_refuse();
+            DROP TRIGGER IF EXISTS test_slow_claim ON sprout_jobs; DROP FUNCTION IF EXISTS test_slow_claim();
+            """)
+    }
+}
