@@ -96,6 +96,76 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func aClaimThatFailsAfterSIGTERMIsAnnouncedBeforeTheHostLeaves() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // The host logs in as a role of its own, which the test can bar from logging in.
+            try await db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
+            let url = fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
+            let host = try QueueHost(url, processes: 1, lease: 30)
+            defer { host.kill() }
+            try await Self.slowClaims(of: "failed claim", db, seconds: 30)
+            let listener = try await PostgresConnection.connect(fixture.url)
+            defer { listener.close() }
+            try await listener.listen("sprout_jobs_available")
+            let job = try await fixture.queue.submit(EchoText("failed claim"))
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            while try await listener.nextNotification(timeout: 0.2) != nil {}
+            // SIGTERM while the claim is in flight; then the server ends the claim's session
+            // (rolled back: its job is available again, unannounced) and refuses the host's
+            // new sessions, so the wake-up it owes the other hosts cannot go at once.
+            try await db.execute("ALTER ROLE test_host NOLOGIN")
+            let stopping = spawn { try await host.stop() }
+            try await sleep(0.5)
+            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")
+            try await sleep(1)
+            try await db.execute("ALTER ROLE test_host LOGIN")
+            // The host stays until the wake-up has gone.
+            #expect(try await listener.nextNotification(timeout: 10) != nil, "the host left without announcing the failed claim's job")
+            #expect(try await stopping.get().0 == .exited(0))
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "failed claim")
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aDrainWhoseLastAnswerCannotReachTheServerGivesUpAfterALease() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
+            let url = fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
+            let host = try QueueHost(url, processes: 1, lease: 2, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(Nap(seconds: 1))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            // The host is cut off from the server while its job runs: its sessions ended, new
+            // ones refused. SIGTERM: it drains, and its answer cannot be sent.
+            try await db.execute("""
+                ALTER ROLE test_host NOLOGIN;
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_host';
+                """)
+            let signalled = monotonicSeconds()
+            let (status, output) = try await host.stop(timeout: 20)
+            let waited = monotonicSeconds() - signalled
+            print("a drain that could not reach the server gave up \(waited) s after SIGTERM (lease 2 s)")
+            #expect(status == .exited(1))
+            #expect(output.contains("draining, gave up after 2.0 s") && output.contains("serve threw"), "\(output)")
+            #expect(waited >= 2 && waited < slack(8))
+            // Its lease has run out: another host runs the job again.
+            try await db.execute("ALTER ROLE test_host LOGIN")
+            let other = try QueueHost(fixture.url, processes: 1, lease: 2)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == 1)
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(2))
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
     @Test func aDrainWhoseHandBackIsRefusedEndsAndTheJobRunsElsewhere() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
@@ -166,13 +236,13 @@ struct QueueWorkerFaultTests {
             """)
     }
 
-    /// Makes each claim of a job whose payload holds `marker` take 1 s in the server (the
-    /// host's statements may take a third of its lease).
+    /// Makes each claim of a job whose payload holds `marker` take `seconds` in the server
+    /// (the host's statements may take a third of its lease).
     @Hub
-    private static func slowClaims(of marker: String, _ db: PostgresConnection) async throws {
+    private static func slowClaims(of marker: String, _ db: PostgresConnection, seconds: Double = 1) async throws {
         try await db.execute("""
             CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$;
+            BEGIN PERFORM pg_sleep(\(seconds)); RETURN NEW; END $$;
             CREATE TRIGGER test_slow_claim BEFORE UPDATE ON sprout_jobs FOR EACH ROW
                 WHEN (OLD.state = 'available' AND NEW.state = 'running' AND NEW.payload LIKE '%\(marker)%')
                 EXECUTE FUNCTION test_slow_claim();

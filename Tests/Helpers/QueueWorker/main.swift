@@ -2,8 +2,9 @@
 // [async-answers] [log-stdout]` (`async-answers`: `JobQueueWorkerOptions.durableAnswers =
 // false`; `log-stdout`: the `logger:` given to `JobQueue.serve` writes on standard output).
 // Serves the test job types until SIGTERM, then prints "refused N" (answers the table
-// refused because the lease had passed to another host) and exits 0; exits 3 at once when
-// its standard input (a pipe from the test) reaches end of file.
+// refused because the lease had passed to another host) and exits 0; if serving throws,
+// prints "serve threw: ERROR" and exits 1; exits 3 at once when its standard input (a pipe
+// from the test) reaches end of file.
 import Logging
 import Sprout
 import SproutPostgres
@@ -35,7 +36,13 @@ try Hub.run { [url, processes, options, logger] in
         _ = try await PipeStream.standardInput().readToEnd()
         _exit(3)
     }
-    let refused = try await JobQueue.serve(postgres: url, jobs: testJobs, processes: processes, options: options, logger: logger)
-    print("refused \(refused)")
+    do {
+        let refused = try await JobQueue.serve(postgres: url, jobs: testJobs, processes: processes, options: options, logger: logger)
+        print("refused \(refused)")
+    } catch {
+        print("serve threw: \(error)")
+        fflush(nil)
+        exit(1)
+    }
     fflush(nil)
 }
