@@ -315,6 +315,55 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aVersionOneDatabaseIsMigratedAndTheJobsItHoldsStillRun() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            let admin = try await PostgresConnection.connect(url)
+            defer { admin.close() }
+            try await admin.execute("DROP DATABASE IF EXISTS sprout_v1")
+            try await admin.execute("CREATE DATABASE sprout_v1")
+            let oldURL = String(url.dropLast("postgres".count)) + "sprout_v1"
+            do {
+                // The tables as the version-1 library made them, with a job it queued.
+                let db = try await PostgresConnection.connect(oldURL)
+                defer { db.close() }
+                try await db.execute("""
+                    CREATE TABLE sprout_schema (version int NOT NULL);
+                    INSERT INTO sprout_schema VALUES (1);
+                    CREATE TABLE sprout_jobs (
+                        id bigserial PRIMARY KEY, job_type text NOT NULL, payload text NOT NULL, priority int NOT NULL DEFAULT 0,
+                        state text NOT NULL DEFAULT 'available'
+                            CHECK (state IN ('available', 'running', 'succeeded', 'failed', 'cancelled')),
+                        attempts int NOT NULL DEFAULT 0, max_attempts int NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+                        retries int NOT NULL DEFAULT 0, timeout_seconds double precision, lease_token uuid,
+                        lease_expires_at timestamptz, worker text, result text, error jsonb,
+                        created_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz, finished_at timestamptz);
+                    CREATE INDEX sprout_jobs_claim ON sprout_jobs (priority DESC, id) WHERE state = 'available';
+                    CREATE INDEX sprout_jobs_leases ON sprout_jobs (lease_expires_at) WHERE state = 'running';
+                    CREATE INDEX sprout_jobs_finished ON sprout_jobs (finished_at) WHERE finished_at IS NOT NULL;
+                    """)
+                let old = try await db.query("""
+                    INSERT INTO sprout_jobs (job_type, payload) VALUES ($1, '{"n":7}') RETURNING id
+                    """, [.text(Square.jobName)]).rows[0][0].int!
+                let queue = try await JobQueue.connect(oldURL)
+                defer { queue.close() }
+                #expect(try await db.query("SELECT version FROM sprout_schema").rows.map { $0[0] } == [.int(2)])
+                let options = try await db.query("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'sprout_jobs'")
+                #expect(options.rows[0][0] == .text("fillfactor=50"))
+                let method = try await db.query("""
+                    SELECT am.amname::text FROM pg_class AS index JOIN pg_am AS am ON am.oid = index.relam WHERE index.relname = 'sprout_jobs_finished'
+                    """)
+                #expect(method.rows.map { $0[0] } == [.text("brin")])
+                let host = try QueueHost(oldURL, processes: 1)
+                defer { host.kill() }
+                #expect(try await queue.job(id: old, as: Int.self).get(timeout: 30) == 49)
+                #expect(try await queue.submit(Square(8)).get(timeout: 30) == 64)
+                _ = try await host.stop()
+            }
+            try await admin.execute("DROP DATABASE sprout_v1 WITH (FORCE)")
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {

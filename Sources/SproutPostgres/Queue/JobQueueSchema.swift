@@ -4,7 +4,7 @@ import Sprout
 /// order, under an advisory lock, and records the version it brings the schema to.
 enum JobQueueSchema {
     /// The version this build of the library expects.
-    static let version = 1
+    static let version = 2
 
     /// Where the channel names and the advisory lock key live, shared by clients and workers.
     static let availableChannel = "sprout_jobs_available"
@@ -63,6 +63,22 @@ enum JobQueueSchema {
         CREATE INDEX sprout_jobs_claim ON sprout_jobs (priority DESC, id) WHERE state = 'available';
         CREATE INDEX sprout_jobs_leases ON sprout_jobs (lease_expires_at) WHERE state = 'running';
         CREATE INDEX sprout_jobs_finished ON sprout_jobs (finished_at) WHERE finished_at IS NOT NULL;
+        """,
+        // Less WAL and server time per job. A row is written three times (submitted, claimed,
+        // finished), and every update changes an indexed column, so none is HOT. With pages
+        // filled to half by inserts, the two updates find room on their row's page: PostgreSQL
+        // then logs only the bytes that changed, and no lock record for moving the row to
+        // another page. The pruning's B-tree on finished_at took an entry (64 bytes of WAL)
+        // from every answer; a BRIN index takes none from rows on page ranges VACUUM has not
+        // summarized yet (the recent ones), and pruning reads the ranges it points to.
+        // Finished rows stay on half-full pages until pruned. Per job, 10,000 tiny jobs
+        // (pg_stat_statements' wal_bytes and total_exec_time, three runs each, a host of two
+        // processes, both sides asynchronous): claims 477 to 373 bytes, answers 386 to 217
+        // bytes and 14.7 to 11.7 µs; 1,181 to 915 bytes in all.
+        """
+        ALTER TABLE sprout_jobs SET (fillfactor = 50);
+        DROP INDEX sprout_jobs_finished;
+        CREATE INDEX sprout_jobs_finished ON sprout_jobs USING brin (finished_at);
         """,
     ]
 

@@ -11,6 +11,18 @@
                                        "roundtrip_ms_median X" (one job, submit to done, 50 times);
                                        "async": submissions do not wait for the disk
                                        (synchronous_commit = off, as Sprout's --async-submissions)
+
+What it measures against Sprout's queue (bench/compare/queue_compare.py runs both on one
+server): the same end-to-end count (JOBS submitted in statements of 1,000 from one client,
+every outcome told to that client by a done NOTIFY) and the same commit settings on both
+sides of a row: claims never wait for the disk; durable: submissions and completions wait
+for it (PostgreSQL's default); relaxed ("async"): neither does, the producer's and the
+workers' sessions set synchronous_commit = off. Lighter than Sprout's by design, as a floor
+for what PostgreSQL itself costs: a job is one int (the producer's generate_series makes the
+rows on the server; Sprout sends each job as JSON), its worker computes n * n inline in the
+claiming process (Sprout's host hands each job to a local pool process and reads its output
+back), rows carry no job type, priority, lease or times, and the done NOTIFY carries ids only
+(Sprout's carries short outputs, so its client reads nothing more).
 """
 import select, statistics, sys, time
 
