@@ -445,6 +445,22 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aHostThatHasRunNothingYetClaimsTwoJobsPerProcessAtOnce() async throws {
+        try await QueueFixture.run(seconds: 60, host: .init(processes: 1, lease: 5)) { fixture in
+            // Jobs of a length the host cannot know yet: one to run and one next in line (one
+            // claim of one job, then a claim per job, when the bound started at one per process).
+            let naps = try await fixture.queue.submitAll((0..<4).map { _ in ClockedNap(seconds: 0.3) })
+            for nap in naps { _ = try await nap.get(timeout: 30) }
+            let ids = PostgresValue.text("{" + naps.map { String($0.id) }.joined(separator: ",") + "}")
+            // One claim, one transaction: its jobs share their started_at.
+            let claims = try await fixture.db.query("""
+                SELECT count(*)::int FROM sprout_jobs WHERE id = ANY($1::bigint[]) GROUP BY started_at ORDER BY started_at
+                """, [ids]).rows.map { $0[0].int! }
+            #expect(claims.first == 2, "jobs per claim: \(claims)")
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func aJobSubmittedWhileTheHostsClaimIsInFlightIsClaimedAtOnce() async throws {
         // Leases of 30 s: a host that missed the job's NOTIFY would find it only 10 s later,
         // when its wait for a wake-up times out.

@@ -10,7 +10,8 @@ public struct JobQueueWorkerOptions: Sendable {
     /// Jobs claimed per statement at most.
     public var claimBatch: Int = 200
     /// Jobs held per local process at most (running or next in line). A host holds one job
-    /// per process plus as many as its processes finished in the last two statements' time,
+    /// per process plus as many as its processes finished in the last two statements' time
+    /// (at least two per process),
     /// so tiny jobs go by the hundred per commit while jobs longer than two statements are
     /// held at most two per process and the rest stay available to other hosts. Jobs shorter
     /// than a statement are held for twice the time (see docs/JobQueue.md).

@@ -84,9 +84,12 @@ final class QueueWorker {
     private var statementTimeout: Double { max(0.5, options.leaseSeconds / 3) }
     /// One job per process, plus as many as the processes finished in the last two statements'
     /// time (counted, not extrapolated from a rate: two lanes' statements can start microseconds
-    /// apart, and a rate measured over that gap had one host claim twelve long jobs of twelve): tiny
-    /// jobs are held by the hundred (one commit per batch, not per job), jobs longer than two
-    /// statements at most two per process (another host can take the rest). Jobs shorter than a
+    /// apart, and a rate measured over that gap had one host claim twelve long jobs of twelve), and
+    /// never fewer than two per process (one running, one next in line: a host that starts on an
+    /// unknown job claims four jobs for two processes, not two, so its pool has the next job at
+    /// hand and the bound doubles from there): tiny jobs are held by the hundred (one commit per
+    /// batch, not per job), jobs longer than two statements at most two per process (another
+    /// host can take the rest). Jobs shorter than a
     /// statement (more than two per process finished in that time) count twice beyond those two:
     /// counted once, the pool ran out while each claim was in flight, statements and runs taking
     /// turns (one claim of 100 held at a time, 24k tiny jobs/s); counted twice, one lane claims
@@ -95,7 +98,7 @@ final class QueueWorker {
     private var heldAtMost: Int {
         let finished = finishedRecently
         let cover = finished + max(0, finished - 2 * pool.size)
-        return min(pool.size * max(1, options.jobsPerProcess), pool.size + cover)
+        return min(pool.size * max(1, options.jobsPerProcess), max(2 * pool.size, pool.size + cover))
     }
 
     /// Jobs finished within the last two statements' time.
