@@ -8,34 +8,72 @@ import Testing
 import Glibc
 
 /// A worker host's faults (QueueWorker.swift), each injected at its moment with a real
-/// server error: an answer the server cannot store, an answer refused every time, a SIGTERM
+/// server error: errors holding U+0000, an answer refused every time, its failure too, a SIGTERM
 /// while a claim is in flight, a hand-back refused while draining, refused lease extensions.
 @Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct QueueWorkerFaultTests {
-    @Test func anOutcomeTheServerCannotStoreFailsAloneAndTheRestOfItsBatchIsRecorded() async throws {
+    @Test func errorsHoldingUPlus0000AreRecordedWithUPlusFFFDInItsPlace() async throws {
         try await QueueFixture.run(seconds: 90, host: .init(processes: 1), emptyTable: true) { fixture in
-            // Job 20 throws an error whose text holds U+0000: its recorded error, JSON with
-            // "\u0000", is refused by the jsonb column (22P05), and so is every answer sent in
-            // one statement with it. Job 30 returns such a text: a text column stores it.
+            // Job 20 throws an error whose text holds U+0000 and job 25's process writes it to
+            // standard error and dies: their recorded errors are JSON in a jsonb column, which
+            // refuses "\u0000" (22P05), so it is stored as U+FFFD. Job 30 returns such a
+            // text: a text column stores it as it is.
             var jobs = (0..<40).map { EchoText("text \($0)") }
             jobs[20] = EchoText("nul \u{0} thrown", fails: true)
+            jobs[25] = EchoText("nul \u{0} written", crashes: true)
             jobs[30] = EchoText("nul \u{0} returned")
+            let handles = try await fixture.queue.submitAll(jobs)
+            for (n, handle) in handles.enumerated() where n != 20 && n != 25 {
+                #expect(try await handle.get(timeout: 30) == jobs[n].text)
+            }
+            do {
+                _ = try await handles[20].get(timeout: 30)
+                Issue.record("a job that threw succeeded")
+            } catch let JobQueueError.failed(_, _, message) {
+                #expect(message == "nul \u{FFFD} thrown")
+            }
+            do {
+                _ = try await handles[25].get(timeout: 30)
+                Issue.record("a job whose process died succeeded")
+            } catch let JobQueueError.workerCrashed(_, description) {
+                #expect(description.contains("nul \u{FFFD} written"), "\(description)")
+            }
+            let (status, output) = try await fixture.host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"))
+        }
+    }
+
+    @Test func anAnswerRefusedEveryTimeFailsAloneAndTheRestOfItsBatchIsRecorded() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Job 20's answer (succeeded) is refused every time, and so is every statement that
+            // carries it with others; the failure recorded in its place goes through.
+            try await Self.refuseUpdates(saying: "injected: answer refused", db, when: """
+                NEW.state = 'succeeded' AND NEW.payload LIKE '%refuse this answer%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            var jobs = (0..<40).map { EchoText("text \($0)") }
+            jobs[20] = EchoText("refuse this answer")
             let handles = try await fixture.queue.submitAll(jobs)
             for (n, handle) in handles.enumerated() where n != 20 {
                 #expect(try await handle.get(timeout: 30) == jobs[n].text)
             }
             do {
                 _ = try await handles[20].get(timeout: 30)
-                Issue.record("the job whose error cannot be stored succeeded")
+                Issue.record("the job whose answer is refused succeeded")
             } catch let JobQueueError.unrecordable(job, message) {
                 #expect(job.hasSuffix("EchoText"))
-                #expect(message.contains("22P05"), "\(message)")
+                #expect(message.contains("P0001: injected: answer refused"), "\(message)")
             }
-            let row = try await fixture.db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(handles[20].id)]).rows[0]
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(handles[20].id)]).rows[0]
             #expect(row.values == [.text("failed"), .int(1)])
-            let (status, output) = try await fixture.host.stop()
+            try await Self.dropInjectedFaults(db)
+            let (status, output) = try await host.stop()
             #expect(status == .exited(0))
-            #expect(output.contains("refused 0"))
+            #expect(output.contains("refused 0"), "\(output)")
         }
     }
 

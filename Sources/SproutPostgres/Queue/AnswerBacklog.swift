@@ -3,8 +3,8 @@
 /// refused ``tries`` times, is replaced by a failure (``JobQueueError/unrecordable(job:message:)``,
 /// the server's reason) that its client's `get()` throws; a failure refused as often is given
 /// up: its lease runs out and the job runs again elsewhere, its attempts bounded. So one
-/// answer the server can never store (text with U+0000 in a `jsonb` column) holds up neither
-/// the answers batched with it nor the host's drain.
+/// answer the server will never take (a trigger's check, a constraint it breaks) holds up
+/// neither the answers batched with it nor the host's drain.
 struct AnswerBacklog {
     /// One job's outcome, with the lease token its row must still hold.
     struct Answer {

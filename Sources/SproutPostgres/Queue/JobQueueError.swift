@@ -12,9 +12,9 @@ public enum JobQueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case leaseExpired(job: String, attempts: Int)
     /// No worker could decode it (a host running another build).
     case undecodable(job: String, message: String)
-    /// It ran, but the server refused to record its outcome, every time it was sent: the
-    /// server's error (an output PostgreSQL cannot store, such as text holding U+0000 in
-    /// an error's JSON, or a trigger that refuses the row's change).
+    /// It ran, but the server refused to record its outcome every time it was sent: the
+    /// server's error (a trigger that refuses the row's change, a constraint the outcome
+    /// breaks).
     case unrecordable(job: String, message: String)
     /// No job with this id is in the table (never submitted, or pruned), or no longer the
     /// one submitted: a server crash undid a submission made with `durableSubmissions: false`.

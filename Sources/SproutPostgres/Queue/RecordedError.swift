@@ -23,11 +23,19 @@ struct RecordedError: Codable, Sendable {
 
     private init(kind: String, job: String, errorType: String? = nil, message: String, seconds: Double? = nil, attempts: Int? = nil) {
         self.kind = kind
-        self.job = job
-        self.errorType = errorType
-        self.message = message
+        self.job = Self.storable(job)
+        self.errorType = errorType.map(Self.storable)
+        self.message = Self.storable(message)
         self.seconds = seconds
         self.attempts = attempts
+    }
+
+    /// `text` with each U+0000 replaced by U+FFFD: the `error` column's JSON (`jsonb`) cannot
+    /// hold U+0000 (SQLSTATE 22P05), and an error's text often can (a C string's end in a
+    /// message, a crashed process's standard error).
+    private static func storable(_ text: String) -> String {
+        guard text.utf8.contains(0) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value == 0 ? "\u{FFFD}" : $0 }))
     }
 
     var error: JobQueueError {

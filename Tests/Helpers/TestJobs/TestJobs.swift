@@ -61,18 +61,29 @@ public struct TextOrFail: ProcessJob {
     }
 }
 
-/// Returns `text`, or, if `fails`, throws an error whose description is `text`: outcomes
-/// holding what a database may refuse to store (U+0000).
+/// Returns `text`; or, if `fails`, throws an error whose description is `text`; or, if
+/// `crashes`, writes `text` to standard error and exits 3: outcomes holding what a database
+/// may refuse to store (U+0000).
 public struct EchoText: ProcessJob {
     public var text: String
     public var fails: Bool
-    public init(_ text: String, fails: Bool = false) { self.text = text; self.fails = fails }
+    public var crashes: Bool
+    public init(_ text: String, fails: Bool = false, crashes: Bool = false) {
+        self.text = text
+        self.fails = fails
+        self.crashes = crashes
+    }
 
     struct Thrown: Error, CustomStringConvertible {
         let description: String
     }
 
     public func run() throws -> String {
+        if crashes {
+            let line = Array((text + "\n").utf8)
+            _ = write(2, line, line.count)
+            exit(3)
+        }
         if fails { throw Thrown(description: text) }
         return text
     }
