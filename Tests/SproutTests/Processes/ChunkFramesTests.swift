@@ -57,16 +57,16 @@ struct ChunkFramesTests {
             + record(0, "0") + record(0, "1.5") + record(0, "4")
         var records = try ChunkOutcomes.Records(payload)
         var read = [Int](repeating: 0, count: 6)
-        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 6, JSONProcessCoder.integer) } == 2)
+        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 6, StreamingJSONDecoder.integer) } == 2)
         #expect(read[..<2] == [12, -3])
         #expect(records.next().kind == .failure)
-        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 3, JSONProcessCoder.integer) } == 1)
+        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 3, StreamingJSONDecoder.integer) } == 1)
         #expect(read[0] == 0)
         let fraction = records.next()
         #expect(fraction.kind == .result && Array(payload[fraction.bytes]) == Array("1.5".utf8))
         // No further than asked, though more integers follow.
-        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 0, JSONProcessCoder.integer) } == 0)
-        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 1, JSONProcessCoder.integer) } == 1)
+        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 0, StreamingJSONDecoder.integer) } == 0)
+        #expect(read.withUnsafeMutableBufferPointer { records.read(into: $0.baseAddress!, count: 1, StreamingJSONDecoder.integer) } == 1)
         #expect(read[0] == 4)
     }
 

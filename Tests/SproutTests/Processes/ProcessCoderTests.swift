@@ -51,11 +51,17 @@ struct ProcessCoderTests {
         let coder = JSONProcessCoder()
         let texts = ["0", "-0", "7", "-12", "07", "-07", "00", "-", "", "1e3", "1.0", " 5", "+5",
                      "123456789012345678", "-12345678901234567", "9223372036854775807", "92233720368547758070"]
+        var taken = 0
         for text in texts {
             let foundation = try? JSONDecoder().decode(Int.self, from: Data(text.utf8))
             let ours = try? coder.decode(Int.self, from: Array(text.utf8)[...])
             #expect(ours == foundation, "\(text)")
+            if let fast = Array(text.utf8).withUnsafeBytes({ StreamingJSONDecoder.integer($0) }) {
+                taken += 1
+                #expect(fast == foundation, "\(text) read the fast way")
+            }
         }
+        #expect(taken == 7, "the plain integers in range are taken")
     }
 
     /// Strings and booleans read the fast way (no decoder) are what `JSONDecoder` reads;
@@ -66,7 +72,7 @@ struct ProcessCoderTests {
             + [[0x22, 0xC3, 0x22], [0x22, 0xFF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22]]
         var taken = 0
         for text in texts {
-            let fast = text.withUnsafeBytes { JSONProcessCoder.string($0) }
+            let fast = text.withUnsafeBytes { StreamingJSONDecoder.string($0) }
             if let fast {
                 taken += 1
                 #expect(fast == (try? JSONDecoder().decode(String.self, from: Data(text))), "\(text)")
@@ -75,7 +81,7 @@ struct ProcessCoderTests {
         }
         #expect(taken == 4, "the plain strings are taken")
         for text in ["true", "false", "True", "1", " true", "true ", "fals", "nul"] {
-            let fast = Array(text.utf8).withUnsafeBytes { JSONProcessCoder.bool($0) }
+            let fast = Array(text.utf8).withUnsafeBytes { StreamingJSONDecoder.bool($0) }
             let foundation = try? JSONDecoder().decode(Bool.self, from: Data(text.utf8))
             #expect(fast == nil || fast == foundation, "\(text)")
             #expect((fast != nil) == (text == "true" || text == "false"), "\(text)")

@@ -87,6 +87,22 @@ private struct TwoViews: Decodable, Equatable {
     private enum RatioKey: String, CodingKey { case ratio }
 }
 
+/// Keeps the keyed container its decoder handed out: a session hands the next document of
+/// the same type the container it made for the last one.
+private struct ContainerProbe: Decodable {
+    var id: Int
+    /// The container's box (a `KeyedDecodingContainer` is one reference to it).
+    let box: AnyObject
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        box = unsafeBitCast(container, to: AnyObject.self)
+        id = try container.decode(Int.self, forKey: .id)
+    }
+
+    private enum CodingKeys: String, CodingKey { case id }
+}
+
 /// Inputs the fuzzer (and the RFC) found: the fast path either agrees with JSONDecoder or
 /// leaves the input to it by throwing.
 @Suite("StreamingJSONDecoder")
@@ -180,6 +196,25 @@ struct StreamingJSONDecoderTests {
         // A key given twice, the second time past the members kept in place, is left to
         // JSONDecoder (which takes the last).
         #expect(fast(Wide.self, #"{"a": 1, "b": "", "c": false, "d": 0, "e": [], "a": 2}"#) == nil)
+    }
+
+    /// A session is used: the second document of a type gets the container the first one
+    /// got (each is still held, so a new one could not have the same address), and
+    /// `JSONProcessCoder` decodes with its own session. Without a session each decode
+    /// makes its own.
+    @Test
+    func aSessionHandsTheNextDocumentTheContainerItKept() throws {
+        let session = StreamingJSONDecoder.Session()
+        let first = try StreamingJSONDecoder.decode(ContainerProbe.self, from: ArraySlice(#"{"id": 1}"#.utf8), session: session)
+        let second = try StreamingJSONDecoder.decode(ContainerProbe.self, from: ArraySlice(#"{"id": 2}"#.utf8), session: session)
+        #expect(first.id == 1 && second.id == 2)
+        #expect(ObjectIdentifier(first.box) == ObjectIdentifier(second.box), "the session's container")
+        let alone = try StreamingJSONDecoder.decode(ContainerProbe.self, from: ArraySlice(#"{"id": 3}"#.utf8))
+        #expect(alone.id == 3 && ObjectIdentifier(alone.box) != ObjectIdentifier(first.box), "no session, a container of its own")
+        let coder = JSONProcessCoder()
+        let viaCoder = try (1...2).map { try coder.decode(ContainerProbe.self, from: ArraySlice(#"{"id": \#($0)}"#.utf8)) }
+        #expect(viaCoder.map(\.id) == [1, 2])
+        #expect(ObjectIdentifier(viaCoder[0].box) == ObjectIdentifier(viaCoder[1].box), "the coder's session")
     }
 
     /// One session across documents of changing types and values, nested values of the same

@@ -11,7 +11,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private let coder: any ProcessCoder
     /// Which plain outputs of ``JSONProcessCoder`` are read straight from a chunk's answer
     /// into their slots (``ChunkOutcomes/Records/read(into:count:_:)``), if they are.
-    private let plainOutputs: PlainOutputs?
+    private let plainOutputs: JSONProcessCoder.PlainOutput?
     private let ordered: Bool
     private let fixedChunk: Int?
     private let total: Int?
@@ -45,7 +45,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
                       progress: (@Hub (MapProgress) -> Void)?) where S.Element == Job {
         self.pool = pool
         coder = pool.coder
-        plainOutputs = coder is JSONProcessCoder ? PlainOutputs(Job.Output.self) : nil
+        plainOutputs = coder is JSONProcessCoder ? JSONProcessCoder.PlainOutput(Job.Output.self) : nil
         self.ordered = ordered
         fixedChunk = chunkSize.map { max(1, $0) }
         total = (jobs as? any Collection)?.count
@@ -219,9 +219,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
                 let left = count - offset
                 // Static parsers, not closures made here: those would check their isolation per call.
                 let read = switch plainOutputs {
-                case .integers: records.read(into: outcomes.slots(Int.self, at: slot, count: left), count: left, JSONProcessCoder.integer)
-                case .strings: records.read(into: outcomes.slots(String.self, at: slot, count: left), count: left, JSONProcessCoder.string)
-                case .bools: records.read(into: outcomes.slots(Bool.self, at: slot, count: left), count: left, JSONProcessCoder.bool)
+                case .integer: records.read(into: outcomes.slots(Int.self, at: slot, count: left), count: left, StreamingJSONDecoder.integer)
+                case .string: records.read(into: outcomes.slots(String.self, at: slot, count: left), count: left, StreamingJSONDecoder.string)
+                case .bool: records.read(into: outcomes.slots(Bool.self, at: slot, count: left), count: left, StreamingJSONDecoder.bool)
                 case .bytes: records.read(into: outcomes.slots([UInt8].self, at: slot, count: left), count: left, JSONProcessCoder.byteArray)
                 }
                 outcomes.putOutputs(at: slot, count: read)
@@ -373,23 +373,4 @@ final class MapLifetime<Job: ProcessJob>: Sendable {
 private enum MapInput<Job> {
     case array([Job], next: Int)
     case iterator(AnyIterator<Job>)
-}
-
-/// The outputs ``JSONProcessCoder`` writes plainly enough to be read without a decoder.
-private enum PlainOutputs {
-    case integers, strings, bools, bytes
-
-    init?(_ type: Any.Type) {
-        if type == Int.self {
-            self = .integers
-        } else if type == String.self {
-            self = .strings
-        } else if type == Bool.self {
-            self = .bools
-        } else if type == [UInt8].self {
-            self = .bytes
-        } else {
-            return nil
-        }
-    }
 }

@@ -100,10 +100,16 @@ public struct JSONProcessCoder: ProcessCoder {
     ///
     /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
     public func decode<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
-        // Bit casts, not `as!`: the types are checked to be the same, and a dynamic cast costs
-        // more than decoding a small integer.
-        if type == Int.self, let integer = Self.integer(bytes) { return unsafeBitCast(integer, to: Value.self) }
-        if type == [UInt8].self { return unsafeBitCast(Array(bytes), to: Value.self) }
+        // A plain output is read without a decoder's set-up, by the readers a map's answers
+        // take too (MapRun). Bit casts, not `as!`: the types are checked to be the same, and
+        // a dynamic cast costs more than decoding a small integer.
+        switch PlainOutput(type) {
+        case .integer?: if let value = bytes.withUnsafeBytes(StreamingJSONDecoder.integer) { return unsafeBitCast(value, to: Value.self) }
+        case .string?: if let value = bytes.withUnsafeBytes(StreamingJSONDecoder.string) { return unsafeBitCast(value, to: Value.self) }
+        case .bool?: if let value = bytes.withUnsafeBytes(StreamingJSONDecoder.bool) { return unsafeBitCast(value, to: Value.self) }
+        case .bytes?: return unsafeBitCast(Array(bytes), to: Value.self)
+        case nil: break
+        }
         // do/catch, not try?: an Optional<Value> costs a metadata lookup per call in this
         // unspecialized code.
         do {
@@ -113,46 +119,25 @@ public struct JSONProcessCoder: ProcessCoder {
         }
     }
 
-    /// A JSON integer without sign oddities, leading zeros or spaces, or `nil` (the decoder
-    /// then decides).
-    private static func integer(_ bytes: ArraySlice<UInt8>) -> Int? {
-        bytes.withUnsafeBytes { integer($0) }
-    }
+    /// The outputs this coder writes plainly enough to be read without a decoder, and
+    /// reads so: one dispatch for a single job's answer (``decode(_:from:)``) and for a
+    /// map's, which reads a chunk's answers straight into their slots (MapRun).
+    enum PlainOutput {
+        case integer, string, bool, bytes
 
-    /// A JSON integer of at most 18 characters (no overflow) in `bytes`, as `JSONDecoder`
-    /// reads it into an `Int`, or `nil` where it might read it otherwise or not at all.
-    static func integer(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var index = 0
-        let negative = bytes[0] == UInt8(ascii: "-")
-        if negative { index = 1 }
-        // JSON has no leading zeros: "07" is not an integer to JSONDecoder.
-        guard index < bytes.count, bytes[index] != UInt8(ascii: "0") || index + 1 == bytes.count else { return nil }
-        var value = 0
-        while index < bytes.count {
-            let digit = Int(bytes[index]) &- 48
-            guard digit >= 0 && digit <= 9 else { return nil }
-            value = value &* 10 &+ digit
-            index += 1
+        init?(_ type: Any.Type) {
+            if type == Int.self {
+                self = .integer
+            } else if type == String.self {
+                self = .string
+            } else if type == Bool.self {
+                self = .bool
+            } else if type == [UInt8].self {
+                self = .bytes
+            } else {
+                return nil
+            }
         }
-        return negative ? -value : value
-    }
-
-    /// A JSON string with nothing to unescape (no backslash, no control character) whose
-    /// bytes are valid UTF-8, as `JSONDecoder` reads it into a `String`, or `nil` (the
-    /// decoders then decide).
-    static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
-        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\""), bytes[bytes.count - 1] == UInt8(ascii: "\"") else { return nil }
-        let text = UnsafeRawBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
-        guard text.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return nil }
-        return String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
-    }
-
-    /// `true` or `false` exactly, as `JSONDecoder` reads it into a `Bool`, or `nil`.
-    static func bool(_ bytes: UnsafeRawBufferPointer) -> Bool? {
-        if bytes.elementsEqual("true".utf8) { return true }
-        if bytes.elementsEqual("false".utf8) { return false }
-        return nil
     }
 
     /// A `[UInt8]` output, which travels as its raw bytes (see ``encode(_:)``).

@@ -74,6 +74,32 @@ package enum StreamingJSONDecoder {
     }
 }
 
+extension StreamingJSONDecoder {
+    /// A document that is one JSON integer and nothing else, as `JSONDecoder` reads it into
+    /// an `Int`, or `nil` where it may read it otherwise or not at all (the decoders then
+    /// decide). The readers (and grammar checks) a document's scalars go through, without a
+    /// decode's set-up: ``JSONProcessCoder`` reads plain outputs with these.
+    static func integer(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        try? JSONText(bytes: bytes.assumingMemoryBound(to: UInt8.self)).integer(Int.self, 0..<bytes.count)
+    }
+
+    /// A document that is one JSON string with nothing to unescape, of valid UTF-8, and
+    /// nothing else, as `JSONDecoder` reads it into a `String`, or `nil` (see ``integer(_:)``).
+    static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let text = JSONText(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        guard !bytes.isEmpty, bytes[0] == 34, let end = try? text.stringEnd(0), end == bytes.count else { return nil }
+        return try? text.string(0..<end)
+    }
+
+    /// A document that is `true` or `false` exactly, as `JSONDecoder` reads it into a
+    /// `Bool`, or `nil` (see ``integer(_:)``).
+    static func bool(_ bytes: UnsafeRawBufferPointer) -> Bool? {
+        let text = JSONText(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        guard !bytes.isEmpty, let end = try? text.literalEnd(0, bytes[0] == 116 ? "true" : "false"), end == bytes.count else { return nil }
+        return try? text.bool(0..<end)
+    }
+}
+
 /// The document's top-level value while a ``StreamingJSONDecoder/Session`` is used: its
 /// members when it is an object, and the keyed container last made for it.
 private struct RootObject {
@@ -176,7 +202,7 @@ private struct RootDecoder: Decoder {
         if root.pointee.containerKey == ObjectIdentifier(Key.self), let kept = root.pointee.container {
             return unsafeDowncast(kept, to: RootContainer<Key>.self).container
         }
-        let kept = RootContainer(KeyedDecodingContainer(RootObjectReader<Key>(root: root)))
+        let kept = RootContainer(KeyedDecodingContainer(ObjectReader<Key>(root: root)))
         root.pointee.containerKey = ObjectIdentifier(Key.self)
         root.pointee.container = kept
         return kept.container
@@ -287,7 +313,7 @@ private struct JSONText {
     }
 
     /// Past the string starting at `start`: no control byte, no escape, valid UTF-8.
-    private func stringEnd(_ start: Int) throws -> Int {
+    fileprivate func stringEnd(_ start: Int) throws -> Int {
         var index = start + 1
         var ascii = true
         while index < bytes.count {
@@ -305,7 +331,7 @@ private struct JSONText {
         throw StreamingJSONDecoder.Unsupported()
     }
 
-    private func literalEnd(_ start: Int, _ literal: StaticString) throws -> Int {
+    fileprivate func literalEnd(_ start: Int, _ literal: StaticString) throws -> Int {
         let count = literal.utf8CodeUnitCount
         guard start + count <= bytes.count else { throw StreamingJSONDecoder.Unsupported() }
         for offset in 0..<count where bytes[start + offset] != literal.utf8Start[offset] {
@@ -415,17 +441,31 @@ private struct JSONText {
         range.count == 4 && bytes[range.lowerBound] == 110
     }
 
-    /// The integer `range` holds: an optional minus and digits (what `T(_: String)` reads
-    /// from validated JSON), read in place; a fraction, an exponent or a value out of `T`'s
-    /// range is left to JSONDecoder.
+    /// The integer `range` holds: an optional minus and digits without a leading zero (a
+    /// JSON integer, which `T(_: String)` reads the same), read in place; anything else — a
+    /// fraction, an exponent, a value out of `T`'s range — is left to JSONDecoder. It checks
+    /// the grammar itself, so it also reads a whole document (``StreamingJSONDecoder/integer(_:)``).
     func integer<T: FixedWidthInteger>(_ type: T.Type, _ range: Range<Int>) throws -> T {
         let negative = !range.isEmpty && bytes[range.lowerBound] == 45
         // "-0" for an unsigned type is left to JSONDecoder.
         guard !negative || T.isSigned else { throw StreamingJSONDecoder.Unsupported() }
-        let digits = negative ? range.dropFirst() : range[...]
-        guard !digits.isEmpty else { throw StreamingJSONDecoder.Unsupported() }
+        let first = negative ? range.lowerBound + 1 : range.lowerBound
+        let count = range.upperBound - first
+        guard count > 0, bytes[first] != 48 || count == 1 else { throw StreamingJSONDecoder.Unsupported() }
+        // Up to 18 digits cannot overflow an Int: no check per digit (a map's outputs and
+        // fields are mostly small integers).
+        if count <= 18 {
+            var value = 0
+            for index in first..<range.upperBound {
+                let digit = UInt(bytes[index]) &- 48
+                guard digit <= 9 else { throw StreamingJSONDecoder.Unsupported() }
+                value = value &* 10 &+ Int(digit)
+            }
+            guard let result = T(exactly: negative ? -value : value) else { throw StreamingJSONDecoder.Unsupported() }
+            return result
+        }
         var value: T = 0
-        for index in digits {
+        for index in first..<range.upperBound {
             let digit = bytes[index] &- 48
             guard digit <= 9 else { throw StreamingJSONDecoder.Unsupported() }
             // Negative numbers are built downwards, so T.min is reached without overflow.
@@ -585,20 +625,41 @@ extension ObjectMembers {
     }
 }
 
-/// A keyed container over an object's members, wherever they are kept: in the container
-/// (``ObjectReader``) or in a session (``RootObjectReader``).
-private protocol MembersReader: KeyedDecodingContainerProtocol {
-    var text: JSONText { get }
-    var members: ObjectMembers { get }
-    /// The value of member `key`; a key given twice is left to JSONDecoder.
-    func value(_ key: Key) throws -> Range<Int>?
-}
+/// A keyed container over an object's members, wherever they are kept: in the container,
+/// or — the top-level object of a session's document — in the session, read anew for each
+/// document. One type, its methods its own: methods shared through a protocol extension
+/// cost the conformance's witness-table lookup on every field read.
+private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    private let ownText: JSONText
+    private let ownMembers: ObjectMembers
+    /// The session's document, if the members are kept there.
+    private let root: UnsafeMutablePointer<RootObject>?
 
-extension MembersReader {
+    init(text: JSONText, members: ObjectMembers) {
+        ownText = text
+        ownMembers = members
+        root = nil
+    }
+
+    init(root: UnsafeMutablePointer<RootObject>) {
+        ownText = root.pointee.text
+        ownMembers = ObjectMembers()
+        self.root = root
+    }
+
+    private var text: JSONText { root?.pointee.text ?? ownText }
+
+    /// The value of member `key`; a key given twice is left to JSONDecoder.
+    private func value(_ key: Key) throws -> Range<Int>? {
+        if let root { return try root.pointee.value(of: key.stringValue) }
+        return try ownMembers.index(of: key.stringValue, in: ownText).map { ownMembers[$0].value }
+    }
+
     var codingPath: [any CodingKey] { [] }
 
     var allKeys: [Key] {
-        let members = members
+        let members = root?.pointee.members ?? ownMembers
+        let text = text
         return (0..<members.count).compactMap {
             Key(stringValue: String(decoding: UnsafeBufferPointer(rebasing: text.bytes[members[$0].key]), as: UTF8.self))
         }
@@ -634,24 +695,6 @@ extension MembersReader {
 
     func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
     func superDecoder(forKey key: Key) throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
-}
-
-/// An object's container holding its members.
-private struct ObjectReader<Key: CodingKey>: MembersReader {
-    let text: JSONText
-    let members: ObjectMembers
-
-    func value(_ key: Key) throws -> Range<Int>? { try members.index(of: key.stringValue, in: text).map { members[$0].value } }
-}
-
-/// The top-level object's container, reading the members its session recorded for the
-/// document being decoded.
-private struct RootObjectReader<Key: CodingKey>: MembersReader {
-    let root: UnsafeMutablePointer<RootObject>
-    var text: JSONText { root.pointee.text }
-    var members: ObjectMembers { root.pointee.members }
-
-    func value(_ key: Key) throws -> Range<Int>? { try root.pointee.value(of: key.stringValue) }
 }
 
 private struct ArrayReader: UnkeyedDecodingContainer {

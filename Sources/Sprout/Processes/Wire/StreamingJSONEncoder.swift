@@ -18,12 +18,18 @@ final class StreamingJSONEncoder {
     @exclusivity(unchecked) fileprivate var unsupported = false
     /// Coding keys already written, with their JSON text and colon: a chunk's jobs write the
     /// same few keys again and again.
-    @exclusivity(unchecked) private var keys: [(name: String, json: [UInt8])] = []
-    /// The bits of each of `keys`' names (the `String` value itself, not its text), in the
-    /// same order: a synthesized key's `stringValue` is the same literal every time, and
+    @exclusivity(unchecked) private var keys: [WrittenKey] = []
+
+    /// A coding key written before. `bits` are its name's (the `String` value itself, not
+    /// its text): a synthesized key's `stringValue` is the same literal every time, and
     /// equal bits are equal bytes, so most keys are found without reading their text.
-    @exclusivity(unchecked) private var keyBits: [KeyBits] = []
-    private typealias KeyBits = (UInt64, UInt64)
+    private struct WrittenKey {
+        typealias Bits = (UInt64, UInt64)
+        let bits: Bits
+        /// Kept so that no other `String` can have `bits` while this key is held.
+        let name: String
+        let json: [UInt8]
+    }
 
     /// The JSON text of `value`.
     ///
@@ -152,9 +158,9 @@ final class StreamingJSONEncoder {
 
     /// Writes a coding key and its colon.
     fileprivate func writeKey(_ name: String) {
-        let bits = unsafeBitCast(name, to: KeyBits.self)
+        let bits = unsafeBitCast(name, to: WrittenKey.Bits.self)
         // By index: a loop over the elements would copy (retain and release) each entry.
-        for index in keyBits.indices where keyBits[index] == bits {
+        for index in keys.indices where keys[index].bits == bits {
             bytes.append(contentsOf: keys[index].json)
             return
         }
@@ -169,8 +175,7 @@ final class StreamingJSONEncoder {
         bytes.append(58)
         // A few keys: a type's fields, not a dictionary's keys.
         if keys.count < 16 {
-            keys.append((name, Array(bytes[start...])))
-            keyBits.append(bits)
+            keys.append(WrittenKey(bits: bits, name: name, json: Array(bytes[start...])))
         }
     }
 
