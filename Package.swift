@@ -99,9 +99,11 @@ let package = Package(
             dependencies: ["Sprout", "SproutTestJobs"],
             path: "Tests/Helpers/TestWorker"
         ),
+        // glibc's heap statistics for the pool chaos test's leak check.
+        .systemLibrary(name: "CMallocInfo", path: "Tests/Helpers/CMallocInfo"),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper", "CMallocInfo"]
         ),
         // Every code example of the seeds (the Python originals) as a Sprout twin,
         // `sprout-seed-twins NAME`; SeedTests runs each and checks what it prints.
