@@ -103,7 +103,7 @@ let package = Package(
         .systemLibrary(name: "CMallocInfo", path: "Tests/Helpers/CMallocInfo"),
         .testTarget(
             name: "SproutTests",
-            dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper", "CMallocInfo"]
+            dependencies: ["Sprout", "SproutTestSupport", "SproutTestJobs", "sprout-test-worker", "sprout-test-helper", "SproutHelperSupport", "CMallocInfo"]
         ),
         // Every code example of the seeds (the Python originals) as a Sprout twin,
         // `sprout-seed-twins NAME`; SeedTests runs each and checks what it prints.

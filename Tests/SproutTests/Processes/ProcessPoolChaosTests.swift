@@ -1,6 +1,7 @@
 import CMallocInfo
 import Testing
 @testable import Sprout
+import SproutHelperSupport
 import SproutTestJobs
 
 import Glibc
@@ -148,26 +149,18 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     }
 }
 
-/// What each descriptor this process has open now is (`readlink` of /proc/self/fd: "pipe:[…]",
-/// "socket:[…]", "anon_inode:[pidfd]"), by number; the directory's own is left out.
-func openDescriptors() -> [Int32: String] {
-    guard let directory = opendir("/proc/self/fd") else { return [:] }
-    defer { closedir(directory) }
-    let own = dirfd(directory)
-    var descriptors: [Int32: String] = [:]
-    var target = [CChar](repeating: 0, count: 256)
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        guard let fd = Int32(name), fd != own else { continue }
-        let length = readlink("/proc/self/fd/" + name, &target, target.count - 1)
-        descriptors[fd] = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-    }
-    return descriptors
+/// What each descriptor this process has open now is ("socket:[…]", "pipe:[…]",
+/// "anon_inode:[pidfd]", a path), by number: `openDescriptors()`'s "12 -> socket:[123]" lines.
+func descriptorTargets() -> [Int32: String] {
+    Dictionary(uniqueKeysWithValues: openDescriptors().compactMap { line in
+        guard let arrow = line.firstRange(of: " -> "), let fd = Int32(line[..<arrow.lowerBound]) else { return nil }
+        return (fd, String(line[arrow.upperBound...]))
+    })
 }
 
 /// The number of pidfds this process has open: one per worker forked by a fork server.
 func pidfdCount() -> Int {
-    openDescriptors().values.count { $0 == "anon_inode:[pidfd]" }
+    descriptorTargets().values.count { $0 == "anon_inode:[pidfd]" }
 }
 
 /// The bytes this process's heap holds in use now (glibc's count over every arena, blocks
@@ -262,7 +255,7 @@ private final class Victims {
 /// before the kills was taken made it one more than after (35 and 34, spawn, load 6-10).
 @Hub
 private func ownDescriptors() -> (count: Int, targets: [Int32: String]) {
-    let targets = openDescriptors().filter { $0.value != "anon_inode:[pidfd]" && !$0.value.hasPrefix("/") }
+    let targets = descriptorTargets().filter { $0.value != "anon_inode:[pidfd]" && !$0.value.hasPrefix("/") }
     return (targets.count - (ForkServerConnection.serverPID(for: workerExecutable) == nil ? 0 : 1), targets)
 }
 
