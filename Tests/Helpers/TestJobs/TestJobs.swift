@@ -8,7 +8,7 @@ public let testJobs: [any ProcessJob.Type] = [
     HubNap.self, WhoAmI.self, SlowSquare.self, Increment.self, FillSquares.self, ShoutBack.self, PipeDoubler.self, QueueProducer.self, QueueSummer.self, DictionaryWriter.self, DieFirstTime.self, Bytes.self, ByteSum.self, HalfFrame.self, SetMarker.self, ReadMarker.self, NestedPool.self,
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
-    SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self, EchoText.self,
+    SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self, EchoText.self, Same.self,
 ]
 
 /// n².
@@ -87,6 +87,13 @@ public struct EchoText: ProcessJob {
         if fails { throw Thrown(description: text) }
         return text
     }
+}
+
+/// `n` itself: an `Int` output of any sign and length.
+public struct Same: ProcessJob {
+    public var n: Int
+    public init(_ n: Int) { self.n = n }
+    public func run() -> Int { n }
 }
 
 /// Whether `n` is even; throws ``TestJobError`` for a negative `n`.

@@ -244,6 +244,24 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// `Int` outputs, which a worker writes as digits straight into its answer, arrive as
+    /// they were returned: every sign and length, the extremes, in chunks and alone.
+    @Test func intOutputsArriveAsReturned() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 2) { (pool: ProcessPool) async throws in
+                var inputs = [0, 1, -1, 9, -9, 10, -10, 99, 100, -100, 1_234_567_890_123, .max, .min, .min + 1, .max - 1]
+                for digits in 1...19 {
+                    let power = (0..<(digits - 1)).reduce(1) { value, _ in value * 10 }
+                    inputs += [power, -power, power - 1, 1 - power]
+                }
+                #expect(try await pool.map(inputs.map(Same.init), chunkSize: 16) == inputs)
+                #expect(pool.chunkFramesSent >= 5, "the map went in chunk frames")
+                for input in [Int.min, -7, 0, Int.max] { #expect(try await pool.run(Same(input)) == input) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A chunk's jobs run in one call into their type's code; jobs whose `run()` suspends
     /// (on the worker's hub) still run one after another there and each answers for itself.
     @Test func aChunksJobsThatSuspendAnswerInOrder() async throws {

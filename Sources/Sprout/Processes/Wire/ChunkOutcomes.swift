@@ -14,12 +14,10 @@ package enum ChunkOutcomes {
 
     /// Writes one outcome's record (tag, length, bytes) at `target`, which has room for
     /// ``itemOverhead`` plus `payload.count` bytes.
-    static func writeItem(kind: FrameKind, payload: [UInt8], to target: UnsafeMutableRawPointer) {
+    static func writeItem(kind: FrameKind, payload: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer) {
         target.storeBytes(of: kind == .result ? 0 : 1, as: UInt8.self)
         target.storeBytes(of: UInt32(truncatingIfNeeded: payload.count).littleEndian, toByteOffset: 1, as: UInt32.self)
-        payload.withUnsafeBytes { bytes in
-            if let source = bytes.baseAddress { (target + itemOverhead).copyMemory(from: source, byteCount: bytes.count) }
-        }
+        if let source = payload.baseAddress { (target + itemOverhead).copyMemory(from: source, byteCount: payload.count) }
     }
 
     /// The outcomes a payload holds: ``FrameKind/result`` or ``FrameKind/failure`` with the

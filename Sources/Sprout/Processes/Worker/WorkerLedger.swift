@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Synchronization
 
 /// The shared memory a pool worker and its parent both map, which lets the parent know
@@ -73,27 +74,31 @@ struct WorkerLedger {
 
     /// Appends a whole frame to the outbox (after closing the open outcomes frame) and then
     /// commits it; returns false, appending nothing, if it does not fit.
-    func commit(kind: FrameKind, id: UInt64, payload: [UInt8]) -> Bool {
+    func commit(kind: FrameKind, id: UInt64, payload: some ContiguousBytes) -> Bool {
         closeChunk()
         let used = committed
-        guard Frame.headerSize + payload.count <= Self.outboxCapacity - used else { return false }
-        let frame = outbox + used
-        Frame.writeHeader(kind: kind, id: id, length: payload.count, to: frame)
-        payload.withUnsafeBytes { bytes in
+        return payload.withUnsafeBytes { bytes in
+            guard Frame.headerSize + bytes.count <= Self.outboxCapacity - used else { return false }
+            let frame = outbox + used
+            Frame.writeHeader(kind: kind, id: id, length: bytes.count, to: frame)
             if let source = bytes.baseAddress { (frame + Frame.headerSize).copyMemory(from: source, byteCount: bytes.count) }
+            publish(committed: used + Frame.headerSize + bytes.count, partial: 0)
+            return true
         }
-        publish(committed: used + Frame.headerSize + payload.count, partial: 0)
-        return true
     }
 
     /// Adds job `id`'s outcome to the open outcomes frame, opening one for it if none is;
     /// returns false, appending nothing, if it does not fit (the caller flushes and tries
     /// again, or sends it alone).
-    func commitOutcome(kind: FrameKind, id: UInt64, payload: [UInt8]) -> Bool {
+    func commitOutcome(kind: FrameKind, id: UInt64, payload: some ContiguousBytes) -> Bool {
+        payload.withUnsafeBytes { commitOutcome(kind: kind, id: id, bytes: $0) }
+    }
+
+    private func commitOutcome(kind: FrameKind, id: UInt64, bytes: UnsafeRawBufferPointer) -> Bool {
         let used = committed
         let open = partial
         let opening = open == 0 ? ChunkOutcomes.prefixSize : 0
-        let record = ChunkOutcomes.itemOverhead + payload.count
+        let record = ChunkOutcomes.itemOverhead + bytes.count
         guard record + opening <= Self.outboxCapacity - used - open else { return false }
         let frame = outbox + used
         if open == 0 {
@@ -101,7 +106,7 @@ struct WorkerLedger {
             frame.storeBytes(of: UInt32(0), toByteOffset: Frame.headerSize, as: UInt32.self)
         }
         let size = open + opening
-        ChunkOutcomes.writeItem(kind: kind, payload: payload, to: frame + size)
+        ChunkOutcomes.writeItem(kind: kind, payload: bytes, to: frame + size)
         // The header's length and count are kept right so closing the frame costs nothing;
         // after a kill the parent goes by the published extent instead.
         let count = UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: Frame.headerSize, as: UInt32.self)) + 1

@@ -49,8 +49,8 @@ struct WorkerLoop {
                     }
                     // The initializer is not one of the counted jobs.
                     let cancelled = begin(frame.id, first: true, counted: frame.kind != .initialize, ledger: ledger, pace: &pace)
-                    let (kind, payload) = await run(frame, cancelled: cancelled)
-                    end(frame.id, kind, payload, chunked: false, ledger: ledger, pace: &pace)
+                    let answer = await run(frame, cancelled: cancelled)
+                    end(frame.id, answer, chunked: false, ledger: ledger, pace: &pace)
                 }
             } catch {
                 Logger(label: HubLogger.poolLabel).error("worker \(getpid()): \(error); exiting")
@@ -83,8 +83,8 @@ struct WorkerLoop {
         guard let job = jobs[batch.name] else {
             for (index, item) in batch.items.enumerated() {
                 let cancelled = begin(item.id, first: index == 0, counted: true, ledger: ledger, pace: &pace)
-                let (kind, payload) = await run(name: batch.name, job: nil, body: item.job, cancelled: cancelled)
-                end(item.id, kind, payload, chunked: true, ledger: ledger, pace: &pace)
+                let answer = await run(name: batch.name, job: nil, body: item.job, cancelled: cancelled)
+                end(item.id, answer, chunked: true, ledger: ledger, pace: &pace)
             }
             return
         }
@@ -92,11 +92,11 @@ struct WorkerLoop {
             let id = batch.items[index].id
             guard begin(id, first: index == 0, counted: true, ledger: ledger, pace: &pace) else { return true }
             // Cancelled after it was sent: answered at once (see run(name:job:body:cancelled:)).
-            end(id, .failure, RegisteredJob.encodeFailure(JobCancelled(job: batch.name), coder: coder), chunked: true, ledger: ledger, pace: &pace)
+            end(id, .encoded(.failure, RegisteredJob.encodeFailure(JobCancelled(job: batch.name), coder: coder)), chunked: true,
+                ledger: ledger, pace: &pace)
             return false
-        }, { index, kind, payload in
-            let (kind, payload) = checked(kind, payload, name: batch.name)
-            end(batch.items[index].id, kind, payload, chunked: true, ledger: ledger, pace: &pace)
+        }, { index, answer in
+            end(batch.items[index].id, checked(answer, name: batch.name), chunked: true, ledger: ledger, pace: &pace)
         })
     }
 
@@ -104,13 +104,15 @@ struct WorkerLoop {
     /// (`first`: the first job of a frame), then counts the job as started (unless not
     /// `counted`). Returns whether the job was cancelled before it started.
     private func begin(_ id: UInt64, first: Bool, counted: Bool, ledger: WorkerLedger, pace: inout AnswerPace) -> Bool {
+        // A frame's later jobs start when the one before ended (end(_:_:chunked:ledger:pace:)
+        // set `began`): one clock read per job, not two.
+        if first { pace.began = monotonicNanoseconds() }
         // Answers wait for company only behind tiny jobs, and not for long; a chunk's tiny
         // jobs are answered together when it ends.
-        if ledger.hasHeldBack && (pace.lastJob > Self.tinyJob
-            || (first && monotonicNanoseconds() - pace.oldestUnsent > Self.maxAnswerDelay)) {
+        if ledger.hasHeldBack && (pace.lastJob > Self.tinyJob || (first && pace.began - pace.oldestUnsent > Self.maxAnswerDelay)) {
             flush(ledger)
+            pace.began = monotonicNanoseconds()
         }
-        pace.began = monotonicNanoseconds()
         // Counted before the job runs, so a job the parent sees as not started never ran.
         let cancelled = counted && ledger.start(id)
         WorkerEnvironment.runningJobID = id
@@ -118,16 +120,22 @@ struct WorkerLoop {
     }
 
     /// After job `id` ran: holds its answer back.
-    private func end(_ id: UInt64, _ kind: FrameKind, _ payload: [UInt8], chunked: Bool, ledger: WorkerLedger, pace: inout AnswerPace) {
+    private func end(_ id: UInt64, _ answer: RegisteredJob.Answer, chunked: Bool, ledger: WorkerLedger, pace: inout AnswerPace) {
         let finished = monotonicNanoseconds()
         pace.lastJob = finished - pace.began
+        pace.began = finished
         if !ledger.hasHeldBack { pace.oldestUnsent = finished }
-        hold(kind, id: id, payload: payload, chunked: chunked, ledger: ledger)
+        switch answer {
+        case let .encoded(kind, payload):
+            hold(kind, id: id, payload: payload, chunked: chunked, ledger: ledger)
+        case let .decimal(output):
+            StreamingJSONEncoder.withDecimal(output) { hold(.result, id: id, payload: $0, chunked: chunked, ledger: ledger) }
+        }
     }
 
     /// Holds an answer back in the outbox — a chunk's in the open outcomes frame — or, when
     /// it does not fit even after a flush, sends it at once, as the answers before it were.
-    private func hold(_ kind: FrameKind, id: UInt64, payload: [UInt8], chunked: Bool, ledger: WorkerLedger) {
+    private func hold(_ kind: FrameKind, id: UInt64, payload: some ContiguousBytes, chunked: Bool, ledger: WorkerLedger) {
         func commit() -> Bool {
             chunked ? ledger.commitOutcome(kind: kind, id: id, payload: payload) : ledger.commit(kind: kind, id: id, payload: payload)
         }
@@ -137,7 +145,10 @@ struct WorkerLoop {
         // A plain answer frame, even for a chunk's job: the parent takes it for the oldest
         // job it awaits either way, and it has no outcome header to push it past the limit.
         var out: [UInt8] = []
-        Frame.append(kind: kind, id: id, payload: payload, to: &out)
+        payload.withUnsafeBytes { bytes in
+            Frame.appendHeader(kind: kind, id: id, length: bytes.count, to: &out)
+            out.append(contentsOf: bytes)
+        }
         send(out)
     }
 
@@ -182,7 +193,7 @@ struct WorkerLoop {
     }
 
     /// Runs the job a single-job frame carries.
-    private nonisolated(nonsending) func run(_ frame: Frame, cancelled: Bool) async -> (FrameKind, [UInt8]) {
+    private nonisolated(nonsending) func run(_ frame: Frame, cancelled: Bool) async -> RegisteredJob.Answer {
         guard frame.kind == .job || frame.kind == .initialize || frame.kind == .jobWithDescriptors else {
             Logger(label: HubLogger.poolLabel).error("worker \(getpid()): unexpected \(frame.kind) frame from the parent; exiting")
             exit(70)
@@ -212,27 +223,25 @@ struct WorkerLoop {
     }
 
     /// Runs one job of type `name` (`job`, if registered) from its encoded `body`.
-    private nonisolated(nonsending) func run(name: String, job: RegisteredJob?, body: ArraySlice<UInt8>, cancelled: Bool) async -> (FrameKind, [UInt8]) {
+    private nonisolated(nonsending) func run(name: String, job: RegisteredJob?, body: ArraySlice<UInt8>, cancelled: Bool) async -> RegisteredJob.Answer {
         // Cancelled after it was sent: the parent has already ended it, the answer only
         // keeps the order of answers.
-        if cancelled { return (.failure, RegisteredJob.encodeFailure(JobCancelled(job: name), coder: coder)) }
+        if cancelled { return .encoded(.failure, RegisteredJob.encodeFailure(JobCancelled(job: name), coder: coder)) }
         guard let job else {
             let failure = UnregisteredJob(job: name, registered: jobs.keys.sorted())
-            return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
+            return .encoded(.failure, RegisteredJob.encodeFailure(failure, coder: coder))
         }
-        let (kind, answer) = await job.run(body, coder)
-        return checked(kind, answer, name: name)
+        return checked(await job.run(body, coder), name: name)
     }
 
     /// The answer of a job of type `name`, checked here, where it was encoded: one too large
     /// for a frame fails the job with a typed error instead of being refused (or wrapped) on
     /// the way.
-    private func checked(_ kind: FrameKind, _ answer: [UInt8], name: String) -> (FrameKind, [UInt8]) {
-        guard answer.count <= outputLimit else {
-            let failure = JobOutputTooLarge(job: name, bytes: answer.count, limit: outputLimit)
-            return (.failure, RegisteredJob.encodeFailure(failure, coder: coder))
-        }
-        return (kind, answer)
+    private func checked(_ answer: RegisteredJob.Answer, name: String) -> RegisteredJob.Answer {
+        // An Int's digits always fit.
+        guard case let .encoded(_, bytes) = answer, bytes.count > outputLimit else { return answer }
+        let failure = JobOutputTooLarge(job: name, bytes: bytes.count, limit: outputLimit)
+        return .encoded(.failure, RegisteredJob.encodeFailure(failure, coder: coder))
     }
 
     private func send(_ bytes: [UInt8]) {
