@@ -25,7 +25,7 @@ private func read(_ input: UnsafeBufferPointer<UInt8>, cuts: [Int]) -> Outcome {
                         let (name, job) = try Frame.splitJob(frame.payload)
                         line += " job \(name) \(Array(job))"
                     case .jobChunk:
-                        let (name, items) = try JobChunk.split(frame.payload)
+                        let (name, items) = try JobChunk.split(frame)
                         line += " chunk \(name) \(items.map { "\($0.id):\(Array($0.job))" })"
                     case .chunkOutcomes:
                         let outcomes = try ChunkOutcomes.split(frame.payload)

@@ -14,25 +14,29 @@ struct ChunkFramesTests {
         buffer.withUnsafeBytes { reader.append($0) }
         let frame = try #require(try reader.next())
         #expect(frame.kind == .jobChunk && frame.id == 1 << 40)
-        let (name, split) = try JobChunk.split(frame.payload)
+        let (name, split) = try JobChunk.split(frame)
         #expect(name == "Jobs.Square")
         #expect(split.map(\.id) == [1 << 40, 1 << 40 + 1, 1 << 40 + 2])
         #expect(split.map { Array($0.job) } == [[1, 2, 3], [], [4]])
+        // Ids are not written per item: the frame's id, then each item's length and bytes.
+        #expect(frame.payload == [11, 0] + Array("Jobs.Square".utf8) + [3, 0, 0, 0]
+            + [3, 0, 0, 0, 1, 2, 3] + [0, 0, 0, 0] + [1, 0, 0, 0, 4])
     }
 
     @Test func aJobChunkWhoseCountsOrLengthsLieIsCorrupt() {
         let name: [UInt8] = [1, 0, 0x41]
-        let item: [UInt8] = [5, 0, 0, 0, 0, 0, 0, 0] + [2, 0, 0, 0] + [0x31, 0x32]
+        let item: [UInt8] = [2, 0, 0, 0] + [0x31, 0x32]
         let cases: [([UInt8], String)] = [
             (name + [3, 0, 0, 0] + item, "announces 3 items"),
             (name + [0xFF, 0xFF, 0xFF, 0xFF] + item, "announces 4294967295 items"),
             (name + [1, 0, 0, 0] + item.dropLast(), "runs past its end"),
+            (name + [2, 0, 0, 0] + item + [0xFF, 0xFF, 0xFF, 0xFF], "item 1 of 2 runs past its end"),
             (name + [1, 0, 0, 0] + item + [0], "after its last item"),
             ([9, 0, 0x41], "ends inside its header"),
         ]
         for (payload, detail) in cases {
             #expect {
-                _ = try JobChunk.split(payload)
+                _ = try JobChunk.split(Frame(kind: .jobChunk, id: 1, payload: payload))
             } throws: { error in
                 guard case .corruptFrame(let text)? = error as? ChannelError else { return false }
                 return text.contains(detail)

@@ -14,7 +14,7 @@ struct RegisteredJob: Sendable {
     /// the job's code per chunk, not one per job. Before each job it asks `begin` (given the
     /// job's index), which counts the job started and returns false when the worker has
     /// already answered it (cancelled); after each it hands the answer to `end`.
-    let runEach: nonisolated(nonsending) @Sendable (_ jobs: [(id: UInt64, job: ArraySlice<UInt8>)], _ coder: any ProcessCoder,
+    let runEach: nonisolated(nonsending) @Sendable (_ jobs: JobChunk.Items, _ coder: any ProcessCoder,
                                                     _ begin: (Int) -> Bool, _ end: (Int, Answer) -> Void) async -> Void
 
     /// A job's answer, for the worker to send.

@@ -1,12 +1,13 @@
 /// Several jobs of one type in one frame (``FrameKind/jobChunk``), so a map over tiny jobs
 /// costs one frame and one write per chunk rather than per job. Payload:
-/// `u16 name length | name | u32 count | count × (u64 id | u32 length | job bytes)`,
-/// little-endian. Each item keeps its own id: the worker counts, runs and answers items
-/// one by one, so a crash or a cancellation still concerns single jobs.
+/// `u16 name length | name | u32 count | count × (u32 length | job bytes)`, little-endian.
+/// Item `i`'s id is the frame's id plus `i` (a chunk's jobs have consecutive ids), so no id
+/// is written per item. Each item keeps its own id: the worker counts, runs and answers
+/// items one by one, so a crash or a cancellation still concerns single jobs.
 package enum JobChunk {
-    /// Bytes of the count and of each item's id and length.
+    /// Bytes of the count and of each item's length.
     static let countSize = 4
-    static let itemOverhead = 12
+    static let itemOverhead = 4
 
     /// Appends a whole chunk frame to `buffer` for the jobs whose encoded bytes lie at
     /// `ranges` (at least one; `bytes`' indices) in `bytes`, with ids `firstID`, `firstID + 1`, … in order;
@@ -16,7 +17,7 @@ package enum JobChunk {
         var length = 2 + name.count + countSize
         for range in ranges { length += itemOverhead + range.count }
         // Room for the whole frame, then written in place: a chunk holds thousands of jobs.
-        var offset = buffer.count
+        let offset = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: Frame.headerSize + length))
         buffer.withUnsafeMutableBytes { frame in
             bytes.withUnsafeBytes { source in
@@ -29,25 +30,22 @@ package enum JobChunk {
                 at += name.count
                 target.storeBytes(of: UInt32(truncatingIfNeeded: ranges.count).littleEndian, toByteOffset: at, as: UInt32.self)
                 at += countSize
-                var id = firstID
                 for range in ranges {
-                    target.storeBytes(of: id.littleEndian, toByteOffset: at, as: UInt64.self)
-                    target.storeBytes(of: UInt32(truncatingIfNeeded: range.count).littleEndian, toByteOffset: at + 8, as: UInt32.self)
+                    target.storeBytes(of: UInt32(truncatingIfNeeded: range.count).littleEndian, toByteOffset: at, as: UInt32.self)
                     at += itemOverhead
                     if range.count > 0 { (target + at).copyMemory(from: source.baseAddress! + range.lowerBound - bytes.startIndex, byteCount: range.count) }
                     at += range.count
-                    id &+= 1
                 }
             }
-            offset += Frame.headerSize + length
         }
     }
 
-    /// Splits a chunk frame's payload into the jobs' type name and the items.
+    /// Splits a chunk frame into the jobs' type name and its items.
     ///
     /// - Throws: ``ChannelError/corruptFrame(_:)`` when a count or a length does not match
     ///   the bytes there are (nothing is allocated from a count before it is checked).
-    package static func split(_ payload: [UInt8]) throws(ChannelError) -> (name: String, items: [(id: UInt64, job: ArraySlice<UInt8>)]) {
+    package static func split(_ frame: Frame) throws(ChannelError) -> (name: String, items: Items) {
+        let payload = frame.payload
         var cursor = WireCursor(payload)
         guard let nameLength = cursor.read(UInt16.self), let name = cursor.take(Int(nameLength)),
               let count = cursor.read(UInt32.self) else {
@@ -56,16 +54,53 @@ package enum JobChunk {
         guard Int(count) <= cursor.remaining / itemOverhead else {
             throw .corruptFrame("job chunk announces \(count) items in \(cursor.remaining) bytes")
         }
-        var items: [(id: UInt64, job: ArraySlice<UInt8>)] = []
-        items.reserveCapacity(Int(count))
-        for index in 0..<Int(count) {
-            guard let id = cursor.read(UInt64.self), let length = cursor.read(UInt32.self),
-                  let job = cursor.take(Int(length)) else {
-                throw .corruptFrame("job chunk's item \(index) of \(count) runs past its end")
+        var starts: [Int] = []
+        starts.reserveCapacity(Int(count) + 1)
+        let itemsStart = payload.count - cursor.remaining
+        // Read in place, not through the cursor, whose every item would be a slice made.
+        let problem = payload.withUnsafeBytes { bytes -> String? in
+            var at = itemsStart
+            for index in 0..<Int(count) {
+                guard bytes.count - at >= itemOverhead,
+                      case let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))),
+                      bytes.count - at - itemOverhead >= length else {
+                    return "job chunk's item \(index) of \(count) runs past its end"
+                }
+                at += itemOverhead
+                starts.append(at)
+                at += length
             }
-            items.append((id, job))
+            return at == bytes.count ? nil : "job chunk has \(bytes.count - at) bytes after its last item"
         }
-        guard cursor.remaining == 0 else { throw .corruptFrame("job chunk has \(cursor.remaining) bytes after its last item") }
-        return (String(decoding: name, as: UTF8.self), items)
+        if let problem { throw .corruptFrame(problem) }
+        starts.append(payload.count + itemOverhead)
+        return (String(decoding: name, as: UTF8.self), Items(firstID: frame.id, payload: payload, starts: starts))
+    }
+
+    /// A chunk frame's items, checked by ``split(_:)`` and read in place: an item's id and
+    /// bytes are made only when it is read.
+    package struct Items: RandomAccessCollection, Sendable {
+        /// The first item's id (the frame's).
+        let firstID: UInt64
+        let payload: [UInt8]
+        /// Where each item's bytes start in `payload`, then the payload's end plus an item's
+        /// overhead: item `i` ends an overhead before item `i + 1` starts.
+        let starts: [Int]
+
+        package var startIndex: Int { 0 }
+        package var endIndex: Int { starts.count - 1 }
+
+        /// Item `index`'s id and encoded job.
+        @inline(__always)
+        package subscript(index: Int) -> (id: UInt64, job: ArraySlice<UInt8>) {
+            (id(index), payload[starts[index]..<(starts[index + 1] - itemOverhead)])
+        }
+
+        /// Item `index`'s id, without making a slice of its bytes (a worker reads an item's
+        /// id at its start and at its end).
+        @inline(__always)
+        package func id(_ index: Int) -> UInt64 {
+            firstID &+ UInt64(index)
+        }
     }
 }

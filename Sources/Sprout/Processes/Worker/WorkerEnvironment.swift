@@ -10,7 +10,7 @@ package enum WorkerEnvironment {
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
     /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 5
+    static let protocolVersion = 6
 
     /// Says the worker has a ``WorkerLedger`` (shared memory where it counts the jobs it
     /// starts, finds the jobs cancelled after they were sent, and holds back answers); its

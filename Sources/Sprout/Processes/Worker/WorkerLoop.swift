@@ -44,7 +44,7 @@ struct WorkerLoop {
             do {
                 while let frame = try reader.next() {
                     if frame.kind == .jobChunk {
-                        await serveChunk(try JobChunk.split(frame.payload), ledger: ledger, pace: &pace)
+                        await serveChunk(try JobChunk.split(frame), ledger: ledger, pace: &pace)
                         continue
                     }
                     // The initializer is not one of the counted jobs.
@@ -78,7 +78,7 @@ struct WorkerLoop {
 
     /// A chunk's jobs are counted, run and answered one by one, like single jobs; only their
     /// answers share a frame, and the job type's code runs them all in one call.
-    private nonisolated(nonsending) func serveChunk(_ batch: (name: String, items: [(id: UInt64, job: ArraySlice<UInt8>)]),
+    private nonisolated(nonsending) func serveChunk(_ batch: (name: String, items: JobChunk.Items),
                                                      ledger: WorkerLedger, pace: inout AnswerPace) async {
         guard let job = jobs[batch.name] else {
             for (index, item) in batch.items.enumerated() {
@@ -89,14 +89,14 @@ struct WorkerLoop {
             return
         }
         await job.runEach(batch.items, coder, { index in
-            let id = batch.items[index].id
+            let id = batch.items.id(index)
             guard begin(id, first: index == 0, counted: true, ledger: ledger, pace: &pace) else { return true }
             // Cancelled after it was sent: answered at once (see run(name:job:body:cancelled:)).
             end(id, .encoded(.failure, RegisteredJob.encodeFailure(JobCancelled(job: batch.name), coder: coder)), chunked: true,
                 ledger: ledger, pace: &pace)
             return false
         }, { index, answer in
-            end(batch.items[index].id, checked(answer, name: batch.name), chunked: true, ledger: ledger, pace: &pace)
+            end(batch.items.id(index), checked(answer, name: batch.name), chunked: true, ledger: ledger, pace: &pace)
         })
     }
 
