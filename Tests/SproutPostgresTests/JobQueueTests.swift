@@ -445,6 +445,23 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aHostMakesEveryLanesSessionBeforeTheFirstJobComes() async throws {
+        try await QueueFixture.run(seconds: 60, host: nil) { fixture in
+            let db = fixture.db
+            let sessions = "SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            let before = try await db.query(sessions).rows[0][0].int!
+            let host = try QueueHost(fixture.url, processes: 1, lease: 30)
+            defer { host.kill() }
+            // With the queue quiet: its start-up's session (schema), its listener's and both
+            // lanes'. The second lane's session, made only when the first jobs came, held the
+            // host's first claim 7-8 ms.
+            try await waitFor(timeout: 10) { try await db.query(sessions).rows[0][0] == .int(before + 4) }
+            #expect(try await fixture.queue.map((0..<50).map(Square.init)) == (0..<50).map { $0 * $0 })
+            #expect(try await db.query(sessions).rows[0][0] == .int(before + 4))
+            _ = try await host.stop()
+        }
+    }
+
     @Test func aHostThatHasRunNothingYetClaimsTwoJobsPerProcessAtOnce() async throws {
         try await QueueFixture.run(seconds: 60, host: .init(processes: 1, lease: 5)) { fixture in
             // Jobs of a length the host cannot know yet: one to run and one next in line (one
