@@ -527,6 +527,47 @@ struct ProcessPoolTests {
         }
     }
 
+    /// A worker program of another build, whose frames are laid out otherwise, says so in
+    /// its hello and is refused there, before any job reaches it: every start fails, and the
+    /// pool with them, naming both versions. The worker is a script that sends the hello
+    /// of the protocol before this one and then waits to be killed.
+    @Test func aWorkerOfAnotherProtocolVersionIsRefusedAtItsHello() async throws {
+        var template = Array("/tmp/sprout-hello-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            Issue.record("mkdtemp: \(String(cString: strerror(errno)))")
+            return
+        }
+        let directory = String(cString: made)
+        let (hello, worker) = (directory + "/hello", directory + "/worker")
+        defer {
+            unlink(hello)
+            unlink(worker)
+            rmdir(directory)
+        }
+        let old = WorkerEnvironment.protocolVersion - 1
+        var frame: [UInt8] = []
+        Frame.append(kind: .hello, id: 0, payload: Array(#"{"version":\#(old),"jobs":["Square"]}"#.utf8), to: &frame)
+        func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+            // Close-on-exec: a program another test starts meanwhile must not hold the script open
+            // for writing, which would make running it fail (ETXTBSY).
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            try #require(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count)
+        }
+        try write(frame, to: hello, mode: 0o644)
+        // `exec`: the process the pool kills is the one that waits, so nothing is left behind.
+        try write(Array("#!/bin/sh\ncat '\(hello)' >&\(WorkerEnvironment.channelFD)\nexec sleep 10\n".utf8), to: worker, mode: 0o755)
+        _ = try await onHub {
+            await #expect {
+                _ = try await ProcessPool(workers: 1, executable: worker, start: .spawn)
+            } throws: { error in
+                guard case .workersFailedToStart(let attempts, let reason)? = error as? ProcessPoolError else { return false }
+                return attempts == 3 && reason == "the worker speaks protocol \(old), the parent \(WorkerEnvironment.protocolVersion)"
+            }
+        }
+    }
+
     /// A pool wait in a task that is not a greenlet (an `onHub` body runs in `withTimeout`'s
     /// child task): such a task hops executors on its way to parking, and a change made by
     /// a greenlet that runs during those hops — here `close()` — must not be missed. The
