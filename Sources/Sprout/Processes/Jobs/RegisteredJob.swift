@@ -1,5 +1,5 @@
-/// One job type a worker can run: its name and a function from encoded job to encoded
-/// output (or failure).
+/// One job type a worker can run: its name and a function from encoded job to its
+/// ``Answer`` (encoded output or failure, or an `Int` output's value to write as digits).
 struct RegisteredJob: Sendable {
     let name: String
     /// Runs on its caller's executor (nonsending): a worker runs one per job, and a hop to

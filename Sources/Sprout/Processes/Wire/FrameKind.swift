@@ -14,7 +14,7 @@ package enum FrameKind: UInt8, Sendable {
     /// the descriptors themselves travel on the descriptor channel.
     case jobWithDescriptors = 6
     /// Parent → worker: several jobs of one type, run in order (``JobChunk``); the frame's
-    /// id is the first item's.
+    /// id is the first item's, and each item's after it one more (no id is written per item).
     case jobChunk = 7
     /// Worker → parent: the outcomes of consecutive jobs it was sent, oldest first
     /// (``ChunkOutcomes``); the frame's id is the first of them.

@@ -5,8 +5,9 @@
 /// is written per item. Each item keeps its own id: the worker counts, runs and answers
 /// items one by one, so a crash or a cancellation still concerns single jobs.
 package enum JobChunk {
-    /// Bytes of the count and of each item's length.
+    /// Bytes of the count.
     static let countSize = 4
+    /// Bytes of each item's length, the only thing written per item besides its job.
     static let itemOverhead = 4
 
     /// Appends a whole chunk frame to `buffer` for the jobs whose encoded bytes lie at
