@@ -123,7 +123,9 @@ package struct HTTPRequestParser: Sendable {
             switch state {
             case .head:
                 guard let end = try findHeadEnd() else {
-                    if buffer.count - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }
+                    // A head of maxHeadBytes may still end in the next bytes (its CRLF CRLF
+                    // cut short): too large only once that end can no longer come.
+                    if buffer.count - position >= limits.maxHeadBytes + 4 { throw .headersTooLarge(limit: limits.maxHeadBytes) }
                     return nil
                 }
                 if end - position > limits.maxHeadBytes { throw .headersTooLarge(limit: limits.maxHeadBytes) }

@@ -231,6 +231,27 @@ struct HTTPRequestParserTests {
         }
     }
 
+    /// The fuzzer's find (FuzzHTTPRequest, 2026-12-07): a head of exactly the limit whose
+    /// CRLF CRLF arrives in two pieces was refused as too large before its end came, while
+    /// the same bytes whole were parsed (here, refused for its request line).
+    @Test
+    func aHeadOfTheLimitWhoseEndIsCutShortIsNotRefusedEarly() {
+        let limits = HTTPRequestParser.Limits(maxHeadBytes: 64, maxHeaderCount: 4, maxBodyBytes: 0)
+        let start = "GET / HTTP/1.1\r\nHost: "
+        let head = start + String(repeating: "v", count: 64 - start.utf8.count)
+        let bytes = Array((head + "\r\n\r\n").utf8)
+        #expect(head.utf8.count == 64)
+        for cut in 65..<bytes.count {
+            let split = outcome(bytes, cuts: [cut], limits: limits)
+            #expect(split.error == nil && split.requests.count == 1, "cut at \(cut): \(split)")
+        }
+        // One byte more is too large, however it is cut.
+        let over = Array(("X" + head + "\r\n\r\n").utf8)
+        for cut in 60..<over.count {
+            #expect(outcome(over, cuts: [cut], limits: limits).error == .headersTooLarge(limit: 64), "cut at \(cut)")
+        }
+    }
+
     /// Valid requests and attacks, mutated at random (bytes flipped, inserted, removed,
     /// lines repeated), each parsed whole and at random split points: the two agree, every
     /// error is one the server answers, and the mutations reach both successes and the
