@@ -26,8 +26,10 @@ extension JobQueue {
     /// A SIGTERM that comes while the host starts (before it claims anything) ends it the
     /// same way, once it has started.
     ///
-    /// - Returns: how many of this host's answers were refused because its lease had
-    ///   passed to another host (it was cut off for longer than the lease).
+    /// - Returns: how many of this host's answers the table refused because the job's row no
+    ///   longer held the lease token they carried: its lease had passed to another host (this
+    ///   one was cut off for longer than the lease), its client cancelled it while it ran, or
+    ///   a server crash undid its claim (claims do not wait for the disk).
     /// - Throws: ``PostgresError`` if the database cannot be reached at start;
     ///   ``JobQueueError/schemaTooNew(found:supported:)``; what starting the pool throws;
     ///   ``IOError`` if SIGTERM cannot be watched.

@@ -61,7 +61,8 @@ final class QueueWorker {
     private var listenedSinceCheck = false
     private var stopped = false
     private var lastPrune: UInt64 = 0
-    /// Answers the table refused because the lease had passed to another host.
+    /// Answers the table refused because the row no longer held their lease token (the lease
+    /// passed to another host, the job cancelled while it ran, the claim undone by a crash).
     private(set) var refusedAnswers = 0
     /// Seconds per statement, smoothed, and when the latest jobs finished (oldest first, from
     /// `firstFinished` on): how many jobs this host holds follows from them (see ``heldAtMost``).

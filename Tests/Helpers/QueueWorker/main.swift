@@ -1,8 +1,8 @@
 // A job queue worker host for the queue tests: `sprout-queue-worker URL PROCESSES LEASE
 // [async-answers] [log-stdout]` (`async-answers`: `JobQueueWorkerOptions.durableAnswers =
 // false`; `log-stdout`: the `logger:` given to `JobQueue.serve` writes on standard output).
-// Serves the test job types until SIGTERM, then prints "refused N" (answers the table
-// refused because the lease had passed to another host) and exits 0; if serving throws,
+// Serves the test job types until SIGTERM, then prints "refused N" (what `JobQueue.serve`
+// returns: answers the table refused, their lease token gone) and exits 0; if serving throws,
 // prints "serve threw: ERROR" and exits 1; exits 3 at once when its standard input (a pipe
 // from the test) reaches end of file.
 import Logging
