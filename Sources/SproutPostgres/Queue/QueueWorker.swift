@@ -244,7 +244,7 @@ final class QueueWorker {
     }
 
     /// Claims no more jobs and starts none: the jobs claimed and still queued in the local
-    /// pool are handed back to the table at once, for other hosts; ``serve()`` returns once
+    /// pool are handed back to the table at once, for other hosts; ``serve(until:)`` returns once
     /// the running ones are recorded. (Jobs already sent ahead to a pool process and not
     /// started there are withdrawn and handed back too: the pool's `shutdown(cancelPending:)`.)
     func drain() async {
