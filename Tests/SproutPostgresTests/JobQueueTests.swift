@@ -364,6 +364,29 @@ struct JobQueueTests {
         }
     }
 
+    @Test func anEmptySubmissionSendsNoStatement() async throws {
+        try await QueueFixture.run(seconds: 60, host: nil) { fixture in
+            let db = fixture.db
+            // The client logs in as a role of its own, which the test can bar from logging in.
+            try await db.execute("DROP ROLE IF EXISTS test_client; CREATE ROLE test_client LOGIN SUPERUSER")
+            let queue = try await JobQueue.connect(fixture.url.replacingOccurrences(of: "postgres@", with: "test_client@"))
+            defer { queue.close() }
+            // Its sessions ended and new ones refused: a statement sent now would throw.
+            try await db.execute("""
+                ALTER ROLE test_client NOLOGIN;
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_client';
+                """)
+            var thrown: (any Error)?
+            do {
+                #expect(try await queue.submitAll([Square]()).isEmpty)
+            } catch {
+                thrown = error
+            }
+            try await db.execute("ALTER ROLE test_client LOGIN")
+            #expect(thrown == nil, "an empty submission sent a statement: \(String(describing: thrown))")
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {

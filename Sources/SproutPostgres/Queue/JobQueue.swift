@@ -290,6 +290,8 @@ public final class JobQueue {
         _ jobs: [Job], priority: Int, timeout: Double?, retries: Int, maxAttempts: Int, analyze: Bool
     ) async throws -> [QueuedJob<Job.Output>] {
         guard !isClosed else { throw JobQueueError.closed }
+        // Nothing to send: no statement, no wake-up for the hosts, no error from a server down.
+        guard !jobs.isEmpty else { return [] }
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)
         let batches = Self.submissionBatches(count: jobs.count)
