@@ -387,6 +387,26 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aOneJobSubmissionWritesTheRowABatchWrites() async throws {
+        try await QueueFixture.run(seconds: 60, host: nil) { fixture in
+            let listener = try await PostgresConnection.connect(fixture.url)
+            defer { listener.close() }
+            try await listener.listen("sprout_jobs_available")
+            // One job goes by a statement of its own (INSERT ... VALUES), two by the batch's.
+            let one = try await fixture.queue.submit(Square(3), priority: 7, timeout: 2.5, retries: 2, maxAttempts: 4)
+            #expect(try await listener.nextNotification(timeout: 5) != nil, "no wake-up for the hosts")
+            let two = try await fixture.queue.submitAll([Square(3), Square(3)], priority: 7, timeout: 2.5, retries: 2, maxAttempts: 4)
+            let columns = "job_type, payload, priority, timeout_seconds, retries, max_attempts, state, attempts"
+            let rows = try await fixture.db.query("SELECT id, \(columns) FROM sprout_jobs WHERE id = ANY($1::bigint[]) ORDER BY id",
+                                                  [.text("{\(one.id),\(two[0].id),\(two[1].id)}")]).rows
+            #expect(rows.count == 3)
+            let written = Dictionary(uniqueKeysWithValues: rows.map { ($0[0].int!, Array($0.values.dropFirst())) })
+            #expect(written[one.id] == written[two[0].id], "\(columns)")
+            #expect(written[one.id]?[2] == .int(7) && written[one.id]?[3] == .double(2.5), "\(String(describing: written[one.id]))")
+            for job in [one] + two { try await fixture.queue.cancel(jobID: job.id) }
+        }
+    }
+
     @Test func aBigSubmissionLeavesStatisticsThatLetClaimsWalkTheIndex() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
