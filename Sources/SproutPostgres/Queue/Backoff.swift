@@ -10,13 +10,10 @@ struct Backoff {
 
     /// Seconds the next ``pause()`` waits.
     private(set) var delay = Backoff.first
-    /// When the failures in a row began (monotonic nanoseconds); `nil` after a success.
-    private(set) var failingSince: UInt64?
 
     /// Records a success: the next failure waits the shortest pause again.
     mutating func succeeded() {
         delay = Self.first
-        failingSince = nil
     }
 
     /// Records a failure and waits ``delay``; the next pause is twice as long.
@@ -25,7 +22,6 @@ struct Backoff {
     @Hub
     mutating func pause() async throws {
         let seconds = delay
-        if failingSince == nil { failingSince = monotonicNanoseconds() }
         delay = min(delay * 2, Self.longest)
         try await sleep(seconds)
     }

@@ -55,6 +55,11 @@ final class QueueWorker {
     private var draining = false
     /// When ``drain()`` began (monotonic nanoseconds).
     private var drainStarted: UInt64 = 0
+    /// When the lanes' statements began to fail, none going through since (monotonic
+    /// nanoseconds); `nil` after one went through. The host's, not a lane's: a lane whose
+    /// statement failed may see the next one go through on the other lane, and counted from
+    /// its own failure long past, a drain gave up at its last answer's first failure.
+    private var failingSince: UInt64?
     /// Set each time the listener starts listening: cancellations sent while it did not (before
     /// its first `LISTEN`, or while its connection was remade) reached nobody, so the serving
     /// loop asks the table which of its running jobs were withdrawn.
@@ -166,7 +171,10 @@ final class QueueWorker {
             wake.clear()
             do {
                 if drained { break }
-                if !releases.isEmpty || owesWakeUp { try await release(lane: lane) }
+                if !releases.isEmpty || owesWakeUp {
+                    try await release(lane: lane)
+                    failingSince = nil
+                }
                 if listenedSinceCheck && claiming == 0 {
                     listenedSinceCheck = false
                     do {
@@ -175,6 +183,7 @@ final class QueueWorker {
                         listenedSinceCheck = true
                         throw error
                     }
+                    failingSince = nil
                 }
                 // A claim goes when answers wait or are being recorded (finishing jobs made
                 // room), when half the held jobs are done, or when none are held (one round
@@ -198,11 +207,13 @@ final class QueueWorker {
                     let signals = newJobSignals
                     let claimed = try await claim(wanted, lane: lane)
                     backoff.succeeded()
+                    failingSince = nil
                     emptyAtSignals = claimed < wanted ? signals : nil
                     if !outcomes.isEmpty || claimed == wanted || newJobSignals != signals { continue }
                 } else if !outcomes.isEmpty {
                     try await answer(lane: lane)
                     backoff.succeeded()
+                    failingSince = nil
                     continue
                 }
             } catch let error as PostgresError {
@@ -214,8 +225,9 @@ final class QueueWorker {
                 // A drained host whose last answers or hand-backs cannot reach the server
                 // gives up once they have failed for a lease since the drain began: by then
                 // its leases have run out, and other hosts run those jobs again.
-                if draining && running.isEmpty, let since = backoff.failingSince,
-                   monotonicNanoseconds() - max(since, drainStarted) > UInt64(options.leaseSeconds * 1e9) {
+                let since = failingSince ?? monotonicNanoseconds()
+                failingSince = since
+                if draining && running.isEmpty && monotonicNanoseconds() - max(since, drainStarted) > UInt64(options.leaseSeconds * 1e9) {
                     logger.error("""
                         job queue host: draining, gave up after \(options.leaseSeconds) s of failures with \(outcomes.count) \
                         answers and \(releases.count) hand-backs unrecorded (their jobs run again elsewhere): \(error)
