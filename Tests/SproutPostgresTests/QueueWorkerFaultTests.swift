@@ -139,8 +139,7 @@ struct QueueWorkerFaultTests {
             let db = fixture.db
             try await Self.dropInjectedFaults(db)
             // The host logs in as a role of its own, which the test can bar from logging in.
-            try await db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
-            let url = fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
+            let url = try await Self.hostRoleURL(fixture)
             let host = try QueueHost(url, processes: 1, lease: 30)
             defer { host.kill() }
             try await Self.slowClaims(of: "failed claim", db, seconds: 30)
@@ -175,8 +174,7 @@ struct QueueWorkerFaultTests {
     @Test func aDrainWhoseLastAnswerCannotReachTheServerGivesUpAfterALease() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
-            try await db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
-            let url = fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
+            let url = try await Self.hostRoleURL(fixture)
             let host = try QueueHost(url, processes: 1, lease: 2, logToStandardOutput: true)
             defer { host.kill() }
             let job = try await fixture.queue.submit(Nap(seconds: 1))
@@ -207,8 +205,7 @@ struct QueueWorkerFaultTests {
     @Test func aDrainCountsALeaseOfFailuresFromItsLastAnswersFirstFailureNotAnEarlierOne() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
-            try await db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
-            let url = fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
+            let url = try await Self.hostRoleURL(fixture)
             // Leases of 3 s: statements may take 1 s.
             let host = try QueueHost(url, processes: 1, lease: 3, logToStandardOutput: true)
             defer { host.kill() }
@@ -327,6 +324,15 @@ struct QueueWorkerFaultTests {
                 WHEN (OLD.state = 'available' AND NEW.state = 'running' AND NEW.payload LIKE '%\(marker)%')
                 EXECUTE FUNCTION test_slow_claim();
             """)
+    }
+
+    /// The fixture's server URL as the role `test_host`, made afresh: a host that logs in as
+    /// it can be cut off (`ALTER ROLE test_host NOLOGIN` and its sessions terminated) while the
+    /// fixture's own connections stay.
+    @Hub
+    private static func hostRoleURL(_ fixture: QueueFixture) async throws -> String {
+        try await fixture.db.execute("DROP ROLE IF EXISTS test_host; CREATE ROLE test_host LOGIN SUPERUSER")
+        return fixture.url.replacingOccurrences(of: "postgres@", with: "test_host@")
     }
 
     /// Removes the triggers and functions a test made to inject faults.
