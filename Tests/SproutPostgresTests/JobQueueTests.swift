@@ -318,12 +318,7 @@ struct JobQueueTests {
     @Test func aVersionOneDatabaseIsMigratedAndTheJobsItHoldsStillRun() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
-            let admin = try await PostgresConnection.connect(url)
-            defer { admin.close() }
-            try await admin.execute("DROP DATABASE IF EXISTS sprout_v1")
-            try await admin.execute("CREATE DATABASE sprout_v1")
-            let oldURL = String(url.dropLast("postgres".count)) + "sprout_v1"
-            do {
+            try await withScratchDatabase("sprout_v1", on: url) { oldURL in
                 // The tables as the version-1 library made them, with a job it queued.
                 let db = try await PostgresConnection.connect(oldURL)
                 defer { db.close() }
@@ -360,7 +355,6 @@ struct JobQueueTests {
                 #expect(try await queue.submit(Square(8)).get(timeout: 30) == 64)
                 _ = try await host.stop()
             }
-            try await admin.execute("DROP DATABASE sprout_v1 WITH (FORCE)")
         }
     }
 
@@ -411,13 +405,7 @@ struct JobQueueTests {
         let url = try postgresURL()
         try await onHub(seconds: 60) {
             // A database of its own: a fresh table, never analyzed, as in a new deployment.
-            let admin = try await PostgresConnection.connect(url)
-            defer { admin.close() }
-            try await admin.execute("DROP DATABASE IF EXISTS sprout_fresh")
-            try await admin.execute("CREATE DATABASE sprout_fresh")
-            #expect(url.hasSuffix("/postgres"))
-            let freshURL = String(url.dropLast("postgres".count)) + "sprout_fresh"
-            do {
+            try await withScratchDatabase("sprout_fresh", on: url) { freshURL in
                 let queue = try await JobQueue.connect(freshURL)
                 defer { queue.close() }
                 _ = try await queue.submitAll((0..<3000).map(Square.init))
@@ -432,7 +420,6 @@ struct JobQueueTests {
                 #expect(plan.contains("Index Scan using sprout_jobs_claim"), "\(plan)")
                 #expect(!plan.contains("Sort"), "\(plan)")
             }
-            try await admin.execute("DROP DATABASE sprout_fresh WITH (FORCE)")
         }
     }
 
@@ -1009,4 +996,22 @@ private func setWALWriterDelay(_ delay: String?, on server: PostgresTestServer) 
     defer { connection.close() }
     try await connection.execute(delay.map { "ALTER SYSTEM SET wal_writer_delay = '\($0)'" } ?? "ALTER SYSTEM RESET wal_writer_delay")
     try await connection.execute("SELECT pg_reload_conf()")
+}
+
+/// Runs `body` with the URL of a new, empty database `name` on the test server, and drops the
+/// database afterwards, whether `body` returns or throws.
+@Hub
+private func withScratchDatabase(_ name: String, on url: String, _ body: (String) async throws -> Void) async throws {
+    #expect(url.hasSuffix("/postgres"))
+    let admin = try await PostgresConnection.connect(url)
+    defer { admin.close() }
+    try await admin.execute("DROP DATABASE IF EXISTS \(name)")
+    try await admin.execute("CREATE DATABASE \(name)")
+    do {
+        try await body(String(url.dropLast("postgres".count)) + name)
+    } catch {
+        try? await admin.execute("DROP DATABASE \(name) WITH (FORCE)")
+        throw error
+    }
+    try await admin.execute("DROP DATABASE \(name) WITH (FORCE)")
 }
