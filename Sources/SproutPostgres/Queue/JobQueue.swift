@@ -295,7 +295,8 @@ public final class JobQueue {
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)
         let batches = Self.submissionBatches(count: jobs.count)
-        var payloads = try Self.payloads(of: jobs[batches[0]])
+        // One job goes as a plain text payload (see the INSERT below), a batch as an array.
+        var payloads = jobs.count == 1 ? PostgresValue.text(try QueueJSON.encode(jobs[0])) : try Self.payloads(of: jobs[batches[0]])
         var analyzed = false
         for (index, batch) in batches.enumerated() {
             // The next batch is encoded while this one's statement runs on the server: the
@@ -324,7 +325,7 @@ public final class JobQueue {
                     SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
                 )
                 SELECT inserted.id, inserted.created_at::text FROM inserted, woken, durability
-                """, [.text(try QueueJSON.encode(jobs[0]))] + parameters.dropFirst()) }.rows
+                """, parameters) }.rows
             : try await statement { try await $0.query("""
                 WITH durability AS (
                     SELECT set_config('synchronous_commit', $7, true)
