@@ -77,6 +77,57 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func anAnswerRefusedForAWhileForAReasonNotItsOwnGoesAgainWholeAndIsRecorded() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // The marked job's answer is refused with a revoked privilege's SQLSTATE (42501)
+            // for 2 s: nothing to do with the answer, which must go again whole and be
+            // recorded once allowed, not replaced by a failure after three quick refusals.
+            try await Self.refuseUpdates(saying: "injected: not allowed yet", code: "42501", db, when: """
+                NEW.state = 'succeeded' AND NEW.payload LIKE '%not allowed yet%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(EchoText("not allowed yet"))
+            try await waitFor { try await db.query(
+                "SELECT count(*)::int FROM sprout_jobs WHERE id = $1 AND finished_at IS NULL AND started_at IS NOT NULL",
+                [.int(job.id)]).rows[0][0] == .int(1) }
+            try await sleep(2)
+            try await Self.dropInjectedFaults(db)
+            #expect(try await job.get(timeout: 30) == "not allowed yet")
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: not allowed yet"), "\(output)")
+        }
+    }
+
+    @Test func anAnswerWhoseStatementTimesOutEveryTimeFailsAloneAndTheHostGoesOn() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // The marked job's answer takes the server longer than the host lets a statement
+            // take (a third of the 9 s lease), then fails, every time: the host's own timeout,
+            // not the server's refusal, ends each try. Its failure goes through.
+            try await Self.refuseUpdates(saying: "injected: too slow", after: 3.3, db, when: """
+                NEW.state = 'succeeded' AND NEW.payload LIKE '%too slow to record%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, lease: 9, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(EchoText("too slow to record"))
+            do {
+                _ = try await job.get(timeout: 60)
+                Issue.record("the job whose answer always times out succeeded")
+            } catch let JobQueueError.unrecordable(_, message) {
+                #expect(message.contains("no answer within 3.0 s"), "\(message)")
+            }
+            // The host went on meanwhile.
+            #expect(try await fixture.queue.submit(EchoText("next")).get(timeout: 20) == "next")
+            try await Self.dropInjectedFaults(db)
+            #expect(try await host.stop().0 == .exited(0))
+        }
+    }
+
     @Test func anOutcomeRefusedEvenAsAFailureIsGivenUpAndItsLeaseRunsOut() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
@@ -303,12 +354,15 @@ struct QueueWorkerFaultTests {
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
     private static let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
 
-    /// Makes the server refuse (P0001, `message`) each update of a row for which `condition` holds.
+    /// Makes the server refuse (SQLSTATE `code`, `message`), `seconds` after it began, each
+    /// update of a row for which `condition` holds.
     @Hub
-    private static func refuseUpdates(saying message: String, _ db: PostgresConnection, when condition: String) async throws {
+    private static func refuseUpdates(
+        saying message: String, code: String = "P0001", after seconds: Double = 0, _ db: PostgresConnection, when condition: String
+    ) async throws {
         try await db.execute("""
             CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION '\(message)'; END $$;
+            BEGIN PERFORM pg_sleep(\(seconds)); RAISE EXCEPTION '\(message)' USING ERRCODE = '\(code)'; END $$;
             CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW WHEN (\(condition)) EXECUTE FUNCTION test_refuse();
             """)
     }

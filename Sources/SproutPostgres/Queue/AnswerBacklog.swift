@@ -1,5 +1,6 @@
 /// The outcomes a worker host has yet to record, in the order they go, and how a batch the
-/// server refused goes again: in halves, until the answer it refuses is alone. That answer,
+/// server refused, or whose statement timed out, goes again: in halves, until the answer it
+/// refuses is alone. That answer,
 /// refused ``tries`` times, is replaced by a failure (``JobQueueError/unrecordable(job:message:)``,
 /// the server's reason) that its client's `get()` throws; a failure refused as often is given
 /// up: its lease runs out and the job runs again elsewhere, its attempts bounded. So one
@@ -71,8 +72,7 @@ struct AnswerBacklog {
     }
 
     /// Puts back, to go first and whole, a batch whose statement failed for a reason that
-    /// says nothing of its answers: a lost connection, a timeout, a refusal of any statement
-    /// (see ``refusesAnyStatement(_:)``).
+    /// says nothing of its answers (see ``mayBeTheRowsFault(_:)``).
     mutating func putBack(_ batch: [Answer]) {
         sent(batch)
         guard !batch.isEmpty else { return }
@@ -111,12 +111,16 @@ struct AnswerBacklog {
         for answer in batch { sending[answer.id] = nil }
     }
 
-    /// Whether the server would refuse any statement now, not this one for what it carries:
-    /// a deadlock or serialization failure (class 40), no resources (53), an object in use or
-    /// a lock timeout (55), an operator's cancel or shutdown (57), an I/O error (58), a
-    /// read-only server (25006). Such a refusal says nothing of the answers.
-    static func refusesAnyStatement(_ error: PostgresError) -> Bool {
-        guard let state = error.sqlState else { return true }
-        return ["40", "53", "55", "57", "58"].contains(state.prefix(2)) || state == "25006"
+    /// Whether `error` may be the fault of the rows a statement carries, not of the server or
+    /// the session: a refusal of class 22 (bad data), 23 (a constraint), P0 (a trigger's
+    /// `RAISE`), 38 or 39 (a function's error), and a statement past its time limit (a
+    /// trigger slow for one answer would otherwise time its batch out for ever). Any other
+    /// refusal (a revoked privilege, a lock or statement timeout, a deadlock, an operator's
+    /// cancel, a read-only or failing server, an error without SQLSTATE) and a lost
+    /// connection say nothing of the answers: their batch goes again whole, at the next try.
+    static func mayBeTheRowsFault(_ error: PostgresError) -> Bool {
+        if case .timedOut = error { return true }
+        guard !error.isConnectionFault, let state = error.sqlState else { return false }
+        return ["22", "23", "P0", "38", "39"].contains(state.prefix(2))
     }
 }

@@ -12,9 +12,9 @@ public enum JobQueueError: Error, Sendable, Equatable, CustomStringConvertible {
     case leaseExpired(job: String, attempts: Int)
     /// No worker could decode it (a host running another build).
     case undecodable(job: String, message: String)
-    /// It ran, but the server refused to record its outcome every time it was sent: the
-    /// server's error (a trigger that refuses the row's change, a constraint the outcome
-    /// breaks).
+    /// It ran, but the server refused to record its outcome every time it was sent, or
+    /// the statement recording it outlived its time limit every time: the server's error
+    /// (a trigger that refuses the row's change, a constraint the outcome breaks), or the timeout.
     case unrecordable(job: String, message: String)
     /// No job with this id is in the table (never submitted, or pruned), or no longer the
     /// one submitted: a server crash undid a submission made with `durableSubmissions: false`.

@@ -309,7 +309,7 @@ final class QueueWorker {
         do {
             let db = try await database(lane: lane)
             accepted = batch.count == 1 ? try await record(batch[0], on: db) : try await record(batch, on: db)
-        } catch let error as PostgresError where !error.isConnectionFault && !AnswerBacklog.refusesAnyStatement(error) {
+        } catch let error as PostgresError where AnswerBacklog.mayBeTheRowsFault(error) {
             if let dropped = outcomes.refused(batch, error: error) {
                 logger.error("""
                     job queue host: gave up recording job \(dropped.id) (\(dropped.job)), refused \(AnswerBacklog.tries) times \
@@ -457,7 +457,7 @@ final class QueueWorker {
                 """, [PostgresArrayLiteral.integers(handedBack.map(\.id)), PostgresArrayLiteral.text(handedBack.map(\.token)),
                       .bool(announce)],
                 timeout: statementTimeout)
-        } catch let error as PostgresError where !error.isConnectionFault && !AnswerBacklog.refusesAnyStatement(error) {
+        } catch let error as PostgresError where AnswerBacklog.mayBeTheRowsFault(error) {
             releaseRefusals += 1
             guard releaseRefusals >= AnswerBacklog.tries else {
                 releases.insert(contentsOf: handedBack, at: 0)
