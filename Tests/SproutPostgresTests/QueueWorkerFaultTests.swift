@@ -351,6 +351,35 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func aLeaseExtensionRefusedForOneJobHoldsBackNoOtherLease() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Every extension of the marked job's lease is refused; the other job, running
+            // beside it on the host's second process and as long, must keep its lease.
+            try await Self.refuseUpdates(saying: "injected: heartbeat refused", db, when: """
+                OLD.state = 'running' AND NEW.state = 'running'
+                AND NEW.lease_expires_at > OLD.lease_expires_at AND NEW.payload LIKE '%3.25%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 2, lease: 1, logToStandardOutput: true)
+            defer { host.kill() }
+            let refused = try await fixture.queue.submit(Nap(seconds: 3.25), maxAttempts: 2)
+            let other = try await fixture.queue.submit(Nap(seconds: 3.5), maxAttempts: 2)
+            #expect(try await other.get(timeout: 60) == 3.5)
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(other.id)]).rows[0][0] == .int(1))
+            do {
+                _ = try await refused.get(timeout: 60)
+                Issue.record("a job whose lease could not be extended kept it")
+            } catch let JobQueueError.leaseExpired(_, attempts) {
+                #expect(attempts == 2)
+            }
+            try await Self.dropInjectedFaults(db)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("extending job \(refused.id)'s lease"), "\(output)")
+        }
+    }
+
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
     private static let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
 

@@ -42,6 +42,9 @@ final class QueueWorker {
     /// Jobs claimed and not started when the host began to drain, with their lease tokens:
     /// handed back to the table (available again, the attempt not counted) for other hosts.
     private var releases: [(id: Int, token: String)] = []
+    /// The hand-backs of ``releases`` being sent: their leases are still this host's until
+    /// the statement is through.
+    private var handingBack: [(id: Int, token: String)] = []
     /// Refusals in a row of the statement handing back ``releases``: at ``AnswerBacklog/tries``
     /// they are given up (their leases run out), so a drain always ends.
     private var releaseRefusals = 0
@@ -443,6 +446,8 @@ final class QueueWorker {
         let announce = owesWakeUp
         releases = []
         owesWakeUp = false
+        handingBack = handedBack
+        defer { handingBack = [] }
         do {
             try await database(lane: lane).query("""
                 WITH released AS (
@@ -465,6 +470,8 @@ final class QueueWorker {
                 throw error
             }
             releaseRefusals = 0
+            // The jobs' leases run out; the wake-up owed for a failed claim's jobs still goes.
+            owesWakeUp = owesWakeUp || announce
             logger.error("job queue host: gave up handing back \(handedBack.count) jobs, refused \(AnswerBacklog.tries) times; no longer extended, their leases run out and they run again: \(error)")
             throw error
         } catch {
@@ -604,13 +611,19 @@ final class QueueWorker {
             try await beat("extending its leases") { db in
                 let held = heldLeases
                 guard !held.isEmpty else { return }
-                try await db.query("""
-                    UPDATE sprout_jobs AS job SET lease_expires_at = now() + make_interval(secs => $1::float8)
-                    FROM unnest($2::bigint[], $3::uuid[]) AS held(id, token)
-                    WHERE job.id = ANY($2::bigint[]) AND job.id = held.id AND job.lease_token = held.token
-                    """, [.double(options.leaseSeconds), PostgresArrayLiteral.integers(held.map(\.id)),
-                          PostgresArrayLiteral.text(held.map(\.token))],
-                    timeout: statementTimeout)
+                do {
+                    try await extend(held, on: db)
+                } catch let error as PostgresError where held.count > 1 && !error.isConnectionFault && AnswerBacklog.mayBeTheRowsFault(error) {
+                    // One row refused (a trigger's check) must not cost every other job its
+                    // lease: each is extended on its own, the refused ones reported.
+                    for lease in held {
+                        do {
+                            try await extend([lease], on: db)
+                        } catch let error as PostgresError where !error.isConnectionFault && AnswerBacklog.mayBeTheRowsFault(error) {
+                            logger.warning("job queue host: a heartbeat failed extending job \(lease.id)'s lease: \(error)")
+                        }
+                    }
+                }
             }
             try await beat("re-queueing expired leases") { try await reapExpiredLeases($0) }
             if monotonicNanoseconds() - lastPrune > 60_000_000_000 {
@@ -623,13 +636,24 @@ final class QueueWorker {
         }
     }
 
+    /// Extends the leases of `held` that are still this host's by a lease from now, in one statement.
+    private func extend(_ held: [(id: Int, token: String)], on db: PostgresConnection) async throws {
+        try await db.query("""
+            UPDATE sprout_jobs AS job SET lease_expires_at = now() + make_interval(secs => $1::float8)
+            FROM unnest($2::bigint[], $3::uuid[]) AS held(id, token)
+            WHERE job.id = ANY($2::bigint[]) AND job.id = held.id AND job.lease_token = held.token
+            """, [.double(options.leaseSeconds), PostgresArrayLiteral.integers(held.map(\.id)),
+                  PostgresArrayLiteral.text(held.map(\.token))],
+            timeout: statementTimeout)
+    }
+
     /// The leases this host holds: its running jobs', its answers' (waiting or being sent)
-    /// and those of the jobs it is handing back. Only these are extended, by id and token,
+    /// and those of the jobs it is handing back (waiting or being sent). Only these are extended, by id and token,
     /// not every row naming this host: a row a server crash set back to `running` after its
     /// answer was sent, or one whose outcome the host gave up, is no longer held, and its
     /// lease must run out for the job to run again.
     private var heldLeases: [(id: Int, token: String)] {
-        running.map { ($0.key, $0.value.token) } + outcomes.leases + releases
+        running.map { ($0.key, $0.value.token) } + outcomes.leases + releases + handingBack
     }
 
     /// One statement of a heartbeat. A failed one is tried again at the next beat, a third of
