@@ -106,7 +106,7 @@ private struct RootObject {
     var text = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0))
     var range = 0..<0
     var members = ObjectMembers()
-    /// The `Key` type of `container` (a `RootContainer<Key>`).
+    /// The `Key` type of `container` (a `KeptContainer<KeyedDecodingContainer<Key>>`).
     var containerKey: ObjectIdentifier?
     var container: AnyObject?
     /// Whether no two of `members` have the same key; `nil` until asked.
@@ -181,12 +181,22 @@ private struct KeyGuess {
 /// Its reader reads the session's `RootObject`, so the same container serves every
 /// document: it stays valid as long as the container is used only while its decode runs,
 /// as every container of this decoder.
-private final class RootContainer<Key: CodingKey> {
-    let container: KeyedDecodingContainer<Key>
+///
+/// Generic over the container's whole type, not its `Key`: `KeyedDecodingContainer` is a
+/// resilient type, so code generic over `Key` that copies one looks its metadata up in the
+/// runtime's cache first (about 330 instructions, a tenth of a tiny map job's worker side),
+/// while a method of this class finds `Container`'s metadata in its own instance.
+private final class KeptContainer<Container> {
+    private let container: Container
 
-    init(_ container: KeyedDecodingContainer<Key>) {
+    init(_ container: Container) {
         self.container = container
     }
+
+    /// A copy of the container, written straight into the caller's result. Not inlined: its
+    /// caller, generic over `Key`, would then need the metadata itself.
+    @inline(never)
+    func copy() -> Container { container }
 }
 
 /// The `Decoder` the top-level value's `init(from:)` sees when a session is used.
@@ -200,12 +210,19 @@ private struct RootDecoder: Decoder {
         // Its members were only recorded for an object (RangeDecoder refuses others the same way).
         guard root.pointee.text.bytes[root.pointee.range.lowerBound] == 123 else { throw StreamingJSONDecoder.Unsupported() }
         if root.pointee.containerKey == ObjectIdentifier(Key.self), let kept = root.pointee.container {
-            return unsafeDowncast(kept, to: RootContainer<Key>.self).container
+            return unsafeDowncast(kept, to: KeptContainer<KeyedDecodingContainer<Key>>.self).copy()
         }
-        let kept = RootContainer(KeyedDecodingContainer(ObjectReader<Key>(root: root)))
+        return keep(Key.self).copy()
+    }
+
+    /// Makes the container `container(keyedBy:)` hands out for `Key` and keeps it. Apart, so
+    /// that its temporary, sized by the metadata, costs the kept container's path nothing.
+    @inline(never)
+    private func keep<Key: CodingKey>(_ type: Key.Type) -> KeptContainer<KeyedDecodingContainer<Key>> {
+        let kept = KeptContainer(KeyedDecodingContainer(ObjectReader<Key>(root: root)))
         root.pointee.containerKey = ObjectIdentifier(Key.self)
         root.pointee.container = kept
-        return kept.container
+        return kept
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
