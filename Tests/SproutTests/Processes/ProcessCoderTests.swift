@@ -201,6 +201,45 @@ struct ProcessCoderTests {
         #expect(ranges.map { String(decoding: buffer[$0], as: UTF8.self) } == expected)
     }
 
+    /// A chunk's encoder writes into a buffer of its own that grows as it goes, and hands a
+    /// value the keyed container it kept from the last one: a chunk much larger than the
+    /// first guess (16 bytes a value), control characters, a value that opens its keyed
+    /// container twice, and values nested in values of the same type all read back.
+    @Test func aChunkOfEveryShapeReadsBack() throws {
+        struct Node: Codable, Equatable {
+            var label: String
+            var children: [Node]
+        }
+        struct Twice: Codable, Equatable {
+            var a: Int
+            var b: String
+            enum CodingKeys: String, CodingKey { case a, b }
+            init(a: Int, b: String) {
+                self.a = a
+                self.b = b
+            }
+            func encode(to encoder: any Encoder) throws {
+                var first = encoder.container(keyedBy: CodingKeys.self)
+                var second = encoder.container(keyedBy: CodingKeys.self)
+                try first.encode(a, forKey: .a)
+                try second.encode(b, forKey: .b)
+            }
+        }
+        let nodes = (0..<50).map { n in
+            Node(label: String(repeating: "\u{1}\u{1f}x", count: n * 40),
+                 children: [Node(label: "\(n)", children: [Node(label: "leaf \t", children: [])])])
+        }
+        let coder = JSONProcessCoder()
+        var buffer: [UInt8] = []
+        let ranges = try coder.encode(each: nodes, into: &buffer)
+        #expect(buffer.count > 50 * 16 * 10)
+        #expect(try ranges.map { try JSONDecoder().decode(Node.self, from: Data(buffer[$0])) } == nodes)
+        let twice = (0..<3).map { Twice(a: $0, b: "b\($0)") }
+        var twiceBuffer: [UInt8] = []
+        let twiceRanges = try coder.encode(each: twice, into: &twiceBuffer)
+        #expect(twiceRanges.map { String(decoding: twiceBuffer[$0], as: UTF8.self) } == [#"{"a":0,"b":"b0"}"#, #"{"a":1,"b":"b1"}"#, #"{"a":2,"b":"b2"}"#])
+    }
+
     /// Coding keys a chunk's encoder has written are written again from a cache, matched by
     /// their bytes: a key equal to a cached one only as Unicode text (another normalization)
     /// keeps its own bytes. (accept's repro.)

@@ -14,11 +14,16 @@ final class StreamingJSONEncoder {
 
     // Unchecked: every write of every value touches these, and the encoder is never shared
     // between threads or reentered; dynamic exclusivity checks cost more than the writes.
-    @exclusivity(unchecked) fileprivate var bytes: [UInt8] = []
+    @exclusivity(unchecked) fileprivate var bytes: ByteWriter
     @exclusivity(unchecked) fileprivate var unsupported = false
-    /// Coding keys already written, with their JSON text and colon: a chunk's jobs write the
-    /// same few keys again and again.
+    /// Coding keys already written, with where their JSON text and colon lie in `keyText`:
+    /// a chunk's jobs write the same few keys again and again.
     @exclusivity(unchecked) private var keys: [WrittenKey] = []
+    @exclusivity(unchecked) private var keyText = ByteWriter(capacity: 0)
+
+    fileprivate init(capacity: Int) {
+        bytes = ByteWriter(capacity: capacity)
+    }
 
     /// A coding key written before. `bits` are its name's (the `String` value itself, not
     /// its text): a synthesized key's `stringValue` is the same literal every time, and
@@ -28,18 +33,19 @@ final class StreamingJSONEncoder {
         let bits: Bits
         /// Kept so that no other `String` can have `bits` while this key is held.
         let name: String
-        let json: [UInt8]
+        /// Where its text lies in `keyText`.
+        let start: Int
+        let count: Int
     }
 
     /// The JSON text of `value`.
     ///
     /// - Throws: ``Unsupported``; whatever the value's `encode(to:)` throws.
     static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        let stream = StreamingJSONEncoder()
-        stream.bytes.reserveCapacity(64)
+        let stream = StreamingJSONEncoder(capacity: 64)
         try stream.write(value, codingPath: [])
         if stream.unsupported { throw Unsupported() }
-        return stream.bytes
+        return Array(stream.bytes.bytes)
     }
 
     /// The JSON text of each of `values`, appended to `buffer`, with where each lies: one
@@ -47,10 +53,9 @@ final class StreamingJSONEncoder {
     ///
     /// - Throws: ``Unsupported``; whatever a value's `encode(to:)` throws.
     static func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
-        let stream = StreamingJSONEncoder()
-        swap(&stream.bytes, &buffer)
-        defer { swap(&stream.bytes, &buffer) }
-        stream.bytes.reserveCapacity(stream.bytes.count + 16 * values.count)
+        // Written apart, then copied into `buffer` in one go.
+        let stream = StreamingJSONEncoder(capacity: 16 * values.count)
+        let offset = buffer.count
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(values.count)
         // Which way the values are written is decided once per chunk, not per value, and
@@ -73,8 +78,9 @@ final class StreamingJSONEncoder {
                 try stream.write(value, codingPath: [])
             }
             if stream.unsupported { throw Unsupported() }
-            ranges.append(start..<stream.bytes.count)
+            ranges.append((offset + start)..<(offset + stream.bytes.count))
         }
+        buffer.append(contentsOf: stream.bytes.bytes)
         return ranges
     }
 
@@ -106,18 +112,18 @@ final class StreamingJSONEncoder {
             return
         }
         switch value {
-        case let flag as Bool: bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let flag as Bool: bytes.append(flag ? "true" : "false")
         case let number as Double: writeDouble(number)
         case let number as Float: writeDouble(Double(number))
-        case let integer as Int8: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as Int16: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as Int32: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as Int64: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as UInt: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as UInt8: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as UInt16: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as UInt32: bytes.append(contentsOf: String(integer).utf8)
-        case let integer as UInt64: bytes.append(contentsOf: String(integer).utf8)
+        case let integer as Int8: bytes.append(utf8: String(integer))
+        case let integer as Int16: bytes.append(utf8: String(integer))
+        case let integer as Int32: bytes.append(utf8: String(integer))
+        case let integer as Int64: bytes.append(utf8: String(integer))
+        case let integer as UInt: bytes.append(utf8: String(integer))
+        case let integer as UInt8: bytes.append(utf8: String(integer))
+        case let integer as UInt16: bytes.append(utf8: String(integer))
+        case let integer as UInt32: bytes.append(utf8: String(integer))
+        case let integer as UInt64: bytes.append(utf8: String(integer))
         default: unsupported = true
         }
     }
@@ -131,14 +137,14 @@ final class StreamingJSONEncoder {
         // ("-0": Int64 has no sign for it, and the value would arrive as +0).
         if number == number.rounded(), abs(number) < 1e15 {
             if number == 0 && number.sign == .minus { bytes.append(45) }
-            bytes.append(contentsOf: String(Int64(number)).utf8)
+            bytes.append(utf8: String(Int64(number)))
         } else {
-            bytes.append(contentsOf: number.description.utf8)
+            bytes.append(utf8: number.description)
         }
     }
 
     fileprivate func writeInteger(_ integer: Int) {
-        Self.appendDecimal(integer, to: &bytes)
+        Self.withDecimal(integer) { bytes.append($0) }
     }
 
     /// Appends `integer` in decimal, as `String(integer)` would, without making the string.
@@ -172,13 +178,13 @@ final class StreamingJSONEncoder {
         let bits = unsafeBitCast(name, to: WrittenKey.Bits.self)
         // By index: a loop over the elements would copy (retain and release) each entry.
         for index in keys.indices where keys[index].bits == bits {
-            bytes.append(contentsOf: keys[index].json)
+            writeKnownKey(index)
             return
         }
         // By bytes: `==` on strings is canonical equivalence, and "é" written as one scalar
         // or as "e" and an accent are different keys on the wire.
         for index in keys.indices where Self.sameBytes(keys[index].name, name) {
-            bytes.append(contentsOf: keys[index].json)
+            writeKnownKey(index)
             return
         }
         let start = bytes.count
@@ -186,8 +192,14 @@ final class StreamingJSONEncoder {
         bytes.append(58)
         // A few keys: a type's fields, not a dictionary's keys.
         if keys.count < 16 {
-            keys.append(WrittenKey(bits: bits, name: name, json: Array(bytes[start...])))
+            let text = UnsafeRawBufferPointer(rebasing: bytes.bytes[start...])
+            keys.append(WrittenKey(bits: bits, name: name, start: keyText.count, count: text.count))
+            keyText.append(text)
         }
+    }
+
+    private func writeKnownKey(_ index: Int) {
+        bytes.append(UnsafeRawBufferPointer(start: keyText.base + keys[index].start, count: keys[index].count))
     }
 
     /// Whether two strings are the same UTF-8 bytes (compared with memcmp: through the UTF-8
@@ -208,7 +220,7 @@ final class StreamingJSONEncoder {
         let plain = string.withUTF8 { utf8 in
             guard utf8.allSatisfy({ $0 >= 32 && $0 != 34 && $0 != 92 }) else { return false }
             bytes.append(34)
-            bytes.append(contentsOf: utf8)
+            bytes.append(UnsafeRawBufferPointer(utf8))
             bytes.append(34)
             return true
         }
@@ -216,14 +228,16 @@ final class StreamingJSONEncoder {
         bytes.append(34)
         for byte in string.utf8 {
             switch byte {
-            case 34: bytes.append(contentsOf: [92, 34])
-            case 92: bytes.append(contentsOf: [92, 92])
-            case 10: bytes.append(contentsOf: [92, 110])
-            case 13: bytes.append(contentsOf: [92, 114])
-            case 9: bytes.append(contentsOf: [92, 116])
+            case 34: bytes.append("\\\"")
+            case 92: bytes.append("\\\\")
+            case 10: bytes.append("\\n")
+            case 13: bytes.append("\\r")
+            case 9: bytes.append("\\t")
             case 0..<32:
                 let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+                bytes.append("\\u00")
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 15)])
             default: bytes.append(byte)
             }
         }
@@ -269,20 +283,18 @@ private final class StreamEncoder: Encoder {
 
     /// The keyed container made last, with its key type: handed out again when the next
     /// value (a chunk's next job) asks for the same key type, as making one looks up two
-    /// generic types' metadata and allocates — more than writing a small job.
+    /// generic types' metadata and allocates — more than writing a small job. It is a
+    /// ``KeptContainer`` of that key type.
     private var keyed: (type: ObjectIdentifier, container: AnyObject)?
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         open(.keyed, 123)
         if let keyed, keyed.type == ObjectIdentifier(type) {
-            // The container is its box, one reference: checked when it was kept.
-            return unsafeBitCast(keyed.container, to: KeyedEncodingContainer<Key>.self)
+            return unsafeDowncast(keyed.container, to: KeptContainer<Key>.self).copy()
         }
-        guard keepsContainers && MemoryLayout<KeyedEncodingContainer<Key>>.size == MemoryLayout<AnyObject>.size else {
-            return KeyedEncodingContainer(KeyedStream<Key>(encoder: self))
-        }
+        guard keepsContainers else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
         let container = KeyedEncodingContainer(KeyedStream<Key>(kept: self))
-        keyed = (ObjectIdentifier(type), unsafeBitCast(container, to: AnyObject.self))
+        keyed = (ObjectIdentifier(type), KeptContainer(container))
         return container
     }
 
@@ -300,7 +312,7 @@ private final class StreamEncoder: Encoder {
     /// `JSONEncoder` does).
     func finish() {
         switch opened {
-        case .nothing: stream.bytes.append(contentsOf: [123, 125])
+        case .nothing: stream.bytes.append("{}")
         case .keyed: stream.bytes.append(125)
         case .unkeyed: stream.bytes.append(93)
         case .single: if count != 1 { stream.unsupported = true }
@@ -319,8 +331,32 @@ private final class StreamEncoder: Encoder {
     /// What nested and super encoders return: writes nowhere, and marks the value unsupported.
     func refuse() -> StreamEncoder {
         stream.unsupported = true
-        return StreamEncoder(stream: StreamingJSONEncoder(), codingPath: codingPath)
+        return StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: codingPath)
     }
+}
+
+/// A keyed container an encoder keeps, handed out again by copying it.
+///
+/// Not a stored `KeyedEncodingContainer<Key>`: the standard library's layout of that type is
+/// hidden from this module, so generic code here copies one through its metadata, looked up
+/// by key type at each copy (≈330 instructions, more than writing a small job). `copy` is a
+/// closure made by ``constant(_:)``, whose context holds that metadata as its own generic
+/// argument: it copies the container without a lookup.
+private final class KeptContainer<Key: CodingKey> {
+    let copy: () -> KeyedEncodingContainer<Key>
+
+    init(_ container: KeyedEncodingContainer<Key>) {
+        copy = constant(container)
+    }
+}
+
+/// A closure that returns copies of `value`. Never specialized: specialized inside a function
+/// generic over a container's key, its context would hold the key's metadata instead of the
+/// container's, and every call would look the container's up again.
+@_semantics("optimize.sil.specialize.generic.never")
+@inline(never)
+private func constant<Value>(_ value: Value) -> () -> Value {
+    { value }
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -354,7 +390,7 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encodeNil(forKey key: Key) throws {
-        self.key(key).stream.bytes.append(contentsOf: "null".utf8)
+        self.key(key).stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
@@ -372,7 +408,7 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        self.key(key).stream.bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        self.key(key).stream.bytes.append(value ? "true" : "false")
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
@@ -398,7 +434,7 @@ private struct UnkeyedStream: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws {
         encoder.separate()
-        encoder.stream.bytes.append(contentsOf: "null".utf8)
+        encoder.stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
@@ -420,7 +456,7 @@ private struct SingleStream: SingleValueEncodingContainer {
 
     mutating func encodeNil() throws {
         encoder.count += 1
-        encoder.stream.bytes.append(contentsOf: "null".utf8)
+        encoder.stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
