@@ -262,6 +262,27 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// A worker reads the clock only every few jobs of a chunk while they are tiny; a chunk
+    /// of slow jobs after many tiny ones still has each answer sent as its job ends, not
+    /// held back until the chunk ends.
+    @Test func aChunkOfSlowJobsAfterTinyOnesIsAnsweredJobByJob() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                _ = try await pool.map((0..<3000).map(Square.init), chunkSize: 500)
+                var arrivals: [UInt64] = []
+                for try await _ in pool.imap(Array(repeating: Nap(seconds: 0.1), count: 6), chunkSize: 6) {
+                    arrivals.append(monotonicNanoseconds())
+                }
+                #expect(pool.chunkFramesSent >= 7)
+                // Answered job by job: 0.5 s between the first and the last answer; held
+                // back until the chunk's end: none.
+                let spread = Double(arrivals[5] - arrivals[0]) / 1e9
+                #expect(spread > 0.25, "the first and last answers \(spread) s apart")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A chunk's jobs run in one call into their type's code; jobs whose `run()` suspends
     /// (on the worker's hub) still run one after another there and each answers for itself.
     @Test func aChunksJobsThatSuspendAnswerInOrder() async throws {

@@ -68,13 +68,34 @@ struct WorkerLoop {
         }
     }
 
-    /// When the answers held back were last empty and how long the last job ran (ns): what
+    /// When the answers held back were last empty and how long the last jobs ran (ns): what
     /// decides whether an answer waits for company.
+    ///
+    /// A chunk's jobs read the clock every `stride` jobs, not after each: a clock read costs
+    /// tens of ns on a virtual machine, a tenth of a tiny job's whole cost in the worker.
     private struct AnswerPace {
         var oldestUnsent: UInt64 = 0
+        /// How long the jobs between the last two clock reads ran together.
         var lastJob: UInt64 = 0
+        /// The last clock read: when the jobs since began.
         var began: UInt64 = 0
+        /// Jobs ended since `began`.
+        var unclocked = 0
+        /// Jobs between clock reads: 1 at a chunk's start, doubled while those between two
+        /// reads stay well under ``WorkerLoop/tinyJob`` together, back to 1 after any that
+        /// took longer.
+        var stride = 1
+
+        mutating func clock(_ now: UInt64) {
+            began = now
+            unclocked = 0
+        }
     }
+
+    /// The most jobs of a chunk between two clock reads. An answer waits for company behind
+    /// tiny jobs only; but when a chunk's jobs turn long after this many tiny ones, the first
+    /// long ones' answers may wait for up to this many jobs before a clock read notices.
+    static let maxStride = 8
 
     /// A chunk's jobs are counted, run and answered one by one, like single jobs; only their
     /// answers share a frame, and the job type's code runs them all in one call.
@@ -106,12 +127,18 @@ struct WorkerLoop {
     private func begin(_ id: UInt64, first: Bool, counted: Bool, ledger: WorkerLedger, pace: inout AnswerPace) -> Bool {
         // A frame's later jobs start when the one before ended (end(_:_:chunked:ledger:pace:)
         // set `began`): one clock read per job, not two.
-        if first { pace.began = monotonicNanoseconds() }
+        if first {
+            pace.clock(monotonicNanoseconds())
+            // Each chunk reads the clock after its first job again: a chunk of slow jobs
+            // after chunks of tiny ones has each answered as it ends.
+            pace.stride = 1
+        }
         // Answers wait for company only behind tiny jobs, and not for long; a chunk's tiny
         // jobs are answered together when it ends.
         if ledger.hasHeldBack && (pace.lastJob > Self.tinyJob || (first && pace.began - pace.oldestUnsent > Self.maxAnswerDelay)) {
             flush(ledger)
-            pace.began = monotonicNanoseconds()
+            pace.lastJob = 0
+            pace.clock(monotonicNanoseconds())
         }
         // Counted before the job runs, so a job the parent sees as not started never ran.
         let cancelled = counted && ledger.start(id)
@@ -121,10 +148,21 @@ struct WorkerLoop {
 
     /// After job `id` ran: holds its answer back.
     private func end(_ id: UInt64, _ answer: RegisteredJob.Answer, chunked: Bool, ledger: WorkerLedger, pace: inout AnswerPace) {
-        let finished = monotonicNanoseconds()
-        pace.lastJob = finished - pace.began
-        pace.began = finished
-        if !ledger.hasHeldBack { pace.oldestUnsent = finished }
+        pace.unclocked += 1
+        if chunked && pace.unclocked < pace.stride {
+            // The last clock read is earlier than the answer: it may only be sent sooner.
+            if !ledger.hasHeldBack { pace.oldestUnsent = pace.began }
+        } else {
+            let finished = monotonicNanoseconds()
+            pace.lastJob = finished - pace.began
+            if pace.lastJob > Self.tinyJob {
+                pace.stride = 1
+            } else if pace.lastJob * 4 <= Self.tinyJob {
+                pace.stride = min(2 * pace.stride, Self.maxStride)
+            }
+            pace.clock(finished)
+            if !ledger.hasHeldBack { pace.oldestUnsent = finished }
+        }
         switch answer {
         case let .encoded(kind, payload):
             hold(kind, id: id, payload: payload, chunked: chunked, ledger: ledger)
