@@ -6,7 +6,7 @@ public let codableParityJobs: [any ProcessJob.Type] = [
     Echo<Int>.self, Echo<Int8>.self, Echo<UInt64>.self, Echo<Double>.self, Echo<Float>.self, Echo<String>.self,
     Echo<Bool>.self, Echo<[UInt8]>.self, Echo<[UInt8]?>.self, Echo<Int??>.self, Echo<[Int: String]>.self,
     Echo<Date>.self, Echo<Data>.self, Echo<Decimal>.self, Echo<ParityRecord>.self, Echo<ParityShape>.self,
-]
+] + keyedContainerParityJobs
 
 /// Sends `value` to a worker, which returns it: both directions of the pool's coder.
 public struct Echo<Value: Codable & Sendable>: ProcessJob {

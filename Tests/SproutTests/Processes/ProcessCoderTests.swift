@@ -394,6 +394,56 @@ struct ProcessCoderPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// Whether Foundation's round trip takes every one of `values`: a shape the check relies
+    /// on Foundation to carry must not pass only because both sides fail.
+    private static func foundationCarries<Value: Codable>(_ values: [Value]) -> Bool {
+        values.allSatisfy { (try? JSONDecoder().decode(Value.self, from: JSONEncoder().encode($0))) != nil }
+    }
+
+    /// Shapes in which a keyed container's Key type is open several times at once, kept after
+    /// encode(to:) returned, shared along a class hierarchy, made at run time, present in some
+    /// items only, or open when encode(to:)/init(from:) throws — in chunks of several items,
+    /// where an encoder or decoder that keeps containers or keys per Key type would mix them up.
+    @Test func keyedContainersOfOneKeyTypeComeBackAsFoundationsRoundTripGivesThem() async throws {
+        let trees = (0..<30).map { ParityTree(depth: $0 % 5, seed: $0) }
+        let expressions = (0..<40).map(ParityExpr.make) + [.add(.add(.num(1), .neg(.add(.unit, .unit))), .call(name: "", args: [.unit], note: ""))]
+        let twoAlive = (0..<20).map { TwoContainersAlive(a: $0, b: "b\($0)", c: Array(0..<($0 % 4))) }
+        let nested = (0..<20).map { NestedOfOwnKey(x: $0, y: -3 * $0, z: "z\($0)\u{0}") }
+        let kept = (0..<20).map { KeptContainer(p: $0, q: "q\($0)") }
+        let cars = (0..<20).map { ParityRaceCar(turbo: $0 % 2 == 0 ? nil : Double($0) / 4, brand: "r\($0)", wheels: $0 % 5) }
+        let dynamic = (0..<30).map { index in
+            DynamicKeys(fields: ((0..<(index % 6)).map { "f\(index)_\($0)" } + ["shared", index % 3 == 0 ? "\u{0}é" : "x"]).enumerated().map { ($1, $0 - index) },
+                        inner: index % 4 == 0 ? ["in\(index)": DynamicKeys(fields: [("y\(index)", index), ("shared", 0)], inner: [:])] : [:])
+        }
+        let sparse = (0..<32).map(SparseKeys.init)
+        let throwing = (0..<42).map { index in
+            ThrowsMidContainer(a: index, boom: index % 7 == 3 ? 1 : index % 7 == 5 ? 2 : 0,
+                               kids: index % 3 == 0 ? [] : [ThrowsMidContainer(a: -index, boom: 0),
+                                                            ThrowsMidContainer(a: 100 * index, boom: index % 11 == 4 ? 1 : index % 11 == 8 ? 2 : 0,
+                                                                               kids: [ThrowsMidContainer(a: 1, boom: 0)])])
+        }
+        #expect(Self.foundationCarries(trees) && Self.foundationCarries(expressions) && Self.foundationCarries(twoAlive)
+                && Self.foundationCarries(nested) && Self.foundationCarries(kept) && Self.foundationCarries(cars)
+                && Self.foundationCarries(dynamic) && Self.foundationCarries(sparse) && !Self.foundationCarries(throwing))
+        let left = try await onHub(seconds: 120) {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                let chunkSizes: [Int?] = [nil, 2, 7]
+                var found: [String] = []
+                found += try await Self.differences(trees, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(expressions, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(twoAlive, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(nested, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(kept, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(cars, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(dynamic, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(sparse, pool: pool, chunkSizes: chunkSizes)
+                found += try await Self.differences(throwing, pool: pool, chunkSizes: chunkSizes)
+                #expect(found.isEmpty, "\(found.count) differ: \(found.prefix(5))")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func seededRandomValuesComeBackAsFoundationsRoundTripGivesThem() async throws {
         let seed = testSeed()
         var generator = SplitMix64(seed: seed)
