@@ -30,8 +30,8 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"])]
         ),
-        // Linux calls Swift's Glibc module leaves out (pidfd, prctl, close_range), for the
-        // pool's fork server.
+        // Linux calls Swift's Glibc module leaves out (pidfd, prctl, close_range, memfd and
+        // its seals), for the pool's fork server and shared memory.
         .systemLibrary(name: "CSproutLinux", path: "CSproutLinux"),
         .target(
             name: "Sprout",

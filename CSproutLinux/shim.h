@@ -1,8 +1,10 @@
 #ifndef SPROUT_CSPROUTLINUX_SHIM_H
 #define SPROUT_CSPROUTLINUX_SHIM_H
 // Linux calls Swift's Glibc module does not import (variadic, or declared only with
-// _GNU_SOURCE / in <sys/pidfd.h>): the fork server's process handling needs them.
+// _GNU_SOURCE / in <sys/pidfd.h>): the fork server's process handling and shared memory
+// (memfd, seals) need them.
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -15,6 +17,14 @@
 #endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#endif
+#ifndef F_SEAL_SHRINK
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
 #endif
 
 /// The calling thread's kernel id (the blocked-hub report reads the hub thread's
@@ -62,4 +72,26 @@ static inline int sprout_reap_pidfd(int pidfd, int *signal, int *code) {
     }
     return 1;
 }
+
+/// A new anonymous memory file (memfd) that can be sealed, closed on exec: it lives in no
+/// file system, so the kernel frees it with its last descriptor and mapping, however its
+/// processes end. Its descriptor, or -1 and errno.
+static inline int sprout_memfd_create(const char *name) {
+    return (int)syscall(SYS_memfd_create, name, 0x0001U /* MFD_CLOEXEC */ | 0x0002U /* MFD_ALLOW_SEALING */);
+}
+
+/// Fixes the size of memfd `fd` for good (seals it against shrinking and growing): no
+/// process can then cut the memory from under another's mapping. 0, or -1 and errno.
+static inline int sprout_seal_size(int fd) {
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+}
+
+/// 1 if `fd` is a memfd whose size is sealed, 0 if it is one whose size is not, -1 and
+/// errno (EINVAL) if it is no memfd (a plain file has no seals).
+static inline int sprout_size_is_sealed(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) return -1;
+    return (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) == (F_SEAL_SHRINK | F_SEAL_GROW);
+}
+
 #endif

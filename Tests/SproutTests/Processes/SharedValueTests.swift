@@ -122,28 +122,6 @@ struct SharedValueTests {
         #expect(throws: SharedMemoryError.self) { _ = try coder.decode(ProcessLock.self, from: try coder.encode(tiny.name)[...]) }
     }
 
-    @Test func namesAnEarlierProcessWithThisPidLeftAreSkipped() throws {
-        // An earlier process with this pid (pids are reused), killed before it removed its
-        // names, left the next names this process would take: new shared memory takes free
-        // names instead of failing with EEXIST (a ProcessPool could not start its workers).
-        let first = try SharedRegion(size: 8)
-        let serial = try #require(UInt64(first.name.split(separator: "-").last ?? ""))
-        let stale = (1...64).map { "/sprout-\(getpid())-\(serial + UInt64($0))" }.filter { name in
-            // A name a concurrent test took meanwhile is not stale; only the ones made here are.
-            let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600)
-            guard fd >= 0 else { return false }
-            close(fd)
-            return true
-        }
-        defer { for name in stale { shm_unlink(name) } }
-        #expect(!stale.isEmpty)
-        let region = try SharedRegion(size: 8)
-        #expect(!stale.contains(region.name))
-        let lock = try ProcessLock()
-        #expect(lock.lock() == false)
-        lock.unlock()
-    }
-
     @Test func greenletsWaitForALockWithoutStoppingTheHub() async throws {
         let lock = try ProcessLock()
         try await onHub {

@@ -2,7 +2,7 @@ import Glibc
 
 /// Why shared memory could not be made or opened.
 public struct SharedMemoryError: Error, CustomStringConvertible, Sendable {
-    /// What was being done, e.g. `shm_open /sprout-123-1`.
+    /// What was being done, e.g. `open /proc/123/fd/7#2048`.
     public let operation: String
     /// The `errno` it failed with.
     public let code: Int32

@@ -1,67 +1,80 @@
+import CSproutLinux
 import Glibc
-import Synchronization
 
-/// A block of POSIX shared memory (`shm_open` + `mmap`), named so another process can map
-/// it too: the name is what travels inside a job. The process that created it removes the
-/// name when its object goes away; processes that mapped it keep their mapping. A region
-/// made for one known process (a pool worker's ledger) has no name at all: it is passed
-/// as a descriptor.
+/// A block of shared memory that other processes can map too: a memfd (memory that lives
+/// in no file system), mapped with `mmap`. Its name, what travels inside a job, is
+/// `/proc/<pid>/fd/<n>#<inode>`: the creating process's descriptor of it, which another
+/// process of the same user opens again, and the memory's inode, checked after opening (a
+/// freed region's descriptor number is soon another's, and pids are reused: a stale name
+/// fails instead of mapping other memory). The name opens while the object that made it
+/// lives; the memory lives while any process maps it, and the kernel frees it after the
+/// last one, however each ended (SIGKILL included). Nothing is ever left in /dev/shm, so
+/// no process has to remove the names of the dead (Python's resource tracker does). The
+/// cost: the creating process holds one descriptor per region while it lives. The size is
+/// sealed: no process can shrink the memory under another's mapping (which would kill that
+/// one with SIGBUS). A region made for one known process (a pool worker's ledger) has no
+/// name: it is passed to that process as a descriptor.
 final class SharedRegion: @unchecked Sendable {
-    private static let counter = Atomic<UInt64>(0)
-    /// How many taken names a new region skips before it gives up (each is one `shm_open`).
-    private static let namesToTry = 100_000
-
     let name: String
     let base: UnsafeMutableRawPointer
     let size: Int
-    /// True for the process that created the name, which removes it.
-    private let owner: Bool
+    /// The creating process's descriptor, which keeps the name openable; `nil` elsewhere.
+    private let descriptor: Int32?
 
     /// Creates a new zero-filled region of `size` bytes.
     init(size: Int) throws(SharedMemoryError) {
-        let (name, fd) = try Self.createName()
-        defer { close(fd) }
+        let (fd, inode) = try Self.create(size: size)
+        name = "/proc/\(getpid())/fd/\(fd)#\(inode)"
         do {
-            base = try Self.map(fd, name: name, truncatingTo: size)
+            base = try Self.map(fd, name: name, size: size)
         } catch {
-            shm_unlink(name)
+            close(fd)
             throw error
         }
-        self.name = name
         self.size = size
-        owner = true
+        descriptor = fd
     }
 
-    /// Creates a new zero-filled region of `size` bytes that has no name: `pass` is given a
-    /// descriptor of it (valid during the call only) to hand to another process, and
-    /// returns 0 or the `errno` it failed with. Nothing of it is left in /dev/shm, however
-    /// either process ends.
+    /// Creates a new zero-filled region of `size` bytes that has no name: `pass` is given a descriptor of it (valid during the call only) to hand to another
+    /// process, and returns 0 or the `errno` it failed with.
     init(unnamedSize size: Int, passing pass: (Int32) -> Int32) throws(SharedMemoryError) {
-        let (name, fd) = try Self.createName()
-        // From here on only descriptors reach it.
-        shm_unlink(name)
+        let (fd, _) = try Self.create(size: size)
         defer { close(fd) }
-        let base = try Self.map(fd, name: name, truncatingTo: size)
+        name = "unnamed region"
+        let base = try Self.map(fd, name: name, size: size)
         let code = pass(fd)
         guard code == 0 else {
             munmap(base, size)
             throw SharedMemoryError(operation: "pass \(name)", code: code)
         }
         self.base = base
-        self.name = name
         self.size = size
-        owner = false
+        descriptor = nil
     }
 
-    /// Maps the existing region `name`, which must hold at least `minimum` bytes (a name
-    /// from another process is not trusted to be what it claims).
+    /// Maps the existing region `name`, which must hold at least `minimum` bytes. A name
+    /// from another process is not trusted to be what it claims: only a region is mapped (a
+    /// `/proc/<pid>/fd/<n>` path whose file is a size-sealed memfd of the named inode),
+    /// never another file the job names.
     init(opening name: String, atLeast minimum: Int = 1) throws(SharedMemoryError) {
-        let fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
-        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(name)", code: errno) }
+        guard let (path, inode) = Self.parse(name) else {
+            throw SharedMemoryError(operation: "open \(name)", code: EINVAL,
+                                    detail: "not the name of Sprout shared memory (/proc/<pid>/fd/<n>#<inode>)")
+        }
+        let gone = "the process that made it has freed it or has ended"
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            throw SharedMemoryError(operation: "open \(name)", code: code, detail: code == ENOENT ? gone : nil)
+        }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, UInt64(info.st_ino) == inode, sprout_size_is_sealed(fd) == 1 else {
+            throw SharedMemoryError(operation: "open \(name)", code: ENOENT, detail: gone)
+        }
         (base, size) = try Self.map(fd, name: name, atLeast: minimum)
         self.name = name
-        owner = false
+        descriptor = nil
     }
 
     /// Maps the region another process passed as descriptor `fd` (an unnamed one), which
@@ -70,27 +83,36 @@ final class SharedRegion: @unchecked Sendable {
         defer { close(fd) }
         name = "descriptor \(fd)"
         (base, size) = try Self.map(fd, name: name, atLeast: minimum)
-        owner = false
+        descriptor = nil
     }
 
-    /// Creates and opens a name no one holds. A name can already exist: an earlier process
-    /// with this pid (pids are reused) was killed before it removed its names. Such a name
-    /// belongs to no one alive; the next serial is taken instead of failing.
-    private static func createName() throws(SharedMemoryError) -> (String, Int32) {
-        var candidate = ""
-        var fd: Int32 = -1
-        for _ in 0..<namesToTry {
-            candidate = "/sprout-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
-            fd = shm_open(candidate, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
-            if fd >= 0 || errno != EEXIST { break }
+    /// The path and inode of a name ``init(size:)`` makes, `/proc/<pid>/fd/<n>#<inode>`
+    /// (digits only); `nil` for anything else.
+    private static func parse(_ name: String) -> (path: String, inode: UInt64)? {
+        let halves = name.split(separator: "#", omittingEmptySubsequences: false)
+        guard halves.count == 2, let inode = UInt64(halves[1]) else { return nil }
+        let parts = halves[0].split(separator: "/", omittingEmptySubsequences: false)
+        let isNumber = { (part: Substring) in Int32(part) != nil && part.allSatisfy { $0 >= "0" && $0 <= "9" } }
+        guard parts.count == 5, parts[0].isEmpty, parts[1] == "proc", parts[3] == "fd",
+              isNumber(parts[2]), isNumber(parts[4]) else { return nil }
+        return (String(halves[0]), inode)
+    }
+
+    /// A new memfd of `size` zero bytes whose size is sealed, and its inode.
+    private static func create(size: Int) throws(SharedMemoryError) -> (fd: Int32, inode: UInt64) {
+        let fd = sprout_memfd_create("sprout")
+        guard fd >= 0 else { throw SharedMemoryError(operation: "memfd_create", code: errno) }
+        var info = stat()
+        guard ftruncate(fd, off_t(size)) == 0, sprout_seal_size(fd) == 0, fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw SharedMemoryError(operation: "make a memfd of \(size) bytes", code: code)
         }
-        guard fd >= 0 else { throw SharedMemoryError(operation: "shm_open \(candidate)", code: errno) }
-        return (candidate, fd)
+        return (fd, UInt64(info.st_ino))
     }
 
-    /// Sizes the new region behind `fd` to `size` bytes and maps it.
-    private static func map(_ fd: Int32, name: String, truncatingTo size: Int) throws(SharedMemoryError) -> UnsafeMutableRawPointer {
-        guard ftruncate(fd, off_t(size)) == 0 else { throw SharedMemoryError(operation: "ftruncate \(name)", code: errno) }
+    /// Maps the `size` bytes of the new region behind `fd`.
+    private static func map(_ fd: Int32, name: String, size: Int) throws(SharedMemoryError) -> UnsafeMutableRawPointer {
         guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
             throw SharedMemoryError(operation: "mmap \(name)", code: errno)
         }
@@ -106,14 +128,11 @@ final class SharedRegion: @unchecked Sendable {
             throw SharedMemoryError(operation: "map \(name)", code: EINVAL,
                                     detail: "the region holds \(size) bytes, at least \(minimum) are needed")
         }
-        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
-            throw SharedMemoryError(operation: "mmap \(name)", code: errno)
-        }
-        return (base, size)
+        return (try map(fd, name: name, size: size), size)
     }
 
     deinit {
         munmap(base, size)
-        if owner { shm_unlink(name) }
+        if let descriptor { close(descriptor) }
     }
 }
