@@ -548,7 +548,10 @@ public final class ProcessPool {
         if case .signaled(let signal) = status, worker.startFailure == nil, !Self.faultSignals.contains(signal) { return }
         startFailures += 1
         guard startFailures >= 3 else { return }
-        let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status)"
+        // Only a worker that ended before its hello may be the program without serveIfWorker
+        // (the one refused at its hello did say it); a start that timed out says so itself.
+        let reason = worker.startFailure ?? "pid \(worker.pid) ended with \(status) before it was ready"
+            + " (\(ProcessPoolError.serveIfWorkerHint))"
             + (worker.stderrText.isEmpty ? "" : "; its stderr ended with:\n\(worker.stderrText)")
         giveUpStarting(.workersFailedToStart(attempts: startFailures, reason: reason))
         startFailures = 0

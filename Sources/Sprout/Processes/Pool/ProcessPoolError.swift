@@ -4,7 +4,9 @@ public enum ProcessPoolError: Error, CustomStringConvertible, Sendable {
     /// ``ProcessPool/serveIfWorker(jobs:coder:)`` first, so each worker runs the whole
     /// program again.
     case insideWorker
-    /// Workers kept dying before they were ready; `reason` says how the last one ended.
+    /// Workers kept failing to start — dying before they were ready, or refused then (a
+    /// worker program of another Sprout version, a failing initializer); `reason` says how
+    /// the last one failed and what to check.
     case workersFailedToStart(attempts: Int, reason: String)
     /// The job's type is not among those the workers registered.
     case unregisteredJob(String, served: [String])
@@ -22,12 +24,16 @@ public enum ProcessPoolError: Error, CustomStringConvertible, Sendable {
     /// before starting it; it never ran.
     case requeuedTooOften(job: String, attempts: Int)
 
+    /// What to check when a worker never said hello: a program that does not call
+    /// `serveIfWorker` runs its whole `main` in each worker instead of serving.
+    static let serveIfWorkerHint = "does main call ProcessPool.serveIfWorker(jobs:) first thing?"
+
     public var description: String {
         switch self {
         case .insideWorker:
-            "a ProcessPool cannot be created inside a pool worker — does main call ProcessPool.serveIfWorker(jobs:) first thing?"
+            "a ProcessPool cannot be created inside a pool worker — \(Self.serveIfWorkerHint)"
         case .workersFailedToStart(let attempts, let reason):
-            "pool workers died at start-up \(attempts) times in a row (does main call ProcessPool.serveIfWorker(jobs:) first thing?); last: \(reason)"
+            "pool workers failed to start \(attempts) times in a row; last: \(reason)"
         case .unregisteredJob(let name, let served):
             "job type \(name) is not registered in the workers (serveIfWorker(jobs:) lists \(served))"
         case .closed:

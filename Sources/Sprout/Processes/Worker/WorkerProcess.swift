@@ -203,7 +203,7 @@ final class WorkerProcess {
         if let startTimeout {
             timers.append(Hub.schedule(after: startTimeout) { [weak self] in
                 guard let self, self.phase == .starting else { return }
-                self.failStart("not ready within \(startTimeout) s")
+                self.failStart("not ready within \(startTimeout) s (\(ProcessPoolError.serveIfWorkerHint))")
             })
         }
     }
@@ -482,7 +482,7 @@ final class WorkerProcess {
                 return
             }
             guard hello.version == WorkerEnvironment.protocolVersion else {
-                failStart("the worker speaks protocol \(hello.version), the parent \(WorkerEnvironment.protocolVersion)")
+                failStart(Self.versionMismatch(worker: hello.version))
                 return
             }
             servedJobs = hello.jobs
@@ -619,6 +619,13 @@ final class WorkerProcess {
         phase = sent.isEmpty ? .ready : .busy
         lastAnswer = monotonicNanoseconds()
         onEvent(self, .ready(jobs: servedJobs ?? []))
+    }
+
+    /// Why a worker whose hello names protocol `worker` is refused: its program was built
+    /// with another Sprout version, which lays the frames out otherwise.
+    static func versionMismatch(worker: Int) -> String {
+        "the worker program speaks wire protocol \(worker) and this program \(WorkerEnvironment.protocolVersion):"
+            + " it was built with another version of Sprout (rebuild the worker executable with this one)"
     }
 
     /// Ends a start that cannot succeed: the reason is kept for the report, the worker killed.
