@@ -29,6 +29,7 @@ struct ChunkFramesTests {
         let cases: [([UInt8], String)] = [
             (name + [3, 0, 0, 0] + item, "announces 3 items"),
             (name + [0xFF, 0xFF, 0xFF, 0xFF] + item, "announces 4294967295 items"),
+            (name + [0, 0, 0, 0], "announces 0 items"),
             (name + [1, 0, 0, 0] + item.dropLast(), "runs past its end"),
             (name + [2, 0, 0, 0] + item + [0xFF, 0xFF, 0xFF, 0xFF], "item 1 of 2 runs past its end"),
             (name + [1, 0, 0, 0] + item + [0], "after its last item"),

@@ -52,7 +52,9 @@ package enum JobChunk {
               let count = cursor.read(UInt32.self) else {
             throw .corruptFrame("job chunk of \(payload.count) bytes ends inside its header")
         }
-        guard Int(count) <= cursor.remaining / itemOverhead else {
+        // No chunk has 0 items: its answer would be 0 outcomes, which the parent refuses
+        // (``ChunkOutcomes``), so the worker refuses such a chunk first.
+        guard count > 0, Int(count) <= cursor.remaining / itemOverhead else {
             throw .corruptFrame("job chunk announces \(count) items in \(cursor.remaining) bytes")
         }
         var starts: [Int] = []
