@@ -322,21 +322,7 @@ struct JobQueueTests {
                 // The tables as the version-1 library made them, with a job it queued.
                 let db = try await PostgresConnection.connect(oldURL)
                 defer { db.close() }
-                try await db.execute("""
-                    CREATE TABLE sprout_schema (version int NOT NULL);
-                    INSERT INTO sprout_schema VALUES (1);
-                    CREATE TABLE sprout_jobs (
-                        id bigserial PRIMARY KEY, job_type text NOT NULL, payload text NOT NULL, priority int NOT NULL DEFAULT 0,
-                        state text NOT NULL DEFAULT 'available'
-                            CHECK (state IN ('available', 'running', 'succeeded', 'failed', 'cancelled')),
-                        attempts int NOT NULL DEFAULT 0, max_attempts int NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
-                        retries int NOT NULL DEFAULT 0, timeout_seconds double precision, lease_token uuid,
-                        lease_expires_at timestamptz, worker text, result text, error jsonb,
-                        created_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz, finished_at timestamptz);
-                    CREATE INDEX sprout_jobs_claim ON sprout_jobs (priority DESC, id) WHERE state = 'available';
-                    CREATE INDEX sprout_jobs_leases ON sprout_jobs (lease_expires_at) WHERE state = 'running';
-                    CREATE INDEX sprout_jobs_finished ON sprout_jobs (finished_at) WHERE finished_at IS NOT NULL;
-                    """)
+                try await makeVersionOneTables(db)
                 let old = try await db.query("""
                     INSERT INTO sprout_jobs (job_type, payload) VALUES ($1, '{"n":7}') RETURNING id
                     """, [.text(Square.jobName)]).rows[0][0].int!
@@ -354,6 +340,40 @@ struct JobQueueTests {
                 #expect(try await queue.job(id: old, as: Int.self).get(timeout: 30) == 49)
                 #expect(try await queue.submit(Square(8)).get(timeout: 30) == 64)
                 _ = try await host.stop()
+            }
+        }
+    }
+
+    @Test func aMigrationWaitingForTheTablesLockHoldsUpOtherStatementsOnlyBriefly() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 90) {
+            try await withScratchDatabase("sprout_v1_busy", on: url) { oldURL in
+                let db = try await PostgresConnection.connect(oldURL)
+                defer { db.close() }
+                try await makeVersionOneTables(db)
+                // A long read holds the table while a client connects and migrates it: the
+                // migration's DROP INDEX waits for it, and every statement on the table queues
+                // behind that wait (the hosts' claims, answers, heartbeats).
+                let reader = try await PostgresConnection.connect(oldURL)
+                defer { reader.close() }
+                try await reader.execute("BEGIN; SELECT count(*) FROM sprout_jobs")
+                let connecting = spawn { try await JobQueue.connect(oldURL) }
+                try await sleep(0.3)
+                let started = monotonicSeconds()
+                do {
+                    _ = try await db.query("SELECT count(*) FROM sprout_jobs", timeout: 4)
+                } catch PostgresError.timedOut {
+                    Issue.record("a read queued behind the migration's lock request for 4 s")
+                }
+                let waited = monotonicSeconds() - started
+                print("a read waited \(waited) s behind a migration waiting for the table")
+                #expect(waited < slack(2))
+                try await reader.execute("COMMIT")
+                let queue = try await connecting.get()
+                defer { queue.close() }
+                let check = try await PostgresConnection.connect(oldURL)
+                defer { check.close() }
+                #expect(try await check.query("SELECT version FROM sprout_schema").rows.map { $0[0] } == [.int(2)])
             }
         }
     }
@@ -996,6 +1016,26 @@ private func setWALWriterDelay(_ delay: String?, on server: PostgresTestServer) 
     defer { connection.close() }
     try await connection.execute(delay.map { "ALTER SYSTEM SET wal_writer_delay = '\($0)'" } ?? "ALTER SYSTEM RESET wal_writer_delay")
     try await connection.execute("SELECT pg_reload_conf()")
+}
+
+/// The tables as the version-1 library made them.
+@Hub
+private func makeVersionOneTables(_ db: PostgresConnection) async throws {
+    try await db.execute("""
+        CREATE TABLE sprout_schema (version int NOT NULL);
+        INSERT INTO sprout_schema VALUES (1);
+        CREATE TABLE sprout_jobs (
+            id bigserial PRIMARY KEY, job_type text NOT NULL, payload text NOT NULL, priority int NOT NULL DEFAULT 0,
+            state text NOT NULL DEFAULT 'available'
+                CHECK (state IN ('available', 'running', 'succeeded', 'failed', 'cancelled')),
+            attempts int NOT NULL DEFAULT 0, max_attempts int NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+            retries int NOT NULL DEFAULT 0, timeout_seconds double precision, lease_token uuid,
+            lease_expires_at timestamptz, worker text, result text, error jsonb,
+            created_at timestamptz NOT NULL DEFAULT now(), started_at timestamptz, finished_at timestamptz);
+        CREATE INDEX sprout_jobs_claim ON sprout_jobs (priority DESC, id) WHERE state = 'available';
+        CREATE INDEX sprout_jobs_leases ON sprout_jobs (lease_expires_at) WHERE state = 'running';
+        CREATE INDEX sprout_jobs_finished ON sprout_jobs (finished_at) WHERE finished_at IS NOT NULL;
+        """)
 }
 
 /// Runs `body` with the URL of a new, empty database `name` on the test server, and drops the

@@ -82,12 +82,34 @@ enum JobQueueSchema {
         """,
     ]
 
-    /// Creates the tables or brings them to ``version``.
+    /// Seconds a migration waits for a lock on the table (`lock_timeout`) before it gives way,
+    /// rolled back, and tries again after a pause (see ``Backoff``): `DROP INDEX` asks for
+    /// ACCESS EXCLUSIVE, and while that request waits (behind a long read, say) every
+    /// statement on the table, the hosts' claims and answers too, queues behind it.
+    static let migrationLockTimeout = 0.5
+    /// Tries of a migration that cannot have its locks before ``migrate(_:)`` throws the
+    /// server's lock timeout (55P03): about 25 s in all.
+    static let migrationTries = 20
+
+    /// Creates the tables or brings them to ``version``; a migration that cannot have the
+    /// table's locks within ``migrationLockTimeout`` is tried again, up to ``migrationTries`` times.
     ///
     /// - Throws: ``JobQueueError/schemaTooNew(found:supported:)`` if a newer library has
     ///   migrated the database; ``PostgresError`` from the statements.
     @Hub
     static func migrate(_ db: PostgresConnection) async throws {
+        var backoff = Backoff()
+        for attempt in 1... {
+            do {
+                return try await migrateOnce(db)
+            } catch let error as PostgresError where error.sqlState == "55P03" && attempt < migrationTries {
+                try await backoff.pause()
+            }
+        }
+    }
+
+    @Hub
+    private static func migrateOnce(_ db: PostgresConnection) async throws {
         try await db.transaction { db in
             try await db.query("SELECT pg_advisory_xact_lock($1)", [.int(migrationLockKey)])
             try await db.execute("CREATE TABLE IF NOT EXISTS sprout_schema (version int NOT NULL)")
@@ -95,6 +117,7 @@ enum JobQueueSchema {
             if found == nil { try await db.query("INSERT INTO sprout_schema VALUES (0)") }
             let current = found ?? 0
             guard current <= version else { throw JobQueueError.schemaTooNew(found: current, supported: version) }
+            if current < version { try await db.execute("SET LOCAL lock_timeout = '\(Int(migrationLockTimeout * 1000))ms'") }
             for migration in migrations[current..<version] { try await db.execute(migration) }
             try await db.query("UPDATE sprout_schema SET version = $1", [.int(version)])
         }
