@@ -30,8 +30,9 @@ func parentPID(_ pid: Int32) -> Int32 {
     statFields("/proc/\(pid)/stat").flatMap { $0.count > 1 ? Int32($0[1]) : nil } ?? -1
 }
 
-/// The names in /dev/shm that `pid` could have made (`sprout-<pid>-<serial>`), or every
-/// name there if `pid` is `nil`.
+/// The names in /dev/shm that `pid` could have made (`sprout-<pid>-<serial>`, what shared
+/// memory was named before it became a memfd: a check that none comes back), or every name
+/// there if `pid` is `nil`.
 func sharedMemoryNames(of pid: Int32? = nil) -> Set<String> {
     guard let directory = opendir("/dev/shm") else { return [] }
     defer { closedir(directory) }
