@@ -117,18 +117,23 @@ if CommandLine.arguments.dropFirst().first == "failed-start" {
 // `shared-array` makes a SharedArray [1, 2, 3], prints "region " and its encoded name, and
 // waits to be killed. `shared-array-churn` prints "churning", then makes SharedArrays
 // until it is killed, each freed once the next is made: a kill lands at any moment of a
-// region's life (being made, in use, being freed), with one or two alive.
+// region's life (being made, in use, being freed), with one or two alive. Both exit once
+// the test that started them is gone (their parent changed), killed or not.
 if CommandLine.arguments.dropFirst().first == "shared-array" {
+    let test = getppid()
     let array = try SharedArray<Int64>([1, 2, 3])
     print("region " + String(decoding: try JSONProcessCoder().encode(array), as: UTF8.self))
     fflush(nil)
-    while true { pause() }
+    while getppid() == test { usleep(100_000) }
+    exit(1)
 }
 if CommandLine.arguments.dropFirst().first == "shared-array-churn" {
+    let test = getppid()
     print("churning")
     fflush(nil)
     var held = try SharedArray<Int64>(repeating: 7, count: 1000)
-    while true { held = try SharedArray<Int64>(repeating: held[0], count: 1000) }
+    while getppid() == test { held = try SharedArray<Int64>(repeating: held[0], count: 1000) }
+    exit(1)
 }
 if CommandLine.arguments.dropFirst().first == "idle-pool" {
     try Hub.run {
