@@ -18,7 +18,8 @@ import Logging
 /// memory (its ledger), so after a crash the parent knows which jobs ran and still gets
 /// the answers of those that finished. Workers killed by a signal before they are ready are restarted
 /// with a backoff (10 ms doubling to 100 ms) and fail no job; workers that exit on their own
-/// or time out before they are ready three times in a row fail the waiting jobs with
+/// or time out before they are ready, or are refused then (another Sprout version's worker
+/// program, a failing initializer), three times in a row fail the waiting jobs with
 /// ``ProcessPoolError/workersFailedToStart(attempts:reason:)``, and the next job tries again.
 /// The hub's teardown (end of `Hub.run`, Ctrl-C, SIGTERM) terminates the pool's workers.
 @Hub
@@ -118,8 +119,8 @@ public final class ProcessPool {
     /// ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` quickly.
     ///
     /// - Throws: ``ProcessPoolError/insideWorker`` inside a job that a worker runs;
-    ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep dying at
-    ///   start-up; ``HubError`` if no process can be started; `CancellationError` if the
+    ///   ``ProcessPoolError/workersFailedToStart(attempts:reason:)`` if workers keep failing
+    ///   to start; ``HubError`` if no process can be started; `CancellationError` if the
     ///   calling greenlet is killed while waiting.
     public init(
         workers: Int? = nil,
