@@ -378,6 +378,36 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aSubmissionWhoseStatementFailsStopsEncodingItsNextBatch() async throws {
+        let url = try postgresURL()
+        let capture = LogCapture()
+        try await reportingHubTo(capture, seconds: 60) {
+            // A database of its own: the test makes every insert fail.
+            try await withScratchDatabase("sprout_refusing", on: url) { url in
+                let queue = try await JobQueue.connect(url)
+                defer { queue.close() }
+                let db = try await PostgresConnection.connect(url)
+                defer { db.close() }
+                try await db.execute("""
+                    CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'injected: insert refused'; END $$;
+                    CREATE TRIGGER test_refuse BEFORE INSERT ON sprout_jobs FOR EACH ROW EXECUTE FUNCTION test_refuse();
+                    """)
+                // The first statement (100 jobs) fails while the next 1,000 are encoded
+                // beside it, and encoding them fails too: the caller gets the statement's error.
+                let jobs = (0..<1100).map { RefusesEncoding(refuses: $0 >= 100) }
+                do {
+                    _ = try await queue.submitAll(jobs)
+                    Issue.record("a submission every insert of which fails went through")
+                } catch let error as PostgresError {
+                    #expect(error.sqlState == "P0001", "\(error)")
+                }
+            }
+        }
+        let reports = capture.records(containing: "nobody read its error").filter { $0.message.contains("job queue encode") }
+        #expect(reports.isEmpty, "\(reports)")
+    }
+
     @Test func anEmptySubmissionSendsNoStatement() async throws {
         try await QueueFixture.run(seconds: 60, host: nil) { fixture in
             let db = fixture.db
@@ -833,10 +863,7 @@ struct JobQueueTests {
     @Test func closingAClientWithJobsNotAwaitedReportsThemInOneLine() async throws {
         let url = try postgresURL()
         let capture = LogCapture()
-        let previous = Hub.logger
-        Hub.logger = capture.logger(label: "sprout.hub")
-        defer { Hub.logger = previous }
-        try await onHub(seconds: 30) {
+        try await reportingHubTo(capture, seconds: 30) {
             let db = try await PostgresConnection.connect(url)
             defer { db.close() }
             // No host runs: the jobs stay queued, and the client closes without their outcomes.
@@ -1016,6 +1043,28 @@ private func setWALWriterDelay(_ delay: String?, on server: PostgresTestServer) 
     defer { connection.close() }
     try await connection.execute(delay.map { "ALTER SYSTEM SET wal_writer_delay = '\($0)'" } ?? "ALTER SYSTEM RESET wal_writer_delay")
     try await connection.execute("SELECT pg_reload_conf()")
+}
+
+/// Runs `body` on the hub (see `onHub`) with the hub's own reports (unread greenlet errors)
+/// going to `capture`.
+private func reportingHubTo(_ capture: LogCapture, seconds: Double, _ body: @escaping @Hub @Sendable () async throws -> Void) async throws {
+    let previous = Hub.logger
+    Hub.logger = capture.logger(label: "sprout.hub")
+    defer { Hub.logger = previous }
+    try await onHub(seconds: seconds, body)
+}
+
+/// A job whose encoding throws when `refuses` is set (it is never run).
+private struct RefusesEncoding: ProcessJob {
+    let refuses: Bool
+
+    func run() -> Int { 0 }
+
+    func encode(to encoder: any Encoder) throws {
+        if refuses { throw EncodingError.invalidValue(refuses, .init(codingPath: [], debugDescription: "injected: refused")) }
+        var container = encoder.singleValueContainer()
+        try container.encode(refuses)
+    }
 }
 
 /// The tables as the version-1 library made them.

@@ -314,6 +314,13 @@ public final class JobQueue {
             // One job (a round trip's): a plain INSERT ... VALUES, without the batch's array,
             // ordering and sequence look-up, which for one row cost the server more than the
             // insert itself.
+            // A statement that throws ends the submission: the next batch's encoding stops (or
+            // never starts), and its error, if it failed, is nobody's news. (Once its payloads
+            // are read below, both do nothing.)
+            defer {
+                nextPayloads?.markObserved()
+                nextPayloads?.cancel()
+            }
             let ids = jobs.count == 1 ? try await statement { try await $0.query("""
                 WITH durability AS (
                     SELECT set_config('synchronous_commit', $7, true)
