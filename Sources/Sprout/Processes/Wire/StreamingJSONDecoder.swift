@@ -106,7 +106,10 @@ private struct RootObject {
     var text = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0))
     var range = 0..<0
     var members = ObjectMembers()
-    /// The `Key` type of `container` (a `KeptContainer<KeyedDecodingContainer<Key>>`).
+    /// The `Key` type of `container` (a `KeptContainer<KeyedDecodingContainer<Key>>`). Its
+    /// reader reads this `RootObject`, so the same container serves every document: it stays
+    /// valid as long as it is used only while its decode runs, as every container of this
+    /// decoder.
     var containerKey: ObjectIdentifier?
     var container: AnyObject?
     /// Whether no two of `members` have the same key; `nil` until asked.
@@ -175,28 +178,6 @@ private struct KeyGuess {
     /// The key's UTF-8 bytes.
     let bytes: [UInt8]
     var index: Int
-}
-
-/// A keyed container for the top-level object, kept by a session for the next document.
-/// Its reader reads the session's `RootObject`, so the same container serves every
-/// document: it stays valid as long as the container is used only while its decode runs,
-/// as every container of this decoder.
-///
-/// Generic over the container's whole type, not its `Key`: `KeyedDecodingContainer` is a
-/// resilient type, so code generic over `Key` that copies one looks its metadata up in the
-/// runtime's cache first (about 330 instructions, a tenth of a tiny map job's worker side),
-/// while a method of this class finds `Container`'s metadata in its own instance.
-private final class KeptContainer<Container> {
-    private let container: Container
-
-    init(_ container: Container) {
-        self.container = container
-    }
-
-    /// A copy of the container, written straight into the caller's result. Not inlined: its
-    /// caller, generic over `Key`, would then need the metadata itself.
-    @inline(never)
-    func copy() -> Container { container }
 }
 
 /// The `Decoder` the top-level value's `init(from:)` sees when a session is used.

@@ -284,18 +284,25 @@ private final class StreamEncoder: Encoder {
     /// The keyed container made last, with its key type: handed out again when the next
     /// value (a chunk's next job) asks for the same key type, as making one looks up two
     /// generic types' metadata and allocates — more than writing a small job. It is a
-    /// ``KeptContainer`` of that key type.
+    /// `KeptContainer<KeyedEncodingContainer<Key>>`.
     private var keyed: (type: ObjectIdentifier, container: AnyObject)?
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         open(.keyed, 123)
         if let keyed, keyed.type == ObjectIdentifier(type) {
-            return unsafeDowncast(keyed.container, to: KeptContainer<Key>.self).copy()
+            return unsafeDowncast(keyed.container, to: KeptContainer<KeyedEncodingContainer<Key>>.self).copy()
         }
         guard keepsContainers else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
-        let container = KeyedEncodingContainer(KeyedStream<Key>(kept: self))
-        keyed = (ObjectIdentifier(type), KeptContainer(container))
-        return container
+        return keep(type).copy()
+    }
+
+    /// Makes the container `container(keyedBy:)` hands out for `Key` and keeps it. Apart, so
+    /// that its temporary, sized by the metadata, costs the kept container's path nothing.
+    @inline(never)
+    private func keep<Key: CodingKey>(_ type: Key.Type) -> KeptContainer<KeyedEncodingContainer<Key>> {
+        let kept = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self)))
+        keyed = (ObjectIdentifier(type), kept)
+        return kept
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -333,30 +340,6 @@ private final class StreamEncoder: Encoder {
         stream.unsupported = true
         return StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: codingPath)
     }
-}
-
-/// A keyed container an encoder keeps, handed out again by copying it.
-///
-/// Not a stored `KeyedEncodingContainer<Key>`: the standard library's layout of that type is
-/// hidden from this module, so generic code here copies one through its metadata, looked up
-/// by key type at each copy (≈330 instructions, more than writing a small job). `copy` is a
-/// closure made by ``constant(_:)``, whose context holds that metadata as its own generic
-/// argument: it copies the container without a lookup.
-private final class KeptContainer<Key: CodingKey> {
-    let copy: () -> KeyedEncodingContainer<Key>
-
-    init(_ container: KeyedEncodingContainer<Key>) {
-        copy = constant(container)
-    }
-}
-
-/// A closure that returns copies of `value`. Never specialized: specialized inside a function
-/// generic over a container's key, its context would hold the key's metadata instead of the
-/// container's, and every call would look the container's up again.
-@_semantics("optimize.sil.specialize.generic.never")
-@inline(never)
-private func constant<Value>(_ value: Value) -> () -> Value {
-    { value }
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
