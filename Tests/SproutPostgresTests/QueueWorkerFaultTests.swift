@@ -128,6 +128,27 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func anAnswerHeldUpByAHungServerIsRecordedOnceItIsBack() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            // Leases of 1.5 s: statements and connecting may take 0.5 s.
+            let host = try QueueHost(fixture.url, processes: 1, lease: 1.5, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(Nap(seconds: 1))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            // The server hangs (stopped, not down) as the job ends, for more than two leases:
+            // each try of its answer times out, and so does connecting. That is the server's
+            // fault, not the answer's: once it is back the answer is recorded, not replaced
+            // by `unrecordable` nor given up (its job run again).
+            try fixture.server.signalAll(SIGSTOP)
+            defer { try? fixture.server.signalAll(SIGCONT) }
+            try await sleep(4)
+            try fixture.server.signalAll(SIGCONT)
+            #expect(try await job.get(timeout: 30) == 1)
+            #expect(try await fixture.db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
+            #expect(try await host.stop().0 == .exited(0))
+        }
+    }
+
     @Test func anOutcomeRefusedEvenAsAFailureIsGivenUpAndItsLeaseRunsOut() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db

@@ -310,9 +310,24 @@ final class QueueWorker {
         let started = monotonicNanoseconds()
         let accepted: Int
         do {
-            let db = try await database(lane: lane)
+            // Connecting is outside the test below: a server that cannot be reached says
+            // nothing of the answers.
+            let db: PostgresConnection
+            do {
+                db = try await database(lane: lane)
+            } catch {
+                outcomes.putBack(batch)
+                throw error
+            }
             accepted = batch.count == 1 ? try await record(batch[0], on: db) : try await record(batch, on: db)
         } catch let error as PostgresError where AnswerBacklog.mayBeTheRowsFault(error) {
+            // A statement past its time limit is the answers' fault only if the server
+            // answers another at once: a server hung for a lease would otherwise have its
+            // hosts record `unrecordable` for jobs that succeeded.
+            if case .timedOut = error, !(await serverAnswers(lane: lane)) {
+                outcomes.putBack(batch)
+                throw error
+            }
             if let dropped = outcomes.refused(batch, error: error) {
                 logger.error("""
                     job queue host: gave up recording job \(dropped.id) (\(dropped.job)), refused \(AnswerBacklog.tries) times \
@@ -327,6 +342,17 @@ final class QueueWorker {
         outcomes.sent(batch)
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
         refusedAnswers += batch.count - accepted
+    }
+
+    /// Whether the server runs a trivial statement on `lane` (its connection made anew if
+    /// needed) within the statement time limit.
+    private func serverAnswers(lane: Int) async -> Bool {
+        do {
+            try await database(lane: lane).query("SELECT 1", timeout: statementTimeout)
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Records `batch` in one statement; returns how many answers the table accepted.
