@@ -349,14 +349,6 @@ package final class LoopExecutor: SerialExecutor, TaskExecutor, @unchecked Senda
         }
     }
 
-    /// The monotonic clock at tick resolution (a few ms) — a read costs a few nanoseconds,
-    /// cheap enough for every job, and fine enough to notice a long one.
-    private func coarseNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
-        return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
-    }
-
     private func run(_ job: UnownedJob) {
         let task = unsafeBitCast(job, to: UInt.self)
         runningTask = task

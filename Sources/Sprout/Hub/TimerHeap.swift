@@ -178,3 +178,11 @@ package final class TimerHeap {
 package func monotonicNanoseconds() -> UInt64 {
     uv_hrtime()
 }
+
+/// The monotonic clock at tick resolution (a few ms) — a read costs a few nanoseconds,
+/// cheap enough for every job, and fine enough to notice a long one.
+package func coarseNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
+    return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
+}

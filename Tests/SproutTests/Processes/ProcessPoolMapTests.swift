@@ -283,6 +283,25 @@ struct ProcessPoolChunkTests {
         #expect(left.isEmpty)
     }
 
+    /// Slow jobs after tiny ones in the same chunk: the worker, reading the fine clock only
+    /// every few tiny jobs, still notices each slow one as it ends (the coarse clock moved)
+    /// and sends its answer then, not with the chunk's last.
+    @Test func slowJobsAfterTinyOnesInOneChunkAreAnsweredAsTheyEnd() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in
+                let jobs = (0..<46).map { SlowSquare($0, micros: $0 < 40 ? 0 : 100_000) }
+                var arrivals: [UInt64] = []
+                for try await _ in pool.imap(jobs, chunkSize: jobs.count) { arrivals.append(monotonicNanoseconds()) }
+                #expect(pool.chunkFramesSent == 1)
+                // Answered as they end: 0.1 s between two slow jobs' answers; one held back
+                // until a fine clock read arrives with the next (microseconds apart).
+                let gaps = (41..<46).map { Double(arrivals[$0] - arrivals[$0 - 1]) / 1e9 }
+                #expect(gaps.allSatisfy { $0 > 0.03 }, "seconds between the slow jobs' answers: \(gaps)")
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     /// A chunk's jobs run in one call into their type's code; jobs whose `run()` suspends
     /// (on the worker's hub) still run one after another there and each answers for itself.
     @Test func aChunksJobsThatSuspendAnswerInOrder() async throws {

@@ -85,16 +85,22 @@ struct WorkerLoop {
         /// reads stay well under ``WorkerLoop/tinyJob`` together, back to 1 after any that
         /// took longer.
         var stride = 1
+        /// The coarse clock (``coarseNanoseconds()``) at the last clock read. Read after
+        /// every job, it costs a few ns: a job between reads that takes a tick (a few ms)
+        /// or more moves it, and the clock is read at once.
+        var coarse: UInt64 = 0
 
         mutating func clock(_ now: UInt64) {
             began = now
             unclocked = 0
+            coarse = coarseNanoseconds()
         }
     }
 
     /// The most jobs of a chunk between two clock reads. An answer waits for company behind
-    /// tiny jobs only; but when a chunk's jobs turn long after this many tiny ones, the first
-    /// long ones' answers may wait for up to this many jobs before a clock read notices.
+    /// tiny jobs only; but when a chunk's jobs turn longer than tiny yet shorter than a tick
+    /// of the coarse clock after this many tiny ones, the first longer ones' answers may wait
+    /// for up to this many jobs, and at most a tick, before a clock read notices.
     static let maxStride = 8
 
     /// A chunk's jobs are counted, run and answered one by one, like single jobs; only their
@@ -149,7 +155,7 @@ struct WorkerLoop {
     /// After job `id` ran: holds its answer back.
     private func end(_ id: UInt64, _ answer: RegisteredJob.Answer, chunked: Bool, ledger: WorkerLedger, pace: inout AnswerPace) {
         pace.unclocked += 1
-        if chunked && pace.unclocked < pace.stride {
+        if chunked && pace.unclocked < pace.stride && coarseNanoseconds() == pace.coarse {
             // The last clock read is earlier than the answer: it may only be sent sooner.
             if !ledger.hasHeldBack { pace.oldestUnsent = pace.began }
         } else {
