@@ -422,15 +422,20 @@ final class QueueWorker {
             throw error
         }
         statementSeconds = (statementSeconds + Double(monotonicNanoseconds() - started) / 1e9) / 2
-        for row in rows {
-            guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
-            // Claimed while the drain began: another host runs it.
-            if draining {
-                releases.append((id, token))
-                continue
+        // Handed to the pool together: each pool process gets its share of the claim in one
+        // write, and answers it together (one by one, each job cost a write, a wake-up of a
+        // pool process and its answer's read).
+        pool.submittingTogether {
+            for row in rows {
+                guard let id = row[0].int, let name = row[1].string, let payload = row[2].string, let token = row[3].string else { continue }
+                // Claimed while the drain began: another host runs it.
+                if draining {
+                    releases.append((id, token))
+                    continue
+                }
+                start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
+                      timeout: row[4].double, retries: row[5].int ?? 0)
             }
-            start(id: id, token: token, type: jobTypes[name]!, name: name, payload: payload,
-                  timeout: row[4].double, retries: row[5].int ?? 0)
         }
         return rows.count
     }

@@ -62,6 +62,24 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// Jobs submitted inside `submittingTogether` wait until its body ends and then go out
+    /// together (a pool process's share in one write), each with its own handle.
+    @Test func jobsSubmittedTogetherGoOutWhenTheBodyEnds() async throws {
+        let left = try await onHub {
+            try await withTestPool { (pool: ProcessPool) async throws in
+                _ = try await pool.map((0..<200).map(Square.init))
+                let handles = try pool.submittingTogether {
+                    let handles = try (0..<40).map { try pool.submit(Square($0)) }
+                    #expect(pool.workers.allSatisfy { $0.outstandingItems == 0 }, "nothing is sent before the body ends")
+                    return handles
+                }
+                #expect(pool.workers.contains { $0.outstandingItems > 0 }, "the jobs are sent when it ends")
+                for (index, handle) in handles.enumerated() { #expect(try await handle.get(timeout: 20) == index * index) }
+            }
+        }
+        #expect(left.isEmpty)
+    }
+
     @Test func aThrowingJobReturnsItsError() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { (pool: ProcessPool) async throws in

@@ -69,6 +69,9 @@ public final class ProcessPool {
     /// Workers being stopped; they take no jobs and hold none.
     private var retiring: [WorkerProcess] = []
     private var pending = Deque<PoolTask>()
+    /// Calls of ``submittingTogether(_:)`` under way: jobs submitted meanwhile wait in
+    /// `pending` and are dispatched together when the outermost one ends.
+    private var togetherDepth = 0
     /// Maps started while the pool was open whose input is not used up. A closed pool still
     /// takes their jobs and keeps its workers for them, as `Pool.close` after `map_async`
     /// still runs the whole map.
@@ -339,7 +342,20 @@ public final class ProcessPool {
                 pending.append(task)
             }
         }
-        dispatch()
+        if togetherDepth == 0 { dispatch() }
+    }
+
+    /// Runs `body`, dispatching the jobs it submits once, when it returns (or throws), not one
+    /// by one: a worker's jobs go in one write and it answers them together, where jobs
+    /// submitted one by one cost a write and a wake-up of a worker each, and it answered each
+    /// alone. Each job keeps its own handle, timeout and retries.
+    package func submittingTogether<T>(_ body: () throws -> T) rethrows -> T {
+        togetherDepth += 1
+        defer {
+            togetherDepth -= 1
+            if togetherDepth == 0 { dispatch() }
+        }
+        return try body()
     }
 
     /// Cancels `task`: dropped if queued; sent to a worker that has not reached it, skipped
