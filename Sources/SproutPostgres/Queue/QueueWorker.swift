@@ -451,8 +451,11 @@ final class QueueWorker {
                     LIMIT $2::int
                     FOR UPDATE SKIP LOCKED
                 ), claimed AS (
+                    -- One token for the claim's jobs, drawn once (an InitPlan), not per row:
+                    -- each draw reads the server's strong random source. A token still names
+                    -- one claim of a job: answers, extensions and hand-backs go by id and token.
                     UPDATE sprout_jobs AS job
-                    SET state = 'running', attempts = job.attempts + 1, lease_token = gen_random_uuid(),
+                    SET state = 'running', attempts = job.attempts + 1, lease_token = (SELECT gen_random_uuid()),
                         lease_expires_at = now() + make_interval(secs => $3::float8), worker = $4, started_at = now()
                     WHERE job.id = ANY(ARRAY(SELECT id FROM picked))
                     RETURNING job.id, job.job_type, job.payload, job.lease_token::text, job.timeout_seconds, job.retries, job.priority
