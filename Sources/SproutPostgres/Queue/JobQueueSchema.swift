@@ -71,10 +71,9 @@ enum JobQueueSchema {
         // another page. The pruning's B-tree on finished_at took an entry (64 bytes of WAL)
         // from every answer; a BRIN index takes none from rows on page ranges VACUUM has not
         // summarized yet (the recent ones), and pruning reads the ranges it points to.
-        // Finished rows stay on half-full pages until pruned. Per job, 10,000 tiny jobs
-        // (pg_stat_statements' wal_bytes and total_exec_time, three runs each, a host of two
-        // processes, both sides asynchronous): claims 477 to 373 bytes, answers 386 to 217
-        // bytes and 14.7 to 11.7 µs; 1,181 to 915 bytes in all.
+        // Finished rows stay on half-full pages until pruned. Per job, 10,000 tiny jobs:
+        // claims 477 to 373 bytes of WAL, answers 386 to 217 bytes and 14.7 to 11.7 µs;
+        // 1,181 to 915 bytes in all (docs/JobQueue.md, "Schema (version 2)", gives the command).
         """
         ALTER TABLE sprout_jobs SET (fillfactor = 50);
         DROP INDEX sprout_jobs_finished;
