@@ -9,7 +9,8 @@ import Glibc
 
 /// A worker host's faults (QueueWorker.swift), each injected at its moment with a real
 /// server error: errors holding U+0000, an answer refused every time, its failure too, a SIGTERM
-/// while a claim is in flight, a hand-back refused while draining, refused lease extensions.
+/// while a claim is in flight, a hand-back refused while draining, refused lease extensions,
+/// a hung server and one that is down as an answer goes.
 @Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct QueueWorkerFaultTests {
     @Test func errorsHoldingUPlus0000AreRecordedWithUPlusFFFDInItsPlace() async throws {
@@ -146,6 +147,29 @@ struct QueueWorkerFaultTests {
             #expect(try await job.get(timeout: 30) == 1)
             #expect(try await fixture.db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
             #expect(try await host.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func anAnswerThatFindsTheServerDownIsSentAgainOnceItIsBackAndOnlyOnce() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let host = try QueueHost(fixture.url, processes: 1, lease: 5, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(Nap(seconds: 0.5))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            // Down (not hung) as the job ends: each try of its answer fails to connect, at
+            // once. It waits once, whatever the tries: sent once the server is back, it is
+            // recorded, and no copy of it goes again to be refused.
+            try await fixture.server.shutDown()
+            try await sleep(2)
+            try await fixture.server.startAgain()
+            #expect(try await job.get(timeout: 30) == 0.5)
+            // The fixture's connection ended with the server.
+            let db = try await PostgresConnection.connect(fixture.url)
+            defer { db.close() }
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("refused 0"), "\(output)")
         }
     }
 

@@ -308,17 +308,19 @@ final class QueueWorker {
         answering += 1
         defer { answering -= 1 }
         let started = monotonicNanoseconds()
+        // Connecting is outside the statement's `do` below: a server that cannot be reached
+        // says nothing of the answers, and the batch goes back once (rethrown inside that
+        // `do`, the failure was caught again by its `catch`: each answer waited twice, and
+        // its second copy was refused).
+        let db: PostgresConnection
+        do {
+            db = try await database(lane: lane)
+        } catch {
+            outcomes.putBack(batch)
+            throw error
+        }
         let accepted: Int
         do {
-            // Connecting is outside the test below: a server that cannot be reached says
-            // nothing of the answers.
-            let db: PostgresConnection
-            do {
-                db = try await database(lane: lane)
-            } catch {
-                outcomes.putBack(batch)
-                throw error
-            }
             accepted = batch.count == 1 ? try await record(batch[0], on: db) : try await record(batch, on: db)
         } catch let error as PostgresError where AnswerBacklog.mayBeTheRowsFault(error) {
             // A statement past its time limit is the answers' fault only if the server
