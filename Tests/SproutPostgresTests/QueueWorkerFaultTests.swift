@@ -9,8 +9,9 @@ import Glibc
 
 /// A worker host's faults (QueueWorker.swift), each injected at its moment with a real
 /// server error: errors holding U+0000, an answer refused every time, its failure too, a SIGTERM
-/// while a claim is in flight, a hand-back refused while draining, refused lease extensions,
-/// a hung server and one that is down as an answer goes.
+/// while a claim is in flight, a hand-back refused while draining (and then held up by a server
+/// that makes no new session), refused lease extensions, a hung server and one that is down as
+/// an answer goes.
 @Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct QueueWorkerFaultTests {
     @Test func errorsHoldingUPlus0000AreRecordedWithUPlusFFFDInItsPlace() async throws {
@@ -367,6 +368,62 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func aHandBackRefusedTwiceIsNotGivenUpForAServerThatCannotBeReached() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            let url = try await Self.hostRoleURL(fixture)
+            // Leases of 12 s: statements and connecting may take 4 s.
+            let host = try QueueHost(url, processes: 1, lease: 12, logToStandardOutput: true)
+            defer { host.kill() }
+            // The marked job's hand-back is refused twice; the third try sleeps in the server
+            // (its session is ended below); the fourth goes through.
+            try await db.execute("""
+                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('test_hand_backs') <= 2 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
+                    IF currval('test_hand_backs') = 3 THEN PERFORM pg_sleep(60); END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
+                          AND NEW.payload LIKE '%handed back%')
+                    EXECUTE FUNCTION test_refuse();
+                """)
+            // The host's one process runs the first job; the second waits in its pool, and
+            // SIGTERM hands it back.
+            let nap = try await fixture.queue.submit(Nap(seconds: 12))
+            try await waitFor { try await fixture.state(of: nap.id) == "running" }
+            let job = try await fixture.queue.submit(EchoText("handed back"))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            let stopping = spawn { try await host.stop(timeout: 40) }
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            // Then the server makes no new session (its postmaster stopped, not its sessions:
+            // nothing sent meanwhile runs once it is back) and the host's sessions are ended:
+            // each try connects and times out after 4 s. Not the hand-back's fault: that must
+            // not count as its third refusal, which would give it up (its job waiting for its
+            // lease). Back before the leases, not extended meanwhile, run out.
+            try fixture.server.signalPostmaster(SIGSTOP)
+            defer { _ = try? fixture.server.signalPostmaster(SIGCONT) }
+            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_host'")
+            try await sleep(5.5)
+            try fixture.server.signalPostmaster(SIGCONT)
+            let (status, output) = try await stopping.get()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: hand-back refused") && !output.contains("gave up handing back"), "\(output)")
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            #expect(try await nap.get(timeout: 5) == 12)
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "handed back")
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
     @Test func refusedLeaseExtensionsDoNotStopTheHostReQueueingExpiredLeases() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
@@ -469,6 +526,7 @@ struct QueueWorkerFaultTests {
         try await db.execute("""
             DROP TRIGGER IF EXISTS test_refuse ON sprout_jobs; DROP FUNCTION IF EXISTS test_refuse();
             DROP TRIGGER IF EXISTS test_slow_claim ON sprout_jobs; DROP FUNCTION IF EXISTS test_slow_claim();
+            DROP SEQUENCE IF EXISTS test_hand_backs;
             """)
     }
 }

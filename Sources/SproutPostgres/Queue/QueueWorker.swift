@@ -484,8 +484,22 @@ final class QueueWorker {
         owesWakeUp = false
         handingBack = handedBack
         defer { handingBack = [] }
+        func putBack() {
+            releases.insert(contentsOf: handedBack, at: 0)
+            owesWakeUp = owesWakeUp || announce
+        }
+        // Connecting is outside the statement's `do` below, as in ``answer(lane:)``: a server
+        // that cannot be reached (a connect timed out: it hangs) says nothing of the
+        // hand-backs, and three such tries must not give them up.
+        let db: PostgresConnection
         do {
-            try await database(lane: lane).query("""
+            db = try await database(lane: lane)
+        } catch {
+            putBack()
+            throw error
+        }
+        do {
+            try await db.query("""
                 WITH released AS (
                     UPDATE sprout_jobs AS job
                     SET state = 'available', attempts = job.attempts - 1, lease_token = NULL, lease_expires_at = NULL,
@@ -499,10 +513,15 @@ final class QueueWorker {
                       .bool(announce)],
                 timeout: statementTimeout)
         } catch let error as PostgresError where AnswerBacklog.mayBeTheRowsFault(error) {
+            // Past its time limit, the statement is the hand-backs' fault only if the server
+            // answers another at once (see ``answer(lane:)``).
+            if case .timedOut = error, !(await serverAnswers(lane: lane)) {
+                putBack()
+                throw error
+            }
             releaseRefusals += 1
             guard releaseRefusals >= AnswerBacklog.tries else {
-                releases.insert(contentsOf: handedBack, at: 0)
-                owesWakeUp = owesWakeUp || announce
+                putBack()
                 throw error
             }
             releaseRefusals = 0
@@ -511,8 +530,7 @@ final class QueueWorker {
             logger.error("job queue host: gave up handing back \(handedBack.count) jobs, refused \(AnswerBacklog.tries) times; no longer extended, their leases run out and they run again: \(error)")
             throw error
         } catch {
-            releases.insert(contentsOf: handedBack, at: 0)
-            owesWakeUp = owesWakeUp || announce
+            putBack()
             throw error
         }
         releaseRefusals = 0

@@ -161,6 +161,18 @@ public struct PostgresTestServer: Sendable {
     ///
     /// - Throws: ``PostgresTestServerError`` if the postmaster's pid cannot be read or signalled.
     package func signalAll(_ signal: Int32) throws {
+        let pid = try signalPostmaster(signal)
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, signal) }
+    }
+
+    /// Sends `signal` to the postmaster alone and returns its pid. `SIGSTOP` makes a server
+    /// whose sessions go on but which makes no new one (connecting hangs); `SIGCONT` lets it
+    /// go on.
+    ///
+    /// - Throws: ``PostgresTestServerError`` if the postmaster's pid cannot be read or signalled.
+    @discardableResult
+    package func signalPostmaster(_ signal: Int32) throws -> pid_t {
         let pidFile = directory + "/data/postmaster.pid"
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
               let line = text.split(separator: "\n").first, let pid = pid_t(line) else {
@@ -169,8 +181,7 @@ public struct PostgresTestServer: Sendable {
         guard kill(pid, signal) == 0 else {
             throw PostgresTestServerError(step: "signal the postmaster \(pid)", output: String(cString: strerror(errno)))
         }
-        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, signal) }
+        return pid
     }
 
     /// Closes this process's end of the watchdog's pipe without waiting, as the kernel does
