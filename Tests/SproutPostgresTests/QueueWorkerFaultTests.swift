@@ -429,10 +429,7 @@ struct QueueWorkerFaultTests {
             let db = fixture.db
             try await Self.dropInjectedFaults(db)
             // Every extension of the marked job's lease is refused.
-            try await Self.refuseUpdates(saying: "injected: heartbeat refused", db, when: """
-                OLD.state = 'running' AND NEW.state = 'running'
-                AND NEW.lease_expires_at > OLD.lease_expires_at AND NEW.payload LIKE '%3.25%'
-                """)
+            try await Self.refuseLeaseExtensions(ofPayloadLike: "%3.25%", db)
             let host = try QueueHost(fixture.url, processes: 1, lease: 1, logToStandardOutput: true)
             defer { host.kill() }
             // Longer than its lease: without extensions, its lease runs out at each run and the
@@ -459,10 +456,7 @@ struct QueueWorkerFaultTests {
             try await Self.dropInjectedFaults(db)
             // Every extension of the marked job's lease is refused; the other job, running
             // beside it on the host's second process and as long, must keep its lease.
-            try await Self.refuseUpdates(saying: "injected: heartbeat refused", db, when: """
-                OLD.state = 'running' AND NEW.state = 'running'
-                AND NEW.lease_expires_at > OLD.lease_expires_at AND NEW.payload LIKE '%3.25%'
-                """)
+            try await Self.refuseLeaseExtensions(ofPayloadLike: "%3.25%", db)
             let host = try QueueHost(fixture.url, processes: 2, lease: 1, logToStandardOutput: true)
             defer { host.kill() }
             let refused = try await fixture.queue.submit(Nap(seconds: 3.25), maxAttempts: 2)
@@ -484,6 +478,15 @@ struct QueueWorkerFaultTests {
 
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
     private static let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+
+    /// Makes the server refuse ("injected: heartbeat refused") every extension of the lease
+    /// of a running job whose payload is LIKE `pattern`.
+    private static func refuseLeaseExtensions(ofPayloadLike pattern: String, _ db: PostgresConnection) async throws {
+        try await refuseUpdates(saying: "injected: heartbeat refused", db, when: """
+            OLD.state = 'running' AND NEW.state = 'running'
+            AND NEW.lease_expires_at > OLD.lease_expires_at AND NEW.payload LIKE '\(pattern)'
+            """)
+    }
 
     /// Makes the server refuse (SQLSTATE `code`, `message`), `seconds` after it began, each
     /// update of a row for which `condition` holds.
