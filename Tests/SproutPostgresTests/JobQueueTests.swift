@@ -881,6 +881,29 @@ struct JobQueueTests {
         #expect(reports.count == 1 && reports[0].message.contains("8 jobs"), "\(reports)")
     }
 
+    @Test func closingAClientWhoseListenerIsAboutToReadOutcomesEndsTheListenerQuietly() async throws {
+        let url = try postgresURL()
+        let capture = LogCapture()
+        try await reportingHubTo(capture, seconds: 60) {
+            // A database of its own: the test locks the whole table.
+            try await withScratchDatabase("sprout_closing", on: url) { url in
+                let db = try await PostgresConnection.connect(url)
+                defer { db.close() }
+                try await closeWhileTheListenerWaitsForTheStatementConnection(url, db: db)
+                // The listener's connection closes as its greenlet ends.
+                try await waitFor(timeout: 10) {
+                    try await db.query(
+                        "SELECT count(*)::int FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'"
+                    ).rows[0][0] == .int(0)
+                }
+                // The greenlet, ended and dropped, has made its report by now, if any.
+                try await sleep(0.1)
+            }
+        }
+        let reports = capture.records(containing: "nobody read its error").filter { $0.message.contains("job queue completions") }
+        #expect(reports.isEmpty, "\(reports)")
+    }
+
     @Test func aHostsReportsGoToTheLoggerItServesWith() async throws {
         try await QueueFixture.run(seconds: 60, host: nil) { fixture in
             let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
@@ -1043,6 +1066,39 @@ private func setWALWriterDelay(_ delay: String?, on server: PostgresTestServer) 
     defer { connection.close() }
     try await connection.execute(delay.map { "ALTER SYSTEM SET wal_writer_delay = '\($0)'" } ?? "ALTER SYSTEM RESET wal_writer_delay")
     try await connection.execute("SELECT pg_reload_conf()")
+}
+
+/// Connects a client to `url`, whose `sprout_jobs` table `db` may lock, and closes it at the
+/// moment its completions listener, told of a finished job, has been handed the statement
+/// connection but has not yet run: a count holds that connection (a lock holds up the count),
+/// the listener waits for its turn, and the count's greenlet closes the client as soon as the
+/// count ends, before the listener wakes. Returns with every reference to the client dropped.
+@Hub
+private func closeWhileTheListenerWaitsForTheStatementConnection(_ url: String, db: PostgresConnection) async throws {
+    let queue = try await JobQueue.connect(url)
+    // No host runs: the job stays queued, and its handle waits.
+    let nap = try await queue.submit(Nap(seconds: 0.01))
+    let locker = try await PostgresConnection.connect(url)
+    defer { locker.close() }
+    try await locker.execute("BEGIN; LOCK TABLE sprout_jobs IN ACCESS EXCLUSIVE MODE")
+    let counting = spawn(name: "count, then close") {
+        _ = try await queue.counts()
+        queue.close()
+    }
+    try await waitFor(timeout: 10) {
+        try await db.query(
+            "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT state, count(*)%'"
+        ).rows[0][0] == .int(1)
+    }
+    // The job announced finished without its output: the listener reads it from the table,
+    // on the statement connection, and waits for its turn there.
+    try await db.listen("sprout_jobs_done")
+    try await db.notify("sprout_jobs_done", payload: "\(nap.id)")
+    #expect(try await db.nextNotification(timeout: 10) != nil)
+    try await sleep(0.2)
+    try await locker.execute("COMMIT")
+    try await counting.get()
+    await #expect(throws: JobQueueError.closed) { _ = try await nap.get(timeout: 1) }
 }
 
 /// Runs `body` on the hub (see `onHub`) with the hub's own reports (unread greenlet errors)

@@ -438,8 +438,12 @@ public final class JobQueue {
                     backoff.succeeded()
                 }
                 try await receiveCompletions(on: current)
+            } catch _ where isClosed {
+                // close() failed every waiter: what the listener was doing when it came ends
+                // here, whatever it threw (a statement on the closed connection, or the
+                // client's own JobQueueError.closed when it asked for a connection after).
+                return
             } catch let error as PostgresError where error.isConnectionFault {
-                guard !isClosed else { return }
                 if lostAt == nil {
                     lostAt = monotonicNanoseconds()
                     // libpq's messages run over several lines: one line per report.
