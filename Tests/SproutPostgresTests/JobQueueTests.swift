@@ -904,6 +904,47 @@ struct JobQueueTests {
         #expect(reports.isEmpty, "\(reports)")
     }
 
+    @Test func aReadOfOutcomesTheServerCancelsIsMadeAgainAndTheWaitingHandleGetsItsOutcome() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            // A database of its own: the test locks the whole table.
+            try await withScratchDatabase("sprout_cancelled_read", on: url) { url in
+                let queue = try await JobQueue.connect(url)
+                defer { queue.close() }
+                // No host runs: the test records the outcome itself.
+                let nap = try await queue.submit(Nap(seconds: 0.01))
+                let db = try await PostgresConnection.connect(url)
+                defer { db.close() }
+                let locker = try await PostgresConnection.connect(url)
+                defer { locker.close() }
+                try await locker.execute("BEGIN; LOCK TABLE sprout_jobs IN ACCESS EXCLUSIVE MODE")
+                // Recorded as a host records it, seen once the lock goes, announced by nothing else.
+                try await locker.query(
+                    "UPDATE sprout_jobs SET state = 'succeeded', result = '0.01', finished_at = now() WHERE id = $1", [.int(nap.id)])
+                // Told the job finished, without its output: the client's listener reads it
+                // from the table, and the lock holds the read up.
+                try await db.notify("sprout_jobs_done", payload: "\(nap.id)")
+                let reading = "SELECT id, state, result, error::text FROM sprout_jobs%"
+                var held: [PostgresRow] = []
+                try await waitFor(timeout: 10) {
+                    held = try await db.query(
+                        "SELECT pid, query_start::text FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+                        [.text(reading)]).rows
+                    return held.count == 1
+                }
+                try await db.query("SELECT pg_cancel_backend($1::int)", [held[0][0]])
+                // That read ended (refused with SQLSTATE 57014) before the lock goes.
+                try await waitFor(timeout: 10) {
+                    try await db.query(
+                        "SELECT count(*)::int FROM pg_stat_activity WHERE pid = $1::int AND state = 'active' AND query_start::text = $2",
+                        [held[0][0], held[0][1]]).rows[0][0] == .int(0)
+                }
+                try await locker.execute("COMMIT")
+                #expect(try await nap.get(timeout: 10) == 0.01)
+            }
+        }
+    }
+
     @Test func aHostsReportsGoToTheLoggerItServesWith() async throws {
         try await QueueFixture.run(seconds: 60, host: nil) { fixture in
             let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)

@@ -55,7 +55,8 @@ public final class JobQueue {
     /// breaks, the next call connects anew (a call made while the server is down throws
     /// ``PostgresError/connectFailed(_:)`` at once), and the completions listener
     /// reconnects with backoff (0.05 s doubling to 1 s), listens again and reads the
-    /// outcomes recorded meanwhile of every job waited on here.
+    /// outcomes recorded meanwhile of every job waited on here — as it does when the server
+    /// refuses one of its reads (a cancel, a server-side statement timeout).
     ///
     /// - Parameter durableSubmissions: whether a submission waits for PostgreSQL to flush
     ///   it to disk before its handle is returned (`synchronous_commit = on`, the default).
@@ -412,7 +413,8 @@ public final class JobQueue {
     }
 
     /// Reads the completion channel on `first`, then on each connection made after the
-    /// last one broke (see ``receiveCompletions(on:)``), until the client closes.
+    /// last one broke or a statement of the listener's was refused (see
+    /// ``receiveCompletions(on:)``), until the client closes.
     private func receiveCompletions(first: PostgresConnection) async throws {
         var listener: PostgresConnection? = first
         defer { listener?.close() }
@@ -443,7 +445,10 @@ public final class JobQueue {
                 // here, whatever it threw (a statement on the closed connection, or the
                 // client's own JobQueueError.closed when it asked for a connection after).
                 return
-            } catch let error as PostgresError where error.isConnectionFault {
+            } catch let error as PostgresError {
+                // A refused statement (cancelled by an administrator, a server-side statement
+                // timeout) ends the listener no more than a broken connection: either way the
+                // outcomes it was reading are read again, with those of every job waited on.
                 if lostAt == nil {
                     lostAt = monotonicNanoseconds()
                     // libpq's messages run over several lines: one line per report.
