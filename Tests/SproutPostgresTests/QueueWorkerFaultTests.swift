@@ -424,6 +424,94 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func aHandBackPastItsTimeLimitWhileTheServerAnswersCountsAsRefusedAndIsGivenUp() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Leases of 3 s: statements may take 1 s. Each hand-back of the marked job takes the
+            // server 2 s and is then refused: the host's time limit ends every try while the
+            // server runs `SELECT 1` at once, so each counts as the hand-back's own refusal.
+            try await Self.refuseUpdates(saying: "injected: too slow", after: 2, db, when: """
+                OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
+                AND NEW.payload LIKE '%handed back%'
+                """)
+            let host = try QueueHost(fixture.url, processes: 1, lease: 3, logToStandardOutput: true)
+            defer { host.kill() }
+            // The host's one process runs the nap (the drain waits for it, so no failure of the
+            // drain's own gives up first); the second job waits in its pool, and SIGTERM hands it back.
+            let nap = try await fixture.queue.submit(Nap(seconds: 6))
+            try await waitFor { try await fixture.state(of: nap.id) == "running" }
+            let job = try await fixture.queue.submit(EchoText("handed back"))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            let (status, output) = try await host.stop(timeout: 40)
+            #expect(status == .exited(0), "\(output)")
+            #expect(output.contains("gave up handing back 1 jobs") && output.contains("no answer within 1.0 s"), "\(output)")
+            // Its lease kept meanwhile: the heartbeats, in a session of their own, do not wait
+            // behind the hand-back's tries.
+            #expect(try await nap.get(timeout: 5) == 6)
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(nap.id)]).rows[0][0] == .int(1))
+            // Given up, the hand-back's lease runs out and another host runs the job.
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1, lease: 2)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "handed back")
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aHandBackPastItsTimeLimitWhileTheServerTakesNoSessionIsNotCountedAsRefused() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            let url = try await Self.hostRoleURL(fixture)
+            // Leases of 12 s: statements may take 4 s.
+            let host = try QueueHost(url, processes: 1, lease: 12, logToStandardOutput: true)
+            defer { host.kill() }
+            // The marked job's hand-back is refused twice; the third try takes the server 6 s and
+            // is then refused; the fourth goes through.
+            try await db.execute("""
+                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('test_hand_backs') <= 2 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
+                    IF currval('test_hand_backs') = 3 THEN
+                        PERFORM pg_sleep(6);
+                        RAISE EXCEPTION 'injected: hand-back refused late';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
+                          AND NEW.payload LIKE '%handed back%')
+                    EXECUTE FUNCTION test_refuse();
+                """)
+            let nap = try await fixture.queue.submit(Nap(seconds: 12))
+            try await waitFor { try await fixture.state(of: nap.id) == "running" }
+            let job = try await fixture.queue.submit(EchoText("handed back"))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            let stopping = spawn { try await host.stop(timeout: 40) }
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            // The third try sleeps in the server; the server then takes no new session of the
+            // host's (its sessions stay). Past its 4 s the try ends, and `SELECT 1`, on a new
+            // session, is refused: not the hand-back's fault, so not its third refusal, which
+            // would give it up (its job waiting for its lease). Let in again after that check.
+            try await db.execute("ALTER ROLE test_host NOLOGIN")
+            try await sleep(6)
+            try await db.execute("ALTER ROLE test_host LOGIN")
+            let (status, output) = try await stopping.get()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: hand-back refused") && !output.contains("gave up handing back"), "\(output)")
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            #expect(try await nap.get(timeout: 5) == 12)
+            try await Self.dropInjectedFaults(db)
+            let other = try QueueHost(fixture.url, processes: 1)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "handed back")
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
     @Test func refusedLeaseExtensionsDoNotStopTheHostReQueueingExpiredLeases() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
@@ -473,6 +561,32 @@ struct QueueWorkerFaultTests {
             let (status, output) = try await host.stop()
             #expect(status == .exited(0))
             #expect(output.contains("extending job \(refused.id)'s lease"), "\(output)")
+        }
+    }
+
+    @Test func aRowLockedElsewhereHoldsBackNoOtherLeasesExtension() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            // Leases of 1.5 s: a beat every 0.5 s, and statements may take 0.5 s.
+            let host = try QueueHost(fixture.url, processes: 2, lease: 1.5, logToStandardOutput: true)
+            defer { host.kill() }
+            let locked = try await fixture.queue.submit(Nap(seconds: 4))
+            let other = try await fixture.queue.submit(Nap(seconds: 4.5))
+            try await waitFor {
+                let first = try await fixture.state(of: locked.id), second = try await fixture.state(of: other.id)
+                return first == "running" && second == "running"
+            }
+            // Another session holds one job's row for two leases (an administrator's transaction,
+            // a statement of the host's the server is slow to finish): the extension of every
+            // other lease must not wait for it.
+            try await db.transaction { db in
+                try await db.query("SELECT 1 FROM sprout_jobs WHERE id = $1 FOR UPDATE", [.int(locked.id)])
+                try await sleep(3)
+            }
+            #expect(try await other.get(timeout: 30) == 4.5)
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(other.id)]).rows[0][0] == .int(1))
+            _ = try? await locked.get(timeout: 30)
+            #expect(try await host.stop().0 == .exited(0))
         }
     }
 

@@ -28,9 +28,14 @@ final class QueueWorker {
     /// both on two cores. With one, the host spent 92 % of a 10,000 tiny jobs run waiting on
     /// that one statement, whose server process did 80 % of the server's work.
     private static let lanes = 2
-    /// Each lane's connection; lane 0's also carries the heartbeats. `nil` once broken,
-    /// until that lane's next statement.
-    private var connections: [PostgresConnection?] = Array(repeating: nil, count: lanes)
+    /// Where the heartbeats' statements run: a session after the lanes', of their own. On
+    /// lane 0's, a beat waited for its turn behind statements that may take the whole time
+    /// limit (an answer or hand-back the server is slow to take), and timed out with them,
+    /// beat after beat, until the host's running jobs lost their leases.
+    private static let heartbeatLane = lanes
+    /// Each lane's connection, then the heartbeats'. `nil` once broken, until that lane's
+    /// next statement.
+    private var connections: [PostgresConnection?] = Array(repeating: nil, count: lanes + 1)
     /// Jobs asked for by the claims in flight: held already, as far as ``heldAtMost`` goes.
     private var claiming = 0
     /// Statements recording answers in flight.
@@ -139,7 +144,8 @@ final class QueueWorker {
         // Every lane's session made now, not when the first jobs come: made then (a server
         // process started, its catalog caches empty), the second lane's held the host's first
         // claim 7-8 ms after the jobs' NOTIFY (the server's log, 10,000 tiny jobs).
-        for lane in 0..<Self.lanes { _ = try await database(lane: lane) }
+        // The heartbeats' too: a host's sessions are the same from its start to its end.
+        for lane in 0...Self.heartbeatLane { _ = try await database(lane: lane) }
         let lanes = (0..<Self.lanes).map { lane in
             spawn(name: "job queue statements") { [weak self] in try await self?.runStatements(lane: lane) }
         }
@@ -690,12 +696,20 @@ final class QueueWorker {
         }
     }
 
-    /// Extends the leases of `held` that are still this host's by a lease from now, in one statement.
+    /// Extends the leases of `held` that are still this host's by a lease from now, in one
+    /// statement. A row another statement holds locked is left for the next beat, not waited
+    /// for: an answer or hand-back of this host's past its time limit may hold its row in the
+    /// server for longer still (a slow trigger: the server does not see the host gave up),
+    /// and waiting for it, the extension of every other lease timed out with it — beat after
+    /// beat, until the host's running jobs lost their leases.
     private func extend(_ held: [(id: Int, token: String)], on db: PostgresConnection) async throws {
         try await db.query("""
+            WITH free AS (
+                SELECT id FROM sprout_jobs WHERE id = ANY($2::bigint[]) FOR NO KEY UPDATE SKIP LOCKED
+            )
             UPDATE sprout_jobs AS job SET lease_expires_at = now() + make_interval(secs => $1::float8)
             FROM unnest($2::bigint[], $3::uuid[]) AS held(id, token)
-            WHERE job.id = ANY($2::bigint[]) AND job.id = held.id AND job.lease_token = held.token
+            WHERE job.id IN (SELECT id FROM free) AND job.id = held.id AND job.lease_token = held.token
             """, [.double(options.leaseSeconds), PostgresArrayLiteral.integers(held.map(\.id)),
                   PostgresArrayLiteral.text(held.map(\.token))],
             timeout: statementTimeout)
@@ -715,10 +729,10 @@ final class QueueWorker {
     /// a host whose lease extensions are refused still re-queues dead hosts' jobs.
     private func beat(_ what: String, _ body: (PostgresConnection) async throws -> Void) async throws {
         do {
-            try await body(try await database())
+            try await body(try await database(lane: Self.heartbeatLane))
         } catch let error as PostgresError {
             if error.isConnectionFault {
-                dropConnection()
+                dropConnection(lane: Self.heartbeatLane)
             } else {
                 logger.warning("job queue host: a heartbeat failed \(what): \(error)")
             }
