@@ -289,7 +289,11 @@ struct JobQueueTests {
             #expect(try await queue.submit(Square(6)).get(timeout: 30) == 36)
             let (status, output) = try await host.stop()
             #expect(status == .exited(0))
-            #expect(output.contains("refused 0"))
+            // No copy of an answer per failed connect ("refused 3" when each left one). One
+            // refusal is legitimate: an answer in flight as the server went down may have
+            // committed before its reply was lost, and its copy sent again is refused. Only
+            // the second shutdown can catch one (the naps run through the first).
+            #expect((QueueHost.refusedAnswers(in: output) ?? .max) <= 1, "\(output)")
         }
     }
 

@@ -79,6 +79,14 @@ final class QueueHost {
         return (status, String(decoding: output, as: UTF8.self))
     }
 
+    /// The answers the table refused, as a host that drained prints them ("refused N" on its
+    /// last line); `nil` if it printed no such line.
+    static func refusedAnswers(in output: String) -> Int? {
+        output.split(separator: "\n").reversed().lazy.compactMap { line in
+            line.hasPrefix("refused ") ? Int(line.dropFirst("refused ".count)) : nil
+        }.first
+    }
+
     /// SIGKILL, as when a host dies; no wait.
     func kill() {
         try? child.kill(SIGKILL)

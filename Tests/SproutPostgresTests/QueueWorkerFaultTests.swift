@@ -170,7 +170,10 @@ struct QueueWorkerFaultTests {
             #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
             let (status, output) = try await host.stop()
             #expect(status == .exited(0))
-            #expect(output.contains("refused 0"), "\(output)")
+            // No copy left by each failed connect (one per try: "refused 5" when each left
+            // one). One refusal is legitimate: an answer in flight as the server went down
+            // may have committed before its reply was lost, and its copy sent again is refused.
+            #expect((QueueHost.refusedAnswers(in: output) ?? .max) <= 1, "\(output)")
         }
     }
 
