@@ -53,6 +53,37 @@ struct JobQueueTests {
         }
     }
 
+    @Test func jobsAndOutputsCrossTheHostAsTheTableHoldsThemAndAPayloadNoWorkerDecodesIsUndecodable() async throws {
+        try await QueueFixture.run(seconds: 90) { fixture in
+            let queue = fixture.queue
+            // A row as another build wrote it: its payload lacks the field this build's Square needs.
+            let rows = try await fixture.db.query("""
+                WITH job AS (INSERT INTO sprout_jobs (job_type, payload) VALUES ($1, '{"side":3}') RETURNING id)
+                SELECT id, pg_notify('sprout_jobs_available', '') FROM job
+                """, [.text(Square.jobName)]).rows
+            let id = try #require(rows.first?[0].int)
+            await #expect {
+                _ = try await queue.job(id: id, as: Int.self).get(timeout: 30)
+            } throws: { error in
+                guard case .undecodable(let job, let message) = error as? JobQueueError else { return false }
+                return job == Square.jobName && message.contains("n")
+            }
+            // A run() that throws a DecodingError itself is a failure, not an undecodable job.
+            await #expect {
+                _ = try await queue.submit(ThrowsDecodingError()).get(timeout: 30)
+            } throws: { error in
+                guard case .failed(_, let type, _) = error as? JobQueueError else { return false }
+                return type == String(reflecting: DecodingError.self)
+            }
+            // Outputs the host passes on as its pool's workers wrote them, and bytes, which it
+            // does not (the table holds them as Foundation's JSON writes them).
+            let texts = (0..<6).map(TextOrFail.text) + ["line\nbreak", String(repeating: "long ", count: 100)]
+            #expect(try await queue.map(texts.map { EchoText($0) }) == texts)
+            let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
+            #expect(try await queue.submit(Bytes(count: 300)).get(timeout: 30) == bytes)
+        }
+    }
+
     @Test func aHostRunsHigherPriorityJobsFirst() async throws {
         try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
             // Queued before any host runs, lowest priority first, ten levels: a claim holding

@@ -567,9 +567,51 @@ final class QueueWorker {
         if let cancel { running[id] = Running(token: token, cancel: cancel) }
     }
 
-    /// Decodes the job and submits it to the pool; returns how to cancel it, or `nil` if it
-    /// finished at once (undecodable).
+    /// Submits the job to the pool; returns how to cancel it, or `nil` if it finished at once
+    /// (the pool refused it, or it is undecodable).
+    ///
+    /// The payload goes to the pool as the table holds it, and the output comes back into the
+    /// table as the pool's worker wrote it: both are the JSON ``QueueJSON`` reads and writes
+    /// (the pool ``JobQueue/serve(postgres:jobs:processes:options:logger:)`` makes codes with
+    /// ``Sprout/JSONProcessCoder``, as ``QueueJSON`` does). Decoding each payload only to encode
+    /// it again for the pool, and each output likewise, took about a quarter of a host's time
+    /// on tiny jobs. Outputs of `[UInt8]`, which ``QueueJSON`` writes with Foundation's coder
+    /// and the pool passes raw, take the decoding path (``runDecoded(_:name:payload:timeout:retries:done:)``).
     private func run<Job: ProcessJob>(
+        _ type: Job.Type, name: String, payload: String, timeout: Double?, retries: Int,
+        done: @escaping @Hub @Sendable (Result<String, JobQueueError>) -> Void
+    ) -> (() -> Void)? {
+        if Job.Output.self == [UInt8].self {
+            return runDecoded(type, name: name, payload: payload, timeout: timeout, retries: retries, done: done)
+        }
+        do {
+            return try pool.submitEncoded(Job.self, payload: payload, timeout: timeout, retries: retries) { outcome in
+                switch outcome {
+                case .success(let output):
+                    done(.success(String(decoding: output, as: UTF8.self)))
+                case .failure(let failed as JobFailed) where failed.errorType == String(reflecting: DecodingError.self):
+                    // The worker could not decode the job, or its run() threw a DecodingError:
+                    // only the first is `undecodable` (a host running another build), as when
+                    // this host decoded every job before submitting it.
+                    do {
+                        _ = try QueueJSON.decode(Job.self, from: payload)
+                        done(.failure(Self.queueError(failed, job: name)))
+                    } catch {
+                        done(.failure(.undecodable(job: name, message: "\(error)")))
+                    }
+                case .failure(let error):
+                    done(.failure(Self.queueError(error, job: name)))
+                }
+            }
+        } catch {
+            done(.failure(.undecodable(job: name, message: "\(error)")))
+            return nil
+        }
+    }
+
+    /// Decodes the job and submits it to the pool, then encodes its output for the table;
+    /// returns how to cancel it, or `nil` if it finished at once (undecodable).
+    private func runDecoded<Job: ProcessJob>(
         _ type: Job.Type, name: String, payload: String, timeout: Double?, retries: Int,
         done: @escaping @Hub @Sendable (Result<String, JobQueueError>) -> Void
     ) -> (() -> Void)? {

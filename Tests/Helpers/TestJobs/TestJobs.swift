@@ -9,6 +9,7 @@ public let testJobs: [any ProcessJob.Type] = codableParityJobs + [
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
     SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self, EchoText.self, Same.self,
+    ThrowsDecodingError.self,
 ]
 
 /// n².
@@ -58,6 +59,14 @@ public struct TextOrFail: ProcessJob {
     public func run() throws -> String {
         if n < 0 { throw TestJobError(code: n) }
         return Self.text(n)
+    }
+}
+
+/// Throws a `DecodingError` from `run()`: a failure of the job, not of decoding it.
+public struct ThrowsDecodingError: ProcessJob {
+    public init() {}
+    public func run() throws -> Int {
+        throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "thrown by run()"))
     }
 }
 

@@ -18,8 +18,9 @@ final class PoolTask {
     /// Duplicates of the descriptors the job carries (``PassedDescriptor``); closed when
     /// the task is done, so a re-queued task can send them again.
     var descriptors: [Int32] = []
-    /// The job, for reports; `nil` for a chunk (``describeItem`` tells its items).
-    private let job: (any ProcessJob)?
+    /// The job, for reports (an already-encoded one's text: ``ProcessPool/submitEncoded(_:payload:timeout:retries:done:)``);
+    /// `nil` for a chunk (``describeItem`` tells its items).
+    private let job: Any?
     /// Whether the worker it is sent to may take the next task in the same batch.
     var endsBatch = true
     private(set) var isDone = false
@@ -56,7 +57,7 @@ final class PoolTask {
     /// Describes item `k` of a chunk for reports.
     private let describeItem: ((Int) -> String)?
 
-    init(id: UInt64, name: [UInt8], payload: ArraySlice<UInt8>, job: any ProcessJob, retries: Int,
+    init(id: UInt64, name: [UInt8], payload: ArraySlice<UInt8>, job: Any, retries: Int,
          complete: @escaping (Result<ArraySlice<UInt8>, any Error>) -> Bool) {
         self.id = id
         self.name = name

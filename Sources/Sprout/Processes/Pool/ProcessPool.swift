@@ -219,15 +219,57 @@ public final class ProcessPool {
             deliverOutput(outcome, of: Job.self, coder: coder) { handle.finish($0) }
         }
         handle.task = task
-        if let timeout {
-            task.deadline = Hub.schedule(after: timeout) { [weak self, weak task] in
-                guard let self, let task else { return }
-                task.deadline = nil
-                self.cancel(task, with: Timeout(seconds: timeout))
-            }
-        }
+        if let timeout { cancel(task, after: timeout) }
         enqueue([task])
         return handle
+    }
+
+    /// Cancels `task` with ``Timeout`` once `seconds` have passed, unless it is done by then.
+    private func cancel(_ task: PoolTask, after seconds: Double) {
+        task.deadline = Hub.schedule(after: seconds) { [weak self, weak task] in
+            guard let self, let task else { return }
+            task.deadline = nil
+            self.cancel(task, with: Timeout(seconds: seconds))
+        }
+    }
+
+    /// Queues a `Job` already encoded with this pool's coder (`payload` is the text of the bytes
+    /// its `encode` gives: ``JSONProcessCoder``'s JSON) and sends those bytes as they are, for
+    /// callers that hold jobs encoded (a job queue's host reads them from a table) and would
+    /// otherwise decode each only to encode it again. `done` is called on the hub with the
+    /// encoded output, not decoded: a result this pool's coder could not decode as `Job.Output`
+    /// is passed on too, and its worker is kept. Failures are those of ``submit(_:timeout:retries:)``
+    /// (a job the worker cannot decode fails there, with ``JobFailed``). A job sent this way carries
+    /// no descriptors. Returns how to cancel it (as ``JobHandle/cancel()`` does).
+    ///
+    /// - Throws: ``ProcessPoolError/unregisteredJob(_:served:)``, ``ProcessPoolError/closed``,
+    ///   ``ProcessPoolError/jobTooLarge(job:bytes:limit:)`` — before anything is sent.
+    package func submitEncoded<Job: ProcessJob>(
+        _ type: Job.Type, payload: String, timeout: Double?, retries: Int,
+        done: @escaping @Hub (Result<ArraySlice<UInt8>, any Error>) -> Void
+    ) throws(ProcessPoolError) -> @Hub () -> Void {
+        try checkTakesJobs(from: nil)
+        let (name, utf8) = jobName(Job.self)
+        guard served.contains(name) else { throw ProcessPoolError.unregisteredJob(name, served: served.sorted()) }
+        let bytes = Frame.jobOverhead + utf8.count + payload.utf8.count
+        guard utf8.count <= Int(UInt16.max), bytes <= maxPayloadBytes else {
+            throw ProcessPoolError.jobTooLarge(job: name, bytes: bytes, limit: maxPayloadBytes)
+        }
+        let task = PoolTask(id: nextID, name: utf8, payload: Array(payload.utf8)[...], job: payload, retries: retries) {
+            done($0)
+            return true
+        }
+        task.pool = self
+        nextID += 1
+        if let timeout { cancel(task, after: timeout) }
+        enqueue([task])
+        // The task held strongly, as a handle holds its own (a weak reference costs it a side table).
+        return {
+            Hub.later {
+                guard let pool = task.pool else { return }
+                pool.cancel(task, with: JobCancelled(job: task.jobDescription))
+            }
+        }
     }
 
     /// Runs `job` in a worker and returns its output — `Pool.apply`.
