@@ -593,6 +593,114 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test func aHandBackInFlightKeepsItsLeaseExtended() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Every hand-back statement sleeps 0.35 s in the server before it touches a row
+            // (a statement-level trigger: no row locked meanwhile), and says when it slept;
+            // every lease extension of a running row is logged.
+            try await db.execute("""
+                DROP TABLE IF EXISTS test_extensions, test_hand_back_windows;
+                CREATE TABLE test_extensions (id bigint, at timestamptz);
+                CREATE TABLE test_hand_back_windows (started timestamptz, ended timestamptz);
+                CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE started timestamptz := clock_timestamp();
+                BEGIN
+                    IF current_query() LIKE '%attempts = job.attempts - 1%' THEN
+                        PERFORM pg_sleep(0.35);
+                        INSERT INTO test_hand_back_windows VALUES (started, clock_timestamp());
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER test_slow_claim BEFORE UPDATE ON sprout_jobs FOR EACH STATEMENT EXECUTE FUNCTION test_slow_claim();
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN INSERT INTO test_extensions VALUES (NEW.id, clock_timestamp()); RETURN NULL; END $$;
+                CREATE TRIGGER test_refuse AFTER UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state = 'running' AND NEW.state = 'running' AND NEW.lease_expires_at > OLD.lease_expires_at)
+                    EXECUTE FUNCTION test_refuse();
+                """)
+            // Leases of 0.6 s: a beat every 0.2 s, and statements may take 0.5 s, so at least
+            // one beat comes while a hand-back sleeps.
+            let host = try QueueHost(fixture.url, processes: 1, lease: 0.6, logToStandardOutput: true)
+            defer { host.kill() }
+            // The host's one process runs the nap; the second job waits in its pool, and
+            // SIGTERM hands it back.
+            let nap = try await fixture.queue.submit(Nap(seconds: 1.5))
+            try await waitFor { try await fixture.state(of: nap.id) == "running" }
+            let job = try await fixture.queue.submit(EchoText("handed back"))
+            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            let (status, output) = try await host.stop(timeout: 30)
+            #expect(status == .exited(0), "\(output)")
+            let windows = try await db.query("SELECT started::text, ended::text FROM test_hand_back_windows").rows.map(\.values)
+            // Its lease, held until the hand-back is through, was extended while it was in flight.
+            let extended = try await db.query("""
+                SELECT count(*)::int FROM test_extensions, test_hand_back_windows WHERE id = $1 AND at BETWEEN started AND ended
+                """, [.int(job.id)]).rows[0][0]
+            #expect(windows.count == 1 && extended != .int(0), "hand-backs \(windows), extensions in them \(extended)")
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            try await Self.dropInjectedFaults(db)
+            try await db.execute("DROP TABLE test_extensions, test_hand_back_windows")
+            let other = try QueueHost(fixture.url, processes: 1)
+            defer { other.kill() }
+            #expect(try await job.get(timeout: 30) == "handed back")
+            #expect(try await other.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aHandBackGivenUpKeepsTheWakeUpAFailedClaimOwes() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // The hand-back statement (which also carries a failed claim's wake-up) is refused
+            // three times, whatever it hands back, then goes through.
+            try await db.execute("""
+                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF current_query() LIKE '%attempts = job.attempts - 1%' THEN
+                        IF nextval('test_hand_backs') <= 3 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH STATEMENT EXECUTE FUNCTION test_refuse();
+                """)
+            // The job's first claim sleeps in the server (its session is ended below); the
+            // next ones are quick and do not fail, so they owe no wake-up of their own.
+            try await db.execute("""
+                DROP SEQUENCE IF EXISTS test_claims; CREATE SEQUENCE test_claims;
+                CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF nextval('test_claims') = 1 THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$;
+                CREATE TRIGGER test_slow_claim BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (OLD.state = 'available' AND NEW.state = 'running' AND NEW.payload LIKE '%announce me%')
+                    EXECUTE FUNCTION test_slow_claim();
+                """)
+            let listener = try await PostgresConnection.connect(fixture.url)
+            defer { listener.close() }
+            try await listener.listen("sprout_jobs_available")
+            // Leases of 30 s: statements may take 10 s, the sleeping claim until it is ended.
+            let host = try QueueHost(fixture.url, processes: 1, lease: 30, logToStandardOutput: true)
+            defer { host.kill() }
+            let job = try await fixture.queue.submit(EchoText("announce me"))
+            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
+            // The submission's notification, read and dropped.
+            while try await listener.nextNotification(timeout: 0.2) != nil {}
+            // The claim's session ended: rolled back, its job available again, unannounced.
+            // The wake-up it owes goes in the hand-back statement, refused three times and
+            // given up: the wake-up is still owed, and the next statement sends it.
+            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")
+            try await waitFor { try await db.query("SELECT last_value FROM test_hand_backs").rows[0][0] == .int(3) }
+            #expect(try await listener.nextNotification(timeout: 10) != nil, "the failed claim's job was never announced")
+            #expect(try await job.get(timeout: 30) == "announce me")
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            #expect(output.contains("gave up handing back 0 jobs"), "\(output)")
+            try await Self.dropInjectedFaults(db)
+            try await db.execute("DROP SEQUENCE test_claims")
+        }
+    }
+
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
     private static let sleeping = "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
 
