@@ -84,6 +84,41 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aJobThatCrashesItsProcessRunsAgainUpToItsRetriesWithinItsClaim() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let host = try QueueHost(fixture.url, processes: 1)
+            defer { host.kill() }
+            let base = "/tmp/sprout-die-times-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let paths = ["once", "twice", "none"].map { "\(base)-\($0)" }
+            defer { for path in paths { unlink(path) } }
+            func runs(_ path: String) -> Int {
+                var info = stat()
+                return stat(path, &info) == 0 ? Int(info.st_size) : 0
+            }
+            func crashed(_ error: any Error) -> Bool {
+                if case .workerCrashed = error as? JobQueueError { return true }
+                return false
+            }
+            // Dies on its first run: its one retry runs it again, and it succeeds.
+            let once = try await fixture.queue.submit(DieTimes(path: paths[0], times: 1), retries: 1)
+            #expect(try await once.get(timeout: 30) == 2)
+            // Dies on its first two runs: one retry is not enough, its second crash is its outcome.
+            let twice = try await fixture.queue.submit(DieTimes(path: paths[1], times: 2), retries: 1)
+            await #expect { _ = try await twice.get(timeout: 30) } throws: { crashed($0) }
+            #expect(runs(paths[1]) == 2)
+            // No retry: its first crash is its outcome.
+            let none = try await fixture.queue.submit(DieTimes(path: paths[2], times: 1))
+            await #expect { _ = try await none.get(timeout: 30) } throws: { crashed($0) }
+            #expect(runs(paths[2]) == 1)
+            // Re-runs within the claim, on its host: no attempt counted for them.
+            let attempts = try await fixture.db.query(
+                "SELECT attempts FROM sprout_jobs WHERE id = ANY($1::bigint[]) ORDER BY id",
+                [PostgresValue.text("{\(once.id),\(twice.id),\(none.id)}")]).rows.map { $0[0] }
+            #expect(attempts == [.int(1), .int(1), .int(1)])
+            #expect(try await host.stop().0 == .exited(0))
+        }
+    }
+
     @Test func aHostRunsHigherPriorityJobsFirst() async throws {
         try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
             // Queued before any host runs, lowest priority first, ten levels: a claim holding

@@ -9,7 +9,7 @@ public let testJobs: [any ProcessJob.Type] = codableParityJobs + [
     RecordRun.self, Misbehave.self, UndecodableResult.self, ReadPassedNumber.self, ListAppender.self, SharedCounter.self,
     DieHolding.self, WaitForEvent.self, WaitAtBarrier.self, RecordOrDie.self, ParentPID.self, FirstArgument.self,
     SquareOrFail.self, RunTime.self, ClockedNap.self, TextOrFail.self, EvenOrFail.self, EchoText.self, Same.self,
-    ThrowsDecodingError.self,
+    ThrowsDecodingError.self, DieTimes.self,
 ]
 
 /// n².
@@ -384,6 +384,25 @@ public struct DieFirstTime: ProcessJob {
         }
         if attempt == 1 { raise(SIGKILL) }
         return attempt
+    }
+}
+
+/// Dies (SIGKILL) on its first `times` runs and returns its run's number after: each run
+/// appends a byte to the file at `path`, so the count outlives the processes it kills (and
+/// works across hosts on one machine, where ``DieFirstTime``'s shared memory cannot go).
+public struct DieTimes: ProcessJob {
+    public var path: String
+    public var times: Int
+    public init(path: String, times: Int) { self.path = path; self.times = times }
+    public func run() -> Int {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        _ = write(fd, "x", 1)
+        var info = stat()
+        fstat(fd, &info)
+        close(fd)
+        let run = Int(info.st_size)
+        if run <= times { raise(SIGKILL) }
+        return run
     }
 }
 
