@@ -67,7 +67,7 @@ let package = Package(
         // whole process (exit codes, signals, loop teardown, stderr reports).
         .executableTarget(
             name: "sprout-test-helper",
-            dependencies: ["Sprout", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Sprout", "SproutHelperSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/HubHelper"
         ),
         .executableTarget(

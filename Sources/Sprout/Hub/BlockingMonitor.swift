@@ -60,7 +60,12 @@ final class BlockingMonitor: Sendable {
         let executor = LoopExecutor.shared
         var lastCount = executor.itemsStarted.load(ordering: .relaxed)
         var since = monotonicNanoseconds()
-        var reported = false
+        var reportedBlocked = false
+        var reportedStarved = false
+        // The scheduler's figures for the hub thread at the first sample of a stretch in
+        // which one job holds it, and when they were read.
+        var baseline: (schedule: ThreadSchedule, at: UInt64)?
+        var sampledStretch = false
         while !stopped.load(ordering: .relaxed) {
             let threshold = thresholdNanoseconds.load(ordering: .relaxed)
             let interval = threshold == 0 ? 100_000_000 : max(threshold / 10, 1_000_000)
@@ -71,27 +76,71 @@ final class BlockingMonitor: Sendable {
             guard count == lastCount && executor.draining.load(ordering: .relaxed) else {
                 lastCount = count
                 since = now
-                reported = false
+                reportedBlocked = false
+                reportedStarved = false
+                sampledStretch = false
+                baseline = nil
                 continue
             }
-            if threshold != 0 && !reported && now - since >= threshold {
-                reported = true
-                reporting.store(true, ordering: .relaxed)
-                defer { reporting.store(false, ordering: .releasing) }
-                let task = executor.currentTask.load(ordering: .relaxed)
-                let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
-                let stack = HubThreadStack.capture().map { frames in
-                    "\nthe hub thread's stack when it was seen blocked:\n" + frames.prefix(24).enumerated().map {
-                        "  #\($0.offset) \(SymbolNames.describe($0.element, isReturnAddress: $0.offset > 0))"
-                    }.joined(separator: "\n")
-                } ?? ""
-                Hub.logger.warning("""
-                    the hub has been blocked for \((now - since) / 1_000_000) ms in \(who); \
-                    every other greenlet and all I/O are waiting. Move blocking calls to \
-                    offloadBlocking { } and CPU-heavy work to a ProcessPool.\(stack)
+            guard threshold != 0 else { continue }
+            let tid = HubThreadStack.kernelThreadID
+            if !sampledStretch {
+                // Read once per stretch, not per sample: a hub running short jobs never pays it.
+                sampledStretch = true
+                baseline = tid.flatMap { ThreadSchedule(thread: $0) }.map { ($0, now) }
+            }
+            let held = now - since
+            guard held >= threshold, !reportedBlocked else { continue }
+            // A hub thread that is ready to run but waits for a core (other processes use the
+            // machine's CPUs) is not blocked by the program: that share of the stretch, as
+            // measured since the first sample of it, is not counted.
+            var schedule: ThreadSchedule?
+            var waitedShare = 0.0
+            if let baseline, let tid {
+                let elapsed = now - baseline.at
+                // The watchdog itself may have been kept from running: a baseline read just
+                // now says nothing yet.
+                guard elapsed >= interval else { continue }
+                schedule = ThreadSchedule(thread: tid)
+                if let schedule {
+                    waitedShare = Double(schedule.waitedForCPU(since: baseline.schedule, elapsed: elapsed)) / Double(elapsed)
+                }
+            }
+            let waited = UInt64(Double(held) * waitedShare)
+            if held - waited >= threshold {
+                reportedBlocked = true
+                reportBlocked(for: held - waited, waitingForCPU: waited)
+            } else if let baseline, let schedule, waitedShare >= 0.5, !reportedStarved {
+                reportedStarved = true
+                Hub.logger.notice("""
+                    the hub's thread was kept from running for \(held / 1_000_000) ms: it waited about \
+                    \(waited / 1_000_000) ms for a CPU and ran \((schedule.ran &- baseline.schedule.ran) / 1_000_000) ms \
+                    since it was seen held; other processes are using this machine's CPUs (the hub was \
+                    starved of CPU, not blocked by the program).
                     """)
             }
         }
+    }
+
+    /// Reports a hub held for `held` ns by one job (besides `waited` ns it spent waiting for
+    /// a CPU), naming the greenlet and the hub thread's stack.
+    private func reportBlocked(for held: UInt64, waitingForCPU waited: UInt64) {
+        reporting.store(true, ordering: .relaxed)
+        defer { reporting.store(false, ordering: .releasing) }
+        let executor = LoopExecutor.shared
+        let task = executor.currentTask.load(ordering: .relaxed)
+        let who = GreenletRegistry.shared.describe(task: task) ?? "code outside any greenlet"
+        let stack = HubThreadStack.capture().map { frames in
+            "\nthe hub thread's stack when it was seen blocked:\n" + frames.prefix(24).enumerated().map {
+                "  #\($0.offset) \(SymbolNames.describe($0.element, isReturnAddress: $0.offset > 0))"
+            }.joined(separator: "\n")
+        } ?? ""
+        let starved = waited >= 1_000_000 ? " (and waited about \(waited / 1_000_000) ms more for a CPU)" : ""
+        Hub.logger.warning("""
+            the hub has been blocked for \(held / 1_000_000) ms in \(who)\(starved); \
+            every other greenlet and all I/O are waiting. Move blocking calls to \
+            offloadBlocking { } and CPU-heavy work to a ProcessPool.\(stack)
+            """)
     }
 }
 

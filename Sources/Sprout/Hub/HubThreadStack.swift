@@ -45,9 +45,9 @@ enum HubThreadStack {
     /// Runs on the hub thread before the loop starts: notes the thread, loads the unwinder
     /// (the first `backtrace()` call may allocate) and installs the handler.
     static func prepareOnHubThread() {
-        guard enabled else { return }
         thread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .relaxed)
         threadID.store(sprout_gettid(), ordering: .releasing)
+        guard enabled else { return }
         guard !installed.exchange(true, ordering: .relaxed) else { return }
         _ = backtrace(frames, capacity)
         var action = sigaction()
@@ -62,6 +62,13 @@ enum HubThreadStack {
         var installedAction = sigaction()
         sigaction(signal, nil, &installedAction)
         trampoline.store(installedAction.sa_restorer.map { UInt(bitPattern: unsafeBitCast($0, to: Int.self)) } ?? 0, ordering: .relaxed)
+    }
+
+    /// The hub thread's kernel thread id, once it runs (the blocking monitor reads the
+    /// scheduler's figures for it); `nil` before.
+    static var kernelThreadID: Int32? {
+        let tid = threadID.load(ordering: .acquiring)
+        return tid == 0 ? nil : tid
     }
 
     /// The hub thread's stack now, innermost frame first: its program counter, then return

@@ -2,19 +2,13 @@
 // codes, signals and reports on stderr belong to it alone.
 import Logging
 import Sprout
+import SproutHelperSupport
 
 import Glibc
 
 struct Failure: Error, CustomStringConvertible {
     let text: String
     var description: String { text }
-}
-
-/// CPU time the calling thread has used, in nanoseconds.
-func threadCPUNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
 func say(_ text: String) {
@@ -194,6 +188,17 @@ case "main-throws":
         say("Hub.run threw \(error)")
     }
 
+case "starved":
+    // A greenlet that needs little CPU, on a hub thread that another process keeps from its
+    // core: the monitor must say the hub was starved of CPU, not that the program blocked it.
+    Hub.blockingThreshold = 0.1
+    try Hub.run {
+        try await spawn(name: "starved-greenlet") {
+            try await sleep(0)
+            say(starveTheHubForTest())
+        }.get()
+    }
+
 case "many":
     // Many greenlets, each finishing with its own value.
     let count = Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 100_000
@@ -205,7 +210,7 @@ case "many":
     say("sum \(sum) of \(count)")
 
 default:
-    print("usage: sprout-test-helper teardown|signal|block|unobserved|main-throws|many")
+    print("usage: sprout-test-helper teardown|signal|block|starved|unobserved|main-throws|many")
     exit(2)
 }
 
@@ -244,4 +249,43 @@ func blockTheHubForTest() -> Double {
     let start = monotonicNanoseconds()
     usleep(400_000)
     return Double(monotonicNanoseconds() - start) / 1e9
+}
+
+/// Keeps the hub's thread from a CPU without its own code blocking: pins it to one core it
+/// may use, forks a child that spins on that core for `busy` seconds at the highest priority
+/// (nice -20: the hub thread then gets about 1 % of the core), and spins the hub for `work`
+/// seconds of its own CPU time, far under the monitor's threshold. Returns "held W ms for
+/// C ms of CPU", or "cannot starve: ..." where the machine does not allow it.
+func starveTheHubForTest(busy: Double = 0.5, work: Double = 0.02) -> String {
+    // Swift's Glibc module leaves out what needs _GNU_SOURCE, the affinity calls among them.
+    typealias Affinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+    guard let get = dlsym(dlopen(nil, RTLD_NOW), "sched_getaffinity"),
+          let set = dlsym(dlopen(nil, RTLD_NOW), "sched_setaffinity") else { return "cannot starve: no affinity calls" }
+    let getAffinity = unsafeBitCast(get, to: Affinity.self), setAffinity = unsafeBitCast(set, to: Affinity.self)
+    var original = [UInt8](repeating: 0, count: 128)
+    guard getAffinity(0, original.count, &original) == 0,
+          let byte = original.firstIndex(where: { $0 != 0 }) else { return "cannot starve: sched_getaffinity \(errno)" }
+    var one = [UInt8](repeating: 0, count: 128)
+    one[byte] = original[byte] & (~original[byte] &+ 1)
+    guard setAffinity(0, one.count, &one) == 0 else { return "cannot starve: sched_setaffinity \(errno)" }
+    defer { _ = setAffinity(0, original.count, &original) }
+    let start = monotonicNanoseconds()
+    let startCPU = threadCPUNanoseconds()
+    // The child inherits this thread's one core; it makes nothing but system calls.
+    let child = fork()
+    if child == 0 {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -20)
+        let end = start + UInt64(busy * 1e9)
+        while monotonicNanoseconds() < end {}
+        _exit(0)
+    }
+    guard child > 0 else { return "cannot starve: fork \(errno)" }
+    var state: UInt64 = 1
+    while threadCPUNanoseconds() - startCPU < UInt64(work * 1e9) {
+        for _ in 0..<1_000 { state = state &* 6_364_136_223_846_793_005 &+ 1 }
+    }
+    var status: Int32 = 0
+    _ = waitpid(child, &status, 0)
+    if state == 0 { print("") }
+    return "held \((monotonicNanoseconds() - start) / 1_000_000) ms for \((threadCPUNanoseconds() - startCPU) / 1_000_000) ms of CPU"
 }

@@ -1,4 +1,5 @@
 @testable import Sprout
+import SproutHelperSupport
 
 import Glibc
 
@@ -25,12 +26,5 @@ final class HubTicker {
             last = now
             lastBusy = busy
         }
-    }
-
-    /// CPU time the calling thread (the hub's) has used, in nanoseconds.
-    private func threadCPUNanoseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
