@@ -185,6 +185,49 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aServerCrashKeepsEveryDurableAnswerAndSubmission() async throws {
+        let server = try #require(PostgresTestServer.current)
+        try await onHub(seconds: 120) {
+            // The crashes below find unwritten whatever waited in the WAL buffers (10 s between
+            // the WAL writer's rounds): only what a commit flushed itself survives them. The
+            // defaults wait for the disk; the test fails with `durableAnswers: false` for the
+            // host (outcomes undone), or `durableSubmissions: false` (submissions lost).
+            try await setWALWriterDelay("10s", on: server)
+            let queue = try await JobQueue.connect(server.url)
+            defer { queue.close() }
+            @Hub func recorded(_ ids: [Int]) async throws -> [Int: String] {
+                let db = try await PostgresConnection.connect(server.url)
+                defer { db.close() }
+                var recorded: [Int: String] = [:]
+                let list = PostgresValue.text("{" + ids.map(String.init).joined(separator: ",") + "}")
+                for row in try await db.query("SELECT id, state, result FROM sprout_jobs WHERE id = ANY($1::bigint[])", [list]).rows {
+                    recorded[row[0].int!] = row[1].string == "succeeded" ? row[2].string : row[1].string
+                }
+                return recorded
+            }
+            // Outcomes the client was told, the crash right after the last.
+            var told: [Int: Int] = [:]
+            do {
+                let host = try QueueHost(server.url, processes: 2, lease: 2)
+                defer { host.kill() }
+                for (n, handle) in zip(4000..., try await queue.submitAll((0..<150).map { Square(4000 + $0) })) {
+                    told[handle.id] = try await handle.get(timeout: 30)
+                    #expect(told[handle.id] == n * n)
+                }
+                try await server.crashAndRestart()
+            }
+            let afterFirst = try await recorded(Array(told.keys))
+            #expect(told.filter { afterFirst[$0.key] != "\($0.value)" }.isEmpty, "outcomes the crash undid")
+            // Submissions acknowledged and waiting for a host (none runs), the crash right after the last.
+            let pending = try await queue.submitAll((0..<20).map { Square(5000 + $0) }).map(\.id)
+            try await server.crashAndRestart()
+            let afterSecond = try await recorded(pending)
+            #expect(pending.filter { afterSecond[$0] != "available" }.isEmpty, "submissions the crash lost")
+            try await setWALWriterDelay(nil, on: server)
+            for id in pending { try await queue.cancel(jobID: id) }
+        }
+    }
+
     @Test func aServerCrashUndoesAsynchronousAnswersAndTheirJobsRunAgainToOneRecordedOutcome() async throws {
         let server = try #require(PostgresTestServer.current)
         try await onHub(seconds: 120) {
