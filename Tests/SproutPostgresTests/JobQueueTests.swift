@@ -1058,6 +1058,39 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aReadCutOffMidwayIsMadeAgainOnANewConnection() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            // A database of its own: the test locks the whole table.
+            try await withScratchDatabase("sprout_cut_read", on: url) { url in
+                let queue = try await JobQueue.connect(url)
+                defer { queue.close() }
+                _ = try await queue.submit(Nap(seconds: 0.01))
+                let db = try await PostgresConnection.connect(url)
+                defer { db.close() }
+                let locker = try await PostgresConnection.connect(url)
+                defer { locker.close() }
+                try await locker.execute("BEGIN; LOCK TABLE sprout_jobs IN ACCESS EXCLUSIVE MODE")
+                let counting = spawn { try await queue.counts() }
+                let waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT state, count(*)%'"
+                var pid: PostgresValue?
+                try await waitFor(timeout: 10) {
+                    pid = try await db.query(waiting).rows.first?[0]
+                    return pid != nil
+                }
+                // Its session ends midway (the server restarted it, an administrator ended it):
+                // a read may run twice, so it goes again on a new connection, and waits there.
+                try await db.query("SELECT pg_terminate_backend($1::int)", [pid!])
+                try await waitFor(timeout: 10) {
+                    let now = try await db.query(waiting).rows.first?[0]
+                    return now != nil && now != pid
+                }
+                try await locker.execute("COMMIT")
+                #expect(try await counting.get() == ["available": 1])
+            }
+        }
+    }
+
     @Test func aHostsReportsGoToTheLoggerItServesWith() async throws {
         try await QueueFixture.run(seconds: 60, host: nil) { fixture in
             let host = try QueueHost(fixture.url, processes: 1, logToStandardOutput: true)
