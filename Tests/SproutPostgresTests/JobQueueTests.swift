@@ -119,6 +119,22 @@ struct JobQueueTests {
         }
     }
 
+    @Test func answersWhoseInlineOutputsOutgrowOneNotificationAreAnnouncedInSeveral() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil) { fixture in
+            let host = try QueueHost(fixture.url, logToStandardOutput: true)
+            defer { host.kill() }
+            // Outputs of 190 bytes travel inside the done notification: a batch of more than
+            // 36 answers (a host records tiny jobs by the hundred) fills more than one payload.
+            let texts = (0..<2000).map { String(repeating: "x", count: 190 - String($0).count) + String($0) }
+            #expect(try await fixture.queue.map(texts.map { EchoText($0) }) == texts)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0))
+            // An answer statement whose payload outgrew PostgreSQL's limit is refused, and its
+            // answers are sent again in halves: the outputs all come back, but not at once.
+            #expect(!output.contains("statement failed"), "\(output)")
+        }
+    }
+
     @Test func aHostRunsHigherPriorityJobsFirst() async throws {
         try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
             // Queued before any host runs, lowest priority first, ten levels: a claim holding

@@ -30,6 +30,40 @@ enum JobQueueSchema {
         """
     }
 
+    /// The same notifications as ``notifyDone(from:)`` for `relation`s whose column `chunk`
+    /// already says which payload each line goes in (``doneChunks(_:)``, worked out by the
+    /// host sending the answers): no running sum over the lines, no sort, lines in no
+    /// particular order. The window and the sorts cost the server about 2 µs per answer.
+    static func notifyDone(chunked relation: String) -> String {
+        """
+        SELECT count(*) AS sent FROM (
+            SELECT pg_notify('\(doneChannel)', string_agg(\(doneEntry), E'\\n')) FROM \(relation) GROUP BY chunk
+        ) AS notes
+        """
+    }
+
+    /// The payload each answer's line goes in, in order, cut as ``notifyDone(from:)`` cuts
+    /// them: lines of answers the table refuses are counted too, so a payload is at most as
+    /// long as reckoned here.
+    static func doneChunks(_ answers: some Sequence<(id: Int, state: String, result: String?)>) -> [Int] {
+        var total = 0
+        return answers.map { answer in
+            // Digits of the id (ids are positive), the newline, and the output if ``doneEntry`` inlines it.
+            var length = 2
+            var id = answer.id
+            while id >= 10 {
+                id /= 10
+                length += 1
+            }
+            if answer.state == "succeeded", let result = answer.result, result.utf8.count <= inlineOutputLimit,
+               !result.utf8.contains(UInt8(ascii: "\n")) {
+                length += 1 + result.utf8.count
+            }
+            total += length
+            return total / 7000
+        }
+    }
+
     /// One finished job's line of a done notification, from columns `id`, `state` and
     /// `result`: its id, then a space and its output if that is short and on one line.
     static let doneEntry = """

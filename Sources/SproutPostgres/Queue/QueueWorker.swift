@@ -367,8 +367,8 @@ final class QueueWorker {
     private func record(_ batch: [AnswerBacklog.Answer], on db: PostgresConnection) async throws -> Int {
         try await db.query("""
             WITH answers AS MATERIALIZED (
-                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
-                    AS answer(id, token, state, result, error)
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::int[])
+                    AS answer(id, token, state, result, error, chunk)
             ), done AS (
                 -- Rows found by id (the primary key), whatever the statistics say of the
                 -- states: planned from them, the join walked every running row once per
@@ -382,14 +382,15 @@ final class QueueWorker {
                     finished_at = now(), lease_token = NULL, lease_expires_at = NULL
                 FROM answers
                 WHERE job.id = ANY($1::bigint[]) AND job.id = answers.id AND job.lease_token = answers.token
-                RETURNING job.id, job.state, job.result
+                RETURNING job.id, job.state, job.result, answers.chunk
             ), announced AS (
-                \(JobQueueSchema.notifyDone(from: "done"))
+                \(JobQueueSchema.notifyDone(chunked: "done"))
             )
             SELECT (SELECT count(*) FROM done)::int FROM announced
             """, [PostgresArrayLiteral.integers(batch.map(\.id)), PostgresArrayLiteral.text(batch.map(\.token)),
                   PostgresArrayLiteral.text(batch.map(\.state)), PostgresArrayLiteral.text(batch.map(\.result)),
-                  PostgresArrayLiteral.text(batch.map(\.error))],
+                  PostgresArrayLiteral.text(batch.map(\.error)),
+                  PostgresArrayLiteral.integers(JobQueueSchema.doneChunks(batch.lazy.map { ($0.id, $0.state, $0.result) }))],
             timeout: statementTimeout).rows.first?[0].int ?? 0
     }
 
