@@ -278,34 +278,110 @@ struct ProcessCoderTests {
     }
 
     /// A value may keep the keyed container its `init(from:)` was given and read it later, as
-    /// `JSONDecoder`'s containers allow. The streaming decoder's kept container reads whatever
-    /// document its session decoded last (accept's report, COORD 03:55; through a pool, where
-    /// the bytes are gone by then, it reads freed memory). The bytes are kept alive here so the
-    /// known issue shows as a wrong value, not as a use after free under AddressSanitizer.
+    /// `JSONDecoder`'s containers allow (accept's report, COORD 03:55 of session 10: the
+    /// streaming decoder's kept container read whatever document its session decoded last,
+    /// and through a pool, where the bytes are gone by then, freed memory). Each document's
+    /// bytes are overwritten in place once decoded: a container that still read them, rather
+    /// than keeping them, would read the overwritten digits.
     @Test func aValueThatKeepsItsContainerReadsItsOwnDocumentLater() throws {
-        struct KeepsItsContainer: Codable {
-            enum Key: String, CodingKey { case a }
-            let kept: KeyedDecodingContainer<Key>?
-            let written: Int
-            init(a: Int) { kept = nil; written = a }
-            init(from decoder: any Decoder) throws { kept = try decoder.container(keyedBy: Key.self); written = 0 }
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: Key.self)
-                try container.encode(written, forKey: .a)
-            }
-            var a: Int? { try? kept?.decode(Int.self, forKey: .a) }
-        }
         let coder = JSONProcessCoder()
-        let first = try coder.encode(KeepsItsContainer(a: 1))
-        let second = try coder.encode(KeepsItsContainer(a: 2))
-        let one = try coder.decode(KeepsItsContainer.self, from: first[...])
-        #expect(one.a == 1)
-        let two = try coder.decode(KeepsItsContainer.self, from: second[...])
-        withKnownIssue("a kept container reads the session's current document (accept, COORD 03:55)") {
-            #expect(one.a == 1)
+        var kept: [LazyFields] = []
+        var nested: [HoldsLazy] = []
+        for n in 0..<5 {
+            var bytes = try coder.encode(LazyFields(a: n, list: [n, n]))
+            kept.append(try coder.decode(LazyFields.self, from: bytes[...]))
+            Self.scribble(&bytes)
+            var outer = try coder.encode(HoldsLazy(lazy: LazyFields(a: 10 + n, list: [n]), n: n))
+            nested.append(try coder.decode(HoldsLazy.self, from: outer[...]))
+            Self.scribble(&outer)
         }
-        #expect(two.a == 2)
-        withExtendedLifetime((first, second)) {}
+        #expect(kept.map(\.a) == [0, 1, 2, 3, 4])
+        #expect(kept.map(\.list) == (0..<5).map { [$0, $0] })
+        #expect(nested.map(\.lazy.a) == [10, 11, 12, 13, 14])
+        #expect(nested.map(\.lazy.list) == (0..<5).map { [$0] })
+        #expect(nested.map(\.n) == [0, 1, 2, 3, 4])
+        // A value that keeps its decoder, not a container, likewise.
+        var bytes = try coder.encode(LazyFields(a: 7, list: []))
+        let later = try coder.decode(KeepsItsDecoder.self, from: bytes[...])
+        Self.scribble(&bytes)
+        _ = try coder.decode(LazyFields.self, from: coder.encode(LazyFields(a: 8, list: [8]))[...])
+        #expect(later.a == 7)
+    }
+
+    /// Overwrites every digit of `bytes` in place (with 9s), as a buffer reused for the next frame would be.
+    private static func scribble(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices where buffer[index] >= 48 && buffer[index] <= 57 { buffer[index] = 57 }
+        }
+    }
+
+    /// Keeps its decoding container and reads its fields only when asked, after
+    /// `init(from:)` returned (accept's LazyFields).
+    private struct LazyFields: Codable {
+        enum Key: String, CodingKey { case a, list }
+        private let kept: KeyedDecodingContainer<Key>?
+        private let written: (a: Int, list: [Int])
+        init(a: Int, list: [Int]) { kept = nil; written = (a, list) }
+        init(from decoder: any Decoder) throws { kept = try decoder.container(keyedBy: Key.self); written = (0, []) }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(a, forKey: .a)
+            try container.encode(list, forKey: .list)
+        }
+        var a: Int { kept.map { (try? $0.decode(Int.self, forKey: .a)) ?? -999 } ?? written.a }
+        var list: [Int] { kept.map { (try? $0.decode([Int].self, forKey: .list)) ?? [-999] } ?? written.list }
+    }
+
+    private struct HoldsLazy: Codable {
+        var lazy: LazyFields
+        var n: Int
+    }
+
+    /// Keeps the decoder itself, and asks it for a container only later.
+    private struct KeepsItsDecoder: Decodable {
+        let decoder: any Decoder
+        init(from decoder: any Decoder) throws { self.decoder = decoder }
+        var a: Int { (try? decoder.container(keyedBy: LazyFields.Key.self).decode(Int.self, forKey: .a)) ?? -999 }
+    }
+
+    /// A keyed container kept past its value's `encode(to:)` and written later writes nowhere
+    /// (the value's text is done): not into the next value of a chunk, which shares the
+    /// encoder and its kept container, nor into the enclosing value's text, nor when encoded alone.
+    @Test func aContainerWrittenAfterItsValueWasEncodedWritesNowhere() throws {
+        let holder = ContainerHolder()
+        let values = (1...4).map { LateWriter(a: $0, holder: holder) }
+        var buffer: [UInt8] = []
+        let ranges = try StreamingJSONEncoder.encode(each: values, into: &buffer)
+        #expect(ranges.map { String(decoding: buffer[$0], as: UTF8.self) } == (1...4).map { #"{"a":\#($0)}"# })
+        let coder = JSONProcessCoder()
+        #expect(String(decoding: try coder.encode(LateWriter(a: 5, holder: holder)), as: UTF8.self) == #"{"a":5}"#)
+        #expect(String(decoding: try coder.encode(LateWriter(a: 6, holder: holder)), as: UTF8.self) == #"{"a":6}"#)
+        let pair = Pair(first: LateWriter(a: 7, holder: holder), second: LateWriter(a: 8, holder: holder))
+        #expect(String(decoding: try coder.encode(pair), as: UTF8.self) == #"{"first":{"a":7},"second":{"a":8}}"#)
+        // Written once more after everything was encoded: still nowhere, and no crash.
+        try holder.kept?.encode(-1, forKey: .late)
+    }
+
+    private final class ContainerHolder: @unchecked Sendable {
+        var kept: KeyedEncodingContainer<LateWriter.Key>?
+    }
+
+    /// Writes into the container the value before it kept, then keeps its own.
+    private struct LateWriter: Encodable {
+        enum Key: String, CodingKey { case a, late }
+        let a: Int
+        let holder: ContainerHolder
+        func encode(to encoder: any Encoder) throws {
+            try holder.kept?.encode(-1, forKey: .late)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(a, forKey: .a)
+            holder.kept = container
+        }
+    }
+
+    private struct Pair: Encodable {
+        let first: LateWriter
+        let second: LateWriter
     }
 
     @Test func theStreamingDecoderReadsWhatTheEncodersWrite() throws {

@@ -20,21 +20,26 @@ package enum StreamingJSONDecoder {
     /// same type: reusing that container spares each job a container allocated in a box and
     /// two generic-metadata lookups, and a second walk over its members.
     ///
+    /// A value may keep a container (or its decoder) and read it after its decode returned,
+    /// as `JSONDecoder`'s allow: every reader handed out holds the document's bytes
+    /// (``DocumentBytes``), and when a decode ends with one of them still held elsewhere —
+    /// the kept container's box or the bytes are not uniquely referenced — the session
+    /// leaves them to their holders and takes fresh ones for the next document. Without
+    /// that, a kept container read the next document's fields, or freed bytes.
+    ///
     /// One decode at a time uses it (a compare-exchange decides): a decode that finds it in
     /// use — another thread's, or one nested in a type's `init(from:)` — goes without.
     package final class Session: @unchecked Sendable {
         private let busy = Atomic<Bool>(false)
         /// Only used while `busy` is held.
-        fileprivate let root = UnsafeMutablePointer<RootObject>.allocate(capacity: 1)
+        @exclusivity(unchecked) fileprivate var document = RootDocument()
 
         /// A session no decode has used yet.
-        package init() {
-            root.initialize(to: RootObject())
-        }
+        package init() {}
 
         deinit {
-            root.deinitialize(count: 1)
-            root.deallocate()
+            // The kept container refers back to its document.
+            document.root.pointee.container = nil
         }
 
         fileprivate func take() -> Bool {
@@ -43,6 +48,40 @@ package enum StreamingJSONDecoder {
 
         fileprivate func give() {
             busy.store(false, ordering: .releasing)
+        }
+
+        /// Decodes the document `text` (the bytes of `input`) with the session's reused state.
+        fileprivate func decode<Value: Decodable>(_ type: Value.Type, text: JSONText, input: ArraySlice<UInt8>) throws -> Value {
+            let document = self.document
+            let root = document.root
+            let bytes = root.pointee.bytes
+            bytes.text = text
+            bytes.input = input
+            bytes.inSession = true
+            root.pointee.text = text
+            root.pointee.members = ObjectMembers()
+            root.pointee.distinctKeys = nil
+            root.pointee.range = try text.validate(recordingMembersIn: &root.pointee.members)
+            bytes.range = root.pointee.range
+            return try Value(from: RootDecoder(document: document, bytes: bytes))
+        }
+
+        /// Ends a decode (after ``decode(_:text:input:)`` returned or threw, so that no
+        /// reference of its own is left): what a value kept past its decode is left to it.
+        fileprivate func settle() {
+            let root = document.root
+            root.pointee.bytes.inSession = false
+            if let kept = root.pointee.container, kept.hasCopies {
+                // The top-level container was kept: its reader reads this RootObject.
+                root.pointee.container = nil
+                root.pointee.containerKey = nil
+                document = RootDocument()
+            } else if !isKnownUniquelyReferenced(&root.pointee.bytes) {
+                // A nested reader (or the decoder) was kept: it reads these bytes.
+                root.pointee.bytes = DocumentBytes()
+            } else {
+                root.pointee.bytes.input = []
+            }
         }
     }
 
@@ -58,18 +97,24 @@ package enum StreamingJSONDecoder {
         return try bytes.withUnsafeBufferPointer { buffer in
             let text = JSONText(bytes: buffer)
             // Numbers and strings have no members to keep.
-            if let session, JSONScalarTypes.kind(of: type) == nil, session.take() {
+            let scalar = JSONScalarTypes.kind(of: type) != nil
+            if let session, !scalar, session.take() {
                 defer { session.give() }
-                let root = session.root
-                root.pointee.text = text
-                root.pointee.members = ObjectMembers()
-                root.pointee.distinctKeys = nil
-                root.pointee.range = try text.validate(recordingMembersIn: &root.pointee.members)
-                return try Value(from: RootDecoder(root: root))
+                let value: Value
+                do {
+                    value = try session.decode(type, text: text, input: bytes)
+                } catch {
+                    session.settle()
+                    throw error
+                }
+                session.settle()
+                return value
             }
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
-            return try text.decode(type, from: text.validate(recordingMembersIn: nil))
+            let range = try text.validate(recordingMembersIn: nil)
+            if scalar { return try text.scalar(type, range) }
+            return try DocumentBytes(text: text, range: range, input: bytes).decode(type, from: range)
         }
     }
 }
@@ -100,18 +145,62 @@ extension StreamingJSONDecoder {
     }
 }
 
+/// The bytes a decode reads and what keeps them alive: the caller's array (its storage, which
+/// `text` points into). Every reader the decoder hands out holds one, so a container kept
+/// past its decode still reads its own document; a ``StreamingJSONDecoder/Session`` reuses
+/// one from document to document while no reader outlives its decode.
+private final class DocumentBytes {
+    // Unchecked: read by every field a reader decodes; one decode at a time writes them.
+    @exclusivity(unchecked) var text: JSONText
+    /// Where the document's value lies in `text`.
+    @exclusivity(unchecked) var range: Range<Int>
+    @exclusivity(unchecked) var input: ArraySlice<UInt8>
+    /// Whether its session's decode is running and its RootObject describes these bytes.
+    @exclusivity(unchecked) var inSession = false
+
+    init(text: JSONText = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0)), range: Range<Int> = 0..<0,
+         input: ArraySlice<UInt8> = []) {
+        self.text = text
+        self.range = range
+        self.input = input
+    }
+
+    /// The `T` in `range`.
+    func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
+        if JSONScalarTypes.kind(of: type) == nil { return try T(from: RangeDecoder(document: self, range: range)) }
+        return try text.scalar(type, range)
+    }
+}
+
+/// A session's ``RootObject``, in memory of its own: the session's kept container reads it
+/// through a pointer (no exclusivity checks), and holds this owner so that, kept past its
+/// decode, it reads a RootObject the session no longer uses.
+private final class RootDocument {
+    let root = UnsafeMutablePointer<RootObject>.allocate(capacity: 1)
+
+    init() {
+        root.initialize(to: RootObject())
+    }
+
+    deinit {
+        root.deinitialize(count: 1)
+        root.deallocate()
+    }
+}
+
 /// The document's top-level value while a ``StreamingJSONDecoder/Session`` is used: its
 /// members when it is an object, and the keyed container last made for it.
 private struct RootObject {
+    /// A copy of `bytes.text`, one load away for the kept container.
     var text = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0))
+    var bytes = DocumentBytes()
     var range = 0..<0
     var members = ObjectMembers()
     /// The `Key` type of `container` (a `KeptContainer<KeyedDecodingContainer<Key>>`). Its
-    /// reader reads this `RootObject`, so the same container serves every document: it stays
-    /// valid as long as it is used only while its decode runs, as every container of this
-    /// decoder.
+    /// reader reads this `RootObject`, so the same container serves every document while
+    /// no copy of it outlives its decode (``StreamingJSONDecoder/Session``).
     var containerKey: ObjectIdentifier?
-    var container: AnyObject?
+    var container: (any SharedContainer)?
     /// Whether no two of `members` have the same key; `nil` until asked.
     var distinctKeys: Bool?
     /// Where keys asked for were found in earlier documents: a map's documents are one type
@@ -180,14 +269,18 @@ private struct KeyGuess {
     var index: Int
 }
 
-/// The `Decoder` the top-level value's `init(from:)` sees when a session is used.
+/// The `Decoder` the top-level value's `init(from:)` sees when a session is used. Kept past
+/// its decode, it reads its own bytes as any nested value's decoder does.
 private struct RootDecoder: Decoder {
-    let root: UnsafeMutablePointer<RootObject>
+    let document: RootDocument
+    let bytes: DocumentBytes
 
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard bytes.inSession else { return try RangeDecoder(document: bytes, range: bytes.range).container(keyedBy: type) }
+        let root = document.root
         // Its members were only recorded for an object (RangeDecoder refuses others the same way).
         guard root.pointee.text.bytes[root.pointee.range.lowerBound] == 123 else { throw StreamingJSONDecoder.Unsupported() }
         if root.pointee.containerKey == ObjectIdentifier(Key.self), let kept = root.pointee.container {
@@ -200,22 +293,23 @@ private struct RootDecoder: Decoder {
     /// that its temporary, sized by the metadata, costs the kept container's path nothing.
     @inline(never)
     private func keep<Key: CodingKey>(_ type: Key.Type) -> KeptContainer<KeyedDecodingContainer<Key>> {
-        let kept = KeptContainer(KeyedDecodingContainer(ObjectReader<Key>(root: root)))
-        root.pointee.containerKey = ObjectIdentifier(Key.self)
-        root.pointee.container = kept
+        let kept = KeptContainer(KeyedDecodingContainer(ObjectReader<Key>(root: document)))
+        document.root.pointee.containerKey = ObjectIdentifier(Key.self)
+        document.root.pointee.container = kept
         return kept
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        try RangeDecoder(text: root.pointee.text, range: root.pointee.range).unkeyedContainer()
+        try RangeDecoder(document: bytes, range: bytes.range).unkeyedContainer()
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        try RangeDecoder(text: root.pointee.text, range: root.pointee.range).singleValueContainer()
+        try RangeDecoder(document: bytes, range: bytes.range).singleValueContainer()
     }
 }
 
-/// The bytes being decoded, valid while ``StreamingJSONDecoder/decode(_:from:)`` runs.
+/// The bytes being decoded, valid while ``StreamingJSONDecoder/decode(_:from:session:)`` runs or
+/// their ``DocumentBytes`` lives.
 private struct JSONText {
     let bytes: UnsafeBufferPointer<UInt8>
 
@@ -507,12 +601,10 @@ private struct JSONText {
         return value
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
-        switch JSONScalarTypes.kind(of: type) {
-        case .plain?: break
-        case .foundation?: throw StreamingJSONDecoder.Unsupported()
-        case nil: return try T(from: RangeDecoder(text: self, range: range))
-        }
+    /// The scalar (a number, string or Bool) in `range`; other types are left to JSONDecoder
+    /// (containers are read by ``DocumentBytes/decode(_:from:)``).
+    func scalar<T: Decodable>(_ type: T.Type, _ range: Range<Int>) throws -> T {
+        guard JSONScalarTypes.kind(of: type) == .plain else { throw StreamingJSONDecoder.Unsupported() }
         switch type {
         case is Int.Type: return try integer(Int.self, range) as! T
         case is String.Type: return try string(range) as! T
@@ -534,16 +626,17 @@ private struct JSONText {
 }
 
 /// The `Decoder` one value's `init(from:)` sees. Its bounds are kept in 32 bits (see
-/// ``StreamingJSONDecoder/decode(_:from:)``), so it fits an existential's inline buffer:
-/// passed as `any Decoder`, it costs no allocation per value.
+/// ``StreamingJSONDecoder/decode(_:from:session:)``), so it fits an existential's inline
+/// buffer: passed as `any Decoder`, it costs no allocation per value.
 private struct RangeDecoder: Decoder {
-    let text: JSONText
+    let document: DocumentBytes
     private let start: UInt32
     private let end: UInt32
     var range: Range<Int> { Int(start)..<Int(end) }
+    var text: JSONText { document.text }
 
-    init(text: JSONText, range: Range<Int>) {
-        self.text = text
+    init(document: DocumentBytes, range: Range<Int>) {
+        self.document = document
         start = UInt32(truncatingIfNeeded: range.lowerBound)
         end = UInt32(truncatingIfNeeded: range.upperBound)
     }
@@ -554,17 +647,17 @@ private struct RangeDecoder: Decoder {
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         var members = ObjectMembers()
         try text.items(range, keyed: true) { members.append(key: $0, value: $1) }
-        return KeyedDecodingContainer(ObjectReader<Key>(text: text, members: members))
+        return KeyedDecodingContainer(ObjectReader<Key>(document: document, members: members))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         var elements: [Range<Int>] = []
         try text.items(range, keyed: false) { elements.append($1) }
-        return ArrayReader(text: text, elements: elements)
+        return ArrayReader(document: document, elements: elements)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
-        ValueReader(text: text, range: range)
+        ValueReader(document: document, range: range)
     }
 }
 
@@ -628,29 +721,33 @@ extension ObjectMembers {
 /// document. One type, its methods its own: methods shared through a protocol extension
 /// cost the conformance's witness-table lookup on every field read.
 private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    private let ownText: JSONText
+    private let ownDocument: DocumentBytes?
     private let ownMembers: ObjectMembers
     /// The session's document, if the members are kept there.
+    private let rootDocument: RootDocument?
     private let root: UnsafeMutablePointer<RootObject>?
 
-    init(text: JSONText, members: ObjectMembers) {
-        ownText = text
+    init(document: DocumentBytes, members: ObjectMembers) {
+        ownDocument = document
         ownMembers = members
+        rootDocument = nil
         root = nil
     }
 
-    init(root: UnsafeMutablePointer<RootObject>) {
-        ownText = root.pointee.text
+    init(root document: RootDocument) {
+        ownDocument = nil
         ownMembers = ObjectMembers()
-        self.root = root
+        rootDocument = document
+        root = document.root
     }
 
-    private var text: JSONText { root?.pointee.text ?? ownText }
+    private var text: JSONText { root?.pointee.text ?? ownDocument.unsafelyUnwrapped.text }
+    private var document: DocumentBytes { root?.pointee.bytes ?? ownDocument.unsafelyUnwrapped }
 
     /// The value of member `key`; a key given twice is left to JSONDecoder.
     private func value(_ key: Key) throws -> Range<Int>? {
         if let root { return try root.pointee.value(of: key.stringValue) }
-        return try ownMembers.index(of: key.stringValue, in: ownText).map { ownMembers[$0].value }
+        return try ownMembers.index(of: key.stringValue, in: text).map { ownMembers[$0].value }
     }
 
     var codingPath: [any CodingKey] { [] }
@@ -674,7 +771,7 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeNil(forKey key: Key) throws -> Bool { text.isNull(try required(key)) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try text.decode(type, from: required(key))
+        try document.decode(type, from: required(key))
     }
 
     // The commonest fields, read without the generic path's type tests and casts.
@@ -696,7 +793,7 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
 }
 
 private struct ArrayReader: UnkeyedDecodingContainer {
-    let text: JSONText
+    let document: DocumentBytes
     let elements: [Range<Int>]
     var codingPath: [any CodingKey] { [] }
     var currentIndex = 0
@@ -710,13 +807,13 @@ private struct ArrayReader: UnkeyedDecodingContainer {
     }
 
     mutating func decodeNil() throws -> Bool {
-        guard !isAtEnd, text.isNull(elements[currentIndex]) else { return false }
+        guard !isAtEnd, document.text.isNull(elements[currentIndex]) else { return false }
         currentIndex += 1
         return true
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try text.decode(type, from: next())
+        try document.decode(type, from: next())
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
@@ -728,13 +825,13 @@ private struct ArrayReader: UnkeyedDecodingContainer {
 }
 
 private struct ValueReader: SingleValueDecodingContainer {
-    let text: JSONText
+    let document: DocumentBytes
     let range: Range<Int>
     var codingPath: [any CodingKey] { [] }
 
-    func decodeNil() -> Bool { text.isNull(range) }
+    func decodeNil() -> Bool { document.text.isNull(range) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try text.decode(type, from: range)
+        try document.decode(type, from: range)
     }
 }

@@ -62,6 +62,8 @@ final class StreamingJSONEncoder {
         // values with their own `encode(to:)` (most jobs) share one encoder while none of
         // them keeps it.
         var shared = isContainer(Value.self) ? StreamEncoder(stream: stream, codingPath: [], keepsContainers: true) : nil
+        // Also when a value throws: its kept container must not outlive the encoder writable.
+        defer { shared?.close() }
         for value in values {
             let start = stream.bytes.count
             if var encoder = shared {
@@ -71,9 +73,9 @@ final class StreamingJSONEncoder {
                 } else {
                     encoder = StreamEncoder(stream: stream, codingPath: [], keepsContainers: true)
                 }
+                shared = encoder
                 try value.encode(to: encoder)
                 encoder.finish()
-                shared = encoder
             } else {
                 try stream.write(value, codingPath: [])
             }
@@ -107,7 +109,13 @@ final class StreamingJSONEncoder {
         case nil:
             // The path is made only here: a plain value never needs it.
             let encoder = StreamEncoder(stream: self, codingPath: codingPath())
-            try value.encode(to: encoder)
+            do {
+                try value.encode(to: encoder)
+            } catch {
+                // The enclosing value may catch it and go on writing.
+                encoder.close()
+                throw error
+            }
             encoder.finish()
             return
         }
@@ -246,6 +254,11 @@ final class StreamingJSONEncoder {
 }
 
 /// The `Encoder` one value's `encode(to:)` sees.
+///
+/// A container (or the encoder) a value keeps and writes after its `encode(to:)` returned
+/// writes nowhere: its value's text is done, and the stream goes on with other values (a
+/// chunk's next jobs, or the enclosing value's next field). `JSONEncoder`'s likewise write
+/// into storage it no longer reads.
 private final class StreamEncoder: Encoder {
     enum Opened { case nothing, keyed, unkeyed, single }
 
@@ -255,6 +268,9 @@ private final class StreamEncoder: Encoder {
     var opened = Opened.nothing
     /// Entries written into the open container, for commas; for a single value, 0 or 1.
     var count = 0
+    /// Whether its value's `encode(to:)` returned: its containers then write nowhere.
+    /// Unchecked: read by every write, and the encoder is never shared between threads.
+    @exclusivity(unchecked) private(set) var finished = false
 
     /// Whether it keeps the keyed container it made for the next value (a chunk's shared
     /// encoder does; one that encodes a single value would only pay for keeping it).
@@ -270,9 +286,11 @@ private final class StreamEncoder: Encoder {
     func reset() {
         opened = .nothing
         count = 0
+        finished = false
     }
 
     private func open(_ kind: Opened, _ text: UInt8?) {
+        if finished { return }
         if opened == .nothing {
             opened = kind
             if let text { stream.bytes.append(text) }
@@ -284,15 +302,15 @@ private final class StreamEncoder: Encoder {
     /// The keyed container made last, with its key type: handed out again when the next
     /// value (a chunk's next job) asks for the same key type, as making one looks up two
     /// generic types' metadata and allocates — more than writing a small job. It is a
-    /// `KeptContainer<KeyedEncodingContainer<Key>>`.
-    private var keyed: (type: ObjectIdentifier, container: AnyObject)?
+    /// `KeptContainer<KeyedEncodingContainer<Key>>`; `state` retires it.
+    private var keyed: (type: ObjectIdentifier, container: any SharedContainer, state: KeptStreamState)?
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         open(.keyed, 123)
-        if let keyed, keyed.type == ObjectIdentifier(type) {
+        if let keyed, keyed.type == ObjectIdentifier(type), !finished {
             return unsafeDowncast(keyed.container, to: KeptContainer<KeyedEncodingContainer<Key>>.self).copy()
         }
-        guard keepsContainers else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
+        guard keepsContainers, !finished else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
         return keep(type).copy()
     }
 
@@ -300,9 +318,21 @@ private final class StreamEncoder: Encoder {
     /// that its temporary, sized by the metadata, costs the kept container's path nothing.
     @inline(never)
     private func keep<Key: CodingKey>(_ type: Key.Type) -> KeptContainer<KeyedEncodingContainer<Key>> {
-        let kept = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self)))
-        keyed = (ObjectIdentifier(type), kept)
+        let state = KeptStreamState()
+        let kept = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self, state: state)))
+        keyed = (ObjectIdentifier(type), kept, state)
         return kept
+    }
+
+    /// Ends its value's writing (``finish()`` does; a chunk whose value threw calls it
+    /// alone): its containers write nowhere from now on, and a kept container a value still
+    /// holds is retired, so that it never writes into the next value.
+    func close() {
+        finished = true
+        if let keyed, keyed.container.hasCopies {
+            keyed.state.retired = true
+            self.keyed = nil
+        }
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -324,6 +354,7 @@ private final class StreamEncoder: Encoder {
         case .unkeyed: stream.bytes.append(93)
         case .single: if count != 1 { stream.unsupported = true }
         }
+        close()
     }
 
     func separate() {
@@ -337,77 +368,99 @@ private final class StreamEncoder: Encoder {
 
     /// What nested and super encoders return: writes nowhere, and marks the value unsupported.
     func refuse() -> StreamEncoder {
-        stream.unsupported = true
+        if !finished { stream.unsupported = true }
         return StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: codingPath)
     }
+}
+
+/// Whether a container its encoder kept (``StreamEncoder``'s `keyed`) was retired: a value
+/// held it past its own `encode(to:)`, and it writes nowhere since.
+private final class KeptStreamState {
+    @exclusivity(unchecked) var retired = false
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// The encoder it writes through, held strongly — unless the encoder keeps the container
     /// for its next value (``StreamEncoder``'s `keyed`), where a strong reference back would
-    /// make a cycle: then `held` is `nil` and `kept` refers to it. A chunk's shared encoder,
-    /// the only one that keeps containers, lives until the chunk is encoded.
+    /// make a cycle: then `held` is `nil`, `kept` refers to it, and `state` says whether it
+    /// was retired (the encoder may be gone then). A chunk's shared encoder, the only one
+    /// that keeps containers, lives until the chunk is encoded, and retires a kept container
+    /// held past its value when that value ends.
     private let held: StreamEncoder?
     private unowned let kept: StreamEncoder
+    private let state: KeptStreamState?
 
     init(encoder: StreamEncoder) {
         held = encoder
         kept = encoder
+        state = nil
     }
 
-    init(kept encoder: StreamEncoder) {
+    init(kept encoder: StreamEncoder, state: KeptStreamState) {
         held = nil
         kept = encoder
+        self.state = state
     }
 
-    var encoder: StreamEncoder { held ?? kept }
-    var codingPath: [any CodingKey] { encoder.codingPath }
+    /// The encoder to write through, or `nil` once its value was written (the writes then
+    /// go nowhere; see ``StreamEncoder``).
+    private var live: StreamEncoder? {
+        if let held { return held.finished ? nil : held }
+        return state.unsafelyUnwrapped.retired ? nil : kept
+    }
+
+    var codingPath: [any CodingKey] { live?.codingPath ?? [] }
 
     /// Writes the key and returns the encoder, whose stream the value goes to (the encoder
-    /// is read once, and its stream is not retained apart).
-    private func key(_ key: Key) -> StreamEncoder {
-        let encoder = self.encoder
+    /// is read once, and its stream is not retained apart); `nil` where nothing is written.
+    private func key(_ key: Key) -> StreamEncoder? {
+        guard let encoder = live else { return nil }
         encoder.separate()
         encoder.stream.writeKey(key.stringValue)
         return encoder
     }
 
     mutating func encodeNil(forKey key: Key) throws {
-        self.key(key).stream.bytes.append("null")
+        self.key(key)?.stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        _ = self.key(key)
-        try encoder.child(value, key: key)
+        try self.key(key)?.child(value, key: key)
     }
 
     // The commonest fields, written as the generic path writes them without its dispatch.
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        self.key(key).stream.writeInteger(value)
+        self.key(key)?.stream.writeInteger(value)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        self.key(key).stream.writeString(value)
+        self.key(key)?.stream.writeString(value)
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        self.key(key).stream.bytes.append(value ? "true" : "false")
+        self.key(key)?.stream.bytes.append(value ? "true" : "false")
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        self.key(key).stream.writeDouble(value)
+        self.key(key)?.stream.writeDouble(value)
+    }
+
+    /// Where a nested or super encoder writes: nowhere, and the value is marked unsupported
+    /// (unless its writing ended).
+    private func refuse() -> StreamEncoder {
+        live?.refuse() ?? StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: [])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        encoder.refuse().container(keyedBy: keyType)
+        refuse().container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        encoder.refuse().unkeyedContainer()
+        refuse().unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder { encoder.refuse() }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { encoder.refuse() }
+    mutating func superEncoder() -> any Encoder { refuse() }
+    mutating func superEncoder(forKey key: Key) -> any Encoder { refuse() }
 }
 
 private struct UnkeyedStream: UnkeyedEncodingContainer {
@@ -416,11 +469,13 @@ private struct UnkeyedStream: UnkeyedEncodingContainer {
     var count: Int { encoder.count }
 
     mutating func encodeNil() throws {
+        guard !encoder.finished else { return }
         encoder.separate()
         encoder.stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
+        guard !encoder.finished else { return }
         encoder.separate()
         try encoder.child(value, key: nil)
     }
@@ -438,11 +493,13 @@ private struct SingleStream: SingleValueEncodingContainer {
     var codingPath: [any CodingKey] { encoder.codingPath }
 
     mutating func encodeNil() throws {
+        guard !encoder.finished else { return }
         encoder.count += 1
         encoder.stream.bytes.append("null")
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
+        guard !encoder.finished else { return }
         encoder.count += 1
         try encoder.child(value, key: nil)
     }
