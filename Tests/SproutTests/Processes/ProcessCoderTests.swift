@@ -362,6 +362,51 @@ struct ProcessCoderTests {
         try holder.kept?.encode(-1, forKey: .late)
     }
 
+    /// A coder reuses its streaming encoder from one value encoded alone to the next (as a
+    /// chunk does from job to job): each value still gets its own text after a value that
+    /// threw midway, one that kept its encoder, a value of another type, and one whose
+    /// `encode(to:)` uses the same coder (which then encodes without the reused encoder).
+    @Test func valuesEncodedOneByOneWithOneCoderGetTheirOwnText() throws {
+        struct Fails: Encodable {
+            enum Key: String, CodingKey { case a, b }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(1, forKey: .a)
+                throw EncodingError.invalidValue(1, .init(codingPath: [], debugDescription: "midway"))
+            }
+        }
+        final class Encoders: @unchecked Sendable { var kept: [any Encoder] = [] }
+        struct KeepsItsEncoder: Encodable {
+            let encoders: Encoders
+            func encode(to encoder: any Encoder) throws {
+                encoders.kept.append(encoder)
+                var container = encoder.singleValueContainer()
+                try container.encode("kept")
+            }
+        }
+        struct UsesTheCoder: Encodable {
+            let coder: JSONProcessCoder
+            enum Key: String, CodingKey { case inner }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(String(decoding: try coder.encode(Inner(name: "i", weight: 2)), as: UTF8.self), forKey: .inner)
+            }
+        }
+        let coder = JSONProcessCoder()
+        func text<Value: Encodable>(_ value: Value) throws -> String { String(decoding: try coder.encode(value), as: UTF8.self) }
+        #expect(try text(Inner(name: "a", weight: 1)) == #"{"name":"a","weight":1}"#)
+        #expect(throws: EncodingError.self) { try text(Fails()) }
+        #expect(try text(Inner(name: "b", weight: nil)) == #"{"name":"b"}"#)
+        let encoders = Encoders()
+        #expect(try text(KeepsItsEncoder(encoders: encoders)) == #""kept""#)
+        #expect(try text(KeepsItsEncoder(encoders: encoders)) == #""kept""#)
+        #expect(try text([1, 2]) == "[1,2]")
+        #expect(try text(UsesTheCoder(coder: coder)) == #"{"inner":"{\"name\":\"i\",\"weight\":2}"}"#)
+        #expect(try text(Inner(name: String(repeating: "x", count: 100_000), weight: 3)).count == 100_022)
+        #expect(try text(Inner(name: "c", weight: 4)) == #"{"name":"c","weight":4}"#)
+        #expect(Set(encoders.kept.map { ObjectIdentifier($0 as AnyObject) }).count == 2)
+    }
+
     private final class ContainerHolder: @unchecked Sendable {
         var kept: KeyedEncodingContainer<LateWriter.Key>?
     }

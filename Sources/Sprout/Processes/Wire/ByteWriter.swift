@@ -6,7 +6,7 @@ struct ByteWriter: ~Copyable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     /// Bytes written.
     private(set) var count = 0
-    private var capacity: Int
+    private(set) var capacity: Int
 
     init(capacity: Int) {
         self.capacity = max(capacity, 16)
@@ -15,6 +15,11 @@ struct ByteWriter: ~Copyable {
 
     deinit {
         base.deallocate()
+    }
+
+    /// Forgets the bytes written, keeping the buffer.
+    mutating func removeAll() {
+        count = 0
     }
 
     /// The bytes written.

@@ -54,6 +54,8 @@ public struct JSONProcessCoder: ProcessCoder {
     private let decoder = JSONDecoder()
     // What the streaming decoder keeps from one job to the next of a map (one decode at a time).
     private let session = StreamingJSONDecoder.Session()
+    // What the streaming encoder keeps from one job to the next run alone (one encode at a time).
+    private let encoding = StreamingJSONEncoder.Session()
 
     /// A JSON coder.
     public init() {}
@@ -73,7 +75,7 @@ public struct JSONProcessCoder: ProcessCoder {
         }
         if Value.self == [UInt8].self { return value as! [UInt8] }
         do {
-            return try StreamingJSONEncoder.encode(value)
+            return try StreamingJSONEncoder.encode(value, session: encoding)
         } catch is StreamingJSONEncoder.Unsupported {
             return Array(try encoder.encode(value))
         }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import Synchronization
 
 /// Writes JSON straight into a byte buffer while a value's `encode(to:)` runs, without the
 /// intermediate tree Foundation's `JSONEncoder` builds: jobs are encoded once per item, so
@@ -38,12 +39,51 @@ final class StreamingJSONEncoder {
         let count: Int
     }
 
-    /// The JSON text of `value`.
+    /// What one coder keeps from one value to the next when it encodes values one at a
+    /// time (a pool's single jobs): the encoder with its buffers and written keys, and the
+    /// shared `Encoder` with its kept container, as a chunk shares them between its jobs.
+    /// Making them anew cost each job five allocations (callgrind, `instructions.py
+    /// pool-roundtrip`).
+    ///
+    /// One encode at a time uses it (a compare-exchange decides): an encode that finds it in
+    /// use — another thread's, or one nested in a value's `encode(to:)` — goes without.
+    final class Session: @unchecked Sendable {
+        private let busy = Atomic<Bool>(false)
+        /// Only used while `busy` is held.
+        fileprivate let stream = StreamingJSONEncoder(capacity: 64)
+        @exclusivity(unchecked) fileprivate var shared: StreamEncoder?
+
+        init() {}
+
+        fileprivate func take() -> Bool {
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        }
+
+        fileprivate func give() {
+            busy.store(false, ordering: .releasing)
+        }
+    }
+
+    /// The most bytes a session's buffer keeps between values: a larger value's buffer is
+    /// given back rather than held for the coder's life.
+    private static let keptCapacity = 1 << 16
+
+    /// The JSON text of `value`, written with what `session` (if any) kept from earlier values.
     ///
     /// - Throws: ``Unsupported``; whatever the value's `encode(to:)` throws.
-    static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        let stream = StreamingJSONEncoder(capacity: 64)
-        try stream.write(value, codingPath: [])
+    static func encode<Value: Encodable>(_ value: Value, session: Session? = nil) throws -> [UInt8] {
+        guard let session, session.take() else {
+            let stream = StreamingJSONEncoder(capacity: 64)
+            try stream.write(value, codingPath: [])
+            if stream.unsupported { throw Unsupported() }
+            return Array(stream.bytes.bytes)
+        }
+        defer { session.give() }
+        let stream = session.stream
+        stream.bytes.removeAll()
+        stream.unsupported = false
+        defer { if stream.bytes.capacity > keptCapacity { stream.bytes = ByteWriter(capacity: 64) } }
+        try stream.writeTop(value, ownEncoding: isContainer(Value.self), shared: &session.shared)
         if stream.unsupported { throw Unsupported() }
         return Array(stream.bytes.bytes)
     }
@@ -61,29 +101,39 @@ final class StreamingJSONEncoder {
         // Which way the values are written is decided once per chunk, not per value, and
         // values with their own `encode(to:)` (most jobs) share one encoder while none of
         // them keeps it.
-        var shared = isContainer(Value.self) ? StreamEncoder(stream: stream, codingPath: [], keepsContainers: true) : nil
-        // Also when a value throws: its kept container must not outlive the encoder writable.
-        defer { shared?.close() }
+        let ownEncoding = isContainer(Value.self)
+        var shared: StreamEncoder?
         for value in values {
             let start = stream.bytes.count
-            if var encoder = shared {
-                shared = nil
-                if isKnownUniquelyReferenced(&encoder) {
-                    encoder.reset()
-                } else {
-                    encoder = StreamEncoder(stream: stream, codingPath: [], keepsContainers: true)
-                }
-                shared = encoder
-                try value.encode(to: encoder)
-                encoder.finish()
-            } else {
-                try stream.write(value, codingPath: [])
-            }
+            try stream.writeTop(value, ownEncoding: ownEncoding, shared: &shared)
             if stream.unsupported { throw Unsupported() }
             ranges.append((offset + start)..<(offset + stream.bytes.count))
         }
         buffer.append(contentsOf: stream.bytes.bytes)
         return ranges
+    }
+
+    /// Writes a top-level value (a chunk's job, or a session's value). One written through
+    /// its own `encode(to:)` (`ownEncoding`) gets `shared`, made if `nil` — unless a value
+    /// before it kept it, when it gets a new one, which is then shared.
+    private func writeTop<Value: Encodable>(_ value: Value, ownEncoding: Bool, shared: inout StreamEncoder?) throws {
+        guard ownEncoding else { return try write(value, codingPath: []) }
+        var reused = shared.take()
+        if reused != nil && isKnownUniquelyReferenced(&reused!) {
+            reused!.reset()
+        } else {
+            reused = StreamEncoder(stream: self, codingPath: [], keepsContainers: true)
+        }
+        let encoder = reused!
+        shared = encoder
+        do {
+            try value.encode(to: encoder)
+        } catch {
+            // Its kept container must not stay writable when the value threw.
+            encoder.close()
+            throw error
+        }
+        encoder.finish()
     }
 
     /// Whether `write(_:codingPath:)` writes a `Value` through its own `encode(to:)`.
