@@ -51,6 +51,15 @@ static inline pid_t sprout_fork_sibling(void) {
     return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0UL);
 }
 
+extern char **environ;
+
+/// Makes `table` (pointers to `NAME=value` strings, ended by NULL) the process's whole
+/// environment, as it is: Swift imports `environ` read-only. Call it after clearenv(), so
+/// the C library frees nothing of its own later.
+static inline void sprout_set_environ(char **table) {
+    environ = table;
+}
+
 /// Closes every descriptor from `lowest` up.
 static inline int sprout_close_from(int lowest) {
     return (int)syscall(SYS_close_range, (unsigned)lowest, ~0U, 0);

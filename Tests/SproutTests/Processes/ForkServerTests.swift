@@ -162,6 +162,95 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
+    /// The server forks a spare before it is asked: this process's child, no worker of any
+    /// pool, which becomes the next worker (a killed worker's replacement is the spare);
+    /// the server then forks the next spare, and every spare ends with its server.
+    @Test func aSpareBecomesTheNextWorker() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let spare = try await nextSpare()
+            #expect(parentPID(spare) == getpid(), "the spare is this process's child")
+            #expect(!pool.workerPIDs.contains(spare), "the spare is no worker")
+            try await expectAWorkerCrash(pool)
+            #expect(try await pool.run(Square(3), timeout: 10) == 9)
+            #expect(pool.workerPIDs == [spare], "the replacement was the spare")
+            let next = try await nextSpare(besides: [spare])
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            #expect(try await unreaped([next]).isEmpty, "the spare ended with its server and was reaped")
+            return try await survivors(pool.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// SIGKILL on an idle spare: it is reaped (no zombie), the next worker is forked as
+    /// without one, and the server forks a new spare.
+    @Test func aKilledSpareCostsNoWorker() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let spare = try await nextSpare()
+            kill(spare, SIGKILL)
+            #expect(try await unreaped([spare]).isEmpty, "the killed spare was reaped")
+            try await expectAWorkerCrash(pool)
+            #expect(try await pool.run(Square(3), timeout: 10) == 9)
+            #expect(!pool.workerPIDs.contains(spare))
+            #expect(pool.workers.allSatisfy { $0.startedChild is ForkedChild }, "the replacement was forked by the server")
+            let next = try await nextSpare(besides: [spare])
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            #expect(try await unreaped([next]).isEmpty, "the new spare ended with its server and was reaped")
+            return try await survivors(pool.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// A spare killed after the server handed it a worker's request, before it read it (it
+    /// is stopped meanwhile): that worker dies before its hello, as a forked one may, and is
+    /// replaced; the pool serves on.
+    @Test func aSpareKilledWithARequestInHandIsReplaced() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let spare = try await nextSpare()
+            kill(spare, SIGSTOP)
+            try await expectAWorkerCrash(pool)
+            // The server names the spare in its answer at once; the spare, stopped, has not
+            // read the request.
+            let deadline = monotonicNanoseconds() + nanoseconds(slack(3))
+            while pool.workerPIDs != [spare], monotonicNanoseconds() < deadline { try await sleep(0.005) }
+            #expect(pool.workerPIDs == [spare], "the replacement was handed to the spare")
+            kill(spare, SIGKILL)
+            #expect(try await pool.run(Square(4), timeout: 10) == 16, "the pool replaced the killed spare")
+            #expect(!pool.workerPIDs.contains(spare))
+            #expect(try await unreaped([spare]).isEmpty, "the killed spare was reaped")
+            await pool.terminate()
+            ForkServerConnection.closeAll()
+            return try await survivors(pool.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// SIGKILL on the fork server while its spare waits: the spare ends too and is reaped,
+    /// the pool's worker serves on, and the next replacement comes from a new server.
+    @Test func theSpareEndsWithItsServer() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let first = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let spare = try await nextSpare()
+            kill(first, SIGKILL)
+            #expect(try await unreaped([spare]).isEmpty, "the spare of a dead server was left")
+            #expect(try await pool.run(Square(5), timeout: 10) == 25, "the worker serves on")
+            return try await expectTheNextReplacementFromANewServer(pool, replacing: first)
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     /// Starts `sleep 30` as this process's child in process group `group`; returns its pid.
     private func startSleeper(inGroup group: Int32) -> Int32? {
         var attributes = posix_spawnattr_t()
@@ -205,6 +294,30 @@ struct ForkServerTests {
         let script = "sleep \(seconds) </dev/null >/dev/null 2>&1 & echo $!"
         let output = try await Command("/bin/sh", arguments: ["-c", script], standardOutput: .pipe).output(timeout: 10)
         return String(decoding: output.standardOutput, as: UTF8.self).split(separator: "\n").first.flatMap { Int32($0) }
+    }
+}
+
+/// The pid of the test worker's fork server's spare other than `besides`, once the server
+/// has announced one.
+@Hub
+private func nextSpare(besides: [Int32] = []) async throws -> Int32 {
+    let deadline = monotonicNanoseconds() + nanoseconds(slack(5))
+    while monotonicNanoseconds() < deadline {
+        if let spare = ForkServerConnection.sparePIDs(for: workerExecutable).first(where: { !besides.contains($0) }) { return spare }
+        try await sleep(0.005)
+    }
+    throw Timeout(seconds: slack(5))
+}
+
+/// Those of `pids` that still exist, running or zombies, after up to `seconds`: a child
+/// that ended is gone only once reaped.
+@Hub
+private func unreaped(_ pids: [Int32], within seconds: Double = 5) async throws -> [Int32] {
+    let deadline = monotonicNanoseconds() + nanoseconds(seconds)
+    while true {
+        let left = pids.filter { kill($0, 0) == 0 }
+        if left.isEmpty || monotonicNanoseconds() > deadline { return left }
+        try await sleep(0.02)
     }
 }
 

@@ -133,6 +133,8 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     var shutdownKills = 0
     /// Of `kills`, those that hit the fork server rather than a worker.
     var serverKills = 0
+    /// Of `kills`, those that hit the fork server's spare.
+    var spareKills = 0
     var crashed = 0
     var seconds = 0.0
     var survivors: [Int32] = []
@@ -145,7 +147,7 @@ struct ChaosReport: Sendable, CustomStringConvertible {
     var description: String {
         func mebibytes(_ bytes: Int) -> String { "\(Double((bytes * 10) >> 20) / 10)" }
         let memory = resident.warm == 0 ? "" : "; resident \(mebibytes(resident.warm)) -> \(mebibytes(resident.halfway)) -> \(mebibytes(resident.killed)) MiB, heap in use \(mebibytes(heap.warm)) -> \(mebibytes(heap.halfway)) -> \(mebibytes(heap.killed)) MiB"
-        return "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s\(memory)"
+        return "\(jobs) jobs, \(kills) SIGKILLs (\(shutdownKills) during shutdown, \(serverKills) of the fork server, \(spareKills) of its spare), \(crashed) WorkerCrashed, \(Double(Int(seconds * 10)) / 10) s\(memory)"
     }
 }
 
@@ -209,16 +211,18 @@ private func startKilling(_ victims: Victims, count: Int = .max, seed: UInt64, s
 }
 
 /// Picks the chaos test's victims: a random worker, starting or serving, or — for a pool
-/// whose workers come from a fork server — about one time in twenty that server.
+/// whose workers come from a fork server — about one time in twenty that server, and as
+/// often its spare (``ForkServer/Spare``), waiting or being handed a worker's start.
 @Hub
 private final class Victims {
     let pool: ProcessPool
     let start: WorkerStart
-    /// Every fork server seen, for the survivors check.
+    /// Every fork server and spare seen, for the survivors check.
     private(set) var servers: Set<Int32> = []
     /// Kills delivered to the workers and to the fork server.
     private(set) var workerKills = 0
     private(set) var serverKills = 0
+    private(set) var spareKills = 0
 
     init(pool: ProcessPool, start: WorkerStart) {
         self.pool = pool
@@ -226,9 +230,10 @@ private final class Victims {
         noteServer()
     }
 
-    /// Records the running fork server, if any.
+    /// Records the running fork server and its spare, if any.
     func noteServer() {
         if let server = ForkServerConnection.serverPID(for: workerExecutable) { servers.insert(server) }
+        servers.formUnion(ForkServerConnection.sparePIDs(for: workerExecutable))
     }
 
     /// SIGKILLs one victim; true if the signal was delivered.
@@ -238,6 +243,12 @@ private final class Victims {
            let server = ForkServerConnection.serverPID(for: workerExecutable), server > 0 {
             guard kill(server, SIGKILL) == 0 else { return false }
             serverKills += 1
+            return true
+        }
+        if start == .forkServer, Int.random(in: 0..<20, using: &random) == 0,
+           let spare = ForkServerConnection.sparePIDs(for: workerExecutable).first, spare > 0 {
+            guard kill(spare, SIGKILL) == 0 else { return false }
+            spareKills += 1
             return true
         }
         // A pid of 0 or -1 would signal the test runner's group (or everything).
@@ -280,6 +291,13 @@ private func expectOwnDescriptors(as before: (count: Int, targets: [Int32: Strin
     #expect(after.count == before.count, "open descriptors after the kills: \(after.count), \(before.count) before; now open \(opened.prefix(20)), gone \(closed.prefix(20))")
 }
 
+/// The processes the program holds a pidfd for: the pool's forked workers and the live
+/// spare of their fork server (one that ended is counted until it is reaped, as its pidfd).
+@Hub
+private func forkedChildren(of pool: ProcessPool) -> Int {
+    pool.workers.filter { $0.startedChild is ForkedChild }.count + ForkServerConnection.sparePIDs(for: workerExecutable).count
+}
+
 @Hub
 private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt64) async throws -> ChaosReport {
     var random = SplitMix64(seed: seed)
@@ -299,7 +317,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         // A worker started while the fork server is down runs the program again and has no
         // pidfd: those are compared with the forked workers alive, the rest as they are.
         let descriptors = ownDescriptors()
-        #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count)
+        #expect(pidfdCount() == forkedChildren(of: pool))
         // The hub's blocked-hub reports read the test binary's symbol table once and keep it
         // (about 9.5 MiB in use) for the next ones: read now, not whenever the first report
         // comes. One after half way made the resident memory jump by 11.3 MiB in the run's
@@ -372,7 +390,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         for pid in pool.workerPIDs where pid > 0 { kill(pid, SIGKILL) }
         try await pool.waitUntil(timeout: 10) { $0.workers.count == $0.size && $0.workers.allSatisfy(\.isServing) }
         try await expectOwnDescriptors(as: descriptors)
-        #expect(pidfdCount() == pool.workers.filter { $0.startedChild is ForkedChild }.count, "a pidfd per forked worker")
+        #expect(pidfdCount() == forkedChildren(of: pool), "a pidfd per forked worker and spare")
         report.resident.killed = residentBytes()
         report.heap.killed = heapBytesInUse()
         // A leak grows with the jobs and the kills: the second half of the run (about 10,500
@@ -408,6 +426,7 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         report.jobs = submitted
         report.shutdownKills = shutdownKills
         report.serverKills = victims.serverKills
+        report.spareKills = victims.spareKills
     } catch {
         await pool.terminate()
         throw error
@@ -474,6 +493,7 @@ private func mapChaos(itemCount: Int, killCount: Int, start: WorkerStart, seed: 
         let twice = runs.values[0..<mapped].enumerated().filter { $0.element > 1 }.map(\.offset)
         #expect(twice.isEmpty, "items that ran more than once: \(twice.prefix(20))")
         report.serverKills = victims.serverKills
+        report.spareKills = victims.spareKills
     } catch {
         await pool.terminate()
         throw error

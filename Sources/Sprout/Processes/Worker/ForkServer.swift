@@ -1,5 +1,4 @@
 import CSproutLinux
-import FoundationEssentials
 import Glibc
 import Synchronization
 
@@ -9,6 +8,10 @@ import Synchronization
 /// program links, where running the program again costs its whole start-up; forking the
 /// program itself later is unsafe, as its hub and Swift's pool have threads by then
 /// (Python's `forkserver` start method, for the same reasons).
+///
+/// It forks each worker before it is asked for it: a spare (``Spare``) waits, forked and
+/// with its serving thread started, and the next request is handed to it, so a worker's
+/// start or a killed worker's replacement waits for no fork.
 ///
 /// The server forks each worker as its own sibling (`CLONE_PARENT`): the worker is the
 /// parent's child, so the parent reaps it and reads its exit status and signal itself
@@ -64,8 +67,9 @@ enum ForkServer {
         early.withLock { $0 = (pair[0], pid) }
     }
 
-    /// The server's loop: forks a worker for each request, and exits when the parent closes
-    /// the control socket.
+    /// The server's loop: hands each request to the spare (or forks a worker for it when
+    /// there is none), forks the next spare once no request waits, and exits when the parent
+    /// closes the control socket.
     static func serve(control: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder) -> Never {
         // The terminal's Ctrl-C reaches the whole process group: the parent decides.
         signal(SIGINT, SIG_IGN)
@@ -81,9 +85,16 @@ enum ForkServer {
         for fd: Int32 in 0...2 { dup2(null, fd) }
         close(null)
         _ = fcntl(control, F_SETFL, fcntl(control, F_GETFL) & ~O_NONBLOCK)
-        warmUp(jobs: jobs, coder: coder)
+        let hello = warmUp(jobs: jobs, coder: coder)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ForkServerMessage.maxBytes, alignment: 8)
+        var spare: Spare?
         while true {
+            // The next spare is forked once no request came for a millisecond: requests that
+            // come together (a pool's first workers) are forked at once, neither held up by
+            // nor sharing the CPUs with a fork for later.
+            if spare == nil, !hasInput(control, within: spareDelay) {
+                spare = Spare.start(control: control, jobs: jobs, coder: coder, hello: hello)
+            }
             switch ForkServerMessage.receive(on: control, buffer: buffer) {
             case .end:
                 // The parent is gone or done; the workers notice on their own channels.
@@ -95,6 +106,15 @@ enum ForkServer {
                     for fd in request.descriptors { close(fd) }
                     continue
                 }
+                // The spare becomes the worker: no fork while the parent waits.
+                if let taken = spare.take() {
+                    if taken.hand(request) {
+                        for fd in request.descriptors { close(fd) }
+                        _ = ForkServerMessage(kind: .started, numbers: [sequence, taken.pid]).send(on: control)
+                        continue
+                    }
+                    // The spare is gone (killed): the worker is forked as without one.
+                }
                 let pid = sprout_fork_sibling()
                 if pid == 0 {
                     // Said by the worker too: a server killed between the fork and its own
@@ -103,7 +123,7 @@ enum ForkServer {
                     _ = ForkServerMessage(kind: .started, numbers: [sequence, getpid()]).send(on: control, waiting: false)
                     becomeWorker(descriptors: request.descriptors,
                                  environment: request.payload[ForkServerMessage.sequenceBytes...],
-                                 jobs: jobs, coder: coder)
+                                 jobs: jobs, coder: coder, hello: hello)
                 }
                 let failure = errno
                 for fd in request.descriptors { close(fd) }
@@ -115,40 +135,78 @@ enum ForkServer {
 
     /// Does once what every worker does first, so each fork inherits the result: a process's
     /// first JSON encode and decode cost about 0.6 ms (type metadata, conformance lookups),
-    /// a third of a worker's whole start. No thread is started: the server must stay
-    /// single-threaded to fork.
-    private static func warmUp(jobs: [String: RegisteredJob], coder: any ProcessCoder) {
-        let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
-        if let encoded = try? JSONEncoder().encode(hello) { _ = WorkerHello(Array(encoded)) }
+    /// a third of a worker's whole start. Returns the workers' hello frame, the same for
+    /// all. No thread is started: the server must stay single-threaded to fork.
+    private static func warmUp(jobs: [String: RegisteredJob], coder: any ProcessCoder) -> [UInt8] {
+        let hello = WorkerHello.frame(serving: jobs)
+        _ = WorkerHello(Array(hello[Frame.headerSize...]))
         for job in jobs.values { job.warmUp(coder) }
+        return hello
     }
 
-    /// In the forked worker: puts its descriptors where a worker expects them (stdout,
-    /// stderr, channel 3, descriptor channel 4), closes the rest, takes the parent's
-    /// environment and serves.
+    /// In the forked worker: takes its descriptors and environment (``takeOver(descriptors:environment:)``)
+    /// and serves.
     private static func becomeWorker(descriptors: [Int32], environment: ArraySlice<UInt8>, jobs: [String: RegisteredJob],
-                                     coder: any ProcessCoder) -> Never {
-        // Moved above the targets first, so no dup2 overwrites a descriptor still to move.
-        let moved = descriptors.map { fcntl($0, F_DUPFD, 10) }
-        for (fd, target) in zip(moved, [1, 2, WorkerEnvironment.channelFD, WorkerEnvironment.descriptorFD] as [Int32]) {
-            dup2(fd, target)
-        }
-        _ = sprout_close_from(WorkerEnvironment.descriptorFD + 1)
-        clearenv()
-        for line in environment.split(separator: 0) {
-            // putenv keeps the pointer: the strings live as long as the worker.
-            _ = putenv(strdup(String(decoding: line, as: UTF8.self)))
-        }
+                                     coder: any ProcessCoder, hello: [UInt8]) -> Never {
+        takeOver(descriptors: descriptors, environment: environment)
         // Swift's runtime locks record their owner by thread id, cached per thread, and this
         // thread's cache holds the id of the thread that forked the server (fork copies it):
         // a lock this thread held while another waited could never be released (seen: the
         // hub's start deadlocked in a worker). A new thread has an id and cache of its own,
         // so the worker runs there and this thread only waits.
         let rc = startDetachedThread {
-            WorkerLoop(channel: WorkerEnvironment.channelFD, jobs: jobs, coder: coder).serve()
+            WorkerLoop(channel: WorkerEnvironment.channelFD, jobs: jobs, coder: coder, hello: hello).serve()
         }
         if rc != 0 { _exit(70) }
         while true { pause() }
+    }
+
+    /// In a new worker: puts its descriptors where a worker expects them (stdout, stderr,
+    /// channel 3, descriptor channel 4), closes the rest (the server's sockets among them)
+    /// and makes the parent's environment its own.
+    static func takeOver(descriptors: [Int32], environment: ArraySlice<UInt8>) {
+        // Moved above the targets first, so no dup2 overwrites a descriptor still to move.
+        let moved = descriptors.map { fcntl($0, F_DUPFD, 10) }
+        for (fd, target) in zip(moved, [1, 2, WorkerEnvironment.channelFD, WorkerEnvironment.descriptorFD] as [Int32]) {
+            dup2(fd, target)
+        }
+        _ = sprout_close_from(WorkerEnvironment.descriptorFD + 1)
+        install(environment: environment)
+    }
+
+    /// Makes `environment` (`NAME=value` strings, each ended by a NUL) this process's whole
+    /// environment: one copy of the bytes and an array of pointers into it, which `environ`
+    /// takes as it is, both kept for the worker's life. A `putenv` per string cost a tenth
+    /// of a millisecond of a worker's start (each scans those before it, and each string
+    /// went through a Swift `String`).
+    private static func install(environment: ArraySlice<UInt8>) {
+        clearenv()
+        let count = environment.count
+        guard count > 0, let bytes = malloc(count)?.assumingMemoryBound(to: CChar.self) else { return }
+        environment.withUnsafeBytes { _ = memcpy(bytes, $0.baseAddress!, count) }
+        var starts: [Int] = []
+        var start = 0
+        for index in 0..<count where bytes[index] == 0 {
+            if index > start { starts.append(start) }
+            start = index + 1
+        }
+        // A last string without its NUL is left out rather than read past the copy.
+        let table = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: starts.count + 1)
+        for (slot, offset) in starts.enumerated() { table[slot] = bytes + offset }
+        table[starts.count] = nil
+        sprout_set_environ(table)
+    }
+
+    /// How long the server waits for more requests before it forks the next spare (ms).
+    private static let spareDelay: Int32 = 1
+
+    /// Whether `socket` has something to read within `milliseconds`.
+    private static func hasInput(_ socket: Int32, within milliseconds: Int32) -> Bool {
+        var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&poller, 1, milliseconds)
+            if ready >= 0 || errno != EINTR { return ready > 0 }
+        }
     }
 
     /// How many threads this process has (forking is safe only with one).

@@ -17,8 +17,14 @@ final class ForkServerConnection {
     /// Requests not answered yet, by number. An answer to no pending request (the worker's
     /// own copy of its server's answer) is dropped.
     private var pending: [Int32: (child: RequestedChild, limit: HubTimer)] = [:]
-    /// The pids of the workers this server forked that the program knows of, until they end.
+    /// The pids of the workers (and spares) this server forked that the program knows of,
+    /// until they end.
     private var announced: Set<Int32> = []
+    /// The spares the server announced (``ForkServer/Spare``), this program's children, by
+    /// pid: one becomes a worker when an answer names it. Kept after they end until the
+    /// server announces the next, as an answer naming one can still come (the server hands
+    /// a spare its request, then answers, then forks the next).
+    private var spares: [Int32: ForkedChild] = [:]
     /// True once the server has answered: it is up, and answers within a fork's time.
     private var hasAnswered: Bool
     /// False once the server is gone or given up on: it takes no more requests. Its control
@@ -67,6 +73,11 @@ final class ForkServerConnection {
     /// The pid of `executable`'s fork server, while one runs (for tests).
     static func serverPID(for executable: String) -> Int32? {
         servers[executable].flatMap { $0.isOpen ? $0.server.pid : nil }
+    }
+
+    /// The pids of the spares of `executable`'s fork server that have not ended (for tests).
+    static func sparePIDs(for executable: String) -> [Int32] {
+        servers[executable].map { $0.spares.values.filter { $0.exitStatus == nil }.map(\.pid) } ?? []
     }
 
     /// Watches `control` (which it owns) for the server's answers; `isUp` when the server is
@@ -156,13 +167,16 @@ final class ForkServerConnection {
             case .message(let answer):
                 for fd in answer.descriptors { close(fd) }
                 let numbers = answer.numbers
+                if answer.kind == .spare, numbers.count == 1 {
+                    hasAnswered = true
+                    spares = spares.filter { $0.value.exitStatus == nil }
+                    if let spare = announce(pid: numbers[0]) { spares[spare.pid] = spare }
+                    continue
+                }
                 guard numbers.count == 2, let (child, limit) = pending.removeValue(forKey: numbers[0]) else { continue }
                 Hub.cancelTimer(limit)
                 hasAnswered = true
-                if answer.kind == .started, let forked = adopt(pid: numbers[1]) {
-                    let pid = forked.pid
-                    announced.insert(pid)
-                    forked.onExit { [weak self] _ in self?.announced.remove(pid) }
+                if answer.kind == .started, let forked = spares.removeValue(forKey: numbers[1]) ?? announce(pid: numbers[1]) {
                     child.forked(forked)
                 } else {
                     child.runAgain()
@@ -174,11 +188,20 @@ final class ForkServerConnection {
             case .end:
                 // The server and every worker it forked have closed their copies: no answer
                 // can come any more, and no forked worker holds a pending request's
-                // descriptors, so each runs the program again.
-                if !pending.isEmpty { reapUnannounced() }
+                // descriptors, so each runs the program again. A spare forked just before
+                // the server died, whose announcement never came, is reaped here too.
+                reapUnannounced()
                 return closeControl()
             }
         }
+    }
+
+    /// Adopts `pid` (``adopt(pid:)``) as a process of this server that the program knows of.
+    private func announce(pid: Int32) -> ForkedChild? {
+        guard let forked = adopt(pid: pid) else { return nil }
+        announced.insert(pid)
+        forked.onExit { [weak self] _ in self?.announced.remove(pid) }
+        return forked
     }
 
     /// The worker `pid`, this program's child: its pid cannot name another process before it
@@ -218,9 +241,9 @@ final class ForkServerConnection {
 
     /// Kills and reaps every process of the server's group that is this program's child and
     /// that the program never heard of: a worker forked just before its server died, killed
-    /// before it could repeat the server's answer. Its pid reached nobody, so it would stay a
-    /// zombie for the program's life. (The server leads the group; its workers leave it
-    /// once they have told their pid.)
+    /// before it could repeat the server's answer, or a spare whose announcement never left
+    /// the server. Its pid reached nobody, so it would stay a zombie for the program's life.
+    /// (The server leads the group; its workers leave it once they have told their pid.)
     private func reapUnannounced() {
         guard let directory = opendir("/proc") else { return }
         defer { closedir(directory) }

@@ -6,12 +6,14 @@ import Glibc
 /// Parent → server: `w` + the request's sequence number + the worker's environment
 /// (`NAME=value` strings, each ended by a NUL) with its stdout, stderr, channel and
 /// descriptor-channel ends. Server → parent: `s` + sequence + pid (the worker started; the
-/// worker sends the same message too), or `e` + sequence + errno (the fork failed).
+/// worker sends the same message too), `e` + sequence + errno (the fork failed), or `p` +
+/// pid (a spare was forked, ``ForkServer/Spare``: the parent adopts it).
 struct ForkServerMessage {
     enum Kind: UInt8 {
         case startWorker = 0x77 // w
         case started = 0x73     // s
         case failed = 0x65      // e
+        case spare = 0x70       // p
     }
 
     var kind: Kind

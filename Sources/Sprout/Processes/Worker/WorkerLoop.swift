@@ -1,5 +1,5 @@
-import Glibc
 import FoundationEssentials
+import Glibc
 import Logging
 
 /// A worker's life: say hello, then read job frames and answer each, until the channel ends.
@@ -7,8 +7,19 @@ struct WorkerLoop {
     let channel: Int32
     let jobs: [String: RegisteredJob]
     let coder: any ProcessCoder
+    /// The hello frame (``WorkerHello/frame(serving:)``) it sends first.
+    let hello: [UInt8]
     /// The largest answer the parent accepts, in bytes.
     let outputLimit = WorkerEnvironment.outputLimit
+
+    /// A worker on `channel` serving `jobs` with `coder`; `hello` is its hello frame when
+    /// made already (a fork server makes it once for all its workers).
+    init(channel: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder, hello: [UInt8]? = nil) {
+        self.channel = channel
+        self.jobs = jobs
+        self.coder = coder
+        self.hello = hello ?? WorkerHello.frame(serving: jobs)
+    }
 
     func serve() -> Never {
         // A process group of its own, which the parent ends with the worker: what the worker
@@ -29,10 +40,7 @@ struct WorkerLoop {
     private func serveJobs() async -> Never {
         // Received and mapped before the hello, so before any job starts: the parent reads it.
         let ledger = WorkerEnvironment.openLedger()
-        let hello = WorkerHello(version: WorkerEnvironment.protocolVersion, jobs: jobs.keys.sorted())
-        var out: [UInt8] = []
-        Frame.append(kind: .hello, id: 0, payload: Array((try? JSONEncoder().encode(hello)) ?? Data()), to: &out)
-        send(out)
+        send(hello)
         var reader = FrameReader()
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         // Answers are held back in the ledger's outbox and written together: a crash loses
