@@ -135,6 +135,51 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aHostClaimsOnlyTheJobTypesItServes() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            // A host of another build: it serves Square and not EchoText.
+            let squares = try QueueHost(fixture.url, processes: 1, types: [Square.self])
+            defer { squares.kill() }
+            let text = try await fixture.queue.submit(EchoText("not for that host"))
+            let square = try await fixture.queue.submit(Square(6))
+            #expect(try await square.get(timeout: 30) == 36)
+            // Submitted first, the other type's job is still waiting, never claimed.
+            try await sleep(0.5)
+            let row = try await fixture.db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(text.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            // A host that serves it runs it.
+            let every = try QueueHost(fixture.url, processes: 1)
+            defer { every.kill() }
+            #expect(try await text.get(timeout: 30) == "not for that host")
+            #expect(try await squares.stop().0 == .exited(0))
+            #expect(try await every.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func finishedRowsArePrunedOnceTheyAreOlderThanTheHostKeepsThem() async throws {
+        try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
+            let keeping = try QueueHost(fixture.url, processes: 1)
+            defer { keeping.kill() }
+            let old = try await fixture.queue.submitAll((1...3).map(Square.init))
+            for handle in old { _ = try await handle.get(timeout: 30) }
+            #expect(try await keeping.stop().0 == .exited(0))
+            // Finished over a second ago, when a host that keeps finished rows 1 s starts: its
+            // first heartbeat (a third of its 3 s lease in) prunes them; a row not finished stays.
+            try await sleep(1.2)
+            let waiting = try await fixture.queue.submit(Nap(seconds: 0.01), priority: -1)
+            try await fixture.db.query("UPDATE sprout_jobs SET job_type = 'not served' WHERE id = $1", [.int(waiting.id)])
+            let pruning = try QueueHost(fixture.url, processes: 1, lease: 3, keepFinished: 1)
+            defer { pruning.kill() }
+            let ids = PostgresValue.text("{" + old.map { String($0.id) }.joined(separator: ",") + "}")
+            try await waitFor(timeout: 20) {
+                try await fixture.db.query("SELECT count(*)::int FROM sprout_jobs WHERE id = ANY($1::bigint[])", [ids]).rows[0][0] == .int(0)
+            }
+            #expect(try await fixture.state(of: waiting.id) == "available")
+            #expect(try await pruning.stop().0 == .exited(0))
+            try await fixture.db.query("DELETE FROM sprout_jobs WHERE id = $1", [.int(waiting.id)])
+        }
+    }
+
     @Test func aHostRunsHigherPriorityJobsFirst() async throws {
         try await QueueFixture.run(seconds: 90, host: nil, emptyTable: true) { fixture in
             // Queued before any host runs, lowest priority first, ten levels: a claim holding

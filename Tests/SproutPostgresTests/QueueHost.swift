@@ -14,13 +14,17 @@ final class QueueHost {
     /// seconds, inside network namespace `namespace` if given (`ip netns exec` execs it, so
     /// its pid is the host's), with answers that wait for the disk unless `durableAnswers` is
     /// false, and its reports on its standard output (``stop(timeout:)`` returns them) if
-    /// `logToStandardOutput`.
+    /// `logToStandardOutput`, keeping finished rows `keepFinished` seconds if given, and serving
+    /// only `types` if given (a host of another build).
     init(
         _ url: String, processes: Int = 2, lease: Double = 5, namespace: String? = nil, durableAnswers: Bool = true,
-        logToStandardOutput: Bool = false
+        logToStandardOutput: Bool = false, keepFinished: Double? = nil, types: [any ProcessJob.Type]? = nil
     ) throws {
-        let worker = [builtExecutable("sprout-queue-worker"), url, String(processes), String(lease)]
-            + (durableAnswers ? [] : ["async-answers"]) + (logToStandardOutput ? ["log-stdout"] : [])
+        var worker = [builtExecutable("sprout-queue-worker"), url, String(processes), String(lease)]
+        if !durableAnswers { worker.append("async-answers") }
+        if logToStandardOutput { worker.append("log-stdout") }
+        if let keepFinished { worker.append("keep-finished=\(keepFinished)") }
+        if let types { worker.append("types=" + types.map { $0.jobName }.joined(separator: ",")) }
         let command = namespace.map { ["/usr/sbin/ip", "netns", "exec", $0] + worker } ?? worker
         // Its standard input is a pipe from this process: at end of file (this process is
         // gone, maybe killed by SIGKILL) the host exits rather than outlive the test.
