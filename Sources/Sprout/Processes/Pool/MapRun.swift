@@ -148,11 +148,10 @@ final class MapRun<Job: ProcessJob>: MapSink {
     }
 
     /// Runs ``feed()`` from the timer heap, due at once, unless that is already asked for:
-    /// after the loop has polled I/O and run the timers due, so at most one slice per turn
-    /// of the loop. Not `Hub.later`, which runs in the same drain of the ring whenever the
-    /// drain's coarse clock has not ticked: slices ran back to back, and a refill by the
-    /// reader ran after the timer's slice in the same turn, while timers and answers waited
-    /// for all of them (10 ms of the hub's thread at once in PassedDescriptorTests, debug).
+    /// after the loop has polled I/O and run the timers due. Not `Hub.later`, which runs in
+    /// the same drain of the ring whenever the drain's coarse clock has not ticked: slices
+    /// ran back to back while timers and answers waited for all of them (10 ms of the hub's
+    /// thread at once in PassedDescriptorTests, debug).
     private func feedLater() {
         guard !feedScheduled else { return }
         feedScheduled = true
@@ -343,9 +342,9 @@ final class MapRun<Job: ProcessJob>: MapSink {
     private func read(_ count: Int) {
         nextOutput += count
         inFlight -= count
-        // Refill once half the window is free, so input is queued in bulk; on a later turn,
-        // not in the reader's.
-        if inFlight <= window / 2 { feedLater() }
+        // Refill once half the window is free, so input is queued in bulk — unless a
+        // refill already waits for its next slice.
+        if inFlight <= window / 2 && !feedScheduled { feed() }
     }
 
     /// Stops the map: reads no more input and drops its queued jobs; those sent are skipped
