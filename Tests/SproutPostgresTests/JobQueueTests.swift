@@ -75,12 +75,13 @@ struct JobQueueTests {
                 guard case .failed(_, let type, _) = error as? JobQueueError else { return false }
                 return type == String(reflecting: DecodingError.self)
             }
-            // Outputs the host passes on as its pool's workers wrote them, and bytes, which it
-            // does not (the table holds them as Foundation's JSON writes them).
+            // Outputs the host passes on as its pool's workers wrote them, and bytes, which the
+            // pool passes raw and the table holds as Foundation's JSON writes them.
             let texts = (0..<6).map(TextOrFail.text) + ["line\nbreak", String(repeating: "long ", count: 100)]
             #expect(try await queue.map(texts.map { EchoText($0) }) == texts)
             let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
             #expect(try await queue.submit(Bytes(count: 300)).get(timeout: 30) == bytes)
+            #expect(try await queue.submit(Bytes(count: 0)).get(timeout: 30) == [])
         }
     }
 

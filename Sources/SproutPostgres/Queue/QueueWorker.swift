@@ -576,20 +576,19 @@ final class QueueWorker {
     /// (the pool ``JobQueue/serve(postgres:jobs:processes:options:logger:)`` makes codes with
     /// ``Sprout/JSONProcessCoder``, as ``QueueJSON`` does). Decoding each payload only to encode
     /// it again for the pool, and each output likewise, took about a quarter of a host's time
-    /// on tiny jobs. Outputs of `[UInt8]`, which ``QueueJSON`` writes with Foundation's coder
-    /// and the pool passes raw, take the decoding path (``runDecoded(_:name:payload:timeout:retries:done:)``).
+    /// on tiny jobs, and a big payload held the hub (its heartbeats too) for seconds. An output
+    /// of `[UInt8]`, which the pool passes raw, is written as the array of numbers ``QueueJSON``
+    /// reads (``QueueJSON/arrayText(_:)``).
     private func run<Job: ProcessJob>(
         _ type: Job.Type, name: String, payload: String, timeout: Double?, retries: Int,
         done: @escaping @Hub @Sendable (Result<String, JobQueueError>) -> Void
     ) -> (() -> Void)? {
-        if Job.Output.self == [UInt8].self {
-            return runDecoded(type, name: name, payload: payload, timeout: timeout, retries: retries, done: done)
-        }
+        let bytes = Job.Output.self == [UInt8].self
         do {
             return try pool.submitEncoded(Job.self, payload: payload, timeout: timeout, retries: retries) { outcome in
                 switch outcome {
                 case .success(let output):
-                    done(.success(String(decoding: output, as: UTF8.self)))
+                    done(.success(bytes ? QueueJSON.arrayText(output) : String(decoding: output, as: UTF8.self)))
                 case .failure(let failed as JobFailed) where failed.errorType == String(reflecting: DecodingError.self):
                     // The worker could not decode the job, or its run() threw a DecodingError:
                     // only the first is `undecodable` (a host running another build), as when
@@ -608,36 +607,6 @@ final class QueueWorker {
             done(.failure(.undecodable(job: name, message: "\(error)")))
             return nil
         }
-    }
-
-    /// Decodes the job and submits it to the pool, then encodes its output for the table;
-    /// returns how to cancel it, or `nil` if it finished at once (undecodable).
-    private func runDecoded<Job: ProcessJob>(
-        _ type: Job.Type, name: String, payload: String, timeout: Double?, retries: Int,
-        done: @escaping @Hub @Sendable (Result<String, JobQueueError>) -> Void
-    ) -> (() -> Void)? {
-        let job: Job
-        let handle: JobHandle<Job.Output>
-        do {
-            job = try QueueJSON.decode(Job.self, from: payload)
-            handle = try pool.submit(job, timeout: timeout, retries: retries)
-        } catch {
-            done(.failure(.undecodable(job: name, message: "\(error)")))
-            return nil
-        }
-        handle.onDone { result in
-            switch result {
-            case .success(let output):
-                do {
-                    done(.success(try QueueJSON.encode(output)))
-                } catch {
-                    done(.failure(.failed(job: name, errorType: "EncodingError", message: "\(error)")))
-                }
-            case .failure(let error):
-                done(.failure(Self.queueError(error, job: name)))
-            }
-        }
-        return { handle.cancel() }
     }
 
     private static func queueError(_ error: any Error, job: String) -> JobQueueError {
