@@ -308,6 +308,51 @@ struct ProcessCoderTests {
         #expect(later.a == 7)
     }
 
+    /// A container kept past its decode reads later what the fast path leaves to JSONDecoder
+    /// (nested containers, `Data`, a missing key's error) through JSONDecoder, as a
+    /// decode would have: with no decode left to fall back, the fast path's internal refusal
+    /// reached the value's code (accept, COORD 07:28: KeptUnkeyed read `Unsupported()`).
+    @Test func aKeptContainerReadsLaterWhatTheFastPathLeavesToJSONDecoder() throws {
+        struct KeptUnkeyed: Decodable {
+            let top: any UnkeyedDecodingContainer
+            init(from decoder: any Decoder) throws { top = try decoder.unkeyedContainer() }
+            func read() throws -> (Int, [String], Data, Bool) {
+                var all = top
+                let count = try all.decode(Int.self)
+                var nested = try all.nestedUnkeyedContainer()
+                var tail: [String] = []
+                while !nested.isAtEnd { tail.append(try nested.decode(String.self)) }
+                let bytes = try all.decode(Data.self)
+                var atEnd = false
+                do { _ = try all.decode(Int.self) } catch DecodingError.valueNotFound { atEnd = true }
+                return (count, tail, bytes, atEnd)
+            }
+        }
+        struct KeptKeyed: Decodable {
+            enum Key: String, CodingKey { case inner, data, missing }
+            enum Inner: String, CodingKey { case n }
+            let top: KeyedDecodingContainer<Key>
+            init(from decoder: any Decoder) throws { top = try decoder.container(keyedBy: Key.self) }
+            func read() throws -> (Int, Data, Bool) {
+                let n = try top.nestedContainer(keyedBy: Inner.self, forKey: .inner).decode(Int.self, forKey: .n)
+                let data = try top.decode(Data.self, forKey: .data)
+                var missing = false
+                do { _ = try top.decode(Int.self, forKey: .missing) } catch DecodingError.keyNotFound { missing = true }
+                return (n, data, missing)
+            }
+        }
+        let coder = JSONProcessCoder()
+        let unkeyed = try coder.decode(KeptUnkeyed.self, from: Array(#"[3, ["x", "y"], "AQI="]"#.utf8)[...])
+        let keyed = try coder.decode(KeptKeyed.self, from: Array(#"{"inner": {"n": 5}, "data": "AQI="}"#.utf8)[...])
+        let alone = try StreamingJSONDecoder.decode(KeptKeyed.self, from: Array(#"{"inner": {"n": 6}, "data": ""}"#.utf8)[...])
+        let (count, tail, bytes, atEnd) = try unkeyed.read()
+        #expect(count == 3 && tail == ["x", "y"] && bytes == Data([1, 2]) && atEnd)
+        let (n, data, missing) = try keyed.read()
+        #expect(n == 5 && data == Data([1, 2]) && missing)
+        let (m, empty, _) = try alone.read()
+        #expect(m == 6 && empty.isEmpty)
+    }
+
     /// Overwrites every digit of `bytes` in place (with 9s), as a buffer reused for the next frame would be.
     private static func scribble(_ bytes: inout [UInt8]) {
         bytes.withUnsafeMutableBufferPointer { buffer in

@@ -57,7 +57,7 @@ package enum StreamingJSONDecoder {
             let bytes = root.pointee.bytes
             bytes.text = text
             bytes.input = input
-            bytes.inSession = true
+            bytes.decoding = true
             root.pointee.text = text
             root.pointee.members = ObjectMembers()
             root.pointee.distinctKeys = nil
@@ -70,7 +70,7 @@ package enum StreamingJSONDecoder {
         /// reference of its own is left): what a value kept past its decode is left to it.
         fileprivate func settle() {
             let root = document.root
-            root.pointee.bytes.inSession = false
+            root.pointee.bytes.decoding = false
             if let kept = root.pointee.container, kept.hasCopies {
                 // The top-level container was kept: its reader reads this RootObject.
                 root.pointee.container = nil
@@ -114,7 +114,10 @@ package enum StreamingJSONDecoder {
             // document with any bad part, so the fast path must not accept one.
             let range = try text.validate(recordingMembersIn: nil)
             if scalar { return try text.scalar(type, range) }
-            return try DocumentBytes(text: text, range: range, input: bytes).decode(type, from: range)
+            let document = DocumentBytes(text: text, range: range, input: bytes)
+            document.decoding = true
+            defer { document.decoding = false }
+            return try document.decode(type, from: range)
         }
     }
 }
@@ -155,8 +158,10 @@ private final class DocumentBytes {
     /// Where the document's value lies in `text`.
     @exclusivity(unchecked) var range: Range<Int>
     @exclusivity(unchecked) var input: ArraySlice<UInt8>
-    /// Whether its session's decode is running and its RootObject describes these bytes.
-    @exclusivity(unchecked) var inSession = false
+    /// Whether its decode is running (for a session's, also: its RootObject describes these
+    /// bytes). A reader used after its decode returned reads what the fast path does not
+    /// through `JSONDecoder` (``foundationDecoder(_:)``): no decode is left to fall back then.
+    @exclusivity(unchecked) var decoding = false
 
     init(text: JSONText = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0)), range: Range<Int> = 0..<0,
          input: ArraySlice<UInt8> = []) {
@@ -165,11 +170,22 @@ private final class DocumentBytes {
         self.input = input
     }
 
+    /// `JSONDecoder`'s decoder for the value in `range` (its containers stay valid when kept).
+    func foundationDecoder(_ range: Range<Int>) throws -> any Decoder {
+        try JSONDecoder().decode(FoundationDecoder.self, from: Data(text.bytes[range])).decoder
+    }
+
     /// The `T` in `range`.
     func decode<T: Decodable>(_ type: T.Type, from range: Range<Int>) throws -> T {
         if JSONScalarTypes.kind(of: type) == nil { return try T(from: RangeDecoder(document: self, range: range)) }
         return try text.scalar(type, range)
     }
+}
+
+/// The decoder `JSONDecoder` hands a value, kept (``DocumentBytes/foundationDecoder(_:)``).
+private struct FoundationDecoder: Decodable {
+    let decoder: any Decoder
+    init(from decoder: any Decoder) throws { self.decoder = decoder }
 }
 
 /// A session's ``RootObject``, in memory of its own: the session's kept container reads it
@@ -279,7 +295,7 @@ private struct RootDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard bytes.inSession else { return try RangeDecoder(document: bytes, range: bytes.range).container(keyedBy: type) }
+        guard bytes.decoding else { return try RangeDecoder(document: bytes, range: bytes.range).container(keyedBy: type) }
         let root = document.root
         // Its members were only recorded for an object (RangeDecoder refuses others the same way).
         guard root.pointee.text.bytes[root.pointee.range.lowerBound] == 123 else { throw StreamingJSONDecoder.Unsupported() }
@@ -645,15 +661,23 @@ private struct RangeDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        var members = ObjectMembers()
-        try text.items(range, keyed: true) { members.append(key: $0, value: $1) }
-        return KeyedDecodingContainer(ObjectReader<Key>(document: document, members: members))
+        do {
+            var members = ObjectMembers()
+            try text.items(range, keyed: true) { members.append(key: $0, value: $1) }
+            return KeyedDecodingContainer(ObjectReader<Key>(document: document, range: range, members: members))
+        } catch is StreamingJSONDecoder.Unsupported where !document.decoding {
+            return try document.foundationDecoder(range).container(keyedBy: type)
+        }
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        var elements: [Range<Int>] = []
-        try text.items(range, keyed: false) { elements.append($1) }
-        return ArrayReader(document: document, elements: elements)
+        do {
+            var elements: [Range<Int>] = []
+            try text.items(range, keyed: false) { elements.append($1) }
+            return ArrayReader(document: document, elements: elements)
+        } catch is StreamingJSONDecoder.Unsupported where !document.decoding {
+            return try document.foundationDecoder(range).unkeyedContainer()
+        }
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -722,13 +746,15 @@ extension ObjectMembers {
 /// cost the conformance's witness-table lookup on every field read.
 private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private let ownDocument: DocumentBytes?
+    private let ownRange: Range<Int>
     private let ownMembers: ObjectMembers
     /// The session's document, if the members are kept there.
     private let rootDocument: RootDocument?
     private let root: UnsafeMutablePointer<RootObject>?
 
-    init(document: DocumentBytes, members: ObjectMembers) {
+    init(document: DocumentBytes, range: Range<Int>, members: ObjectMembers) {
         ownDocument = document
+        ownRange = range
         ownMembers = members
         rootDocument = nil
         root = nil
@@ -736,6 +762,7 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     init(root document: RootDocument) {
         ownDocument = nil
+        ownRange = 0..<0
         ownMembers = ObjectMembers()
         rootDocument = document
         root = document.root
@@ -768,28 +795,58 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
     /// True also for a key given twice, so its decoding throws instead of finding nothing.
     func contains(_ key: Key) -> Bool { (try? value(key)) != .some(nil) }
 
-    func decodeNil(forKey key: Key) throws -> Bool { text.isNull(try required(key)) }
+    /// Whether its decode returned: what the fast path refuses is then read by JSONDecoder.
+    private var kept: Bool { !document.decoding }
+
+    /// `JSONDecoder`'s container for the same object (see ``DocumentBytes/decoding``).
+    private func foundation() throws -> KeyedDecodingContainer<Key> {
+        try document.foundationDecoder(root?.pointee.range ?? ownRange).container(keyedBy: Key.self)
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        do { return text.isNull(try required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decodeNil(forKey: key) }
+    }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try document.decode(type, from: required(key))
+        do { return try document.decode(type, from: required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
     }
 
     // The commonest fields, read without the generic path's type tests and casts.
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try text.integer(Int.self, required(key)) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try text.string(required(key)) }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try text.bool(required(key)) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try text.number(Double.self, required(key)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        do { return try text.integer(Int.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        do { return try text.string(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        do { return try text.bool(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+    }
+
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        do { return try text.number(Double.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+    }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
-        throw StreamingJSONDecoder.Unsupported()
+        guard kept else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation().nestedContainer(keyedBy: type, forKey: key)
     }
 
     func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-        throw StreamingJSONDecoder.Unsupported()
+        guard kept else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation().nestedUnkeyedContainer(forKey: key)
     }
 
-    func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
-    func superDecoder(forKey key: Key) throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+    func superDecoder() throws -> any Decoder {
+        guard kept else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation().superDecoder()
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        guard kept else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation().superDecoder(forKey: key)
+    }
 }
 
 private struct ArrayReader: UnkeyedDecodingContainer {
@@ -813,15 +870,40 @@ private struct ArrayReader: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try document.decode(type, from: next())
+        let index = currentIndex
+        do {
+            return try document.decode(type, from: next())
+        } catch is StreamingJSONDecoder.Unsupported where !document.decoding {
+            return try foundation(at: index, expecting: type).singleValueContainer().decode(type)
+        }
+    }
+
+    /// `JSONDecoder`'s decoder for the element at `index`, read by a container kept past its
+    /// decode (see ``DocumentBytes/decoding``): the next element from now on.
+    private mutating func foundation(at index: Int, expecting type: Any.Type) throws -> any Decoder {
+        currentIndex = index
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath, debugDescription: "Unkeyed container is at end."))
+        }
+        let decoder = try document.foundationDecoder(elements[index])
+        currentIndex = index + 1
+        return decoder
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        throw StreamingJSONDecoder.Unsupported()
+        guard !document.decoding else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation(at: currentIndex, expecting: KeyedDecodingContainer<NestedKey>.self).container(keyedBy: type)
     }
 
-    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { throw StreamingJSONDecoder.Unsupported() }
-    mutating func superDecoder() throws -> any Decoder { throw StreamingJSONDecoder.Unsupported() }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard !document.decoding else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation(at: currentIndex, expecting: (any UnkeyedDecodingContainer).self).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        guard !document.decoding else { throw StreamingJSONDecoder.Unsupported() }
+        return try foundation(at: currentIndex, expecting: (any Decoder).self)
+    }
 }
 
 private struct ValueReader: SingleValueDecodingContainer {
@@ -832,6 +914,10 @@ private struct ValueReader: SingleValueDecodingContainer {
     func decodeNil() -> Bool { document.text.isNull(range) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try document.decode(type, from: range)
+        do {
+            return try document.decode(type, from: range)
+        } catch is StreamingJSONDecoder.Unsupported where !document.decoding {
+            return try document.foundationDecoder(range).singleValueContainer().decode(type)
+        }
     }
 }
