@@ -2,6 +2,8 @@ import Testing
 @testable import Sprout
 
 import FoundationEssentials
+import Glibc
+import Synchronization
 import SproutTestJobs
 import SproutTestSupport
 
@@ -501,6 +503,43 @@ struct ProcessCoderTests {
         #expect(throws: StreamingJSONDecoder.Unsupported.self) {
             _ = try StreamingJSONDecoder.decode(Plain.self, from: Array(#"{"id": 1"#.utf8)[...])
         }
+    }
+
+    /// One coder shared by threads at once (it is `Sendable`: a pool's parent and the user's
+    /// own threads may hold the same one), although it keeps state from one call to the next
+    /// (its decoding session): every value comes back whole on every thread.
+    @Test(.timeLimit(.minutes(1))) func oneCoderSharedByFourThreadsAtOnceKeepsEveryValueWhole() throws {
+        let coder = JSONProcessCoder()
+        let counts = Mutex((done: 0, wrong: 0, rounds: 0))
+        for thread in 0..<4 {
+            OSThread.detach {
+                var wrong = 0, rounds = 0
+                for round in 0..<1500 {
+                    var value = Everything()
+                    value.small = Int8(truncatingIfNeeded: thread &* 31 &+ round)
+                    value.list = [thread, round]
+                    value.byName = ["thread": thread, "round": round]
+                    value.inner = Inner(name: "t\(thread)r\(round)", weight: round % 2 == 0 ? nil : Double(round))
+                    let inner = Inner(name: String(repeating: "x", count: round % 40), weight: Double(thread))
+                    do {
+                        if try coder.decode(Everything.self, from: coder.encode(value)[...]) != value { wrong += 1 }
+                        var buffer: [UInt8] = []
+                        let ranges = try coder.encode(each: [inner, Inner(name: "\(round)", weight: nil), inner], into: &buffer)
+                        if try ranges.map({ try coder.decode(Inner.self, from: buffer[$0]) }) != [inner, Inner(name: "\(round)", weight: nil), inner] {
+                            wrong += 1
+                        }
+                    } catch {
+                        wrong += 1
+                    }
+                    rounds += 1
+                }
+                counts.withLock { $0.done += 1; $0.wrong += wrong; $0.rounds += rounds }
+            }
+        }
+        while counts.withLock({ $0.done }) < 4 { usleep(10_000) }
+        let (_, wrong, rounds) = counts.withLock { $0 }
+        #expect(rounds == 6000)
+        #expect(wrong == 0)
     }
 }
 
