@@ -149,7 +149,7 @@ struct ProcessPoolTests {
                 } catch let crash as WorkerCrashed {
                     #expect(crash.status == .signaled(SIGKILL))
                     #expect(crash.stderrTail.contains("dying on purpose"))
-                    #expect(crash.job.contains("Die"))
+                    #expect(crash.job.hasPrefix("Die("), "the job as its type describes it: \(crash.job)")
                 }
                 do {
                     _ = try await pool.run(Die(code: 7))

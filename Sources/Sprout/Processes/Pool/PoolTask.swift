@@ -106,7 +106,7 @@ final class PoolTask {
     /// The job as a person reads it, shortened; for a chunk, its first item not ended.
     var jobDescription: String {
         if let describeItem { return describeItem(min(next, end - 1)) }
-        return Self.describe(job as Any)
+        return job.map(Self.describe) ?? ""
     }
 
     /// `job` as a person reads it, shortened; made only when a report needs it.
