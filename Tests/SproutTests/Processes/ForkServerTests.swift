@@ -127,6 +127,35 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
+    /// A spare that cannot see its server's end (it is stopped) holds the server's control
+    /// socket open while a worker start waits on that server, which is stopped too and then
+    /// given up on (`serverKilled` false) or killed (true): the spare is killed and reaped
+    /// with its server, and the start runs the program again at once, neither abandoned
+    /// after a second limit (a worker of pid 0 that "ended before it was ready") nor left
+    /// waiting for a server that is gone. A ThreadSanitizer build's spare is such a slow one:
+    /// its exit waits a second.
+    @Test(arguments: [false, true]) func aStoppedSpareHoldsUpNoStart(serverKilled: Bool) async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let first = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let spare = try await nextSpare()
+            kill(spare, SIGSTOP)
+            kill(first, SIGSTOP)
+            let started = monotonicNanoseconds()
+            // The replacement's request waits on the stopped server.
+            try await expectAWorkerCrash(pool)
+            if serverKilled { kill(first, SIGKILL) }
+            #expect(try await pool.run(Square(4), timeout: 10) == 16, "the replacement started")
+            let seconds = Double(monotonicNanoseconds() - started) / 1e9
+            #expect(seconds < slack(3), "the start waited \(seconds) s")
+            #expect(pool.workers.allSatisfy { $0.startedChild is SpawnedChild }, "the replacement ran the program again")
+            #expect(try await unreaped([spare]).isEmpty, "the stopped spare of a dead server was left")
+            return try await expectTheNextReplacementFromANewServer(pool, replacing: first)
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     /// A worker forked just before its server died and killed before it could repeat the
     /// server's answer is a child of the program whose pid reached nobody. It is reaped when
     /// the server's control socket ends with a start pending, not left a zombie. Stood in

@@ -4,10 +4,10 @@ import Glibc
 /// The parent's side of a fork server (``ForkServer``): asks it for workers, which are this
 /// program's children and reaped here (``ForkedChild``). The hub never waits on the server:
 /// a request is sent without waiting and answered on the hub later (``RequestedChild``); a
-/// server that does not answer in time (stopped, or too slow) is killed and treated as dead.
-/// A dead server's pending requests run the program again, its workers go on serving, and
-/// the next worker start runs the program again as a new fork server. One per worker
-/// program. Hub-thread only.
+/// server that does not answer in time (stopped, or too slow) is killed with its spares and
+/// treated as dead. A dead server's pending requests run the program again, its workers go
+/// on serving, and the next worker start runs the program again as a new fork server. One
+/// per worker program. Hub-thread only.
 @Hub
 final class ForkServerConnection {
     private let control: Int32
@@ -31,6 +31,8 @@ final class ForkServerConnection {
     /// socket stays open until every copy is closed, so a worker forked just before its
     /// server died still gets its answer through.
     private(set) var isOpen = true
+    /// True once the server was given up on (``giveUp()``), which happens once.
+    private var hasGivenUp = false
     /// The early server (this program's own child, reaped here) or one started again
     /// (reaped by libuv).
     private let server: any WorkerChild
@@ -222,14 +224,24 @@ final class ForkServerConnection {
         return child
     }
 
-    /// The server did not answer in time (stopped, or too slow to be of use): it takes no
-    /// more requests and is killed; its pending requests run the program again once its
-    /// control socket ends, or are abandoned if a forked worker still holds it after
-    /// another limit.
+    /// The server did not answer in time (stopped, too slow to be of use, or dead with its
+    /// control socket still held): it takes no more requests and is killed with its spares;
+    /// its pending requests run the program again once its control socket ends, or are
+    /// abandoned if a forked worker still holds it after another limit.
     private func giveUp() {
-        guard isOpen else { return }
+        guard !hasGivenUp, watcher != nil else { return }
+        // An answer already here is taken first: a spare it names is a worker now.
+        readAnswers()
+        guard watcher != nil else { return }
+        hasGivenUp = true
         isOpen = false
         try? server.signal(SIGKILL)
+        // No request reaches a spare once its server is gone, and each holds the control
+        // socket until it sees its own socket's end: a stopped spare never does, a slow one
+        // late (a ThreadSanitizer build's exit waits a second), and a pending request would
+        // be abandoned, or, its server dead already, wait for ever. Killed, they let the
+        // socket end now.
+        for spare in spares.values { try? spare.signal(SIGKILL) }
         _ = Hub.schedule(after: Self.answerLimit) { [weak self] in
             guard let self, self.watcher != nil else { return }
             self.reapUnannounced()
