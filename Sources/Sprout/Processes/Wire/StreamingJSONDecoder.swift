@@ -803,29 +803,39 @@ private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
         try document.foundationDecoder(root?.pointee.range ?? ownRange).container(keyedBy: Key.self)
     }
 
+    // Out of line, so the fast paths above them instantiate no KeyedDecodingContainer<Key>
+    // metadata on every call (a generic-metadata lookup per field read otherwise).
+    @inline(never)
+    private func foundationDecodeNil(forKey key: Key) throws -> Bool { try foundation().decodeNil(forKey: key) }
+
+    @inline(never)
+    private func foundationDecode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try foundation().decode(type, forKey: key)
+    }
+
     func decodeNil(forKey key: Key) throws -> Bool {
-        do { return text.isNull(try required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decodeNil(forKey: key) }
+        do { return text.isNull(try required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecodeNil(forKey: key) }
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        do { return try document.decode(type, from: required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+        do { return try document.decode(type, from: required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecode(type, forKey: key) }
     }
 
     // The commonest fields, read without the generic path's type tests and casts.
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
-        do { return try text.integer(Int.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+        do { return try text.integer(Int.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecode(type, forKey: key) }
     }
 
     func decode(_ type: String.Type, forKey key: Key) throws -> String {
-        do { return try text.string(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+        do { return try text.string(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecode(type, forKey: key) }
     }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
-        do { return try text.bool(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+        do { return try text.bool(required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecode(type, forKey: key) }
     }
 
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
-        do { return try text.number(Double.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundation().decode(type, forKey: key) }
+        do { return try text.number(Double.self, required(key)) } catch is StreamingJSONDecoder.Unsupported where kept { return try foundationDecode(type, forKey: key) }
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
