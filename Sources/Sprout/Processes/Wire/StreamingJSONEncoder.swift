@@ -126,14 +126,7 @@ final class StreamingJSONEncoder {
         }
         let encoder = reused!
         shared = encoder
-        do {
-            try value.encode(to: encoder)
-        } catch {
-            // Its kept container must not stay writable when the value threw.
-            encoder.close()
-            throw error
-        }
-        encoder.finish()
+        try encoder.write(value)
     }
 
     /// Whether `write(_:codingPath:)` writes a `Value` through its own `encode(to:)`.
@@ -158,15 +151,7 @@ final class StreamingJSONEncoder {
             return
         case nil:
             // The path is made only here: a plain value never needs it.
-            let encoder = StreamEncoder(stream: self, codingPath: codingPath())
-            do {
-                try value.encode(to: encoder)
-            } catch {
-                // The enclosing value may catch it and go on writing.
-                encoder.close()
-                throw error
-            }
-            encoder.finish()
+            try StreamEncoder(stream: self, codingPath: codingPath()).write(value)
             return
         }
         switch value {
@@ -372,6 +357,19 @@ private final class StreamEncoder: Encoder {
         let kept = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self, state: state)))
         keyed = (ObjectIdentifier(type), kept, state)
         return kept
+    }
+
+    /// Writes `value` through its `encode(to:)` and ends its writing: finished when it
+    /// returns, closed when it throws (the enclosing value may catch the error and go on
+    /// writing, and a container the value kept must not stay writable).
+    func write<Value: Encodable>(_ value: Value) throws {
+        do {
+            try value.encode(to: self)
+        } catch {
+            close()
+            throw error
+        }
+        finish()
     }
 
     /// Ends its value's writing (``finish()`` does; a chunk whose value threw calls it
