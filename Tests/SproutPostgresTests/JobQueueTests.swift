@@ -553,11 +553,11 @@ struct JobQueueTests {
         }
     }
 
-    @Test func aSubmissionWhoseStatementFailsStopsEncodingItsNextBatch() async throws {
+    @Test func aSubmissionWhoseLaterStatementFailsThrowsThatErrorAlone() async throws {
         let url = try postgresURL()
         let capture = LogCapture()
         try await reportingHubTo(capture, seconds: 60) {
-            // A database of its own: the test makes every insert fail.
+            // A database of its own: the test makes the inserts of one kind of job fail.
             try await withScratchDatabase("sprout_refusing", on: url) { url in
                 let queue = try await JobQueue.connect(url)
                 defer { queue.close() }
@@ -565,21 +565,22 @@ struct JobQueueTests {
                 defer { db.close() }
                 try await db.execute("""
                     CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-                    BEGIN RAISE EXCEPTION 'injected: insert refused'; END $$;
+                    BEGIN IF NEW.payload = '2' THEN RAISE EXCEPTION 'injected: insert refused'; END IF; RETURN NEW; END $$;
                     CREATE TRIGGER test_refuse BEFORE INSERT ON sprout_jobs FOR EACH ROW EXECUTE FUNCTION test_refuse();
                     """)
-                // The first statement (100 jobs) fails while the next 1,000 are encoded
-                // beside it, and encoding them fails too: the caller gets the statement's error.
-                let jobs = (0..<1100).map { RefusesEncoding(refuses: $0 >= 100) }
+                // The first statement (100 jobs, one of which cannot be encoded) goes through,
+                // the next (1,000) fails: the caller gets the statement's error, and the handle
+                // born failed in the first batch, which nobody will see, is not reported either.
+                let jobs = (0..<1100).map { RefusesEncoding(mode: $0 == 5 ? 1 : $0 >= 100 ? 2 : 0) }
                 do {
                     _ = try await queue.submitAll(jobs)
-                    Issue.record("a submission every insert of which fails went through")
+                    Issue.record("a submission whose second statement fails went through")
                 } catch let error as PostgresError {
                     #expect(error.sqlState == "P0001", "\(error)")
                 }
             }
         }
-        let reports = capture.records(containing: "nobody read its error").filter { $0.message.contains("job queue encode") }
+        let reports = capture.records(containing: "nobody read its error")
         #expect(reports.isEmpty, "\(reports)")
     }
 
@@ -1233,6 +1234,84 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aJobThatCannotBeEncodedFailsAloneAsInAProcessPool() async throws {
+        try await QueueFixture.run(seconds: 120) { fixture in
+            let queue = fixture.queue
+            // Double.nan has no JSON: such a job fails alone, with the error a local pool gives it.
+            let jobs = [Nap(seconds: 0), Nap(seconds: .nan), Nap(seconds: 0.001)]
+            func isCoding(_ error: (any Error)?) -> Bool {
+                if case .coding(let job, _)? = error as? ProcessPoolError { job == Nap.jobName } else { false }
+            }
+            func text(_ result: Result<Double, any Error>) -> String {
+                switch result {
+                case .success(let value): "\(value)"
+                case .failure(let error): "\(type(of: error)): \(error)"
+                }
+            }
+            @Hub func rowsSince(_ id: PostgresValue) async throws -> Int {
+                try await fixture.db.query("SELECT count(*)::int FROM sprout_jobs WHERE id > $1", [id]).rows[0][0].int ?? -1
+            }
+            try await withProcessPool(workers: 1, executable: builtExecutable("sprout-queue-worker")) { pool in
+                var expected: [String] = []
+                for try await result in pool.mapResults(jobs) { expected.append(text(result)) }
+                var before = try await fixture.lastID()
+                let results = try await queue.mapResults(jobs)
+                #expect(results.map(text) == expected)
+                var failure: (any Error)?
+                if case .failure(let error) = results[1] { failure = error }
+                #expect(isCoding(failure), "\(results[1])")
+                #expect(try await rowsSince(before) == 2, "nothing is inserted for the job that cannot be encoded")
+
+                // map throws its error in its turn; imapUnordered throws it too; submit throws it
+                // before sending anything. Each as the pool does.
+                var poolError = "", queueError: (any Error)?
+                do { _ = try await pool.map(jobs) } catch { poolError = "\(type(of: error)): \(error)" }
+                do { _ = try await queue.map(jobs) } catch { queueError = error }
+                #expect(isCoding(queueError) && "\(type(of: queueError!)): \(queueError!)" == poolError, "\(String(describing: queueError))")
+                // The caller has the map's error: the others it left unread are not reported.
+                let capture = LogCapture()
+                let previous = Hub.logger
+                Hub.logger = capture.logger(label: "sprout.hub")
+                await #expect { _ = try await queue.map([Nap(seconds: .nan), Nap(seconds: -.nan)]) } throws: { isCoding($0) }
+                Hub.logger = previous
+                let reports = capture.records(containing: "nobody read its error").filter { $0.message.contains("Nap") }
+                #expect(reports.isEmpty, "\(reports)")
+                var unordered: (any Error)?
+                do {
+                    for try await _ in try await queue.imapUnordered(jobs) {}
+                } catch {
+                    unordered = error
+                }
+                #expect(isCoding(unordered), "\(String(describing: unordered))")
+                #expect(throws: ProcessPoolError.self) { _ = try pool.submit(Nap(seconds: .nan)) }
+                before = try await fixture.lastID()
+                await #expect { _ = try await queue.submit(Nap(seconds: .nan)) } throws: { isCoding($0) }
+                #expect(try await rowsSince(before) == 0)
+            }
+
+            // Across the statements of one submission (the first of 100 jobs, the next of
+            // 1,000), every handle in input order, born failed where the job cannot be encoded.
+            let unencodable: Set = [0, 99, 100, 101, 1099]
+            let before = try await fixture.lastID()
+            let handles = try await queue.submitAll((0..<1100).map { Nap(seconds: unencodable.contains($0) ? .nan : 0) })
+            #expect(handles.count == 1100)
+            #expect(try await rowsSince(before) == 1100 - unencodable.count)
+            let inserted = handles.indices.filter { !unencodable.contains($0) }.map { handles[$0].id }
+            #expect(inserted == inserted.sorted() && Set(inserted).count == inserted.count && !inserted.contains(0))
+            for index in unencodable {
+                #expect(handles[index].id == 0 && handles[index].isReady && isCoding(handles[index].error), "job \(index)")
+            }
+            for index in handles.indices where !unencodable.contains(index) {
+                #expect(try await handles[index].get(timeout: 30) == 0)
+            }
+            // None encodes: no statement, no row.
+            let none = try await queue.submitAll([Nap(seconds: .nan), Nap(seconds: .infinity)])
+            #expect(none.allSatisfy { $0.id == 0 && isCoding($0.error) })
+            #expect(try await rowsSince(before) == 1100 - unencodable.count)
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func tenThousandJobsWithRandomKillsEachEndExactlyOnce() async throws {
         let seed = testSeed()
         // This run's rows alone, so the table's counts are this run's outcomes.
@@ -1359,16 +1438,16 @@ private func reportingHubTo(_ capture: LogCapture, seconds: Double, _ body: @esc
     try await onHub(seconds: seconds, body)
 }
 
-/// A job whose encoding throws when `refuses` is set (it is never run).
+/// A job whose encoding throws when `mode` is 1, and is `mode` otherwise (it is never run).
 private struct RefusesEncoding: ProcessJob {
-    let refuses: Bool
+    let mode: Int
 
     func run() -> Int { 0 }
 
     func encode(to encoder: any Encoder) throws {
-        if refuses { throw EncodingError.invalidValue(refuses, .init(codingPath: [], debugDescription: "injected: refused")) }
+        if mode == 1 { throw EncodingError.invalidValue(mode, .init(codingPath: [], debugDescription: "injected: refused")) }
         var container = encoder.singleValueContainer()
-        try container.encode(refuses)
+        try container.encode(mode)
     }
 }
 

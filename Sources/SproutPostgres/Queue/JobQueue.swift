@@ -105,20 +105,29 @@ public final class JobQueue {
     ///   - retries: how many times a crash of its process re-runs it (on the same host).
     ///   - maxAttempts: how many times it may be claimed in all, counting re-runs after a
     ///     host lost its lease; then it fails with ``JobQueueError/leaseExpired(job:attempts:)``.
-    /// - Throws: ``PostgresError``; `EncodingError`; ``JobQueueError/closed``.
+    /// - Throws: ``Sprout/ProcessPoolError/coding(job:detail:)`` if `job` cannot be encoded
+    ///   (a `Double.nan` field), before anything is sent — as `ProcessPool.submit` throws it;
+    ///   ``PostgresError``; ``JobQueueError/closed``.
     public func submit<Job: ProcessJob>(
         _ job: Job, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
     ) async throws -> QueuedJob<Job.Output> {
-        try await submitAll([job], priority: priority, timeout: timeout, retries: retries, maxAttempts: maxAttempts)[0]
+        let handle = try await submit([job], priority: priority, timeout: timeout, retries: retries, maxAttempts: maxAttempts, analyze: true)[0]
+        if handle.id == QueuedJob<Job.Output>.neverInserted, let error = handle.error { throw error }
+        return handle
     }
 
     /// Runs every job on the queue's workers and returns the outputs in input order —
     /// `ProcessPool.map`. The input is read as the jobs are needed (see ``JobQueueFeed``: a
     /// thousand per statement, at most three thousand without an outcome read), so a huge
     /// input is never all in memory. On the first failure the jobs still pending are
-    /// cancelled and the rest of the input is not submitted.
+    /// cancelled and the rest of the input is not submitted. A job that cannot be encoded
+    /// fails alone, as in `ProcessPool.map`: nothing is inserted for it, the others of its
+    /// batch are, and the map throws its ``Sprout/ProcessPoolError/coding(job:detail:)`` when
+    /// its turn comes in input order.
     ///
-    /// - Throws: the first failing job's ``JobQueueError``; what ``submit(_:priority:timeout:retries:maxAttempts:)`` throws.
+    /// - Throws: the first failing job's error, in input order: its ``JobQueueError``, or
+    ///   ``Sprout/ProcessPoolError/coding(job:detail:)`` for a job that could not be encoded;
+    ///   ``PostgresError``; ``JobQueueError/closed``; `CancellationError` if killed.
     public func map<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Jobs.Element.Output] where Jobs.Element: ProcessJob {
@@ -132,8 +141,11 @@ public final class JobQueue {
 
     /// Every job's outcome, in input order, without stopping at failures — `ProcessPool.mapResults`
     /// (as an array here). The input is read as ``map(_:priority:timeout:retries:)`` reads it.
+    /// A job that cannot be encoded gets `.failure(ProcessPoolError.coding(job:detail:))`, as
+    /// in `ProcessPool.mapResults`, and nothing is inserted for it; the others run.
     ///
-    /// - Throws: only what submitting throws, and `CancellationError` if killed.
+    /// - Throws: only what sending a submission statement throws (``PostgresError``,
+    ///   ``JobQueueError/closed``), and `CancellationError` if killed.
     public func mapResults<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> [Result<Jobs.Element.Output, any Error>] where Jobs.Element: ProcessJob {
@@ -151,9 +163,12 @@ public final class JobQueue {
     /// read stay within its window however slowly the consumer reads), so an endless input
     /// works; the first batch is submitted before this returns. The sequence throws the
     /// first failure (what submitting a later batch throws, too); the input is read no
-    /// further once it has, or once the consumer drops the sequence.
+    /// further once it has, or once the consumer drops the sequence. A job that cannot be
+    /// encoded is such a failure, as in `ProcessPool.imapUnordered`: the sequence throws its
+    /// ``Sprout/ProcessPoolError/coding(job:detail:)`` (nothing is inserted for it).
     ///
-    /// - Throws: what submitting the first batch throws.
+    /// - Throws: what sending the first batch's statement throws (``PostgresError``,
+    ///   ``JobQueueError/closed``).
     public func imapUnordered<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0
     ) async throws -> AsyncThrowingStream<Jobs.Element.Output, any Error> where Jobs.Element: ProcessJob {
@@ -186,9 +201,10 @@ public final class JobQueue {
         } catch {
             // One awaited statement: a handle's own cancel() sends its statement later from a
             // greenlet of its own, and the caller may close the queue before they run.
+            // The caller has the map's error; the other jobs' own (cancelled, or born failed
+            // for want of an encoding) are not news to anyone.
+            for handle in pending[read...] { handle.markObserved() }
             let unfinished = pending[read...].filter { !$0.isReady }
-            // The caller has the map's error; the cancelled jobs' own are not news to anyone.
-            for handle in unfinished { handle.markObserved() }
             do {
                 try await cancel(jobIDs: unfinished.map(\.id))
             } catch let cancelling {
@@ -276,9 +292,11 @@ public final class JobQueue {
 
     /// Queues every job, 1,000 rows per statement, and returns their handles in order.
     /// The parameters mean what they mean for ``submit(_:priority:timeout:retries:maxAttempts:)``.
+    /// A job that cannot be encoded (a `Double.nan` field) is not inserted and does not stop
+    /// the others: its handle, ``QueuedJob/id`` 0, has already failed with
+    /// ``Sprout/ProcessPoolError/coding(job:detail:)``.
     ///
-    /// - Throws: ``PostgresError``; `EncodingError`; ``JobQueueError/closed``. Batches
-    ///   already committed stay queued.
+    /// - Throws: ``PostgresError``; ``JobQueueError/closed``. Batches already committed stay queued.
     public func submitAll<Jobs: Sequence>(
         _ jobs: Jobs, priority: Int = 0, timeout: Double? = nil, retries: Int = 0, maxAttempts: Int = 3
     ) async throws -> [QueuedJob<Jobs.Element.Output>] where Jobs.Element: ProcessJob {
@@ -296,86 +314,99 @@ public final class JobQueue {
         var handles: [QueuedJob<Job.Output>] = []
         handles.reserveCapacity(jobs.count)
         let batches = Self.submissionBatches(count: jobs.count)
-        // One job goes as a plain text payload (see the INSERT below), a batch as an array.
-        var payloads = jobs.count == 1 ? PostgresValue.text(try QueueJSON.encode(jobs[0])) : try Self.payloads(of: jobs[batches[0]])
+        var encoded = EncodedJobs(jobs[batches[0]])
         var analyzed = false
-        for (index, batch) in batches.enumerated() {
-            // The next batch is encoded while this one's statement runs on the server: the
-            // client's work between two statements (encoding the next thousand, making the
-            // handles) left its server session idle 4-5 ms per 1,000 jobs (the server's log with
-            // log_min_duration_statement = 0, 10,000 tiny jobs).
-            let following = index + 1 < batches.count ? batches[index + 1] : nil
-            let nextPayloads = following.map { range in spawn(name: "job queue encode") { try Self.payloads(of: jobs[range]) } }
-            // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
-            // waits for the disk whatever the server's default unless durableSubmissions is off.
-            let parameters: [PostgresValue] = [
-                payloads, .text(Job.jobName), .int(priority), timeout.map { .double($0) } ?? .null, .int(max(0, retries)),
-                .int(max(1, maxAttempts)), .text(durableSubmissions ? "on" : "off"),
-            ]
-            // One job (a round trip's): a plain INSERT ... VALUES, without the batch's array,
-            // ordering and sequence look-up, which for one row cost the server more than the
-            // insert itself.
-            // A statement that throws ends the submission: the next batch's encoding stops (or
-            // never starts), and its error, if it failed, is nobody's news. (Once its payloads
-            // are read below, both do nothing.)
-            defer {
-                nextPayloads?.markObserved()
-                nextPayloads?.cancel()
+        do {
+            for (index, batch) in batches.enumerated() {
+                // The next batch is encoded while this one's statement runs on the server: the
+                // client's work between two statements (encoding the next thousand, making the
+                // handles) left its server session idle 4-5 ms per 1,000 jobs (the server's log with
+                // log_min_duration_statement = 0, 10,000 tiny jobs).
+                let following = index + 1 < batches.count ? batches[index + 1] : nil
+                let nextEncoded = following.map { range in spawn(name: "job queue encode") { EncodedJobs(jobs[range]) } }
+                // One statement: ids drawn in input order, rows inserted, idle hosts woken. It
+                // waits for the disk whatever the server's default unless durableSubmissions is off.
+                let parameters: [PostgresValue] = [
+                    encoded.parameter, .text(Job.jobName), .int(priority), timeout.map { .double($0) } ?? .null, .int(max(0, retries)),
+                    .int(max(1, maxAttempts)), .text(durableSubmissions ? "on" : "off"),
+                ]
+                // One job (a round trip's): a plain INSERT ... VALUES, without the batch's array,
+                // ordering and sequence look-up, which for one row cost the server more than the
+                // insert itself.
+                // A statement that throws ends the submission: the next batch's encoding stops (or
+                // never starts). (Once its jobs are read below, this does nothing.)
+                defer { nextEncoded?.cancel() }
+                // A batch none of whose jobs encodes sends no statement.
+                let ids = encoded.payloads.isEmpty ? [] : encoded.payloads.count == 1 ? try await statement { try await $0.query("""
+                    WITH durability AS (
+                        SELECT set_config('synchronous_commit', $7, true)
+                    ), inserted AS (
+                        INSERT INTO sprout_jobs (job_type, payload, priority, timeout_seconds, retries, max_attempts)
+                        VALUES ($2, $1, $3::int, $4::float8, $5::int, $6::int)
+                        RETURNING id, created_at
+                    ), woken AS (
+                        SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
+                    )
+                    SELECT inserted.id, inserted.created_at::text FROM inserted, woken, durability
+                    """, parameters) }.rows
+                : try await statement { try await $0.query("""
+                    WITH durability AS (
+                        SELECT set_config('synchronous_commit', $7, true)
+                    ), batch AS MATERIALIZED (
+                        -- The sequence looked up once, not per row: per row it was half the
+                        -- session's CPU for the statement (8.3 against 4.4 µs per job).
+                        SELECT nextval((SELECT pg_get_serial_sequence('sprout_jobs', 'id')::regclass)) AS id, payload, ordinal
+                        FROM unnest($1::text[]) WITH ORDINALITY AS batch(payload, ordinal)
+                        ORDER BY ordinal
+                    ), inserted AS (
+                        INSERT INTO sprout_jobs (id, job_type, payload, priority, timeout_seconds, retries, max_attempts)
+                        SELECT id, $2, payload, $3::int, $4::float8, $5::int, $6::int FROM batch
+                    ), woken AS (
+                        SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
+                    )
+                    -- The batch's creation time (one for all its rows) on its first row only,
+                    -- not formatted and sent again for each row.
+                    SELECT batch.id, CASE WHEN batch.ordinal = 1 THEN now()::text END
+                    FROM batch, woken, durability ORDER BY batch.ordinal
+                    """, parameters) }.rows
+                let created = ids.first?[1].string
+                var failures = encoded.failures[...]
+                // Born failed, in input order between the inserted ones: the jobs that could not be encoded.
+                func appendFailed() {
+                    while let failure = failures.first, failure.offset == handles.count - batch.lowerBound {
+                        handles.append(QueuedJob(unencodable: failure.error, queue: self))
+                        failures.removeFirst()
+                    }
+                }
+                for row in ids {
+                    appendFailed()
+                    let handle = QueuedJob<Job.Output>(id: row[0].int!, queue: self)
+                    // A handle still waiting on this id belongs to a job a server crash lost.
+                    waiting.removeValue(forKey: handle.id)?(.lost)
+                    wait(on: handle)
+                    if !durableSubmissions { createdAt[handle.id] = created }
+                    handles.append(handle)
+                }
+                appendFailed()
+                if analyze && !analyzed && batch.upperBound >= 1000 {
+                    analyzed = true
+                    // Hosts claim in the order of the partial index on available jobs; until the
+                    // table's statistics see the new rows (autovacuum looks once a minute), the
+                    // planner reads every available row and sorts them instead, for each claim:
+                    // 2-30 ms per claim with 10,000 queued, against 0.4 ms once analyzed. The plan
+                    // needs only how many rows are available, of which types and priorities: those
+                    // three columns from a tenth of the default sample take 2-11 ms with 10,000 to
+                    // 100,000 rows, the whole table's ANALYZE 8-72 ms, all before the next batch.
+                    try await statement { try await $0.execute(
+                        "SET LOCAL default_statistics_target = 10; ANALYZE sprout_jobs (state, job_type, priority)") }
+                }
+                if let nextEncoded { encoded = try await nextEncoded.get() }
             }
-            let ids = jobs.count == 1 ? try await statement { try await $0.query("""
-                WITH durability AS (
-                    SELECT set_config('synchronous_commit', $7, true)
-                ), inserted AS (
-                    INSERT INTO sprout_jobs (job_type, payload, priority, timeout_seconds, retries, max_attempts)
-                    VALUES ($2, $1, $3::int, $4::float8, $5::int, $6::int)
-                    RETURNING id, created_at
-                ), woken AS (
-                    SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
-                )
-                SELECT inserted.id, inserted.created_at::text FROM inserted, woken, durability
-                """, parameters) }.rows
-            : try await statement { try await $0.query("""
-                WITH durability AS (
-                    SELECT set_config('synchronous_commit', $7, true)
-                ), batch AS MATERIALIZED (
-                    -- The sequence looked up once, not per row: per row it was half the
-                    -- session's CPU for the statement (8.3 against 4.4 µs per job).
-                    SELECT nextval((SELECT pg_get_serial_sequence('sprout_jobs', 'id')::regclass)) AS id, payload, ordinal
-                    FROM unnest($1::text[]) WITH ORDINALITY AS batch(payload, ordinal)
-                    ORDER BY ordinal
-                ), inserted AS (
-                    INSERT INTO sprout_jobs (id, job_type, payload, priority, timeout_seconds, retries, max_attempts)
-                    SELECT id, $2, payload, $3::int, $4::float8, $5::int, $6::int FROM batch
-                ), woken AS (
-                    SELECT pg_notify('\(JobQueueSchema.availableChannel)', '')
-                )
-                -- The batch's creation time (one for all its rows) on its first row only,
-                -- not formatted and sent again for each row.
-                SELECT batch.id, CASE WHEN batch.ordinal = 1 THEN now()::text END
-                FROM batch, woken, durability ORDER BY batch.ordinal
-                """, parameters) }.rows
-            let created = ids.first?[1].string
-            for row in ids {
-                let handle = QueuedJob<Job.Output>(id: row[0].int!, queue: self)
-                // A handle still waiting on this id belongs to a job a server crash lost.
-                waiting.removeValue(forKey: handle.id)?(.lost)
-                wait(on: handle)
-                if !durableSubmissions { createdAt[handle.id] = created }
-                handles.append(handle)
-            }
-            if analyze && !analyzed && batch.upperBound >= 1000 {
-                analyzed = true
-                // Hosts claim in the order of the partial index on available jobs; until the
-                // table's statistics see the new rows (autovacuum looks once a minute), the
-                // planner reads every available row and sorts them instead, for each claim:
-                // 2-30 ms per claim with 10,000 queued, against 0.4 ms once analyzed. The plan
-                // needs only how many rows are available, of which types and priorities: those
-                // three columns from a tenth of the default sample take 2-11 ms with 10,000 to
-                // 100,000 rows, the whole table's ANALYZE 8-72 ms, all before the next batch.
-                try await statement { try await $0.execute(
-                    "SET LOCAL default_statistics_target = 10; ANALYZE sprout_jobs (state, job_type, priority)") }
-            }
-            if let nextPayloads { payloads = try await nextPayloads.get() }
+        } catch {
+            // Batches already committed stay queued without handles: the born-failed ones'
+            // errors are the caller's no more than the others'.
+            for handle in handles where handle.isReady { handle.markObserved() }
+            throw error
         }
         guard !finishedEarly.isEmpty else { return handles }
         var unread: [Int] = []
@@ -393,11 +424,6 @@ public final class JobQueue {
     static func submissionBatches(count: Int) -> [Range<Int>] {
         guard count > 1000 else { return [0..<count] }
         return [0..<100] + stride(from: 100, to: count, by: 1000).map { $0..<min(count, $0 + 1000) }
-    }
-
-    /// The jobs as JSON, in the array parameter the submission statement takes.
-    private static func payloads<Job: ProcessJob>(of jobs: ArraySlice<Job>) throws -> PostgresValue {
-        PostgresArrayLiteral.text(try jobs.map { try QueueJSON.encode($0) as String? })
     }
 
     // MARK: - Completions

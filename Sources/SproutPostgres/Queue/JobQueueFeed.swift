@@ -32,7 +32,9 @@ final class JobQueueFeed<Jobs: Sequence> where Jobs.Element: ProcessJob {
     }
 
     /// Submits the next batch of the input if it fits in the window beside `outstanding`
-    /// (jobs submitted and not yet read back); returns their handles, in input order (none
+    /// (jobs submitted and not yet read back); returns their handles, in input order, that of
+    /// a job that cannot be encoded born failed (see
+    /// ``JobQueue/submitAll(_:priority:timeout:retries:maxAttempts:)``) (none
     /// once the input is exhausted or while the window has no room for a whole batch:
     /// topping it up job by job would cost a statement per job).
     ///

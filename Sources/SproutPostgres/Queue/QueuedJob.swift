@@ -9,6 +9,9 @@ import Sprout
 /// on the queue's `NOTIFY` of completion, not on a polling loop.
 public final class QueuedJob<Output: Sendable>: Joinable {
     /// The job's id in `sprout_jobs`: another client may wait on it with ``JobQueue/job(id:as:)``.
+    /// 0 for a job of a map or ``JobQueue/submitAll(_:priority:timeout:retries:maxAttempts:)``
+    /// that could not be encoded: nothing was inserted for it, and its handle failed at once
+    /// with ``Sprout/ProcessPoolError/coding(job:detail:)``.
     public let id: Int
     private let outcome = AsyncResult<Output>()
     private let queue: JobQueue
@@ -17,6 +20,15 @@ public final class QueuedJob<Output: Sendable>: Joinable {
         self.id = id
         self.queue = queue
     }
+
+    /// The handle of a job that could not be encoded, failed with `error` (see ``id``).
+    convenience init(unencodable error: ProcessPoolError, queue: JobQueue) {
+        self.init(id: Self.neverInserted, queue: queue)
+        try? outcome.fail(error)
+    }
+
+    /// The ``id`` of a job that could not be encoded; the table's ids start at 1.
+    static var neverInserted: Int { 0 }
 
     /// True once the job has a recorded outcome.
     public var isReady: Bool { outcome.isReady }
@@ -45,6 +57,7 @@ public final class QueuedJob<Output: Sendable>: Joinable {
     /// host is told through `NOTIFY` and kills the process running it. It then fails with
     /// ``JobQueueError/cancelled(job:)``. Nothing happens if it already has an outcome.
     public func cancel() {
+        guard !isReady else { return }
         let queue = queue, id = id
         Hub.later {
             guard !queue.isClosed else { return }
