@@ -755,6 +755,25 @@ struct JobQueueTests {
         }
     }
 
+    @Test func anIdleHostClaimsAJobInsertedWithoutANotifyWithinAThirdOfItsLease() async throws {
+        // Leases of 3 s: an idle host's statement sessions claim once a second without a wake-up.
+        try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 3)) { fixture in
+            #expect(try await fixture.queue.submit(Square(2)).get(timeout: 30) == 4)
+            try await sleep(1.5)
+            // A row written by SQL of one's own, or whose NOTIFY the host missed: nothing wakes it.
+            let started = monotonicSeconds()
+            let id = try #require(try await fixture.db.query(
+                "INSERT INTO sprout_jobs (job_type, payload) VALUES ($1, '{\"n\":3}') RETURNING id", [.text(Square.jobName)]
+            ).rows[0][0].int)
+            #expect(try await fixture.queue.job(id: id, as: Int.self).get(timeout: 10) == 9)
+            let waited = monotonicSeconds() - started
+            print("a job inserted without NOTIFY ran after \(waited) s (lease 3 s)")
+            // A third of the lease, then the claim, the run and the answer.
+            #expect(waited < 1 + slack(1))
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func aClaimDoesNotWaitForAnswersBeingRecorded() async throws {
         // Leases of 30 s: the host's statements may wait 10 s before they time out.
         try await QueueFixture.run(seconds: 90, host: .init(processes: 1, lease: 30)) { fixture in

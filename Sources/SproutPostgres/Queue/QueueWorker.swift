@@ -254,6 +254,9 @@ final class QueueWorker {
             }
             // A drain ends as soon as the last answers are in, not at the next wake-up.
             if drained { break }
+            // Not only wake-ups end the wait: the claim after one that timed out finds a job no
+            // NOTIFY announced (a row inserted by SQL of one's own) a third of the lease later
+            // at most. (Jobs announced while the listener reconnected are looked for once it listens.)
             if outcomes.isEmpty && releases.isEmpty && !owesWakeUp { _ = try await wake.wait(timeout: statementTimeout) }
         }
     }
