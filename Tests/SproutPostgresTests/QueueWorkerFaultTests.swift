@@ -352,78 +352,29 @@ struct QueueWorkerFaultTests {
             defer { host.kill() }
             try await Self.slowClaims(of: "handed back", db)
             // A hand-back (available again, never started) of the marked job is refused.
-            try await Self.refuseUpdates(saying: "injected: hand-back refused", db, when: """
-                OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
-                AND NEW.payload LIKE '%handed back%'
-                """)
+            try await Self.refuseUpdates(saying: "injected: hand-back refused", db, when: Self.handBackOfTheMarkedJob)
             let job = try await fixture.queue.submit(EchoText("handed back"))
             try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
             let (status, output) = try await host.stop(timeout: 20)
             #expect(status == .exited(0))
             #expect(output.contains("gave up handing back 1 jobs"), "\(output)")
             // Its lease runs out (the host is gone) and another host runs it.
-            try await Self.dropInjectedFaults(db)
-            let other = try QueueHost(fixture.url, processes: 1, lease: 2)
-            defer { other.kill() }
-            #expect(try await job.get(timeout: 30) == "handed back")
+            try await Self.expectRunElsewhere(job, fixture, lease: 2)
             #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(2))
-            #expect(try await other.stop().0 == .exited(0))
         }
     }
 
     @Test func aHandBackRefusedTwiceIsNotGivenUpForAServerThatCannotBeReached() async throws {
-        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
-            let db = fixture.db
-            try await Self.dropInjectedFaults(db)
-            let url = try await Self.hostRoleURL(fixture)
-            // Leases of 12 s: statements and connecting may take 4 s.
-            let host = try QueueHost(url, processes: 1, lease: 12, logToStandardOutput: true)
-            defer { host.kill() }
-            // The marked job's hand-back is refused twice; the third try sleeps in the server
-            // (its session is ended below); the fourth goes through.
-            try await db.execute("""
-                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
-                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF nextval('test_hand_backs') <= 2 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
-                    IF currval('test_hand_backs') = 3 THEN PERFORM pg_sleep(60); END IF;
-                    RETURN NEW;
-                END $$;
-                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
-                    WHEN (OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
-                          AND NEW.payload LIKE '%handed back%')
-                    EXECUTE FUNCTION test_refuse();
-                """)
-            // The host's one process runs the first job; the second waits in its pool, and
-            // SIGTERM hands it back.
-            let nap = try await fixture.queue.submit(Nap(seconds: 12))
-            try await waitFor { try await fixture.state(of: nap.id) == "running" }
-            let job = try await fixture.queue.submit(EchoText("handed back"))
-            try await waitFor { try await fixture.state(of: job.id) == "running" }
-            let stopping = spawn { try await host.stop(timeout: 40) }
-            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
-            // Then the server makes no new session (its postmaster stopped, not its sessions:
-            // nothing sent meanwhile runs once it is back) and the host's sessions are ended:
-            // each try connects and times out after 4 s. Not the hand-back's fault: that must
-            // not count as its third refusal, which would give it up (its job waiting for its
-            // lease). Back before the leases, not extended meanwhile, run out.
+        // The third try sleeps in the server (its session is ended below). Then the server makes
+        // no new session (its postmaster stopped, not its sessions: nothing sent meanwhile runs
+        // once it is back) and the host's sessions are ended: each try connects and times out
+        // after 4 s. Back before the leases, not extended meanwhile, run out.
+        try await Self.expectHandBackNotGivenUp(thirdTry: "PERFORM pg_sleep(60);") { fixture in
             try fixture.server.signalPostmaster(SIGSTOP)
             defer { _ = try? fixture.server.signalPostmaster(SIGCONT) }
-            try await db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_host'")
+            try await fixture.db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_host'")
             try await sleep(5.5)
             try fixture.server.signalPostmaster(SIGCONT)
-            let (status, output) = try await stopping.get()
-            #expect(status == .exited(0))
-            #expect(output.contains("injected: hand-back refused") && !output.contains("gave up handing back"), "\(output)")
-            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
-            #expect(row.values == [.text("available"), .int(0)])
-            #expect(try await nap.get(timeout: 5) == 12)
-            try await Self.dropInjectedFaults(db)
-            let other = try QueueHost(fixture.url, processes: 1)
-            defer { other.kill() }
-            #expect(try await job.get(timeout: 30) == "handed back")
-            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
-            #expect(try await other.stop().0 == .exited(0))
         }
     }
 
@@ -434,18 +385,11 @@ struct QueueWorkerFaultTests {
             // Leases of 3 s: statements may take 1 s. Each hand-back of the marked job takes the
             // server 2 s and is then refused: the host's time limit ends every try while the
             // server runs `SELECT 1` at once, so each counts as the hand-back's own refusal.
-            try await Self.refuseUpdates(saying: "injected: too slow", after: 2, db, when: """
-                OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
-                AND NEW.payload LIKE '%handed back%'
-                """)
+            try await Self.refuseUpdates(saying: "injected: too slow", after: 2, db, when: Self.handBackOfTheMarkedJob)
             let host = try QueueHost(fixture.url, processes: 1, lease: 3, logToStandardOutput: true)
             defer { host.kill() }
-            // The host's one process runs the nap (the drain waits for it, so no failure of the
-            // drain's own gives up first); the second job waits in its pool, and SIGTERM hands it back.
-            let nap = try await fixture.queue.submit(Nap(seconds: 6))
-            try await waitFor { try await fixture.state(of: nap.id) == "running" }
-            let job = try await fixture.queue.submit(EchoText("handed back"))
-            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            // The drain waits for the nap, so no failure of the drain's own gives up first.
+            let (nap, job) = try await Self.napThenMarkedJob(fixture, napSeconds: 6)
             let (status, output) = try await host.stop(timeout: 40)
             #expect(status == .exited(0), "\(output)")
             #expect(output.contains("gave up handing back 1 jobs") && output.contains("no answer within 1.0 s"), "\(output)")
@@ -454,64 +398,18 @@ struct QueueWorkerFaultTests {
             #expect(try await nap.get(timeout: 5) == 6)
             #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(nap.id)]).rows[0][0] == .int(1))
             // Given up, the hand-back's lease runs out and another host runs the job.
-            try await Self.dropInjectedFaults(db)
-            let other = try QueueHost(fixture.url, processes: 1, lease: 2)
-            defer { other.kill() }
-            #expect(try await job.get(timeout: 30) == "handed back")
-            #expect(try await other.stop().0 == .exited(0))
+            try await Self.expectRunElsewhere(job, fixture, lease: 2)
         }
     }
 
     @Test func aHandBackPastItsTimeLimitWhileTheServerTakesNoSessionIsNotCountedAsRefused() async throws {
-        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
-            let db = fixture.db
-            try await Self.dropInjectedFaults(db)
-            let url = try await Self.hostRoleURL(fixture)
-            // Leases of 12 s: statements may take 4 s.
-            let host = try QueueHost(url, processes: 1, lease: 12, logToStandardOutput: true)
-            defer { host.kill() }
-            // The marked job's hand-back is refused twice; the third try takes the server 6 s and
-            // is then refused; the fourth goes through.
-            try await db.execute("""
-                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
-                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF nextval('test_hand_backs') <= 2 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
-                    IF currval('test_hand_backs') = 3 THEN
-                        PERFORM pg_sleep(6);
-                        RAISE EXCEPTION 'injected: hand-back refused late';
-                    END IF;
-                    RETURN NEW;
-                END $$;
-                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
-                    WHEN (OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL
-                          AND NEW.payload LIKE '%handed back%')
-                    EXECUTE FUNCTION test_refuse();
-                """)
-            let nap = try await fixture.queue.submit(Nap(seconds: 12))
-            try await waitFor { try await fixture.state(of: nap.id) == "running" }
-            let job = try await fixture.queue.submit(EchoText("handed back"))
-            try await waitFor { try await fixture.state(of: job.id) == "running" }
-            let stopping = spawn { try await host.stop(timeout: 40) }
-            try await waitFor { try await db.query(Self.sleeping).rows[0][0] == .int(1) }
-            // The third try sleeps in the server; the server then takes no new session of the
-            // host's (its sessions stay). Past its 4 s the try ends, and `SELECT 1`, on a new
-            // session, is refused: not the hand-back's fault, so not its third refusal, which
-            // would give it up (its job waiting for its lease). Let in again after that check.
-            try await db.execute("ALTER ROLE test_host NOLOGIN")
+        // The third try takes the server 6 s and is then refused; meanwhile the server takes no
+        // new session of the host's (its sessions stay). Past its 4 s the try ends, and `SELECT 1`,
+        // on a new session, is refused. Let in again after that check.
+        try await Self.expectHandBackNotGivenUp(thirdTry: "PERFORM pg_sleep(6); RAISE EXCEPTION 'injected: hand-back refused late';") { fixture in
+            try await fixture.db.execute("ALTER ROLE test_host NOLOGIN")
             try await sleep(6)
-            try await db.execute("ALTER ROLE test_host LOGIN")
-            let (status, output) = try await stopping.get()
-            #expect(status == .exited(0))
-            #expect(output.contains("injected: hand-back refused") && !output.contains("gave up handing back"), "\(output)")
-            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
-            #expect(row.values == [.text("available"), .int(0)])
-            #expect(try await nap.get(timeout: 5) == 12)
-            try await Self.dropInjectedFaults(db)
-            let other = try QueueHost(fixture.url, processes: 1)
-            defer { other.kill() }
-            #expect(try await job.get(timeout: 30) == "handed back")
-            #expect(try await other.stop().0 == .exited(0))
+            try await fixture.db.execute("ALTER ROLE test_host LOGIN")
         }
     }
 
@@ -624,12 +522,7 @@ struct QueueWorkerFaultTests {
             // one beat comes while a hand-back sleeps.
             let host = try QueueHost(fixture.url, processes: 1, lease: 0.6, logToStandardOutput: true)
             defer { host.kill() }
-            // The host's one process runs the nap; the second job waits in its pool, and
-            // SIGTERM hands it back.
-            let nap = try await fixture.queue.submit(Nap(seconds: 1.5))
-            try await waitFor { try await fixture.state(of: nap.id) == "running" }
-            let job = try await fixture.queue.submit(EchoText("handed back"))
-            try await waitFor { try await fixture.state(of: job.id) == "running" }
+            let (_, job) = try await Self.napThenMarkedJob(fixture, napSeconds: 1.5)
             let (status, output) = try await host.stop(timeout: 30)
             #expect(status == .exited(0), "\(output)")
             let windows = try await db.query("SELECT started::text, ended::text FROM test_hand_back_windows").rows.map(\.values)
@@ -642,10 +535,7 @@ struct QueueWorkerFaultTests {
             #expect(row.values == [.text("available"), .int(0)])
             try await Self.dropInjectedFaults(db)
             try await db.execute("DROP TABLE test_extensions, test_hand_back_windows")
-            let other = try QueueHost(fixture.url, processes: 1)
-            defer { other.kill() }
-            #expect(try await job.get(timeout: 30) == "handed back")
-            #expect(try await other.stop().0 == .exited(0))
+            try await Self.expectRunElsewhere(job, fixture)
         }
     }
 
@@ -699,6 +589,77 @@ struct QueueWorkerFaultTests {
             try await Self.dropInjectedFaults(db)
             try await db.execute("DROP SEQUENCE test_claims")
         }
+    }
+
+    /// A host (leases of 12 s: statements and connecting may take 4 s) runs a nap of 12 s and
+    /// holds the marked job in its pool; on SIGTERM it hands that job back, which the server
+    /// refuses twice, then runs `thirdTry` (PL/pgSQL in the trigger) for, while `cutOff` keeps
+    /// the host from the server, and lets through the fourth time. What failed the third try
+    /// was the server's, not the hand-back's fault: it must not count as its third refusal,
+    /// which would give it up (its job waiting for its lease). The job then runs elsewhere, attempts 1.
+    private static func expectHandBackNotGivenUp(
+        thirdTry: String, cutOff: @escaping @Hub @Sendable (QueueFixture) async throws -> Void
+    ) async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await dropInjectedFaults(db)
+            let url = try await hostRoleURL(fixture)
+            let host = try QueueHost(url, processes: 1, lease: 12, logToStandardOutput: true)
+            defer { host.kill() }
+            try await db.execute("""
+                DROP SEQUENCE IF EXISTS test_hand_backs; CREATE SEQUENCE test_hand_backs;
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF nextval('test_hand_backs') <= 2 THEN RAISE EXCEPTION 'injected: hand-back refused'; END IF;
+                    IF currval('test_hand_backs') = 3 THEN \(thirdTry) END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_refuse BEFORE UPDATE ON sprout_jobs FOR EACH ROW
+                    WHEN (\(handBackOfTheMarkedJob)) EXECUTE FUNCTION test_refuse();
+                """)
+            let (nap, job) = try await napThenMarkedJob(fixture, napSeconds: 12)
+            let stopping = spawn { try await host.stop(timeout: 40) }
+            try await waitFor { try await db.query(sleeping).rows[0][0] == .int(1) }
+            try await cutOff(fixture)
+            let (status, output) = try await stopping.get()
+            #expect(status == .exited(0))
+            #expect(output.contains("injected: hand-back refused") && !output.contains("gave up handing back"), "\(output)")
+            let row = try await db.query("SELECT state, attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0]
+            #expect(row.values == [.text("available"), .int(0)])
+            #expect(try await nap.get(timeout: 5) == 12)
+            try await expectRunElsewhere(job, fixture)
+            #expect(try await db.query("SELECT attempts FROM sprout_jobs WHERE id = $1", [.int(job.id)]).rows[0][0] == .int(1))
+        }
+    }
+
+    /// The update that hands the marked job (its payload holds "handed back") back: available
+    /// again, never started.
+    private static let handBackOfTheMarkedJob = """
+        OLD.state = 'running' AND NEW.state = 'available' AND NEW.started_at IS NULL AND NEW.payload LIKE '%handed back%'
+        """
+
+    /// Submits a nap of `napSeconds`, which a host with one process runs, then the marked job,
+    /// which waits in its pool (SIGTERM hands it back); returns them once both are running.
+    @Hub
+    private static func napThenMarkedJob(
+        _ fixture: QueueFixture, napSeconds: Double
+    ) async throws -> (nap: QueuedJob<Double>, job: QueuedJob<String>) {
+        let nap = try await fixture.queue.submit(Nap(seconds: napSeconds))
+        try await waitFor { try await fixture.state(of: nap.id) == "running" }
+        let job = try await fixture.queue.submit(EchoText("handed back"))
+        try await waitFor { try await fixture.state(of: job.id) == "running" }
+        return (nap, job)
+    }
+
+    /// Removes the injected faults and checks that a new host (leases of `lease` s) runs the
+    /// marked `job` and drains.
+    @Hub
+    private static func expectRunElsewhere(_ job: QueuedJob<String>, _ fixture: QueueFixture, lease: Double = 5) async throws {
+        try await dropInjectedFaults(fixture.db)
+        let other = try QueueHost(fixture.url, processes: 1, lease: lease)
+        defer { other.kill() }
+        #expect(try await job.get(timeout: 30) == "handed back")
+        #expect(try await other.stop().0 == .exited(0))
     }
 
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
