@@ -33,8 +33,20 @@ struct CountPrimes: ProcessJob {
     }
 }
 
+/// Answers with its worker's pid and when it started (CLOCK_MONOTONIC in ns, one clock for
+/// every process), after holding its worker `milliseconds`.
+struct StartedBy: ProcessJob {
+    var milliseconds: Int
+    func run() -> [Int64] {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        usleep(UInt32(milliseconds * 1000))
+        return [Int64(getpid()), Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)]
+    }
+}
+
 /// The job types `sprout-bench` serves as a pool worker.
-let processJobs: [any ProcessJob.Type] = [Noop.self, Double2.self, CountPrimes.self]
+let processJobs: [any ProcessJob.Type] = [Noop.self, Double2.self, CountPrimes.self, StartedBy.self]
 
 /// The process pool's workloads: start-up, round trip, many tiny tasks, CPU speedup.
 let processWorkloads: [Workload] = [
@@ -69,6 +81,37 @@ let processWorkloads: [Workload] = [
             return times.sorted()[times.count / 2] * 1000
         }
         report(milliseconds)
+    },
+    Workload(name: "pool-replace-pair", usage: "pool-replace-pair N: median ms from SIGKILL on both workers of an idle 2-worker pool at once until the later replacement starts a job, over N double kills (the earlier one's median on stderr): the fork server keeps one spare, so the second is forked on request") { arguments in
+        let count = intArgument(arguments, 0, 20)
+        let (first, second) = try Hub.run {
+            let pool = try await ProcessPool(workers: 2)
+            for _ in 0..<50 { _ = try await pool.run(StartedBy(milliseconds: 1)) }
+            var firsts: [Double] = []
+            var seconds: [Double] = []
+            for _ in 0..<count {
+                // The server forks its spare 1 ms after the last start: the last round's is ready.
+                try await sleep(0.02)
+                let killed = Set(pool.workerPIDs)
+                var time = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &time)
+                let start = Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+                for worker in killed { kill(worker, SIGKILL) }
+                // Each job holds its worker 20 ms, longer than a start: one per replacement.
+                let handles = try (0..<2).map { _ in try pool.submit(StartedBy(milliseconds: 20)) }
+                var answers: [[Int64]] = []
+                for handle in handles { answers.append(try await handle.get()) }
+                precondition(Set(answers.map { Int32($0[0]) }).count == 2 && answers.allSatisfy { !killed.contains(Int32($0[0])) })
+                let started = answers.map { Double($0[1] - start) / 1e6 }.sorted()
+                firsts.append(started[0])
+                seconds.append(started[1])
+            }
+            await pool.terminate()
+            return (firsts.sorted()[count / 2], seconds.sorted()[count / 2])
+        }
+        let line = "pool-replace-pair: the earlier replacement's median \(first) ms\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        report(second)
     },
     Workload(name: "pool-roundtrip", usage: "pool-roundtrip N: µs per job run one at a time on an idle 1-worker pool") { arguments in
         let count = intArgument(arguments, 0, 20_000)

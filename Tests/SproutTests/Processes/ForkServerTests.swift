@@ -264,18 +264,97 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
-    /// SIGKILL on the fork server while its spare waits: the spare ends too and is reaped,
-    /// the pool's worker serves on, and the next replacement comes from a new server.
-    @Test func theSpareEndsWithItsServer() async throws {
+    /// SIGKILL on the fork server while its spare waits, with no start pending: the spare
+    /// ends too and is reaped, the pool's worker serves on, and the next replacement comes
+    /// from a new server. A `stopped` spare (SIGSTOP) never sees its socket's end, and held
+    /// the server's control socket open: it stayed, stopped, for the program's life.
+    @Test(arguments: [false, true]) func theSpareEndsWithItsServer(stopped: Bool) async throws {
         let left = try await onHub {
             defer { ForkServerConnection.closeAll() }
             let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
             let first = try #require(ForkServerConnection.serverPID(for: workerExecutable))
             let spare = try await nextSpare()
+            // Ends it should the test fail: this process's child, reaped by its pidfd.
+            defer { kill(spare, SIGKILL) }
+            if stopped { kill(spare, SIGSTOP) }
             kill(first, SIGKILL)
             #expect(try await unreaped([spare]).isEmpty, "the spare of a dead server was left")
             #expect(try await pool.run(Square(5), timeout: 10) == 25, "the worker serves on")
             return try await expectTheNextReplacementFromANewServer(pool, replacing: first)
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// The spare stays while a pool of the program lives and ends with the last one: once
+    /// the last pool's `shutdown()` has returned, the spare has been reaped, no child of the
+    /// program is left in the server's group and the server forks no other; the next pool's
+    /// start forks one again, which the pool's `terminate()` ends the same way.
+    @Test func noSpareOutlivesTheLastPool() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            let first = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let server = try #require(ForkServerConnection.serverPID(for: workerExecutable))
+            let second = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            let spare = try await nextSpare()
+            defer { kill(spare, SIGKILL) }
+            try await first.shutdown()
+            #expect(isAlive(spare), "the spare stays while a pool lives")
+            try await second.shutdown()
+            #expect(kill(spare, 0) != 0, "the spare was left after the last pool's shutdown()")
+            try await sleep(slack(0.05))
+            #expect(ForkServerConnection.sparePIDs(for: workerExecutable).isEmpty, "a spare was forked with no pool")
+            #expect(children(inGroup: server).filter { $0 != server }.isEmpty, "children of the server's group were left")
+            let third = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+            #expect(ForkServerConnection.serverPID(for: workerExecutable) == server, "the same server")
+            let next = try await nextSpare(besides: [spare])
+            defer { kill(next, SIGKILL) }
+            #expect(try await third.run(Square(3), timeout: 10) == 9)
+            await third.terminate()
+            #expect(kill(next, 0) != 0, "the spare was left after the last pool's terminate()")
+            ForkServerConnection.closeAll()
+            return try await survivors(first.spawnedPIDs + second.spawnedPIDs + third.spawnedPIDs + [server])
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
+    /// A fork server started by a parent that does not say it speaks the server's wire
+    /// protocol (a build from before spares, which has no word for it) or says another
+    /// (`executable:` may name a program of another build) forks no spare: that parent
+    /// would not adopt it (``ForkServerMessage``'s `p`), and it would stay its zombie. The
+    /// requested worker is still forked; its hello names its protocol, which such a parent
+    /// refuses (`aWorkerOfAnotherProtocolVersionIsRefusedAtItsHello`). For a parent of its
+    /// own protocol the server forks a spare after the worker.
+    @Test(arguments: [nil, WorkerEnvironment.protocolVersion - 1, WorkerEnvironment.protocolVersion])
+    func aServerForksSparesOnlyForAParentOfItsProtocol(parentProtocol: Int?) async throws {
+        let left = try await onHub {
+            let (server, control) = try ForkServerConnection.spawnServer(workerExecutable, protocolVersion: parentProtocol)
+            _ = fcntl(control, F_SETFL, fcntl(control, F_GETFL) | O_NONBLOCK)
+            var channel: [Int32] = [-1, -1]
+            var passing: [Int32] = [-1, -1]
+            try #require(socketpair(AF_UNIX, SocketPairKind.stream, 0, &channel) == 0)
+            try #require(socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &passing) == 0)
+            let request = ForkServerMessage(kind: .startWorker, numbers: [1], descriptors: [1, 2, channel[1], passing[1]])
+            let sent = request.send(on: control)
+            close(channel[1])
+            close(passing[1])
+            var messages: [ForkServerMessage] = []
+            let hasProtocol = parentProtocol == WorkerEnvironment.protocolVersion
+            if sent == 0 {
+                try await read(control, into: &messages, within: slack(10)) { $0.contains { $0.kind == .started } }
+                try await read(control, into: &messages, within: hasProtocol ? slack(5) : slack(0.3)) { $0.contains { $0.kind == .spare } }
+            }
+            let worker = messages.first { $0.kind == .started }.flatMap { $0.numbers.count == 2 ? $0.numbers[1] : nil }
+            let spare = messages.first { $0.kind == .spare }.flatMap(\.numbers.first)
+            // The worker exits at its channel's end, the server at its control socket's and
+            // the spare at its socket's; both workers are this process's children.
+            close(channel[0])
+            close(passing[0])
+            close(control)
+            for pid in [worker, spare].compactMap({ $0 }) { try await reap(pid) }
+            #expect(sent == 0, "the request was sent")
+            #expect(worker != nil, "the server forked the requested worker")
+            #expect((spare != nil) == hasProtocol, "a spare for a parent of protocol \(parentProtocol.map(String.init) ?? "none")")
+            return try await survivors([server.pid] + [worker, spare].compactMap { $0 })
         }
         #expect(left.isEmpty, "processes left: \(left)")
     }
@@ -336,6 +415,40 @@ private func nextSpare(besides: [Int32] = []) async throws -> Int32 {
         try await sleep(0.005)
     }
     throw Timeout(seconds: slack(5))
+}
+
+/// Reads fork server messages from `control` (non-blocking) into `messages` until `done`
+/// holds for them or `seconds` have passed.
+@Hub
+private func read(_ control: Int32, into messages: inout [ForkServerMessage], within seconds: Double,
+                  until done: ([ForkServerMessage]) -> Bool) async throws {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ForkServerMessage.maxBytes, alignment: 8)
+    defer { buffer.deallocate() }
+    let deadline = monotonicNanoseconds() + nanoseconds(seconds)
+    while !done(messages), monotonicNanoseconds() < deadline {
+        switch ForkServerMessage.receive(on: control, buffer: buffer) {
+        case .message(let message):
+            for fd in message.descriptors { close(fd) }
+            messages.append(message)
+        case .invalid:
+            continue
+        case .nothing:
+            try await sleep(0.005)
+        case .end:
+            return
+        }
+    }
+}
+
+/// Reaps `pid`, a child of this process that is ending, within 5 s (else kills it first).
+@Hub
+private func reap(_ pid: Int32) async throws {
+    let deadline = monotonicNanoseconds() + nanoseconds(slack(5))
+    var status: Int32 = 0
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        if monotonicNanoseconds() > deadline { kill(pid, SIGKILL) }
+        try await sleep(0.005)
+    }
 }
 
 /// Those of `pids` that still exist, running or zombies, after up to `seconds`: a child

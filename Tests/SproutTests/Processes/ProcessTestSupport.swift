@@ -30,6 +30,23 @@ func parentPID(_ pid: Int32) -> Int32 {
     statFields("/proc/\(pid)/stat").flatMap { $0.count > 1 ? Int32($0[1]) : nil } ?? -1
 }
 
+/// The processes that are this process's children in process group `group`, zombies
+/// included (a fork server's group holds its spares).
+func children(inGroup group: Int32) -> [Int32] {
+    guard let directory = opendir("/proc") else { return [] }
+    defer { closedir(directory) }
+    var found: [Int32] = []
+    let parent = getpid()
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // The parent and the group are fields 4 and 5 of the file, 2 and 3 after the command name.
+        guard let pid = Int32(name), let fields = statFields("/proc/\(pid)/stat"), fields.count > 2,
+              Int32(fields[1]) == parent, Int32(fields[2]) == group else { continue }
+        found.append(pid)
+    }
+    return found
+}
+
 /// The names in /dev/shm that `pid` could have made (`sprout-<pid>-<serial>`, what shared
 /// memory was named before it became a memfd: a check that none comes back), or every name
 /// there if `pid` is `nil`.

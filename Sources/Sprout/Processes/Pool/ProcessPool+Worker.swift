@@ -11,7 +11,10 @@ extension ProcessPool {
     /// no pool's worker until then, and costs one more idle process per fork server (96 KiB
     /// of memory of its own, 1.1 MiB counting its share of what it shares with the server:
     /// `Private_Dirty` and `Pss` of its `/proc/<pid>/smaps_rollup` in `sprout-bench-pool`).
-    /// Both exit with the program.
+    /// The spare exists from here and while a pool of this program lives: when the last
+    /// pool's ``ProcessPool/shutdown(wait:cancelPending:)`` (or `join`, `terminate`) returns,
+    /// it has ended and been reaped, and the next pool's first start forks one again. The
+    /// server exits with the program.
     /// `SPROUT_FORK_SERVER=0` in the environment turns it off. A program started as a fork
     /// server (a pool's ``WorkerStart/forkServer``, or a replacement for one that died)
     /// serves as one from here and never returns.
@@ -27,7 +30,8 @@ extension ProcessPool {
     /// - Throws: nothing today; reserved so a future check of `jobs` is not source-breaking.
     public nonisolated static func serveIfWorker(jobs: [any ProcessJob.Type], coder: any ProcessCoder = JSONProcessCoder()) throws {
         if let control = ForkServer.controlFromEnvironment {
-            ForkServer.serve(control: control, jobs: RegisteredJob.table(jobs), coder: coder)
+            ForkServer.serve(control: control, jobs: RegisteredJob.table(jobs), coder: coder,
+                             forksSpares: ForkServer.parentSpeaksThisProtocol)
         }
         guard let channel = WorkerEnvironment.workerChannel else {
             ForkServer.startEarly(jobs: RegisteredJob.table(jobs), coder: coder)

@@ -90,6 +90,9 @@ public final class ProcessPool {
     private var nextID: UInt64 = 1
     private var jobNames: [ObjectIdentifier: (String, [UInt8])] = [:]
     private var shutdownHook: ShutdownHook?
+    /// True from the start of the workers until the pool has ended: a fork server keeps its
+    /// spare while some pool of its program does (``ForkServerConnection/poolStarted(executable:)``).
+    private var countsForSpares = false
     /// Average seconds per job recently, to decide whether workers may queue a second batch.
     private(set) var meanTaskSeconds = Double.infinity
     /// Chunk frames (``FrameKind/jobChunk``) sent so far, for tests that check a map used them.
@@ -165,6 +168,10 @@ public final class ProcessPool {
         } else {
             self.initializer = nil
         }
+        if start != .spawn {
+            countsForSpares = true
+            ForkServerConnection.poolStarted(executable: self.executable)
+        }
         for _ in 0..<size { try startWorker() }
         shutdownHook = Hub.onShutdown { [weak self] in await self?.terminate() }
         try await waitUntil { pool in
@@ -185,6 +192,7 @@ public final class ProcessPool {
             worker.kill()
         }
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
+        _ = endCountingForSpares()
     }
 
     /// The number of CPUs this process may run on — its affinity mask (`taskset`), limited
@@ -808,6 +816,9 @@ public final class ProcessPool {
         if case .open = state { throw ProcessPoolError.stillOpen }
         try await waitUntil { $0.workers.isEmpty && $0.retiring.isEmpty }
         removeHook()
+        do {
+            try await waitUntilReaped(endCountingForSpares())
+        } catch is Timeout {}
     }
 
     /// Closes the pool and, when `wait` is true, waits for its jobs and workers to finish —
@@ -847,11 +858,31 @@ public final class ProcessPool {
         }
         try? await waitUntil(timeout: killGrace + 5) { $0.retiring.isEmpty && $0.workers.isEmpty }
         removeHook()
+        try? await waitUntilReaped(endCountingForSpares())
     }
 
     private func removeHook() {
         if let shutdownHook { Hub.removeShutdownHook(shutdownHook) }
         shutdownHook = nil
+    }
+
+    /// The pool starts no more workers: its fork server needs no spare for it. Returns the
+    /// spares killed because it was the program's last pool (``ForkServerConnection/poolEnded(executable:)``).
+    private func endCountingForSpares() -> [ForkedChild] {
+        guard countsForSpares else { return [] }
+        countsForSpares = false
+        return ForkServerConnection.poolEnded(executable: executable)
+    }
+
+    /// Waits until `spares`, SIGKILLed, have been reaped: the last pool's end leaves no
+    /// child of it behind. Within a second (a killed process in uninterruptible sleep ends
+    /// later, and is reaped then).
+    ///
+    /// - Throws: ``Timeout`` after a second; `CancellationError` if the calling greenlet is killed.
+    private func waitUntilReaped(_ spares: [ForkedChild]) async throws {
+        guard !spares.isEmpty else { return }
+        for spare in spares { spare.onExit { [weak self] _ in self?.wakeWaiters() } }
+        try await waitUntil(timeout: 1) { _ in spares.allSatisfy { $0.exitStatus != nil } }
     }
 
     // MARK: Environment
@@ -876,7 +907,8 @@ public final class ProcessPool {
         var entry = environ
         while let pointer = entry.pointee {
             let line = String(cString: pointer)
-            if !line.hasPrefix(WorkerEnvironment.marker + "=") && !line.hasPrefix(ForkServer.marker + "=") { result.append(line) }
+            if !line.hasPrefix(WorkerEnvironment.marker + "=") && !line.hasPrefix(ForkServer.marker + "=")
+                && !line.hasPrefix(ForkServer.protocolMarker + "=") { result.append(line) }
             entry += 1
         }
         return result

@@ -11,8 +11,11 @@ extension ForkServer {
     ///
     /// A spare is no worker: the parent adopts it when the server announces it (to reap it),
     /// and no pool counts it until a request names it. It ends with its server: the end of
-    /// its socket (the server exited or was killed) makes it exit. Its cost is one more
-    /// process per fork server, most of its memory shared with the server (see
+    /// its socket (the server exited or was killed) makes it exit, and the parent kills it
+    /// then too (a stopped spare sees no end). It ends when the parent's last pool ends
+    /// (``ForkServerMessage``'s `n`); the parent kills it as well and waits until it is
+    /// reaped, so no pool leaves it behind. Its cost is one more process per fork server
+    /// while a pool lives, most of its memory shared with the server (see
     /// ``ProcessPool/serveIfWorker(jobs:coder:)``).
     struct Spare {
         let pid: Int32
@@ -38,6 +41,11 @@ extension ForkServer {
             // unused.
             _ = ForkServerMessage(kind: .spare, numbers: [pid]).send(on: control)
             return Spare(pid: pid, socket: pair[0])
+        }
+
+        /// Lets the spare go: it sees its socket's end and exits, and the parent reaps it.
+        func drop() {
+            close(socket)
         }
 
         /// Passes `request` (its descriptors too) to the spare, which becomes that worker;

@@ -30,6 +30,18 @@ enum ForkServer {
     static let switchMarker = "SPROUT_FORK_SERVER"
     /// The descriptor a fork server started again finds its control socket on.
     static let controlFD: Int32 = 3
+    /// Set by the parent in a program it starts again as a fork server: the wire protocol
+    /// the parent speaks (``WorkerEnvironment/protocolVersion``). The server forks spares
+    /// only for a parent of its own protocol: a parent of another build (`executable:` names
+    /// another program) would not adopt them (``ForkServerMessage``'s `p`), and each would
+    /// stay its zombie; it refuses the workers anyway, at their hello, naming both versions.
+    static let protocolMarker = "SPROUT_FORK_SERVER_PROTOCOL"
+
+    /// Whether the parent that started this program as a fork server speaks this build's
+    /// wire protocol (``protocolMarker``).
+    static var parentSpeaksThisProtocol: Bool {
+        getenv(protocolMarker).flatMap { Int(String(cString: $0)) } == WorkerEnvironment.protocolVersion
+    }
 
     /// The control socket's descriptor when this program was started as a fork server.
     static var controlFromEnvironment: Int32? {
@@ -57,7 +69,7 @@ enum ForkServer {
         let pid = fork()
         if pid == 0 {
             close(pair[0])
-            serve(control: pair[1], jobs: jobs, coder: coder)
+            serve(control: pair[1], jobs: jobs, coder: coder, forksSpares: true)
         }
         close(pair[1])
         guard pid > 0 else {
@@ -69,8 +81,10 @@ enum ForkServer {
 
     /// The server's loop: hands each request to the spare (or forks a worker for it when
     /// there is none), forks the next spare once no request waits, and exits when the parent
-    /// closes the control socket.
-    static func serve(control: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder) -> Never {
+    /// closes the control socket. Spares are forked only if `forksSpares` (the parent adopts
+    /// them), and only while some pool of the parent may need one: from the start and from
+    /// each request on, not after the parent said none does (`n`, its last pool ended).
+    static func serve(control: Int32, jobs: [String: RegisteredJob], coder: any ProcessCoder, forksSpares: Bool) -> Never {
         // The terminal's Ctrl-C reaches the whole process group: the parent decides.
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
@@ -88,11 +102,12 @@ enum ForkServer {
         let hello = warmUp(jobs: jobs, coder: coder)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ForkServerMessage.maxBytes, alignment: 8)
         var spare: Spare?
+        var sparesWanted = forksSpares
         while true {
             // The next spare is forked once no request came for a millisecond: requests that
             // come together (a pool's first workers) are forked at once, neither held up by
             // nor sharing the CPUs with a fork for later.
-            if spare == nil, !hasInput(control, within: spareDelay) {
+            if spare == nil, sparesWanted, !hasInput(control, within: spareDelay) {
                 spare = Spare.start(control: control, jobs: jobs, coder: coder, hello: hello)
             }
             switch ForkServerMessage.receive(on: control, buffer: buffer) {
@@ -101,11 +116,17 @@ enum ForkServer {
                 exit(0)
             case .nothing, .invalid:
                 continue
+            case .message(let request) where request.kind == .dropSpare:
+                // The parent's last pool ended: no idle worker-sized process stays with it.
+                for fd in request.descriptors { close(fd) }
+                spare.take()?.drop()
+                sparesWanted = false
             case .message(let request):
                 guard request.kind == .startWorker, request.descriptors.count == 4, let sequence = request.numbers.first else {
                     for fd in request.descriptors { close(fd) }
                     continue
                 }
+                sparesWanted = forksSpares
                 // The spare becomes the worker: no fork while the parent waits.
                 if let taken = spare.take() {
                     if taken.hand(request) {

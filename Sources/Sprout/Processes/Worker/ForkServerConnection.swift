@@ -25,6 +25,9 @@ final class ForkServerConnection {
     /// server announces the next, as an answer naming one can still come (the server hands
     /// a spare its request, then answers, then forks the next).
     private var spares: [Int32: ForkedChild] = [:]
+    /// False from when the program's last pool ended until a worker is asked for again: a
+    /// spare announced meanwhile is killed at once (``dropSpares()``).
+    private var sparesWanted = true
     /// True once the server has answered: it is up, and answers within a fork's time.
     private var hasAnswered: Bool
     /// False once the server is gone or given up on: it takes no more requests. Its control
@@ -40,6 +43,26 @@ final class ForkServerConnection {
 
     /// Servers by worker program: an entry stays once made, so a dead one is started again.
     private static var servers: [String: ForkServerConnection] = [:]
+    /// How many pools that may ask a server for workers live, by worker program
+    /// (``poolStarted(executable:)``, ``poolEnded(executable:)``).
+    private static var livePools: [String: Int] = [:]
+
+    /// A pool of `executable`'s workers starts: its server keeps a spare while it lives.
+    static func poolStarted(executable: String) {
+        livePools[executable, default: 0] += 1
+    }
+
+    /// A pool of `executable`'s workers has ended (no worker left, none to start). When it
+    /// was the last, no pool needs a spare: the server is told to drop its spare and fork
+    /// none until the next request, and the spares are killed here too. Returns them, to be
+    /// waited for: a program whose last pool has shut down keeps no idle worker-sized
+    /// process beside the server.
+    static func poolEnded(executable: String) -> [ForkedChild] {
+        let left = (livePools[executable] ?? 1) - 1
+        livePools[executable] = left > 0 ? left : nil
+        guard left <= 0, let server = servers[executable] else { return [] }
+        return server.dropSpares()
+    }
 
     /// The fork server to start a worker of `executable` with, or `nil` to run it again.
     /// `.automatic` uses the server this program forked at start-up (and its successors);
@@ -103,17 +126,34 @@ final class ForkServerConnection {
         // server has taken its place.
         watcher?.setCallback(events: .readable) { _, _ in self.readAnswers() }
         if let forked = server as? ForkedChild { forked.reapHere() }
-        server.onExit { [weak self] _ in self?.isOpen = false }
+        server.onExit { [weak self] _ in self?.serverEnded() }
     }
 
     /// Runs `executable` again as a fork server (it becomes one in its `serveIfWorker`).
     private convenience init(spawning executable: String) throws(HubError) {
+        // The protocol marker lets the server fork spares: this program adopts them.
+        let (child, control) = try Self.spawnServer(executable, protocolVersion: WorkerEnvironment.protocolVersion)
+        do {
+            try self.init(control: control, server: child, isUp: false)
+        } catch {
+            try? child.signal(SIGKILL)
+            throw error
+        }
+    }
+
+    /// Runs `executable` again as a fork server for a parent that says it speaks wire
+    /// protocol `protocolVersion` (none: a parent that does not say, as builds before
+    /// version 7); returns the server and this side's end of its control socket.
+    ///
+    /// - Throws: ``HubError`` if the socket or the process cannot be made.
+    static func spawnServer(_ executable: String, protocolVersion: Int?) throws(HubError) -> (SpawnedChild, Int32) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, SocketPairKind.seqpacket, 0, &pair) == 0 else {
             throw HubError(code: -errno, operation: "socketpair for a fork server")
         }
         var spec = ChildSpec(executable: executable)
         spec.environment = ProcessPool.inheritedEnvironment() + ["\(ForkServer.marker)=\(ForkServer.controlFD)"]
+            + (protocolVersion.map { ["\(ForkServer.protocolMarker)=\($0)"] } ?? [])
         spec.stdio = [.ignore, .ignore, .inherit(2), .inherit(pair[1])]
         let child: SpawnedChild
         do {
@@ -123,12 +163,7 @@ final class ForkServerConnection {
             throw error
         }
         close(pair[1])
-        do {
-            try self.init(control: pair[0], server: child, isUp: false)
-        } catch {
-            try? child.signal(SIGKILL)
-            throw error
-        }
+        return (child, pair[0])
     }
 
     /// Asks the server to fork a worker of `executable` whose stdout, stderr, channel and
@@ -140,6 +175,8 @@ final class ForkServerConnection {
     func startWorker(executable: String, environment: [String], descriptors: [Int32]) throws(HubError) -> RequestedChild {
         guard isOpen else { throw HubError(code: -EPIPE, operation: "ask a fork server that has ended for a worker") }
         let child = try RequestedChild(executable: executable, environment: environment, descriptors: descriptors)
+        // The server forks spares again from this request on.
+        sparesWanted = true
         sequence &+= 1
         var request = ForkServerMessage(kind: .startWorker, numbers: [sequence], descriptors: descriptors)
         for line in environment {
@@ -172,7 +209,11 @@ final class ForkServerConnection {
                 if answer.kind == .spare, numbers.count == 1 {
                     hasAnswered = true
                     spares = spares.filter { $0.value.exitStatus == nil }
-                    if let spare = announce(pid: numbers[0]) { spares[spare.pid] = spare }
+                    if let spare = announce(pid: numbers[0]) {
+                        spares[spare.pid] = spare
+                        // Forked before the server read that no pool needs it.
+                        if !sparesWanted { try? spare.signal(SIGKILL) }
+                    }
                     continue
                 }
                 guard numbers.count == 2, let (child, limit) = pending.removeValue(forKey: numbers[0]) else { continue }
@@ -241,7 +282,7 @@ final class ForkServerConnection {
         // late (a ThreadSanitizer build's exit waits a second), and a pending request would
         // be abandoned, or, its server dead already, wait for ever. Killed, they let the
         // socket end now.
-        for spare in spares.values { try? spare.signal(SIGKILL) }
+        _ = killSpares()
         _ = Hub.schedule(after: Self.answerLimit) { [weak self] in
             guard let self, self.watcher != nil else { return }
             self.reapUnannounced()
@@ -249,6 +290,39 @@ final class ForkServerConnection {
             self.pending = [:]
             self.closeControl()
         }
+    }
+
+    /// No pool needs a spare any more: tells the server to drop its spare and fork none until
+    /// the next request, and kills the spares (one announced later is killed as it is
+    /// announced). Returns the spares killed.
+    private func dropSpares() -> [ForkedChild] {
+        sparesWanted = false
+        guard watcher != nil else { return killSpares() }
+        // A spare announced already is taken first, so it is killed and waited for too.
+        readAnswers()
+        // A full socket leaves the server its spare, which this kills: the next request's
+        // hand-over then fails and the server forks the worker.
+        if isOpen { _ = ForkServerMessage(kind: .dropSpare).send(on: control, waiting: false) }
+        return killSpares()
+    }
+
+    /// SIGKILLs the spares that have not ended; returns them.
+    private func killSpares() -> [ForkedChild] {
+        let live = spares.values.filter { $0.exitStatus == nil }
+        for spare in live { try? spare.signal(SIGKILL) }
+        return live
+    }
+
+    /// The server ended (killed, or at its control socket's end). Its spares wait for a
+    /// request it can no longer hand them; each exits when it sees its own socket's end,
+    /// but a stopped one never does and would stay for the program's life (it also holds
+    /// the control socket open). With no start pending none of them can be becoming a
+    /// worker, so all are killed now; with one pending, the answer limit (``giveUp()``)
+    /// kills them if no answer comes.
+    private func serverEnded() {
+        isOpen = false
+        if watcher != nil { readAnswers() }
+        if pending.isEmpty { _ = killSpares() }
     }
 
     /// Kills and reaps every process of the server's group that is this program's child and
@@ -287,10 +361,13 @@ final class ForkServerConnection {
     private static let startLimit = 10.0
 
     /// Closes the control socket (a live server exits at its end; its workers, this
-    /// program's children, are not affected); pending requests run the program again.
+    /// program's children, are not affected) and kills the spares; pending requests run the
+    /// program again.
     private func closeControl() {
         isOpen = false
         guard let watcher else { return }
+        // Nothing can hand them a request now; a stopped one would not see the server's end.
+        _ = killSpares()
         watcher.close()
         self.watcher = nil
         close(control)

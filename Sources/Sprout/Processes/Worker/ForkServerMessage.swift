@@ -5,12 +5,16 @@ import Glibc
 ///
 /// Parent → server: `w` + the request's sequence number + the worker's environment
 /// (`NAME=value` strings, each ended by a NUL) with its stdout, stderr, channel and
-/// descriptor-channel ends. Server → parent: `s` + sequence + pid (the worker started; the
-/// worker sends the same message too), `e` + sequence + errno (the fork failed), or `p` +
-/// pid (a spare was forked, ``ForkServer/Spare``: the parent adopts it).
+/// descriptor-channel ends, or `n` (no pool needs a spare now: drop it, fork none until the
+/// next `w`). Server → parent: `s` + sequence + pid (the worker started; the worker sends the
+/// same message too), `e` + sequence + errno (the fork failed), or `p` + pid (a spare was
+/// forked, ``ForkServer/Spare``: the parent adopts it). `p` and `n` came with wire protocol 7
+/// (``WorkerEnvironment/protocolVersion``): a server forks spares only for a parent that says
+/// it speaks its protocol (``ForkServer/protocolMarker``).
 struct ForkServerMessage {
     enum Kind: UInt8 {
         case startWorker = 0x77 // w
+        case dropSpare = 0x6E   // n
         case started = 0x73     // s
         case failed = 0x65      // e
         case spare = 0x70       // p

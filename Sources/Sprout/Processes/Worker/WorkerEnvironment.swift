@@ -9,8 +9,9 @@ package enum WorkerEnvironment {
     static let channelFD: Int32 = 3
     /// The descriptor a worker receives passed descriptors on.
     static let descriptorFD: Int32 = 4
-    /// Bumped when the wire format changes, so a stale worker binary is refused clearly.
-    static let protocolVersion = 6
+    /// Bumped when the wire format changes, so a stale worker binary is refused clearly
+    /// (7: a fork server's spare, its `p` and `n` messages, ``ForkServerMessage``).
+    static let protocolVersion = 7
 
     /// Says the worker has a ``WorkerLedger`` (shared memory where it counts the jobs it
     /// starts, finds the jobs cancelled after they were sent, and holds back answers); its
