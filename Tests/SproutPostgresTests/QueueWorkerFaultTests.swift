@@ -11,7 +11,7 @@ import Glibc
 /// server error: errors holding U+0000, an answer refused every time, its failure too, a SIGTERM
 /// while a claim is in flight, a hand-back refused while draining (and then held up by a server
 /// that makes no new session), refused lease extensions, a hung server and one that is down as
-/// an answer goes.
+/// an answer goes, a listener cut off while a job is announced.
 @Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct QueueWorkerFaultTests {
     @Test func errorsHoldingUPlus0000AreRecordedWithUPlusFFFDInItsPlace() async throws {
@@ -410,6 +410,38 @@ struct QueueWorkerFaultTests {
             try await fixture.db.execute("ALTER ROLE test_host NOLOGIN")
             try await sleep(6)
             try await fixture.db.execute("ALTER ROLE test_host LOGIN")
+        }
+    }
+
+    @Test func aJobAnnouncedWhileTheHostsListenerReconnectsIsClaimedOnceItListensAgain() async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            let url = try await Self.hostRoleURL(fixture)
+            // Leases of 30 s: without a wake-up, an idle host claims only every 10 s.
+            let host = try QueueHost(url, processes: 1, lease: 30)
+            defer { host.kill() }
+            #expect(try await fixture.queue.submit(Square(2)).get(timeout: 30) == 4)
+            // The host's listener cut off and kept out (its other sessions stay): the next
+            // job's NOTIFY reaches nobody.
+            let listeners = "SELECT count(*)::int FROM pg_stat_activity WHERE usename = 'test_host' AND query LIKE 'LISTEN%'"
+            try await waitFor { try await db.query(listeners).rows[0][0] == .int(1) }
+            try await db.execute("ALTER ROLE test_host NOLOGIN")
+            try await db.execute("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'test_host' AND query LIKE 'LISTEN%'
+                """)
+            try await waitFor { try await db.query(listeners).rows[0][0] == .int(0) }
+            let job = try await fixture.queue.submit(Square(3))
+            try await sleep(0.5)
+            #expect(try await fixture.state(of: job.id) == "available")
+            let started = monotonicSeconds()
+            try await db.execute("ALTER ROLE test_host LOGIN")
+            #expect(try await job.get(timeout: 30) == 9)
+            let waited = monotonicSeconds() - started
+            print("a job announced while the host's listener was out ran \(waited) s after it could listen again")
+            // The listener's next try (its backoff is 1 s at most), then a claim: not the
+            // timed claim, 10 s after the host's last statement.
+            #expect(waited < slack(4))
+            #expect(try await host.stop().0 == .exited(0))
         }
     }
 
