@@ -6,13 +6,14 @@
 /// looks its metadata up in the runtime's cache first (about 330 instructions, a tenth of a
 /// tiny map job's worker side), while a method of this class finds `Container`'s metadata in
 /// its own instance.
-final class KeptContainer<Container>: SharedContainer {
-    /// In memory of its own, so that `hasCopies` reads the reference where it lies.
+final class KeptContainer<Container> {
+    /// In memory of its own, so that ``keptContainerHasCopies(at:)`` reads the reference
+    /// where it lies.
     private let container = UnsafeMutablePointer<Container>.allocate(capacity: 1)
 
     init(_ container: Container) {
         // A keyed container is one reference to its box (the standard library's only field),
-        // which `hasCopies` tests.
+        // which ``keptContainerHasCopies(at:)`` tests.
         precondition(MemoryLayout<Container>.size == MemoryLayout<AnyObject>.size, "a keyed container is one reference")
         self.container.initialize(to: container)
     }
@@ -27,25 +28,21 @@ final class KeptContainer<Container>: SharedContainer {
     @inline(never)
     func copy() -> Container { container.pointee }
 
-    /// Whether a copy handed out is still alive: every copy shares the kept one's box, so
-    /// the box then has another owner. A value that keeps its container past its own
-    /// `init(from:)` or `encode(to:)` is found this way, before the container serves the next.
-    var hasCopies: Bool {
-        // Read as a reference of a native class of ours: the box is one (a class of the
-        // standard library), and the uniqueness check reads only its reference count. As
-        // `AnyObject`, the check answers `false` for a unique object in a debug build
-        // (Swift 6.3, Swift 6 mode).
-        UnsafeMutableRawPointer(container).withMemoryRebound(to: NativeObject.self, capacity: 1) {
-            !isKnownUniquelyReferenced(&$0.pointee)
-        }
-    }
+    /// Where the container lies, for ``keptContainerHasCopies(at:)``: the kept container's
+    /// holder tests it there without a reference to this object counted or a dynamic call.
+    var storage: UnsafeMutableRawPointer { UnsafeMutableRawPointer(container) }
 }
 
-/// Any native Swift object, seen only through a reference (``KeptContainer/hasCopies``).
+/// Whether a copy handed out of the kept container at `storage` (a ``KeptContainer``'s, which
+/// must be alive) is still alive: every copy shares the kept one's box, so the box then has
+/// another owner. A value that keeps its container past its own `init(from:)` or
+/// `encode(to:)` is found this way, before the container serves the next.
+func keptContainerHasCopies(at storage: UnsafeMutableRawPointer) -> Bool {
+    // Read as a reference of a native class of ours: the box is one (a class of the standard
+    // library), and the uniqueness check reads only its reference count. As `AnyObject`, the
+    // check answers `false` for a unique object in a debug build (Swift 6.3, Swift 6 mode).
+    storage.withMemoryRebound(to: NativeObject.self, capacity: 1) { !isKnownUniquelyReferenced(&$0.pointee) }
+}
+
+/// Any native Swift object, seen only through a reference (``keptContainerHasCopies(at:)``).
 private final class NativeObject {}
-
-/// A ``KeptContainer`` whatever its container's type.
-protocol SharedContainer: AnyObject {
-    /// Whether a copy handed out is still alive.
-    var hasCopies: Bool { get }
-}

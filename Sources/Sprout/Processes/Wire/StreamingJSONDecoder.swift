@@ -50,13 +50,13 @@ package enum StreamingJSONDecoder {
             busy.store(false, ordering: .releasing)
         }
 
-        /// Decodes the document `text` (the bytes of `input`) with the session's reused state.
-        fileprivate func decode<Value: Decodable>(_ type: Value.Type, text: JSONText, input: ArraySlice<UInt8>) throws -> Value {
-            let document = self.document
+        /// Decodes the document `text` with the session's reused state.
+        fileprivate func decode<Value: Decodable>(_ type: Value.Type, text: JSONText) throws -> Value {
+            // Unowned: the session holds both until ``settle()``, which alone replaces them.
+            unowned(unsafe) let document = self.document
             let root = document.root
-            let bytes = root.pointee.bytes
+            unowned(unsafe) let bytes = root.pointee.bytes
             bytes.text = text
-            bytes.input = input
             bytes.decoding = true
             root.pointee.text = text
             root.pointee.members = ObjectMembers()
@@ -66,21 +66,24 @@ package enum StreamingJSONDecoder {
             return try Value(from: RootDecoder(document: document, bytes: bytes))
         }
 
-        /// Ends a decode (after ``decode(_:text:input:)`` returned or threw, so that no
-        /// reference of its own is left): what a value kept past its decode is left to it.
+        /// Ends a decode (after ``decode(_:text:)`` returned or threw, while its bytes are
+        /// still the caller's): what a value kept past its decode gets a copy of the bytes,
+        /// and is left to it. Nothing is copied or counted for a decode that kept nothing.
         fileprivate func settle() {
             let root = document.root
             root.pointee.bytes.decoding = false
-            if let kept = root.pointee.container, kept.hasCopies {
+            if let kept = root.pointee.keptStorage, keptContainerHasCopies(at: kept) {
                 // The top-level container was kept: its reader reads this RootObject.
+                root.pointee.bytes.ownText()
+                root.pointee.text = root.pointee.bytes.text
                 root.pointee.container = nil
+                root.pointee.keptStorage = nil
                 root.pointee.containerKey = nil
                 document = RootDocument()
             } else if !isKnownUniquelyReferenced(&root.pointee.bytes) {
                 // A nested reader (or the decoder) was kept: it reads these bytes.
+                root.pointee.bytes.ownText()
                 root.pointee.bytes = DocumentBytes()
-            } else {
-                root.pointee.bytes.input = []
             }
         }
     }
@@ -102,7 +105,7 @@ package enum StreamingJSONDecoder {
                 defer { session.give() }
                 let value: Value
                 do {
-                    value = try session.decode(type, text: text, input: bytes)
+                    value = try session.decode(type, text: text)
                 } catch {
                     session.settle()
                     throw error
@@ -114,9 +117,13 @@ package enum StreamingJSONDecoder {
             // document with any bad part, so the fast path must not accept one.
             let range = try text.validate(recordingMembersIn: nil)
             if scalar { return try text.scalar(type, range) }
-            let document = DocumentBytes(text: text, range: range, input: bytes)
+            var document = DocumentBytes(text: text, range: range)
             document.decoding = true
-            defer { document.decoding = false }
+            defer {
+                document.decoding = false
+                // A reader kept past the decode reads a copy: the caller's bytes may go.
+                if !isKnownUniquelyReferenced(&document) { document.ownText() }
+            }
             return try document.decode(type, from: range)
         }
     }
@@ -148,26 +155,40 @@ extension StreamingJSONDecoder {
     }
 }
 
-/// The bytes a decode reads and what keeps them alive: the caller's array (its storage, which
-/// `text` points into). Every reader the decoder hands out holds one, so a container kept
-/// past its decode still reads its own document; a ``StreamingJSONDecoder/Session`` reuses
-/// one from document to document while no reader outlives its decode.
+/// The bytes a decode reads, shared by every reader the decoder hands out: while the decode
+/// runs, the caller's (`text` points into them); when a reader outlives its decode, a copy
+/// of its own (``ownText()``), so a container kept past its decode still reads its own
+/// document. A ``StreamingJSONDecoder/Session`` reuses one from document to document while
+/// no reader outlives its decode.
 private final class DocumentBytes {
     // Unchecked: read by every field a reader decodes; one decode at a time writes them.
     @exclusivity(unchecked) var text: JSONText
     /// Where the document's value lies in `text`.
     @exclusivity(unchecked) var range: Range<Int>
-    @exclusivity(unchecked) var input: ArraySlice<UInt8>
     /// Whether its decode is running (for a session's, also: its RootObject describes these
     /// bytes). A reader used after its decode returned reads what the fast path does not
     /// through `JSONDecoder` (``foundationDecoder(_:)``): no decode is left to fall back then.
     @exclusivity(unchecked) var decoding = false
+    /// The copy `text` points into once ``ownText()`` made it.
+    private var owned: UnsafeMutableBufferPointer<UInt8>?
 
-    init(text: JSONText = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0)), range: Range<Int> = 0..<0,
-         input: ArraySlice<UInt8> = []) {
+    init(text: JSONText = JSONText(bytes: UnsafeBufferPointer(start: nil, count: 0)), range: Range<Int> = 0..<0) {
         self.text = text
         self.range = range
-        self.input = input
+    }
+
+    deinit {
+        owned?.deallocate()
+    }
+
+    /// Points `text` at a copy of its bytes, made once: called at the end of a decode whose
+    /// readers outlive it, before the caller's bytes may go.
+    func ownText() {
+        guard owned == nil else { return }
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(text.bytes.count, 1))
+        _ = copy.initialize(fromContentsOf: text.bytes)
+        owned = copy
+        text = JSONText(bytes: UnsafeBufferPointer(rebasing: copy[..<text.bytes.count]))
     }
 
     /// `JSONDecoder`'s decoder for the value in `range` (its containers stay valid when kept).
@@ -216,7 +237,9 @@ private struct RootObject {
     /// reader reads this `RootObject`, so the same container serves every document while
     /// no copy of it outlives its decode (``StreamingJSONDecoder/Session``).
     var containerKey: ObjectIdentifier?
-    var container: (any SharedContainer)?
+    var container: AnyObject?
+    /// `container`'s storage, tested at a decode's end without retaining it.
+    var keptStorage: UnsafeMutableRawPointer?
     /// Whether no two of `members` have the same key; `nil` until asked.
     var distinctKeys: Bool?
     /// Where keys asked for were found in earlier documents: a map's documents are one type
@@ -288,7 +311,9 @@ private struct KeyGuess {
 /// The `Decoder` the top-level value's `init(from:)` sees when a session is used. Kept past
 /// its decode, it reads its own bytes as any nested value's decoder does.
 private struct RootDecoder: Decoder {
-    let document: RootDocument
+    /// Read only while `bytes.decoding`: the session holds it until then. Unowned, so that
+    /// the decoder is one reference to copy.
+    unowned(unsafe) let document: RootDocument
     let bytes: DocumentBytes
 
     var codingPath: [any CodingKey] { [] }
@@ -312,6 +337,7 @@ private struct RootDecoder: Decoder {
         let kept = KeptContainer(KeyedDecodingContainer(ObjectReader<Key>(root: document)))
         document.root.pointee.containerKey = ObjectIdentifier(Key.self)
         document.root.pointee.container = kept
+        document.root.pointee.keptStorage = kept.storage
         return kept
     }
 
@@ -694,7 +720,9 @@ private struct ObjectMembers {
     private(set) var count = 0
     /// Key start, key end, value start, value end of each inline member.
     private var inline = InlineArray<16, UInt32>(repeating: 0)
-    private var more: [(key: Range<Int>, value: Range<Int>)] = []
+    /// `nil` until a member beyond the inline ones: a copy of a reader of a small object
+    /// then counts no reference for it.
+    private var more: [(key: Range<Int>, value: Range<Int>)]?
 
     mutating func append(key: Range<Int>, value: Range<Int>) {
         if count < Self.inlineCount {
@@ -703,7 +731,7 @@ private struct ObjectMembers {
             inline[4 * count + 2] = UInt32(truncatingIfNeeded: value.lowerBound)
             inline[4 * count + 3] = UInt32(truncatingIfNeeded: value.upperBound)
         } else {
-            more.append((key, value))
+            more = (more ?? []) + [(key, value)]
         }
         count += 1
     }
@@ -711,7 +739,7 @@ private struct ObjectMembers {
     @inline(__always)
     subscript(index: Int) -> (key: Range<Int>, value: Range<Int>) {
         // Compared unsigned: a negative index goes to `more`, whose checked read traps.
-        guard UInt(bitPattern: index) < UInt(Self.inlineCount) else { return more[index - Self.inlineCount] }
+        guard UInt(bitPattern: index) < UInt(Self.inlineCount) else { return more![index - Self.inlineCount] }
         // Unchecked: 0 <= index < inlineCount, so all four are within `inline`, and each
         // pair was stored from a Range. A checked read costs more than the lookup it serves.
         let at = 4 * index
@@ -745,31 +773,31 @@ extension ObjectMembers {
 /// document. One type, its methods its own: methods shared through a protocol extension
 /// cost the conformance's witness-table lookup on every field read.
 private struct ObjectReader<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    private let ownDocument: DocumentBytes?
+    /// What keeps the bytes read alive: the session's ``RootDocument`` when `root` points into
+    /// it, otherwise the ``DocumentBytes`` of `ownMembers`. One reference: the standard
+    /// library's box copies the reader for every field read.
+    private let owner: AnyObject
     private let ownRange: Range<Int>
     private let ownMembers: ObjectMembers
-    /// The session's document, if the members are kept there.
-    private let rootDocument: RootDocument?
+    /// The session's document's top-level object, if the members are kept there.
     private let root: UnsafeMutablePointer<RootObject>?
 
     init(document: DocumentBytes, range: Range<Int>, members: ObjectMembers) {
-        ownDocument = document
+        owner = document
         ownRange = range
         ownMembers = members
-        rootDocument = nil
         root = nil
     }
 
     init(root document: RootDocument) {
-        ownDocument = nil
+        owner = document
         ownRange = 0..<0
         ownMembers = ObjectMembers()
-        rootDocument = document
         root = document.root
     }
 
-    private var text: JSONText { root?.pointee.text ?? ownDocument.unsafelyUnwrapped.text }
-    private var document: DocumentBytes { root?.pointee.bytes ?? ownDocument.unsafelyUnwrapped }
+    private var text: JSONText { root?.pointee.text ?? unsafeDowncast(owner, to: DocumentBytes.self).text }
+    private var document: DocumentBytes { root?.pointee.bytes ?? unsafeDowncast(owner, to: DocumentBytes.self) }
 
     /// The value of member `key`; a key given twice is left to JSONDecoder.
     private func value(_ key: Key) throws -> Range<Int>? {

@@ -317,6 +317,12 @@ private final class StreamEncoder: Encoder {
         self.keepsContainers = keepsContainers
     }
 
+    deinit {
+        // Its kept container's copies refer to it unowned: retired before it goes (``close()``
+        // retires those a value kept; this, any left).
+        if keptHasCopies { keptState?.retired = true }
+    }
+
     /// Ready for the next value at the same place (a chunk's next job).
     func reset() {
         opened = .nothing
@@ -337,15 +343,20 @@ private final class StreamEncoder: Encoder {
     /// The keyed container made last, with its key type: handed out again when the next
     /// value (a chunk's next job) asks for the same key type, as making one looks up two
     /// generic types' metadata and allocates — more than writing a small job. It is a
-    /// `KeptContainer<KeyedEncodingContainer<Key>>`; `state` retires it.
-    private var keyed: (type: ObjectIdentifier, container: any SharedContainer, state: KeptStreamState)?
+    /// `KeptContainer<KeyedEncodingContainer<Key>>` (`keptStorage` its storage, tested for
+    /// copies without counting a reference); `keptState` retires it.
+    private var keptType: ObjectIdentifier?
+    private var kept: AnyObject?
+    @exclusivity(unchecked) private var keptStorage: UnsafeMutableRawPointer?
+    private var keptState: KeptStreamState?
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         open(.keyed, 123)
-        if let keyed, keyed.type == ObjectIdentifier(type), !finished {
-            return unsafeDowncast(keyed.container, to: KeptContainer<KeyedEncodingContainer<Key>>.self).copy()
+        if keptType == ObjectIdentifier(type), !finished {
+            return unsafeDowncast(kept.unsafelyUnwrapped, to: KeptContainer<KeyedEncodingContainer<Key>>.self).copy()
         }
-        guard keepsContainers, !finished else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
+        // One kept at a time: one a value holds is kept until its value ends (``close()``).
+        guard keepsContainers, !finished, !keptHasCopies else { return KeyedEncodingContainer(KeyedStream<Key>(encoder: self)) }
         return keep(type).copy()
     }
 
@@ -354,9 +365,29 @@ private final class StreamEncoder: Encoder {
     @inline(never)
     private func keep<Key: CodingKey>(_ type: Key.Type) -> KeptContainer<KeyedEncodingContainer<Key>> {
         let state = KeptStreamState()
-        let kept = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self, state: state)))
-        keyed = (ObjectIdentifier(type), kept, state)
-        return kept
+        let container = KeptContainer(KeyedEncodingContainer(KeyedStream<Key>(kept: self, state: state)))
+        keptType = ObjectIdentifier(type)
+        kept = container
+        keptStorage = container.storage
+        keptState = state
+        return container
+    }
+
+    /// Whether a copy of the kept container is held.
+    private var keptHasCopies: Bool {
+        guard let keptStorage else { return false }
+        return keptContainerHasCopies(at: keptStorage)
+    }
+
+    /// Retires the kept container if a copy of it is still held, and then forgets it: its
+    /// holder's writes go nowhere from now on.
+    private func retireKept() {
+        guard keptHasCopies else { return }
+        keptState.unsafelyUnwrapped.retired = true
+        keptType = nil
+        kept = nil
+        self.keptStorage = nil
+        keptState = nil
     }
 
     /// Writes `value` through its `encode(to:)` and ends its writing: finished when it
@@ -377,10 +408,7 @@ private final class StreamEncoder: Encoder {
     /// holds is retired, so that it never writes into the next value.
     func close() {
         finished = true
-        if let keyed, keyed.container.hasCopies {
-            keyed.state.retired = true
-            self.keyed = nil
-        }
+        retireKept()
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -421,82 +449,85 @@ private final class StreamEncoder: Encoder {
     }
 }
 
-/// Whether a container its encoder kept (``StreamEncoder``'s `keyed`) was retired: a value
+/// Whether a container its encoder kept (``StreamEncoder``'s `kept`) was retired: a value
 /// held it past its own `encode(to:)`, and it writes nowhere since.
 private final class KeptStreamState {
     @exclusivity(unchecked) var retired = false
 }
 
 private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    /// The encoder it writes through, held strongly — unless the encoder keeps the container
-    /// for its next value (``StreamEncoder``'s `keyed`), where a strong reference back would
-    /// make a cycle: then `held` is `nil`, `kept` refers to it, and `state` says whether it
-    /// was retired (the encoder may be gone then). A chunk's shared encoder, the only one
-    /// that keeps containers, lives until the chunk is encoded, and retires a kept container
-    /// held past its value when that value ends.
-    private let held: StreamEncoder?
-    private unowned let kept: StreamEncoder
-    private let state: KeptStreamState?
+    /// The encoder it writes through, unowned: `owner` keeps it alive — unless the encoder
+    /// keeps the container for its next value (``StreamEncoder``'s `kept`), where a strong
+    /// reference back would make a cycle: then `owner` is the container's
+    /// ``KeptStreamState``, which says whether it was retired; while it was not, the encoder
+    /// is alive (an encoder retires a kept container that has copies when its value ends,
+    /// and at the latest when it goes). One reference: the standard library's box copies
+    /// the container for every field written.
+    private unowned(unsafe) let encoder: StreamEncoder
+    private let owner: AnyObject
+    /// Whether `owner` is the encoder (a flag, not a comparison with `encoder`, which may
+    /// be gone once retired: reading it then would count a reference on freed memory).
+    private let held: Bool
 
     init(encoder: StreamEncoder) {
-        held = encoder
-        kept = encoder
-        state = nil
+        self.encoder = encoder
+        owner = encoder
+        held = true
     }
 
     init(kept encoder: StreamEncoder, state: KeptStreamState) {
-        held = nil
-        kept = encoder
-        self.state = state
+        self.encoder = encoder
+        owner = state
+        held = false
     }
 
-    /// The encoder to write through, or `nil` once its value was written (the writes then
-    /// go nowhere; see ``StreamEncoder``).
-    private var live: StreamEncoder? {
-        if let held { return held.finished ? nil : held }
-        return state.unsafelyUnwrapped.retired ? nil : kept
+    /// Whether its writes still go to its value's text: `false` once its value was written
+    /// (the writes then go nowhere; see ``StreamEncoder``), when the encoder may be gone.
+    private var live: Bool {
+        if held { return !encoder.finished }
+        return !unsafeDowncast(owner, to: KeptStreamState.self).retired
     }
 
-    var codingPath: [any CodingKey] { live?.codingPath ?? [] }
+    var codingPath: [any CodingKey] { live ? encoder.codingPath : [] }
 
-    /// Writes the key and returns the encoder, whose stream the value goes to (the encoder
-    /// is read once, and its stream is not retained apart); `nil` where nothing is written.
-    private func key(_ key: Key) -> StreamEncoder? {
-        guard let encoder = live else { return nil }
+    /// Writes the key, if `live`, and returns whether the value is to be written (to the
+    /// encoder's stream).
+    private func key(_ key: Key) -> Bool {
+        guard live else { return false }
         encoder.separate()
         encoder.stream.writeKey(key.stringValue)
-        return encoder
+        return true
     }
 
     mutating func encodeNil(forKey key: Key) throws {
-        self.key(key)?.stream.bytes.append("null")
+        if self.key(key) { encoder.stream.bytes.append("null") }
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        try self.key(key)?.child(value, key: key)
+        if self.key(key) { try encoder.child(value, key: key) }
     }
 
     // The commonest fields, written as the generic path writes them without its dispatch.
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        self.key(key)?.stream.writeInteger(value)
+        if self.key(key) { encoder.stream.writeInteger(value) }
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        self.key(key)?.stream.writeString(value)
+        if self.key(key) { encoder.stream.writeString(value) }
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        self.key(key)?.stream.bytes.append(value ? "true" : "false")
+        if self.key(key) { encoder.stream.bytes.append(value ? "true" : "false") }
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        self.key(key)?.stream.writeDouble(value)
+        if self.key(key) { encoder.stream.writeDouble(value) }
     }
 
     /// Where a nested or super encoder writes: nowhere, and the value is marked unsupported
     /// (unless its writing ended).
     private func refuse() -> StreamEncoder {
-        live?.refuse() ?? StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: [])
+        live ? encoder.refuse() : StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: [])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
