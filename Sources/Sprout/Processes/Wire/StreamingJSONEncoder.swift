@@ -118,15 +118,12 @@ final class StreamingJSONEncoder {
     /// before it kept it, when it gets a new one, which is then shared.
     private func writeTop<Value: Encodable>(_ value: Value, ownEncoding: Bool, shared: inout StreamEncoder?) throws {
         guard ownEncoding else { return try write(value, codingPath: []) }
-        var reused = shared.take()
-        if reused != nil && isKnownUniquelyReferenced(&reused!) {
-            reused!.reset()
+        if shared != nil && isKnownUniquelyReferenced(&shared!) {
+            shared.unsafelyUnwrapped.reset()
         } else {
-            reused = StreamEncoder(stream: self, codingPath: [], keepsContainers: true)
+            shared = StreamEncoder(stream: self, codingPath: [], keepsContainers: true)
         }
-        let encoder = reused!
-        shared = encoder
-        try encoder.write(value)
+        try shared.unsafelyUnwrapped.write(value)
     }
 
     /// Whether `write(_:codingPath:)` writes a `Value` through its own `encode(to:)`.
@@ -463,20 +460,20 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// is alive (an encoder retires a kept container that has copies when its value ends,
     /// and at the latest when it goes). One reference: the standard library's box copies
     /// the container for every field written.
-    private unowned(unsafe) let encoder: StreamEncoder
+    private let encoder: Unmanaged<StreamEncoder>
     private let owner: AnyObject
     /// Whether `owner` is the encoder (a flag, not a comparison with `encoder`, which may
     /// be gone once retired: reading it then would count a reference on freed memory).
     private let held: Bool
 
     init(encoder: StreamEncoder) {
-        self.encoder = encoder
+        self.encoder = Unmanaged.passUnretained(encoder)
         owner = encoder
         held = true
     }
 
     init(kept encoder: StreamEncoder, state: KeptStreamState) {
-        self.encoder = encoder
+        self.encoder = Unmanaged.passUnretained(encoder)
         owner = state
         held = false
     }
@@ -484,50 +481,53 @@ private struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// Whether its writes still go to its value's text: `false` once its value was written
     /// (the writes then go nowhere; see ``StreamEncoder``), when the encoder may be gone.
     private var live: Bool {
-        if held { return !encoder.finished }
+        if held { return encoder._withUnsafeGuaranteedRef { !$0.finished } }
         return !unsafeDowncast(owner, to: KeptStreamState.self).retired
     }
 
-    var codingPath: [any CodingKey] { live ? encoder.codingPath : [] }
-
-    /// Writes the key, if `live`, and returns whether the value is to be written (to the
-    /// encoder's stream).
-    private func key(_ key: Key) -> Bool {
-        guard live else { return false }
-        encoder.separate()
-        encoder.stream.writeKey(key.stringValue)
-        return true
+    /// Hands `body` the encoder, after writing `key`, if `live`. The encoder is passed as
+    /// it is held, without a reference counted per field.
+    @inline(__always)
+    private func field<Result>(_ key: Key, _ body: (StreamEncoder) throws -> Result) rethrows -> Result? {
+        guard live else { return nil }
+        return try encoder._withUnsafeGuaranteedRef { encoder in
+            encoder.separate()
+            encoder.stream.writeKey(key.stringValue)
+            return try body(encoder)
+        }
     }
 
+    var codingPath: [any CodingKey] { live ? encoder.takeUnretainedValue().codingPath : [] }
+
     mutating func encodeNil(forKey key: Key) throws {
-        if self.key(key) { encoder.stream.bytes.append("null") }
+        field(key) { $0.stream.bytes.append("null") }
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        if self.key(key) { try encoder.child(value, key: key) }
+        try field(key) { try $0.child(value, key: key) }
     }
 
     // The commonest fields, written as the generic path writes them without its dispatch.
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        if self.key(key) { encoder.stream.writeInteger(value) }
+        field(key) { $0.stream.writeInteger(value) }
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        if self.key(key) { encoder.stream.writeString(value) }
+        field(key) { $0.stream.writeString(value) }
     }
 
     mutating func encode(_ value: Bool, forKey key: Key) throws {
-        if self.key(key) { encoder.stream.bytes.append(value ? "true" : "false") }
+        field(key) { $0.stream.bytes.append(value ? "true" : "false") }
     }
 
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        if self.key(key) { encoder.stream.writeDouble(value) }
+        field(key) { $0.stream.writeDouble(value) }
     }
 
     /// Where a nested or super encoder writes: nowhere, and the value is marked unsupported
     /// (unless its writing ended).
     private func refuse() -> StreamEncoder {
-        live ? encoder.refuse() : StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: [])
+        live ? encoder.takeUnretainedValue().refuse() : StreamEncoder(stream: StreamingJSONEncoder(capacity: 0), codingPath: [])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
