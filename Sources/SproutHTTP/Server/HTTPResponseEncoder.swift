@@ -54,7 +54,7 @@ enum HTTPResponseEncoder {
         if !hasDate { date.append(to: &out) }
         if let contentLength {
             appendStatic("Content-Length: ", to: &out)
-            appendDecimal(contentLength, to: &out)
+            DecimalText.append(contentLength, to: &out)
             out.append(13)
             out.append(10)
         } else {
@@ -69,7 +69,7 @@ enum HTTPResponseEncoder {
         out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(status))\r\nContent-Type: text/plain; charset=utf-8\r\n".utf8)
         date.append(to: &out)
         appendStatic("Content-Length: ", to: &out)
-        appendDecimal(message.utf8.count, to: &out)
+        DecimalText.append(message.utf8.count, to: &out)
         out.append(13)
         out.append(10)
         appendStatic("Connection: close\r\n\r\n", to: &out)
@@ -100,24 +100,6 @@ enum HTTPResponseEncoder {
     /// check and no array to retain, as a `static let` array would need on every response.
     private static func appendStatic(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// Appends the decimal digits of a non-negative `value` without building a String
-    /// (this runs for every response).
-    private static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = max(0, value)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[19 - count] = UInt8(48 + rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            out.append(contentsOf: buffer[(20 - count)...])
-        }
     }
 
     /// Appends one chunk of a chunked body (nothing for an empty chunk, which would end it).

@@ -25,9 +25,7 @@ enum QueueJSON {
         text.reserveCapacity(2 + 4 * bytes.count)
         text.append(UInt8(ascii: "["))
         for byte in bytes {
-            if byte >= 100 { text.append(UInt8(ascii: "0") + byte / 100) }
-            if byte >= 10 { text.append(UInt8(ascii: "0") + byte / 10 % 10) }
-            text.append(UInt8(ascii: "0") + byte % 10)
+            DecimalText.append(Int(byte), to: &text)
             text.append(UInt8(ascii: ","))
         }
         if bytes.isEmpty {

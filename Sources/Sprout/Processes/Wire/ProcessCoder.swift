@@ -70,7 +70,7 @@ public struct JSONProcessCoder: ProcessCoder {
         if Value.self == Int.self {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(20)
-            StreamingJSONEncoder.appendDecimal(unsafeBitCast(value, to: Int.self), to: &bytes)
+            DecimalText.append(unsafeBitCast(value, to: Int.self), to: &bytes)
             return bytes
         }
         if Value.self == [UInt8].self { return value as! [UInt8] }

@@ -184,33 +184,7 @@ final class StreamingJSONEncoder {
     }
 
     fileprivate func writeInteger(_ integer: Int) {
-        Self.withDecimal(integer) { bytes.append($0) }
-    }
-
-    /// Appends `integer` in decimal, as `String(integer)` would, without making the string.
-    static func appendDecimal(_ integer: Int, to bytes: inout [UInt8]) {
-        withDecimal(integer) { bytes.append(contentsOf: $0) }
-    }
-
-    /// Hands `body` the decimal text of `integer`, as `String(integer)` would write it, in
-    /// a buffer on the stack: a worker writes a map's `Int` outputs with it straight into
-    /// the answer it holds back.
-    static func withDecimal<Result>(_ integer: Int, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        var magnitude = integer.magnitude
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var count = 0
-            repeat {
-                digits[19 - count] = UInt8(truncatingIfNeeded: magnitude % 10) + 48
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            // Int.min has 19 digits: its sign still fits.
-            if integer < 0 {
-                count += 1
-                digits[20 - count] = 45
-            }
-            return body(UnsafeRawBufferPointer(start: digits.baseAddress! + (20 - count), count: count))
-        }
+        DecimalText.with(integer) { bytes.append($0) }
     }
 
     /// Writes a coding key and its colon.

@@ -181,7 +181,7 @@ struct WorkerLoop {
         case let .encoded(kind, payload):
             hold(kind, id: id, payload: payload, chunked: chunked, ledger: ledger)
         case let .decimal(output):
-            StreamingJSONEncoder.withDecimal(output) { hold(.result, id: id, payload: $0, chunked: chunked, ledger: ledger) }
+            DecimalText.with(output) { hold(.result, id: id, payload: $0, chunked: chunked, ledger: ledger) }
         }
     }
 
