@@ -11,7 +11,8 @@ import Glibc
 /// server error: errors holding U+0000, an answer refused every time, its failure too, a SIGTERM
 /// while a claim is in flight, a hand-back refused while draining (and then held up by a server
 /// that makes no new session), refused lease extensions, a hung server and one that is down as
-/// an answer goes, a listener cut off while a job is announced.
+/// an answer goes, a listener cut off while a job is announced, a server that never answers
+/// a host starting.
 @Suite(.heavy(timeLimit: .seconds(180)), .postgresServer, .enabled(if: PostgresTestServer.isAvailable, PostgresTestServer.missingMessage))
 struct QueueWorkerFaultTests {
     @Test func errorsHoldingUPlus0000AreRecordedWithUPlusFFFDInItsPlace() async throws {
@@ -442,6 +443,36 @@ struct QueueWorkerFaultTests {
             // timed claim, 10 s after the host's last statement.
             #expect(waited < slack(4))
             #expect(try await host.stop().0 == .exited(0))
+        }
+    }
+
+    @Test func aHostWhoseServerNeverAnswersGivesUpStartingAfterThirtySeconds() async throws {
+        // A port that takes connections (into the kernel's backlog) and never answers: a server
+        // hung before the host could connect and migrate.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        try #require(listening, "\(String(cString: strerror(errno)))")
+        let url = "postgresql://postgres@127.0.0.1:\(UInt16(bigEndian: address.sin_port))/postgres"
+        try await onHub(seconds: 90) {
+            let started = monotonicSeconds()
+            let host = try QueueHost(url, processes: 1)
+            defer { host.kill() }
+            let output = String(decoding: try await host.child.standardOutput!.readToEnd(maxLength: 1 << 16), as: UTF8.self)
+            let status = try await host.child.wait(timeout: 10)
+            let waited = monotonicSeconds() - started
+            print("a host whose server never answers exited after \(waited) s: \(output)")
+            #expect(status == .exited(1) && output.contains("serve threw: PostgreSQL: no answer within 30.0 s"), "\(status): \(output)")
+            #expect(waited >= 29 && waited < 30 + slack(5))
         }
     }
 
