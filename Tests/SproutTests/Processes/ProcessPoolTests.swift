@@ -588,6 +588,44 @@ struct ProcessPoolTests {
         }
     }
 
+    /// A worker's answers are handed over in slices of the hub's time
+    /// (`WorkerProcess.answerSlice`), so a timer due at once gets its turn between them, not
+    /// after all of them. 200 answers wait in the channel together (the hub is held while the
+    /// worker answers); with the slice at 0 the hub hands over ``SliceClock/checkEvery`` a
+    /// turn. All 200 went in one turn before (a ThreadSanitizer build took 7–34 ms for such
+    /// a turn).
+    @Test func aWorkersAnswersAreHandedOverInSlices() async throws {
+        let left = try await onHub {
+            try await withTestPool(workers: 1) { pool in
+                // Quick answers make the jobs tiny: all 200 go to the worker at once.
+                for _ in 0..<50 { _ = try await pool.run(Square(2), timeout: 10) }
+                try #require(pool.meanTaskSeconds < 0.001, "jobs of \(pool.meanTaskSeconds) s are not tiny")
+                let slice = WorkerProcess.answerSlice
+                WorkerProcess.answerSlice = 0
+                defer { WorkerProcess.answerSlice = slice }
+                var answered = 0
+                var answeredWhenTimerRan: Int?
+                try pool.submittingTogether {
+                    for n in 0..<200 {
+                        _ = try pool.submitEncoded(Square.self, payload: #"{"n":\#(n)}"#, timeout: 10, retries: 0) { _ in
+                            answered += 1
+                            guard answered == 1 else { return }
+                            _ = Hub.schedule(afterNanoseconds: 0) { answeredWhenTimerRan = answered }
+                        }
+                    }
+                }
+                // The jobs are sent; the hub does nothing while the worker answers them all.
+                usleep(200_000)
+                let deadline = monotonicNanoseconds() + nanoseconds(slack(10))
+                while answered < 200, monotonicNanoseconds() < deadline { try await sleep(0.005) }
+                #expect(answered == 200)
+                let before = try #require(answeredWhenTimerRan, "the timer ran")
+                #expect(before <= 2 * SliceClock.checkEvery, "\(before) answers were handed over before a timer due at once ran")
+            }
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     /// A pool wait in a task that is not a greenlet (an `onHub` body runs in `withTimeout`'s
     /// child task): such a task hops executors on its way to parking, and a change made by
     /// a greenlet that runs during those hops — here `close()` — must not be missed. The

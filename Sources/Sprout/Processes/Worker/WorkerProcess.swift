@@ -103,6 +103,11 @@ final class WorkerProcess {
     private var assigned: [UInt8] = []
     private static let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
     private var channelOpen = true
+    /// True when a slice ended with whole frames perhaps left in the reader
+    /// (``drainChannel(bounded:)``), until they are handed over.
+    private var framesLeft = false
+    /// True while a later turn is asked to hand those frames over.
+    private var drainScheduled = false
     private let onEvent: (WorkerProcess, Event) -> Void
     private let afterFrames: () -> Void
 
@@ -184,7 +189,7 @@ final class WorkerProcess {
         child.onExit { [self] status in
             // Whatever the worker started and left in its process group goes with it.
             kill()
-            drainChannel()
+            drainChannel(bounded: false)
             recoverHeldBackAnswers()
             if let truncation, violation == nil, startedUnanswered > 0 {
                 // Cut off mid-write by a signal, the worker crashed; ending a frame short on
@@ -433,16 +438,28 @@ final class WorkerProcess {
         }
     }
 
-    /// Reads what the channel holds and hands over every whole frame.
-    private func drainChannel() {
+    /// Reads what the channel holds and hands over every whole frame — when `bounded`, for
+    /// about ``answerSlice`` of the hub's time per turn: a worker's answers (up to
+    /// ``ProcessPool/tinyJobPrefetch`` tiny jobs' at once, and each answer's refill) took
+    /// 7–34 ms at once in a ThreadSanitizer build, where timers and other workers waited
+    /// for all of them. Frames read and not handed over wait in the reader for a later turn
+    /// (``drainLater()``); the socket's rest is read then. Unbounded once the worker has
+    /// exited: all it wrote is taken before its end is reported.
+    private func drainChannel(bounded: Bool = true) {
         guard channelOpen, violation == nil else { return }
+        var clock = SliceClock(slice: bounded ? Self.answerSlice : nil)
+        // Frames a slice left come before anything read now.
+        if framesLeft {
+            framesLeft = false
+            guard deliverFrames(clock: &clock) else { return drainLater() }
+        }
         // One buffer for all workers: reads happen on the hub thread only, one at a time.
         let chunk = Self.readBuffer
         while channelOpen {
             let count = read(channel, chunk.baseAddress, chunk.count)
             if count > 0 {
                 reader.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
-                deliverFrames()
+                guard deliverFrames(clock: &clock) else { return drainLater() }
                 if count < chunk.count { return }
             } else if count < 0 && errno == EINTR {
                 continue
@@ -462,15 +479,39 @@ final class WorkerProcess {
         }
     }
 
-    private func deliverFrames() {
+    /// The most time one turn of the hub spends handing over one worker's frames (ns).
+    @Hub static var answerSlice: UInt64 = 2_000_000
+
+    /// Hands over the frames the last slice left, from the timer heap (due at once), after
+    /// the loop has polled I/O and run the timers due, unless that is asked for already.
+    private func drainLater() {
+        framesLeft = true
+        guard !drainScheduled else { return }
+        drainScheduled = true
+        _ = Hub.schedule(afterNanoseconds: 0) { [weak self] in
+            guard let self else { return }
+            drainScheduled = false
+            drainChannel()
+        }
+    }
+
+    /// Hands over the whole frames in the reader until `clock`'s slice is used up; returns
+    /// false if it stopped for that with frames perhaps left.
+    private func deliverFrames(clock: inout SliceClock) -> Bool {
+        var finished = true
         do {
             while channelOpen, violation == nil, let frame = try reader.next() {
                 handle(frame)
+                if clock.isOver() {
+                    finished = false
+                    break
+                }
             }
         } catch {
             protocolBroken(error)
         }
         afterFrames()
+        return finished
     }
 
     /// Checks a frame against the protocol and the phase, and reports what it means.
