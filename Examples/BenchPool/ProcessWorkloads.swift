@@ -61,13 +61,15 @@ let processWorkloads: [Workload] = [
         }
         report(milliseconds)
     },
-    Workload(name: "pool-replace", usage: "pool-replace N: median ms from SIGKILL on the only worker of an idle pool until a job has run on its replacement, over N kills") { arguments in
+    Workload(name: "pool-replace", usage: "pool-replace N [PAUSE_MS]: median ms from SIGKILL on the only worker of an idle pool until a job has run on its replacement, over N kills, PAUSE_MS apart after each replacement (default 0: the fork server may still be forking its next spare)") { arguments in
         let count = intArgument(arguments, 0, 20)
+        let pause = intArgument(arguments, 1, 0)
         let milliseconds = try Hub.run {
             let pool = try await ProcessPool(workers: 1)
             for _ in 0..<50 { _ = try await pool.run(Noop()) }
             var times: [Double] = []
             for _ in 0..<count {
+                if pause > 0 { try await sleep(Double(pause) / 1000) }
                 let worker = pool.workerPIDs[0]
                 let start = now()
                 kill(worker, SIGKILL)
