@@ -454,6 +454,75 @@ struct ProcessCoderTests {
         #expect(Set(encoders.kept.map { ObjectIdentifier($0 as AnyObject) }).count == 2)
     }
 
+    /// A coder keeps its streaming encoder from one chunk to the next (a map's chunks, as
+    /// single jobs do): each chunk still gets its own text, where its ranges say, after a
+    /// chunk whose value threw midway, one whose values kept their encoder or a container
+    /// (written again later), one of another type, one nested in a value's `encode(to:)`,
+    /// and a chunk larger than what the coder keeps between calls.
+    @Test func chunksEncodedWithOneCoderGetTheirOwnText() throws {
+        struct Fails: Encodable {
+            enum Key: String, CodingKey { case name }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode("half", forKey: .name)
+                throw EncodingError.invalidValue(1, .init(codingPath: [], debugDescription: "midway"))
+            }
+        }
+        enum Either: Encodable {
+            case inner(Inner), fails(Fails)
+            func encode(to encoder: any Encoder) throws {
+                switch self {
+                case .inner(let inner): try inner.encode(to: encoder)
+                case .fails(let fails): try fails.encode(to: encoder)
+                }
+            }
+        }
+        final class Encoders: @unchecked Sendable { var kept: [any Encoder] = [] }
+        struct KeepsItsEncoder: Encodable {
+            let encoders: Encoders
+            enum Key: String, CodingKey { case name }
+            func encode(to encoder: any Encoder) throws {
+                encoders.kept.append(encoder)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode("kept", forKey: .name)
+            }
+        }
+        struct EncodesAChunk: Encodable {
+            let coder: JSONProcessCoder
+            enum Key: String, CodingKey { case inner }
+            func encode(to encoder: any Encoder) throws {
+                var bytes: [UInt8] = []
+                let ranges = try coder.encode(each: [Inner(name: "n", weight: 1)], into: &bytes)
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(String(decoding: bytes[ranges[0]], as: UTF8.self), forKey: .inner)
+            }
+        }
+        let coder = JSONProcessCoder()
+        func texts<Value: Encodable>(_ values: [Value]) throws -> [String] {
+            var buffer: [UInt8] = Array("prefix".utf8)
+            let ranges = try coder.encode(each: values, into: &buffer)
+            #expect(String(decoding: buffer.prefix(6), as: UTF8.self) == "prefix")
+            #expect(ranges.first?.lowerBound == 6 && ranges.last?.upperBound == buffer.count)
+            return ranges.map { String(decoding: buffer[$0], as: UTF8.self) }
+        }
+        #expect(try texts([Inner(name: "a", weight: 1), Inner(name: "b", weight: nil)]) == [#"{"name":"a","weight":1}"#, #"{"name":"b"}"#])
+        #expect(throws: EncodingError.self) { try texts([Either.inner(Inner(name: "c", weight: 2)), .fails(Fails())]) }
+        #expect(try texts([Inner(name: "d", weight: 3)]) == [#"{"name":"d","weight":3}"#])
+        let encoders = Encoders()
+        #expect(try texts([KeepsItsEncoder(encoders: encoders), KeepsItsEncoder(encoders: encoders)]) == [#"{"name":"kept"}"#, #"{"name":"kept"}"#])
+        #expect(try texts([KeepsItsEncoder(encoders: encoders)]) == [#"{"name":"kept"}"#])
+        #expect(Set(encoders.kept.map { ObjectIdentifier($0 as AnyObject) }).count == 3)
+        let holder = ContainerHolder()
+        #expect(try texts([LateWriter(a: 1, holder: holder), LateWriter(a: 2, holder: holder)]) == [#"{"a":1}"#, #"{"a":2}"#])
+        #expect(try texts([LateWriter(a: 3, holder: holder)]) == [#"{"a":3}"#])
+        #expect(try texts([1, 2, 3]) == ["1", "2", "3"])
+        #expect(try texts([EncodesAChunk(coder: coder)]) == [#"{"inner":"{\"name\":\"n\",\"weight\":1}"}"#])
+        let large = try texts((0..<3_000).map { Inner(name: String(repeating: "x", count: 30), weight: Double($0)) })
+        #expect(large.count == 3_000 && large[2_999] == #"{"name":"\#(String(repeating: "x", count: 30))","weight":2999}"#)
+        #expect(try texts([Inner(name: "e", weight: 5)]) == [#"{"name":"e","weight":5}"#])
+        try holder.kept?.encode(-1, forKey: .late)
+    }
+
     private final class ContainerHolder: @unchecked Sendable {
         var kept: KeyedEncodingContainer<LateWriter.Key>?
     }

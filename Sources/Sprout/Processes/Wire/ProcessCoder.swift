@@ -54,7 +54,8 @@ public struct JSONProcessCoder: ProcessCoder {
     private let decoder = JSONDecoder()
     // What the streaming decoder keeps from one job to the next of a map (one decode at a time).
     private let session = StreamingJSONDecoder.Session()
-    // What the streaming encoder keeps from one job to the next run alone (one encode at a time).
+    // What the streaming encoder keeps from one encode to the next: a job run alone, or a
+    // map's chunk (one encode at a time).
     private let encoding = StreamingJSONEncoder.Session()
 
     /// A JSON coder.
@@ -82,7 +83,7 @@ public struct JSONProcessCoder: ProcessCoder {
     }
 
     /// Encodes each of `values` as JSON into `buffer` with one streaming encoder, so a
-    /// chunk of jobs shares its buffer and set-up.
+    /// chunk of jobs shares its buffer and set-up (kept from one chunk to the next).
     ///
     /// - Throws: `EncodingError` for the first value that cannot be encoded.
     public func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
@@ -91,7 +92,7 @@ public struct JSONProcessCoder: ProcessCoder {
         if Value.self == [UInt8].self { return try encodeOneByOne(values, into: &buffer) }
         let start = buffer.count
         do {
-            return try StreamingJSONEncoder.encode(each: values, into: &buffer)
+            return try StreamingJSONEncoder.encode(each: values, into: &buffer, session: encoding)
         } catch is StreamingJSONEncoder.Unsupported {
             buffer.removeSubrange(start...)
             return try encodeOneByOne(values, into: &buffer)

@@ -39,28 +39,33 @@ final class StreamingJSONEncoder {
         let count: Int
     }
 
-    /// What one coder keeps from one value to the next when it encodes values one at a
-    /// time (a pool's single jobs): the encoder with its buffers and written keys, and the
-    /// shared `Encoder` with its kept container, as a chunk shares them between its jobs.
-    /// Making them anew cost each job five allocations (callgrind, `instructions.py
-    /// pool-roundtrip`).
+    /// What one coder keeps from one encode to the next (a pool's single jobs, a map's
+    /// chunks): the encoder with its buffers and written keys, and the shared `Encoder` with
+    /// its kept container, as a chunk shares them between its jobs. Making them anew cost each
+    /// single job five allocations (callgrind, `instructions.py pool-roundtrip`), and each
+    /// chunk as much plus the kept container's metadata lookups.
     ///
     /// One encode at a time uses it (a compare-exchange decides): an encode that finds it in
     /// use — another thread's, or one nested in a value's `encode(to:)` — goes without.
     final class Session: @unchecked Sendable {
         private let busy = Atomic<Bool>(false)
         /// Only used while `busy` is held.
-        fileprivate let stream = StreamingJSONEncoder(capacity: 64)
-        @exclusivity(unchecked) fileprivate var shared: StreamEncoder?
+        private let stream = StreamingJSONEncoder(capacity: 64)
+        @exclusivity(unchecked) private var shared: StreamEncoder?
 
         init() {}
 
-        fileprivate func take() -> Bool {
-            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
-        }
-
-        fileprivate func give() {
-            busy.store(false, ordering: .releasing)
+        /// Runs `body` with the session's stream emptied and its shared encoder, or returns
+        /// `nil` (running nothing) when the session is in use.
+        fileprivate func withStream<Result>(_ body: (StreamingJSONEncoder, inout StreamEncoder?) throws -> Result) rethrows -> Result? {
+            guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return nil }
+            defer {
+                if stream.bytes.capacity > keptCapacity { stream.bytes = ByteWriter(capacity: 64) }
+                busy.store(false, ordering: .releasing)
+            }
+            stream.bytes.removeAll()
+            stream.unsupported = false
+            return try body(stream, &shared)
         }
     }
 
@@ -72,44 +77,47 @@ final class StreamingJSONEncoder {
     ///
     /// - Throws: ``Unsupported``; whatever the value's `encode(to:)` throws.
     static func encode<Value: Encodable>(_ value: Value, session: Session? = nil) throws -> [UInt8] {
-        guard let session, session.take() else {
-            let stream = StreamingJSONEncoder(capacity: 64)
-            try stream.write(value, codingPath: [])
+        let text = try session?.withStream { stream, shared in
+            try stream.writeTop(value, ownEncoding: isContainer(Value.self), shared: &shared)
             if stream.unsupported { throw Unsupported() }
             return Array(stream.bytes.bytes)
         }
-        defer { session.give() }
-        let stream = session.stream
-        stream.bytes.removeAll()
-        stream.unsupported = false
-        defer { if stream.bytes.capacity > keptCapacity { stream.bytes = ByteWriter(capacity: 64) } }
-        try stream.writeTop(value, ownEncoding: isContainer(Value.self), shared: &session.shared)
+        if let text { return text }
+        let stream = StreamingJSONEncoder(capacity: 64)
+        try stream.write(value, codingPath: [])
         if stream.unsupported { throw Unsupported() }
         return Array(stream.bytes.bytes)
     }
 
     /// The JSON text of each of `values`, appended to `buffer`, with where each lies: one
-    /// encoder and one buffer for a whole chunk of jobs.
+    /// encoder and one buffer for a whole chunk of jobs, `session`'s (if any) kept from
+    /// earlier chunks.
     ///
     /// - Throws: ``Unsupported``; whatever a value's `encode(to:)` throws.
-    static func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8]) throws -> [Range<Int>] {
-        // Written apart, then copied into `buffer` in one go.
-        let stream = StreamingJSONEncoder(capacity: 16 * values.count)
+    static func encode<Value: Encodable>(each values: [Value], into buffer: inout [UInt8], session: Session? = nil) throws -> [Range<Int>] {
+        let ranges = try session?.withStream { stream, shared in try stream.writeEach(values, into: &buffer, shared: &shared) }
+        if let ranges { return ranges }
+        var shared: StreamEncoder?
+        return try StreamingJSONEncoder(capacity: 16 * values.count).writeEach(values, into: &buffer, shared: &shared)
+    }
+
+    /// Writes each of `values` into the stream, which starts empty, then appends the text
+    /// to `buffer` in one go, and returns where each value lies there.
+    private func writeEach<Value: Encodable>(_ values: [Value], into buffer: inout [UInt8], shared: inout StreamEncoder?) throws -> [Range<Int>] {
         let offset = buffer.count
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(values.count)
         // Which way the values are written is decided once per chunk, not per value, and
         // values with their own `encode(to:)` (most jobs) share one encoder while none of
         // them keeps it.
-        let ownEncoding = isContainer(Value.self)
-        var shared: StreamEncoder?
+        let ownEncoding = Self.isContainer(Value.self)
         for value in values {
-            let start = stream.bytes.count
-            try stream.writeTop(value, ownEncoding: ownEncoding, shared: &shared)
-            if stream.unsupported { throw Unsupported() }
-            ranges.append((offset + start)..<(offset + stream.bytes.count))
+            let start = bytes.count
+            try writeTop(value, ownEncoding: ownEncoding, shared: &shared)
+            if unsupported { throw Unsupported() }
+            ranges.append((offset + start)..<(offset + bytes.count))
         }
-        buffer.append(contentsOf: stream.bytes.bytes)
+        buffer.append(contentsOf: bytes.bytes)
         return ranges
     }
 
