@@ -176,7 +176,7 @@ final class MapRun<Job: ProcessJob>: MapSink {
                 sliceEnded = true
             }
             input = end == array.count ? nil : .array(array, next: end)
-            return Array(array[next..<end])
+            return Self.copy(array[next..<end])
         case .iterator(let iterator)?:
             var jobs: [Job] = []
             jobs.reserveCapacity(count)
@@ -194,6 +194,20 @@ final class MapRun<Job: ProcessJob>: MapSink {
             return jobs
         case nil:
             return []
+        }
+    }
+
+    /// `jobs` as an array of their own, copied with one call of the job type's value
+    /// witness: `Array(jobs)` copies element by element through generic code not
+    /// specialized for the job type here. Nonisolated, so its closures do not check that
+    /// they run on the hub.
+    private nonisolated static func copy(_ jobs: ArraySlice<Job>) -> [Job] {
+        jobs.withUnsafeBufferPointer { source in
+            guard let first = source.baseAddress else { return [] }
+            return Array(unsafeUninitializedCapacity: source.count) { target, count in
+                target.baseAddress!.initialize(from: first, count: source.count)
+                count = source.count
+            }
         }
     }
 
