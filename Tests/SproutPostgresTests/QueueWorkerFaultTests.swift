@@ -476,6 +476,45 @@ struct QueueWorkerFaultTests {
         }
     }
 
+    @Test(arguments: [true, false])
+    func aHostsClaimsNeverWaitForTheDiskAndItsOtherStatementsDoAsDurableAnswersSays(durable: Bool) async throws {
+        try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
+            let db = fixture.db
+            try await Self.dropInjectedFaults(db)
+            // Each change of a row noted with the `synchronous_commit` its statement commits under.
+            try await db.execute("""
+                DROP TABLE IF EXISTS test_commits; CREATE TABLE test_commits (change text, setting text);
+                CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO test_commits VALUES (CASE
+                        WHEN OLD.state = 'available' AND NEW.state = 'running' THEN 'claim'
+                        WHEN OLD.state = 'running' AND NEW.state = 'running' AND NEW.lease_expires_at > OLD.lease_expires_at
+                            THEN 'lease extension'
+                        WHEN OLD.state = 'running' AND NEW.state = 'available' THEN 'hand-back'
+                        WHEN OLD.state = 'running' AND NEW.state = 'succeeded' THEN 'answer'
+                        ELSE OLD.state || ' to ' || NEW.state END, current_setting('synchronous_commit'));
+                    RETURN NULL;
+                END $$;
+                CREATE TRIGGER test_refuse AFTER UPDATE ON sprout_jobs FOR EACH ROW EXECUTE FUNCTION test_refuse();
+                """)
+            // Leases of 1.5 s: a beat every 0.5 s while the nap runs; SIGTERM hands the marked job back.
+            let host = try QueueHost(fixture.url, processes: 1, lease: 1.5, durableAnswers: durable)
+            defer { host.kill() }
+            let (nap, job) = try await Self.napThenMarkedJob(fixture, napSeconds: 1.5)
+            let (status, output) = try await host.stop()
+            #expect(status == .exited(0), "\(output)")
+            #expect(try await nap.get(timeout: 5) == 1.5)
+            var settings: [String: Set<String>] = [:]
+            for row in try await db.query("SELECT DISTINCT change, setting FROM test_commits").rows {
+                settings[row[0].string ?? "?", default: []].insert(row[1].string ?? "?")
+            }
+            let answers: Set = [durable ? "on" : "off"]
+            #expect(settings == ["claim": ["off"], "lease extension": answers, "answer": answers, "hand-back": answers], "durableAnswers \(durable)")
+            try await db.execute("DROP TABLE test_commits")
+            try await Self.expectRunElsewhere(job, fixture)
+        }
+    }
+
     @Test func refusedLeaseExtensionsDoNotStopTheHostReQueueingExpiredLeases() async throws {
         try await QueueFixture.run(seconds: 120, host: nil, emptyTable: true) { fixture in
             let db = fixture.db
@@ -722,7 +761,8 @@ struct QueueWorkerFaultTests {
         let other = try QueueHost(fixture.url, processes: 1, lease: lease)
         defer { other.kill() }
         #expect(try await job.get(timeout: 30) == "handed back")
-        #expect(try await other.stop().0 == .exited(0))
+        let (status, output) = try await other.stop()
+        #expect(status == .exited(0), "\(output)")
     }
 
     /// Counts the server sessions sleeping in `pg_sleep` (a slowed claim).
