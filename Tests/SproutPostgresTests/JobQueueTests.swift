@@ -197,6 +197,11 @@ struct JobQueueTests {
             for (priority, handle) in handles { ran.append((try await handle.get(timeout: 30), priority)) }
             let order = ran.sorted { $0.time < $1.time }.map(\.priority)
             #expect(order == order.sorted(by: >), "priorities in the order the jobs ran")
+            // Ties in submission order.
+            for priority in 0..<10 {
+                let times = ran.filter { $0.priority == priority }.map(\.time)
+                #expect(times == times.sorted(), "priority \(priority)'s jobs in the order they ran")
+            }
             _ = try await host.stop()
         }
     }
@@ -339,7 +344,7 @@ struct JobQueueTests {
     @Test func aServerCrashMayLoseAsynchronousSubmissionsButNeverRecordsTwoOutcomes() async throws {
         let server = try #require(PostgresTestServer.current)
         try await onHub(seconds: 120) {
-            // Nothing below waits for the disk but the host's heartbeats: the crash finds the
+            // Nothing below waits for the disk, the host's heartbeats included: the crash finds the
             // WAL of the last moments unwritten (the WAL writer writes full pages at once, the
             // rest after 10 s here).
             try await setWALWriterDelay("10s", on: server)
