@@ -1258,6 +1258,18 @@ struct JobQueueTests {
         }
     }
 
+    @Test func aWaitThatTimesOutLeavesTheJobRunning() async throws {
+        try await QueueFixture.run(seconds: 60) { fixture in
+            let nap = try await fixture.queue.submit(Nap(seconds: 1))
+            await #expect(throws: Timeout.self) { _ = try await nap.get(timeout: 0.1) }
+            #expect(try await nap.join(timeout: 0.1) == false)
+            #expect(try await fixture.state(of: nap.id) != "cancelled")
+            #expect(try await nap.get(timeout: 30) == 1)
+            #expect(try await fixture.state(of: nap.id) == "succeeded")
+            _ = try await fixture.host.stop()
+        }
+    }
+
     @Test func aJobThatCannotBeEncodedFailsAloneAsInAProcessPool() async throws {
         try await QueueFixture.run(seconds: 120) { fixture in
             let queue = fixture.queue
