@@ -13,8 +13,9 @@ extension ProcessPool {
     /// `Private_Dirty` and `Pss` of its `/proc/<pid>/smaps_rollup` in `sprout-bench-pool`).
     /// The spare exists from here and while a pool of this program lives: when the last
     /// pool's ``ProcessPool/shutdown(wait:cancelPending:)`` (or `join`, `terminate`) returns,
-    /// it has ended and been reaped, and the next pool's first start forks one again. The
-    /// server exits with the program.
+    /// it has ended and been reaped (one the server was forking at that moment, within a
+    /// millisecond of a worker's start, is killed once announced), and the next pool's first
+    /// start forks one again. The server exits with the program.
     /// `SPROUT_FORK_SERVER=0` in the environment turns it off. A program started as a fork
     /// server (a pool's ``WorkerStart/forkServer``, or a replacement for one that died)
     /// serves as one from here and never returns.
