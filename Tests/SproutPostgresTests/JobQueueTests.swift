@@ -524,6 +524,43 @@ struct JobQueueTests {
         }
     }
 
+    @Test func clientsMigratingAFreshDatabaseAtOnceAllGetOneSchema() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            try await withScratchDatabase("sprout_fresh", on: url) { freshURL in
+                // Eight clients create the tables at once: the advisory lock lets one migrate,
+                // the others then find the tables (without it: duplicate-type errors).
+                let connecting = (0..<8).map { _ in spawn { try await JobQueue.connect(freshURL) } }
+                var queues: [JobQueue] = []
+                for attempt in connecting { queues.append(try await attempt.get()) }
+                defer { for queue in queues { queue.close() } }
+                let check = try await PostgresConnection.connect(freshURL)
+                defer { check.close() }
+                #expect(try await check.query("SELECT version FROM sprout_schema").rows.map { $0[0] } == [.int(2)])
+                #expect(try await queues[3].submit(Square(1)).id > 0)
+            }
+        }
+    }
+
+    @Test func aDatabaseMigratedByANewerLibraryIsRefused() async throws {
+        let url = try postgresURL()
+        try await onHub(seconds: 60) {
+            try await withScratchDatabase("sprout_newer", on: url) { newerURL in
+                let db = try await PostgresConnection.connect(newerURL)
+                defer { db.close() }
+                try await db.execute("CREATE TABLE sprout_schema (version int NOT NULL); INSERT INTO sprout_schema VALUES (3)")
+                await #expect(throws: JobQueueError.schemaTooNew(found: 3, supported: 2)) { _ = try await JobQueue.connect(newerURL) }
+                // A host too: it does not serve a schema it does not know.
+                let host = try QueueHost(newerURL, processes: 1)
+                defer { host.kill() }
+                let output = String(decoding: try await host.child.standardOutput!.readToEnd(maxLength: 1 << 16), as: UTF8.self)
+                #expect(try await host.child.wait(timeout: 30) == .exited(1))
+                #expect(output.contains("serve threw: queue schema version 3 is newer than this library's 2"), "\(output)")
+                #expect(try await db.query("SELECT version FROM sprout_schema").rows.map { $0[0] } == [.int(3)])
+            }
+        }
+    }
+
     @Test func aMigrationWaitingForTheTablesLockHoldsUpOtherStatementsOnlyBriefly() async throws {
         let url = try postgresURL()
         try await onHub(seconds: 90) {
