@@ -597,8 +597,13 @@ struct ProcessPoolTests {
     @Test func aWorkersAnswersAreHandedOverInSlices() async throws {
         let left = try await onHub {
             try await withTestPool(workers: 1) { pool in
-                // Quick answers make the jobs tiny: all 200 go to the worker at once.
-                for _ in 0..<50 { _ = try await pool.run(Square(2), timeout: 10) }
+                // Quick answers make the jobs tiny: all 200 go to the worker at once. A loaded
+                // machine's slower round trips take more of them to get there.
+                var warmUps = 0
+                while warmUps < 50 || (pool.meanTaskSeconds >= 0.001 && warmUps < 1000) {
+                    _ = try await pool.run(Square(2), timeout: 10)
+                    warmUps += 1
+                }
                 try #require(pool.meanTaskSeconds < 0.001, "jobs of \(pool.meanTaskSeconds) s are not tiny")
                 let slice = WorkerProcess.answerSlice
                 WorkerProcess.answerSlice = 0
