@@ -59,7 +59,7 @@ package enum StreamingJSONDecoder {
             bytes.text = text
             bytes.decoding = true
             root.pointee.text = text
-            root.pointee.members = ObjectMembers()
+            root.pointee.members.removeAll()
             root.pointee.distinctKeys = nil
             root.pointee.range = try text.validate(recordingMembersIn: &root.pointee.members)
             bytes.range = root.pointee.range
@@ -256,8 +256,13 @@ private struct RootObject {
     /// and then the member's key with the bytes kept spares reading the name's text.
     mutating func value(of name: String) throws -> Range<Int>? {
         let bits = unsafeBitCast(name, to: KeyGuess.Bits.self)
-        let slot = guesses.firstIndex { $0.bits == bits }
-        if let slot, case let index = guesses[slot].index, index < members.count, hasDistinctKeys() {
+        // By index: a closure over the elements would copy (retain and release) each entry.
+        var slot: Int?
+        for candidate in guesses.indices where guesses[candidate].bits == bits {
+            slot = candidate
+            break
+        }
+        if let slot, case let index = guesses[slot].index, index < members.count, members.count == 1 || hasDistinctKeys() {
             let key = members[index].key
             let same = guesses[slot].bytes.withUnsafeBufferPointer { bytes in
                 key.count == bytes.count && (bytes.isEmpty || memcmp(text.bytes.baseAddress! + key.lowerBound, bytes.baseAddress!, bytes.count) == 0)
@@ -723,6 +728,13 @@ private struct ObjectMembers {
     /// `nil` until a member beyond the inline ones: a copy of a reader of a small object
     /// then counts no reference for it.
     private var more: [(key: Range<Int>, value: Range<Int>)]?
+
+    /// Forgets every member, keeping the inline storage: a session's top-level object is
+    /// read anew for each document.
+    mutating func removeAll() {
+        count = 0
+        if more != nil { more = nil }
+    }
 
     mutating func append(key: Range<Int>, value: Range<Int>) {
         if count < Self.inlineCount {
