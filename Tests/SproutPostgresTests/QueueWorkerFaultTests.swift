@@ -449,20 +449,9 @@ struct QueueWorkerFaultTests {
     @Test func aHostWhoseServerNeverAnswersGivesUpStartingAfterThirtySeconds() async throws {
         // A port that takes connections (into the kernel's backlog) and never answers: a server
         // hung before the host could connect and migrate.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
+        let (fd, port) = try loopbackSocket(listening: true)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(listening, "\(String(cString: strerror(errno)))")
-        let url = "postgresql://postgres@127.0.0.1:\(UInt16(bigEndian: address.sin_port))/postgres"
+        let url = "postgresql://postgres@127.0.0.1:\(port)/postgres"
         try await onHub(seconds: 90) {
             let started = monotonicSeconds()
             let host = try QueueHost(url, processes: 1)
