@@ -317,6 +317,50 @@ struct ForkServerTests {
         #expect(left.isEmpty, "processes left: \(left)")
     }
 
+    /// The server SIGKILLed while the last pool's `shutdown()` runs with jobs queued, then
+    /// every 3 ms a worker or a child of the current server's group: once `shutdown()` has
+    /// returned and half a second has passed (a spare is announced within milliseconds), no
+    /// child is left in the current server's group. Found from outside (accept, session 12:
+    /// `accept-spare kills-in-shutdown` left a replacement server's spare in 10 of 15 rounds,
+    /// at fcbfbe6); known to fail until the spare of a server started during the last pool's
+    /// end is killed too.
+    @Test func noSpareOutlivesTheLastPoolWhenItsServerIsKilledDuringShutdown() async throws {
+        let left = try await onHub {
+            defer { ForkServerConnection.closeAll() }
+            var spawned: [Int32] = []
+            var servers: [Int32] = []
+            var leftInGroup: [Int32] = []
+            for _ in 0..<10 {
+                let pool = try await ProcessPool(workers: 2, executable: workerExecutable, killGrace: 0.2, start: .forkServer)
+                let handles = try (0..<200).map { try pool.submit(Nap(seconds: $0 % 10 == 0 ? 0.002 : 0)) }
+                let killer = spawn {
+                    for step in 0..<6 {
+                        let server = ForkServerConnection.serverPID(for: workerExecutable)
+                        let victims = step == 0 ? [server].compactMap { $0 } : pool.workerPIDs + (server.map(children(inGroup:)) ?? [])
+                        if let victim = victims.first { kill(victim, SIGKILL) }
+                        try await sleep(0.003)
+                    }
+                }
+                try await pool.shutdown()
+                try await killer.get()
+                for handle in handles { _ = try? await handle.get(timeout: 5) }
+                spawned += pool.spawnedPIDs
+                try await sleep(0.5)
+                if let server = ForkServerConnection.serverPID(for: workerExecutable) {
+                    servers.append(server)
+                    leftInGroup += children(inGroup: server).filter { $0 != server && isAlive($0) }
+                }
+            }
+            withKnownIssue("a replacement server's spare outlives the last pool's shutdown() (accept, session 12)", isIntermittent: true) {
+                #expect(leftInGroup.isEmpty, "children left in the server's group after the last pool's shutdown(): \(leftInGroup)")
+            }
+            for pid in leftInGroup { kill(pid, SIGKILL) }
+            ForkServerConnection.closeAll()
+            return try await survivors(spawned + servers + leftInGroup)
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     /// A fork server started by a parent that does not say it speaks the server's wire
     /// protocol (a build from before spares, which has no word for it) or says another
     /// (`executable:` may name a program of another build) forks no spare: that parent
