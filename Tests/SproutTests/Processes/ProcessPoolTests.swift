@@ -669,6 +669,45 @@ struct ProcessPoolTests {
         #expect(left.isEmpty)
     }
 
+    /// `join()` waits for a closed pool's jobs while its only worker is being restarted: the
+    /// worker is SIGKILLed, then its replacement before it is ready, then jobs are submitted
+    /// and the pool closed. Found from outside (accept, session 12: `accept-spare join-early`,
+    /// public API only: join() returned with all 5 jobs not done in 4 of 10 rounds, which then
+    /// ran on a worker started after it, with a fork server's spare left behind); spare's
+    /// diagnosis (COORD 10:57): join() waits for `workers.isEmpty && retiring.isEmpty` only, and
+    /// the 10 ms restart pause leaves both empty with jobs queued. Known to fail until fixed.
+    @Test func joinWaitsForQueuedJobsWhileItsWorkerIsRestarted() async throws {
+        let left = try await onHub {
+            var spawned: [Int32] = []
+            var early = 0
+            for _ in 0..<5 {
+                let pool = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2, start: .spawn)
+                #expect(try await pool.run(Square(2), timeout: 10) == 4)
+                let first = pool.workerPIDs
+                for pid in first { kill(pid, SIGKILL) }
+                let deadline = monotonicNanoseconds() + nanoseconds(slack(2))
+                var replacement: Int32?
+                while replacement == nil, monotonicNanoseconds() < deadline {
+                    replacement = pool.workerPIDs.first { !first.contains($0) }
+                    if replacement == nil { try await sleep(0.0005) }
+                }
+                if let replacement { kill(replacement, SIGKILL) }
+                let handles = try (0..<5).map { try pool.submit(Square($0)) }
+                pool.close()
+                try await pool.join()
+                if handles.contains(where: { !$0.isReady }) { early += 1 }
+                for (index, handle) in handles.enumerated() { #expect(try await handle.get(timeout: 10) == index * index) }
+                await pool.terminate()
+                spawned += pool.spawnedPIDs
+            }
+            withKnownIssue("join() returns while a restarting pool still has queued jobs (accept, session 12)") {
+                #expect(early == 0, "join() returned before its jobs were done in \(early) of 5 rounds")
+            }
+            return try await survivors(spawned)
+        }
+        #expect(left.isEmpty, "processes left: \(left)")
+    }
+
     @Test func droppingAPoolFailsTheJobsItHadNotFinished() async throws {
         try await onHub {
             var pool: ProcessPool? = try await ProcessPool(workers: 1, executable: workerExecutable, killGrace: 0.2)
