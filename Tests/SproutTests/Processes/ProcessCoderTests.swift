@@ -310,6 +310,33 @@ struct ProcessCoderTests {
         #expect(later.a == 7)
     }
 
+    /// A worker decodes a map's chunk with the session taken once for it
+    /// (`JSONProcessCoder.withChunkDecoder`, from `RegisteredJob.runEach`): each job's decode
+    /// still ends on its own, so a value that keeps its container reads its own document
+    /// later; a decode with the same coder meanwhile (in a job's `run()`) goes without the
+    /// session and is whole too.
+    @Test func aChunkDecodedWithOneSessionLeavesEachKeptValueItsOwnDocument() async throws {
+        let coder = JSONProcessCoder()
+        let decoded: [LazyFields?]? = await coder.withChunkDecoder(LazyFields.self) { chunk in
+            guard let chunk else { return nil }
+            var decoded: [LazyFields?] = []
+            for n in 0..<5 {
+                var bytes = (try? coder.encode(LazyFields(a: n, list: [n, n]))) ?? []
+                decoded.append(try? chunk.decode(bytes[...]))
+                Self.scribble(&bytes)
+                var between = (try? coder.encode(LazyFields(a: 10 + n, list: [n]))) ?? []
+                decoded.append(try? coder.decode(LazyFields.self, from: between[...]))
+                Self.scribble(&between)
+            }
+            return decoded
+        }
+        let values = try #require(decoded, "the chunk got no session")
+        #expect(values.map { $0?.a } == (0..<5).flatMap { [$0, 10 + $0] })
+        #expect(values.map { $0?.list } == (0..<5).flatMap { [[$0, $0], [$0]] })
+        // The session is given back: the next chunk gets it.
+        #expect(await coder.withChunkDecoder(LazyFields.self) { $0 != nil })
+    }
+
     /// A container kept past its decode reads later what the fast path leaves to JSONDecoder
     /// (nested containers, `Data`, a missing key's error) through JSONDecoder, as a
     /// decode would have: with no decode left to fall back, the fast path's internal refusal

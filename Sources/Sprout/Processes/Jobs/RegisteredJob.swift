@@ -37,8 +37,17 @@ struct RegisteredJob: Sendable {
         runEach = { jobs, coder, begin, end in
             // Decided once per chunk: the generic code cannot compare types for free.
             let decimal = RegisteredJob.writesDecimal(Job.self, coder)
-            for index in jobs.indices where begin(index) {
-                end(index, await RegisteredJob.answer(Job.self, from: jobs[index].job, coder: coder, decimal: decimal))
+            guard let json = coder as? JSONProcessCoder else {
+                for index in jobs.indices where begin(index) {
+                    end(index, await RegisteredJob.answer(Job.self, from: jobs[index].job, coder: coder, decimal: decimal))
+                }
+                return
+            }
+            // The JSON coder's decoding session is taken once for the chunk, not once a job.
+            await json.withChunkDecoder(Job.self) { chunk in
+                for index in jobs.indices where begin(index) {
+                    end(index, await RegisteredJob.answer(Job.self, from: jobs[index].job, coder: coder, decimal: decimal, chunk: chunk))
+                }
             }
         }
     }
@@ -50,13 +59,20 @@ struct RegisteredJob: Sendable {
         Job.Output.self == Int.self && coder is JSONProcessCoder
     }
 
-    /// Decodes a `Job` from `bytes`, runs it and encodes its output (`decimal`: hands it
-    /// over as an `Int`, see ``writesDecimal(_:_:)``), or the error of any step.
+    /// Decodes a `Job` from `bytes` (with `chunk` when given), runs it and encodes its output
+    /// (`decimal`: hands it over as an `Int`, see ``writesDecimal(_:_:)``), or the error of
+    /// any step.
     @inline(__always)
     private static nonisolated(nonsending) func answer<Job: ProcessJob>(_ type: Job.Type, from bytes: ArraySlice<UInt8>,
-                                                                         coder: any ProcessCoder, decimal: Bool) async -> Answer {
+                                                                         coder: any ProcessCoder, decimal: Bool,
+                                                                         chunk: JSONProcessCoder.ChunkDecoder<Job>? = nil) async -> Answer {
         do {
-            let job = try coder.decode(Job.self, from: bytes)
+            let job: Job
+            if let chunk {
+                job = try chunk.decode(bytes)
+            } else {
+                job = try coder.decode(Job.self, from: bytes)
+            }
             let output = try await job.run()
             // A bit cast, not `as!`: the types were checked to be the same, and a dynamic
             // cast costs more than the digits.

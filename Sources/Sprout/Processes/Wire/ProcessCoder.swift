@@ -122,6 +122,39 @@ public struct JSONProcessCoder: ProcessCoder {
         }
     }
 
+    /// Decodes a map's chunk of `Value` jobs: `body` gets a decoder that reads them with the
+    /// coder's streaming session, taken once for the chunk instead of once per job, or `nil`
+    /// when `Value` is read without one (a plain value or scalar) or the session is in use
+    /// (the jobs then go through ``decode(_:from:)``). While `body` runs, any other decode
+    /// with this coder (one in a job's `run()`, say) goes without the session.
+    nonisolated(nonsending) func withChunkDecoder<Value: Decodable, Result>(
+        _ type: Value.Type, _ body: nonisolated(nonsending) (ChunkDecoder<Value>?) async -> Result
+    ) async -> Result {
+        guard PlainOutput(type) == nil, JSONScalarTypes.kind(of: type) == nil, session.take() else { return await body(nil) }
+        defer { session.give() }
+        return await body(ChunkDecoder(session: session, decoder: decoder))
+    }
+
+    /// Reads the jobs of a chunk with the session ``withChunkDecoder(_:_:)`` holds; used only
+    /// within its call.
+    struct ChunkDecoder<Value: Decodable> {
+        // Unowned: the coder running withChunkDecoder(_:_:) holds both while this is used,
+        // and a job's copies of this cost no reference counting.
+        fileprivate unowned(unsafe) let session: StreamingJSONDecoder.Session
+        fileprivate unowned(unsafe) let decoder: JSONDecoder
+
+        /// Decodes a `Value` from JSON, as ``decode(_:from:)`` does.
+        ///
+        /// - Throws: `DecodingError` if the bytes are not a JSON `Value`.
+        func decode(_ bytes: ArraySlice<UInt8>) throws -> Value {
+            do {
+                return try session.decodeHeld(Value.self, from: bytes)
+            } catch {
+                return try decoder.decode(Value.self, from: Data(bytes))
+            }
+        }
+    }
+
     /// The outputs this coder writes plainly enough to be read without a decoder, and
     /// reads so: one dispatch for a single job's answer (``decode(_:from:)``) and for a
     /// map's, which reads a chunk's answers straight into their slots (MapRun).

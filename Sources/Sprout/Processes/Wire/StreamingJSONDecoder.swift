@@ -42,12 +42,40 @@ package enum StreamingJSONDecoder {
             document.root.pointee.container = nil
         }
 
-        fileprivate func take() -> Bool {
+        /// Takes the session for one decode, or for a run of ``decodeHeld(_:from:)`` calls (a
+        /// map's chunk of jobs), which then pay for taking it once; false when it is in use.
+        /// The caller gives it back with ``give()``.
+        package func take() -> Bool {
             busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
         }
 
-        fileprivate func give() {
+        /// Gives back the session ``take()`` took.
+        package func give() {
             busy.store(false, ordering: .releasing)
+        }
+
+        /// Decodes a `Value` — not a type ``JSONScalarTypes`` knows — from `bytes` with the
+        /// session, which the caller holds (``take()``). Each decode settles on its own: a
+        /// value that keeps a reader gets its own copy of its bytes, as with
+        /// ``StreamingJSONDecoder/decode(_:from:session:)``.
+        ///
+        /// - Throws: ``Unsupported`` for anything it does not handle.
+        package func decodeHeld<Value: Decodable>(_ type: Value.Type, from bytes: ArraySlice<UInt8>) throws -> Value {
+            guard bytes.count <= Int(UInt32.max) else { throw Unsupported() }
+            return try bytes.withUnsafeBufferPointer { try decodeSettling(type, text: JSONText(bytes: $0)) }
+        }
+
+        /// ``decode(_:text:)``, then ``settle()`` whether it returned or threw.
+        fileprivate func decodeSettling<Value: Decodable>(_ type: Value.Type, text: JSONText) throws -> Value {
+            let value: Value
+            do {
+                value = try decode(type, text: text)
+            } catch {
+                settle()
+                throw error
+            }
+            settle()
+            return value
         }
 
         /// Decodes the document `text` with the session's reused state.
@@ -103,15 +131,7 @@ package enum StreamingJSONDecoder {
             let scalar = JSONScalarTypes.kind(of: type) != nil
             if let session, !scalar, session.take() {
                 defer { session.give() }
-                let value: Value
-                do {
-                    value = try session.decode(type, text: text)
-                } catch {
-                    session.settle()
-                    throw error
-                }
-                session.settle()
-                return value
+                return try session.decodeSettling(type, text: text)
             }
             // The whole document, also the members no type asks for: JSONDecoder refuses a
             // document with any bad part, so the fast path must not accept one.
