@@ -12,7 +12,8 @@ struct ProcessPoolChaosTests {
     /// At least 20,000 jobs (times SPROUT_TEST_SCALE), half of them tiny (their answers
     /// held back in the worker's outbox), while at least 1,000 SIGKILLs hit
     /// random workers, starting ones included, at random 1–5 ms intervals; then 1,000 more
-    /// jobs and a graceful `shutdown()`, with the kills going on until it returns. Every
+    /// jobs and a graceful `shutdown()` hit by up to 40 more kills (not more: workers killed
+    /// faster than they start never run the queued jobs, which `shutdown()` waits for). Every
     /// job ends exactly once with its value or WorkerCrashed, none runs twice, the pool
     /// neither breaks nor leaks, no worker fails more than the one job it was running, and
     /// no worker is left. With `.forkServer` about one kill in twenty hits the fork server
@@ -403,15 +404,17 @@ private func chaos(jobCount: Int, killCount: Int, start: WorkerStart, seed: UInt
         let leftInUse = report.heap.killed - report.heap.halfway
         #expect(leftInUse <= 3 << 20, "heap in use \(report.heap.halfway >> 10) KiB half way, \(report.heap.killed >> 10) KiB after the kills")
 
-        // A graceful shutdown while the kills go on: queued and running jobs still end once
-        // each, shutdown returns, and every worker — replacements included — is gone.
+        // A graceful shutdown under kills: queued and running jobs still end once each before
+        // shutdown returns, and every worker — replacements included — is gone. The kills are
+        // counted: killing each start before it is ready, as kills every 1–5 ms do to a
+        // program started again (.spawn), would hold shutdown() as long as they go on.
         let last = (first: submitted, handles: try (submitted..<(submitted + 1_000)).map {
             // Long enough (about 150 ms on two workers) for tens of kills to land.
             try pool.submit(RecordRun(id: $0, runs: runs, spinMicroseconds: 300))
         })
         submitted += 1_000
         let stopping = KillerState()
-        let shutdownKiller = startKilling(victims, seed: killerSeed &+ 1, state: stopping)
+        let shutdownKiller = startKilling(victims, count: 40, seed: killerSeed &+ 1, state: stopping)
         try await withTimeout(60) { try await pool.shutdown() }
         stopping.stop = true
         let shutdownKills = try await shutdownKiller.get()

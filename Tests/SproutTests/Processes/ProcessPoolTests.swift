@@ -675,7 +675,8 @@ struct ProcessPoolTests {
     /// public API only: join() returned with all 5 jobs not done in 4 of 10 rounds, which then
     /// ran on a worker started after it, with a fork server's spare left behind); spare's
     /// diagnosis (COORD 10:57): join() waits for `workers.isEmpty && retiring.isEmpty` only, and
-    /// the 10 ms restart pause leaves both empty with jobs queued. Known to fail until fixed.
+    /// the 10 ms restart pause leaves both empty with jobs queued; it now also waits for a
+    /// restart that is due.
     @Test func joinWaitsForQueuedJobsWhileItsWorkerIsRestarted() async throws {
         let left = try await onHub {
             var spawned: [Int32] = []
@@ -700,9 +701,7 @@ struct ProcessPoolTests {
                 await pool.terminate()
                 spawned += pool.spawnedPIDs
             }
-            withKnownIssue("join() returns while a restarting pool still has queued jobs (accept, session 12)") {
-                #expect(early == 0, "join() returned before its jobs were done in \(early) of 5 rounds")
-            }
+            #expect(early == 0, "join() returned before its jobs were done in \(early) of 5 rounds")
             return try await survivors(spawned)
         }
         #expect(left.isEmpty, "processes left: \(left)")

@@ -686,6 +686,7 @@ public final class ProcessPool {
             guard let self else { return }
             self.restartTimer = nil
             self.startMissingWorkers()
+            self.wakeWaiters()
         }
     }
 
@@ -814,7 +815,10 @@ public final class ProcessPool {
     ///   if the calling greenlet is killed.
     public func join() async throws {
         if case .open = state { throw ProcessPoolError.stillOpen }
-        try await waitUntil { $0.workers.isEmpty && $0.retiring.isEmpty }
+        // A restart due after workers died at start-up still runs the queued jobs: returning
+        // before it would leave them running after join() and the worker it starts
+        // unaccounted for by the pool's end (its fork server would fork a spare no one drops).
+        try await waitUntil { $0.workers.isEmpty && $0.retiring.isEmpty && $0.restartTimer == nil }
         removeHook()
         do {
             try await waitUntilReaped(endCountingForSpares())
