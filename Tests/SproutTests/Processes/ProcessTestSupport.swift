@@ -95,6 +95,14 @@ private func liveProcesses(_ matches: ([Substring]) -> Bool) -> [Int32] {
     return found
 }
 
+/// The path of the program process `pid` runs (`/proc/PID/exe`); nil once it is gone.
+func executablePath(of pid: Int32) -> String? {
+    var target = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/\(pid)/exe", &target, target.count - 1)
+    guard length > 0 else { return nil }
+    return String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// What each open descriptor of process `pid` refers to ("socket:[123]", a path), by number.
 func descriptorTargets(of pid: Int32) -> [Int32: String] {
     guard let directory = opendir("/proc/\(pid)/fd") else { return [:] }
