@@ -25,6 +25,6 @@ struct EncodedJobs {
     /// The submission statement's first parameter: one job as plain text (it goes by the
     /// one-row INSERT), more as an array.
     var parameter: PostgresValue {
-        payloads.count == 1 ? .text(payloads[0]) : PostgresArrayLiteral.text(payloads.map { $0 })
+        payloads.count == 1 ? .text(payloads[0]) : PostgresArrayLiteral.text(payloads)
     }
 }
